@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { PersistenceModule } from './persistence.module';
+import { AuthGuard } from './auth/auth.guard';
+import { OperationsModule } from './operations/operations.module';
+
+/** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */
+@Module({
+  imports: [
+    CqrsModule.forRoot(),
+    PersistenceModule,
+    OperationsModule,
+    // feature modules (one folder each) are added below
+  ],
+  providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
+})
+export class AppModule {}

@@ -1,0 +1,25 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { HttpErrorsFilter } from './http-errors.filter';
+import { PinoNestLogger, createLogger } from './logger';
+
+export const BODY_LIMIT = '500kb';
+
+/** Builds the engine application (used by main.ts and by the end-to-end tests). */
+export async function createEngineApp(options: { logLevel?: string } = {}): Promise<NestExpressApplication> {
+  const logger = createLogger(options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'] });
+  app.useGlobalFilters(new HttpErrorsFilter());
+  app.enableShutdownHooks();
+  const docs = new DocumentBuilder()
+    .setTitle('Journey Engine')
+    .setDescription('Event-sourced customer journey engine: Segment-compatible ingestion, journey queries, triggers and operations.')
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Segment style: the workspace write key as user name, empty password' }, 'writeKey')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A write key, or an admin / csm / analyst key' }, 'key')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
+  return app;
+}

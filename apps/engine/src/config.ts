@@ -1,0 +1,42 @@
+import { resolve } from 'node:path';
+import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
+
+export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Everything the engine reads from its environment (DESIGN.md "Configuration by environment"). */
+export interface EngineConfig {
+  port: number;
+  dataDir: string;
+  sqliteSynchronous: SynchronousMode;
+  eventStoreDbUrl?: string;
+  mongoUrl?: string;
+  kafkaBrokers?: string[];
+  roles: Set<Role>;
+  defaultWorkspace: string;
+  writeKey?: string;
+  adminKey?: string;
+  logLevel: string;
+}
+
+export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  const roles = (env.JOURNEY_ROLES ?? ROLES.join(',')).split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new Error(`JOURNEY_ROLES: unknown role "${r}" (known: ${ROLES.join(', ')})`);
+  return {
+    port,
+    dataDir: resolve(env.JOURNEY_DATA_DIR ?? './data'),
+    sqliteSynchronous: synchronousModeFromEnv(env.JOURNEY_SQLITE_SYNCHRONOUS),
+    eventStoreDbUrl: env.EVENTSTOREDB_URL || undefined,
+    mongoUrl: env.MONGODB_URL || undefined,
+    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
+    roles: new Set(roles as Role[]),
+    defaultWorkspace: env.JOURNEY_WORKSPACE ?? 'default',
+    writeKey: env.JOURNEY_WRITE_KEY || undefined,
+    adminKey: env.JOURNEY_ADMIN_KEY || undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}

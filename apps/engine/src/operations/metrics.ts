@@ -1,0 +1,18 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The engine's Prometheus metrics, on a registry of its own (so tests can start several apps in one process). */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+  readonly ingestedEvents = new Counter({ name: 'journey_ingested_events_total', help: 'Events accepted by ingestion (after dedupe)', labelNames: ['workspace', 'source'], registers: [this.registry] });
+  readonly ingestRequests = new Counter({ name: 'journey_ingest_requests_total', help: 'Ingestion requests by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly projectionLag = new Gauge({ name: 'journey_projection_lag_events', help: 'Events in the log not yet applied, per projection', labelNames: ['projection'], registers: [this.registry] });
+  readonly projectionPosition = new Gauge({ name: 'journey_projection_position', help: 'Last global position applied, per projection', labelNames: ['projection'], registers: [this.registry] });
+  readonly triggerMatches = new Counter({ name: 'journey_trigger_matches_total', help: 'Trigger matches', labelNames: ['trigger'], registers: [this.registry] });
+  readonly messages = new Counter({ name: 'journey_messages_total', help: 'Messages by channel and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'journey_' });
+  }
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { Allow } from '../auth/auth.guard';
+import { HealthChecks } from './health';
+import { Metrics } from './metrics';
+
+@ApiTags('operations')
+@Controller()
+export class OperationsController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly checks: HealthChecks,
+    private readonly metrics: Metrics,
+    @Inject(EVENT_STORE) store: EventStore,
+  ) {
+    checks.register(`eventStore:${store.engine}`, () => store.ping());
+  }
+
+  @Get('health')
+  @Allow()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness and readiness of each engine' })
+  check() {
+    return this.health.check(
+      [...this.checks.checks].map(([name, ping]) => async () => {
+        const session = this.indicator.check(name);
+        try {
+          await ping();
+          return session.up();
+        } catch (error) {
+          return session.down({ message: (error as Error).message });
+        }
+      }),
+    );
+  }
+
+  @Get('metrics')
+  @Allow('admin', 'analyst')
+  @Header('Content-Type', 'text/plain; version=0.0.4')
+  @ApiOperation({ summary: 'Prometheus metrics' })
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}

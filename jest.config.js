@@ -1,0 +1,12 @@
+/** One jest run for unit, contract, e2e and acceptance suites. Benchmarks live in test/bench and are not tests. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/bench/'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  moduleNameMapper: {
+    '^@journey/(domain|event-store|read-models|reactors|messaging|integration)$': '<rootDir>/libs/$1/src',
+  },
+  testTimeout: 30000,
+};

@@ -1,0 +1,92 @@
+/**
+ * The event model (DESIGN.md "Event model"). Pure types and constructors: no I/O, no clock.
+ */
+
+export interface EventMetadata {
+  workspaceId: string;
+  customerId: string;
+  /** Event time as the client saw it (ISO 8601). */
+  occurredAt: string;
+  /** When the engine recorded it (ISO 8601). */
+  recordedAt: string;
+  causationId?: string;
+  correlationId?: string;
+  /** Who produced it: `http`, `kafka`, `reactor`, `dispatcher`, `admin`, ... */
+  source: string;
+  schemaVersion: number;
+}
+
+export interface JourneyEvent<T extends string = string, D = Record<string, unknown>> {
+  id: string;
+  type: T;
+  data: D;
+  metadata: EventMetadata;
+}
+
+/** An event as stored: its stream, its revision in the stream and its global position. */
+export type RecordedEvent<E extends JourneyEvent = JourneyEvent> = E & {
+  streamId: string;
+  revision: bigint;
+  position: bigint;
+};
+
+export type Traits = Record<string, unknown>;
+export type Properties = Record<string, unknown>;
+
+export const STAGES = ['onboarding', 'active', 'at-risk', 'renewal', 'churned'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Event data shapes, by type. */
+export interface EventDataByType {
+  CustomerIdentified: { userId?: string; anonymousId?: string; traits: Traits; context?: Properties };
+  TraitsUpdated: { traits: Traits; by?: string };
+  InteractionRecorded: { event: string; properties: Properties; context?: Properties };
+  PageViewed: { kind: 'page' | 'screen'; name?: string; category?: string; properties: Properties };
+  AccountLinked: { groupId: string; traits: Traits };
+  IdentitiesMerged: { previousId: string; userId: string };
+  StageChanged: { from: Stage | null; to: Stage; reason: string };
+  TriggerMatched: { triggerId: string; version: number; runId: string; causingEventId: string };
+  MessageScheduled: {
+    messageId: string;
+    channel: string;
+    triggerId?: string;
+    triggerVersion?: number;
+    templateId?: string;
+    templateVersion?: number;
+    /** Rendered later by the dispatcher from these inputs. */
+    template: { subject?: string; body: string };
+    to?: string;
+    causingEventId?: string;
+    notBefore?: string;
+  };
+  MessageSent: { messageId: string; channel: string; attempt: number };
+  MessageDelivered: { messageId: string; channel: string; attempt: number; detail?: string };
+  MessageFailed: { messageId: string; channel: string; attempts: number; error: string };
+  MessageSuppressed: { messageId: string; channel: string; reason: string; detail?: string };
+  MessageOpened: { messageId: string };
+  MessageClicked: { messageId: string; url?: string };
+  CsmTaskOpened: { taskId: string; title: string; owner?: string; priority: string; dueAt?: string; triggerId?: string };
+  CsmTaskClosed: { taskId: string; resolution: string };
+  TimerScheduled: { timerId: string; dueAt: string; purpose: string; payload?: Properties };
+  TimerFired: { timerId: string; purpose: string; payload?: Properties };
+  TimerCancelled: { timerId: string; reason: string };
+  CustomerForgotten: { reason?: string };
+}
+
+export type EventType = keyof EventDataByType;
+export type TypedEvent<T extends EventType = EventType> = { [K in T]: JourneyEvent<K, EventDataByType[K]> }[T];
+
+/** Events that represent activity by the customer (used by stage and inactivity rules). */
+export const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['CustomerIdentified', 'InteractionRecorded', 'PageViewed', 'AccountLinked']);
+
+export function customerStreamId(workspaceId: string, customerId: string): string {
+  return `customer-${workspaceId}-${customerId}`;
+}
+
+export function triggerStreamId(workspaceId: string, triggerId: string): string {
+  return `trigger-${workspaceId}-${triggerId}`;
+}
+
+export function isEventOfType<T extends EventType>(e: JourneyEvent, type: T): e is JourneyEvent<T, EventDataByType[T]> {
+  return e.type === type;
+}

@@ -1,0 +1,3 @@
+export * from './event-store.port';
+export * from './checkpoint.port';
+export * from './sqlite';
