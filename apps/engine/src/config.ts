@@ -17,6 +17,8 @@ export interface EngineConfig {
   writeKey?: string;
   adminKey?: string;
   logLevel: string;
+  /** Reactors split customers between processes: this process takes the customers whose hash % count === index. */
+  partition?: { index: number; count: number };
 }
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
@@ -38,5 +40,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     writeKey: env.JOURNEY_WRITE_KEY || undefined,
     adminKey: env.JOURNEY_ADMIN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    partition: loadPartition(env),
   };
+}
+
+function loadPartition(env: NodeJS.ProcessEnv): EngineConfig['partition'] {
+  if (!env.JOURNEY_PARTITION_COUNT) return undefined;
+  const count = Number(env.JOURNEY_PARTITION_COUNT);
+  const index = Number(env.JOURNEY_PARTITION_INDEX ?? 0);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`JOURNEY_PARTITION_COUNT must be a positive integer, got "${env.JOURNEY_PARTITION_COUNT}"`);
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new Error(`JOURNEY_PARTITION_INDEX must be an integer from 0 to ${count - 1}, got "${env.JOURNEY_PARTITION_INDEX}"`);
+  return { index, count };
 }
