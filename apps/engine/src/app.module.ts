@@ -4,6 +4,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PersistenceModule } from './persistence.module';
 import { AuthGuard } from './auth/auth.guard';
 import { OperationsModule } from './operations/operations.module';
+import { ProjectionsModule } from './projections/projections.module';
+import { CustomersModule } from './customers/customers.module';
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */
 @Module({
@@ -12,6 +14,8 @@ import { OperationsModule } from './operations/operations.module';
     PersistenceModule,
     OperationsModule,
     // feature modules (one folder each) are added below
+    ProjectionsModule,
+    CustomersModule,
   ],
   providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
 })

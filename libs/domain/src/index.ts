@@ -1,3 +1,5 @@
 export * from './events';
 export * from './ids';
 export * from './upcasters';
+export * from './customer';
+export * from './timeline';

@@ -1,0 +1,5 @@
+export * from './projection';
+export * from './store.port';
+export * from './runner';
+export * from './projections';
+export * from './sqlite/sqlite-read-model-store';

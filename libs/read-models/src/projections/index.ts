@@ -1,0 +1,9 @@
+import type { Projection } from '../projection';
+import { customersProjection } from './customers.projection';
+import { stageAnalyticsProjection } from './stage-analytics.projection';
+
+export * from './customers.projection';
+export * from './stage-analytics.projection';
+
+/** Every projection the engine runs, by name. */
+export const PROJECTIONS: readonly Projection[] = [customersProjection, stageAnalyticsProjection];

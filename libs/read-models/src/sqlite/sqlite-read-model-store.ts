@@ -1,0 +1,178 @@
+/**
+ * Read models as tables in the engine's SQLite file (the embedded default).
+ *
+ * Tables, one per collection of each projection:
+ *   rm_<collection>           (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID
+ *       id  = document id (e.g. customers: "<workspace>/<customerId>", URI-encoded parts)
+ *       pos = global position of the last event applied to the document
+ *       doc = the document as canonical JSON (sorted keys); query it with json_extract(doc, '$.field')
+ *     indexes rm_<collection>_<fields> on json_extract(doc, '$.<field>') for each index the projection declares.
+ *     rm_customers          one CustomerState per customer (see libs/domain/src/customer.ts)
+ *     rm_stage_transitions  {workspaceId, day, from, to, count}
+ *   rm_<collection>__rebuild  the same, filled by a rebuild, then renamed over rm_<collection>.
+ *   checkpoints (name, position)  shared with the other subscribers: "<projection>" for the live model,
+ *       "<projection>#rebuild" while a rebuild runs. Written in the same transaction as the documents.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { RecordedEvent } from '@journey/domain';
+import { SqliteCheckpointStore, type SqliteDatabase } from '@journey/event-store';
+import { docKey, type CollectionSpec, type Projection, type StoredDoc } from '../projection';
+import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function table(collection: string, target: ReadModelTarget = 'live'): string {
+  if (!NAME.test(collection)) throw new Error(`invalid collection name "${collection}"`);
+  return target === 'live' ? `rm_${collection}` : `rm_${collection}__rebuild`;
+}
+
+function field(name: string): string {
+  if (!NAME.test(name)) throw new Error(`invalid field name "${name}"`);
+  return `json_extract(doc, '$.${name}')`;
+}
+
+const checkpointName = (projection: string, target: ReadModelTarget = 'live') => (target === 'live' ? projection : `${projection}#rebuild`);
+
+interface Row {
+  id: string;
+  pos: number | bigint;
+  doc: string;
+}
+
+export class SqliteReadModelStore implements ReadModelStore {
+  readonly engine = 'sqlite' as const;
+  private readonly checkpoints: SqliteCheckpointStore;
+  private readonly statements = new Map<string, Statement<unknown[], unknown>>();
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.checkpoints = new SqliteCheckpointStore(db);
+  }
+
+  async prepare(projection: Projection): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of projection.collections) {
+        this.createTable(c, 'live');
+        this.createIndexes(c);
+      }
+    })();
+  }
+
+  async checkpoint(projection: string, target: ReadModelTarget = 'live'): Promise<bigint> {
+    return this.checkpoints.getSync(checkpointName(projection, target)) ?? 0n;
+  }
+
+  async applyBatch(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint> {
+    return this.db.transaction(() => {
+      const name = checkpointName(projection.name, target);
+      const checkpoint = this.checkpoints.getSync(name) ?? 0n;
+      const fresh = events.filter((e) => e.position > checkpoint);
+      if (fresh.length === 0) return checkpoint;
+      const loaded = new Map<string, StoredDoc>();
+      for (const ref of projection.reads(fresh)) {
+        const doc = this.getSync(ref.collection, ref.id, target);
+        if (doc) loaded.set(docKey(ref), doc);
+      }
+      for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref)))) {
+        this.stmt(
+          `INSERT INTO ${table(put.collection, target)} (id, pos, doc) VALUES (?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET pos = excluded.pos, doc = excluded.doc WHERE pos < excluded.pos`,
+        ).run(put.id, put.pos, canonicalJson(put.doc));
+      }
+      const position = fresh[fresh.length - 1].position;
+      this.checkpoints.setSync(name, position);
+      return position;
+    })();
+  }
+
+  async startRebuild(projection: Projection): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of projection.collections) {
+        this.db.exec(`DROP TABLE IF EXISTS ${table(c.name, 'rebuild')}`);
+        this.createTable(c, 'rebuild');
+      }
+      this.checkpoints.setSync(checkpointName(projection.name, 'rebuild'), 0n);
+    })();
+  }
+
+  async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
+    return this.db.transaction((): SwapReport | undefined => {
+      const live = this.checkpoints.getSync(checkpointName(projection.name, 'live')) ?? 0n;
+      const rebuilt = this.checkpoints.getSync(checkpointName(projection.name, 'rebuild')) ?? 0n;
+      if (live !== position || rebuilt !== position) return undefined;
+      const report: SwapReport = { documents: {}, differences: {} };
+      for (const c of projection.collections) {
+        const [a, b] = [table(c.name, 'live'), table(c.name, 'rebuild')];
+        const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+        report.documents[c.name] = count(`SELECT COUNT(*) AS n FROM ${b}`);
+        report.differences[c.name] = count(
+          `SELECT COUNT(*) AS n FROM (SELECT id FROM (SELECT * FROM ${a} EXCEPT SELECT * FROM ${b}) UNION SELECT id FROM (SELECT * FROM ${b} EXCEPT SELECT * FROM ${a}))`,
+        );
+        this.db.exec(`DROP TABLE ${a}; ALTER TABLE ${b} RENAME TO ${a};`);
+        this.createIndexes(c);
+      }
+      this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(checkpointName(projection.name, 'rebuild'));
+      return report;
+    })();
+  }
+
+  async get<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined> {
+    return this.getSync(collection, id, 'live') as StoredDoc<T> | undefined;
+  }
+
+  async find<T>(collection: string, where: Record<string, FieldValue>, options: FindOptions = {}): Promise<Array<StoredDoc<T>>> {
+    const { clause, params } = whereClause(where);
+    const order = options.orderBy?.length ? ` ORDER BY ${options.orderBy.map(field).join(', ')}` : ' ORDER BY id';
+    const limit = options.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.limit))}` : '';
+    const rows = this.db.prepare<unknown[], Row>(`SELECT id, pos, doc FROM ${table(collection)}${clause}${order}${limit}`).all(...params);
+    return rows.map((r) => toStored<T>(r));
+  }
+
+  async countBy(collection: string, fieldName: string, where: Record<string, FieldValue>): Promise<Array<{ value: unknown; count: number }>> {
+    const { clause, params } = whereClause(where);
+    return this.db
+      .prepare<unknown[], { value: unknown; count: number }>(`SELECT ${field(fieldName)} AS value, COUNT(*) AS count FROM ${table(collection)}${clause} GROUP BY value ORDER BY value`)
+      .all(...params);
+  }
+
+  private getSync(collection: string, id: string, target: ReadModelTarget): StoredDoc | undefined {
+    const row = this.stmt(`SELECT id, pos, doc FROM ${table(collection, target)} WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toStored(row) : undefined;
+  }
+
+  private createTable(c: CollectionSpec, target: ReadModelTarget): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table(c.name, target)} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`);
+  }
+
+  private createIndexes(c: CollectionSpec): void {
+    for (const fields of c.indexes) {
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${table(c.name)}_${fields.join('_')} ON ${table(c.name)} (${fields.map(field).join(', ')})`);
+    }
+  }
+
+  /** Statements are cached by SQL; SQLite re-prepares them itself after a swap changes the schema. */
+  private stmt(sql: string) {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare<unknown[], unknown>(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
+
+function whereClause(where: Record<string, FieldValue>): { clause: string; params: FieldValue[] } {
+  const entries = Object.entries(where);
+  if (entries.length === 0) return { clause: '', params: [] };
+  return { clause: ` WHERE ${entries.map(([k]) => `${field(k)} = ?`).join(' AND ')}`, params: entries.map(([, v]) => v) };
+}
+
+function toStored<T>(row: Row): StoredDoc<T> {
+  return { id: row.id, pos: BigInt(row.pos), doc: JSON.parse(row.doc) as T };
+}
+
+/** JSON with object keys sorted, so equal documents are equal text (rebuild == live is a table comparison). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
