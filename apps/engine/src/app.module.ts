@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PersistenceModule } from './persistence.module';
 import { AuthGuard } from './auth/auth.guard';
 import { OperationsModule } from './operations/operations.module';
+import { MessagingModule } from './messaging/messaging.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { CustomersModule } from './customers/customers.module';
 
@@ -14,6 +15,7 @@ import { CustomersModule } from './customers/customers.module';
     PersistenceModule,
     OperationsModule,
     // feature modules (one folder each) are added below
+    MessagingModule,
     ProjectionsModule,
     CustomersModule,
   ],

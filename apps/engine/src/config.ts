@@ -19,6 +19,14 @@ export interface EngineConfig {
   logLevel: string;
   /** Reactors split customers between processes: this process takes the customers whose hash % count === index. */
   partition?: { index: number; count: number };
+  /** Delivery channels and retries (the `dispatcher` role). */
+  messaging: MessagingConfig;
+}
+
+export interface MessagingConfig {
+  webhook?: { url: string; secret?: string; timeoutMs: number };
+  email?: { smtpUrl: string; from: string };
+  retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 }
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
@@ -41,6 +49,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     adminKey: env.JOURNEY_ADMIN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     partition: loadPartition(env),
+    messaging: loadMessaging(env),
+  };
+}
+
+function loadMessaging(env: NodeJS.ProcessEnv): MessagingConfig {
+  const positive = (name: string, fallback: number): number => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
+    return value;
+  };
+  if (env.JOURNEY_WEBHOOK_URL && !/^https?:\/\//.test(env.JOURNEY_WEBHOOK_URL)) throw new Error(`JOURNEY_WEBHOOK_URL must be an http(s) URL, got "${env.JOURNEY_WEBHOOK_URL}"`);
+  return {
+    webhook: env.JOURNEY_WEBHOOK_URL ? { url: env.JOURNEY_WEBHOOK_URL, secret: env.JOURNEY_WEBHOOK_SECRET || undefined, timeoutMs: positive('JOURNEY_WEBHOOK_TIMEOUT_MS', 10_000) } : undefined,
+    email: env.SMTP_URL ? { smtpUrl: env.SMTP_URL, from: env.JOURNEY_EMAIL_FROM || 'Journey Engine <journey@localhost>' } : undefined,
+    retry: {
+      maxAttempts: positive('JOURNEY_DELIVERY_MAX_ATTEMPTS', 5),
+      baseDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MS', 1000),
+      maxDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MAX_MS', 300_000),
+    },
   };
 }
 

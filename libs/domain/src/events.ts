@@ -60,17 +60,35 @@ export interface EventDataByType {
     notBefore?: string;
   };
   MessageSent: { messageId: string; channel: string; attempt: number };
-  MessageDelivered: { messageId: string; channel: string; attempt: number; detail?: string };
+  /** `content`: the rendered message, kept for channels whose delivery is this event itself (the in-app inbox). */
+  MessageDelivered: { messageId: string; channel: string; attempt: number; detail?: string; content?: { subject?: string; body: string } };
   MessageFailed: { messageId: string; channel: string; attempts: number; error: string };
   MessageSuppressed: { messageId: string; channel: string; reason: string; detail?: string };
   MessageOpened: { messageId: string };
   MessageClicked: { messageId: string; url?: string };
-  CsmTaskOpened: { taskId: string; title: string; owner?: string; priority: string; dueAt?: string; triggerId?: string };
+  /** `triggerVersion`/`step`: the trigger step that opened it (its `closeOn` closes it). */
+  CsmTaskOpened: {
+    taskId: string;
+    title: string;
+    owner?: string;
+    priority: string;
+    dueAt?: string;
+    triggerId?: string;
+    triggerVersion?: number;
+    step?: string;
+  };
   CsmTaskClosed: { taskId: string; resolution: string };
   TimerScheduled: { timerId: string; dueAt: string; purpose: string; payload?: Properties };
   TimerFired: { timerId: string; purpose: string; payload?: Properties };
   TimerCancelled: { timerId: string; reason: string };
   CustomerForgotten: { reason?: string };
+  /** Trigger definition stream (`trigger-<workspace>-<triggerId>`): `definition` is a validated TriggerDefinition. */
+  TriggerDefined: { triggerId: string; version: number; definition: Record<string, unknown> };
+  TriggerEnabled: { triggerId: string; version: number };
+  TriggerDisabled: { triggerId: string; version: number };
+  /** A customer's run through a trigger (customer stream): the step it entered (`step` is the step's address). */
+  TriggerRunStepEntered: { triggerId: string; version: number; runId: string; step: string; kind: string; variant?: string };
+  TriggerRunExited: { triggerId: string; version: number; runId: string; reason: string };
 }
 
 export type EventType = keyof EventDataByType;

@@ -3,3 +3,4 @@ export * from './ids';
 export * from './upcasters';
 export * from './customer';
 export * from './timeline';
+export * from './delivery';

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } from '@journey/event-store';
+import { Dispatcher, EmailChannel, InboxChannel, LogChannel, WebhookChannel, type Channel } from '@journey/messaging';
+import { ENGINE_CONFIG, type EngineConfig } from '../config';
+import { createLogger } from '../logger';
+import { Metrics } from '../operations/metrics';
+import { InboxController } from './inbox.controller';
+
+/**
+ * The `dispatcher` role: delivers MessageScheduled through the configured channels. `inbox` and `log` are always on;
+ * `webhook` with JOURNEY_WEBHOOK_URL, `email` with SMTP_URL. A message for a channel that is not configured is
+ * suppressed with reason `unknown-channel`.
+ */
+@Injectable()
+export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private dispatcher?: Dispatcher;
+  private email?: EmailChannel;
+
+  constructor(
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.roles.has('dispatcher')) return;
+    const logger = createLogger(this.config.logLevel).child({ context: 'dispatcher' });
+    const { webhook, email, retry } = this.config.messaging;
+    const channels: Channel[] = [new InboxChannel(), new LogChannel(logger)];
+    if (webhook) channels.push(new WebhookChannel(webhook));
+    if (email) channels.push((this.email = new EmailChannel(email)));
+    this.dispatcher = new Dispatcher({
+      store: this.store,
+      checkpoints: this.checkpoints,
+      channels,
+      retry,
+      logger,
+      onOutcome: (channel, outcome) => this.metrics.messages.inc({ channel, outcome }),
+    });
+    await this.dispatcher.start();
+  }
+
+  /** Before the store closes (PersistenceModule closes it on application shutdown). */
+  async onModuleDestroy(): Promise<void> {
+    await this.dispatcher?.stop();
+    this.email?.close();
+  }
+}
+
+@Module({
+  controllers: [InboxController],
+  providers: [DispatcherWorker],
+})
+export class MessagingModule {}

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { Traits } from '@journey/domain';
+
+/** A message ready for a channel: the template rendered for one customer. */
+export interface RenderedMessage {
+  messageId: string;
+  channel: string;
+  workspaceId: string;
+  customerId: string;
+  /** Recipient address: MessageScheduled.to, else the customer's `email` trait (for email). */
+  to?: string;
+  subject?: string;
+  body: string;
+  traits: Traits;
+}
+
+export interface SendContext {
+  /** The same for every attempt of one message (its messageId): receivers dedupe retries by it. */
+  idempotencyKey: string;
+  attempt: number;
+  /** Aborted when the dispatcher stops: the attempt's outcome is then unknown and it is sent again after a restart. */
+  signal: AbortSignal;
+}
+
+/**
+ * The channel port. `send` resolves when the channel accepted the message and rejects with a `DeliveryError` saying
+ * whether trying again may help; any other error counts as retryable.
+ */
+export interface Channel {
+  readonly name: string;
+  /** True when delivery is the MessageDelivered event itself (the in-app inbox): the rendered content is kept on it. */
+  readonly deliveredInLog?: boolean;
+  send(message: RenderedMessage, ctx: SendContext): Promise<{ detail?: string }>;
+}
+
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** HTTP: 5xx, 408 (timeout) and 429 (rate limited) may pass later; other 4xx will not. */
+export function isRetryableHttpStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** The in-app inbox: the MessageDelivered event is the delivery; `GET /v1/customers/:id/inbox` reads it back. */
+export class InboxChannel implements Channel {
+  readonly name = 'inbox';
+  readonly deliveredInLog = true;
+
+  async send(): Promise<{ detail?: string }> {
+    return { detail: 'stored in the customer inbox' };
+  }
+}
+
+/** Writes the message as a structured log line: for development and dry runs. */
+export class LogChannel implements Channel {
+  readonly name = 'log';
+
+  constructor(private readonly logger: Pick<Logger, 'info'>) {}
+
+  async send(message: RenderedMessage, ctx: SendContext): Promise<{ detail?: string }> {
+    const { messageId, workspaceId, customerId, to, subject, body } = message;
+    this.logger.info({ channel: 'log', messageId, workspaceId, customerId, to, subject, body, attempt: ctx.attempt }, 'message');
+    return { detail: 'logged' };
+  }
+}

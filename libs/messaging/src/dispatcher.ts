@@ -1,0 +1,275 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import {
+  decideDelivery,
+  deliveryDueAt,
+  foldCustomer,
+  evolveDelivery,
+  initialDeliveryState,
+  retryDelayMs,
+  type AttemptResult,
+  type DeliveryEvent,
+  type Properties,
+  type RecordedEvent,
+  type RetryPolicy,
+} from '@journey/domain';
+import type { CheckpointStore, EventStore, SubscriptionHandle } from '@journey/event-store';
+import { DeliveryError, type Channel, type RenderedMessage } from './channel';
+import { TemplateError, TemplateRenderer, type MessageTemplate } from './templates';
+
+export type DeliveryMetric = 'sent' | 'delivered' | 'failed' | 'suppressed' | 'retried';
+
+export interface DispatcherOptions {
+  store: EventStore;
+  checkpoints: CheckpointStore;
+  channels: Channel[];
+  templates?: TemplateRenderer;
+  retry?: Partial<RetryPolicy>;
+  /** Channel calls in flight at once. */
+  concurrency?: number;
+  now?: () => Date;
+  /** Checkpoint name. */
+  name?: string;
+  onOutcome?: (channel: string, outcome: DeliveryMetric) => void;
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 };
+
+const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed'] };
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Pending {
+  messageId: string;
+  streamId: string;
+  workspaceId: string;
+  customerId: string;
+  /** Global position of its MessageScheduled: the checkpoint stays below the oldest pending message. */
+  position: bigint;
+  dueAt?: Date;
+  timer?: NodeJS.Timeout;
+  task?: Promise<void>;
+}
+
+/**
+ * Delivers scheduled messages: subscribes to the log (checkpoint `dispatcher`) for MessageScheduled and outcome events,
+ * waits for `notBefore`, renders the template for the customer, and drives each message through `decideDelivery`:
+ * MessageSent is appended BEFORE the channel is called, the outcome after. Retryable errors back off exponentially
+ * up to `maxAttempts`.
+ *
+ * Durability: the checkpoint is the position just before the oldest message without an outcome, so a restart re-reads
+ * every message still pending (waiting for `notBefore`, backing off, or cut off mid-send) and rebuilds the pending set.
+ * Before each attempt the customer's stream is read again, so a message that has an outcome is never sent again; one
+ * whose MessageSent has no outcome (stopped mid-send) is sent again with the same idempotency key (its messageId):
+ * at least once to the channel, dedupable by the receiver. Run one dispatcher per event store.
+ */
+export class Dispatcher {
+  private readonly store: EventStore;
+  private readonly channels: Map<string, Channel>;
+  private readonly templates: TemplateRenderer;
+  private readonly retry: RetryPolicy;
+  private readonly now: () => Date;
+  private readonly name: string;
+  private readonly slots: Slots;
+  private readonly pending = new Map<string, Pending>();
+  private readonly stopping = new AbortController();
+  private subscription?: SubscriptionHandle;
+  /** Last message event handled. */
+  private position = 0n;
+  private saved?: bigint;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.store = options.store;
+    this.channels = new Map(options.channels.map((c) => [c.name, c]));
+    this.templates = options.templates ?? new TemplateRenderer();
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.now = options.now ?? (() => new Date());
+    this.name = options.name ?? 'dispatcher';
+    this.slots = new Slots(options.concurrency ?? 16);
+  }
+
+  async start(): Promise<void> {
+    const after = (await this.options.checkpoints.get(this.name)) ?? 0n;
+    this.position = this.saved = after;
+    this.subscription = this.store.subscribeToAll({ after, filter: FILTER }, (events) => this.onEvents(events));
+    this.subscription.done.catch((error) => this.options.logger?.error({ err: error }, 'dispatcher: subscription stopped'));
+  }
+
+  /** Stops taking work and aborts the channel calls in flight (their messages are sent again after a restart). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.subscription?.stop();
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    await Promise.allSettled([...this.pending.values()].map((p) => p.task));
+  }
+
+  /** Resolves once every message event in the log has been read and no message is being delivered (those waiting for `notBefore` aside). */
+  async whenIdle(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...this.pending.values()].some((p) => p.task) || (await this.store.readAll({ after: this.position, maxCount: 1, filter: FILTER })).length > 0;
+      if (!busy) return;
+      if (Date.now() > deadline) throw new Error(`dispatcher not idle after ${timeoutMs} ms`);
+      await sleep(10);
+    }
+  }
+
+  /** Messages scheduled and not yet resolved (waiting, backing off or being sent). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private async onEvents(events: RecordedEvent[]): Promise<void> {
+    for (const event of events) {
+      const messageId = (event.data as { messageId?: string }).messageId;
+      this.position = event.position;
+      if (!messageId) continue;
+      const known = this.pending.get(messageId);
+      if (event.type === 'MessageScheduled') {
+        if (known) continue;
+        const { workspaceId, customerId } = event.metadata;
+        const p: Pending = { messageId, streamId: event.streamId, workspaceId, customerId, position: event.position, dueAt: deliveryDueAt(evolveDelivery(initialDeliveryState(), event)) };
+        this.pending.set(messageId, p);
+        this.plan(p);
+      } else if (known && !known.task) {
+        // Resolved before its turn (e.g. a reactor suppressed a reminder before its notBefore).
+        clearTimeout(known.timer);
+        this.pending.delete(messageId);
+      }
+    }
+    await this.saveCheckpoint();
+  }
+
+  private plan(p: Pending): void {
+    if (this.stopping.signal.aborted) return;
+    const wait = p.dueAt ? p.dueAt.getTime() - this.now().getTime() : 0;
+    if (wait > 0) {
+      p.timer = setTimeout(() => this.plan(p), Math.min(wait, MAX_TIMER_MS)).unref();
+      return;
+    }
+    p.timer = undefined;
+    p.task = this.deliver(p).then(
+      () => {
+        if (this.stopping.signal.aborted) return; // cut off: stays below the checkpoint, resumed after a restart
+        this.pending.delete(p.messageId);
+        return this.saveCheckpoint();
+      },
+      (error) => {
+        p.task = undefined;
+        if (this.stopping.signal.aborted) return;
+        // The store failed us (not the channel): keep the message pending and try again later.
+        this.options.logger?.error({ err: error, messageId: p.messageId }, 'dispatcher: delivery interrupted, will retry');
+        p.dueAt = new Date(this.now().getTime() + this.retry.maxDelayMs);
+        this.plan(p);
+      },
+    );
+  }
+
+  private async deliver(p: Pending): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const release = await this.slots.acquire();
+      let retryIn: number | undefined;
+      try {
+        retryIn = signal.aborted ? undefined : await this.attempt(p);
+      } finally {
+        release();
+      }
+      if (retryIn === undefined) return;
+      await sleep(retryIn, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** One attempt. Returns the wait before the next one, or undefined when the message is done (or we are stopping). */
+  private async attempt(p: Pending): Promise<number | undefined> {
+    const events = await this.store.readStream(p.streamId);
+    const state = events.filter((e) => (e.data as { messageId?: string }).messageId === p.messageId).reduce(evolveDelivery, initialDeliveryState());
+    if (state.outcome) return undefined;
+    const { traits, forgotten } = foldCustomer(p.workspaceId, p.customerId, events);
+    const scheduled = state.scheduled;
+    if (!scheduled) throw new Error(`message ${p.messageId}: no MessageScheduled in ${p.streamId}`);
+    const { channel: channelName, template, to, causingEventId } = scheduled.data;
+    const channel = this.channels.get(channelName);
+    let content: MessageTemplate | undefined;
+    let suppress: { reason: string; detail?: string } | undefined;
+    if (!channel) {
+      suppress = { reason: 'unknown-channel', detail: `no channel "${channelName}" is configured (configured: ${[...this.channels.keys()].join(', ')})` };
+    } else if (forgotten) {
+      suppress = { reason: 'customer-forgotten' };
+    } else {
+      try {
+        const cause = causingEventId ? events.find((e) => e.id === causingEventId) : undefined;
+        content = await this.templates.render(template, { customer: { id: scheduled.customerId, traits }, event: eventProperties(cause) });
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        suppress = { reason: 'template-error', detail: error.message };
+      }
+    }
+    const now = this.now();
+    const [started] = decideDelivery({ type: 'StartAttempt', now, maxAttempts: this.retry.maxAttempts, suppress }, state);
+    if (!started) return undefined;
+    await this.append(p.streamId, started);
+    if (started.type !== 'MessageSent' || !channel || !content) return undefined;
+
+    const attempt = started.data.attempt;
+    const message: RenderedMessage = { messageId: p.messageId, channel: channelName, workspaceId: scheduled.workspaceId, customerId: scheduled.customerId, to, traits, ...content };
+    let result: AttemptResult;
+    try {
+      const { detail } = await channel.send(message, { idempotencyKey: p.messageId, attempt, signal: this.stopping.signal });
+      result = { ok: true, detail, content: channel.deliveredInLog ? content : undefined };
+    } catch (error) {
+      if (this.stopping.signal.aborted) return undefined; // outcome unknown: sent again after a restart
+      result = { ok: false, retryable: !(error instanceof DeliveryError) || error.retryable, error: (error as Error).message };
+    }
+    const decided = decideDelivery({ type: 'CompleteAttempt', now: this.now(), attempt, maxAttempts: this.retry.maxAttempts, result }, evolveDelivery(state, started));
+    if (decided.length > 0) {
+      await this.append(p.streamId, ...decided);
+      return undefined;
+    }
+    this.options.onOutcome?.(channelName, 'retried');
+    this.options.logger?.warn({ messageId: p.messageId, channel: channelName, attempt, error: !result.ok && result.error }, 'dispatcher: attempt failed, will retry');
+    return retryDelayMs(this.retry, attempt);
+  }
+
+  private async append(streamId: string, ...events: DeliveryEvent[]): Promise<void> {
+    await this.store.appendToStream(streamId, events);
+    for (const e of events) {
+      const outcome = ({ MessageSent: 'sent', MessageDelivered: 'delivered', MessageFailed: 'failed', MessageSuppressed: 'suppressed' } as const)[e.type];
+      this.options.onOutcome?.(e.data.channel, outcome);
+    }
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    let low = this.position;
+    for (const p of this.pending.values()) if (p.position - 1n < low) low = p.position - 1n;
+    if (low === this.saved) return;
+    this.saved = low;
+    await this.options.checkpoints.set(this.name, low);
+  }
+}
+
+/** The causing event's properties for templates (a track call's properties; the traits of an identify or group). */
+function eventProperties(event: RecordedEvent | undefined): Properties {
+  const data = event?.data as { properties?: Properties; traits?: Properties } | undefined;
+  return data?.properties ?? data?.traits ?? {};
+}
+
+/** A counting semaphore: at most `size` holders at once, waiters served in order. */
+class Slots {
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.free += 1;
+    };
+  }
+}

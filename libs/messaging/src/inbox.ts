@@ -1,0 +1,31 @@
+import type { EventDataByType, JourneyEvent } from '@journey/domain';
+
+export interface InboxMessage {
+  messageId: string;
+  subject?: string;
+  body: string;
+  deliveredAt: string;
+  opened: boolean;
+  openedAt?: string;
+}
+
+/**
+ * The customer's in-app inbox, folded from the customer's stream: every MessageDelivered on the `inbox` channel (it
+ * carries the rendered content) and whether a MessageOpened followed; nothing from before a CustomerForgotten. Newest first.
+ */
+export function inboxFromStream(events: Iterable<JourneyEvent>): InboxMessage[] {
+  const messages = new Map<string, InboxMessage>();
+  for (const e of events) {
+    if (e.type === 'MessageDelivered') {
+      const d = e.data as EventDataByType['MessageDelivered'];
+      if (d.channel !== 'inbox' || !d.content) continue;
+      messages.set(d.messageId, { messageId: d.messageId, ...(d.content.subject !== undefined && { subject: d.content.subject }), body: d.content.body, deliveredAt: e.metadata.recordedAt, opened: false });
+    } else if (e.type === 'CustomerForgotten') {
+      messages.clear();
+    } else if (e.type === 'MessageOpened') {
+      const m = messages.get((e.data as EventDataByType['MessageOpened']).messageId);
+      if (m && !m.opened) Object.assign(m, { opened: true, openedAt: e.metadata.occurredAt });
+    }
+  }
+  return [...messages.values()].reverse();
+}

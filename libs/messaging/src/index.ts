@@ -1,0 +1,6 @@
+export * from './channel';
+export * from './webhook';
+export * from './email';
+export * from './templates';
+export * from './dispatcher';
+export * from './inbox';
