@@ -4,6 +4,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PersistenceModule } from './persistence.module';
 import { AuthGuard } from './auth/auth.guard';
 import { OperationsModule } from './operations/operations.module';
+import { ReactorsModule } from './reactors/reactors.module';
+import { IngestionModule } from './ingestion/ingestion.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { CustomersModule } from './customers/customers.module';
@@ -15,6 +17,8 @@ import { CustomersModule } from './customers/customers.module';
     PersistenceModule,
     OperationsModule,
     // feature modules (one folder each) are added below
+    ReactorsModule,
+    IngestionModule,
     MessagingModule,
     ProjectionsModule,
     CustomersModule,

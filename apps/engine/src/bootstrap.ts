@@ -13,7 +13,7 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'] });
   app.useGlobalFilters(new HttpErrorsFilter());
-  app.enableShutdownHooks();
+  app.enableShutdownHooks([], { useProcessExit: true }); // exit 0 after a graceful shutdown (and pino flushes)
   const docs = new DocumentBuilder()
     .setTitle('Journey Engine')
     .setDescription('Event-sourced customer journey engine: Segment-compatible ingestion, journey queries, triggers and operations.')

@@ -1,6 +1,16 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { CHECKPOINT_STORE, EVENT_STORE, SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@journey/event-store';
+import {
+  CHECKPOINT_STORE,
+  EVENT_STORE,
+  EventStoreDbEventStore,
+  SqliteCheckpointStore,
+  SqliteEventStore,
+  openSqliteDatabase,
+  type CheckpointStore,
+  type EventStore,
+  type SqliteDatabase,
+} from '@journey/event-store';
 import { ENGINE_CONFIG, loadConfig, type EngineConfig } from './config';
 import { KeyStore } from './auth/key-store';
 
@@ -22,12 +32,20 @@ export const SQLITE_DB = Symbol('SQLITE_DB');
     {
       provide: EVENT_STORE,
       inject: [ENGINE_CONFIG, SQLITE_DB],
-      useFactory: (config: EngineConfig, db: SqliteDatabase): EventStore => {
-        if (config.eventStoreDbUrl) throw new Error('EVENTSTOREDB_URL is set but the EventStoreDB adapter is not wired yet');
-        return new SqliteEventStore(db);
-      },
+      useFactory: (config: EngineConfig, db: SqliteDatabase): EventStore =>
+        config.eventStoreDbUrl ? EventStoreDbEventStore.connect(config.eventStoreDbUrl) : new SqliteEventStore(db),
     },
-    { provide: CHECKPOINT_STORE, inject: [SQLITE_DB], useFactory: (db: SqliteDatabase) => new SqliteCheckpointStore(db) },
+    /**
+     * Checkpoints live with the events: in SQLite by default, in EventStoreDB when it holds the events, so worker
+     * processes keep no state on local disk (and, since that adapter's idempotency is windowed, never replay old
+     * history because a disk was lost). See libs/event-store/src/eventstoredb/README.md.
+     */
+    {
+      provide: CHECKPOINT_STORE,
+      inject: [EVENT_STORE, SQLITE_DB],
+      useFactory: (store: EventStore, db: SqliteDatabase): CheckpointStore =>
+        store instanceof EventStoreDbEventStore ? store.checkpointStore() : new SqliteCheckpointStore(db),
+    },
     {
       provide: KeyStore,
       inject: [ENGINE_CONFIG],

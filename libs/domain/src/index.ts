@@ -4,3 +4,4 @@ export * from './upcasters';
 export * from './customer';
 export * from './timeline';
 export * from './delivery';
+export * from './stage';

@@ -1,3 +1,4 @@
 export * from './event-store.port';
 export * from './checkpoint.port';
 export * from './sqlite';
+export * from './eventstoredb';

@@ -29,3 +29,12 @@ export interface ReactorContext {
   /** Whether this process handles the customer (customers are partitioned between reactor processes). */
   owns(workspaceId: string, customerId: string): boolean;
 }
+
+/**
+ * Injection token under which Nest modules register reactors; ReactorsModule runs every one of them. Nest has no
+ * multi-providers, so each module declares its own provider with this token (value: a `Reactor` or `Reactor[]`) and
+ * does NOT export it; ReactorsModule discovers all providers with this token across modules:
+ *
+ *   providers: [{ provide: REACTORS, useFactory: (store) => new TriggerReactor(store), inject: [EVENT_STORE] }]
+ */
+export const REACTORS = Symbol('REACTORS');

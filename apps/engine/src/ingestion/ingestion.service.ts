@@ -1,0 +1,49 @@
+import { Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { customerStreamId, type JourneyEvent } from '@journey/domain';
+import { EVENT_STORE, type AppendRequest, type EventStore } from '@journey/event-store';
+import { Metrics } from '../operations/metrics';
+
+/**
+ * Writes ingested events: one `appendMany` per request, one stream per customer (the store's group commit merges
+ * concurrent requests into one transaction). Resolves only once the events are durable.
+ */
+@Injectable()
+export class IngestionService implements OnModuleDestroy {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private draining = false;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Stores the events (duplicates by id are skipped) and returns how many were new. */
+  async record(workspaceId: string, events: JourneyEvent[], source: string): Promise<number> {
+    if (this.draining) throw new ServiceUnavailableException('the engine is shutting down: retry the request');
+    const streams = new Map<string, JourneyEvent[]>();
+    for (const event of events) {
+      const streamId = customerStreamId(workspaceId, event.metadata.customerId);
+      const list = streams.get(streamId);
+      if (list) list.push(event);
+      else streams.set(streamId, [event]);
+    }
+    const requests: AppendRequest[] = [];
+    for (const [streamId, list] of streams) requests.push({ streamId, events: list });
+    const append = this.store.appendMany(requests);
+    this.inFlight.add(append);
+    try {
+      const results = await append;
+      const written = results.reduce((sum, r) => sum + r.written, 0);
+      this.metrics.ingestedEvents.inc({ workspace: workspaceId, source }, written);
+      return written;
+    } finally {
+      this.inFlight.delete(append);
+    }
+  }
+
+  /** Shutdown, before the HTTP server and the store close: refuse new writes (503, clients retry) and let pending ones finish. */
+  async onModuleDestroy(): Promise<void> {
+    this.draining = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,90 @@
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } from '@journey/event-store';
+import { CLOCK, REACTORS, ReactorRunner, StageReactor, TimerScheduler, systemClock, type Clock, type Reactor } from '@journey/reactors';
+import { ENGINE_CONFIG, type EngineConfig } from '../config';
+import { HealthChecks } from '../operations/health';
+import { loadStagePolicy } from './stage-policy';
+
+/**
+ * The `reactor` role: one ReactorRunner per registered reactor and the TimerScheduler, for the customers of this
+ * process's partition (JOURNEY_PARTITION_INDEX / JOURNEY_PARTITION_COUNT). Reactors are registered by any module with a
+ * provider under the REACTORS token (see `REACTORS` in @journey/reactors); this module registers the StageReactor.
+ */
+@Injectable()
+export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('reactors');
+  private readonly runners = new Map<string, ReactorRunner>();
+  private scheduler?: TimerScheduler;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly health: HealthChecks,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.roles.has('reactor')) return;
+    const { partition } = this.config;
+    for (const reactor of this.registeredReactors()) {
+      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger });
+      this.runners.set(reactor.name, runner);
+      this.health.register(`reactor:${reactor.name}`, async () => {
+        if (runner.lastError) throw new Error(`failing at position ${runner.position}: ${runner.lastError.message}`);
+      });
+      await runner.start();
+    }
+    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger });
+    this.scheduler = scheduler;
+    this.health.register('timers', async () => {
+      if (scheduler.lastError) throw new Error(scheduler.lastError.message);
+    });
+    await scheduler.start();
+  }
+
+  /** Before the store closes (PersistenceModule closes it on application shutdown). */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await this.scheduler?.stop();
+  }
+
+  /** The runner of a reactor, e.g. to `waitFor` a position in tests (only in processes with the reactor role). */
+  runner(name: string): ReactorRunner {
+    const runner = this.runners.get(name);
+    if (!runner) throw new Error(`no reactor "${name}" runs in this process (running: ${[...this.runners.keys()].join(', ') || 'none'})`);
+    return runner;
+  }
+
+  /** Resolves once every reactor has handled the log up to `position` (default: the head now). */
+  async waitFor(position?: bigint, timeoutMs?: number): Promise<void> {
+    const target = position ?? (await this.store.headPosition());
+    await Promise.all([...this.runners.values()].map((r) => r.waitFor(target, timeoutMs)));
+  }
+
+  private registeredReactors(): Reactor[] {
+    const instances = this.discovery
+      .getProviders()
+      .filter((wrapper) => wrapper.token === REACTORS && wrapper.instance)
+      .flatMap((wrapper) => [wrapper.instance as Reactor | Reactor[]].flat());
+    const reactors = [...new Set(instances)];
+    const names = reactors.map((r) => r.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) throw new Error(`two reactors are registered under the name "${duplicate}": reactor names must be unique (they name checkpoints)`);
+    return reactors;
+  }
+}
+
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: CLOCK, useValue: systemClock },
+    { provide: REACTORS, useFactory: () => new StageReactor(loadStagePolicy()) },
+    ReactorWorkers,
+  ],
+  exports: [CLOCK, ReactorWorkers],
+})
+export class ReactorsModule {}

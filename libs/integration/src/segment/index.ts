@@ -1,0 +1,2 @@
+export * from './segment-calls';
+export * from './parse-segment';

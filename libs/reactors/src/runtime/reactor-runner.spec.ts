@@ -1,0 +1,163 @@
+import { customerStreamId, deterministicId, type RecordedEvent } from '@journey/domain';
+import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type AppendRequest, type CheckpointStore, type EventStore } from '@journey/event-store';
+import { StageReactor } from '../stage/stage-reactor';
+import { FakeClock } from '../testing/fake-clock';
+import { appendToCustomer, customerEvent } from '../testing/events';
+import { partitionOf } from './partition';
+import type { Reactor, ReactorContext } from './reactor';
+import { ReactorRunner, type ReactorLogger } from './reactor-runner';
+
+function openStore() {
+  const db = openSqliteDatabase(':memory:');
+  return { store: new SqliteEventStore(db), checkpoints: new SqliteCheckpointStore(db) };
+}
+
+function recordingLogger(): ReactorLogger & { errors: string[] } {
+  const errors: string[] = [];
+  return { errors, log: () => undefined, error: (m) => errors.push(m) };
+}
+
+const identify = (customer: string, at = '2025-01-01T00:00:00.000Z') => customerEvent(customer, 'CustomerIdentified', { userId: customer, traits: {} }, at);
+const track = (customer: string, name: string, at = '2025-01-01T00:00:00.000Z') => customerEvent(customer, 'InteractionRecorded', { event: name, properties: {} }, at);
+const typesOf = async (store: EventStore, customer: string) => (await store.readStream(customerStreamId('w', customer))).map((e) => e.type);
+
+/** Answers every `Ping` with a `Pong` (deterministic id) in the same stream. */
+class PingPong implements Reactor {
+  readonly name = 'ping-pong';
+  readonly filter = { eventTypes: ['Ping'] };
+  seen: string[] = [];
+  failuresLeft = 0;
+
+  async react(events: RecordedEvent[]): Promise<AppendRequest[]> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error('reactor is unwell');
+    }
+    this.seen.push(...events.map((e) => e.type));
+    return events.map((e) => ({ streamId: e.streamId, events: [{ ...e, id: deterministicId('pong', e.id), type: 'Pong' }] }));
+  }
+}
+
+/** A checkpoint store that fails on `set` a given number of times: the process "crashed" after the append. */
+class CrashingCheckpoints implements CheckpointStore {
+  constructor(
+    private readonly inner: CheckpointStore,
+    public failuresLeft: number,
+  ) {}
+  get(name: string) {
+    return this.inner.get(name);
+  }
+  async set(name: string, position: bigint) {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error('crash before the checkpoint');
+    }
+    return this.inner.set(name, position);
+  }
+}
+
+describe('ReactorRunner', () => {
+  const runners: ReactorRunner[] = [];
+  const start = async (runner: ReactorRunner) => {
+    runners.push(runner);
+    await runner.start();
+    return runner;
+  };
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((r) => r.stop()));
+  });
+
+  it('delivers only the events of the filter, appends what the reactor returns, then stores the checkpoint at the head', async () => {
+    const { store, checkpoints } = openStore();
+    const reactor = new PingPong();
+    const runner = await start(new ReactorRunner(reactor, { store, checkpoints }));
+    await appendToCustomer(store, customerEvent('c2', 'Noise', {}));
+    const ping = await appendToCustomer(store, customerEvent('c1', 'Ping', {}));
+    const last = await appendToCustomer(store, customerEvent('c2', 'Noise', {}));
+    await runner.waitFor(last);
+    expect(reactor.seen).toEqual(['Ping']);
+    expect(await typesOf(store, 'c1')).toEqual(['Ping', 'Pong']);
+    expect(await typesOf(store, 'c2')).toEqual(['Noise', 'Noise']);
+    expect(ping).toBeLessThan(last);
+    expect(await checkpoints.get('ping-pong')).toBeGreaterThanOrEqual(last);
+    expect(runner.position).toBeGreaterThanOrEqual(last);
+  });
+
+  it('resumes from its checkpoint after a restart: nothing is handled twice', async () => {
+    const { store, checkpoints } = openStore();
+    const first = new PingPong();
+    const runner = await start(new ReactorRunner(first, { store, checkpoints }));
+    await runner.waitFor(await appendToCustomer(store, customerEvent('c1', 'Ping', {})));
+    await runner.stop();
+    const second = new PingPong();
+    const restarted = await start(new ReactorRunner(second, { store, checkpoints }));
+    await restarted.waitFor(await appendToCustomer(store, customerEvent('c2', 'Ping', {})));
+    expect(second.seen).toEqual(['Ping']);
+    expect(await typesOf(store, 'c1')).toEqual(['Ping', 'Pong']);
+  });
+
+  it('a crash after the append and before the checkpoint replays the batch without duplicate effects', async () => {
+    const { store, checkpoints } = openStore();
+    const logger = recordingLogger();
+    const crashing = new CrashingCheckpoints(checkpoints, 1);
+    // Both events of c1 arrive before the runner starts, so they are one batch: the replay decides both again.
+    await appendToCustomer(store, identify('c1'));
+    const activated = await appendToCustomer(store, track('c1', 'Activated'));
+    const runner = await start(new ReactorRunner(new StageReactor(), { store, checkpoints: crashing, logger, clock: new FakeClock(), retry: { minMs: 10, maxMs: 50 } }));
+    await runner.waitFor(activated);
+    await runner.waitFor(await store.headPosition());
+    expect(logger.errors).toHaveLength(1);
+    expect(logger.errors[0]).toMatch(/crash before the checkpoint/);
+    expect(await typesOf(store, 'c1')).toEqual(['CustomerIdentified', 'InteractionRecorded', 'StageChanged', 'TimerScheduled', 'StageChanged']);
+    expect(runner.lastError).toBeUndefined();
+  });
+
+  it('a failing reactor is logged and retried with back-off from the checkpoint, without stopping', async () => {
+    const { store, checkpoints } = openStore();
+    const logger = recordingLogger();
+    const reactor = new PingPong();
+    reactor.failuresLeft = 2;
+    const runner = await start(new ReactorRunner(reactor, { store, checkpoints, logger, retry: { minMs: 10, maxMs: 20 } }));
+    await runner.waitFor(await appendToCustomer(store, customerEvent('c1', 'Ping', {})));
+    expect(logger.errors).toHaveLength(2);
+    expect(logger.errors[0]).toMatch(/reactor ping-pong failed .* reactor is unwell/s);
+    expect(await typesOf(store, 'c1')).toEqual(['Ping', 'Pong']);
+  });
+
+  it('waitFor rejects with a clear error when the position is not reached in time', async () => {
+    const { store, checkpoints } = openStore();
+    const runner = await start(new ReactorRunner(new PingPong(), { store, checkpoints }));
+    await expect(runner.waitFor(99n, 50)).rejects.toThrow('reactor ping-pong did not reach position 99 within 50 ms');
+  });
+
+  it('two runners on partitions 0/2 and 1/2 of one store handle each customer exactly once between them', async () => {
+    const { store, checkpoints } = openStore();
+    const handled: Array<Set<string>> = [new Set(), new Set()];
+    /** The stage reactor, recording for which customers it produced effects. */
+    const recording = (seen: Set<string>): Reactor => {
+      const inner = new StageReactor();
+      return {
+        name: inner.name,
+        filter: inner.filter,
+        react: async (events: RecordedEvent[], ctx: ReactorContext) => {
+          const appends = await inner.react(events, ctx);
+          for (const a of appends) for (const e of a.events) seen.add(e.metadata.customerId);
+          return appends;
+        },
+      };
+    };
+    const customers = Array.from({ length: 24 }, (_, i) => `customer-${i}`);
+    const [p0, p1] = await Promise.all([0, 1].map((index) => start(new ReactorRunner(recording(handled[index]), { store, checkpoints, partition: { index, count: 2 } }))));
+    expect(p0.checkpointName).not.toBe(p1.checkpointName);
+    for (const c of customers) await appendToCustomer(store, identify(c));
+    await p0.waitFor(await store.headPosition());
+    await p1.waitFor(await store.headPosition());
+    for (const index of [0, 1]) {
+      expect(handled[index].size).toBeGreaterThan(0);
+      for (const c of handled[index]) expect(partitionOf('w', c, 2)).toBe(index);
+    }
+    expect([...handled[0]].filter((c) => handled[1].has(c))).toEqual([]);
+    expect(new Set([...handled[0], ...handled[1]])).toEqual(new Set(customers));
+    for (const c of customers) expect((await typesOf(store, c)).filter((t) => t === 'StageChanged')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,150 @@
+import type { RecordedEvent } from '@journey/domain';
+import type { CheckpointStore, EventFilter, EventStore, SubscriptionHandle } from '@journey/event-store';
+import { systemClock, type Clock } from './clock';
+import { ownerOf, type Partition } from './partition';
+import type { Reactor, ReactorContext } from './reactor';
+
+export interface ReactorLogger {
+  log(message: string): void;
+  error(message: string): void;
+}
+
+export interface ReactorRunnerOptions {
+  store: EventStore;
+  checkpoints: CheckpointStore;
+  clock?: Clock;
+  /** Customers this process handles; the checkpoint is kept per partition. */
+  partition?: Partition;
+  logger?: ReactorLogger;
+  batchSize?: number;
+  /** Back-off between restarts after a failure: doubles from `minMs` up to `maxMs`. */
+  retry?: { minMs: number; maxMs: number };
+}
+
+/**
+ * Runs one reactor: subscribes to the log from the reactor's checkpoint, calls `react` per batch, appends what it
+ * returns (idempotent by event id) and only then stores the checkpoint. A failure is logged and the subscription
+ * restarts from the last checkpoint after a back-off; the batch is replayed and its appends are skipped as duplicates.
+ *
+ * The subscription reads the whole log and applies the reactor's filter in memory, so `position` always reaches the
+ * head (what `waitFor` relies on), whichever events the reactor cares about.
+ */
+export class ReactorRunner {
+  readonly checkpointName: string;
+  /** Set while the runner is failing (cleared by the next successful batch): what /health reports. */
+  lastError?: Error;
+  private current = 0n;
+  private readonly context: ReactorContext;
+  private subscription?: SubscriptionHandle;
+  private running?: Promise<void>;
+  private stopped = false;
+  private failures = 0;
+  private wakeFromBackoff?: () => void;
+  private readonly waiters = new Set<{ position: bigint; resolve: () => void; reject: (e: Error) => void }>();
+
+  constructor(
+    readonly reactor: Reactor,
+    private readonly options: ReactorRunnerOptions,
+  ) {
+    const p = options.partition;
+    this.checkpointName = p && p.count > 1 ? `${reactor.name}#${p.index}/${p.count}` : reactor.name;
+    const clock = options.clock ?? systemClock;
+    this.context = { store: options.store, now: () => clock.now(), owns: ownerOf(p) };
+  }
+
+  /** The global position up to which the reactor has handled the log (and stored its checkpoint). */
+  get position(): bigint {
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.current = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeFromBackoff?.();
+    await this.subscription?.stop();
+    await this.running;
+    for (const w of this.waiters) w.reject(new Error(`reactor ${this.reactor.name} stopped at position ${this.current}`));
+    this.waiters.clear();
+  }
+
+  /** Resolves once the reactor has handled the log up to `position` (rejects after `timeoutMs`). */
+  waitFor(position: bigint, timeoutMs = 10_000): Promise<void> {
+    if (this.current >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`reactor ${this.reactor.name} did not reach position ${position} within ${timeoutMs} ms (it is at ${this.current})`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { minMs, maxMs } = this.options.retry ?? { minMs: 500, maxMs: 30_000 };
+    while (!this.stopped) {
+      try {
+        const after = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
+        if (this.stopped) return;
+        this.current = after;
+        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.options.batchSize }, (events) => this.handle(events));
+        await this.subscription.done;
+        return; // stopped, or the store was closed
+      } catch (error) {
+        if (this.stopped) return;
+        this.lastError = error instanceof Error ? error : new Error(String(error));
+        const delay = Math.min(maxMs, minMs * 2 ** this.failures++);
+        this.options.logger?.error(`reactor ${this.reactor.name} failed at position ${this.current}, restarting from its checkpoint in ${delay} ms: ${this.lastError.stack ?? this.lastError.message}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeFromBackoff = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeFromBackoff = undefined;
+      }
+    }
+  }
+
+  private async handle(events: RecordedEvent[]): Promise<void> {
+    const filter = this.reactor.filter;
+    const relevant = filter ? events.filter((e) => matches(filter, e)) : events;
+    if (relevant.length > 0) {
+      const appends = (await this.reactor.react(relevant, this.context)).filter((a) => a.events.length > 0);
+      if (appends.length > 0) await this.options.store.appendMany(appends);
+    }
+    const last = events[events.length - 1].position;
+    await this.options.checkpoints.set(this.checkpointName, last);
+    this.current = last;
+    this.failures = 0;
+    this.lastError = undefined;
+    for (const w of this.waiters) {
+      if (w.position <= last) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+}
+
+function matches(filter: EventFilter, event: RecordedEvent): boolean {
+  if (filter.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
+  if (filter.streamPrefixes?.length && !filter.streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
+  return true;
+}
