@@ -132,7 +132,7 @@ describe('SqliteReadModelStore with ProjectionRunner', () => {
     db.exec(`CREATE TEMP TRIGGER crash BEFORE INSERT ON main.checkpoints BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;`);
     await runner.start();
     await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} })]);
-    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 2000 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(runner.status().lastError).toBe('disk on fire');
     db.exec('DROP TRIGGER crash');
     await runner.waitFor(await events.headPosition());
