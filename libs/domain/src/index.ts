@@ -5,3 +5,4 @@ export * from './customer';
 export * from './timeline';
 export * from './delivery';
 export * from './stage';
+export * from './triggers';

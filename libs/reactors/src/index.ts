@@ -4,3 +4,4 @@ export * from './runtime/partition';
 export * from './runtime/reactor-runner';
 export * from './timers/timer-scheduler';
 export * from './stage/stage-reactor';
+export * from './triggers/trigger-reactor';

@@ -1,0 +1,319 @@
+/**
+ * The condition compiler: a signal tree is compiled ONCE into closures; evaluating an event never walks the JSON.
+ * Temporal signals (absent, inactive, date) compile to a `TemporalSignal` driven by durable timers in the run decider.
+ */
+import type { Properties, Stage, Traits } from '../events';
+import type { EventSignal, FilterOps, PropertyFilters, Scalar, Signal, WindowAggregate } from './schema';
+import { localDate, parseClock, parseDuration, zonedTime } from './time';
+
+/** One event of the customer's history, as conditions see it. */
+export interface ActivityRecord {
+  id: string;
+  /** Track name (`InteractionRecorded`), `Page Viewed`/`Screen Viewed`, else the event type. */
+  name: string;
+  type: string;
+  /** Event time (ms). */
+  at: number;
+  props: Properties;
+  /** Customer activity (counts for `inactive`). */
+  activity: boolean;
+}
+
+export interface EvalContext {
+  now: number;
+  /** The event being decided on (absent when a timer fired). */
+  event?: ActivityRecord;
+  traits: Traits;
+  /** Traits before the event (for trait changes). */
+  previousTraits: Traits;
+  stage: Stage | null;
+  /** The customer's events, ordered by event time (late events sorted in), including the current one. */
+  history: readonly ActivityRecord[];
+  timeZone: string;
+}
+
+export type Predicate = (ctx: EvalContext) => boolean;
+
+/** A signal that becomes true when time passes: the run decider arms a durable timer at `arm`'s answer. */
+export interface TemporalSignal {
+  kind: 'absent' | 'inactive' | 'date';
+  /** When the current event (re)arms the watch: the due time (ms), or undefined when it does not arm. */
+  arm(ctx: EvalContext, armed: { dueAt: number } | undefined): number | undefined;
+  /** Whether the current event cancels a pending watch. */
+  cancels(ctx: EvalContext, dueAt: number): boolean;
+  /** At the due time: whether the signal still holds (late events may have made it false). */
+  holds(ctx: EvalContext, armedAt: number, dueAt: number): boolean;
+}
+
+export interface CompiledEntry {
+  temporal?: TemporalSignal;
+  /** The rest of the entry (all of it when there is no temporal signal). */
+  condition: Predicate;
+}
+
+const TRUE: Predicate = () => true;
+
+export function compileEntry(signal: Signal): CompiledEntry {
+  const temporal = compileTemporal(signal);
+  if (temporal) return { temporal, condition: TRUE };
+  if ('all' in signal) {
+    const t = signal.all.find((s) => compileTemporal(s));
+    if (t) return { temporal: compileTemporal(t), condition: compileSignal({ all: signal.all.filter((s) => s !== t) }) };
+  }
+  return { condition: compileSignal(signal) };
+}
+
+/** Compiles a non-temporal signal into a predicate. */
+export function compileSignal(signal: Signal): Predicate {
+  if ('event' in signal) return compileEventMatch(signal);
+  if ('all' in signal) {
+    const parts = signal.all.map(compileSignal);
+    if (parts.length === 1) return parts[0];
+    return (ctx) => {
+      for (const p of parts) if (!p(ctx)) return false;
+      return true;
+    };
+  }
+  if ('any' in signal) {
+    const parts = signal.any.map(compileSignal);
+    return (ctx) => {
+      for (const p of parts) if (p(ctx)) return true;
+      return false;
+    };
+  }
+  if ('not' in signal) {
+    const inner = compileSignal(signal.not);
+    return (ctx) => !inner(ctx);
+  }
+  if ('count' in signal) return compileWindow(signal.count, (records) => records.length);
+  if ('sum' in signal) {
+    const get = getter(signal.sum.property);
+    return compileWindow(signal.sum, (records) => records.reduce((s, r) => s + (Number(get(r.props)) || 0), 0));
+  }
+  if ('usageDrop' in signal) {
+    const { event, below } = signal.usageDrop;
+    const windowMs = parseDuration(signal.usageDrop.window)!.ms;
+    const baselineMs = parseDuration(signal.usageDrop.baseline)!.ms;
+    return (ctx) => {
+      let recent = 0;
+      let base = 0;
+      const windowStart = ctx.now - windowMs;
+      const baseStart = windowStart - baselineMs;
+      for (const r of ctx.history) {
+        if (event === undefined ? !r.activity : r.name !== event) continue;
+        if (r.at > windowStart && r.at <= ctx.now) recent++;
+        else if (r.at > baseStart && r.at <= windowStart) base++;
+      }
+      return base > 0 && recent < below * base * (windowMs / baselineMs);
+    };
+  }
+  if ('stage' in signal) {
+    const { entered, left } = signal.stage;
+    return (ctx) =>
+      ctx.event?.type === 'StageChanged' &&
+      (entered === undefined || ctx.event.props.to === entered) &&
+      (left === undefined || ctx.event.props.from === left);
+  }
+  if ('inStage' in signal) {
+    const stages = new Set<string | null>(Array.isArray(signal.inStage) ? signal.inStage : [signal.inStage]);
+    return (ctx) => stages.has(ctx.stage);
+  }
+  if ('trait' in signal) {
+    const { name, to } = signal.trait;
+    const test = to === undefined ? TRUE_VALUE : compileFilter(to);
+    return (ctx) => {
+      const changed = ctx.event && (ctx.event.type === 'TraitsUpdated' || ctx.event.type === 'CustomerIdentified') ? (ctx.event.props.traits as Traits) : undefined;
+      if (!changed || !(name in changed)) return false;
+      const value = changed[name];
+      return !sameValue(value, ctx.previousTraits[name]) && test(value, ctx.now);
+    };
+  }
+  if ('traits' in signal) {
+    const match = compileFilters(signal.traits);
+    return (ctx) => match(ctx.traits, ctx.now);
+  }
+  throw new Error(`temporal signal ${Object.keys(signal)[0]} is only allowed in a trigger's entry`);
+}
+
+/** A compiled event signal against one record (used for the current event and for history scans). */
+export function compileEventRecordMatch(signal: EventSignal): (r: ActivityRecord, now: number) => boolean {
+  const name = signal.event;
+  const where = signal.where ? compileFilters(signal.where) : undefined;
+  return where ? (r, now) => r.name === name && where(r.props, now) : (r) => r.name === name;
+}
+
+function compileEventMatch(signal: EventSignal): Predicate {
+  const match = compileEventRecordMatch(signal);
+  return (ctx) => ctx.event !== undefined && match(ctx.event, ctx.now);
+}
+
+function compileWindow(agg: WindowAggregate, measure: (records: ActivityRecord[]) => number): Predicate {
+  const match = compileEventRecordMatch(agg);
+  const within = parseDuration(agg.within)!.ms;
+  const tests: Array<(n: number) => boolean> = [];
+  if (agg.lt !== undefined) tests.push((n) => n < agg.lt!);
+  if (agg.lte !== undefined) tests.push((n) => n <= agg.lte!);
+  if (agg.gt !== undefined) tests.push((n) => n > agg.gt!);
+  if (agg.gte !== undefined) tests.push((n) => n >= agg.gte!);
+  if (agg.eq !== undefined) tests.push((n) => n === agg.eq);
+  return (ctx) => {
+    const from = ctx.now - within;
+    const n = measure(ctx.history.filter((r) => r.at > from && r.at <= ctx.now && match(r, ctx.now)));
+    return tests.every((t) => t(n));
+  };
+}
+
+function compileTemporal(signal: Signal): TemporalSignal | undefined {
+  if ('absent' in signal) {
+    const absent = compileEventRecordMatch(signal.absent);
+    const reference = compileEventRecordMatch(signal.absent.after);
+    const forMs = parseDuration(signal.absent.for)!.ms;
+    const seenBefore = (ctx: EvalContext, dueAt: number) => ctx.history.some((r) => r.at < dueAt && absent(r, ctx.now));
+    return {
+      kind: 'absent',
+      arm: (ctx, armed) => {
+        if (armed || !ctx.event || !reference(ctx.event, ctx.now)) return undefined;
+        const dueAt = ctx.event.at + forMs;
+        return seenBefore(ctx, dueAt) ? undefined : dueAt;
+      },
+      cancels: (ctx, dueAt) => ctx.event !== undefined && ctx.event.at < dueAt && absent(ctx.event, ctx.now),
+      holds: (ctx, _armedAt, dueAt) => !seenBefore(ctx, dueAt),
+    };
+  }
+  if ('inactive' in signal) {
+    const forMs = parseDuration(signal.inactive.for)!.ms;
+    const lastActivity = (ctx: EvalContext) => {
+      for (let i = ctx.history.length - 1; i >= 0; i--) if (ctx.history[i].activity) return ctx.history[i].at;
+      return undefined;
+    };
+    return {
+      kind: 'inactive',
+      arm: (ctx, armed) => {
+        if (!ctx.event?.activity) return undefined;
+        const dueAt = lastActivity(ctx)! + forMs;
+        return armed?.dueAt === dueAt ? undefined : dueAt;
+      },
+      cancels: () => false,
+      holds: (ctx, _armedAt, dueAt) => (lastActivity(ctx) ?? -Infinity) + forMs <= dueAt,
+    };
+  }
+  if ('date' in signal) {
+    const { trait, event, property, at = '09:00' } = signal.date;
+    const offset = parseDuration(signal.date.offset, true)!;
+    const clock = parseClock(at)!;
+    const get = property ? getter(property) : undefined;
+    const dueFrom = (value: unknown, timeZone: string): number | undefined => {
+      const d = localDate(value, timeZone);
+      if (!d) return undefined;
+      if (offset.days !== undefined) return zonedTime({ ...d, day: d.day + offset.days, hour: clock.hour, minute: clock.minute }, timeZone);
+      return zonedTime({ ...d, hour: clock.hour, minute: clock.minute }, timeZone) + offset.ms;
+    };
+    const valueOf = (ctx: EvalContext): { value: unknown } | undefined => {
+      const e = ctx.event;
+      if (!e) return undefined;
+      if (trait !== undefined) {
+        const changed = e.type === 'TraitsUpdated' || e.type === 'CustomerIdentified' ? (e.props.traits as Traits) : undefined;
+        return changed && trait in changed ? { value: changed[trait] } : undefined;
+      }
+      return e.name === event ? { value: get!(e.props) } : undefined;
+    };
+    return {
+      kind: 'date',
+      arm: (ctx, armed) => {
+        const v = valueOf(ctx);
+        if (!v) return undefined;
+        const dueAt = dueFrom(v.value, ctx.timeZone);
+        return dueAt === undefined || dueAt < ctx.now || dueAt === armed?.dueAt ? undefined : dueAt;
+      },
+      cancels: (ctx, dueAt) => {
+        const v = valueOf(ctx);
+        return v !== undefined && dueFrom(v.value, ctx.timeZone) !== dueAt;
+      },
+      holds: (ctx, _armedAt, dueAt) => trait === undefined || dueFrom(ctx.traits[trait], ctx.timeZone) === dueAt,
+    };
+  }
+  return undefined;
+}
+
+type ValueTest = (value: unknown, now: number) => boolean;
+const TRUE_VALUE: ValueTest = () => true;
+
+/** Property filters -> one test on an object. */
+export function compileFilters(filters: PropertyFilters): (obj: Properties, now: number) => boolean {
+  const tests = Object.entries(filters).map(([path, f]) => {
+    const get = getter(path);
+    const test = compileFilter(f);
+    return (obj: Properties, now: number) => test(get(obj), now);
+  });
+  return (obj, now) => {
+    for (const t of tests) if (!t(obj, now)) return false;
+    return true;
+  };
+}
+
+function compileFilter(f: Scalar | FilterOps): ValueTest {
+  if (f === null || typeof f !== 'object') return (v) => sameValue(v, f);
+  const tests: ValueTest[] = [];
+  if (f.equals !== undefined) tests.push((v) => sameValue(v, f.equals));
+  if (f.notEquals !== undefined) tests.push((v) => !sameValue(v, f.notEquals));
+  if (f.in) {
+    const set = new Set(f.in);
+    tests.push((v) => set.has(v as Scalar));
+  }
+  if (f.notIn) {
+    const set = new Set(f.notIn);
+    tests.push((v) => !set.has(v as Scalar));
+  }
+  const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+  if (f.gt !== undefined) tests.push((v) => num(v) > f.gt!);
+  if (f.gte !== undefined) tests.push((v) => num(v) >= f.gte!);
+  if (f.lt !== undefined) tests.push((v) => num(v) < f.lt!);
+  if (f.lte !== undefined) tests.push((v) => num(v) <= f.lte!);
+  if (f.before !== undefined) {
+    const bound = dateBound(f.before);
+    tests.push((v, now) => toTime(v) < bound(now));
+  }
+  if (f.after !== undefined) {
+    const bound = dateBound(f.after);
+    tests.push((v, now) => toTime(v) > bound(now));
+  }
+  if (f.exists !== undefined) tests.push((v) => (v !== undefined && v !== null) === f.exists);
+  if (f.contains !== undefined) {
+    const needle = f.contains;
+    tests.push((v) => (Array.isArray(v) ? v.some((x) => sameValue(x, needle)) : typeof v === 'string' && v.includes(String(needle))));
+  }
+  return (v, now) => {
+    for (const t of tests) if (!t(v, now)) return false;
+    return true;
+  };
+}
+
+/** `+90d` / `-7d` relative to now, or an absolute ISO date. */
+function dateBound(text: string): (now: number) => number {
+  const rel = parseDuration(text, true);
+  if (rel && /^[+-]/.test(text)) return (now) => now + rel.ms;
+  const abs = Date.parse(text);
+  return () => abs;
+}
+
+function toTime(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
+}
+
+function getter(path: string): (obj: Properties) => unknown {
+  const parts = path.split('.');
+  if (parts.length === 1) return (obj) => obj[path];
+  return (obj) => {
+    let cur: unknown = obj;
+    for (const p of parts) {
+      if (typeof cur !== 'object' || cur === null) return undefined;
+      cur = (cur as Record<string, unknown>)[p];
+    }
+    return cur;
+  };
+}

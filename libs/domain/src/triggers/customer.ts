@@ -1,0 +1,185 @@
+/**
+ * The customer side of the trigger runtime, pure: `buildCustomerView` folds a customer's stream into what triggers
+ * need (traits, stage, time zone, ordered history, scheduled messages, one RunState per trigger), `decideForCustomer`
+ * runs every trigger on one input (by priority), and `simulateCustomer` replays a history through them, firing
+ * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
+ */
+import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
+import { deterministicId } from '../ids';
+import type { ActivityRecord } from './conditions';
+import type { TriggerProgram } from './program';
+import { decideRun, evolveRun, initialRunState, TRIGGER_SOURCE, type RunContext, type RunState, type ScheduledMessage } from './run';
+import { safeTimeZone } from './time';
+
+/** Run bookkeeping: never an input to triggers (and never counted as activity). */
+export const TRIGGER_BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
+  'TriggerMatched',
+  'TriggerRunStepEntered',
+  'TriggerRunExited',
+  'TimerScheduled',
+  'TimerCancelled',
+  'MessageScheduled',
+  'MessageSuppressed',
+]);
+
+export interface CustomerView {
+  traits: Traits;
+  stage: Stage | null;
+  history: ActivityRecord[];
+  messages: ScheduledMessage[];
+  runs: Map<string, RunState>;
+  /** timerId -> triggerId, to route TimerCancelled/TimerFired to their run. */
+  timers: Map<string, string>;
+}
+
+export function buildCustomerView(events: readonly JourneyEvent[]): CustomerView {
+  const view: CustomerView = { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
+  for (const e of events) applyToView(view, e);
+  return view;
+}
+
+/** Folds one event into the view (mutates it: the view is a private accumulator of one decision). */
+export function applyToView(view: CustomerView, event: JourneyEvent): void {
+  const e = event as TypedEvent;
+  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
+  if (e.type === 'StageChanged') view.stage = e.data.to;
+  if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: Date.parse(e.metadata.occurredAt) });
+  if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
+  const record = activityRecord(event);
+  if (record) insertByTime(view.history, record);
+  const triggerId = runTriggerId(view, e);
+  if (triggerId !== undefined) view.runs.set(triggerId, evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event));
+}
+
+function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
+  switch (e.type) {
+    case 'TriggerMatched':
+    case 'TriggerRunStepEntered':
+    case 'TriggerRunExited':
+      return e.data.triggerId;
+    case 'CsmTaskOpened':
+      return e.data.triggerId;
+    case 'CsmTaskClosed':
+      return [...view.runs.values()].find((r) => e.data.taskId in r.tasks)?.triggerId;
+    case 'TimerScheduled':
+      if (!e.data.purpose.startsWith('trigger:')) return undefined;
+      view.timers.set(e.data.timerId, e.data.purpose.slice('trigger:'.length));
+      return e.data.purpose.slice('trigger:'.length);
+    case 'TimerCancelled':
+    case 'TimerFired':
+      return view.timers.get(e.data.timerId);
+    default:
+      return undefined;
+  }
+}
+
+/** How conditions see an event; undefined for bookkeeping and timers. */
+export function activityRecord(e: JourneyEvent): ActivityRecord | undefined {
+  if (TRIGGER_BOOKKEEPING_TYPES.has(e.type) || e.type === 'TimerFired') return undefined;
+  const t = e as TypedEvent;
+  let name: string = e.type;
+  let props = e.data;
+  if (t.type === 'InteractionRecorded') (name = t.data.event), (props = t.data.properties);
+  if (t.type === 'PageViewed') (name = t.data.kind === 'screen' ? 'Screen Viewed' : 'Page Viewed'), (props = { name: t.data.name, category: t.data.category, ...t.data.properties });
+  const at = Date.parse(e.metadata.occurredAt);
+  return { id: e.id, name, type: e.type, at, props, activity: ACTIVITY_TYPES.has(e.type) && e.metadata.source !== TRIGGER_SOURCE };
+}
+
+function insertByTime(history: ActivityRecord[], r: ActivityRecord): void {
+  let i = history.length;
+  while (i > 0 && history[i - 1].at > r.at) i--;
+  history.splice(i, 0, r);
+}
+
+/**
+ * Runs every program on one input: `history` is the customer's stream before the input (with the effects of earlier
+ * decisions). Higher priority first; a send of a lower-priority trigger on the same input is suppressed (`priority`).
+ */
+export function decideForCustomer(programs: readonly TriggerProgram[], history: readonly JourneyEvent[], input: JourneyEvent, now: Date): JourneyEvent[] {
+  if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) return [];
+  const view = buildCustomerView(history);
+  const previousTraits = view.traits;
+  // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
+  const runs = new Map(view.runs);
+  applyToView(view, input);
+  const record = activityRecord(input);
+  const ctx: RunContext = {
+    workspaceId: input.metadata.workspaceId,
+    customerId: input.metadata.customerId,
+    now: now.getTime(),
+    event: record,
+    traits: view.traits,
+    previousTraits,
+    stage: view.stage,
+    history: view.history,
+    timeZone: safeTimeZone(view.traits.timezone ?? view.traits.timeZone),
+    messages: view.messages,
+  };
+  const ordered = [...programs].sort((a, b) => b.latest.priority - a.latest.priority || a.id.localeCompare(b.id));
+  const out: JourneyEvent[] = [];
+  for (const program of ordered) {
+    const run = runs.get(program.id) ?? initialRunState(program.id);
+    const events = decideRun(program, run, input, ctx);
+    for (const e of events) applyToView(view, e);
+    if (!ctx.claim && events.some((e) => e.type === 'MessageScheduled')) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
+    out.push(...events);
+  }
+  return out;
+}
+
+export interface SimulationResult {
+  /** The customer's stream as it would be: inputs, fired timers and every decided event, in order. */
+  stream: JourneyEvent[];
+  /** Only the decided events (what the reactor would have appended). */
+  decided: JourneyEvent[];
+}
+
+/**
+ * Replays a customer's events (in arrival order; `recordedAt` is when each arrived) through the triggers. Timers fire
+ * at their due time (a TimerFired with the TimerScheduler's id), in time order between the inputs, then up to `until`.
+ * Events the triggers emit that are inputs themselves (stage, traits, custom events) are fed back, as the log would.
+ */
+export function simulateCustomer(programs: readonly TriggerProgram[], inputs: readonly JourneyEvent[], until?: Date): SimulationResult {
+  const stream: JourneyEvent[] = [];
+  const decided: JourneyEvent[] = [];
+  const timers = new Map<string, TypedEvent<'TimerScheduled'>>();
+  const process = (input: JourneyEvent, now: number) => {
+    const effects = decideForCustomer(programs, stream, input, new Date(now));
+    stream.push(input, ...effects);
+    decided.push(...effects);
+    for (const e of effects as TypedEvent[]) {
+      if (e.type === 'TimerScheduled') timers.set(e.data.timerId, e);
+      if (e.type === 'TimerCancelled') timers.delete(e.data.timerId);
+    }
+    for (const e of effects) if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type) && e.type !== 'CsmTaskOpened' && e.type !== 'CsmTaskClosed') process(e, now);
+  };
+  // A timer scheduled already past due fires at once, as the TimerScheduler does.
+  const fireAt = (t: TypedEvent<'TimerScheduled'>) => Math.max(Date.parse(t.data.dueAt), Date.parse(t.metadata.occurredAt));
+  const fireDue = (upTo: number) => {
+    for (;;) {
+      const next = [...timers.values()].sort((a, b) => fireAt(a) - fireAt(b))[0];
+      if (!next || fireAt(next) > upTo) return;
+      timers.delete(next.data.timerId);
+      process(timerFired(next, fireAt(next)), fireAt(next));
+    }
+  };
+  for (const input of inputs) {
+    const arrived = Date.parse(input.metadata.recordedAt);
+    fireDue(arrived);
+    process(input, arrived);
+  }
+  if (until) fireDue(until.getTime());
+  return { stream, decided };
+}
+
+/** The TimerFired the TimerScheduler appends for a due timer (fired at `at`). */
+export function timerFired(scheduled: TypedEvent<'TimerScheduled'>, at: number): JourneyEvent {
+  const { timerId, purpose, payload } = scheduled.data;
+  const firedAt = new Date(at).toISOString();
+  return {
+    id: deterministicId('timer-fired', timerId),
+    type: 'TimerFired',
+    data: { timerId, purpose, ...(payload ? { payload } : {}) },
+    metadata: { ...scheduled.metadata, occurredAt: firedAt, recordedAt: firedAt, causationId: scheduled.id, source: 'timer' },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Trigger definitions as an event-sourced aggregate (stream `trigger-<workspace>-<triggerId>`): every define /
+ * update / enable / disable is an event, and every version stays readable (runs keep the version they matched).
+ */
+import { type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { deterministicId } from '../ids';
+import type { TriggerDefinition } from './schema';
+import { assertValidTrigger } from './validate';
+
+export type TriggerDefinitionEvent = TypedEvent<'TriggerDefined' | 'TriggerEnabled' | 'TriggerDisabled'>;
+
+export interface TriggerState {
+  triggerId: string;
+  /** Latest version (0 when never defined). */
+  version: number;
+  enabled: boolean;
+  definitions: Record<number, TriggerDefinition>;
+  /** Number of events in the stream (for deterministic ids and optimistic concurrency). */
+  revision: number;
+}
+
+export type TriggerCommand =
+  | { type: 'DefineTrigger'; definition: unknown }
+  | { type: 'EnableTrigger' }
+  | { type: 'DisableTrigger' };
+
+export class TriggerCommandError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'id_mismatch',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TriggerCommandError';
+  }
+}
+
+export function initialTriggerState(triggerId: string): TriggerState {
+  return { triggerId, version: 0, enabled: false, definitions: {}, revision: 0 };
+}
+
+export function evolveTrigger(state: TriggerState, event: JourneyEvent): TriggerState {
+  const e = event as TriggerDefinitionEvent;
+  switch (e.type) {
+    case 'TriggerDefined':
+      return {
+        ...state,
+        version: e.data.version,
+        definitions: { ...state.definitions, [e.data.version]: e.data.definition as unknown as TriggerDefinition },
+        revision: state.revision + 1,
+      };
+    case 'TriggerEnabled':
+      return { ...state, enabled: true, revision: state.revision + 1 };
+    case 'TriggerDisabled':
+      return { ...state, enabled: false, revision: state.revision + 1 };
+    default:
+      return state;
+  }
+}
+
+export function latestDefinition(state: TriggerState): TriggerDefinition | undefined {
+  return state.definitions[state.version];
+}
+
+/**
+ * Decides the events for a command. Defining validates (throws `InvalidTriggerError` with every error); defining the
+ * same document again, enabling an enabled trigger or disabling a disabled one are no-ops (no events). Enabling
+ * enables the latest version; a new version of an enabled trigger takes effect at once.
+ */
+export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx: { workspaceId: string; now: Date; by?: string }): TriggerDefinitionEvent[] {
+  const make = <T extends TriggerDefinitionEvent['type']>(type: T, data: EventDataByType[T], offset = 0) =>
+    ({
+      id: deterministicId('trigger-definition', ctx.workspaceId, state.triggerId, state.revision + offset),
+      type,
+      data,
+      metadata: {
+        workspaceId: ctx.workspaceId,
+        customerId: '',
+        occurredAt: ctx.now.toISOString(),
+        recordedAt: ctx.now.toISOString(),
+        source: ctx.by ?? 'admin',
+        schemaVersion: 1,
+      },
+    }) as TriggerDefinitionEvent;
+  switch (command.type) {
+    case 'DefineTrigger': {
+      const definition = assertValidTrigger(command.definition);
+      if (definition.id !== state.triggerId)
+        throw new TriggerCommandError('id_mismatch', `id: expected "${state.triggerId}" (the trigger being defined), got "${definition.id}"`);
+      const latest = latestDefinition(state);
+      if (latest && canonical(latest) === canonical(definition)) return [];
+      return [make('TriggerDefined', { triggerId: state.triggerId, version: state.version + 1, definition: definition as unknown as Record<string, unknown> })];
+    }
+    case 'EnableTrigger':
+      if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);
+      return state.enabled ? [] : [make('TriggerEnabled', { triggerId: state.triggerId, version: state.version })];
+    case 'DisableTrigger':
+      if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);
+      return state.enabled ? [make('TriggerDisabled', { triggerId: state.triggerId, version: state.version })] : [];
+  }
+}
+
+/** Key-order independent JSON (so re-saving the same YAML with reordered keys is not a new version). */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}

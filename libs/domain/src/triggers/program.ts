@@ -1,0 +1,140 @@
+/** Compiles a trigger definition once: entry, exit rules and every step (flattened to addresses) become closures. */
+import type { Stage, Traits, Properties } from '../events';
+import { compileEntry, compileSignal, type CompiledEntry, type Predicate } from './conditions';
+import type { TriggerState } from './definition';
+import type { Step, TaskPriority, TriggerDefinition } from './schema';
+import { parseDuration } from './time';
+
+/** Address of the end of a run. Step addresses: `0`, `1`, `2.then.0`, `3.variants.1.0`, `4.onTimeout.0`. */
+export const END = 'end';
+
+export type CompiledStep =
+  | { kind: 'wait'; ms: number; next: string }
+  | { kind: 'waitUntil'; until: Predicate; timeoutMs: number; onEvent: string; onTimeout: string }
+  | { kind: 'branch'; test: Predicate; then: string; else: string }
+  | { kind: 'split'; holdout: number; variants: Array<{ name: string; weight: number; first: string }> }
+  | {
+      kind: 'send';
+      channel: string;
+      body: string;
+      subject?: string;
+      to?: string;
+      topic?: string;
+      template?: { id: string; version: number };
+      next: string;
+    }
+  | { kind: 'task'; title: string; owner?: string; priority: TaskPriority; dueMs?: number; closeOn?: Predicate; next: string }
+  | { kind: 'set'; stage?: Stage; traits?: Traits; next: string }
+  | { kind: 'emit'; event: string; properties: Properties; next: string }
+  | { kind: 'exit'; reason: string };
+
+export interface CompiledTrigger {
+  id: string;
+  version: number;
+  definition: TriggerDefinition;
+  priority: number;
+  entry: CompiledEntry;
+  reentry: { kind: 'once' } | { kind: 'every' } | { kind: 'oncePer'; ms: number };
+  maxEventAgeMs: number;
+  first: string;
+  steps: ReadonlyMap<string, CompiledStep>;
+  exits: Array<{ when: Predicate; reason: string }>;
+  caps: Array<{ max: number; perMs: number; per: string; scope: 'customer' | 'channel' | 'trigger' }>;
+  quietHours?: { start: string; end: string };
+}
+
+/** A trigger as the run decider sees it: whether it is enabled, its latest version and every older one. */
+export interface TriggerProgram {
+  id: string;
+  enabled: boolean;
+  latest: CompiledTrigger;
+  version(v: number): CompiledTrigger | undefined;
+}
+
+/** Compiles a (validated) definition. */
+export function compileTrigger(definition: TriggerDefinition, version: number): CompiledTrigger {
+  const steps = new Map<string, CompiledStep>();
+  const first = flatten(definition.steps, '', END, steps);
+  const reentry = definition.reentry ?? 'once';
+  return {
+    id: definition.id,
+    version,
+    definition,
+    priority: definition.priority ?? 0,
+    entry: compileEntry(definition.entry),
+    reentry: reentry === 'once' || reentry === 'every' ? { kind: reentry } : { kind: 'oncePer', ms: parseDuration(reentry.oncePer)!.ms },
+    maxEventAgeMs: parseDuration(definition.maxEventAge ?? '7d')!.ms,
+    first,
+    steps,
+    exits: (definition.exit ?? []).map((x) => ({ when: compileSignal(x.when), reason: x.reason ?? 'goal reached' })),
+    caps: (definition.guards?.frequencyCaps ?? []).map((c) => ({ max: c.max, perMs: parseDuration(c.per)!.ms, per: c.per, scope: c.scope })),
+    quietHours: definition.guards?.quietHours,
+  };
+}
+
+/** A program from a definition aggregate's state, compiling each version once (`cache` keeps compiled versions). */
+export function triggerProgram(state: TriggerState, cache = new Map<number, CompiledTrigger>()): TriggerProgram {
+  const version = (v: number) => {
+    let c = cache.get(v);
+    if (!c && state.definitions[v]) cache.set(v, (c = compileTrigger(state.definitions[v], v)));
+    return c;
+  };
+  return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version };
+}
+
+function flatten(steps: Step[], prefix: string, after: string, out: Map<string, CompiledStep>): string {
+  const addr = (i: number) => `${prefix}${i}`;
+  steps.forEach((step, i) => {
+    const here = addr(i);
+    const next = i + 1 < steps.length ? addr(i + 1) : after;
+    out.set(here, compileStep(step, here, next, out));
+  });
+  return steps.length ? addr(0) : after;
+}
+
+function compileStep(step: Step, here: string, next: string, out: Map<string, CompiledStep>): CompiledStep {
+  if ('wait' in step) {
+    const w = step.wait;
+    if ('duration' in w) return { kind: 'wait', ms: parseDuration(w.duration)!.ms, next };
+    return {
+      kind: 'waitUntil',
+      until: compileSignal(w.until),
+      timeoutMs: parseDuration(w.timeout)!.ms,
+      onEvent: flatten(w.onEvent ?? [], `${here}.onEvent.`, next, out),
+      onTimeout: flatten(w.onTimeout ?? [], `${here}.onTimeout.`, next, out),
+    };
+  }
+  if ('branch' in step) {
+    const b = step.branch;
+    return {
+      kind: 'branch',
+      test: compileSignal(b.if),
+      then: flatten(b.then ?? [], `${here}.then.`, next, out),
+      else: flatten(b.else ?? [], `${here}.else.`, next, out),
+    };
+  }
+  if ('split' in step) {
+    const s = step.split;
+    return {
+      kind: 'split',
+      holdout: s.holdout ?? 0,
+      variants: s.variants.map((v, i) => ({ name: v.name, weight: v.weight, first: flatten(v.steps, `${here}.variants.${i}.`, next, out) })),
+    };
+  }
+  if ('send' in step) return { kind: 'send', ...step.send, next };
+  if ('task' in step) {
+    const t = step.task;
+    return {
+      kind: 'task',
+      title: t.title,
+      owner: t.owner,
+      priority: t.priority ?? 'normal',
+      dueMs: t.due ? parseDuration(t.due)!.ms : undefined,
+      closeOn: t.closeOn ? compileSignal(t.closeOn) : undefined,
+      next,
+    };
+  }
+  if ('set' in step) return { kind: 'set', stage: step.set.stage, traits: step.set.traits, next };
+  if ('emit' in step) return { kind: 'emit', event: step.emit.event, properties: step.emit.properties ?? {}, next };
+  return { kind: 'exit', reason: step.exit?.reason ?? 'exit step' };
+}

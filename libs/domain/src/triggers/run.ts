@@ -1,0 +1,338 @@
+/**
+ * A customer's run through a trigger, event-sourced in the customer's stream: `evolveRun` rebuilds its state from
+ * TriggerMatched / TriggerRunStepEntered / TimerScheduled / TimerCancelled / TimerFired / CsmTaskOpened|Closed /
+ * TriggerRunExited, and `decideRun` answers an input (an event of the customer, or a TimerFired of this trigger)
+ * with events. Every event id is deterministic (trigger version + customer + causing event + step), so replays are
+ * no-ops; no clock and no I/O, so a backtest replays history through the very same function.
+ */
+import { createHash } from 'node:crypto';
+import type { EventDataByType, EventType, JourneyEvent, TypedEvent } from '../events';
+import { deterministicId } from '../ids';
+import type { EvalContext } from './conditions';
+import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
+import { quietHoursEnd } from './time';
+
+/** `metadata.source` of every event the trigger runtime writes. */
+export const TRIGGER_SOURCE = 'reactor:triggers';
+
+export interface RunState {
+  triggerId: string;
+  /** How many runs started (for re-entry rules) and when the last one did. */
+  entries: number;
+  lastEnteredAt?: number;
+  /** A temporal entry waiting for its timer (absence, inactivity, date). */
+  armed?: { timerId: string; dueAt: number; armedAt: number };
+  active?: { runId: string; version: number; step: string; wait?: { timerId: string; dueAt: number } };
+  /** Open CSM tasks this trigger opened, with the step whose `closeOn` closes them. */
+  tasks: Record<string, { version: number; step: string }>;
+}
+
+export function initialRunState(triggerId: string): RunState {
+  return { triggerId, entries: 0, tasks: {} };
+}
+
+export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
+
+/** Applies one event that concerns this trigger (see `runEventTriggerId` for routing). */
+export function evolveRun(state: RunState, event: JourneyEvent): RunState {
+  const e = event as TypedEvent;
+  const at = Date.parse(e.metadata.occurredAt);
+  switch (e.type) {
+    case 'TriggerMatched':
+      return { ...state, entries: state.entries + 1, lastEnteredAt: at, armed: undefined, active: { runId: e.data.runId, version: e.data.version, step: '' } };
+    case 'TriggerRunStepEntered':
+      return state.active?.runId === e.data.runId ? { ...state, active: { ...state.active, step: e.data.step, wait: undefined } } : state;
+    case 'TriggerRunExited':
+      return state.active?.runId === e.data.runId ? { ...state, active: undefined } : state;
+    case 'TimerScheduled': {
+      const p = e.data.payload ?? {};
+      const dueAt = Date.parse(e.data.dueAt);
+      if (p.kind === 'entry') return { ...state, armed: { timerId: e.data.timerId, dueAt, armedAt: Number(p.armedAt) } };
+      if (state.active && p.runId === state.active.runId) return { ...state, active: { ...state.active, wait: { timerId: e.data.timerId, dueAt } } };
+      return state;
+    }
+    case 'TimerCancelled':
+    case 'TimerFired': {
+      const id = e.data.timerId;
+      if (state.armed?.timerId === id) return { ...state, armed: undefined };
+      if (state.active?.wait?.timerId === id) return { ...state, active: { ...state.active, wait: undefined } };
+      return state;
+    }
+    case 'CsmTaskOpened':
+      return e.data.step === undefined ? state : { ...state, tasks: { ...state.tasks, [e.data.taskId]: { version: e.data.triggerVersion ?? 0, step: e.data.step } } };
+    case 'CsmTaskClosed': {
+      if (!(e.data.taskId in state.tasks)) return state;
+      const { [e.data.taskId]: _closed, ...tasks } = state.tasks;
+      return { ...state, tasks };
+    }
+    default:
+      return state;
+  }
+}
+
+/** A message already scheduled for the customer (for frequency caps). */
+export interface ScheduledMessage {
+  messageId: string;
+  channel: string;
+  triggerId?: string;
+  at: number;
+}
+
+/** What a run decision sees of the customer, beyond the conditions' context. */
+export interface RunContext extends EvalContext {
+  workspaceId: string;
+  customerId: string;
+  messages: ScheduledMessage[];
+  /** A higher-or-equal-priority trigger that already scheduled a message for this same input. */
+  claim?: { triggerId: string; priority: number };
+}
+
+/** The customer's answer to `decideRun`. */
+export function decideRun(program: TriggerProgram, state: RunState, input: JourneyEvent, ctx: RunContext): JourneyEvent[] {
+  return new RunDecision(program, state, input, ctx).decide();
+}
+
+class RunDecision {
+  readonly out: JourneyEvent[] = [];
+  private readonly nowIso: string;
+  private readonly fired?: EventDataByType['TimerFired'];
+  private readonly sent: ScheduledMessage[] = [];
+
+  constructor(
+    private readonly program: TriggerProgram,
+    private readonly state: RunState,
+    private readonly input: JourneyEvent,
+    private readonly ctx: RunContext,
+  ) {
+    this.nowIso = new Date(ctx.now).toISOString();
+    const e = input as TypedEvent;
+    if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
+  }
+
+  decide(): JourneyEvent[] {
+    if (this.input.type === 'TimerFired' && !this.fired) return [];
+    const { active } = this.state;
+    if (active) this.advanceActive(active);
+    if (!this.fired) this.closeTasks();
+    if (this.program.enabled && !active) this.enter();
+    return this.out;
+  }
+
+  private advanceActive(active: NonNullable<RunState['active']>): void {
+    const t = this.program.version(active.version);
+    const step = t?.steps.get(active.step);
+    if (!t || !this.program.enabled) return this.exit(active.runId, active.version, 'trigger disabled', active.wait?.timerId);
+    if (this.fired) {
+      if (this.fired.timerId !== active.wait?.timerId || !step) return;
+      if (step.kind === 'wait') return this.run(t, active.runId, step.next);
+      if (step.kind === 'waitUntil') return this.run(t, active.runId, step.onTimeout);
+      return;
+    }
+    const exit = t.exits.find((x) => x.when(this.ctx));
+    if (exit) return this.exit(active.runId, t.version, exit.reason, active.wait?.timerId);
+    if (step?.kind === 'waitUntil' && step.until(this.ctx)) {
+      if (active.wait) this.cancelTimer(active.wait.timerId, 'awaited event arrived');
+      this.run(t, active.runId, step.onEvent);
+    }
+  }
+
+  private closeTasks(): void {
+    for (const [taskId, { version, step }] of Object.entries(this.state.tasks)) {
+      const s = this.program.version(version)?.steps.get(step);
+      if (s?.kind === 'task' && s.closeOn?.(this.ctx))
+        this.emit('CsmTaskClosed', { taskId, resolution: `resolved by ${this.ctx.event!.name}` }, taskId, 'closed');
+    }
+  }
+
+  private enter(): void {
+    const t = this.program.latest;
+    const { temporal } = t.entry;
+    if (!temporal) {
+      const e = this.ctx.event;
+      if (e && this.ctx.now - e.at <= t.maxEventAgeMs && this.canEnter(t) && t.entry.condition(this.ctx)) this.start(t);
+      return;
+    }
+    const armed = this.state.armed;
+    if (this.fired) {
+      if (armed?.timerId === this.fired.timerId && this.canEnter(t) && temporal.holds(this.ctx, armed.armedAt, armed.dueAt) && t.entry.condition(this.ctx))
+        this.start(t);
+      return;
+    }
+    if ((t.reentry.kind === 'once' && this.state.entries > 0) || !this.ctx.event || this.ctx.now - this.ctx.event.at > t.maxEventAgeMs) return;
+    let current = armed;
+    if (current && temporal.cancels(this.ctx, current.dueAt)) {
+      this.cancelTimer(current.timerId, `${temporal.kind} watch no longer holds`);
+      current = undefined;
+    }
+    const dueAt = temporal.arm(this.ctx, current);
+    if (dueAt === undefined) return;
+    if (current) this.cancelTimer(current.timerId, `${temporal.kind} watch re-armed`);
+    const timerId = deterministicId('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
+    this.emit(
+      'TimerScheduled',
+      { timerId, dueAt: new Date(dueAt).toISOString(), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt: this.ctx.now } },
+      timerId,
+      'scheduled',
+    );
+  }
+
+  private canEnter(t: CompiledTrigger): boolean {
+    const { entries, lastEnteredAt } = this.state;
+    if (t.reentry.kind === 'once') return entries === 0;
+    if (t.reentry.kind === 'oncePer') return lastEnteredAt === undefined || this.ctx.now - lastEnteredAt >= t.reentry.ms;
+    return true;
+  }
+
+  private start(t: CompiledTrigger): void {
+    const runId = deterministicId('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
+    this.emit('TriggerMatched', { triggerId: t.id, version: t.version, runId, causingEventId: this.input.id }, runId, 'matched');
+    this.run(t, runId, t.first);
+  }
+
+  /** Executes steps from `addr` until the run waits or ends. */
+  private run(t: CompiledTrigger, runId: string, addr: string): void {
+    while (addr !== END) {
+      const step = t.steps.get(addr)!;
+      const entered = (variant?: string) =>
+        this.emit('TriggerRunStepEntered', { triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}) }, runId, addr, 'entered');
+      if (step.kind !== 'split') entered();
+      switch (step.kind) {
+        case 'wait':
+        case 'waitUntil': {
+          const timerId = deterministicId('trigger-timer', runId, addr);
+          const dueAt = new Date(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs)).toISOString();
+          this.emit('TimerScheduled', { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr } }, runId, addr, 'timer');
+          return;
+        }
+        case 'branch':
+          addr = step.test(this.ctx) ? step.then : step.else;
+          break;
+        case 'split': {
+          const variant = pickVariant(step, t.id, this.ctx.customerId);
+          entered(variant?.name ?? 'holdout');
+          if (!variant) return this.exit(runId, t.version, 'holdout');
+          addr = variant.first;
+          break;
+        }
+        case 'send':
+          this.send(t, runId, addr, step);
+          addr = step.next;
+          break;
+        case 'task': {
+          const taskId = deterministicId('trigger-task', runId, addr);
+          const dueAt = step.dueMs === undefined ? undefined : new Date(this.ctx.now + step.dueMs).toISOString();
+          this.emit(
+            'CsmTaskOpened',
+            { taskId, title: step.title, owner: step.owner, priority: step.priority, dueAt, triggerId: t.id, triggerVersion: t.version, ...(step.closeOn ? { step: addr } : {}) },
+            runId,
+            addr,
+            'task',
+          );
+          addr = step.next;
+          break;
+        }
+        case 'set':
+          if (step.traits) this.emit('TraitsUpdated', { traits: step.traits, by: `trigger:${t.id}` }, runId, addr, 'traits');
+          if (step.stage && step.stage !== this.ctx.stage)
+            this.emit('StageChanged', { from: this.ctx.stage, to: step.stage, reason: `trigger ${t.id} v${t.version}` }, runId, addr, 'stage');
+          addr = step.next;
+          break;
+        case 'emit':
+          this.emit('InteractionRecorded', { event: step.event, properties: step.properties }, runId, addr, 'emit');
+          addr = step.next;
+          break;
+        case 'exit':
+          return this.exit(runId, t.version, step.reason);
+      }
+    }
+    this.exit(runId, t.version, 'completed');
+  }
+
+  /** Guards in order: consent, frequency caps, priority; quiet hours defer (notBefore) rather than drop. */
+  private send(t: CompiledTrigger, runId: string, addr: string, step: Extract<CompiledStep, { kind: 'send' }>): void {
+    const messageId = deterministicId('trigger-message', runId, addr);
+    const suppressed = this.guard(t, step);
+    if (suppressed) {
+      this.emit('MessageSuppressed', { messageId, channel: step.channel, ...suppressed }, runId, addr, 'suppressed');
+      return;
+    }
+    const notBefore = t.quietHours && quietHoursEnd(this.ctx.now, this.ctx.timeZone, t.quietHours.start, t.quietHours.end);
+    this.emit(
+      'MessageScheduled',
+      {
+        messageId,
+        channel: step.channel,
+        triggerId: t.id,
+        triggerVersion: t.version,
+        ...(step.template ? { templateId: step.template.id, templateVersion: step.template.version } : {}),
+        template: { subject: step.subject, body: step.body },
+        ...(step.to ? { to: step.to } : {}),
+        causingEventId: this.input.id,
+        ...(notBefore ? { notBefore: new Date(notBefore).toISOString() } : {}),
+      },
+      runId,
+      addr,
+      'scheduled',
+    );
+    this.sent.push({ messageId, channel: step.channel, triggerId: t.id, at: this.ctx.now });
+  }
+
+  private guard(t: CompiledTrigger, step: Extract<CompiledStep, { kind: 'send' }>): { reason: string; detail: string } | undefined {
+    const traits = this.ctx.traits;
+    const listed = (key: string, value: string) => Array.isArray(traits[key]) && (traits[key] as unknown[]).includes(value);
+    if (traits.unsubscribed === true) return { reason: 'consent', detail: 'customer unsubscribed from all messages' };
+    if (listed('unsubscribedChannels', step.channel)) return { reason: 'consent', detail: `customer unsubscribed from channel ${step.channel}` };
+    if (step.topic && listed('unsubscribedTopics', step.topic)) return { reason: 'consent', detail: `customer unsubscribed from topic ${step.topic}` };
+    for (const cap of t.caps) {
+      const from = this.ctx.now - cap.perMs;
+      const count = [...this.ctx.messages, ...this.sent].filter(
+        (m) => m.at > from && (cap.scope === 'customer' || (cap.scope === 'channel' ? m.channel === step.channel : m.triggerId === t.id)),
+      ).length;
+      if (count >= cap.max) return { reason: 'frequency-cap', detail: `at most ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})` };
+    }
+    const claim = this.ctx.claim;
+    if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
+      return { reason: 'priority', detail: `trigger ${claim.triggerId} (priority ${claim.priority}) matched the same event` };
+    return undefined;
+  }
+
+  private exit(runId: string, version: number, reason: string, pendingTimerId?: string): void {
+    if (pendingTimerId) this.cancelTimer(pendingTimerId, `run exited: ${reason}`);
+    this.emit('TriggerRunExited', { triggerId: this.program.id, version, runId, reason }, runId, 'exited');
+  }
+
+  private cancelTimer(timerId: string, reason: string): void {
+    this.emit('TimerCancelled', { timerId, reason }, timerId, 'cancelled');
+  }
+
+  private emit<T extends EventType>(type: T, data: EventDataByType[T], ...idParts: string[]): void {
+    this.out.push({
+      id: deterministicId('trigger', ...idParts),
+      type,
+      data: data as unknown as Record<string, unknown>,
+      metadata: {
+        workspaceId: this.ctx.workspaceId,
+        customerId: this.ctx.customerId,
+        occurredAt: this.nowIso,
+        recordedAt: this.nowIso,
+        causationId: this.input.id,
+        correlationId: this.input.metadata.correlationId ?? this.input.id,
+        source: TRIGGER_SOURCE,
+        schemaVersion: 1,
+      },
+    });
+  }
+}
+
+/** Stable per-customer bucket 0..99: the same customer always lands in the same variant (or the holdout). */
+function pickVariant(step: Extract<CompiledStep, { kind: 'split' }>, triggerId: string, customerId: string) {
+  const bucket = createHash('sha1').update(`${triggerId}\u001f${customerId}`).digest().readUInt32BE(0) % 10_000 / 100;
+  if (bucket < step.holdout) return undefined;
+  const total = step.variants.reduce((s, v) => s + v.weight, 0);
+  let point = ((bucket - step.holdout) / (100 - step.holdout)) * total;
+  for (const v of step.variants) {
+    if (point < v.weight) return v;
+    point -= v.weight;
+  }
+  return step.variants[step.variants.length - 1];
+}

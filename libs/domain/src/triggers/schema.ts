@@ -1,0 +1,112 @@
+/**
+ * The trigger language: the document a CSM writes (JSON, or the same as YAML for triggers kept in git).
+ * `validateTrigger` checks an unknown document against these shapes; `compileTrigger` turns a valid one into closures.
+ */
+import type { Properties, Stage, Traits } from '../events';
+
+/** A duration like `30m`, `12h`, `3d`, `2w`; signed (`-30d`) where an offset is expected. */
+export type Duration = string;
+export type Scalar = string | number | boolean | null;
+
+/** Operators on one property. A bare scalar means `equals`. Dates: ISO strings, or `+90d`/`-7d` relative to now. */
+export interface FilterOps {
+  equals?: Scalar;
+  notEquals?: Scalar;
+  in?: Scalar[];
+  notIn?: Scalar[];
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+  before?: string;
+  after?: string;
+  exists?: boolean;
+  contains?: Scalar;
+}
+/** Property path (dots for nesting) -> filter. */
+export type PropertyFilters = Record<string, Scalar | FilterOps>;
+
+/** An event occurs: a track call's name, or an engine event type (`CustomerIdentified`, `StageChanged`, ...). */
+export interface EventSignal {
+  event: string;
+  where?: PropertyFilters;
+}
+export interface WindowAggregate extends EventSignal {
+  within: Duration;
+  lt?: number;
+  lte?: number;
+  gt?: number;
+  gte?: number;
+  eq?: number;
+}
+
+export type Signal =
+  | EventSignal
+  /** `event` did not happen within `for` after the reference event `after` (temporal). */
+  | { absent: EventSignal & { for: Duration; after: EventSignal } }
+  /** No activity for the duration (temporal). */
+  | { inactive: { for: Duration } }
+  /** Count of matching events in the sliding window, compared. */
+  | { count: WindowAggregate }
+  /** Sum of a numeric property of matching events in the sliding window, compared. */
+  | { sum: WindowAggregate & { property: string } }
+  /** Count in the last `window` fell below `below` x the customer's own average over the `baseline` before it. */
+  | { usageDrop: { event?: string; window: Duration; baseline: Duration; below: number } }
+  /** `offset` (e.g. `-30d`) from a date trait or event property, at local time `at` (default 09:00) in the customer's time zone (temporal). */
+  | { date: { trait?: string; event?: string; property?: string; offset: Duration; at?: string } }
+  | { stage: { entered?: Stage; left?: Stage } }
+  | { inStage: Stage | Stage[] }
+  /** A trait changed (on identify / trait update), optionally to a value matching `to`. */
+  | { trait: { name: string; to?: Scalar | FilterOps } }
+  | { traits: PropertyFilters }
+  | { all: Signal[] }
+  | { any: Signal[] }
+  | { not: Signal };
+
+export type Step =
+  | { wait: { duration: Duration } }
+  | { wait: { until: Signal; timeout: Duration; onEvent?: Step[]; onTimeout?: Step[] } }
+  | { branch: { if: Signal; then?: Step[]; else?: Step[] } }
+  /** A/B split: stable per customer; `holdout` percent receive nothing. */
+  | { split: { holdout?: number; variants: Array<{ name: string; weight: number; steps: Step[] }> } }
+  /** `body`/`subject` are Liquid templates rendered by the dispatcher. `topic` is checked against consent. */
+  | { send: { channel: string; body: string; subject?: string; to?: string; topic?: string; template?: { id: string; version: number } } }
+  | { task: { title: string; owner?: string; priority?: TaskPriority; due?: Duration; closeOn?: Signal } }
+  | { set: { stage?: Stage; traits?: Traits } }
+  | { emit: { event: string; properties?: Properties } }
+  | { exit: { reason?: string } };
+
+export type TaskPriority = 'low' | 'normal' | 'high' | 'urgent';
+export const TASK_PRIORITIES: readonly TaskPriority[] = ['low', 'normal', 'high', 'urgent'];
+
+export interface FrequencyCap {
+  max: number;
+  per: Duration;
+  /** customer: all messages; channel: messages on the send's channel; trigger: messages of this trigger. */
+  scope: 'customer' | 'channel' | 'trigger';
+}
+
+export interface Guards {
+  frequencyCaps?: FrequencyCap[];
+  /** Local times `HH:MM` in the customer's time zone; sends inside are deferred to `end`, not dropped. */
+  quietHours?: { start: string; end: string };
+}
+
+export type Reentry = 'once' | 'every' | { oncePer: Duration };
+
+export interface TriggerDefinition {
+  id: string;
+  name: string;
+  description?: string;
+  /** Higher wins when several triggers send on the same event (the others' sends are suppressed). Default 0. */
+  priority?: number;
+  entry: Signal;
+  /** Default `once`. */
+  reentry?: Reentry;
+  /** Events older than this (event time vs now) never start a run (backfills). Default `7d`. */
+  maxEventAge?: Duration;
+  steps: Step[];
+  /** Goal / exit rules: a matching event ends an active run (e.g. `converted`). */
+  exit?: Array<{ when: Signal; reason?: string }>;
+  guards?: Guards;
+}

@@ -1,0 +1,51 @@
+/** Builders for trigger tests and examples: a customer's history as envelopes (not exported from the barrel). */
+import type { EventDataByType, EventType, JourneyEvent, Traits } from '../events';
+import { deterministicId } from '../ids';
+import { triggerProgram, type TriggerProgram } from './program';
+import { initialTriggerState, decideTrigger, evolveTrigger } from './definition';
+
+export class History {
+  readonly events: JourneyEvent[] = [];
+  private n = 0;
+  constructor(
+    readonly customerId = 'c1',
+    readonly workspaceId = 'ws',
+  ) {}
+
+  /** Appends an event that happened at `at` and arrived at `arrivedAt` (default: at once). */
+  add<T extends EventType>(type: T, data: EventDataByType[T], at: string, arrivedAt = at): JourneyEvent {
+    const e: JourneyEvent = {
+      id: deterministicId('history', this.workspaceId, this.customerId, this.n++),
+      type,
+      data: data as unknown as Record<string, unknown>,
+      metadata: { workspaceId: this.workspaceId, customerId: this.customerId, occurredAt: at, recordedAt: arrivedAt, source: 'http', schemaVersion: 1 },
+    };
+    this.events.push(e);
+    return e;
+  }
+
+  identify(at: string, traits: Traits = {}, arrivedAt?: string) {
+    return this.add('CustomerIdentified', { userId: this.customerId, traits }, at, arrivedAt);
+  }
+  track(at: string, event: string, properties: Record<string, unknown> = {}, arrivedAt?: string) {
+    return this.add('InteractionRecorded', { event, properties }, at, arrivedAt);
+  }
+  traits(at: string, traits: Traits, arrivedAt?: string) {
+    return this.add('TraitsUpdated', { traits }, at, arrivedAt);
+  }
+  stage(at: string, from: EventDataByType['StageChanged']['from'], to: EventDataByType['StageChanged']['to']) {
+    return this.add('StageChanged', { from, to, reason: 'test' }, at);
+  }
+}
+
+/** An enabled program from a definition document (validated like the API would). */
+export function enabledProgram(definition: unknown, workspaceId = 'ws'): TriggerProgram {
+  const id = (definition as { id: string }).id;
+  let state = initialTriggerState(id);
+  const now = new Date('2025-01-01T00:00:00Z');
+  for (const cmd of [{ type: 'DefineTrigger', definition } as const, { type: 'EnableTrigger' } as const])
+    for (const e of decideTrigger(cmd, state, { workspaceId, now })) state = evolveTrigger(state, e);
+  return triggerProgram(state);
+}
+
+export const ofType = (events: JourneyEvent[], type: EventType) => events.filter((e) => e.type === type);

@@ -1,0 +1,84 @@
+import { formatValidationError, parseTrigger, validateTrigger } from './validate';
+
+const valid = {
+  id: 'activation-nudge',
+  name: 'Activation nudge',
+  entry: { absent: { event: 'Activated', for: '3d', after: { event: 'CustomerIdentified' } } },
+  steps: [{ send: { channel: 'email', subject: 'Need a hand?', body: 'Hi {{ traits.name }}' } }],
+};
+
+const errorsOf = (doc: unknown) => {
+  const r = validateTrigger(doc);
+  return r.ok ? [] : r.errors.map(formatValidationError);
+};
+
+describe('validateTrigger', () => {
+  it('given a valid document, then it returns the typed definition', () => {
+    const r = validateTrigger(valid);
+    expect(r.ok && r.definition.id).toBe('activation-nudge');
+  });
+
+  it('given a bad wait duration, then the error names the path and what was expected', () => {
+    const doc = { ...valid, steps: [valid.steps[0], { wait: { duration: '1d' } }, { wait: { duration: 'soon' } }] };
+    expect(errorsOf(doc)).toEqual(['steps[2].wait.duration: expected a duration like "3d", got "soon"']);
+  });
+
+  it('reports every error, with nested paths', () => {
+    const doc = {
+      id: 'bad id!',
+      entry: { all: [{ event: 'Login', where: { plan: { gt: 'x' } } }, { inactive: { for: '3d' } }, { absent: { event: 'A', for: '1d', after: { event: 'B' } } }] },
+      steps: [
+        { branch: { if: { not: { inactive: { for: '1d' } } }, then: [{ send: { channel: 'email' } }] } },
+        { sned: {} },
+        { split: { holdout: 120, variants: [{ name: 'a', weight: 1, steps: [{ task: { title: 'Call', priority: 'asap' } }] }] } },
+      ],
+      guards: { quietHours: { start: '9pm', end: '08:00' }, frequencyCaps: [{ max: 1, per: '1d', scope: 'planet' }] },
+      reentry: 'sometimes',
+    };
+    expect(errorsOf(doc)).toEqual([
+      'name: is required',
+      'id: expected letters, digits, "-" or "_" (at most 64), got "bad id!"',
+      'reentry: expected "once", "every" or { oncePer: "30d" }, got "sometimes"',
+      'entry.all[0].where.plan.gt: expected a number, got "x"',
+      'entry.all[2]: at most one temporal signal (absent, inactive, date) per entry',
+      'steps[0].branch.if.not: "inactive" is a temporal signal: only allowed as the entry or directly inside the entry\'s "all"',
+      'steps[0].branch.then[0].send.body: is required',
+      'steps[1]: expected a step with exactly one of wait, branch, split, send, task, set, emit, exit, got ["sned"]',
+      'steps[2].split.holdout: expected a number from 0 to 100, got 120',
+      'steps[2].split.variants[0].steps[0].task.priority: expected one of low, normal, high, urgent, got "asap"',
+      'guards.frequencyCaps[0].scope: expected one of customer, channel, trigger, got "planet"',
+      'guards.quietHours.start: expected a local time like "21:00", got "9pm"',
+    ]);
+  });
+
+  it('rejects unknown fields, naming the allowed ones', () => {
+    expect(errorsOf({ ...valid, prority: 3 })).toEqual([
+      'prority: unknown field; expected one of id, name, entry, steps, description, priority, reentry, maxEventAge, exit, guards',
+    ]);
+  });
+
+  it('rejects a date signal without a trait or a property, and a signed duration where none is allowed', () => {
+    expect(errorsOf({ ...valid, entry: { date: { offset: '-30d' } }, steps: [{ wait: { duration: '-1d' } }] })).toEqual([
+      'entry.date: expected either "trait" or "event" + "property"',
+      'steps[0].wait.duration: expected a duration like "3d", got "-1d"',
+    ]);
+  });
+
+  it('parses YAML and JSON alike, and reports a syntax error as such', () => {
+    const yaml = `
+id: activation-nudge
+name: Activation nudge
+entry:
+  absent: { event: Activated, for: 3d, after: { event: CustomerIdentified } }
+steps:
+  - send: { channel: email, subject: "Need a hand?", body: "Hi {{ traits.name }}" }
+`;
+    const fromYaml = parseTrigger(yaml);
+    const fromJson = parseTrigger(JSON.stringify(valid));
+    expect(fromYaml.ok && fromYaml.definition).toEqual(valid);
+    expect(fromJson.ok && fromJson.definition).toEqual(valid);
+    const broken = parseTrigger('id: [unclosed');
+    expect(broken.ok).toBe(false);
+    expect(!broken.ok && broken.errors[0].message).toMatch(/^not valid YAML\/JSON/);
+  });
+});

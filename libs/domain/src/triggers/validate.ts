@@ -1,0 +1,342 @@
+/**
+ * Validation of trigger documents with clear errors: the path to the bad field and what was expected, e.g.
+ * `steps[2].wait.duration: expected a duration like "3d", got "soon"`.
+ */
+import { parse as parseYaml } from 'yaml';
+import { STAGES } from '../events';
+import { TASK_PRIORITIES, type TriggerDefinition } from './schema';
+import { parseClock, parseDuration } from './time';
+
+export interface TriggerValidationError {
+  path: string;
+  message: string;
+}
+export type TriggerValidation = { ok: true; definition: TriggerDefinition } | { ok: false; errors: TriggerValidationError[] };
+
+export class InvalidTriggerError extends Error {
+  constructor(readonly errors: TriggerValidationError[]) {
+    super(errors.map(formatValidationError).join('; '));
+    this.name = 'InvalidTriggerError';
+  }
+}
+
+export function formatValidationError(e: TriggerValidationError): string {
+  return e.path ? `${e.path}: ${e.message}` : e.message;
+}
+
+/** Parses a YAML or JSON document (JSON is YAML) and validates it. */
+export function parseTrigger(text: string): TriggerValidation {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    return { ok: false, errors: [{ path: '', message: `not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}` }] };
+  }
+  return validateTrigger(doc);
+}
+
+/** Validates a trigger document; returns the typed definition or every error found. */
+export function validateTrigger(doc: unknown): TriggerValidation {
+  const v = new Validator();
+  v.definition(doc);
+  return v.errors.length ? { ok: false, errors: v.errors } : { ok: true, definition: doc as TriggerDefinition };
+}
+
+/** Like `validateTrigger`, but throws `InvalidTriggerError`. */
+export function assertValidTrigger(doc: unknown): TriggerDefinition {
+  const r = validateTrigger(doc);
+  if (!r.ok) throw new InvalidTriggerError(r.errors);
+  return r.definition;
+}
+
+const SIGNAL_KINDS = ['event', 'absent', 'inactive', 'count', 'sum', 'usageDrop', 'date', 'stage', 'inStage', 'trait', 'traits', 'all', 'any', 'not'];
+const STEP_KINDS = ['wait', 'branch', 'split', 'send', 'task', 'set', 'emit', 'exit'];
+const FILTER_OPS = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'before', 'after', 'exists', 'contains'];
+const COMPARATORS = ['lt', 'lte', 'gt', 'gte', 'eq'];
+const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+type Obj = Record<string, unknown>;
+const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+
+class Validator {
+  readonly errors: TriggerValidationError[] = [];
+
+  /** One error per path (a missing field is not also reported as a wrong type). */
+  private fail(path: string, message: string): false {
+    if (!this.errors.some((e) => e.path === path)) this.errors.push({ path, message });
+    return false;
+  }
+
+  /** An object with only the allowed keys, and the required ones present. */
+  private object(path: string, v: unknown, required: string[], optional: string[]): v is Obj {
+    if (!isObj(v)) return this.fail(path, `expected an object, got ${show(v)}`);
+    for (const k of required) if (v[k] === undefined) this.fail(join(path, k), 'is required');
+    for (const k of Object.keys(v))
+      if (!required.includes(k) && !optional.includes(k)) this.fail(join(path, k), `unknown field; expected one of ${[...required, ...optional].join(', ')}`);
+    return true;
+  }
+
+  private string(path: string, v: unknown, optional = false): void {
+    if (v === undefined && optional) return;
+    if (typeof v !== 'string' || v.trim() === '') this.fail(path, `expected a non-empty string, got ${show(v)}`);
+  }
+
+  private number(path: string, v: unknown, optional = false, min = -Infinity, max = Infinity): void {
+    if (v === undefined && optional) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      this.fail(path, `expected a number${min > -Infinity ? ` from ${min}` : ''}${max < Infinity ? ` to ${max}` : ''}, got ${show(v)}`);
+  }
+
+  private duration(path: string, v: unknown, optional = false, signed = false): void {
+    if (v === undefined && optional) return;
+    if (!parseDuration(v, signed)) this.fail(path, `expected a duration like "${signed ? '-30d' : '3d'}", got ${show(v)}`);
+  }
+
+  private stage(path: string, v: unknown, optional = false): void {
+    if (v === undefined && optional) return;
+    if (!STAGES.includes(v as never)) this.fail(path, `expected one of ${STAGES.join(', ')}, got ${show(v)}`);
+  }
+
+  private list(path: string, v: unknown, each: (p: string, item: unknown) => void, optional = false, nonEmpty = true): void {
+    if (v === undefined && optional) return;
+    if (!Array.isArray(v)) return void this.fail(path, `expected a list, got ${show(v)}`);
+    if (nonEmpty && v.length === 0) return void this.fail(path, 'expected at least one item');
+    v.forEach((item, i) => each(`${path}[${i}]`, item));
+  }
+
+  definition(doc: unknown): void {
+    const fields = ['description', 'priority', 'reentry', 'maxEventAge', 'exit', 'guards'];
+    if (!this.object('', doc, ['id', 'name', 'entry', 'steps'], fields)) return;
+    if (doc.id !== undefined && (typeof doc.id !== 'string' || !ID.test(doc.id)))
+      this.fail('id', `expected letters, digits, "-" or "_" (at most 64), got ${show(doc.id)}`);
+    this.string('name', doc.name);
+    this.string('description', doc.description, true);
+    this.number('priority', doc.priority, true);
+    this.duration('maxEventAge', doc.maxEventAge, true);
+    if (doc.reentry !== undefined && doc.reentry !== 'once' && doc.reentry !== 'every') {
+      if (isObj(doc.reentry) && 'oncePer' in doc.reentry && Object.keys(doc.reentry).length === 1) this.duration('reentry.oncePer', doc.reentry.oncePer);
+      else this.fail('reentry', `expected "once", "every" or { oncePer: "30d" }, got ${show(doc.reentry)}`);
+    }
+    if (doc.entry !== undefined) this.entry('entry', doc.entry);
+    if (doc.steps !== undefined) this.steps('steps', doc.steps);
+    this.list('exit', doc.exit, (p, r) => {
+      if (this.object(p, r, ['when'], ['reason'])) {
+        if (r.when !== undefined) this.signal(`${p}.when`, r.when, false);
+        this.string(`${p}.reason`, r.reason, true);
+      }
+    }, true);
+    if (doc.guards !== undefined && this.object('guards', doc.guards, [], ['frequencyCaps', 'quietHours'])) {
+      const g = doc.guards;
+      this.list('guards.frequencyCaps', g.frequencyCaps, (p, c) => {
+        if (!this.object(p, c, ['max', 'per', 'scope'], [])) return;
+        this.number(`${p}.max`, c.max, false, 0);
+        this.duration(`${p}.per`, c.per);
+        if (c.scope !== undefined && !['customer', 'channel', 'trigger'].includes(c.scope as string))
+          this.fail(`${p}.scope`, `expected one of customer, channel, trigger, got ${show(c.scope)}`);
+      }, true);
+      if (g.quietHours !== undefined && this.object('guards.quietHours', g.quietHours, ['start', 'end'], [])) {
+        for (const k of ['start', 'end'] as const) {
+          const t = g.quietHours[k];
+          if (t !== undefined && !parseClock(t)) this.fail(`guards.quietHours.${k}`, `expected a local time like "21:00", got ${show(t)}`);
+        }
+      }
+    }
+  }
+
+  /** The entry: at most one temporal signal (absent, inactive, date), at the top or directly inside a top-level `all`. */
+  private entry(path: string, v: unknown): void {
+    if (isObj(v) && Array.isArray(v.all) && Object.keys(v).length === 1) {
+      let temporal = 0;
+      this.list(`${path}.all`, v.all, (p, s) => {
+        const isTemporal = isObj(s) && ['absent', 'inactive', 'date'].some((k) => k in s);
+        if (isTemporal && ++temporal > 1) this.fail(p, 'at most one temporal signal (absent, inactive, date) per entry');
+        this.signal(p, s, isTemporal);
+      });
+    } else this.signal(path, v, true);
+  }
+
+  private signal(path: string, v: unknown, temporalAllowed: boolean): void {
+    if (!isObj(v)) return void this.fail(path, `expected a signal (an object with one of ${SIGNAL_KINDS.join(', ')}), got ${show(v)}`);
+    const kind = SIGNAL_KINDS.find((k) => k in v);
+    if (!kind) return void this.fail(path, `expected one of ${SIGNAL_KINDS.join(', ')}`);
+    if (kind === 'event') return this.eventSignal(path, v);
+    if (!this.object(path, v, [kind], [])) return;
+    const p = `${path}.${kind}`;
+    const body = v[kind];
+    if (['absent', 'inactive', 'date'].includes(kind) && !temporalAllowed)
+      this.fail(path, `"${kind}" is a temporal signal: only allowed as the entry or directly inside the entry's "all"`);
+    switch (kind) {
+      case 'absent':
+        if (!this.object(p, body, ['event', 'for', 'after'], ['where'])) return;
+        this.eventSignal(p, { event: body.event, where: body.where });
+        this.duration(`${p}.for`, body.for);
+        if (this.object(`${p}.after`, body.after, ['event'], ['where'])) this.eventSignal(`${p}.after`, body.after);
+        return;
+      case 'inactive':
+        if (this.object(p, body, ['for'], [])) this.duration(`${p}.for`, body.for);
+        return;
+      case 'count':
+      case 'sum': {
+        if (!this.object(p, body, kind === 'sum' ? ['event', 'within', 'property'] : ['event', 'within'], ['where', ...COMPARATORS])) return;
+        this.eventSignal(p, { event: body.event, where: body.where });
+        this.duration(`${p}.within`, body.within);
+        if (kind === 'sum') this.string(`${p}.property`, body.property);
+        const cmp = COMPARATORS.filter((c) => body[c] !== undefined);
+        if (cmp.length === 0) this.fail(p, `expected a comparison: one of ${COMPARATORS.join(', ')}`);
+        for (const c of cmp) this.number(`${p}.${c}`, body[c]);
+        return;
+      }
+      case 'usageDrop':
+        if (!this.object(p, body, ['window', 'baseline', 'below'], ['event'])) return;
+        this.string(`${p}.event`, body.event, true);
+        this.duration(`${p}.window`, body.window);
+        this.duration(`${p}.baseline`, body.baseline);
+        this.number(`${p}.below`, body.below, false, 0, 1);
+        return;
+      case 'date':
+        if (!this.object(p, body, ['offset'], ['trait', 'event', 'property', 'at'])) return;
+        if ((body.trait === undefined) === (body.property === undefined)) this.fail(p, 'expected either "trait" or "event" + "property"');
+        this.string(`${p}.trait`, body.trait, true);
+        this.string(`${p}.property`, body.property, true);
+        if (body.property !== undefined) this.string(`${p}.event`, body.event);
+        this.duration(`${p}.offset`, body.offset, false, true);
+        if (body.at !== undefined && !parseClock(body.at)) this.fail(`${p}.at`, `expected a local time like "09:00", got ${show(body.at)}`);
+        return;
+      case 'stage':
+        if (!this.object(p, body, [], ['entered', 'left'])) return;
+        if (body.entered === undefined && body.left === undefined) this.fail(p, 'expected "entered" or "left"');
+        this.stage(`${p}.entered`, body.entered, true);
+        this.stage(`${p}.left`, body.left, true);
+        return;
+      case 'inStage':
+        if (Array.isArray(body)) this.list(p, body, (q, s) => this.stage(q, s));
+        else this.stage(p, body);
+        return;
+      case 'trait':
+        if (!this.object(p, body, ['name'], ['to'])) return;
+        this.string(`${p}.name`, body.name);
+        if (body.to !== undefined) this.filter(`${p}.to`, body.to);
+        return;
+      case 'traits':
+        this.filters(p, body);
+        return;
+      case 'all':
+      case 'any':
+        this.list(p, body, (q, s) => this.signal(q, s, false));
+        return;
+      case 'not':
+        this.signal(p, body, false);
+        return;
+    }
+  }
+
+  private eventSignal(path: string, v: Obj): void {
+    if (!this.object(path, v, ['event'], ['where'])) return;
+    this.string(`${path}.event`, v.event);
+    if (v.where !== undefined) this.filters(`${path}.where`, v.where);
+  }
+
+  private filters(path: string, v: unknown): void {
+    if (!isObj(v)) return void this.fail(path, `expected property filters (an object), got ${show(v)}`);
+    for (const [k, f] of Object.entries(v)) this.filter(join(path, k), f);
+  }
+
+  private filter(path: string, f: unknown): void {
+    if (isScalar(f)) return;
+    if (!this.object(path, f, [], FILTER_OPS)) return;
+    if (Object.keys(f).length === 0) this.fail(path, `expected an operator: one of ${FILTER_OPS.join(', ')}`);
+    for (const [op, arg] of Object.entries(f)) {
+      const p = `${path}.${op}`;
+      if (['gt', 'gte', 'lt', 'lte'].includes(op)) this.number(p, arg);
+      else if (op === 'in' || op === 'notIn') {
+        if (!Array.isArray(arg) || !arg.every(isScalar)) this.fail(p, `expected a list of values, got ${show(arg)}`);
+      } else if (op === 'exists') {
+        if (typeof arg !== 'boolean') this.fail(p, `expected true or false, got ${show(arg)}`);
+      } else if (op === 'before' || op === 'after') {
+        if (typeof arg !== 'string' || (!parseDuration(arg, true) && !Number.isFinite(Date.parse(arg))))
+          this.fail(p, `expected an ISO date or an offset from now like "+90d", got ${show(arg)}`);
+      } else if (!isScalar(arg)) this.fail(p, `expected a value, got ${show(arg)}`);
+    }
+  }
+
+  private steps(path: string, v: unknown, nonEmpty = true): void {
+    this.list(path, v, (p, s) => this.step(p, s), false, nonEmpty);
+  }
+
+  private step(path: string, v: unknown): void {
+    if (!isObj(v) || Object.keys(v).length !== 1 || !STEP_KINDS.includes(Object.keys(v)[0]))
+      return void this.fail(path, `expected a step with exactly one of ${STEP_KINDS.join(', ')}, got ${show(isObj(v) ? Object.keys(v) : v)}`);
+    const kind = Object.keys(v)[0];
+    const body = v[kind];
+    const p = `${path}.${kind}`;
+    switch (kind) {
+      case 'wait':
+        if (isObj(body) && 'until' in body) {
+          if (!this.object(p, body, ['until', 'timeout'], ['onEvent', 'onTimeout'])) return;
+          this.signal(`${p}.until`, body.until, false);
+          this.duration(`${p}.timeout`, body.timeout);
+          if (body.onEvent !== undefined) this.steps(`${p}.onEvent`, body.onEvent, false);
+          if (body.onTimeout !== undefined) this.steps(`${p}.onTimeout`, body.onTimeout, false);
+        } else if (this.object(p, body, ['duration'], [])) this.duration(`${p}.duration`, body.duration);
+        return;
+      case 'branch':
+        if (!this.object(p, body, ['if'], ['then', 'else'])) return;
+        this.signal(`${p}.if`, body.if, false);
+        if (body.then !== undefined) this.steps(`${p}.then`, body.then, false);
+        if (body.else !== undefined) this.steps(`${p}.else`, body.else, false);
+        return;
+      case 'split': {
+        if (!this.object(p, body, ['variants'], ['holdout'])) return;
+        this.number(`${p}.holdout`, body.holdout, true, 0, 100);
+        const names = new Set<string>();
+        this.list(`${p}.variants`, body.variants, (q, variant) => {
+          if (!this.object(q, variant, ['name', 'weight', 'steps'], [])) return;
+          this.string(`${q}.name`, variant.name);
+          if (names.has(variant.name as string)) this.fail(`${q}.name`, `duplicate variant name ${show(variant.name)}`);
+          names.add(variant.name as string);
+          this.number(`${q}.weight`, variant.weight, false, 1);
+          if (variant.steps !== undefined) this.steps(`${q}.steps`, variant.steps, false);
+        });
+        return;
+      }
+      case 'send':
+        if (!this.object(p, body, ['channel', 'body'], ['subject', 'to', 'topic', 'template'])) return;
+        for (const k of ['channel', 'body']) this.string(`${p}.${k}`, body[k]);
+        for (const k of ['subject', 'to', 'topic']) this.string(`${p}.${k}`, body[k], true);
+        if (body.template !== undefined && this.object(`${p}.template`, body.template, ['id', 'version'], [])) {
+          this.string(`${p}.template.id`, body.template.id);
+          this.number(`${p}.template.version`, body.template.version, false, 1);
+        }
+        return;
+      case 'task':
+        if (!this.object(p, body, ['title'], ['owner', 'priority', 'due', 'closeOn'])) return;
+        this.string(`${p}.title`, body.title);
+        this.string(`${p}.owner`, body.owner, true);
+        if (body.priority !== undefined && !TASK_PRIORITIES.includes(body.priority as never))
+          this.fail(`${p}.priority`, `expected one of ${TASK_PRIORITIES.join(', ')}, got ${show(body.priority)}`);
+        this.duration(`${p}.due`, body.due, true);
+        if (body.closeOn !== undefined) this.signal(`${p}.closeOn`, body.closeOn, false);
+        return;
+      case 'set':
+        if (!this.object(p, body, [], ['stage', 'traits'])) return;
+        if (body.stage === undefined && body.traits === undefined) this.fail(p, 'expected "stage" or "traits"');
+        this.stage(`${p}.stage`, body.stage, true);
+        if (body.traits !== undefined && !isObj(body.traits)) this.fail(`${p}.traits`, `expected an object, got ${show(body.traits)}`);
+        return;
+      case 'emit':
+        if (!this.object(p, body, ['event'], ['properties'])) return;
+        this.string(`${p}.event`, body.event);
+        if (body.properties !== undefined && !isObj(body.properties)) this.fail(`${p}.properties`, `expected an object, got ${show(body.properties)}`);
+        return;
+      case 'exit':
+        if (body !== null && this.object(p, body, [], ['reason'])) this.string(`${p}.reason`, body.reason, true);
+        return;
+    }
+  }
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}

@@ -1,0 +1,87 @@
+import { customerStreamId, decideTrigger, deterministicId, initialTriggerState, evolveTrigger, triggerStreamId, type TriggerCommand, type RecordedEvent } from '@journey/domain';
+import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
+import { appendToCustomer, customerEvent } from '../testing/events';
+import { FakeClock } from '../testing/fake-clock';
+import type { ReactorContext } from '../runtime/reactor';
+import { TriggerReactor } from './trigger-reactor';
+
+const nudge = {
+  id: 'activation',
+  name: 'Activation nudge',
+  entry: { absent: { event: 'Activated', for: '3d', after: { event: 'CustomerIdentified' } } },
+  steps: [{ send: { channel: 'email', subject: 'Need a hand?', body: 'Hi' } }],
+};
+
+describe('TriggerReactor', () => {
+  let store: EventStore;
+  let clock: FakeClock;
+  let ctx: ReactorContext;
+  let after = 0n;
+  const stream = (c: string) => store.readStream(customerStreamId('w', c));
+  /** What the runner does: deliver the new events of the log, append what the reactor returns. */
+  const step = async (reactor: TriggerReactor) => {
+    const events = await store.readAll({ after, filter: reactor.filter });
+    if (events.length) after = events[events.length - 1].position;
+    const appends = await reactor.react(events, ctx);
+    if (appends.length) await store.appendMany(appends);
+    return appends.flatMap((a) => a.events.map((e) => e.type));
+  };
+  const admin = async (...commands: TriggerCommand[]) => {
+    const events = await store.readStream(triggerStreamId('w', nudge.id));
+    let state = events.reduce(evolveTrigger, initialTriggerState(nudge.id));
+    for (const c of commands) {
+      const decided = decideTrigger(c, state, { workspaceId: 'w', now: clock.now() });
+      await store.appendToStream(triggerStreamId('w', nudge.id), decided);
+      state = decided.reduce(evolveTrigger, state);
+    }
+  };
+  /** What the TimerScheduler does for a due timer. */
+  const fire = async (c: string, scheduled: RecordedEvent) => {
+    const { timerId, purpose, payload } = scheduled.data as { timerId: string; purpose: string; payload: Record<string, unknown> };
+    await appendToCustomer(store, { ...customerEvent(c, 'TimerFired', { timerId, purpose, payload }, clock.now().toISOString()), id: deterministicId('timer-fired', timerId) });
+  };
+
+  beforeEach(() => {
+    store = new SqliteEventStore(openSqliteDatabase(':memory:'));
+    clock = new FakeClock('2025-03-01T10:00:00.000Z');
+    ctx = { store, now: () => clock.now(), owns: () => true };
+    after = 0n;
+  });
+
+  it('given an enabled trigger in the log, arms on identify, sends when the timer fires; a replay appends nothing new', async () => {
+    await admin({ type: 'DefineTrigger', definition: nudge }, { type: 'EnableTrigger' });
+    await appendToCustomer(store, customerEvent('c1', 'CustomerIdentified', { userId: 'c1', traits: {} }, clock.now().toISOString()));
+    await appendToCustomer(store, customerEvent('c2', 'CustomerIdentified', { userId: 'c2', traits: {} }, clock.now().toISOString()));
+    const reactor = new TriggerReactor();
+    expect(await step(reactor)).toEqual(['TimerScheduled', 'TimerScheduled']);
+
+    clock.set('2025-03-02T10:00:00.000Z');
+    await appendToCustomer(store, customerEvent('c2', 'InteractionRecorded', { event: 'Activated', properties: {} }, clock.now().toISOString()));
+    expect(await step(reactor)).toEqual(['TimerCancelled']);
+
+    clock.set('2025-03-04T10:00:00.000Z');
+    for (const c of ['c1', 'c2']) await fire(c, (await stream(c)).find((e) => e.type === 'TimerScheduled')!);
+    expect(await step(reactor)).toEqual(['TriggerMatched', 'TriggerRunStepEntered', 'MessageScheduled', 'TriggerRunExited']);
+
+    // a fresh reactor replaying the whole log (lost checkpoint) decides the same events: all duplicates
+    const replay = new TriggerReactor();
+    const all = await store.readAll({ filter: replay.filter });
+    const appends = await replay.react(all, ctx);
+    const written = appends.length ? await store.appendMany(appends) : [];
+    expect(written.reduce((n, r) => n + r.written, 0)).toBe(0);
+    expect((await stream('c1')).filter((e) => e.type === 'MessageScheduled')).toHaveLength(1);
+  });
+
+  it('ignores customers before the trigger is enabled, and ends active runs when it is disabled', async () => {
+    await admin({ type: 'DefineTrigger', definition: { ...nudge, entry: { event: 'Ping' }, steps: [{ wait: { duration: '1d' } }, nudge.steps[0]] } });
+    const reactor = new TriggerReactor();
+    await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Ping', properties: {} }, clock.now().toISOString()));
+    expect(await step(reactor)).toEqual([]);
+    await admin({ type: 'EnableTrigger' });
+    await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Ping', properties: {} }, clock.now().toISOString()));
+    expect(await step(reactor)).toEqual(['TriggerMatched', 'TriggerRunStepEntered', 'TimerScheduled']);
+    await admin({ type: 'DisableTrigger' });
+    await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Other', properties: {} }, clock.now().toISOString()));
+    expect(await step(reactor)).toEqual(['TimerCancelled', 'TriggerRunExited']);
+  });
+});

@@ -1,0 +1,150 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatValidationError, parseTrigger, simulateCustomer, type JourneyEvent, type TriggerDefinition } from '@journey/domain';
+import { enabledProgram, History, ofType } from '../../libs/domain/src/triggers/testing';
+
+const dir = join(__dirname, '../../triggers/library');
+const library = new Map<string, TriggerDefinition>();
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+  const parsed = parseTrigger(readFileSync(join(dir, file), 'utf8'));
+  if (!parsed.ok) throw new Error(`${file}: ${parsed.errors.map(formatValidationError).join('; ')}`);
+  library.set(file.replace(/\.yaml$/, ''), parsed.definition);
+}
+const program = (id: string) => enabledProgram(library.get(id));
+const sends = (events: JourneyEvent[]) =>
+  ofType(events, 'MessageScheduled').map((e) => `${e.metadata.occurredAt.slice(0, 10)} ${e.data.channel}: ${(e.data.template as { subject?: string; body: string }).subject ?? (e.data.template as { body: string }).body}`);
+const tasks = (events: JourneyEvent[]) => ofType(events, 'CsmTaskOpened').map((e) => `${e.metadata.occurredAt.slice(0, 10)} ${e.data.title} (${e.data.priority})`);
+
+describe('trigger library (triggers/library/*.yaml) played through the pure deciders', () => {
+  it('every library trigger is valid and named after its file', () => {
+    expect([...library.keys()].sort()).toEqual([
+      'onboarding-activation-nudge',
+      'onboarding-stalled',
+      'onboarding-welcome',
+      'renewal-at-risk',
+      'renewal-sequence',
+      'usage-drop',
+      'usage-feature-adoption',
+      'usage-inactivity',
+    ]);
+    for (const [file, def] of library) expect(def.id).toBe(file);
+  });
+
+  describe('onboarding', () => {
+    const all = () => ['onboarding-welcome', 'onboarding-activation-nudge', 'onboarding-stalled'].map(program);
+
+    it('a customer who signs up at night, never activates and goes quiet: welcome (deferred past quiet hours), nudges, then a CSM task', () => {
+      const h = new History('ada');
+      h.identify('2025-03-03T22:30:00Z', { name: 'Ada', timezone: 'Europe/London' });
+      h.stage('2025-03-03T22:30:01Z', null, 'onboarding');
+      h.track('2025-03-04T09:00:00Z', 'Logged In');
+      const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-20T00:00:00Z'));
+      expect(sends(decided)).toEqual([
+        '2025-03-03 email: Welcome to Acme, {{ traits.name | default: \'there\' }}!',
+        '2025-03-04 inbox: Tip: invite your team from Settings > Members.',
+        '2025-03-06 email: Need a hand getting started?',
+        '2025-03-08 inbox: Create your first project in 2 minutes: open Projects > New.',
+      ]);
+      const welcome = ofType(decided, 'MessageScheduled')[0];
+      expect(welcome.data.notBefore).toBe('2025-03-04T08:00:00.000Z');
+      expect(tasks(decided)).toEqual(['2025-03-11 Onboarding stalled: reach out (high)']);
+    });
+
+    it('a customer who activates on day 2 (the event arriving late, after a reconnect) gets no nudge, and the stalled task is closed when they create a project', () => {
+      const h = new History('bob');
+      h.identify('2025-03-03T10:00:00Z', { name: 'Bob' });
+      h.stage('2025-03-03T10:00:01Z', null, 'onboarding');
+      h.track('2025-03-05T10:00:00Z', 'Activated', {}, '2025-03-05T18:00:00Z');
+      h.track('2025-03-20T10:00:00Z', 'Project Created');
+      const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-25T00:00:00Z'));
+      expect(sends(decided).map((s) => s.slice(11))).toEqual(['email: Welcome to Acme, {{ traits.name | default: \'there\' }}!', 'inbox: Tip: invite your team from Settings > Members.']);
+      expect(tasks(decided)).toEqual(['2025-03-12 Onboarding stalled: reach out (high)']);
+      expect(ofType(decided, 'CsmTaskClosed').map((e) => e.data.resolution)).toEqual(['resolved by Project Created']);
+    });
+
+    it('an unsubscribed customer is never nudged; the welcome is suppressed for consent', () => {
+      const h = new History('cy');
+      h.identify('2025-03-03T10:00:00Z', { unsubscribedTopics: ['onboarding'] });
+      const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-10T00:00:00Z'));
+      expect(sends(decided)).toEqual([]);
+      expect(ofType(decided, 'MessageSuppressed').map((e) => e.data.reason)).toEqual(['consent', 'consent', 'consent', 'consent']);
+    });
+  });
+
+  describe('usage', () => {
+    it('inactivity: an active customer quiet for 14 days gets one win-back; activity pushes the deadline', () => {
+      const h = new History('dee');
+      h.stage('2025-03-01T10:00:00Z', 'onboarding', 'active');
+      h.track('2025-03-01T10:00:00Z', 'Logged In');
+      h.track('2025-03-10T10:00:00Z', 'Logged In');
+      const { decided } = simulateCustomer([program('usage-inactivity')], h.events, new Date('2025-04-10T00:00:00Z'));
+      expect(sends(decided)).toEqual(['2025-03-24 email: We miss you']);
+      expect(ofType(decided, 'TimerCancelled')).toHaveLength(1);
+    });
+
+    it('usage drop: logins fall to a fraction of the customer\'s own baseline -> at-risk and a CSM task; the stage change chains into the at-risk renewal task', () => {
+      const h = new History('eve');
+      h.identify('2025-01-01T00:00:00Z', { renewal_date: '2025-05-15' });
+      for (let day = 1; day <= 28; day++) h.track(`2025-02-${String(day).padStart(2, '0')}T09:00:00Z`, 'Logged In');
+      h.track('2025-03-08T09:00:00Z', 'Logged In');
+      const { decided } = simulateCustomer([program('usage-drop'), program('renewal-at-risk')], h.events);
+      expect(ofType(decided, 'StageChanged').map((e) => e.data.to)).toEqual(['at-risk']);
+      expect(tasks(decided)).toEqual(['2025-03-08 Usage dropped by half: check in (normal)', '2025-03-08 At-risk renewal on {{ traits.renewal_date }} (urgent)']);
+      // steady usage does not trigger it
+      const steady = new History('fay');
+      for (let day = 1; day <= 35; day++) steady.track(new Date(Date.UTC(2025, 1, day, 9)).toISOString(), 'Logged In');
+      expect(simulateCustomer([program('usage-drop')], steady.events).decided).toEqual([]);
+    });
+
+    it('feature adoption: the third report in 14 days triggers the A/B tip once; creating a dashboard converts', () => {
+      const outcomes = new Map<string, string[]>();
+      for (let i = 0; i < 40; i++) {
+        const h = new History(`cust-${i}`);
+        h.track('2025-03-01T10:00:00Z', 'Report Created');
+        h.track('2025-03-05T10:00:00Z', 'Report Created');
+        h.track('2025-03-09T10:00:00Z', 'Report Created');
+        h.track('2025-03-10T10:00:00Z', 'Report Created');
+        h.track('2025-03-11T10:00:00Z', 'Dashboard Created');
+        const { decided } = simulateCustomer([program('usage-feature-adoption')], h.events, new Date('2025-04-01T00:00:00Z'));
+        const variant = String(ofType(decided, 'TriggerRunStepEntered').find((e) => e.data.kind === 'split')?.data.variant);
+        outcomes.set(variant, [...(outcomes.get(variant) ?? []), JSON.stringify([ofType(decided, 'TriggerMatched').length, sends(decided).map((s) => s.split(':')[0]), ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)])]);
+      }
+      expect(new Set(outcomes.get('email'))).toEqual(new Set([JSON.stringify([1, ['2025-03-09 email'], ['converted']])]));
+      expect(new Set(outcomes.get('inbox'))).toEqual(new Set([JSON.stringify([1, ['2025-03-09 inbox'], ['converted']])]));
+      expect(outcomes.get('holdout')?.every((o) => o === JSON.stringify([1, [], ['holdout']]))).toBe(true);
+    });
+  });
+
+  describe('renewal', () => {
+    it('90/60/30-day sequence at 09:00 local time, moving the customer to the renewal stage; a renewal stops it', () => {
+      const h = new History('gus');
+      h.identify('2025-01-10T12:00:00Z', { timezone: 'America/Los_Angeles', renewal_date: '2025-07-01' });
+      const full = simulateCustomer([program('renewal-sequence')], h.events, new Date('2025-08-01T00:00:00Z')).decided;
+      expect(ofType(full, 'MessageScheduled').map((e) => `${e.metadata.occurredAt} ${(e.data.template as { subject: string }).subject}`)).toEqual([
+        '2025-04-02T16:00:00.000Z Your renewal is in 90 days',
+        '2025-05-02T16:00:00.000Z Your renewal is in 60 days',
+        '2025-06-01T16:00:00.000Z Your renewal is in 30 days',
+      ]);
+      expect(ofType(full, 'StageChanged').map((e) => e.data.to)).toEqual(['renewal']);
+
+      h.track('2025-04-20T10:00:00Z', 'Subscription Renewed');
+      const renewed = simulateCustomer([program('renewal-sequence')], h.events, new Date('2025-08-01T00:00:00Z')).decided;
+      expect(sends(renewed)).toEqual(['2025-04-02 email: Your renewal is in 90 days']);
+      expect(ofType(renewed, 'TriggerRunExited').map((e) => e.data.reason)).toEqual(['renewed']);
+    });
+
+    it('at-risk renewal: entering at-risk with a renewal within 90 days opens an urgent task, closed when the customer leaves at-risk', () => {
+      const h = new History('hal');
+      h.identify('2025-03-01T00:00:00Z', { renewal_date: '2025-05-01' });
+      h.stage('2025-03-02T00:00:00Z', 'active', 'at-risk');
+      h.stage('2025-03-09T00:00:00Z', 'at-risk', 'active');
+      const { decided } = simulateCustomer([program('renewal-at-risk')], h.events);
+      expect(tasks(decided)).toEqual(['2025-03-02 At-risk renewal on {{ traits.renewal_date }} (urgent)']);
+      expect(ofType(decided, 'CsmTaskClosed').map((e) => e.data.resolution)).toEqual(['resolved by StageChanged']);
+      const far = new History('ivy');
+      far.identify('2025-03-01T00:00:00Z', { renewal_date: '2026-01-01' });
+      far.stage('2025-03-02T00:00:00Z', 'active', 'at-risk');
+      expect(simulateCustomer([program('renewal-at-risk')], far.events).decided).toEqual([]);
+    });
+  });
+});
