@@ -40,7 +40,7 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       h.track('2025-03-04T09:00:00Z', 'Logged In');
       const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-20T00:00:00Z'));
       expect(sends(decided)).toEqual([
-        '2025-03-03 email: Welcome to Acme, {{ traits.name | default: \'there\' }}!',
+        '2025-03-03 email: Welcome to Acme, {{ customer.traits.name | default: \'there\' }}!',
         '2025-03-04 inbox: Tip: invite your team from Settings > Members.',
         '2025-03-06 email: Need a hand getting started?',
         '2025-03-08 inbox: Create your first project in 2 minutes: open Projects > New.',
@@ -57,7 +57,7 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       h.track('2025-03-05T10:00:00Z', 'Activated', {}, '2025-03-05T18:00:00Z');
       h.track('2025-03-20T10:00:00Z', 'Project Created');
       const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-25T00:00:00Z'));
-      expect(sends(decided).map((s) => s.slice(11))).toEqual(['email: Welcome to Acme, {{ traits.name | default: \'there\' }}!', 'inbox: Tip: invite your team from Settings > Members.']);
+      expect(sends(decided).map((s) => s.slice(11))).toEqual(['email: Welcome to Acme, {{ customer.traits.name | default: \'there\' }}!', 'inbox: Tip: invite your team from Settings > Members.']);
       expect(tasks(decided)).toEqual(['2025-03-12 Onboarding stalled: reach out (high)']);
       expect(ofType(decided, 'CsmTaskClosed').map((e) => e.data.resolution)).toEqual(['resolved by Project Created']);
     });
@@ -89,7 +89,7 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       h.track('2025-03-08T09:00:00Z', 'Logged In');
       const { decided } = simulateCustomer([program('usage-drop'), program('renewal-at-risk')], h.events);
       expect(ofType(decided, 'StageChanged').map((e) => e.data.to)).toEqual(['at-risk']);
-      expect(tasks(decided)).toEqual(['2025-03-08 Usage dropped by half: check in (normal)', '2025-03-08 At-risk renewal on {{ traits.renewal_date }} (urgent)']);
+      expect(tasks(decided)).toEqual(['2025-03-08 Usage dropped by half: check in (normal)', '2025-03-08 At-risk customer with an upcoming renewal (urgent)']);
       // steady usage does not trigger it
       const steady = new History('fay');
       for (let day = 1; day <= 35; day++) steady.track(new Date(Date.UTC(2025, 1, day, 9)).toISOString(), 'Logged In');
@@ -139,7 +139,7 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       h.stage('2025-03-02T00:00:00Z', 'active', 'at-risk');
       h.stage('2025-03-09T00:00:00Z', 'at-risk', 'active');
       const { decided } = simulateCustomer([program('renewal-at-risk')], h.events);
-      expect(tasks(decided)).toEqual(['2025-03-02 At-risk renewal on {{ traits.renewal_date }} (urgent)']);
+      expect(tasks(decided)).toEqual(['2025-03-02 At-risk customer with an upcoming renewal (urgent)']);
       expect(ofType(decided, 'CsmTaskClosed').map((e) => e.data.resolution)).toEqual(['resolved by StageChanged']);
       const far = new History('ivy');
       far.identify('2025-03-01T00:00:00Z', { renewal_date: '2026-01-01' });
