@@ -17,6 +17,8 @@ export interface RunningEngine {
   process: ChildProcess;
   stop(): Promise<void>;
   rssMb(): number;
+  /** CPU time (user + system) the engine process has used so far, in seconds. */
+  cpuSeconds(): number;
 }
 
 export async function startEngine(env: Record<string, string> = {}, port = 39000 + Math.floor(Math.random() * 1000)): Promise<RunningEngine> {
@@ -47,10 +49,18 @@ export async function startEngine(env: Record<string, string> = {}, port = 39000
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       return m ? Number(m[1]) / 1024 : NaN;
     },
+    cpuSeconds: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+    },
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          done();
+        });
         child.kill('SIGTERM');
       }),
   };

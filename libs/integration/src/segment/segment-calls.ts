@@ -20,7 +20,7 @@ const anonymousIdMessage = (problem: string) => (args: ValidationArguments) =>
 
 /** Fields every call may carry. */
 export abstract class SegmentCall {
-  @ApiProperty({ enum: SEGMENT_CALL_TYPES, description: 'Needed in /v1/batch; the path gives it on the other endpoints' })
+  @ApiPropertyOptional({ enum: SEGMENT_CALL_TYPES, description: 'Required in /v1/batch; on the other endpoints the path gives it' })
   @IsIn(SEGMENT_CALL_TYPES)
   type: SegmentCallType;
 

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { IsInt, ValidateNested, validateSync } from 'class-validator';
+import { compileValidator } from './compiled-validator';
+import { SEGMENT_CALL_CLASSES } from './segment-calls';
+
+const VALUES = [undefined, null, '', 'x', 'x'.repeat(300), 0, 5, true, {}, { a: 1 }, [], ['a'], '2026-01-31T12:00:00Z', '2026-02-30T00:00:00Z', 'yesterday'];
+const FIELDS = ['type', 'userId', 'anonymousId', 'messageId', 'timestamp', 'context', 'traits', 'event', 'properties', 'name', 'category', 'groupId', 'previousId'];
+const VALID: Record<string, Record<string, unknown>> = {
+  identify: { type: 'identify', userId: 'u' },
+  track: { type: 'track', userId: 'u', event: 'e' },
+  page: { type: 'page', anonymousId: 'a' },
+  screen: { type: 'screen', userId: 'u' },
+  group: { type: 'group', userId: 'u', groupId: 'g' },
+  alias: { type: 'alias', userId: 'u', previousId: 'p' },
+};
+
+describe('compileValidator', () => {
+  it.each(Object.keys(VALID))('agrees with validateSync on %s calls, field by field and on both identities together', (type) => {
+    const cls = SEGMENT_CALL_CLASSES[type as keyof typeof SEGMENT_CALL_CLASSES];
+    const check = compileValidator(cls);
+    const variants = [VALID[type]];
+    for (const field of FIELDS) for (const value of VALUES) variants.push({ ...VALID[type], [field]: value });
+    for (const userId of VALUES) for (const anonymousId of VALUES) variants.push({ ...VALID[type], userId, anonymousId });
+    let invalid = 0;
+    for (const variant of variants) {
+      const call = Object.assign(new cls(), variant);
+      const expected = validateSync(call).length === 0;
+      if (!expected) invalid++;
+      expect({ variant, valid: check(call) }).toEqual({ variant, valid: expected });
+    }
+    expect(invalid).toBeGreaterThan(variants.length / 4); // the corpus exercises the rules, not just valid calls
+  });
+
+  it('refuses decorators it does not implement rather than skipping them', () => {
+    class Nested {
+      @IsInt({ each: true }) counts: number[];
+    }
+    class Outer {
+      @ValidateNested() inner: Nested;
+    }
+    expect(() => compileValidator(Nested)).toThrow('each');
+    expect(() => compileValidator(Outer)).toThrow('nestedValidation is not supported');
+  });
+});
