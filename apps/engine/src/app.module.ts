@@ -5,10 +5,13 @@ import { PersistenceModule } from './persistence.module';
 import { AuthGuard } from './auth/auth.guard';
 import { OperationsModule } from './operations/operations.module';
 import { ReactorsModule } from './reactors/reactors.module';
-import { IngestionModule } from './ingestion/ingestion.module';
 import { MessagingModule } from './messaging/messaging.module';
+import { IngestionModule } from './ingestion/ingestion.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { CustomersModule } from './customers/customers.module';
+import { IntegrationModule } from './integration/integration.module';
+import { TriggersModule } from './triggers/triggers.module';
+import { BacktestModule } from './backtest/backtest.module';
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */
 @Module({
@@ -18,10 +21,13 @@ import { CustomersModule } from './customers/customers.module';
     OperationsModule,
     // feature modules (one folder each) are added below
     ReactorsModule,
-    IngestionModule,
     MessagingModule,
+    IngestionModule,
     ProjectionsModule,
     CustomersModule,
+    IntegrationModule,
+    TriggersModule,
+    BacktestModule,
   ],
   providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
 })

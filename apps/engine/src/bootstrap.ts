@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { HttpErrorsFilter } from './http-errors.filter';
+import { YAML_TYPES } from './triggers/triggers.controller';
 import { PinoNestLogger, createLogger } from './logger';
 
 export const BODY_LIMIT = '500kb';
@@ -12,6 +13,7 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
   const logger = createLogger(options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'] });
+  app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());
   app.enableShutdownHooks([], { useProcessExit: true }); // exit 0 after a graceful shutdown (and pino flushes)
   const docs = new DocumentBuilder()

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
 
-export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay'] as const;
+export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Everything the engine reads from its environment (DESIGN.md "Configuration by environment"). */
@@ -17,6 +17,8 @@ export interface EngineConfig {
   writeKey?: string;
   adminKey?: string;
   logLevel: string;
+  /** Kafka topics and consumer group, used only with KAFKA_BROKERS (deploy/kafka.md). */
+  kafka: KafkaSettings;
   /** Reactors split customers between processes: this process takes the customers whose hash % count === index. */
   partition?: { index: number; count: number };
   /** Delivery channels and retries (the `dispatcher` role). */
@@ -27,6 +29,21 @@ export interface MessagingConfig {
   webhook?: { url: string; secret?: string; timeoutMs: number };
   email?: { smtpUrl: string; from: string };
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+}
+
+export interface KafkaSettings {
+  /** Prefix of the integration topics (`<prefix>customer-events`, ...): JOURNEY_KAFKA_TOPIC_PREFIX, default `journey.`. */
+  topicPrefix: string;
+  /** Partitions of topics the engine creates: JOURNEY_KAFKA_PARTITIONS, default 6. */
+  partitions: number;
+  /** Replication factor of topics the engine creates: JOURNEY_KAFKA_REPLICATION_FACTOR, default -1 (the broker's default). */
+  replicationFactor: number;
+  /** The `ingest` role consumes Segment calls from this topic (JOURNEY_KAFKA_INGEST_TOPIC); unset: no Kafka ingestion. */
+  ingestTopic?: string;
+  /** Consumer group of the ingestion consumers: JOURNEY_KAFKA_INGEST_GROUP, default `journey-ingest`. */
+  ingestGroup: string;
+  /** Workspace the ingestion topic's calls belong to: JOURNEY_KAFKA_INGEST_WORKSPACE, default JOURNEY_WORKSPACE. */
+  ingestWorkspace: string;
 }
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
@@ -49,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     adminKey: env.JOURNEY_ADMIN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     partition: loadPartition(env),
+    kafka: loadKafkaSettings(env),
     messaging: loadMessaging(env),
   };
 }
@@ -78,4 +96,21 @@ function loadPartition(env: NodeJS.ProcessEnv): EngineConfig['partition'] {
   if (!Number.isInteger(count) || count < 1) throw new Error(`JOURNEY_PARTITION_COUNT must be a positive integer, got "${env.JOURNEY_PARTITION_COUNT}"`);
   if (!Number.isInteger(index) || index < 0 || index >= count) throw new Error(`JOURNEY_PARTITION_INDEX must be an integer from 0 to ${count - 1}, got "${env.JOURNEY_PARTITION_INDEX}"`);
   return { index, count };
+}
+
+function loadKafkaSettings(env: NodeJS.ProcessEnv): KafkaSettings {
+  const partitions = Number(env.JOURNEY_KAFKA_PARTITIONS ?? 6);
+  const replicationFactor = Number(env.JOURNEY_KAFKA_REPLICATION_FACTOR ?? -1);
+  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`JOURNEY_KAFKA_PARTITIONS must be a positive integer, got "${env.JOURNEY_KAFKA_PARTITIONS}"`);
+  if (!Number.isInteger(replicationFactor) || (replicationFactor < 1 && replicationFactor !== -1)) {
+    throw new Error(`JOURNEY_KAFKA_REPLICATION_FACTOR must be a positive integer or -1, got "${env.JOURNEY_KAFKA_REPLICATION_FACTOR}"`);
+  }
+  return {
+    topicPrefix: env.JOURNEY_KAFKA_TOPIC_PREFIX ?? 'journey.',
+    partitions,
+    replicationFactor,
+    ingestTopic: env.JOURNEY_KAFKA_INGEST_TOPIC || undefined,
+    ingestGroup: env.JOURNEY_KAFKA_INGEST_GROUP || 'journey-ingest',
+    ingestWorkspace: env.JOURNEY_KAFKA_INGEST_WORKSPACE || env.JOURNEY_WORKSPACE || 'default',
+  };
 }

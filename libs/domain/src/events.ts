@@ -58,12 +58,27 @@ export interface EventDataByType {
     to?: string;
     causingEventId?: string;
     notBefore?: string;
+    /** Trigger sends: the run and the step address that sent it, and every guard checked (for explain). */
+    runId?: string;
+    step?: string;
+    guards?: GuardVerdict[];
   };
   MessageSent: { messageId: string; channel: string; attempt: number };
   /** `content`: the rendered message, kept for channels whose delivery is this event itself (the in-app inbox). */
   MessageDelivered: { messageId: string; channel: string; attempt: number; detail?: string; content?: { subject?: string; body: string } };
   MessageFailed: { messageId: string; channel: string; attempts: number; error: string };
-  MessageSuppressed: { messageId: string; channel: string; reason: string; detail?: string };
+  /** Suppressed by a trigger's guards (with `triggerId`..`guards`) or by the dispatcher (unknown channel, ...). */
+  MessageSuppressed: {
+    messageId: string;
+    channel: string;
+    reason: string;
+    detail?: string;
+    triggerId?: string;
+    triggerVersion?: number;
+    runId?: string;
+    step?: string;
+    guards?: GuardVerdict[];
+  };
   MessageOpened: { messageId: string };
   MessageClicked: { messageId: string; url?: string };
   /** `triggerVersion`/`step`: the trigger step that opened it (its `closeOn` closes it). */
@@ -89,6 +104,13 @@ export interface EventDataByType {
   /** A customer's run through a trigger (customer stream): the step it entered (`step` is the step's address). */
   TriggerRunStepEntered: { triggerId: string; version: number; runId: string; step: string; kind: string; variant?: string };
   TriggerRunExited: { triggerId: string; version: number; runId: string; reason: string };
+}
+
+/** One guard a trigger send checked: consent, a frequency cap, priority, quiet hours. */
+export interface GuardVerdict {
+  guard: string;
+  verdict: 'passed' | 'suppressed' | 'deferred';
+  detail: string;
 }
 
 export type EventType = keyof EventDataByType;

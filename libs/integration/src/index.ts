@@ -1,1 +1,5 @@
 export * from './segment';
+export * from './outbox';
+export * from './bus';
+export * from './kafka';
+export * from './schemas';

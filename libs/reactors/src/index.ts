@@ -5,3 +5,4 @@ export * from './runtime/reactor-runner';
 export * from './timers/timer-scheduler';
 export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
+export * from './backtest/run-backtest';

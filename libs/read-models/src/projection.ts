@@ -54,10 +54,15 @@ export class DocBatch {
 
   constructor(private readonly lookup: DocLookup) {}
 
+  /** The document as the batch sees it so far: changed in this batch, else as stored (undefined if not read). */
+  get<T>(collection: string, id: string): StoredDoc<T> | undefined {
+    return (this.changed.get(docKey({ collection, id })) ?? this.lookup({ collection, id })) as StoredDoc<T> | undefined;
+  }
+
   /** Applies `change` to the document unless it already includes the event at `position`. */
   update<T>(collection: string, id: string, position: bigint, initial: () => T, change: (doc: T) => T): void {
     const key = docKey({ collection, id });
-    const current = (this.changed.get(key) ?? this.lookup({ collection, id })) as StoredDoc<T> | undefined;
+    const current = this.get<T>(collection, id);
     if (current && current.pos >= position) return;
     this.changed.set(key, { collection, id, pos: position, doc: change(current ? current.doc : initial()) as Record<string, unknown> });
   }

@@ -8,7 +8,7 @@ import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedE
 import { deterministicId } from '../ids';
 import type { ActivityRecord } from './conditions';
 import type { TriggerProgram } from './program';
-import { decideRun, evolveRun, initialRunState, TRIGGER_SOURCE, type RunContext, type RunState, type ScheduledMessage } from './run';
+import { decideRun, evolveRun, initialRunState, TRIGGER_SOURCE, type IdFactory, type RunContext, type RunState, type ScheduledMessage } from './run';
 import { safeTimeZone } from './time';
 
 /** Run bookkeeping: never an input to triggers (and never counted as activity). */
@@ -96,8 +96,18 @@ function insertByTime(history: ActivityRecord[], r: ActivityRecord): void {
  * decisions). Higher priority first; a send of a lower-priority trigger on the same input is suppressed (`priority`).
  */
 export function decideForCustomer(programs: readonly TriggerProgram[], history: readonly JourneyEvent[], input: JourneyEvent, now: Date): JourneyEvent[] {
-  if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) return [];
-  const view = buildCustomerView(history);
+  return decideOnView(programs, buildCustomerView(history), input, now);
+}
+
+/**
+ * `decideForCustomer` on a view of the history instead of the history itself: folds the input and the decided events
+ * into `view` (so a replay keeps one view per customer and never re-folds the stream).
+ */
+export function decideOnView(programs: readonly TriggerProgram[], view: CustomerView, input: JourneyEvent, now: Date, ids?: IdFactory): JourneyEvent[] {
+  if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) {
+    applyToView(view, input);
+    return [];
+  }
   const previousTraits = view.traits;
   // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
   const runs = new Map(view.runs);
@@ -114,6 +124,7 @@ export function decideForCustomer(programs: readonly TriggerProgram[], history: 
     history: view.history,
     timeZone: safeTimeZone(view.traits.timezone ?? view.traits.timeZone),
     messages: view.messages,
+    ids,
   };
   const ordered = [...programs].sort((a, b) => b.latest.priority - a.latest.priority || a.id.localeCompare(b.id));
   const out: JourneyEvent[] = [];
@@ -142,42 +153,72 @@ export interface SimulationResult {
 export function simulateCustomer(programs: readonly TriggerProgram[], inputs: readonly JourneyEvent[], until?: Date): SimulationResult {
   const stream: JourneyEvent[] = [];
   const decided: JourneyEvent[] = [];
-  const timers = new Map<string, TypedEvent<'TimerScheduled'>>();
-  const process = (input: JourneyEvent, now: number) => {
-    const effects = decideForCustomer(programs, stream, input, new Date(now));
+  const sim = new CustomerSimulation(programs, (input, effects) => {
     stream.push(input, ...effects);
     decided.push(...effects);
-    for (const e of effects as TypedEvent[]) {
-      if (e.type === 'TimerScheduled') timers.set(e.data.timerId, e);
-      if (e.type === 'TimerCancelled') timers.delete(e.data.timerId);
-    }
-    for (const e of effects) if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type) && e.type !== 'CsmTaskOpened' && e.type !== 'CsmTaskClosed') process(e, now);
-  };
-  // A timer scheduled already past due fires at once, as the TimerScheduler does.
-  const fireAt = (t: TypedEvent<'TimerScheduled'>) => Math.max(Date.parse(t.data.dueAt), Date.parse(t.metadata.occurredAt));
-  const fireDue = (upTo: number) => {
-    for (;;) {
-      const next = [...timers.values()].sort((a, b) => fireAt(a) - fireAt(b))[0];
-      if (!next || fireAt(next) > upTo) return;
-      timers.delete(next.data.timerId);
-      process(timerFired(next, fireAt(next)), fireAt(next));
-    }
-  };
-  for (const input of inputs) {
-    const arrived = Date.parse(input.metadata.recordedAt);
-    fireDue(arrived);
-    process(input, arrived);
-  }
-  if (until) fireDue(until.getTime());
+  });
+  for (const input of inputs) sim.input(input);
+  if (until) sim.fireDue(until.getTime());
   return { stream, decided };
 }
 
+/**
+ * One customer's replay, incremental: feed events in arrival order with `input` (or `prior` for history that is only
+ * context, never decided on), then `fireDue` up to the end. `observe` sees every input (including fired timers and
+ * fed-back effects) with the events decided on it. Keeps one view, so a replay costs O(events), not O(events²).
+ */
+export class CustomerSimulation {
+  private readonly view: CustomerView = { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
+  private readonly timers = new Map<string, TypedEvent<'TimerScheduled'>>();
+
+  constructor(
+    private readonly programs: readonly TriggerProgram[],
+    private readonly observe: (input: JourneyEvent, decided: JourneyEvent[]) => void = () => undefined,
+    private readonly ids: IdFactory = deterministicId,
+  ) {}
+
+  /** Folds an event into the customer's view without deciding on it (history before the replayed range). */
+  prior(event: JourneyEvent): void {
+    applyToView(this.view, event);
+  }
+
+  /** An event as it arrived (`recordedAt`): fires the timers due by then, then decides on it. */
+  input(event: JourneyEvent): void {
+    const arrived = Date.parse(event.metadata.recordedAt);
+    this.fireDue(arrived);
+    this.process(event, arrived);
+  }
+
+  /** Fires every timer due by `upTo` (ms), in due order; a timer scheduled already past due fires at once. */
+  fireDue(upTo: number): void {
+    while (this.timers.size > 0) {
+      let next: TypedEvent<'TimerScheduled'> | undefined;
+      for (const t of this.timers.values()) if (!next || fireAt(t) < fireAt(next)) next = t;
+      if (!next || fireAt(next) > upTo) return;
+      this.timers.delete(next.data.timerId);
+      this.process(timerFired(next, fireAt(next), this.ids), fireAt(next));
+    }
+  }
+
+  private process(input: JourneyEvent, now: number): void {
+    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids);
+    this.observe(input, effects);
+    for (const e of effects as TypedEvent[]) {
+      if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, e);
+      if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
+    }
+    for (const e of effects) if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type) && e.type !== 'CsmTaskOpened' && e.type !== 'CsmTaskClosed') this.process(e, now);
+  }
+}
+
+const fireAt = (t: TypedEvent<'TimerScheduled'>) => Math.max(Date.parse(t.data.dueAt), Date.parse(t.metadata.occurredAt));
+
 /** The TimerFired the TimerScheduler appends for a due timer (fired at `at`). */
-export function timerFired(scheduled: TypedEvent<'TimerScheduled'>, at: number): JourneyEvent {
+export function timerFired(scheduled: TypedEvent<'TimerScheduled'>, at: number, ids: IdFactory = deterministicId): JourneyEvent {
   const { timerId, purpose, payload } = scheduled.data;
   const firedAt = new Date(at).toISOString();
   return {
-    id: deterministicId('timer-fired', timerId),
+    id: ids('timer-fired', timerId),
     type: 'TimerFired',
     data: { timerId, purpose, ...(payload ? { payload } : {}) },
     metadata: { ...scheduled.metadata, occurredAt: firedAt, recordedAt: firedAt, causationId: scheduled.id, source: 'timer' },

@@ -6,3 +6,4 @@ export * from './definition';
 export * from './program';
 export * from './run';
 export * from './customer';
+export * from './backtest';

@@ -123,6 +123,24 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     expect(scheduled).toHaveLength(3);
     expect(scheduled.map((e) => e.data.notBefore)).toEqual([undefined, undefined, '2025-03-05T13:00:00.000Z']);
     expect(suppressed(decided)).toEqual(['frequency-cap', 'consent']);
+    // every guard checked is recorded with its verdict, in order (what explain reports)
+    const verdicts = (e: JourneyEvent) => (e.data.guards as Array<{ guard: string; verdict: string }>).map((g) => `${g.guard}: ${g.verdict}`);
+    expect(verdicts(scheduled[1])).toEqual(['consent: passed', 'frequency-cap 2 per 1d (channel email): passed', 'priority: passed', 'quiet-hours: passed']);
+    expect(verdicts(scheduled[2])).toEqual(['consent: passed', 'frequency-cap 2 per 1d (channel email): passed', 'priority: passed', 'quiet-hours: deferred']);
+    const [capped, unsubscribed] = ofType(decided, 'MessageSuppressed');
+    expect(verdicts(capped)).toEqual(['consent: passed', 'frequency-cap 2 per 1d (channel email): suppressed']);
+    expect(verdicts(unsubscribed)).toEqual(['consent: suppressed']);
+    expect(capped.data).toMatchObject({ triggerId: 'tips', triggerVersion: 1, step: '0' });
+    expect(scheduled[0].data).toMatchObject({ triggerId: 'tips', triggerVersion: 1, step: '0', runId: ofType(decided, 'TriggerMatched')[0].data.runId });
+  });
+
+  it('durations in seconds (short waits)', () => {
+    const p = enabledProgram({ id: 'quick', name: 'Quick', entry: { event: 'Signed Up' }, steps: [{ wait: { duration: '30s' } }, send('Hello')] });
+    const h = new History();
+    h.track('2025-03-01T10:00:00Z', 'Signed Up');
+    const { decided } = simulateCustomer([p], h.events, new Date('2025-03-01T10:01:00Z'));
+    expect(ofType(decided, 'TimerScheduled').map((e) => e.data.dueAt)).toEqual(['2025-03-01T10:00:30.000Z']);
+    expect(ofType(decided, 'MessageScheduled').map((e) => e.metadata.occurredAt)).toEqual(['2025-03-01T10:00:30.000Z']);
   });
 
   it('priority: when two triggers send on the same event, the lower priority one is suppressed', () => {

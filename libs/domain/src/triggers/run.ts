@@ -6,7 +6,7 @@
  * no-ops; no clock and no I/O, so a backtest replays history through the very same function.
  */
 import { createHash } from 'node:crypto';
-import type { EventDataByType, EventType, JourneyEvent, TypedEvent } from '../events';
+import type { EventDataByType, EventType, GuardVerdict, JourneyEvent, TypedEvent } from '../events';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
@@ -85,7 +85,11 @@ export interface RunContext extends EvalContext {
   messages: ScheduledMessage[];
   /** A higher-or-equal-priority trigger that already scheduled a message for this same input. */
   claim?: { triggerId: string; priority: number };
+  /** Makes the ids of decided events from their parts (default `deterministicId`; a backtest stores nothing and may use a cheaper one). */
+  ids?: IdFactory;
 }
+
+export type IdFactory = (...parts: Array<string | number>) => string;
 
 /** The customer's answer to `decideRun`. */
 export function decideRun(program: TriggerProgram, state: RunState, input: JourneyEvent, ctx: RunContext): JourneyEvent[] {
@@ -97,6 +101,7 @@ class RunDecision {
   private readonly nowIso: string;
   private readonly fired?: EventDataByType['TimerFired'];
   private readonly sent: ScheduledMessage[] = [];
+  private readonly id: IdFactory;
 
   constructor(
     private readonly program: TriggerProgram,
@@ -105,6 +110,7 @@ class RunDecision {
     private readonly ctx: RunContext,
   ) {
     this.nowIso = new Date(ctx.now).toISOString();
+    this.id = ctx.ids ?? deterministicId;
     const e = input as TypedEvent;
     if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
   }
@@ -167,7 +173,7 @@ class RunDecision {
     const dueAt = temporal.arm(this.ctx, current);
     if (dueAt === undefined) return;
     if (current) this.cancelTimer(current.timerId, `${temporal.kind} watch re-armed`);
-    const timerId = deterministicId('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
+    const timerId = this.id('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit(
       'TimerScheduled',
       { timerId, dueAt: new Date(dueAt).toISOString(), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt: this.ctx.now } },
@@ -184,7 +190,7 @@ class RunDecision {
   }
 
   private start(t: CompiledTrigger): void {
-    const runId = deterministicId('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
+    const runId = this.id('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit('TriggerMatched', { triggerId: t.id, version: t.version, runId, causingEventId: this.input.id }, runId, 'matched');
     this.run(t, runId, t.first);
   }
@@ -199,7 +205,7 @@ class RunDecision {
       switch (step.kind) {
         case 'wait':
         case 'waitUntil': {
-          const timerId = deterministicId('trigger-timer', runId, addr);
+          const timerId = this.id('trigger-timer', runId, addr);
           const dueAt = new Date(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs)).toISOString();
           this.emit('TimerScheduled', { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr } }, runId, addr, 'timer');
           return;
@@ -219,7 +225,7 @@ class RunDecision {
           addr = step.next;
           break;
         case 'task': {
-          const taskId = deterministicId('trigger-task', runId, addr);
+          const taskId = this.id('trigger-task', runId, addr);
           const dueAt = step.dueMs === undefined ? undefined : new Date(this.ctx.now + step.dueMs).toISOString();
           this.emit(
             'CsmTaskOpened',
@@ -248,15 +254,28 @@ class RunDecision {
     this.exit(runId, t.version, 'completed');
   }
 
-  /** Guards in order: consent, frequency caps, priority; quiet hours defer (notBefore) rather than drop. */
+  /**
+   * Guards in order: consent, frequency caps, priority; quiet hours defer (notBefore) rather than drop. Every guard
+   * checked is recorded with its verdict on the MessageScheduled / MessageSuppressed (what explain reports).
+   */
   private send(t: CompiledTrigger, runId: string, addr: string, step: Extract<CompiledStep, { kind: 'send' }>): void {
-    const messageId = deterministicId('trigger-message', runId, addr);
-    const suppressed = this.guard(t, step);
+    const messageId = this.id('trigger-message', runId, addr);
+    const guards: GuardVerdict[] = [];
+    const suppressed = this.guard(t, step, guards);
+    const origin = { triggerId: t.id, triggerVersion: t.version, runId, step: addr };
     if (suppressed) {
-      this.emit('MessageSuppressed', { messageId, channel: step.channel, ...suppressed }, runId, addr, 'suppressed');
+      this.emit('MessageSuppressed', { messageId, channel: step.channel, ...suppressed, ...origin, guards }, runId, addr, 'suppressed');
       return;
     }
     const notBefore = t.quietHours && quietHoursEnd(this.ctx.now, this.ctx.timeZone, t.quietHours.start, t.quietHours.end);
+    if (t.quietHours) {
+      const window = `${t.quietHours.start}-${t.quietHours.end} ${this.ctx.timeZone}`;
+      guards.push(
+        notBefore
+          ? { guard: 'quiet-hours', verdict: 'deferred', detail: `inside quiet hours ${window}: deferred to ${new Date(notBefore).toISOString()}` }
+          : { guard: 'quiet-hours', verdict: 'passed', detail: `outside quiet hours ${window}` },
+      );
+    }
     this.emit(
       'MessageScheduled',
       {
@@ -269,6 +288,9 @@ class RunDecision {
         ...(step.to ? { to: step.to } : {}),
         causingEventId: this.input.id,
         ...(notBefore ? { notBefore: new Date(notBefore).toISOString() } : {}),
+        runId,
+        step: addr,
+        guards,
       },
       runId,
       addr,
@@ -277,22 +299,31 @@ class RunDecision {
     this.sent.push({ messageId, channel: step.channel, triggerId: t.id, at: this.ctx.now });
   }
 
-  private guard(t: CompiledTrigger, step: Extract<CompiledStep, { kind: 'send' }>): { reason: string; detail: string } | undefined {
+  /** The first guard that suppresses the send, if any; every guard checked goes to `verdicts`. */
+  private guard(t: CompiledTrigger, step: Extract<CompiledStep, { kind: 'send' }>, verdicts: GuardVerdict[]): { reason: string; detail: string } | undefined {
+    const suppress = (guard: string, reason: string, detail: string) => {
+      verdicts.push({ guard, verdict: 'suppressed', detail });
+      return { reason, detail };
+    };
     const traits = this.ctx.traits;
     const listed = (key: string, value: string) => Array.isArray(traits[key]) && (traits[key] as unknown[]).includes(value);
-    if (traits.unsubscribed === true) return { reason: 'consent', detail: 'customer unsubscribed from all messages' };
-    if (listed('unsubscribedChannels', step.channel)) return { reason: 'consent', detail: `customer unsubscribed from channel ${step.channel}` };
-    if (step.topic && listed('unsubscribedTopics', step.topic)) return { reason: 'consent', detail: `customer unsubscribed from topic ${step.topic}` };
+    if (traits.unsubscribed === true) return suppress('consent', 'consent', 'customer unsubscribed from all messages');
+    if (listed('unsubscribedChannels', step.channel)) return suppress('consent', 'consent', `customer unsubscribed from channel ${step.channel}`);
+    if (step.topic && listed('unsubscribedTopics', step.topic)) return suppress('consent', 'consent', `customer unsubscribed from topic ${step.topic}`);
+    verdicts.push({ guard: 'consent', verdict: 'passed', detail: `subscribed to channel ${step.channel}${step.topic ? ` and topic ${step.topic}` : ''}` });
     for (const cap of t.caps) {
       const from = this.ctx.now - cap.perMs;
       const count = [...this.ctx.messages, ...this.sent].filter(
         (m) => m.at > from && (cap.scope === 'customer' || (cap.scope === 'channel' ? m.channel === step.channel : m.triggerId === t.id)),
       ).length;
-      if (count >= cap.max) return { reason: 'frequency-cap', detail: `at most ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})` };
+      const name = `frequency-cap ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`;
+      if (count >= cap.max) return suppress(name, 'frequency-cap', `at most ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`);
+      verdicts.push({ guard: name, verdict: 'passed', detail: `${count} sent in the last ${cap.per}` });
     }
     const claim = this.ctx.claim;
     if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
-      return { reason: 'priority', detail: `trigger ${claim.triggerId} (priority ${claim.priority}) matched the same event` };
+      return suppress('priority', 'priority', `trigger ${claim.triggerId} (priority ${claim.priority}) matched the same event`);
+    verdicts.push({ guard: 'priority', verdict: 'passed', detail: claim ? `trigger ${claim.triggerId} (priority ${claim.priority}) does not outrank priority ${t.priority}` : 'no higher-priority trigger sent on this event' });
     return undefined;
   }
 
@@ -307,7 +338,7 @@ class RunDecision {
 
   private emit<T extends EventType>(type: T, data: EventDataByType[T], ...idParts: string[]): void {
     this.out.push({
-      id: deterministicId('trigger', ...idParts),
+      id: this.id('trigger', ...idParts),
       type,
       data: data as unknown as Record<string, unknown>,
       metadata: {

@@ -4,7 +4,7 @@
  */
 import type { Properties, Stage, Traits } from '../events';
 
-/** A duration like `30m`, `12h`, `3d`, `2w`; signed (`-30d`) where an offset is expected. */
+/** A duration like `30s`, `30m`, `12h`, `3d`, `2w`; signed (`-30d`) where an offset is expected. */
 export type Duration = string;
 export type Scalar = string | number | boolean | null;
 

@@ -1,6 +1,6 @@
-/** Durations and the customer's local time. Pure: `Intl` only, no clock. */
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION = /^([+-])?(\d+)([mhdw])$/;
+/** Durations (`30s`, `30m`, `12h`, `3d`, `2w`) and the customer's local time. Pure: `Intl` only, no clock. */
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION = /^([+-])?(\d+)([smhdw])$/;
 const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 export interface ParsedDuration {

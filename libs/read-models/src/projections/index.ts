@@ -1,9 +1,11 @@
 import type { Projection } from '../projection';
 import { customersProjection } from './customers.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
+import { triggerAnalyticsProjection } from './trigger-analytics.projection';
 
 export * from './customers.projection';
 export * from './stage-analytics.projection';
+export * from './trigger-analytics.projection';
 
 /** Every projection the engine runs, by name. */
-export const PROJECTIONS: readonly Projection[] = [customersProjection, stageAnalyticsProjection];
+export const PROJECTIONS: readonly Projection[] = [customersProjection, stageAnalyticsProjection, triggerAnalyticsProjection];

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { BacktestController } from './backtest.controller';
+
+/** Trigger backtests over the event log (POST /v1/triggers/:id/backtest, POST /v1/triggers/backtest). */
+@Module({ controllers: [BacktestController] })
+export class BacktestModule {}

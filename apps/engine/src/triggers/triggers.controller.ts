@@ -1,0 +1,182 @@
+import { BadRequestException, Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { parse as parseYaml } from 'yaml';
+import { Allow, CurrentPrincipal } from '../auth/auth.guard';
+import type { Principal } from '../auth/key-store';
+import { MessageExplanationDto, TriggerAnalyticsDto, TriggerChangeDto, TriggerDetailDto, TriggerListDto, TriggerValidationErrorDto } from './triggers.dto';
+import { TriggerInsightsService } from './trigger-insights.service';
+import { TriggerChange, TriggersService } from './triggers.service';
+
+/** Content types of trigger documents written as YAML (the bootstrap parses them as text). */
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+
+interface Response {
+  setHeader(name: string, value: string): void;
+}
+
+const DOCUMENT_BODY = ApiBody({
+  description: 'A trigger document: JSON, or YAML with Content-Type application/yaml or text/yaml (see triggers/library/)',
+  schema: {
+    type: 'object',
+    example: { id: 'upgrade-thanks', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Thanks, {{ traits.name }}!' } }] },
+  },
+});
+
+/** A body as the bootstrap parsed it: JSON arrives as a value, YAML as text. */
+function document(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return parseYaml(body);
+  } catch (error) {
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `body: not valid YAML: ${(error as Error).message.split('\n')[0]}`, errors: [`body: not valid YAML`] });
+  }
+}
+
+/** `If-Match: 3`, `"3"` or `W/"3"`: the version the client last read. */
+export function parseIfMatch(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(value);
+  if (!m) throw new BadRequestException(`If-Match must be the trigger version the change is based on, e.g. If-Match: "3"; got ${JSON.stringify(value)}`);
+  return Number(m[1]);
+}
+
+function parseVersion(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,8}$/.test(value)) throw new BadRequestException(`version must be a positive integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+const etag = (res: Response, change: { version: number }) => res.setHeader('ETag', `"${change.version}"`);
+
+/**
+ * Triggers as documents (DESIGN.md "Triggers"): every write goes through the definition decider and is appended to
+ * the trigger's stream, so every version stays readable. admin and csm keys write; analyst keys read. Responses carry
+ * `ETag: "<version>"`; writes with `If-Match: "<version>"` fail with 409 if the trigger moved on.
+ */
+@ApiTags('triggers')
+@ApiBearerAuth('key')
+@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
+@ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
+@Controller('v1/triggers')
+export class TriggersController {
+  constructor(private readonly triggers: TriggersService) {}
+
+  @Post()
+  @Allow('admin', 'csm')
+  @ApiOperation({ summary: 'Define a new trigger (version 1, disabled)' })
+  @ApiConsumes('application/json', ...YAML_TYPES)
+  @DOCUMENT_BODY
+  @ApiCreatedResponse({ type: TriggerChangeDto })
+  @ApiBadRequestResponse({ type: TriggerValidationErrorDto, description: 'Invalid document: every error as `path: expected ...`' })
+  @ApiConflictResponse({ description: 'A trigger with this id exists (PUT adds a version)' })
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<TriggerChange> {
+    const change = await this.triggers.create(principal, document(body));
+    etag(res, change);
+    return change;
+  }
+
+  @Get()
+  @Allow('admin', 'csm', 'analyst')
+  @ApiOperation({ summary: 'Every trigger of the workspace: id, name, latest version, enabled' })
+  @ApiOkResponse({ type: TriggerListDto })
+  async list(@CurrentPrincipal() principal: Principal) {
+    return { triggers: await this.triggers.list(principal.workspaceId) };
+  }
+
+  @Get(':id')
+  @Allow('admin', 'csm', 'analyst')
+  @ApiOperation({ summary: "A trigger's current definition (or the one of ?version=n) and its versions" })
+  @ApiQuery({ name: 'version', required: false, type: Number })
+  @ApiOkResponse({ type: TriggerDetailDto })
+  @ApiNotFoundResponse({ description: 'Unknown trigger or version' })
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query('version') version: unknown, @Res({ passthrough: true }) res: Response) {
+    const detail = await this.triggers.get(principal.workspaceId, id, parseVersion(version));
+    etag(res, detail);
+    return detail;
+  }
+
+  @Put(':id')
+  @Allow('admin', 'csm')
+  @ApiOperation({ summary: 'A new version of a trigger (the same document again changes nothing)' })
+  @ApiConsumes('application/json', ...YAML_TYPES)
+  @DOCUMENT_BODY
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The version this change is based on; 409 if the trigger is at another one' })
+  @ApiOkResponse({ type: TriggerChangeDto })
+  @ApiBadRequestResponse({ type: TriggerValidationErrorDto })
+  @ApiNotFoundResponse({ description: 'Unknown trigger (POST creates one)' })
+  @ApiConflictResponse({ description: 'If-Match does not match the current version, or a concurrent change won' })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TriggerChange> {
+    const change = await this.triggers.update(principal, id, document(body), parseIfMatch(ifMatch));
+    etag(res, change);
+    return change;
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @Allow('admin', 'csm')
+  @ApiOperation({ summary: 'Enable the latest version' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The version being enabled; 409 if the trigger is at another one' })
+  @ApiOkResponse({ type: TriggerChangeDto })
+  @ApiNotFoundResponse({ description: 'Unknown trigger' })
+  async enable(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<TriggerChange> {
+    return this.triggers.setEnabled(principal, id, true, parseIfMatch(ifMatch));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  @Allow('admin', 'csm')
+  @ApiOperation({ summary: 'Disable the trigger: no new runs; active runs end' })
+  @ApiOkResponse({ type: TriggerChangeDto })
+  @ApiNotFoundResponse({ description: 'Unknown trigger' })
+  async disable(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<TriggerChange> {
+    return this.triggers.setEnabled(principal, id, false, parseIfMatch(ifMatch));
+  }
+}
+
+@ApiTags('triggers')
+@ApiBearerAuth('key')
+@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
+@ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
+@Controller('v1')
+@Allow('admin', 'csm', 'analyst')
+export class TriggerInsightsController {
+  constructor(private readonly insights: TriggerInsightsService) {}
+
+  @Get('messages/:id/explain')
+  @ApiOperation({ summary: 'Why a message was sent or suppressed: causal chain, trigger and template versions, every guard, delivery outcomes' })
+  @ApiOkResponse({ type: MessageExplanationDto })
+  @ApiNotFoundResponse({ description: 'Unknown message (or not projected yet)' })
+  async explain(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return this.insights.explain(principal.workspaceId, id);
+  }
+
+  @Get('analytics/triggers')
+  @ApiOperation({ summary: 'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion' })
+  @ApiQuery({ name: 'triggerId', required: false })
+  @ApiOkResponse({ type: TriggerAnalyticsDto })
+  async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown) {
+    if (triggerId !== undefined && typeof triggerId !== 'string') throw new BadRequestException('triggerId must be a single trigger id');
+    return { triggers: await this.insights.analytics(principal.workspaceId, triggerId) };
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { REACTORS, TriggerReactor } from '@journey/reactors';
+import { ProjectionsModule } from '../projections/projections.module';
+import { TriggerInsightsController, TriggersController } from './triggers.controller';
+import { TriggerInsightsService } from './trigger-insights.service';
+import { TriggersService } from './triggers.service';
+
+/**
+ * Triggers: definitions over HTTP (through the definition decider, into the trigger streams), the TriggerReactor that
+ * runs customers through them (registered under REACTORS, run by ReactorsModule in the `reactor` role), message
+ * explanations and trigger analytics (from the `trigger-analytics` read model).
+ */
+@Module({
+  imports: [ProjectionsModule],
+  controllers: [TriggersController, TriggerInsightsController],
+  providers: [TriggersService, TriggerInsightsService, { provide: REACTORS, useFactory: () => new TriggerReactor() }],
+})
+export class TriggersModule {}

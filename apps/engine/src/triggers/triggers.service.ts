@@ -1,0 +1,149 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  InvalidTriggerError,
+  TriggerCommandError,
+  decideTrigger,
+  evolveTrigger,
+  formatValidationError,
+  initialTriggerState,
+  triggerStreamId,
+  validateTrigger,
+  type RecordedEvent,
+  type TriggerCommand,
+  type TriggerDefinition,
+  type TriggerState,
+} from '@journey/domain';
+import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
+import type { Principal } from '../auth/key-store';
+
+export interface TriggerSummary {
+  id: string;
+  name: string;
+  version: number;
+  enabled: boolean;
+}
+
+export interface TriggerVersionInfo {
+  version: number;
+  definedAt: string;
+  definedBy: string;
+}
+
+export interface TriggerDetail extends TriggerSummary {
+  /** The version whose definition is shown (the latest unless `?version=` asked for another). */
+  shownVersion: number;
+  definition: TriggerDefinition;
+  versions: TriggerVersionInfo[];
+}
+
+/** A command result: the trigger after it, and whether it appended anything (same document again / already enabled: no). */
+export interface TriggerChange extends TriggerSummary {
+  changed: boolean;
+}
+
+const DEFINITION_TYPES = ['TriggerDefined', 'TriggerEnabled', 'TriggerDisabled'];
+/** Without If-Match, a command that lost a race re-reads the stream and decides again, this many times. */
+const RETRIES = 3;
+
+/**
+ * Trigger definitions through the definition decider: each command reads the trigger stream, decides, and appends
+ * with the stream's revision as expected revision (optimistic concurrency: a concurrent writer gets a 409).
+ */
+@Injectable()
+export class TriggersService {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async list(workspaceId: string): Promise<TriggerSummary[]> {
+    const events = await this.store.readAll({ filter: { streamPrefixes: [triggerStreamId(workspaceId, '')], eventTypes: DEFINITION_TYPES } });
+    const states = new Map<string, TriggerState>();
+    for (const e of events) {
+      if (e.metadata.workspaceId !== workspaceId) continue; // `trigger-a-` is also the prefix of workspace `a-b`'s streams
+      const id = String(e.data.triggerId);
+      states.set(id, evolveTrigger(states.get(id) ?? initialTriggerState(id), e));
+    }
+    return [...states.values()].map(summary).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async get(workspaceId: string, triggerId: string, version?: number): Promise<TriggerDetail> {
+    const { state, events } = await this.load(workspaceId, triggerId);
+    if (state.version === 0) throw notFound(triggerId);
+    const shown = version ?? state.version;
+    const definition = state.definitions[shown];
+    if (!definition) throw new NotFoundException(`version: trigger "${triggerId}" has versions 1 to ${state.version}, not ${shown}`);
+    const versions = events
+      .filter((e) => e.type === 'TriggerDefined')
+      .map((e) => ({ version: Number(e.data.version), definedAt: e.metadata.recordedAt, definedBy: e.metadata.source }));
+    return { ...summary(state), shownVersion: shown, definition, versions };
+  }
+
+  /** POST: a new trigger (409 if the id is taken). */
+  async create(principal: Principal, document: unknown): Promise<TriggerChange> {
+    const definition = validDocument(document);
+    return this.execute(principal, definition.id, { type: 'DefineTrigger', definition }, { mustExist: false });
+  }
+
+  /** PUT: a new version of an existing trigger; `ifMatch` is the version the client last saw. */
+  async update(principal: Principal, triggerId: string, document: unknown, ifMatch?: number): Promise<TriggerChange> {
+    validDocument(document);
+    return this.execute(principal, triggerId, { type: 'DefineTrigger', definition: document }, { mustExist: true, ifMatch });
+  }
+
+  async setEnabled(principal: Principal, triggerId: string, enabled: boolean, ifMatch?: number): Promise<TriggerChange> {
+    return this.execute(principal, triggerId, { type: enabled ? 'EnableTrigger' : 'DisableTrigger' }, { mustExist: true, ifMatch });
+  }
+
+  private async execute(principal: Principal, triggerId: string, command: TriggerCommand, options: { mustExist: boolean; ifMatch?: number }): Promise<TriggerChange> {
+    for (let attempt = 1; ; attempt++) {
+      const { state } = await this.load(principal.workspaceId, triggerId);
+      if (options.mustExist && state.version === 0) throw notFound(triggerId);
+      if (!options.mustExist && state.version > 0) throw new ConflictException(`id: trigger "${triggerId}" already exists (version ${state.version}); PUT /v1/triggers/${triggerId} adds a version`);
+      if (options.ifMatch !== undefined && options.ifMatch !== state.version)
+        throw new ConflictException(`If-Match: trigger "${triggerId}" is at version ${state.version}, not ${options.ifMatch}`);
+      let events;
+      try {
+        events = decideTrigger(command, state, { workspaceId: principal.workspaceId, now: new Date(), by: `http:${principal.role}` });
+      } catch (error) {
+        if (error instanceof InvalidTriggerError) throw invalid(error.errors.map(formatValidationError));
+        if (error instanceof TriggerCommandError) throw error.code === 'not_found' ? notFound(triggerId) : invalid([error.message]);
+        throw error;
+      }
+      if (events.length === 0) return { ...summary(state), changed: false };
+      // The decider's event ids derive from the revision, so a writer that lost the race either fails the expected
+      // revision or (same ids as the winner's events) writes nothing: both are a conflict.
+      const written = await this.store
+        .appendToStream(triggerStreamId(principal.workspaceId, triggerId), events, { expectedRevision: state.revision === 0 ? 'no_stream' : BigInt(state.revision - 1) })
+        .then(
+          (r) => r.written === events.length,
+          (error: unknown) => {
+            if (error instanceof WrongExpectedRevisionError) return false;
+            throw error;
+          },
+        );
+      if (written) return { ...summary(events.reduce(evolveTrigger, state)), changed: true };
+      if (options.ifMatch !== undefined || attempt >= RETRIES) throw new ConflictException(`trigger "${triggerId}" was changed concurrently; read it again and retry`);
+    }
+  }
+
+  private async load(workspaceId: string, triggerId: string): Promise<{ state: TriggerState; events: RecordedEvent[] }> {
+    const events = await this.store.readStream(triggerStreamId(workspaceId, triggerId));
+    return { state: events.reduce(evolveTrigger, initialTriggerState(triggerId)), events };
+  }
+}
+
+function summary(state: TriggerState): TriggerSummary {
+  return { id: state.triggerId, name: state.definitions[state.version]?.name ?? '', version: state.version, enabled: state.enabled };
+}
+
+function validDocument(document: unknown): TriggerDefinition {
+  const result = validateTrigger(document);
+  if (!result.ok) throw invalid(result.errors.map(formatValidationError));
+  return result.definition;
+}
+
+function invalid(errors: string[]): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `invalid trigger: ${errors.join('; ')}`, errors });
+}
+
+function notFound(triggerId: string): NotFoundException {
+  return new NotFoundException(`trigger "${triggerId}" not found`);
+}

@@ -1,0 +1,116 @@
+import type { RecordedEvent } from '@journey/domain';
+import type { CheckpointStore, EventStore, SubscriptionHandle } from '@journey/event-store';
+import { DEFAULT_TOPIC_PREFIX, PUBLISHED_EVENT_TYPES, toOutboxMessage, type OutboxMessage } from './integration-events';
+
+/**
+ * Where the relay publishes: Kafka (`KafkaPublisher`) in scale-out, the in-process bus (`InProcessPublisher`) in the
+ * embedded default. `publish` resolves only when every message is acknowledged (for Kafka: written to all in-sync
+ * replicas), in the given order per key; it rejects when any message may not have been.
+ */
+export interface Publisher {
+  readonly kind: string;
+  publish(messages: OutboxMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Minimal logger the libraries accept (the engine passes Nest's). */
+export interface IntegrationLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RelayOptions {
+  /** Checkpoint name, e.g. `relay:kafka`. */
+  name: string;
+  topicPrefix?: string;
+  /** Events read from the log per batch (default 2,000). */
+  batchSize?: number;
+  /** Wait before retrying a batch whose publication failed: doubles from `retryDelayMs` up to `maxRetryDelayMs`. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  logger?: IntegrationLogger;
+  /** Called after each batch is acknowledged and checkpointed (metrics). */
+  onPublished?: (count: number, position: bigint) => void;
+}
+
+class RelayStopped extends Error {}
+
+/**
+ * The outbox relay: the event log is the outbox. It subscribes to the log from its checkpoint, maps each published
+ * event to a CloudEvent and hands the batch to the publisher; only once the publisher has acknowledged the whole batch
+ * does it store the checkpoint. A crash or a failed publication therefore replays the batch: delivery is at least once,
+ * in log order (hence in order per customer key); consumers dedupe by the CloudEvents `id`. A failed batch is retried
+ * with backoff until it goes through or the relay is stopped: a broker outage pauses the relay, it never skips events.
+ */
+export class OutboxRelay {
+  private subscription?: SubscriptionHandle;
+  private stopped = false;
+  private wakeRetry?: () => void;
+  /** The last publication error, cleared by the next acknowledged batch (for /health). */
+  lastError?: Error;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly checkpoints: CheckpointStore,
+    private readonly publisher: Publisher,
+    private readonly options: RelayOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.subscription) throw new Error(`relay ${this.options.name} is already started`);
+    const after = (await this.checkpoints.get(this.options.name)) ?? 0n;
+    this.subscription = this.store.subscribeToAll(
+      { after, batchSize: this.options.batchSize ?? 2000, filter: { eventTypes: PUBLISHED_EVENT_TYPES } },
+      (events) => this.relay(events),
+    );
+    this.subscription.done.catch((error: unknown) => {
+      if (!(error instanceof RelayStopped)) this.options.logger?.error(`relay ${this.options.name} stopped: ${(error as Error).message}`);
+    });
+  }
+
+  /** Resolves when the subscription has ended (rejects on a fatal error other than `stop()`). */
+  get done(): Promise<void> {
+    if (!this.subscription) return Promise.resolve();
+    return this.subscription.done.catch((error: unknown) => {
+      if (!(error instanceof RelayStopped)) throw error;
+    });
+  }
+
+  /** Stops after the batch in flight; an unacknowledged batch is not checkpointed and will be published again. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeRetry?.();
+    // Closing the publisher aborts a publication in flight (a broker outage must not hold the shutdown).
+    await Promise.all([this.subscription?.stop(), this.publisher.close()]);
+  }
+
+  private async relay(events: RecordedEvent[]): Promise<void> {
+    const prefix = this.options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+    const messages = events.map((e) => toOutboxMessage(e, prefix)).filter((m): m is OutboxMessage => m !== undefined);
+    const position = events[events.length - 1].position;
+    let delay = this.options.retryDelayMs ?? 500;
+    for (;;) {
+      if (this.stopped) throw new RelayStopped();
+      try {
+        await this.publisher.publish(messages);
+        this.lastError = undefined;
+        break;
+      } catch (error) {
+        if (this.stopped) throw new RelayStopped();
+        this.lastError = error as Error;
+        this.options.logger?.warn(`relay ${this.options.name}: publishing ${messages.length} events up to position ${position} failed, retrying in ${delay} ms: ${(error as Error).message}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 10_000);
+      }
+    }
+    await this.checkpoints.set(this.options.name, position);
+    this.options.onPublished?.(messages.length, position);
+  }
+}

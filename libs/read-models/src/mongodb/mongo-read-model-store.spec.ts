@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient, type Db } from 'mongodb';
+import type { CustomerState } from '@journey/domain';
+import { SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
+import { describeWithServer } from '../../../integration/src/testing/servers';
+import { appendAll, event, expectedCustomers, randomHistory, readModelStoreContract } from '../contract/read-model-store.contract';
+import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS, type StageTransitionDoc } from '../projections';
+import { ProjectionRunner } from '../runner';
+import { CATALOG, MongoReadModelStore } from './mongo-read-model-store';
+
+describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
+  const dir = mkdtempSync(join(tmpdir(), 'journey-rm-mongo-'));
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+  const opened: Array<{ db: Db; close: () => void }> = [];
+  let dbNo = 0;
+
+  /** A fresh database (dropped afterwards) and a fresh SQLite event log. */
+  function open(): { events: SqliteEventStore; store: MongoReadModelStore; db: Db } {
+    const db = client.db(`rm_${process.pid}_${++dbNo}`);
+    const sqlite = openSqliteDatabase(join(dir, `events-${dbNo}.db`), { synchronous: 'NORMAL' });
+    opened.push({ db, close: () => sqlite.close() });
+    return { events: new SqliteEventStore(sqlite), store: new MongoReadModelStore(db), db };
+  }
+
+  afterEach(async () => {
+    for (const o of opened.splice(0)) {
+      o.close();
+      await o.db.dropDatabase();
+    }
+  });
+  afterAll(async () => {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('ReadModelStore contract', () => {
+    readModelStoreContract(async () => {
+      const { events, store, db } = open();
+      return {
+        events,
+        store,
+        corrupt: async (collection, id) => {
+          const entry = await db.collection(CATALOG).findOne({ [`collections.${collection}`]: { $exists: true } });
+          await db.collection(entry!.collections[collection]).updateOne({ _id: id } as never, { $set: { health: 999 } });
+        },
+        close: async () => undefined,
+      };
+    });
+  });
+
+  it('keeps the documented layout: a catalog per projection, documents with _id, _pos (int64) and top-level fields, the declared indexes', async () => {
+    const { events, store, db } = open();
+    await appendAll(events, [event('a', 'CustomerIdentified', { userId: 'a', traits: { 'plan.tier': 'pro' } })]);
+    await store.prepare(customersProjection);
+    await store.applyBatch(customersProjection, await events.readAll());
+    const entry = await db.collection(CATALOG).findOne({ _id: 'customers' } as never, { useBigInt64: true });
+    expect(entry).toEqual({ _id: 'customers', position: 1n, generation: 1, collections: { customers: 'customers__1' } });
+    const raw = await db.collection('customers__1').findOne({ _id: customerDocId('w', 'a') } as never, { promoteLongs: false });
+    expect(raw).toMatchObject({ _id: 'w/a', workspaceId: 'w', customerId: 'a', stage: 'onboarding', traits: { 'plan%2Etier': 'pro' } });
+    expect(raw?._pos?._bsontype).toBe('Long');
+    expect((await db.collection('customers__1').indexes()).map((i) => i.key)).toEqual([{ _id: 1 }, { workspaceId: 1, stage: 1 }]);
+  });
+
+  it('converges when the checkpoint write was lost after the documents were written (replay never double-counts)', async () => {
+    const { events, store, db } = open();
+    const history = randomHistory(600, 20, 3);
+    await appendAll(events, history);
+    const all = await events.readAll();
+    for (const p of [customersProjection, stageAnalyticsProjection]) {
+      await store.prepare(p);
+      await store.applyBatch(p, all.slice(0, 250));
+      await store.applyBatch(p, all.slice(250, 400));
+      // The crash: the documents of the second batch are written, its checkpoint is not.
+      await db.collection(CATALOG).updateOne({ _id: p.name } as never, { $set: { position: all[249].position } });
+    }
+    const runners = [customersProjection, stageAnalyticsProjection].map((p) => new ProjectionRunner(p, events, store, { batchSize: 61 }));
+    for (const r of runners) await r.start();
+    for (const r of runners) await r.waitFor(all[all.length - 1].position);
+    for (const r of runners) await r.stop();
+    const expected = expectedCustomers(history);
+    const docs = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
+    expect(docs.length).toBe(expected.size);
+    for (const d of docs) expect(d.doc).toEqual(expected.get(d.doc.customerId));
+    const transitions = await store.find<StageTransitionDoc>(STAGE_TRANSITIONS, {});
+    expect(transitions.reduce((sum, t) => sum + t.doc.count, 0)).toBe(history.filter((e) => e.type === 'StageChanged').length);
+  });
+
+  it('lets two processes project the same batches at once (insert races end as guarded replaces)', async () => {
+    const { events, db } = open();
+    const other = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+    try {
+      const stores = [new MongoReadModelStore(db), new MongoReadModelStore(other.db(db.databaseName))];
+      const history = randomHistory(1200, 400, 11);
+      await appendAll(events, history);
+      const all = await events.readAll();
+      await stores[0].prepare(customersProjection);
+      // Same batches, and overlapping batches of different sizes, from both stores concurrently.
+      for (const [a, b] of [
+        [100, 100],
+        [70, 310],
+      ]) {
+        let [i, j] = [0, 0];
+        while (i < all.length || j < all.length) {
+          await Promise.all([stores[0].applyBatch(customersProjection, all.slice(i, (i += a))), stores[1].applyBatch(customersProjection, all.slice(j, (j += b)))]);
+        }
+        expect(await stores[1].checkpoint(CUSTOMERS)).toBe(all[all.length - 1].position);
+        const expected = expectedCustomers(history);
+        const docs = await stores[1].find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
+        expect(docs.length).toBe(expected.size);
+        for (const d of docs) expect(d.doc).toEqual(expected.get(d.doc.customerId));
+        await db.dropDatabase();
+        await stores[0].prepare(customersProjection);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses to write a model that is not prepared, and a rebuild batch when no rebuild runs', async () => {
+    const { events, store } = open();
+    await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} })]);
+    const batch = await events.readAll();
+    await expect(store.applyBatch(customersProjection, batch)).rejects.toThrow('read model customers is not prepared');
+    await store.prepare(customersProjection);
+    await expect(store.applyBatch(customersProjection, batch, 'rebuild')).rejects.toThrow('no rebuild in progress');
+    expect(await store.find(CUSTOMERS, {})).toEqual([]);
+  });
+});

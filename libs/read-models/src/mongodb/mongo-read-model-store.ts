@@ -1,0 +1,309 @@
+/**
+ * Read models as MongoDB collections (scale-out). Targets MongoDB 6.0 / 7.0 / 8.0 and FerretDB 1.24 (the test
+ * server): no transactions, no replica set, no change streams, no `renameCollection` — deploy/mongodb.md.
+ *
+ *   read_models            one catalog document per projection (its checkpoint and where its collections live):
+ *       { _id: <projection>, position: Long, generation: int, collections: { <collection>: "<collection>__<generation>" },
+ *         rebuild?: { generation, position, collections } }          (`rebuild` only while a rebuild runs)
+ *   <collection>__<generation>   the documents: { _id: <document id>, _pos: Long, ...document fields }
+ *       _pos = global position of the last event applied to the document; nested keys that MongoDB cannot store
+ *       ('.', a leading '$', '%', NUL) are percent-encoded (%2E, %24, %25, %00).
+ *
+ * Idempotence without transactions: a batch writes its documents first, each guarded by `_pos` (new documents by
+ * insertOne; existing ones by replaceOne({_id, _pos: {$lt: pos}}); an insert that loses a race to another writer
+ * (E11000) becomes that guarded replace), then moves the checkpoint with a compare-and-set on the catalog document.
+ * A crash in between leaves documents ahead of the checkpoint; the replay skips every event at or below a document's
+ * `_pos`, so nothing is counted twice.
+ *
+ * Rebuild writes into the next generation's collections; the swap is one update of the catalog document (collection
+ * names and checkpoint together, conditional on both models being at the same position), so readers resolving the
+ * catalog see either the old or the new complete model. A live writer still writing to the old generation fails its
+ * checkpoint compare-and-set (the generation changed) and retries from the checkpoint into the new collections.
+ * Old generations are dropped when the next rebuild starts.
+ */
+import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document } from 'mongodb';
+import type { RecordedEvent } from '@journey/domain';
+import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
+import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
+import { canonicalJson } from '../sqlite/sqlite-read-model-store';
+
+export const CATALOG = 'read_models';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DUPLICATE_KEY = 11000;
+const NAMESPACE_EXISTS = 48;
+/** Positions come back as bigint (they are stored as int64). */
+const READ = { useBigInt64: true } as const;
+
+interface Side {
+  generation: number;
+  position: bigint;
+  collections: Record<string, string>;
+}
+
+interface CatalogDoc extends Side {
+  _id: string;
+  rebuild?: Side;
+}
+
+function checkName(name: string, what: string): string {
+  if (!NAME.test(name)) throw new Error(`invalid ${what} name "${name}"`);
+  return name;
+}
+
+const collectionName = (collection: string, generation: number) => `${checkName(collection, 'collection')}__${generation}`;
+
+const encodeKey = (key: string) => (/[.%\0]|^\$/.test(key) ? key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\0/g, '%00').replace(/^\$/, '%24') : key);
+const decodeKey = (key: string) => (key.includes('%') ? key.replace(/%(25|2E|24|00)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))) : key);
+
+/** Maps every object key (JSON semantics: undefined properties are left out, undefined array items become null). */
+function mapKeys(value: unknown, key: (k: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : mapKeys(v, key)));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[key(k)] = mapKeys(v, key);
+  return out;
+}
+
+/** The stored form of a read-model document: `{_id, _pos, ...fields}` (what analytics consumers query). */
+export function toMongoDoc(put: Pick<PutDoc, 'id' | 'pos' | 'doc'>): Document {
+  if ('_id' in put.doc || '_pos' in put.doc) throw new Error(`read-model document ${put.id} must not have top-level _id or _pos fields`);
+  return { _id: put.id, _pos: put.pos, ...(mapKeys(put.doc, encodeKey) as Document) };
+}
+
+function fromMongoDoc<T>(stored: Document): StoredDoc<T> {
+  const { _id, _pos, ...doc } = stored;
+  return { id: String(_id), pos: BigInt(_pos as bigint | number), doc: mapKeys(doc, decodeKey) as T };
+}
+
+/** MongoDB's string order (UTF-8 bytes), for merging two cursors sorted by _id. */
+const compareIds = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+export class MongoReadModelStore implements ReadModelStore {
+  readonly engine = 'mongodb' as const;
+  private readonly catalog: Collection<CatalogDoc>;
+
+  constructor(
+    readonly db: Db,
+    private readonly client?: MongoClient,
+  ) {
+    this.catalog = db.collection<CatalogDoc>(CATALOG);
+  }
+
+  /** A store on the database named in the URL's path (default `journey`); the client connects on first use. */
+  static fromUrl(url: string): MongoReadModelStore {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+    const dbName = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(url)?.[1];
+    return new MongoReadModelStore(client.db(dbName ? decodeURIComponent(dbName) : 'journey'), client);
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
+
+  async prepare(projection: Projection): Promise<void> {
+    const collections = Object.fromEntries(projection.collections.map((c) => [c.name, collectionName(c.name, 1)]));
+    try {
+      await this.catalog.updateOne(
+        { _id: projection.name },
+        { $setOnInsert: { position: 0n, generation: 1, collections } },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error; // created concurrently
+    }
+    let entry = await this.entry(projection.name);
+    // A collection the projection added since its catalog document was created starts in the live generation.
+    for (const c of projection.collections.filter((c) => !entry.collections[c.name])) {
+      await this.catalog.updateOne(
+        { _id: projection.name, [`collections.${c.name}`]: { $exists: false } },
+        { $set: { [`collections.${c.name}`]: collectionName(c.name, entry.generation) } },
+      );
+      entry = await this.entry(projection.name);
+    }
+    await this.createCollections(projection, entry);
+  }
+
+  async checkpoint(projection: string, target: ReadModelTarget = 'live'): Promise<bigint> {
+    const entry = await this.catalog.findOne({ _id: projection }, READ);
+    return (target === 'live' ? entry?.position : entry?.rebuild?.position) ?? 0n;
+  }
+
+  async applyBatch(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint> {
+    const side = this.side(await this.entry(projection.name), target);
+    const fresh = events.filter((e) => e.position > side.position);
+    if (fresh.length === 0) return side.position;
+
+    const loaded = new Map<string, StoredDoc>();
+    const byCollection = new Map<string, string[]>();
+    for (const ref of projection.reads(fresh)) byCollection.set(ref.collection, [...(byCollection.get(ref.collection) ?? []), ref.id]);
+    for (const [collection, ids] of byCollection) {
+      for (const stored of await this.collection(side, collection).find({ _id: { $in: ids } } as Document, READ).toArray()) {
+        loaded.set(docKey({ collection, id: String(stored._id) }), fromMongoDoc(stored));
+      }
+    }
+    const puts = new Map<string, PutDoc[]>();
+    for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref)))) puts.set(put.collection, [...(puts.get(put.collection) ?? []), put]);
+    for (const [collection, docs] of puts) {
+      await writeGuarded(
+        this.collection(side, collection),
+        docs.map((put) => ({ doc: toMongoDoc(put), exists: loaded.has(docKey(put)) })),
+      );
+    }
+
+    const position = fresh[fresh.length - 1].position;
+    const at = target === 'live' ? '' : 'rebuild.';
+    const moved = await this.catalog.updateOne(
+      { _id: projection.name, [`${at}generation`]: side.generation, [`${at}position`]: { $lt: position } },
+      { $set: { [`${at}position`]: position } },
+    );
+    if (moved.matchedCount === 1) return position;
+    // Either another writer already moved the checkpoint further (our writes were no-ops), or a swap / new rebuild
+    // replaced the collections we wrote to: then the batch must be applied again, from the checkpoint, to the new ones.
+    const now = await this.entry(projection.name);
+    const current = target === 'live' ? now : now.rebuild;
+    if (current?.generation !== side.generation) {
+      throw new Error(`${projection.name}: the ${target} collections were replaced during the batch (rebuild); retrying from the checkpoint`);
+    }
+    return current.position;
+  }
+
+  async startRebuild(projection: Projection): Promise<void> {
+    const entry = await this.entry(projection.name);
+    const generation = Math.max(entry.generation, entry.rebuild?.generation ?? 0) + 1;
+    // Earlier generations (the model a previous swap replaced, an abandoned rebuild) go now: nobody resolves them any more.
+    const live = new Set(Object.values(entry.collections));
+    const ours = new Set(projection.collections.map((c) => c.name));
+    for (const { name } of await this.db.listCollections({}, { nameOnly: true }).toArray()) {
+      const m = /^(.+)__\d+$/.exec(name);
+      if (m && ours.has(m[1]) && !live.has(name)) await this.db.dropCollection(name);
+    }
+    const rebuild: Side = { generation, position: 0n, collections: Object.fromEntries(projection.collections.map((c) => [c.name, collectionName(c.name, generation)])) };
+    await this.createCollections(projection, rebuild);
+    await this.catalog.updateOne({ _id: projection.name }, { $set: { rebuild } });
+  }
+
+  async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
+    const entry = await this.entry(projection.name);
+    const rebuild = entry.rebuild;
+    if (entry.position !== position || rebuild?.position !== position) return undefined;
+    const report: SwapReport = { documents: {}, differences: {} };
+    for (const c of projection.collections) {
+      const compared = await compareCollections(this.collection(entry, c.name), this.collection(rebuild, c.name));
+      report.documents[c.name] = compared.documents;
+      report.differences[c.name] = compared.differences;
+    }
+    const swapped = await this.catalog.updateOne(
+      { _id: projection.name, generation: entry.generation, position: position, 'rebuild.generation': rebuild.generation, 'rebuild.position': position },
+      { $set: { generation: rebuild.generation, collections: rebuild.collections }, $unset: { rebuild: '' } },
+    );
+    return swapped.matchedCount === 1 ? report : undefined;
+  }
+
+  async get<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined> {
+    const live = await this.live(collection);
+    const stored = live && (await live.findOne({ _id: id } as Document, READ));
+    return stored ? fromMongoDoc<T>(stored) : undefined;
+  }
+
+  async find<T>(collection: string, where: Record<string, FieldValue>, options: FindOptions = {}): Promise<Array<StoredDoc<T>>> {
+    const live = await this.live(collection);
+    const limit = options.limit === undefined ? undefined : Math.floor(options.limit);
+    if (!live || (limit !== undefined && limit < 1)) return []; // (a MongoDB limit of 0 means none)
+    const sort: Record<string, 1> = {};
+    for (const f of options.orderBy ?? []) sort[checkName(f, 'field')] = 1;
+    sort._id = 1;
+    const docs = await live.find(filter(where), { ...READ, sort, ...(limit !== undefined ? { limit } : {}) }).toArray();
+    return docs.map((d) => fromMongoDoc<T>(d));
+  }
+
+  async countBy(collection: string, field: string, where: Record<string, FieldValue>): Promise<Array<{ value: unknown; count: number }>> {
+    const live = await this.live(collection);
+    if (!live) return [];
+    const groups = await live
+      .aggregate([{ $match: filter(where) }, { $group: { _id: `$${checkName(field, 'field')}`, count: { $sum: 1 } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    return groups.map((g) => ({ value: mapKeys(g._id ?? null, decodeKey), count: Number(g.count) }));
+  }
+
+  private async entry(projection: string): Promise<CatalogDoc> {
+    const entry = await this.catalog.findOne({ _id: projection }, READ);
+    if (!entry) throw new Error(`read model ${projection} is not prepared (no ${CATALOG} document)`);
+    return entry;
+  }
+
+  private side(entry: CatalogDoc, target: ReadModelTarget): Side {
+    if (target === 'live') return entry;
+    if (!entry.rebuild) throw new Error(`read model ${entry._id}: no rebuild in progress`);
+    return entry.rebuild;
+  }
+
+  private collection(side: Side, collection: string): Collection {
+    const name = side.collections[collection];
+    if (!name) throw new Error(`read-model collection "${collection}" is not part of this projection`);
+    return this.db.collection(name);
+  }
+
+  /** The live collection holding `collection` (resolved on every call, so a swap is seen at once). */
+  private async live(collection: string): Promise<Collection | undefined> {
+    const entry = await this.catalog.findOne({ [`collections.${checkName(collection, 'collection')}`]: { $exists: true } }, { projection: { collections: 1 } });
+    return entry ? this.db.collection(entry.collections[collection]) : undefined;
+  }
+
+  private async createCollections(projection: Projection, side: Side): Promise<void> {
+    for (const c of projection.collections) {
+      const name = side.collections[c.name];
+      try {
+        await this.db.createCollection(name);
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+      }
+      for (const fields of c.indexes) {
+        await this.db.collection(name).createIndex(Object.fromEntries(fields.map((f) => [checkName(f, 'field'), 1])), { name: fields.join('_') });
+      }
+    }
+  }
+}
+
+function filter(where: Record<string, FieldValue>): Document {
+  for (const k of Object.keys(where)) checkName(k, 'field');
+  return { ...where };
+}
+
+/**
+ * Writes documents in one ordered bulk each: new ones by insertOne, existing ones by a replace guarded by `_pos`.
+ * An insert that finds the document already there (another writer, E11000) is retried as the guarded replace.
+ */
+async function writeGuarded(collection: Collection, docs: Array<{ doc: Document; exists: boolean }>): Promise<void> {
+  const replace = (doc: Document): AnyBulkWriteOperation => ({ replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc } });
+  let ops: AnyBulkWriteOperation[] = docs.map(({ doc, exists }) => (exists ? replace(doc) : { insertOne: { document: doc } }));
+  while (ops.length > 0) {
+    try {
+      await collection.bulkWrite(ops, { ordered: true });
+      return;
+    } catch (error) {
+      const failed = error instanceof MongoBulkWriteError ? [error.writeErrors].flat()[0] : undefined;
+      const op = failed && ops[failed.index];
+      if (!op || failed.code !== DUPLICATE_KEY || !('insertOne' in op)) throw error;
+      // Ordered: everything before the failed insert is written, nothing after it.
+      ops = [replace(op.insertOne.document), ...ops.slice(failed.index + 1)];
+    }
+  }
+}
+
+/** Walks both collections in _id order: documents in `rebuilt`, and documents present or different in only one. */
+async function compareCollections(live: Collection, rebuilt: Collection): Promise<{ documents: number; differences: number }> {
+  const a = live.find({}, { sort: { _id: 1 } })[Symbol.asyncIterator]();
+  const b = rebuilt.find({}, { sort: { _id: 1 } })[Symbol.asyncIterator]();
+  let [x, y] = await Promise.all([a.next(), b.next()]);
+  let documents = 0;
+  let differences = 0;
+  while (!x.done || !y.done) {
+    const order = x.done ? 1 : y.done ? -1 : compareIds(String(x.value._id), String(y.value._id));
+    if (order >= 0) documents += 1;
+    if (order !== 0 || canonicalJson(x.value) !== canonicalJson(y.value)) differences += 1;
+    if (order <= 0) x = await a.next();
+    if (order >= 0) y = await b.next();
+  }
+  return { documents, differences };
+}
