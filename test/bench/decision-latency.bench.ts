@@ -1,0 +1,142 @@
+/**
+ * Decision latency, push-based: the built engine runs as a child process with a trigger (deployed and enabled over
+ * the HTTP API) that schedules a message at once on a "Probe" track call. We ingest a steady 2,000 events/s through
+ * /v1/batch for ~20 s (a quarter of them probes) and measure, per probe, from the moment its ingestion answer arrived
+ * to its MessageScheduled: `decidedMs` uses the event's recordedAt (the reactor's decision time), `storedMs` the moment
+ * this process saw it committed in the SQLite file (read only, polled every 10 ms: an upper bound).
+ * Target: decided p99 < 50 ms. Run: npm run build && node dist/test/bench/decision-latency.bench.js [--rate N --seconds N]
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { ingestedEventId } from '@journey/domain';
+import { ADMIN_KEY, percentile, postJson, startEngine } from './harness';
+
+const TARGET_P99_MS = 50;
+const PROBE = { id: 'latency-probe', name: 'Latency probe', reentry: 'every', entry: { event: 'Probe' }, steps: [{ send: { channel: 'inbox', body: 'probe {{ event.properties.n }}' } }] };
+
+export interface LatencyFigures {
+  bench: 'decision-latency';
+  rate: number;
+  seconds: number;
+  ingested: number;
+  probes: number;
+  decided: number;
+  decidedMs: { p50: number; p90: number; p99: number; max: number };
+  storedMs: { p50: number; p90: number; p99: number; max: number };
+  ingestAnswerMs: { p50: number; p99: number };
+  targetP99Ms: number;
+  meetsTargets: boolean;
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const r = (v: number) => +v.toFixed(1);
+  return { p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s[s.length - 1] ?? NaN) };
+};
+
+export async function run(options: { rate?: number; seconds?: number; customers?: number } = {}): Promise<LatencyFigures> {
+  const rate = options.rate ?? 2000;
+  const seconds = options.seconds ?? 20;
+  const customers = options.customers ?? 2000;
+  const tickMs = 20;
+  const perTick = Math.round((rate * tickMs) / 1000);
+  const engine = await startEngine();
+  const db = new Database(join(engine.dataDir, 'journey.db'), { readonly: true, fileMustExist: true });
+  try {
+    for (const [path, body] of [['/v1/triggers', PROBE], [`/v1/triggers/${PROBE.id}/enable`, {}]] as const) {
+      const res = await postJson(engine.url, path, JSON.stringify(body), ADMIN_KEY);
+      if (res.status >= 300) throw new Error(`${path} answered ${res.status}: ${res.text}`);
+    }
+
+    /** event id of a probe -> when its ingestion answer arrived (ms since epoch). */
+    const answered = new Map<string, number>();
+    const decided = new Map<string, number>();
+    const stored = new Map<string, number>();
+    const answerMs: number[] = [];
+    let after = 0;
+    const poll = db.prepare<[number], { position: number; data: string; metadata: string }>(
+      "SELECT position, data, metadata FROM events WHERE position > ? AND type = 'MessageScheduled' ORDER BY position",
+    );
+    const drain = () => {
+      const seenAt = Date.now();
+      for (const row of poll.all(after)) {
+        after = row.position;
+        const cause = JSON.parse(row.data).causingEventId as string;
+        decided.set(cause, Date.parse(JSON.parse(row.metadata).recordedAt));
+        stored.set(cause, seenAt);
+      }
+    };
+    const poller = setInterval(drain, 10);
+
+    const runId = Date.now().toString(36);
+    let sent = 0;
+    let probes = 0;
+    const inflight: Array<Promise<void>> = [];
+    const started = Date.now();
+    for (let tick = 0; tick < (seconds * 1000) / tickMs; tick++) {
+      const wait = started + tick * tickMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const ids: string[] = [];
+      const batch = Array.from({ length: perTick }, () => {
+        const i = sent++;
+        const messageId = `${runId}-${i}`;
+        const probe = i % 4 === 0;
+        if (probe) (ids.push(ingestedEventId('default', messageId)), probes++);
+        return { type: 'track', userId: `user-${i % customers}`, messageId, timestamp: new Date().toISOString(), event: probe ? 'Probe' : 'Feature Used', properties: { n: i, feature: `f${i % 13}` } };
+      });
+      inflight.push(
+        postJson(engine.url, '/v1/batch', JSON.stringify({ batch })).then((res) => {
+          const at = Date.now();
+          if (res.status !== 200) throw new Error(`/v1/batch answered ${res.status}: ${res.text}`);
+          answerMs.push(res.ms);
+          for (const id of ids) answered.set(id, at);
+        }),
+      );
+    }
+    await Promise.all(inflight);
+    const sendSeconds = (Date.now() - started) / 1000;
+    const deadline = Date.now() + 60_000;
+    while (decided.size < probes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(poller);
+    drain();
+
+    const decidedMs: number[] = [];
+    const storedMs: number[] = [];
+    for (const [id, at] of answered) {
+      if (decided.has(id)) decidedMs.push(decided.get(id)! - at);
+      if (stored.has(id)) storedMs.push(stored.get(id)! - at);
+    }
+    const d = stats(decidedMs);
+    const a = [...answerMs].sort((x, y) => x - y);
+    return {
+      bench: 'decision-latency',
+      rate: Math.round(sent / sendSeconds),
+      seconds: +sendSeconds.toFixed(1),
+      ingested: sent,
+      probes,
+      decided: decidedMs.length,
+      decidedMs: d,
+      storedMs: stats(storedMs),
+      ingestAnswerMs: { p50: +percentile(a, 50).toFixed(1), p99: +percentile(a, 99).toFixed(1) },
+      targetP99Ms: TARGET_P99_MS,
+      meetsTargets: decidedMs.length === probes && d.p99 < TARGET_P99_MS,
+    };
+  } finally {
+    db.close();
+    await engine.stop();
+    rmSync(engine.dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { rate: { type: 'string' }, seconds: { type: 'string' }, customers: { type: 'string' } } });
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  run({ rate: num(values.rate), seconds: num(values.seconds), customers: num(values.customers) })
+    .then((figures) => console.log(JSON.stringify(figures, null, 2)))
+    .catch((error) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
