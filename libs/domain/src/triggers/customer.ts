@@ -1,6 +1,6 @@
 /**
- * The customer side of the trigger runtime, pure: `buildCustomerView` folds a customer's stream into what triggers
- * need (traits, stage, time zone, ordered history, scheduled messages, one RunState per trigger), `decideForCustomer`
+ * The customer side of the trigger runtime, pure: `applyToView` folds a customer's events into what triggers
+ * need (traits, stage, time zone, ordered history, scheduled messages, one RunState per trigger), `decideOnView`
  * runs every trigger on one input (by priority), and `simulateCustomer` replays a history through them, firing
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
@@ -32,13 +32,11 @@ export interface CustomerView {
   timers: Map<string, string>;
 }
 
-export function buildCustomerView(events: readonly JourneyEvent[]): CustomerView {
-  const view: CustomerView = { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
-  for (const e of events) applyToView(view, e);
-  return view;
+export function emptyCustomerView(): CustomerView {
+  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
 }
 
-/** Folds one event into the view (mutates it: the view is a private accumulator of one decision). */
+/** Folds one event into the view (mutates it: a view is the private accumulator of one customer's decisions). */
 export function applyToView(view: CustomerView, event: JourneyEvent): void {
   const e = event as TypedEvent;
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
@@ -92,26 +90,21 @@ function insertByTime(history: ActivityRecord[], r: ActivityRecord): void {
 }
 
 /**
- * Runs every program on one input: `history` is the customer's stream before the input (with the effects of earlier
- * decisions). Higher priority first; a send of a lower-priority trigger on the same input is suppressed (`priority`).
+ * Runs every program on one input, against `view` (the customer's history before the input, with the effects of
+ * earlier decisions). Higher priority first; a send of a lower-priority trigger on the same input is suppressed
+ * (`priority`). Folds the input and the decided events into `view`, so callers keep one view per customer and never
+ * re-fold the stream. `inputFolded`: the view already holds the input (an event a trigger emitted, folded with the
+ * decision that emitted it, now decided on in its turn).
  */
-export function decideForCustomer(programs: readonly TriggerProgram[], history: readonly JourneyEvent[], input: JourneyEvent, now: Date): JourneyEvent[] {
-  return decideOnView(programs, buildCustomerView(history), input, now);
-}
-
-/**
- * `decideForCustomer` on a view of the history instead of the history itself: folds the input and the decided events
- * into `view` (so a replay keeps one view per customer and never re-folds the stream).
- */
-export function decideOnView(programs: readonly TriggerProgram[], view: CustomerView, input: JourneyEvent, now: Date, ids?: IdFactory): JourneyEvent[] {
+export function decideOnView(programs: readonly TriggerProgram[], view: CustomerView, input: JourneyEvent, now: Date, ids?: IdFactory, inputFolded = false): JourneyEvent[] {
   if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) {
-    applyToView(view, input);
+    if (!inputFolded) applyToView(view, input);
     return [];
   }
   const previousTraits = view.traits;
   // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
   const runs = new Map(view.runs);
-  applyToView(view, input);
+  if (!inputFolded) applyToView(view, input);
   const record = activityRecord(input);
   const ctx: RunContext = {
     workspaceId: input.metadata.workspaceId,
@@ -168,7 +161,7 @@ export function simulateCustomer(programs: readonly TriggerProgram[], inputs: re
  * fed-back effects) with the events decided on it. Keeps one view, so a replay costs O(events), not O(events²).
  */
 export class CustomerSimulation {
-  private readonly view: CustomerView = { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
+  private readonly view = emptyCustomerView();
   private readonly timers = new Map<string, TypedEvent<'TimerScheduled'>>();
 
   constructor(

@@ -1,11 +1,14 @@
 import {
   TRIGGER_BOOKKEEPING_TYPES,
   TRIGGER_SOURCE,
-  decideForCustomer,
+  applyToView,
+  decideOnView,
+  emptyCustomerView,
   evolveTrigger,
   initialTriggerState,
   triggerProgram,
   type CompiledTrigger,
+  type CustomerView,
   type JourneyEvent,
   type RecordedEvent,
   type TriggerProgram,
@@ -13,6 +16,7 @@ import {
 } from '@journey/domain';
 import type { AppendRequest } from '@journey/event-store';
 import type { Reactor, ReactorContext } from '../runtime/reactor';
+import { CustomerStates, splitStream, type CustomerEntry } from './customer-states';
 
 const TRIGGER_STREAM = 'trigger-';
 const DEFINITION_TYPES = new Set(['TriggerDefined', 'TriggerEnabled', 'TriggerDisabled']);
@@ -25,42 +29,70 @@ interface Loaded {
 
 /**
  * Runs the customers' journeys through the triggers, push-based: for every event of an owned customer it runs every
- * trigger of the workspace (`decideForCustomer`: entry conditions, active runs, guards) and returns what they decided.
+ * trigger of the workspace (`decideOnView`: entry conditions, active runs, guards) and returns what they decided.
  *
  * Trigger definitions come from the trigger streams, in log order, so a replay decides with the versions that were
- * current then. A customer's history is the stream as it stood before the event: the events that precede it in the
- * log, plus the trigger events caused by those (wherever they landed in the stream). A replay after a crash therefore
- * decides the same events with the same ids (the store skips them); an event whose effects are already stored is
- * skipped. Within a batch, a customer's stream is read once and carried forward in memory.
+ * current then. A customer's view before an event is its stream before the event, in order, with the effects of each
+ * decision folded right after the event that caused them (wherever they landed in the stream): live, the reactor folds
+ * its decisions at once; a rebuild from the stream (`viewBefore`) folds them in the same place. So deciding an event
+ * again after a crash gives the same events with the same ids (the store skips them), and an event whose effects are
+ * already stored is not decided again: those effects are folded instead. An event a trigger emitted that is an input
+ * itself (traits, stage, custom event, CSM task) is folded with its cause and decided on in its own turn.
+ *
+ * Views are kept per customer (`CustomerStates`, an LRU of `cacheSize` customers) and advanced event by event, so the
+ * stream is read only on a miss, a gap or a replay.
  */
 export class TriggerReactor implements Reactor {
   readonly name = 'triggers';
   readonly filter = { streamPrefixes: ['customer-', TRIGGER_STREAM] };
   private readonly triggers = new Map<string, Map<string, Loaded>>();
+  private readonly views: CustomerStates<CustomerView>;
   private loadedUpTo?: bigint;
+
+  constructor(options: { cacheSize?: number } = {}) {
+    this.views = new CustomerStates(options.cacheSize);
+  }
 
   async react(events: RecordedEvent[], ctx: ReactorContext): Promise<AppendRequest[]> {
     if (events.length === 0) return [];
     if (this.loadedUpTo === undefined) await this.loadDefinitions(events[0].position, ctx);
-    const streams = new Map<string, RecordedEvent[]>();
+    this.views.begin(events);
     const appends: AppendRequest[] = [];
     for (const event of events) {
       if (event.streamId.startsWith(TRIGGER_STREAM)) {
         this.applyDefinition(event);
         continue;
       }
-      if (TRIGGER_BOOKKEEPING_TYPES.has(event.type) || !ctx.owns(event.metadata.workspaceId, event.metadata.customerId)) continue;
+      if (!ctx.owns(event.metadata.workspaceId, event.metadata.customerId)) continue;
       const programs = this.programs(event.metadata.workspaceId);
       if (programs.length === 0) continue;
-      let stream = streams.get(event.streamId);
-      if (!stream) streams.set(event.streamId, (stream = await ctx.store.readStream(event.streamId)));
-      if (stream.some((e) => e.metadata.source === TRIGGER_SOURCE && e.metadata.causationId === event.id)) continue;
-      const decided = decideForCustomer(programs, historyBefore(stream, event), event, ctx.now());
-      if (decided.length === 0) continue;
-      stream.push(...decided.map((e) => ({ ...e, streamId: event.streamId, revision: -1n, position: -1n })));
-      appends.push({ streamId: event.streamId, events: decided, expectedRevision: 'any' });
+      let entry = this.views.before(event);
+      if (!entry) {
+        // nothing to decide on a bookkeeping event: no need to read the stream for it
+        if (TRIGGER_BOOKKEEPING_TYPES.has(event.type)) continue;
+        entry = viewBefore(await ctx.store.readStream(event.streamId), event);
+      }
+      const decided = this.handle(programs, entry, event, ctx.now());
+      this.views.advance(event, entry);
+      if (decided.length > 0) appends.push({ streamId: event.streamId, events: decided, expectedRevision: 'any' });
     }
+    this.views.end(events);
     return appends;
+  }
+
+  /** Advances the view past `event`, deciding on it unless its effects are already stored; returns what was decided. */
+  private handle(programs: TriggerProgram[], entry: CustomerEntry<CustomerView>, event: RecordedEvent, now: Date): JourneyEvent[] {
+    const emitted = event.metadata.source === TRIGGER_SOURCE;
+    // an effect of an earlier decision (already folded); a bookkeeping one is no input
+    if (emitted && TRIGGER_BOOKKEEPING_TYPES.has(event.type)) return [];
+    const stored = entry.stored?.get(event.id);
+    if (stored) {
+      entry.stored!.delete(event.id);
+      if (!emitted) applyToView(entry.state, event);
+      for (const e of stored) applyToView(entry.state, e);
+      return [];
+    }
+    return decideOnView(programs, entry.state, event, now, undefined, emitted);
   }
 
   /** The enabled triggers of a workspace (and disabled ones with versions, so their active runs can be ended). */
@@ -90,13 +122,18 @@ export class TriggerReactor implements Reactor {
   }
 }
 
-/** The customer's stream as it stood before `input`: earlier events by log position, plus trigger events caused by them. */
-export function historyBefore(stream: readonly RecordedEvent[], input: RecordedEvent): JourneyEvent[] {
-  const positions = new Map(stream.map((e) => [e.id, e.position]));
-  return stream.filter((e) => {
-    if (e.id === input.id) return false;
-    if (e.metadata.source !== TRIGGER_SOURCE) return e.position < input.position;
-    const cause = positions.get(e.metadata.causationId ?? '');
-    return cause !== undefined && cause < input.position;
-  });
+/**
+ * The customer's view before `input`, from its stream: what the live reactor folded (see `TriggerReactor`), plus the
+ * effects already stored for `input` and later events (a replay folds those instead of deciding again).
+ */
+export function viewBefore(stream: readonly RecordedEvent[], input: RecordedEvent): CustomerEntry<CustomerView> {
+  const emitted = (e: RecordedEvent) => e.metadata.source === TRIGGER_SOURCE;
+  const { before, effects, stored } = splitStream(stream, input, emitted);
+  const view = emptyCustomerView();
+  for (const e of before) {
+    if (emitted(e) && TRIGGER_BOOKKEEPING_TYPES.has(e.type)) continue;
+    if (!emitted(e)) applyToView(view, e);
+    for (const effect of effects.get(e.id) ?? []) applyToView(view, effect);
+  }
+  return { state: view, revision: input.revision - 1n, stored };
 }
