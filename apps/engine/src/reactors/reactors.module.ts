@@ -1,9 +1,11 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { Counter } from 'prom-client';
 import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } from '@journey/event-store';
 import { CLOCK, REACTORS, ReactorRunner, StageReactor, TimerScheduler, systemClock, type Clock, type Reactor } from '@journey/reactors';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
+import { Metrics } from '../operations/metrics';
 import { loadStagePolicy } from './stage-policy';
 
 /**
@@ -20,6 +22,7 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly health: HealthChecks,
+    private readonly metrics: Metrics,
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
@@ -29,15 +32,25 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.roles.has('reactor')) return;
     const { partition } = this.config;
+    const appended = new Counter({
+      name: 'journey_reactor_events_total',
+      help: 'Events a reactor (or the timer scheduler) of this process appended: written, or found already stored (duplicate: a replay, or another process acted)',
+      labelNames: ['reactor', 'outcome'],
+      registers: [this.metrics.registry],
+    });
+    const count = (reactor: string) => (written: number, duplicates: number) => {
+      appended.inc({ reactor, outcome: 'written' }, written);
+      appended.inc({ reactor, outcome: 'duplicate' }, duplicates);
+    };
     for (const reactor of this.registeredReactors()) {
-      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger });
+      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger, onAppended: count(reactor.name) });
       this.runners.set(reactor.name, runner);
       this.health.register(`reactor:${reactor.name}`, async () => {
         if (runner.lastError) throw new Error(`failing at position ${runner.position}: ${runner.lastError.message}`);
       });
       await runner.start();
     }
-    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger });
+    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger, onAppended: count('timers') });
     this.scheduler = scheduler;
     this.health.register('timers', async () => {
       if (scheduler.lastError) throw new Error(scheduler.lastError.message);

@@ -96,19 +96,25 @@ describe('ReactorRunner', () => {
     expect(await typesOf(store, 'c1')).toEqual(['Ping', 'Pong']);
   });
 
-  it('a crash after the append and before the checkpoint replays the batch without duplicate effects', async () => {
+  it('a crash after the append and before the checkpoint replays the batch without duplicate effects (and reports them)', async () => {
     const { store, checkpoints } = openStore();
     const logger = recordingLogger();
     const crashing = new CrashingCheckpoints(checkpoints, 1);
+    const appended: Array<[number, number]> = [];
     // Both events of c1 arrive before the runner starts, so they are one batch: the replay decides both again.
     await appendToCustomer(store, identify('c1'));
     const activated = await appendToCustomer(store, track('c1', 'Activated'));
-    const runner = await start(new ReactorRunner(new StageReactor(), { store, checkpoints: crashing, logger, clock: new FakeClock(), retry: { minMs: 10, maxMs: 50 } }));
+    const onAppended = (written: number, duplicates: number) => appended.push([written, duplicates]);
+    const runner = await start(new ReactorRunner(new StageReactor(), { store, checkpoints: crashing, logger, clock: new FakeClock(), retry: { minMs: 10, maxMs: 50 }, onAppended }));
     await runner.waitFor(activated);
     await runner.waitFor(await store.headPosition());
     expect(logger.errors).toHaveLength(1);
     expect(logger.errors[0]).toMatch(/crash before the checkpoint/);
     expect(await typesOf(store, 'c1')).toEqual(['CustomerIdentified', 'InteractionRecorded', 'StageChanged', 'TimerScheduled', 'StageChanged']);
+    expect(appended).toEqual([
+      [3, 0],
+      [0, 3],
+    ]);
     expect(runner.lastError).toBeUndefined();
   });
 

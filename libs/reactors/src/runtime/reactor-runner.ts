@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import type { CheckpointStore, EventFilter, EventStore, SubscriptionHandle } from '@journey/event-store';
+import type { AppendRequest, AppendResult, CheckpointStore, EventFilter, EventStore, SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from './clock';
 import { ownerOf, type Partition } from './partition';
 import type { Reactor, ReactorContext } from './reactor';
@@ -9,6 +9,15 @@ export interface ReactorLogger {
   error(message: string): void;
 }
 
+export type AppendedCallback = (written: number, duplicates: number) => void;
+
+/** Reports what `appendMany` wrote of the events asked for; the rest were already in the store (ids are deterministic). */
+export function reportAppended(requests: AppendRequest[], results: AppendResult[], callback?: AppendedCallback): void {
+  if (!callback) return;
+  const written = results.reduce((n, r) => n + r.written, 0);
+  callback(written, requests.reduce((n, r) => n + r.events.length, 0) - written);
+}
+
 export interface ReactorRunnerOptions {
   store: EventStore;
   checkpoints: CheckpointStore;
@@ -16,6 +25,8 @@ export interface ReactorRunnerOptions {
   /** Customers this process handles; the checkpoint is kept per partition. */
   partition?: Partition;
   logger?: ReactorLogger;
+  /** After each append: events written, and events found already stored (a replay, or another process that acted). */
+  onAppended?: AppendedCallback;
   batchSize?: number;
   /** Back-off between restarts after a failure: doubles from `minMs` up to `maxMs`. */
   retry?: { minMs: number; maxMs: number };
@@ -127,7 +138,7 @@ export class ReactorRunner {
     const relevant = filter ? events.filter((e) => matches(filter, e)) : events;
     if (relevant.length > 0) {
       const appends = (await this.reactor.react(relevant, this.context)).filter((a) => a.events.length > 0);
-      if (appends.length > 0) await this.options.store.appendMany(appends);
+      if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends), this.options.onAppended);
     }
     const last = events[events.length - 1].position;
     await this.options.checkpoints.set(this.checkpointName, last);

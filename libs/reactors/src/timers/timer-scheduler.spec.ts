@@ -115,13 +115,15 @@ describe('TimerScheduler', () => {
 
   it('only fires the timers of the customers of its partition', async () => {
     const customers = Array.from({ length: 12 }, (_, i) => `c${i}`);
-    const scheduler = await startScheduler({ partition: { index: 1, count: 3 } });
+    const appended: Array<[number, number]> = [];
+    const scheduler = await startScheduler({ partition: { index: 1, count: 3 }, onAppended: (written, duplicates) => appended.push([written, duplicates]) });
     for (const c of customers) await schedule(store, c, `t-${c}`, 1_000);
     const owned = customers.filter((c) => partitionOf('w', c, 3) === 1);
     expect(owned.length).toBeGreaterThan(0);
     await eventually(() => expect(scheduler.pendingCount).toBe(owned.length));
     await advance(scheduler, 1_000);
     expect((await firedIds(store)).sort()).toEqual(owned.map((c) => `t-${c}`).sort());
+    expect(appended).toEqual([[owned.length, 0]]);
   });
 
   it('retries when the append fails, without losing the timer', async () => {

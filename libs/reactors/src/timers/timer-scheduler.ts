@@ -2,7 +2,7 @@ import { currentSchemaVersion, deterministicId, type JourneyEvent, type Recorded
 import type { EventStore, SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from '../runtime/clock';
 import { ownerOf, type Partition } from '../runtime/partition';
-import type { ReactorLogger } from '../runtime/reactor-runner';
+import { reportAppended, type AppendedCallback, type ReactorLogger } from '../runtime/reactor-runner';
 import { MinHeap } from './min-heap';
 
 const TIMER_EVENTS = ['TimerScheduled', 'TimerFired', 'TimerCancelled'];
@@ -24,6 +24,8 @@ export interface TimerSchedulerOptions {
   clock?: Clock;
   partition?: Partition;
   logger?: ReactorLogger;
+  /** After each append of TimerFired events: how many were written, and how many had been fired already. */
+  onAppended?: AppendedCallback;
   /** Wait before retrying after a failed append or subscription. */
   retryMs?: number;
 }
@@ -155,7 +157,8 @@ export class TimerScheduler {
     try {
       for (let i = 0; i < due.length; i += FIRE_CHUNK) {
         const chunk = due.slice(i, i + FIRE_CHUNK);
-        await this.options.store.appendMany(chunk.map((t) => ({ streamId: t.streamId, events: [firedEvent(t, now)], expectedRevision: 'any' as const })));
+        const requests = chunk.map((t) => ({ streamId: t.streamId, events: [firedEvent(t, now)], expectedRevision: 'any' as const }));
+        reportAppended(requests, await this.options.store.appendMany(requests), this.options.onAppended);
         for (const t of chunk) if (this.pending.get(t.timerId) === t) this.pending.delete(t.timerId);
       }
       this.lastError = undefined;

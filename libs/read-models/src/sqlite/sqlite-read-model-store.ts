@@ -12,6 +12,8 @@
  *   rm_<collection>__rebuild  the same, filled by a rebuild, then renamed over rm_<collection>.
  *   checkpoints (name, position)  shared with the other subscribers: "<projection>" for the live model,
  *       "<projection>#rebuild" while a rebuild runs. Written in the same transaction as the documents.
+ * Write transactions are IMMEDIATE: other processes may write the same file (reactors in processes of their own), and a
+ * deferred transaction that read first fails with SQLITE_BUSY instead of waiting when it then needs to write.
  */
 import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@journey/domain';
@@ -54,7 +56,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         this.createTable(c, 'live');
         this.createIndexes(c);
       }
-    })();
+    }).immediate();
   }
 
   async checkpoint(projection: string, target: ReadModelTarget = 'live'): Promise<bigint> {
@@ -81,7 +83,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       const position = fresh[fresh.length - 1].position;
       this.checkpoints.setSync(name, position);
       return position;
-    })();
+    }).immediate();
   }
 
   async startRebuild(projection: Projection): Promise<void> {
@@ -91,7 +93,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         this.createTable(c, 'rebuild');
       }
       this.checkpoints.setSync(checkpointName(projection.name, 'rebuild'), 0n);
-    })();
+    }).immediate();
   }
 
   async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
@@ -112,7 +114,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       }
       this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(checkpointName(projection.name, 'rebuild'));
       return report;
-    })();
+    }).immediate();
   }
 
   async get<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined> {
