@@ -3,3 +3,4 @@ export * from './store.port';
 export * from './runner';
 export * from './projections';
 export * from './sqlite/sqlite-read-model-store';
+export * from './mongodb/mongo-read-model-store';

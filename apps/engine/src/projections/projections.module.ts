@@ -1,25 +1,32 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { SqliteDatabase } from '@journey/event-store';
-import { READ_MODEL_STORE, SqliteReadModelStore } from '@journey/read-models';
+import { MongoReadModelStore, READ_MODEL_STORE, SqliteReadModelStore, type ReadModelStore } from '@journey/read-models';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { SQLITE_DB } from '../persistence.module';
 import { ProjectionsController } from './projections.controller';
 import { ProjectionsService } from './projections.service';
 
-/** Read models: the store under the READ_MODEL_STORE port, and the projection runners (role `projector`). */
+/**
+ * Read models: the store under the READ_MODEL_STORE port (MongoDB collections when MONGODB_URL is set, see
+ * deploy/mongodb.md; otherwise tables in the engine's SQLite file), and the projection runners (role `projector`).
+ */
 @Module({
   controllers: [ProjectionsController],
   providers: [
     {
       provide: READ_MODEL_STORE,
       inject: [ENGINE_CONFIG, SQLITE_DB],
-      useFactory: (config: EngineConfig, db: SqliteDatabase) => {
-        if (config.mongoUrl) throw new Error('MONGODB_URL is set but the MongoDB read-model adapter is not wired yet');
-        return new SqliteReadModelStore(db);
-      },
+      useFactory: (config: EngineConfig, db: SqliteDatabase): ReadModelStore => (config.mongoUrl ? MongoReadModelStore.fromUrl(config.mongoUrl) : new SqliteReadModelStore(db)),
     },
     ProjectionsService,
   ],
   exports: [READ_MODEL_STORE, ProjectionsService],
 })
-export class ProjectionsModule {}
+export class ProjectionsModule implements OnApplicationShutdown {
+  constructor(@Inject(READ_MODEL_STORE) private readonly store: ReadModelStore) {}
+
+  /** After the runners stopped (module destroy): closes the MongoDB client. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.store instanceof MongoReadModelStore) await this.store.close();
+  }
+}

@@ -144,12 +144,12 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
 
   it('rebuilds from zero into fresh collections: rebuild == live on a random history, and readers never see a half-built model', async () => {
     const { events, store, corrupt } = await fresh();
-    const history = randomHistory(3000, 60, 42);
-    const runners = [customersProjection, stageAnalyticsProjection].map((p) => new ProjectionRunner(p, events, store, { batchSize: 97 }));
+    const history = randomHistory(900, 30, 42);
+    const runners = [customersProjection, stageAnalyticsProjection].map((p) => new ProjectionRunner(p, events, store, { batchSize: 150 }));
     for (const r of runners) await r.start();
     await appendAll(events, history);
     const head = await events.headPosition();
-    for (const r of runners) await r.waitFor(head);
+    for (const r of runners) await r.waitFor(head, 25_000);
 
     const expected = expectedCustomers(history);
     const live = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
@@ -179,20 +179,20 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
 
     // Still live after the rebuilds.
     await appendAll(events, [event('c1', 'InteractionRecorded', { event: 'after', properties: {} })]);
-    await runners[0].waitFor(await events.headPosition());
+    await runners[0].waitFor(await events.headPosition(), 25_000);
     expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'c1')))?.doc.interactions.byEvent.after).toBe(1);
     for (const r of runners) await r.stop();
   });
 
   it('rebuilds while another live runner keeps projecting new events (as the CLI does next to a running engine)', async () => {
     const { events, store } = await fresh();
-    const history = randomHistory(1500, 30, 7);
-    await appendAll(events, history.slice(0, 1000));
-    const runner = new ProjectionRunner(customersProjection, events, store, { batchSize: 13, retryDelayMs: 20 });
+    const history = randomHistory(900, 30, 7);
+    await appendAll(events, history.slice(0, 600));
+    const runner = new ProjectionRunner(customersProjection, events, store, { batchSize: 60, retryDelayMs: 20 });
     await runner.start();
-    const [report] = await Promise.all([rebuildProjection(events, store, customersProjection, { batchSize: 50 }), appendAll(events, history.slice(1000))]);
+    const [report] = await Promise.all([rebuildProjection(events, store, customersProjection, { batchSize: 150 }), appendAll(events, history.slice(600))]);
     expect(report.identical).toBe(true);
-    await runner.waitFor(await events.headPosition(), 20_000);
+    await runner.waitFor(await events.headPosition(), 25_000);
     const expected = expectedCustomers(history);
     const docs = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
     expect(docs.length).toBe(expected.size);

@@ -32,6 +32,11 @@ export const CATALOG = 'read_models';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_EXISTS = 48;
+/**
+ * Writes per command. FerretDB 1.24 holds one SQLite connection per update until its command ends, out of 100 per
+ * database: an update command of 100 operations deadlocks it, and concurrent writers share the pool.
+ */
+export const WRITES_PER_COMMAND = 25;
 /** Positions come back as bigint (they are stored as int64). */
 const READ = { useBigInt64: true } as const;
 
@@ -76,12 +81,16 @@ function fromMongoDoc<T>(stored: Document): StoredDoc<T> {
   return { id: String(_id), pos: BigInt(_pos as bigint | number), doc: mapKeys(doc, decodeKey) as T };
 }
 
+const comparable = (stored: Document) => canonicalJson({ ...stored, _pos: String(stored._pos) });
+
 /** MongoDB's string order (UTF-8 bytes), for merging two cursors sorted by _id. */
 const compareIds = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 export class MongoReadModelStore implements ReadModelStore {
   readonly engine = 'mongodb' as const;
   private readonly catalog: Collection<CatalogDoc>;
+  /** Tails of the per-model write queues: writers of one model in this process take turns (see `exclusive`). */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly db: Db,
@@ -130,6 +139,10 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   async applyBatch(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint> {
+    return this.exclusive(`${projection.name}/${target}`, () => this.apply(projection, events, target));
+  }
+
+  private async apply(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget): Promise<bigint> {
     const side = this.side(await this.entry(projection.name), target);
     const fresh = events.filter((e) => e.position > side.position);
     if (fresh.length === 0) return side.position;
@@ -169,6 +182,10 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   async startRebuild(projection: Projection): Promise<void> {
+    return this.exclusive(`${projection.name}/rebuild`, () => this.start(projection));
+  }
+
+  private async start(projection: Projection): Promise<void> {
     const entry = await this.entry(projection.name);
     const generation = Math.max(entry.generation, entry.rebuild?.generation ?? 0) + 1;
     // Earlier generations (the model a previous swap replaced, an abandoned rebuild) go now: nobody resolves them any more.
@@ -184,12 +201,16 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
+    return this.exclusive(`${projection.name}/live`, () => this.exclusive(`${projection.name}/rebuild`, () => this.swap(projection, position)));
+  }
+
+  private async swap(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
     const entry = await this.entry(projection.name);
     const rebuild = entry.rebuild;
     if (entry.position !== position || rebuild?.position !== position) return undefined;
     const report: SwapReport = { documents: {}, differences: {} };
     for (const c of projection.collections) {
-      const compared = await compareCollections(this.collection(entry, c.name), this.collection(rebuild, c.name));
+      const compared = await compareCollections(this.collection(entry, c.name), this.collection(rebuild, c.name), position);
       report.documents[c.name] = compared.documents;
       report.differences[c.name] = compared.differences;
     }
@@ -224,6 +245,21 @@ export class MongoReadModelStore implements ReadModelStore {
       .aggregate([{ $match: filter(where) }, { $group: { _id: `$${checkName(field, 'field')}`, count: { $sum: 1 } } }, { $sort: { _id: 1 } }])
       .toArray();
     return groups.map((g) => ({ value: mapKeys(g._id ?? null, decodeKey), count: Number(g.count) }));
+  }
+
+  /**
+   * Runs `work` after every earlier write to the same model by this store. Across processes the `_pos` guards and the
+   * catalog compare-and-set keep writers apart; within one they would only race for nothing — and on FerretDB, whose
+   * updates are a read followed by an unconditional write (not atomic), such races could lose updates.
+   */
+  private exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
+    return run;
   }
 
   private async entry(projection: string): Promise<CatalogDoc> {
@@ -271,12 +307,17 @@ function filter(where: Record<string, FieldValue>): Document {
 }
 
 /**
- * Writes documents in one ordered bulk each: new ones by insertOne, existing ones by a replace guarded by `_pos`.
- * An insert that finds the document already there (another writer, E11000) is retried as the guarded replace.
+ * Writes documents in ordered bulks of WRITES_PER_COMMAND: new ones by insertOne, existing ones by a replace guarded by
+ * `_pos`. An insert that finds the document already there (another writer, E11000) is retried as the guarded replace.
  */
 async function writeGuarded(collection: Collection, docs: Array<{ doc: Document; exists: boolean }>): Promise<void> {
   const replace = (doc: Document): AnyBulkWriteOperation => ({ replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc } });
-  let ops: AnyBulkWriteOperation[] = docs.map(({ doc, exists }) => (exists ? replace(doc) : { insertOne: { document: doc } }));
+  for (let i = 0; i < docs.length; i += WRITES_PER_COMMAND) {
+    await writeOrdered(collection, docs.slice(i, i + WRITES_PER_COMMAND).map(({ doc, exists }) => (exists ? replace(doc) : { insertOne: { document: doc } })), replace);
+  }
+}
+
+async function writeOrdered(collection: Collection, ops: AnyBulkWriteOperation[], replace: (doc: Document) => AnyBulkWriteOperation): Promise<void> {
   while (ops.length > 0) {
     try {
       await collection.bulkWrite(ops, { ordered: true });
@@ -291,17 +332,22 @@ async function writeGuarded(collection: Collection, docs: Array<{ doc: Document;
   }
 }
 
-/** Walks both collections in _id order: documents in `rebuilt`, and documents present or different in only one. */
-async function compareCollections(live: Collection, rebuilt: Collection): Promise<{ documents: number; differences: number }> {
-  const a = live.find({}, { sort: { _id: 1 } })[Symbol.asyncIterator]();
-  const b = rebuilt.find({}, { sort: { _id: 1 } })[Symbol.asyncIterator]();
+/**
+ * Walks both collections in _id order: documents in `rebuilt`, and documents present or different in only one. Live
+ * documents beyond `position` are a concurrent writer's batch whose checkpoint is not stored yet (the swap will make it
+ * retry): they are not compared.
+ */
+async function compareCollections(live: Collection, rebuilt: Collection, position: bigint): Promise<{ documents: number; differences: number }> {
+  const a = live.find({}, { ...READ, sort: { _id: 1 } })[Symbol.asyncIterator]();
+  const b = rebuilt.find({}, { ...READ, sort: { _id: 1 } })[Symbol.asyncIterator]();
   let [x, y] = await Promise.all([a.next(), b.next()]);
   let documents = 0;
   let differences = 0;
   while (!x.done || !y.done) {
     const order = x.done ? 1 : y.done ? -1 : compareIds(String(x.value._id), String(y.value._id));
     if (order >= 0) documents += 1;
-    if (order !== 0 || canonicalJson(x.value) !== canonicalJson(y.value)) differences += 1;
+    const inFlight = order <= 0 && (x.value as Document)._pos > position;
+    if (!inFlight && (order !== 0 || comparable(x.value as Document) !== comparable(y.value as Document))) differences += 1;
     if (order <= 0) x = await a.next();
     if (order >= 0) y = await b.next();
   }
