@@ -24,7 +24,7 @@ export interface RunningEngine {
 export async function startEngine(env: Record<string, string> = {}, port = 39000 + Math.floor(Math.random() * 1000)): Promise<RunningEngine> {
   const dataDir = env.JOURNEY_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'journey-bench-'));
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps/engine/src/main.js')], {
-    env: { ...process.env, PORT: String(port), JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: WRITE_KEY, JOURNEY_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, EVENTSTOREDB_URL: '', MONGODB_URL: '', KAFKA_BROKERS: '', PORT: String(port), JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: WRITE_KEY, JOURNEY_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

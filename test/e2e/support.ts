@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createEngineApp } from '../../apps/engine/src/bootstrap';
+import { EMBEDDED_DEFAULT } from '../support/engine-process';
 
 /** The engine, in-process, on 127.0.0.1 and a random port, for end-to-end tests. */
 export interface TestEngine {
@@ -32,7 +33,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Tes
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'journey-e2e-'));
   const writeKey = options.env?.JOURNEY_WRITE_KEY ?? `wk_${randomBytes(9).toString('hex')}`;
   const adminKey = options.env?.JOURNEY_ADMIN_KEY ?? `ak_${randomBytes(9).toString('hex')}`;
-  const env = { LOG_LEVEL: 'error', ...options.env, JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: writeKey, JOURNEY_ADMIN_KEY: adminKey, PORT: '0' };
+  const env = { LOG_LEVEL: 'error', ...EMBEDDED_DEFAULT, ...options.env, JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: writeKey, JOURNEY_ADMIN_KEY: adminKey, PORT: '0' };
   // The configuration is read from process.env while the app is created: one start at a time, then restore it.
   const started = starting.then(async () => {
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
