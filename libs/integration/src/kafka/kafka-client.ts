@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { IntegrationLogger } from '../outbox/relay';
 
 export interface KafkaClientOptions {
@@ -38,10 +38,29 @@ export async function ensureTopics(kafka: Kafka, topics: string[], options: { pa
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? -1, replicationFactor: options.replicationFactor ?? -1 })),
     });
+    await waitForLeaders(admin, missing);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until every partition of the new topics has a leader. kafkajs' own `waitForLeaders` gives up on the
+ * UNKNOWN_TOPIC_OR_PARTITION answer a KRaft broker may still give right after creating a topic; this retries it.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`kafka: topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
