@@ -144,6 +144,10 @@ describe('onboarding nudge: a trigger document, durable timers, exactly-once eff
     expect(emailExplained.body).toMatchObject({ status: 'suppressed', trigger: { step: '0' }, delivery: [{ type: 'MessageSuppressed', detail: expect.stringMatching(/^unknown-channel: /) }] });
     expect((await call(engine.url, engine.auth.admin, 'GET', '/v1/messages/nope/explain')).status).toBe(404);
 
+    // the match is counted in /metrics (one run for A; B activated in time)
+    const metrics = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: engine.auth.admin } })).text();
+    expect(metrics).toMatch(new RegExp(`journey_trigger_matches_total\\{trigger="${TRIGGER}"\\} 1\\b`));
+
     // analytics per trigger version and step
     const stats = await waitFor(async () => {
       const res = await call(engine.url, engine.auth.admin, 'GET', '/v1/analytics/triggers');

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { REACTORS, TriggerReactor } from '@journey/reactors';
+import { Metrics } from '../operations/metrics';
 import { ProjectionsModule } from '../projections/projections.module';
 import { TriggerInsightsController, TriggersController } from './triggers.controller';
 import { TriggerInsightsService } from './trigger-insights.service';
@@ -13,6 +14,10 @@ import { TriggersService } from './triggers.service';
 @Module({
   imports: [ProjectionsModule],
   controllers: [TriggersController, TriggerInsightsController],
-  providers: [TriggersService, TriggerInsightsService, { provide: REACTORS, useFactory: () => new TriggerReactor() }],
+  providers: [TriggersService, TriggerInsightsService, {
+      provide: REACTORS,
+      inject: [Metrics],
+      useFactory: (metrics: Metrics) => new TriggerReactor({ onMatched: (trigger) => metrics.triggerMatches.inc({ trigger }) }),
+    },],
 })
 export class TriggersModule {}

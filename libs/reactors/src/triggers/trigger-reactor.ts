@@ -49,8 +49,12 @@ export class TriggerReactor implements Reactor {
   private readonly views: CustomerStates<CustomerView>;
   private loadedUpTo?: bigint;
 
-  constructor(options: { cacheSize?: number } = {}) {
+  private readonly onMatched?: (triggerId: string, version: number) => void;
+
+  /** `onMatched`: called for each TriggerMatched this reactor decides (for metrics; a replay after a crash may repeat one). */
+  constructor(options: { cacheSize?: number; onMatched?: (triggerId: string, version: number) => void } = {}) {
     this.views = new CustomerStates(options.cacheSize);
+    this.onMatched = options.onMatched;
   }
 
   async react(events: RecordedEvent[], ctx: ReactorContext): Promise<AppendRequest[]> {
@@ -75,6 +79,7 @@ export class TriggerReactor implements Reactor {
       const decided = this.handle(programs, entry, event, ctx.now());
       this.views.advance(event, entry);
       if (decided.length > 0) appends.push({ streamId: event.streamId, events: decided, expectedRevision: 'any' });
+      for (const e of decided) if (e.type === 'TriggerMatched') this.onMatched?.(String(e.data.triggerId), Number(e.data.version));
     }
     this.views.end(events);
     return appends;
