@@ -38,6 +38,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1000, m
 
 const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed'] };
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Checkpoint writes are coalesced to at most one per this interval (and one at stop): a restart re-reads a little more. */
+const CHECKPOINT_EVERY_MS = 100;
 
 interface Pending {
   messageId: string;
@@ -77,6 +79,7 @@ export class Dispatcher {
   /** Last message event handled. */
   private position = 0n;
   private saved?: bigint;
+  private checkpointTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: DispatcherOptions) {
     this.store = options.store;
@@ -101,6 +104,9 @@ export class Dispatcher {
     await this.subscription?.stop();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     await Promise.allSettled([...this.pending.values()].map((p) => p.task));
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    await this.writeCheckpoint();
   }
 
   /** Resolves once every message event in the log has been read and no message is being delivered (those waiting for `notBefore` aside). */
@@ -137,7 +143,7 @@ export class Dispatcher {
         this.pending.delete(messageId);
       }
     }
-    await this.saveCheckpoint();
+    this.saveCheckpoint();
   }
 
   private plan(p: Pending): void {
@@ -152,7 +158,7 @@ export class Dispatcher {
       () => {
         if (this.stopping.signal.aborted) return; // cut off: stays below the checkpoint, resumed after a restart
         this.pending.delete(p.messageId);
-        return this.saveCheckpoint();
+        this.saveCheckpoint();
       },
       (error) => {
         p.task = undefined;
@@ -239,12 +245,20 @@ export class Dispatcher {
     }
   }
 
-  private async saveCheckpoint(): Promise<void> {
+  private saveCheckpoint(): void {
+    if (this.checkpointTimer || this.stopping.signal.aborted) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      this.writeCheckpoint().catch((error) => this.options.logger?.error({ err: error }, 'dispatcher: checkpoint not saved, will retry'));
+    }, CHECKPOINT_EVERY_MS).unref();
+  }
+
+  private async writeCheckpoint(): Promise<void> {
     let low = this.position;
     for (const p of this.pending.values()) if (p.position - 1n < low) low = p.position - 1n;
     if (low === this.saved) return;
-    this.saved = low;
     await this.options.checkpoints.set(this.name, low);
+    this.saved = low;
   }
 }
 

@@ -5,10 +5,15 @@ import type { ReadModelStore, ReadModelTarget, SwapReport } from './store.port';
 
 export interface RunnerOptions {
   batchSize?: number;
+  /**
+   * Live, after a batch shorter than `batchSize`, wait this long before taking the next one, so that the events
+   * appended meanwhile are applied together in one transaction instead of one transaction per append. Default 10 ms.
+   */
+  coalesceMs?: number;
   /** Wait before resubscribing after a failed batch. */
   retryDelayMs?: number;
-  /** After each applied batch (metrics). */
-  onProgress?: (position: bigint) => void;
+  /** After each applied batch (metrics), per projection. */
+  onProgress?: (projection: string, position: bigint) => void;
   onError?: (error: Error) => void;
 }
 
@@ -20,11 +25,14 @@ export interface RunnerStatus {
 }
 
 /**
- * Runs one projection live: subscribes to the log from the projection's checkpoint and hands each batch to the store,
- * which writes the documents and the checkpoint atomically. A failed batch is retried from the stored checkpoint.
+ * Runs projections live, all from one subscription to the log (from the lowest of their checkpoints): each batch goes
+ * to the store once for all of them, which writes every projection's documents and checkpoint atomically (SQLite: in
+ * one transaction) and skips the events a projection already has. A failed batch is retried from the stored
+ * checkpoints.
  */
 export class ProjectionRunner {
-  private position = 0n;
+  readonly projections: readonly Projection[];
+  private readonly positions = new Map<string, bigint>();
   private running = false;
   private subscription?: SubscriptionHandle;
   private retryTimer?: NodeJS.Timeout;
@@ -32,16 +40,19 @@ export class ProjectionRunner {
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
 
   constructor(
-    readonly projection: Projection,
+    projections: Projection | readonly Projection[],
     private readonly events: EventStore,
     private readonly store: ReadModelStore,
     private readonly options: RunnerOptions = {},
-  ) {}
+  ) {
+    this.projections = Array.isArray(projections) ? projections : [projections as Projection];
+    for (const p of this.projections) this.positions.set(p.name, 0n);
+  }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.store.prepare(this.projection);
+    for (const p of this.projections) await this.store.prepare(p);
     await this.subscribe();
   }
 
@@ -52,17 +63,24 @@ export class ProjectionRunner {
     this.subscription = undefined;
   }
 
-  status(): RunnerStatus {
-    return { name: this.projection.name, running: this.running, position: this.position, ...(this.lastError ? { lastError: this.lastError.message } : {}) };
+  status(): RunnerStatus[] {
+    return this.projections.map((p) => ({ name: p.name, running: this.running, position: this.positions.get(p.name)!, ...(this.lastError ? { lastError: this.lastError.message } : {}) }));
   }
 
-  /** Resolves once the live model includes `position` (rejects after `timeoutMs`). */
+  /** The position every projection of this runner has reached. */
+  get position(): bigint {
+    let low: bigint | undefined;
+    for (const p of this.positions.values()) if (low === undefined || p < low) low = p;
+    return low ?? 0n;
+  }
+
+  /** Resolves once every live model of this runner includes `position` (rejects after `timeoutMs`). */
   waitFor(position: bigint, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`projection ${this.projection.name} did not reach position ${position} within ${timeoutMs} ms (at ${this.position})`));
+        reject(new Error(`projection ${this.projections.map((p) => p.name).join(', ')} did not reach position ${position} within ${timeoutMs} ms (at ${this.position})`));
       }, timeoutMs);
       const waiter = {
         position,
@@ -75,13 +93,15 @@ export class ProjectionRunner {
     });
   }
 
-  /** Rebuilds from zero (pausing this runner meanwhile) and swaps the result in. */
-  async rebuild(options: { batchSize?: number } = {}): Promise<RebuildReport> {
+  /** Rebuilds one projection (by default the first) from zero, pausing this runner meanwhile, and swaps the result in. */
+  async rebuild(options: { projection?: string; batchSize?: number } = {}): Promise<RebuildReport> {
+    const projection = options.projection === undefined ? this.projections[0] : this.projections.find((p) => p.name === options.projection);
+    if (!projection) throw new Error(`this runner has no projection "${options.projection}"`);
     const wasRunning = this.running;
     await this.stop();
     try {
-      const report = await rebuildProjection(this.events, this.store, this.projection, { batchSize: options.batchSize ?? this.options.batchSize });
-      this.advance(report.position);
+      const report = await rebuildProjection(this.events, this.store, projection, { batchSize: options.batchSize ?? this.options.batchSize });
+      this.advance([projection], [report.position]);
       return report;
     } finally {
       if (wasRunning) await this.start();
@@ -89,10 +109,13 @@ export class ProjectionRunner {
   }
 
   private async subscribe(): Promise<void> {
-    this.advance(await this.store.checkpoint(this.projection.name));
-    const subscription = this.events.subscribeToAll({ after: this.position, batchSize: this.options.batchSize ?? 500 }, async (batch) => {
-      this.advance(await this.store.applyBatch(this.projection, batch));
+    this.advance(this.projections, await Promise.all(this.projections.map((p) => this.store.checkpoint(p.name))));
+    const batchSize = this.options.batchSize ?? 500;
+    const coalesceMs = this.options.coalesceMs ?? 10;
+    const subscription = this.events.subscribeToAll({ after: this.position, batchSize }, async (batch) => {
+      this.advance(this.projections, await this.store.applyBatches(this.projections, batch));
       this.lastError = undefined;
+      if (batch.length < batchSize && coalesceMs > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
     });
     this.subscription = subscription;
     subscription.done.catch((error: Error) => {
@@ -106,9 +129,12 @@ export class ProjectionRunner {
     });
   }
 
-  private advance(position: bigint): void {
-    this.position = position;
-    this.options.onProgress?.(position);
+  private advance(projections: readonly Projection[], positions: readonly bigint[]): void {
+    projections.forEach((p, i) => {
+      this.positions.set(p.name, positions[i]);
+      this.options.onProgress?.(p.name, positions[i]);
+    });
+    const position = this.position;
     const ready = this.waiters.filter((w) => w.position <= position);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.position > position);

@@ -38,6 +38,11 @@ export interface ReadModelStore {
    * new checkpoint.
    */
   applyBatch(projection: Projection, events: readonly RecordedEvent[], target?: ReadModelTarget): Promise<bigint>;
+  /**
+   * `applyBatch` for several projections over the same events (one live runner serves them all). SQLite: every
+   * projection's documents and checkpoint in one transaction. Returns each projection's new checkpoint, in order.
+   */
+  applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target?: ReadModelTarget): Promise<bigint[]>;
   /** Drops any previous rebuild and creates empty rebuild collections (readers keep seeing the live ones). */
   startRebuild(projection: Projection): Promise<void>;
   /**

@@ -16,12 +16,13 @@ export interface ProjectionStatus {
 
 /**
  * Runs every projection (when this process has the `projector` role) and offers status, catch-up waiting and rebuild.
+ * One runner serves them all: one subscription to the log and one read-model transaction per batch for every projection.
  * The read-model collections are created at start-up whatever the roles, so an `api`-only process can answer queries.
  */
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('projections');
-  private readonly runners: Map<string, ProjectionRunner>;
+  private readonly runner: ProjectionRunner;
 
   constructor(
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
@@ -30,38 +31,31 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
     private readonly metrics: Metrics,
     health: HealthChecks,
   ) {
-    this.runners = new Map(
-      PROJECTIONS.map((p) => [
-        p.name,
-        new ProjectionRunner(p, events, store, {
-          onProgress: (position) => this.record(p.name, position),
-          onError: (error) => this.logger.error(`projection ${p.name} failed, retrying: ${error.message}`),
-        }),
-      ]),
-    );
+    this.runner = new ProjectionRunner(PROJECTIONS, events, store, {
+      onProgress: (name, position) => this.record(name, position),
+      onError: (error) => this.logger.error(`projections failed, retrying: ${error.message}`),
+    });
     if (config.roles.has('projector')) {
       health.register('projections', async () => {
-        const failed = [...this.runners.values()].map((r) => r.status()).filter((s) => s.lastError);
+        const failed = this.runner.status().filter((s) => s.lastError);
         if (failed.length) throw new Error(failed.map((s) => `${s.name}: ${s.lastError}`).join('; '));
       });
     }
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const r of this.runners.values()) await this.store.prepare(r.projection);
-    if (!this.config.roles.has('projector')) return;
-    for (const r of this.runners.values()) await r.start();
+    for (const p of PROJECTIONS) await this.store.prepare(p);
+    if (this.config.roles.has('projector')) await this.runner.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    for (const r of this.runners.values()) await r.stop();
+    await this.runner.stop();
   }
 
   async status(): Promise<ProjectionStatus[]> {
     const head = await this.events.headPosition();
-    return [...this.runners.values()].map((r) => {
-      const s = r.status();
-      const lag = Number(head - s.position);
+    return this.runner.status().map((s) => {
+      const lag = Number(head > s.position ? head - s.position : 0n);
       this.metrics.projectionLag.set({ projection: s.name }, lag);
       return { ...s, position: s.position.toString(), head: head.toString(), lag };
     });
@@ -69,14 +63,13 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
 
   /** Resolves when every running projection includes `position` (default: the current head of the log). */
   async waitForCatchUp(position?: bigint, timeoutMs = 10_000): Promise<void> {
-    const target = position ?? (await this.events.headPosition());
-    await Promise.all([...this.runners.values()].filter((r) => r.status().running).map((r) => r.waitFor(target, timeoutMs)));
+    if (!this.runner.status()[0]?.running) return;
+    await this.runner.waitFor(position ?? (await this.events.headPosition()), timeoutMs);
   }
 
   async rebuild(name: string): Promise<RebuildReport> {
-    const runner = this.runners.get(name);
-    if (!runner) throw new NotFoundException(`unknown projection "${name}" (known: ${[...this.runners.keys()].join(', ')})`);
-    const report = await runner.rebuild();
+    if (!PROJECTIONS.some((p) => p.name === name)) throw new NotFoundException(`unknown projection "${name}" (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`);
+    const report = await this.runner.rebuild({ projection: name });
     this.logger.log(`rebuilt ${name} to position ${report.position} in ${report.durationMs} ms (identical to live: ${report.identical})`);
     return report;
   }

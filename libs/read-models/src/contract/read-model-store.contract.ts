@@ -142,14 +142,35 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     expect(await store.checkpoint(stageAnalyticsProjection.name)).toBe(all[3].position);
   });
 
+  it('applies one batch to several projections, each from its own checkpoint', async () => {
+    const { events, store } = await fresh();
+    const history = [
+      event('a', 'StageChanged', { from: null, to: 'active', reason: 'r' }, '2025-04-03T09:00:00Z'),
+      event('a', 'InteractionRecorded', { event: 'x', properties: {} }),
+      event('b', 'StageChanged', { from: null, to: 'active', reason: 'r' }, '2025-04-03T10:00:00Z'),
+    ];
+    await appendAll(events, history);
+    const all = await events.readAll();
+    for (const p of [customersProjection, stageAnalyticsProjection]) await store.prepare(p);
+    expect(await store.applyBatch(customersProjection, all.slice(0, 2))).toBe(all[1].position);
+    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], all)).toEqual([all[2].position, all[2].position]);
+    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], all.slice(1))).toEqual([all[2].position, all[2].position]);
+    const expected = expectedCustomers(history);
+    for (const c of ['a', 'b']) expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc).toEqual(expected.get(c));
+    const [transitions] = await store.find<StageTransitionDoc>(STAGE_TRANSITIONS, { workspaceId: 'w', day: '2025-04-03' });
+    expect(transitions.doc.count).toBe(2);
+  });
+
   it('rebuilds from zero into fresh collections: rebuild == live on a random history, and readers never see a half-built model', async () => {
     const { events, store, corrupt } = await fresh();
     const history = randomHistory(900, 30, 42);
-    const runners = [customersProjection, stageAnalyticsProjection].map((p) => new ProjectionRunner(p, events, store, { batchSize: 150 }));
-    for (const r of runners) await r.start();
+    // One runner for both projections (as the engine runs them): one subscription, one store call per batch.
+    const runner = new ProjectionRunner([customersProjection, stageAnalyticsProjection], events, store, { batchSize: 150 });
+    await runner.start();
     await appendAll(events, history);
     const head = await events.headPosition();
-    for (const r of runners) await r.waitFor(head, 25_000);
+    await runner.waitFor(head, 25_000);
+    expect(runner.status().map((s) => [s.name, s.position])).toEqual([[customersProjection.name, head], [stageAnalyticsProjection.name, head]]);
 
     const expected = expectedCustomers(history);
     const live = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
@@ -163,25 +184,26 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     expect((await store.find(CUSTOMERS, { workspaceId: 'w' })).length).toBe(expected.size);
     expect(await store.finishRebuild(customersProjection, head)).toBeUndefined();
 
-    const report = await runners[0].rebuild();
+    const report = await runner.rebuild({ projection: customersProjection.name });
     expect(report).toMatchObject({ projection: 'customers', position: head, identical: true, documents: { customers: expected.size }, differences: { customers: 0 } });
-    const analytics = await runners[1].rebuild();
+    const analytics = await runner.rebuild({ projection: stageAnalyticsProjection.name });
     expect(analytics.identical).toBe(true);
     const transitions = await store.find<{ count: number }>(STAGE_TRANSITIONS, { workspaceId: 'w' });
     expect(transitions.reduce((sum, t) => sum + t.doc.count, 0)).toBe(history.filter((e) => e.type === 'StageChanged').length);
 
     // A corrupted live model is detected by the comparison, and the rebuild repairs it.
     await corrupt(CUSTOMERS, customerDocId('w', 'c1'));
-    const repaired = await runners[0].rebuild();
+    const repaired = await runner.rebuild({ projection: customersProjection.name });
     expect(repaired.differences).toEqual({ customers: 1 });
     expect(repaired.identical).toBe(false);
     expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'c1')))?.doc).toEqual(expected.get('c1'));
 
     // Still live after the rebuilds.
     await appendAll(events, [event('c1', 'InteractionRecorded', { event: 'after', properties: {} })]);
-    await runners[0].waitFor(await events.headPosition(), 25_000);
+    await runner.waitFor(await events.headPosition(), 25_000);
     expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'c1')))?.doc.interactions.byEvent.after).toBe(1);
-    for (const r of runners) await r.stop();
+    expect(await store.checkpoint(stageAnalyticsProjection.name)).toBe(await events.headPosition());
+    await runner.stop();
   });
 
   it('rebuilds while another live runner keeps projecting new events (as the CLI does next to a running engine)', async () => {

@@ -8,7 +8,7 @@ import { describeWithServer } from '../../../integration/src/testing/servers';
 import { appendAll, event, expectedCustomers, randomHistory, readModelStoreContract } from '../contract/read-model-store.contract';
 import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS, type StageTransitionDoc } from '../projections';
 import { ProjectionRunner } from '../runner';
-import { CATALOG, MongoReadModelStore } from './mongo-read-model-store';
+import { CATALOG, MongoReadModelStore, type WriteGuard } from './mongo-read-model-store';
 
 describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
   const dir = mkdtempSync(join(tmpdir(), 'journey-rm-mongo-'));
@@ -17,11 +17,11 @@ describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
   let dbNo = 0;
 
   /** A fresh database (dropped afterwards) and a fresh SQLite event log. */
-  function open(): { events: SqliteEventStore; store: MongoReadModelStore; db: Db } {
+  function open(guard?: WriteGuard): { events: SqliteEventStore; store: MongoReadModelStore; db: Db } {
     const db = client.db(`rm_${process.pid}_${++dbNo}`);
     const sqlite = openSqliteDatabase(join(dir, `events-${dbNo}.db`), { synchronous: 'NORMAL' });
     opened.push({ db, close: () => sqlite.close() });
-    return { events: new SqliteEventStore(sqlite), store: new MongoReadModelStore(db), db };
+    return { events: new SqliteEventStore(sqlite), store: new MongoReadModelStore(db, undefined, guard), db };
   }
 
   afterEach(async () => {
@@ -63,8 +63,8 @@ describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
     expect((await db.collection('customers__1').indexes()).map((i) => i.key)).toEqual([{ _id: 1 }, { workspaceId: 1, stage: 1 }]);
   });
 
-  it('converges when the checkpoint write was lost after the documents were written (replay never double-counts)', async () => {
-    const { events, store, db } = open();
+  it.each<WriteGuard>(['client', 'server'])('converges when the checkpoint write was lost after the documents were written (replay never double-counts; %s guard)', async (guard) => {
+    const { events, store, db } = open(guard);
     const history = randomHistory(600, 20, 3);
     await appendAll(events, history);
     const all = await events.readAll();

@@ -9,11 +9,12 @@
  *       _pos = global position of the last event applied to the document; nested keys that MongoDB cannot store
  *       ('.', a leading '$', '%', NUL) are percent-encoded (%2E, %24, %25, %00).
  *
- * Idempotence without transactions: a batch writes its documents first, each guarded by `_pos` (new documents by
- * insertOne; existing ones by replaceOne({_id, _pos: {$lt: pos}}); an insert that loses a race to another writer
- * (E11000) becomes that guarded replace), then moves the checkpoint with a compare-and-set on the catalog document.
- * A crash in between leaves documents ahead of the checkpoint; the replay skips every event at or below a document's
- * `_pos`, so nothing is counted twice.
+ * Idempotence without transactions: a batch reads its documents, writes the changed ones first, each guarded by `_pos`
+ * (new documents by insertOne; existing ones by a replace that only a document older than the batch accepts — checked
+ * in the filter on MongoDB, against the `_pos` just read on FerretDB: WriteGuard; an insert that loses a race to
+ * another writer (E11000) becomes a replace guarded in the filter), then moves the checkpoint with a compare-and-set
+ * on the catalog document. A crash in between leaves documents ahead of the checkpoint; the replay skips every event
+ * at or below a document's `_pos`, so nothing is counted twice.
  *
  * Rebuild writes into the next generation's collections; the swap is one update of the catalog document (collection
  * names and checkpoint together, conditional on both models being at the same position), so readers resolving the
@@ -37,6 +38,13 @@ const NAMESPACE_EXISTS = 48;
  * database: an update command of 100 operations deadlocks it, and concurrent writers share the pool.
  */
 export const WRITES_PER_COMMAND = 25;
+/**
+ * Write commands a batch keeps in flight, by guard (so by server: WriteGuard). FerretDB's SQLite backend runs writes
+ * one at a time and more in flight only slowed the benchmark down; 3 x 25 updates also stay below its 100 connections.
+ */
+export const COMMANDS_IN_FLIGHT: Record<WriteGuard, number> = { server: 3, client: 1 };
+/** Exact `{_id}` lookups a batch keeps in flight where `$in` is not indexed (FerretDB). */
+const READS_IN_FLIGHT = 8;
 /** Positions come back as bigint (they are stored as int64). */
 const READ = { useBigInt64: true } as const;
 
@@ -91,12 +99,16 @@ export class MongoReadModelStore implements ReadModelStore {
   private readonly catalog: Collection<CatalogDoc>;
   /** Tails of the per-model write queues: writers of one model in this process take turns (see `exclusive`). */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private guardOf?: Promise<WriteGuard>;
 
+  /** `guard` defaults to the server's (see WriteGuard); forcing `server` on FerretDB is correct, only slower. */
   constructor(
     readonly db: Db,
     private readonly client?: MongoClient,
+    guard?: WriteGuard,
   ) {
     this.catalog = db.collection<CatalogDoc>(CATALOG);
+    if (guard) this.guardOf = Promise.resolve(guard);
   }
 
   /** A store on the database named in the URL's path (default `journey`); the client connects on first use. */
@@ -142,27 +154,33 @@ export class MongoReadModelStore implements ReadModelStore {
     return this.exclusive(`${projection.name}/${target}`, () => this.apply(projection, events, target));
   }
 
+  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint[]> {
+    return Promise.all(projections.map((p) => this.applyBatch(p, events, target)));
+  }
+
   private async apply(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget): Promise<bigint> {
     const side = this.side(await this.entry(projection.name), target);
     const fresh = events.filter((e) => e.position > side.position);
     if (fresh.length === 0) return side.position;
 
+    const guard = await this.guard();
     const loaded = new Map<string, StoredDoc>();
-    const byCollection = new Map<string, string[]>();
-    for (const ref of projection.reads(fresh)) byCollection.set(ref.collection, [...(byCollection.get(ref.collection) ?? []), ref.id]);
+    const byCollection = new Map<string, Set<string>>();
+    for (const ref of projection.reads(fresh)) byCollection.set(ref.collection, (byCollection.get(ref.collection) ?? new Set()).add(ref.id));
     for (const [collection, ids] of byCollection) {
-      for (const stored of await this.collection(side, collection).find({ _id: { $in: ids } } as Document, READ).toArray()) {
+      for (const stored of await readDocs(this.collection(side, collection), [...ids], guard)) {
         loaded.set(docKey({ collection, id: String(stored._id) }), fromMongoDoc(stored));
       }
     }
+    const commands: Array<() => Promise<void>> = [];
     const puts = new Map<string, PutDoc[]>();
     for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref)))) puts.set(put.collection, [...(puts.get(put.collection) ?? []), put]);
     for (const [collection, docs] of puts) {
-      await writeGuarded(
-        this.collection(side, collection),
-        docs.map((put) => ({ doc: toMongoDoc(put), exists: loaded.has(docKey(put)) })),
-      );
+      const writes = docs.flatMap((put) => guardedWrite(put, loaded.get(docKey(put)), guard));
+      const target = this.collection(side, collection);
+      for (let i = 0; i < writes.length; i += WRITES_PER_COMMAND) commands.push(() => writeOrdered(target, writes.slice(i, i + WRITES_PER_COMMAND)));
     }
+    await inParallel(commands, COMMANDS_IN_FLIGHT[guard]);
 
     const position = fresh[fresh.length - 1].position;
     const at = target === 'live' ? '' : 'rebuild.';
@@ -262,6 +280,18 @@ export class MongoReadModelStore implements ReadModelStore {
     return run;
   }
 
+  /** `client` on FerretDB (its buildInfo names its version), `server` on MongoDB; asked once. */
+  private guard(): Promise<WriteGuard> {
+    this.guardOf ??= this.db.command({ buildInfo: 1 }).then(
+      (info) => (info.ferretdbVersion === undefined ? 'server' : 'client'),
+      (error: unknown) => {
+        this.guardOf = undefined;
+        throw error;
+      },
+    );
+    return this.guardOf;
+  }
+
   private async entry(projection: string): Promise<CatalogDoc> {
     const entry = await this.catalog.findOne({ _id: projection }, READ);
     if (!entry) throw new Error(`read model ${projection} is not prepared (no ${CATALOG} document)`);
@@ -307,17 +337,45 @@ function filter(where: Record<string, FieldValue>): Document {
 }
 
 /**
- * Writes documents in ordered bulks of WRITES_PER_COMMAND: new ones by insertOne, existing ones by a replace guarded by
- * `_pos`. An insert that finds the document already there (another writer, E11000) is retried as the guarded replace.
+ * Where the `_pos` guard of a write to an existing document is checked. `server` (MongoDB): in the filter,
+ * `{_id, _pos: {$lt: pos}}`, atomic and served by the _id index. `client` (FerretDB, which uses the _id index only for a
+ * filter that is exactly `{_id: x}` and scans the collection otherwise): against the `_pos` this batch read, writing by
+ * `{_id}` — sound while one writer per model writes it, which FerretDB's non-atomic updates require anyway.
  */
-async function writeGuarded(collection: Collection, docs: Array<{ doc: Document; exists: boolean }>): Promise<void> {
-  const replace = (doc: Document): AnyBulkWriteOperation => ({ replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc } });
-  for (let i = 0; i < docs.length; i += WRITES_PER_COMMAND) {
-    await writeOrdered(collection, docs.slice(i, i + WRITES_PER_COMMAND).map(({ doc, exists }) => (exists ? replace(doc) : { insertOne: { document: doc } })), replace);
-  }
+export type WriteGuard = 'server' | 'client';
+
+/** The batch's stored documents: one `$in` query where it is indexed, otherwise exact `{_id}` lookups. */
+async function readDocs(collection: Collection, ids: string[], guard: WriteGuard): Promise<Document[]> {
+  if (guard === 'server') return collection.find({ _id: { $in: ids } } as Document, READ).toArray();
+  const found: Document[] = [];
+  await inParallel(
+    ids.map((id) => async () => {
+      const stored = await collection.findOne({ _id: id } as Document, READ);
+      if (stored) found.push(stored);
+    }),
+    READS_IN_FLIGHT,
+  );
+  return found;
 }
 
-async function writeOrdered(collection: Collection, ops: AnyBulkWriteOperation[], replace: (doc: Document) => AnyBulkWriteOperation): Promise<void> {
+/**
+ * The write of one changed document: an insert when the batch found none, else a replace guarded by `_pos` (none when
+ * the stored document is already at or past the put, which the projection never produces).
+ */
+function guardedWrite(put: PutDoc, stored: StoredDoc | undefined, guard: WriteGuard): AnyBulkWriteOperation[] {
+  const doc = toMongoDoc(put);
+  if (!stored) return [{ insertOne: { document: doc } }];
+  if (stored.pos >= put.pos) return [];
+  return [guard === 'server' ? guardedReplace(doc) : { replaceOne: { filter: { _id: doc._id }, replacement: doc } }];
+}
+
+const guardedReplace = (doc: Document): AnyBulkWriteOperation => ({ replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc } });
+
+/**
+ * One ordered bulkWrite. An insert that finds the document already there (another writer created it after this batch
+ * read, E11000) is retried as the replace guarded by `_pos` in the filter, which leaves a newer document alone.
+ */
+async function writeOrdered(collection: Collection, ops: AnyBulkWriteOperation[]): Promise<void> {
   while (ops.length > 0) {
     try {
       await collection.bulkWrite(ops, { ordered: true });
@@ -327,9 +385,26 @@ async function writeOrdered(collection: Collection, ops: AnyBulkWriteOperation[]
       const op = failed && ops[failed.index];
       if (!op || failed.code !== DUPLICATE_KEY || !('insertOne' in op)) throw error;
       // Ordered: everything before the failed insert is written, nothing after it.
-      ops = [replace(op.insertOne.document), ...ops.slice(failed.index + 1)];
+      ops = [guardedReplace(op.insertOne.document), ...ops.slice(failed.index + 1)];
     }
   }
+}
+
+/** Runs the tasks, at most `limit` at a time; after a failure starts no more, waits for the running ones, then throws. */
+async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (errors.length === 0 && next < tasks.length) {
+      try {
+        await tasks[next++]();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (errors.length > 0) throw errors[0];
 }
 
 /**

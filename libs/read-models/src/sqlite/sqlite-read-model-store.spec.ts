@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { CustomerState } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type SqliteDatabase } from '@journey/event-store';
 import { appendAll, event, readModelStoreContract } from '../contract/read-model-store.contract';
-import { CUSTOMERS, customerDocId, customersProjection } from '../projections';
-import { ProjectionRunner } from '../runner';
+import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS } from '../projections';
+import { ProjectionRunner, rebuildProjection } from '../runner';
 import { SqliteReadModelStore } from './sqlite-read-model-store';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-rm-'));
@@ -66,6 +66,40 @@ describe('SqliteReadModelStore with ProjectionRunner', () => {
     db.close();
   });
 
+  it('applies several projections in one transaction: a failure in one leaves every one as it was', async () => {
+    const { events, store, db } = open();
+    for (const p of [customersProjection, stageAnalyticsProjection]) await store.prepare(p);
+    await appendAll(events, [event('a', 'StageChanged', { from: null, to: 'active', reason: 'r' }), event('a', 'InteractionRecorded', { event: 'x', properties: {} })]);
+    const batch = await events.readAll();
+    db.exec(`CREATE TEMP TRIGGER crash BEFORE INSERT ON main.checkpoints WHEN NEW.name = '${stageAnalyticsProjection.name}' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END;`);
+    await expect(store.applyBatches([customersProjection, stageAnalyticsProjection], batch)).rejects.toMatchObject({ message: 'simulated crash' });
+    expect(await store.find(CUSTOMERS, {})).toEqual([]);
+    expect(await store.checkpoint(customersProjection.name)).toBe(0n);
+    db.exec('DROP TRIGGER crash');
+    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], batch)).toEqual([batch[1].position, batch[1].position]);
+    expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'a')))?.doc.interactions.total).toBe(1);
+    expect((await store.find<{ count: number }>(STAGE_TRANSITIONS, {})).map((d) => d.doc.count)).toEqual([1]);
+    db.close();
+  });
+
+  it('compares documents, not their text, when a rebuild checks rebuild == live (key order aside)', async () => {
+    const { events, store, db } = open();
+    await store.prepare(customersProjection);
+    await appendAll(events, [event('a', 'CustomerIdentified', { userId: 'a', traits: { plan: 'pro', seats: 3 } }), event('b', 'InteractionRecorded', { event: 'x', properties: {} })]);
+    await store.applyBatch(customersProjection, await events.readAll());
+    const reversed = (value: unknown): unknown =>
+      value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) : value;
+    const row = db.prepare<[string], { doc: string }>(`SELECT doc FROM rm_${CUSTOMERS} WHERE id = ?`).get(customerDocId('w', 'a'))!;
+    const reordered = JSON.stringify(reversed(JSON.parse(row.doc)));
+    expect(reordered).not.toBe(row.doc);
+    db.prepare(`UPDATE rm_${CUSTOMERS} SET doc = ? WHERE id = ?`).run(reordered, customerDocId('w', 'a'));
+    const report = await rebuildProjection(events, store, customersProjection);
+    expect(report).toMatchObject({ identical: true, documents: { customers: 2 }, differences: { customers: 0 } });
+    db.prepare(`DELETE FROM rm_${CUSTOMERS} WHERE id = ?`).run(customerDocId('w', 'b'));
+    expect((await rebuildProjection(events, store, customersProjection)).differences).toEqual({ customers: 1 });
+    db.close();
+  });
+
   it('resumes after a failed batch from the stored checkpoint', async () => {
     const { events, store, db } = open();
     const errors: Error[] = [];
@@ -74,10 +108,10 @@ describe('SqliteReadModelStore with ProjectionRunner', () => {
     await runner.start();
     await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} })]);
     for (let i = 0; i < 2000 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(runner.status().lastError).toBe('disk on fire');
+    expect(runner.status()[0].lastError).toBe('disk on fire');
     db.exec('DROP TRIGGER crash');
     await runner.waitFor(await events.headPosition());
-    expect(runner.status().lastError).toBeUndefined();
+    expect(runner.status()[0].lastError).toBeUndefined();
     expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'a')))?.doc.interactions.total).toBe(1);
     await runner.stop();
     db.close();
