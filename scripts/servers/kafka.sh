@@ -17,6 +17,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+NAME=kafka
 LIB_DIR="$CACHE_DIR/kafka/lib"
 RUN_DIR="$STATE_DIR/kafka"
 DATA_DIR="$RUN_DIR/data"
@@ -79,37 +80,19 @@ JVM=("$JAVA" ${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g} -XX:+UseG1GC -Djava.awt.headles
 
 start() {
   [[ -f "$LIB_DIR/.installed-from" ]] || die "kafka is not installed: run $0 install"
-  if pid_alive "$PIDFILE"; then
-    log "kafka: already running (pid $(cat "$PIDFILE"))"
-  else
-    if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
-      rm -rf "$DATA_DIR"
-      configure
-      # A random cluster id: 16 random bytes, base64url without padding, as kafka-storage random-uuid prints.
-      local cluster_id
-      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-      "${JVM[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >"$LOGFILE" 2>&1 ||
-        { cat "$LOGFILE" >&2; die "kafka: storage format failed"; }
-      log "kafka: formatted $DATA_DIR (cluster $cluster_id)"
-    fi
-    port_open "$(client_port)" && die "kafka: port $(client_port) is taken by another process"
-    # Own session: a Ctrl-C in the shell that ran up.sh does not reach the broker; kafka.sh stop does.
-    setsid "${JVM[@]}" kafka.Kafka "$CONFIG" >>"$LOGFILE" 2>&1 </dev/null &
-    echo $! >"$PIDFILE"
-    log "kafka: started pid $(cat "$PIDFILE") (log: $LOGFILE)"
+  if ! pid_alive "$PIDFILE" && [[ ! -f "$DATA_DIR/meta.properties" ]]; then
+    rm -rf "$DATA_DIR"
+    configure
+    # A random cluster id: 16 random bytes, base64url without padding, as kafka-storage random-uuid prints.
+    local cluster_id
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    "${JVM[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >"$LOGFILE" 2>&1 ||
+      { cat "$LOGFILE" >&2; die "kafka: storage format failed"; }
+    log "kafka: formatted $DATA_DIR (cluster $cluster_id)"
   fi
-  wait_ready kafka "$PIDFILE" "$LOGFILE" 180 probe kafka "127.0.0.1:$(client_port)"
-  log "kafka: ready on 127.0.0.1:$(client_port)"
+  start_server "$(client_port)" "127.0.0.1:$(client_port)" 180 "${JVM[@]}" kafka.Kafka "$CONFIG"
 }
 
-stop() { stop_pid kafka "$PIDFILE"; }
+print_env() { echo "export KAFKA_BROKERS=127.0.0.1:$(client_port)"; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  restart) stop && start ;;
-  clean) stop && rm -rf "$RUN_DIR" ;;
-  env) echo "export KAFKA_BROKERS=127.0.0.1:$(client_port)" ;;
-  *) die "usage: $0 install|start|stop|restart|clean|env" ;;
-esac
+server_main "$@"

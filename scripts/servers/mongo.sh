@@ -13,6 +13,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+NAME=mongo
 SRC_DIR="$SERVERS_DIR/ferretdb"
 BIN="$CACHE_DIR/ferretdb/ferretdb"
 RUN_DIR="$STATE_DIR/mongo"
@@ -35,27 +36,9 @@ install() {
 
 start() {
   [[ -x "$BIN" ]] || die "FerretDB is not installed: run $0 install"
-  if pid_alive "$PIDFILE"; then
-    log "mongo: already running (pid $(cat "$PIDFILE"))"
-  else
-    port_open "$PORT" && die "mongo: port $PORT is taken by another process"
-    mkdir -p "$RUN_DIR"
-    setsid "$BIN" -listen "127.0.0.1:$PORT" -state-dir "$RUN_DIR/data" >>"$LOGFILE" 2>&1 </dev/null &
-    echo $! >"$PIDFILE"
-    log "mongo: started pid $(cat "$PIDFILE") (log: $LOGFILE)"
-  fi
-  wait_ready mongo "$PIDFILE" "$LOGFILE" 60 probe mongo "mongodb://127.0.0.1:$PORT"
-  log "mongo: ready on 127.0.0.1:$PORT"
+  start_server "$PORT" "mongodb://127.0.0.1:$PORT" 60 "$BIN" -listen "127.0.0.1:$PORT" -state-dir "$RUN_DIR/data"
 }
 
-stop() { stop_pid mongo "$PIDFILE"; }
+print_env() { echo "export MONGODB_URL=mongodb://127.0.0.1:$PORT/journey_test"; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  restart) stop && start ;;
-  clean) stop && rm -rf "$RUN_DIR" ;;
-  env) echo "export MONGODB_URL=mongodb://127.0.0.1:$PORT/journey_test" ;;
-  *) die "usage: $0 install|start|stop|restart|clean|env" ;;
-esac
+server_main "$@"

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { customerStreamId, ingestedEventId } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
+import { ROLES } from '../../apps/engine/src/config';
 import { makeCall, percentile, postJson, startEngine, type RunningEngine } from './harness';
 
 /**
@@ -24,7 +25,11 @@ export interface IngestOptions {
   events?: number;
   customers?: number;
   clients?: number;
-  /** JOURNEY_ROLES of the engine under test (default `api`: ingestion alone). */
+  /**
+   * JOURNEY_ROLES of the engine under test. Default: the engine's default (every role: projections, reactors,
+   * dispatcher and relay consume each event in the same process, as in a single-node deployment); `api` isolates
+   * ingestion.
+   */
   roles?: string;
 }
 
@@ -48,6 +53,7 @@ function rawCeiling(events: number, customers: number, runId: string, synchronou
   const dir = mkdtempSync(join(tmpdir(), 'journey-raw-'));
   const db = openSqliteDatabase(join(dir, 'raw.db'), { synchronous });
   new SqliteEventStore(db); // creates the same schema
+  db.pragma(`synchronous = ${synchronous}`); // the durability of the engine's event commits, for every commit here
   const insert = db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
   const revisions = new Map<string, number>();
   const tx = db.transaction((from: number) => {
@@ -98,7 +104,7 @@ export async function run(options: IngestOptions = {}): Promise<IngestFigures> {
   const events = options.events ?? (mode === 'memory' ? 1_000_000 : 200_000);
   const customers = options.customers ?? 10_000;
   const clients = options.clients ?? 8;
-  const roles = options.roles ?? 'api';
+  const roles = options.roles ?? ROLES.join(',');
   const synchronous = synchronousModeFromEnv(process.env.JOURNEY_SQLITE_SYNCHRONOUS); // the engine child inherits it
   const raw = mode === 'throughput' ? rawCeiling(events, customers, randomUUID(), synchronous) : undefined;
   const engine = await startEngine({ JOURNEY_ROLES: roles });

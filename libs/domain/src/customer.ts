@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, type EventDataByType, type JourneyEvent, type Stage, type Traits } from './events';
+import { ACTIVITY_TYPES, MESSAGE_STATUS, type EventDataByType, type JourneyEvent, type MessageStatus, type Stage, type Traits } from './events';
 
 /**
  * A customer's current state, folded from the events of its stream (`customerStreamId(workspace, customerId)`).
@@ -32,25 +32,11 @@ export interface CustomerState {
   health: number;
 }
 
-export interface MessageCounters {
-  scheduled: number;
-  sent: number;
-  delivered: number;
-  failed: number;
-  suppressed: number;
-  opened: number;
-  clicked: number;
-}
+/** How many of the customer's messages reached each status. */
+export type MessageCounters = Record<MessageStatus, number>;
 
-export interface OpenTask {
-  taskId: string;
-  title: string;
-  owner?: string;
-  priority: string;
-  dueAt?: string;
-  triggerId?: string;
-  openedAt: string;
-}
+/** A CSM task opened on the customer and not closed yet: the CsmTaskOpened data that describes it, and when. */
+export type OpenTask = Pick<EventDataByType['CsmTaskOpened'], 'taskId' | 'title' | 'owner' | 'priority' | 'dueAt' | 'triggerId'> & { openedAt: string };
 
 export function initialCustomerState(workspaceId: string, customerId: string): CustomerState {
   return {
@@ -73,16 +59,6 @@ export function initialCustomerState(workspaceId: string, customerId: string): C
     health: 50,
   };
 }
-
-const MESSAGE_COUNTER: Record<string, keyof MessageCounters> = {
-  MessageScheduled: 'scheduled',
-  MessageSent: 'sent',
-  MessageDelivered: 'delivered',
-  MessageFailed: 'failed',
-  MessageSuppressed: 'suppressed',
-  MessageOpened: 'opened',
-  MessageClicked: 'clicked',
-};
 
 /** Applies one event of the customer's stream. Events of other types (timers, trigger matches) leave the state as it is. */
 export function evolveCustomer(state: CustomerState, event: JourneyEvent): CustomerState {
@@ -152,8 +128,8 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
     case 'CustomerForgotten':
       return { ...s, forgotten: true, traits: {}, accountTraits: {}, aliases: [] };
     default: {
-      const counter = MESSAGE_COUNTER[e.type];
-      return counter ? { ...s, messages: { ...s.messages, [counter]: s.messages[counter] + 1 } } : s;
+      const status = MESSAGE_STATUS.get(e.type);
+      return status ? { ...s, messages: { ...s.messages, [status]: s.messages[status] + 1 } } : s;
     }
   }
 }

@@ -119,6 +119,18 @@ export type TypedEvent<T extends EventType = EventType> = { [K in T]: JourneyEve
 /** Events that represent activity by the customer (used by stage and inactivity rules). */
 export const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['CustomerIdentified', 'InteractionRecorded', 'PageViewed', 'AccountLinked']);
 
+/** What a message's lifecycle events record: the customer's message counters, the timeline's verbs, the messages read model. */
+export type MessageStatus = 'scheduled' | 'sent' | 'delivered' | 'failed' | 'suppressed' | 'opened' | 'clicked';
+export const MESSAGE_STATUS: ReadonlyMap<string, MessageStatus> = new Map([
+  ['MessageScheduled', 'scheduled'],
+  ['MessageSent', 'sent'],
+  ['MessageDelivered', 'delivered'],
+  ['MessageFailed', 'failed'],
+  ['MessageSuppressed', 'suppressed'],
+  ['MessageOpened', 'opened'],
+  ['MessageClicked', 'clicked'],
+] satisfies Array<[EventType, MessageStatus]>);
+
 export function customerStreamId(workspaceId: string, customerId: string): string {
   return `customer-${workspaceId}-${customerId}`;
 }

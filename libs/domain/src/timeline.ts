@@ -1,4 +1,4 @@
-import type { EventDataByType, JourneyEvent, RecordedEvent } from './events';
+import { MESSAGE_STATUS, type EventDataByType, type JourneyEvent, type RecordedEvent } from './events';
 
 /**
  * A customer's journey timeline, built from the events of its stream. Pure.
@@ -66,16 +66,6 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
 
 type Described = { kind: TimelineKind; summary: string; details: Record<string, unknown> };
 
-const MESSAGE_VERB: Record<string, string> = {
-  MessageScheduled: 'scheduled',
-  MessageSent: 'sent',
-  MessageDelivered: 'delivered',
-  MessageFailed: 'failed',
-  MessageSuppressed: 'suppressed',
-  MessageOpened: 'opened',
-  MessageClicked: 'clicked',
-};
-
 function describe(event: JourneyEvent, redact: boolean): Described | undefined {
   const e = { type: event.type, data: event.data as never };
   const personal = <T>(value: T): T | undefined => (redact ? undefined : value);
@@ -127,7 +117,7 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
     case 'CustomerForgotten':
       return { kind: 'forgotten', summary: 'Customer forgotten: personal data erased', details: {} };
     default: {
-      const verb = MESSAGE_VERB[e.type];
+      const verb = MESSAGE_STATUS.get(e.type);
       if (!verb) return undefined;
       const d = e.data as Record<string, unknown>;
       const channel = typeof d.channel === 'string' ? ` via ${d.channel}` : '';

@@ -74,6 +74,29 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * Throws {@link WrongExpectedRevisionError} unless `expected` holds for a stream whose last revision is `current`
+ * (-1n: no stream). Every adapter checks expectations with this one rule.
+ */
+export function checkExpectedRevision(streamId: string, expected: ExpectedRevision, current: bigint): void {
+  const holds =
+    expected === 'any' ||
+    (expected === 'no_stream' && current === -1n) ||
+    (expected === 'stream_exists' && current >= 0n) ||
+    expected === current;
+  if (!holds) throw new WrongExpectedRevisionError(streamId, expected, current);
+}
+
+/**
+ * The {@link EventFilter} as a predicate over events: types match exactly, stream prefixes as prefixes, both at once;
+ * an empty list does not filter. Built once per read or subscription.
+ */
+export function eventFilterPredicate(filter: EventFilter | undefined): (event: { type: string; streamId: string }) => boolean {
+  const types = filter?.eventTypes?.length ? new Set(filter.eventTypes) : undefined;
+  const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : undefined;
+  return (e) => (!types || types.has(e.type)) && (!prefixes || prefixes.some((p) => e.streamId.startsWith(p)));
+}
+
 export interface EventStore {
   readonly engine: 'sqlite' | 'eventstoredb';
   /** Append to one stream, atomically. Events whose id is already stored are skipped (idempotent). */

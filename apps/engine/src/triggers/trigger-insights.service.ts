@@ -1,5 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
+  MESSAGE_STATUS,
   TRIGGER_SOURCE,
   compileTrigger,
   customerStreamId,
@@ -24,7 +25,6 @@ import {
   type StepDoc,
 } from '@journey/read-models';
 
-const MESSAGE_TYPES = new Set(['MessageScheduled', 'MessageSuppressed', 'MessageSent', 'MessageDelivered', 'MessageFailed', 'MessageOpened', 'MessageClicked']);
 const RUN_TYPES = new Set(['TriggerMatched', 'TriggerRunStepEntered', 'TriggerRunExited']);
 
 export interface ExplainedEvent {
@@ -92,7 +92,7 @@ export class TriggerInsightsService {
     const message = found.doc;
     const stream = await this.events.readStream(customerStreamId(workspaceId, message.customerId));
     const byId = new Map(stream.map((e) => [e.id, e]));
-    const own = stream.filter((e) => MESSAGE_TYPES.has(e.type) && e.data.messageId === messageId);
+    const own = stream.filter((e) => MESSAGE_STATUS.has(e.type) && e.data.messageId === messageId);
     const decision =
       own.find((e) => e.type === 'MessageScheduled') ?? own.find((e) => e.type === 'MessageSuppressed' && e.metadata.source === TRIGGER_SOURCE) ?? own[0];
     if (!decision) throw new NotFoundException(`message "${messageId}" has no events in customer "${message.customerId}"'s stream (forgotten?)`);

@@ -14,6 +14,8 @@ import {
 import type { JourneyEvent, RecordedEvent } from '@journey/domain';
 import {
   WrongExpectedRevisionError,
+  checkExpectedRevision,
+  eventFilterPredicate,
   type AppendRequest,
   type AppendResult,
   type BatchHandler,
@@ -26,12 +28,10 @@ import {
 } from '../event-store.port';
 import {
   exactExpectation,
-  expectationHolds,
   fromRecordedEvent,
   isAfter,
   isSystemEvent,
   knownPosition,
-  matchesFilter,
   readPositionAfter,
   serverFilter,
   toEventData,
@@ -106,7 +106,7 @@ export class EventStoreDbEventStore implements EventStore {
         return true;
       });
       if (fresh.length === 0) return { streamId, nextExpectedRevision: current, position: knownPosition(recent[0]?.position) ?? 0n, written: 0 };
-      if (!expectationHolds(expected, current)) throw new WrongExpectedRevisionError(streamId, expected, current);
+      checkExpectedRevision(streamId, expected, current);
       try {
         const result = await this.client.appendToStream(streamId, fresh.map(toEventData), { expectedRevision: exactExpectation(current) });
         const position = result.position ? toPortPosition(result.position) : await this.lastPositionOf(streamId);
@@ -142,6 +142,7 @@ export class EventStoreDbEventStore implements EventStore {
    */
   async readAll({ after, maxCount = 1000, filter }: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
+    const matches = eventFilterPredicate(filter);
     const out: RecordedEvent[] = [];
     let from = after;
     while (out.length < maxCount) {
@@ -153,7 +154,7 @@ export class EventStoreDbEventStore implements EventStore {
         if (!isAfter(position, pageFrom)) continue;
         from = position;
         const event = fromRecordedEvent(resolved.event);
-        if (event && matchesFilter(event, filter)) out.push(event);
+        if (event && matches(event)) out.push(event);
         if (out.length >= maxCount) break;
       }
       if (page.length < this.readPageSize || from === pageFrom) break;
@@ -182,13 +183,14 @@ export class EventStoreDbEventStore implements EventStore {
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): SubscriptionHandle {
     this.assertOpen();
     const filter = serverFilter(options.filter);
+    const matches = eventFilterPredicate(options.filter);
     const handle = resumableSubscription<AllStreamResolvedEvent>({
       after: options.after,
       batchSize: options.batchSize ?? 500,
       open: (after) => this.client.subscribeToAll({ fromPosition: readPositionAfter(after), filter }),
       toEvent: (resolved) => {
         const event = resolved.event && fromRecordedEvent(resolved.event);
-        return event && matchesFilter(event, options.filter) ? event : undefined;
+        return event && matches(event) ? event : undefined;
       },
       handler,
       onDrop: this.onSubscriptionDrop,

@@ -2,12 +2,10 @@ import { START, jsonEvent, type RecordedEvent as EsdbRecordedEvent } from '@even
 import { registerUpcaster, type JourneyEvent } from '@journey/domain';
 import {
   exactExpectation,
-  expectationHolds,
   fromRecordedEvent,
   isAfter,
   isSystemEvent,
   knownPosition,
-  matchesFilter,
   readPositionAfter,
   serverFilter,
   toEventData,
@@ -61,18 +59,6 @@ describe('EventStoreDB mapping: positions', () => {
 });
 
 describe('EventStoreDB mapping: expected revisions', () => {
-  it('checks the caller expectation against the revision just read', () => {
-    expect(expectationHolds('any', -1n)).toBe(true);
-    expect(expectationHolds('any', 7n)).toBe(true);
-    expect(expectationHolds('no_stream', -1n)).toBe(true);
-    expect(expectationHolds('no_stream', 0n)).toBe(false);
-    expect(expectationHolds('stream_exists', -1n)).toBe(false);
-    expect(expectationHolds('stream_exists', 0n)).toBe(true);
-    expect(expectationHolds(3n, 3n)).toBe(true);
-    expect(expectationHolds(3n, 4n)).toBe(false);
-    expect(expectationHolds(-1n, -1n)).toBe(true);
-  });
-
   it('sends ESDB the exact state it read', () => {
     expect(exactExpectation(-1n)).toBe('no_stream');
     expect(exactExpectation(0n)).toBe(0n);
@@ -127,15 +113,6 @@ describe('EventStoreDB mapping: events', () => {
 });
 
 describe('EventStoreDB mapping: filters', () => {
-  it('applies event types exactly and stream prefixes as prefixes, both at once', () => {
-    const filter = { eventTypes: ['Odd'], streamPrefixes: ['customer-a-', 'customer-b-'] };
-    expect(matchesFilter({ streamId: 'customer-b-1', type: 'Odd' }, filter)).toBe(true);
-    expect(matchesFilter({ streamId: 'customer-b-1', type: 'Oddity' }, filter)).toBe(false);
-    expect(matchesFilter({ streamId: 'customer-c-1', type: 'Odd' }, filter)).toBe(false);
-    expect(matchesFilter({ streamId: 'anything', type: 'Any' }, undefined)).toBe(true);
-    expect(matchesFilter({ streamId: 'anything', type: 'Any' }, { eventTypes: [], streamPrefixes: [] })).toBe(true);
-  });
-
   it('filters on the server by stream prefix when there are prefixes', () => {
     expect(serverFilter({ eventTypes: ['A'], streamPrefixes: ['customer-'] })).toMatchObject({ filterOn: 'streamName', prefixes: ['customer-'] });
   });

@@ -13,7 +13,7 @@ import {
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client';
 import { upcast, type EventMetadata, type JourneyEvent, type RecordedEvent } from '@journey/domain';
-import type { EventFilter, ExpectedRevision } from '../event-store.port';
+import type { EventFilter } from '../event-store.port';
 
 /*
  * Pure translations between the port's vocabulary and EventStoreDB's. No I/O: unit-tested without a server.
@@ -65,14 +65,6 @@ export function exactExpectation(current: bigint): AppendExpectedRevision {
   return current < 0n ? NO_STREAM : current;
 }
 
-/** Whether `expected` holds for a stream whose last revision is `current` (-1n: no stream). */
-export function expectationHolds(expected: ExpectedRevision, current: bigint): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return current === -1n;
-  if (expected === 'stream_exists') return current >= 0n;
-  return expected === current;
-}
-
 /** ESDB's current revision of a stream (`no_stream` or the last revision) as the port's bigint. */
 export function toPortRevision(revision: AppendExpectedRevision): bigint {
   return typeof revision === 'bigint' ? revision : -1n;
@@ -111,17 +103,10 @@ export function fromRecordedEvent(event: EsdbRecordedEvent): RecordedEvent | und
   });
 }
 
-/** The port's filter, applied to an event the server sent (the server-side filter only narrows on one dimension). */
-export function matchesFilter(event: { streamId: string; type: string }, filter: EventFilter | undefined): boolean {
-  if (filter?.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
-  if (filter?.streamPrefixes?.length && !filter.streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
-  return true;
-}
-
 /**
  * The server-side filter for a subscription. ESDB filters on stream name or on event type, not both: stream prefixes
  * win (usually the narrower), event types become an exact-match regex (ESDB's type prefixes would also match longer
- * names), and with neither, system events are excluded. {@link matchesFilter} applies the whole filter afterwards.
+ * names), and with neither, system events are excluded. The port's `eventFilterPredicate` applies the whole filter afterwards.
  */
 export function serverFilter(filter: EventFilter | undefined): Filter {
   if (filter?.streamPrefixes?.length) return streamNameFilter({ prefixes: filter.streamPrefixes });

@@ -28,7 +28,15 @@ const until = async (check: () => boolean, what: string): Promise<void> => {
   }
 };
 
-function harness(options: { after?: bigint; batchSize?: number; handler?: (events: RecordedEvent[]) => Promise<void> | void } = {}) {
+function harness(
+  options: {
+    after?: bigint;
+    batchSize?: number;
+    handler?: (events: RecordedEvent[]) => Promise<void> | void;
+    toEvent?: (n: number) => RecordedEvent | undefined;
+    backoffMs?: number;
+  } = {},
+) {
   const sources: FakeSource[] = [];
   const batches: number[][] = [];
   const drops: unknown[] = [];
@@ -40,12 +48,12 @@ function harness(options: { after?: bigint; batchSize?: number; handler?: (event
       sources.push(source);
       return source;
     },
-    toEvent,
+    toEvent: options.toEvent ?? toEvent,
     handler: async (events) => {
       batches.push(events.map((e) => Number(e.position)));
       await options.handler?.(events);
     },
-    backoff: { initialMs: 1, maxMs: 5 },
+    backoff: options.backoffMs === undefined ? { initialMs: 1, maxMs: 5 } : { initialMs: options.backoffMs, maxMs: options.backoffMs },
     onDrop: (error) => drops.push(error),
   });
   return { sub, sources, batches, drops, delivered: () => batches.flat() };
@@ -122,21 +130,15 @@ describe('resumableSubscription', () => {
   });
 
   it('stops with an error reading an event (e.g. a missing upcaster), without resubscribing', async () => {
-    const sources: FakeSource[] = [];
-    const sub = resumableSubscription<number>({
-      batchSize: 10,
-      open: (after) => {
-        sources.push(new FakeSource(after));
-        return sources[sources.length - 1];
-      },
+    const h = harness({
       toEvent: () => {
         throw new Error('no upcaster for T');
       },
-      handler: () => undefined,
     });
-    sources[0].write(1);
-    await expect(sub.done).rejects.toThrow('no upcaster for T');
-    expect(sources).toHaveLength(1);
+    h.sources[0].write(1);
+    await expect(h.sub.done).rejects.toThrow('no upcaster for T');
+    expect(h.sources).toHaveLength(1);
+    expect(h.drops).toEqual([]);
   });
 
   it('stop() ends it: done resolves, the server subscription is cancelled, nothing more is delivered', async () => {
@@ -153,21 +155,10 @@ describe('resumableSubscription', () => {
   });
 
   it('stop() during the backoff after a drop does not resubscribe', async () => {
-    const sources: FakeSource[] = [];
-    const sub = resumableSubscription<number>({
-      batchSize: 10,
-      open: (after) => {
-        sources.push(new FakeSource(after));
-        return sources[sources.length - 1];
-      },
-      toEvent,
-      handler: () => undefined,
-      backoff: { initialMs: 60_000, maxMs: 60_000 },
-      onDrop: () => undefined,
-    });
-    sources[0].fail('gone');
-    await new Promise((r) => setTimeout(r, 20));
-    await sub.stop();
-    expect(sources).toHaveLength(1);
+    const h = harness({ backoffMs: 60_000 });
+    h.sources[0].fail('gone');
+    await until(() => h.drops.length === 1, 'the drop');
+    await h.sub.stop();
+    expect(h.sources).toHaveLength(1);
   });
 });

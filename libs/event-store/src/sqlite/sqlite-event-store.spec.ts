@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describeEventStoreContract } from '../contract/event-store.contract';
-import { openSqliteDatabase } from './database';
+import { logSynchronousMode, openSqliteDatabase } from './database';
 import { SqliteEventStore } from './sqlite-event-store';
-import { registerUpcaster, type JourneyEvent } from '@journey/domain';
+import { registerUpcaster, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-es-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,6 +40,65 @@ describe('SqliteEventStore specifics', () => {
     await first.close();
     const second = new SqliteEventStore(openSqliteDatabase(path));
     expect((await second.readStream('s'))[0].data).toEqual({ v: 42 });
+  });
+
+  it('a request that fails in the group leaves no trace: its other streams keep their revisions', async () => {
+    const store = new SqliteEventStore(openSqliteDatabase(':memory:'));
+    await store.appendToStream('taken', [event('A')]);
+    await expect(store.appendMany([{ streamId: 'fresh', events: [event('B')] }, { streamId: 'taken', events: [event('C')], expectedRevision: 'no_stream' }])).rejects.toThrow(/wrong expected revision/);
+    const next = await store.appendToStream('fresh', [event('D')], { expectedRevision: 'no_stream' });
+    expect(next.nextExpectedRevision).toBe(0n);
+    expect((await store.readStream('fresh')).map((e) => [e.type, e.revision])).toEqual([['D', 0n]]);
+    await store.close();
+  });
+
+  it('keeps revisions, idempotency and expected revisions right when another connection (a second process) writes the same file', async () => {
+    const path = join(dir, 'two-writers.db');
+    const a = new SqliteEventStore(openSqliteDatabase(path));
+    const b = new SqliteEventStore(openSqliteDatabase(path));
+    const shared = event('Shared');
+    await a.appendToStream('s', [event('A1'), shared]);
+    expect((await b.appendToStream('s', [shared, event('B1')])).nextExpectedRevision).toBe(2n);
+    await expect(a.appendToStream('s', [event('A2')], { expectedRevision: 1n })).rejects.toThrow(/actual 2/);
+    expect((await a.appendToStream('s', [event('A2')], { expectedRevision: 2n })).nextExpectedRevision).toBe(3n);
+    // A second store on the same connection is another writer too.
+    const c = new SqliteEventStore(a['db']);
+    expect((await c.appendToStream('s', [event('C1')])).nextExpectedRevision).toBe(4n);
+    expect((await a.appendToStream('s', [event('A3')])).nextExpectedRevision).toBe(5n);
+    expect((await b.readStream('s')).map((e) => `${e.type}@${e.revision}`)).toEqual(['A1@0', 'Shared@1', 'B1@2', 'A2@3', 'C1@4', 'A3@5']);
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it('live subscribers get every event in order, other writers\' ones included, filtered, as shared read-only objects', async () => {
+    const path = join(dir, 'live.db');
+    const store = new SqliteEventStore(openSqliteDatabase(path));
+    const other = new SqliteEventStore(openSqliteDatabase(path));
+    const seen: { all: RecordedEvent[]; odd: RecordedEvent[] } = { all: [], odd: [] };
+    const subs = [
+      store.subscribeToAll({ batchSize: 3 }, (events) => void seen.all.push(...events)),
+      store.subscribeToAll({ filter: { eventTypes: ['Odd'] } }, (events) => void seen.odd.push(...events)),
+    ];
+    for (let i = 0; i < 10; i++) await (i === 4 ? other : store).appendToStream(`s-${i % 3}`, [event(i % 2 ? 'Odd' : 'Even', { i })]);
+    const deadline = Date.now() + 5000;
+    while ((seen.all.length < 10 || seen.odd.length < 5) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(subs.map((s) => s.stop()));
+    expect(seen.all.map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(seen.all.map((e) => e.position)).toEqual(seen.all.map((_, k) => BigInt(k + 1)));
+    expect(seen.odd.map((e) => e.data.i)).toEqual([1, 3, 5, 7, 9]);
+    expect(seen.odd[1]).toBe(seen.all[3]);
+    expect(() => {
+      (seen.all[0].data as Record<string, unknown>).i = 99;
+    }).toThrow(TypeError);
+    await Promise.all([store.close(), other.close()]);
+  });
+
+  it('commits events with the durability asked for, and derived data (read models, checkpoints) with NORMAL', async () => {
+    const db = openSqliteDatabase(join(dir, 'durability.db'), { synchronous: 'FULL' });
+    expect(logSynchronousMode(db)).toBe('FULL');
+    const store = new SqliteEventStore(db);
+    await store.appendToStream('s', [event('A')]);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL again after the FULL commit of the events
+    await store.close();
   });
 
   it('upcasts old schema versions on read', async () => {

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
+import type { Statement, Transaction } from 'better-sqlite3';
 import { upcast, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 import {
   WrongExpectedRevisionError,
+  checkExpectedRevision,
+  eventFilterPredicate,
   type AppendRequest,
   type AppendResult,
   type BatchHandler,
@@ -13,7 +16,7 @@ import {
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../event-store.port';
-import type { SqliteDatabase } from './database';
+import { DERIVED_SYNCHRONOUS, logSynchronousMode, type SqliteDatabase } from './database';
 
 interface EventRow {
   position: number | bigint;
@@ -37,11 +40,40 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream_id, revision)
 );
 CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
-CREATE TABLE IF NOT EXISTS streams (stream_id TEXT PRIMARY KEY, revision INTEGER NOT NULL) WITHOUT ROWID;
+DROP TABLE IF EXISTS streams;
 `;
 
 /** Fallback poll for writers in other processes (the CLI, a second engine on the same file); in-process appends wake subscribers at once. */
 const POLL_MS = 250;
+/** Streams whose last revision is kept in memory (the others are looked up in the index on their next append). */
+const REVISION_CACHE_SIZE = 100_000;
+/** How many of the events this store committed last are kept in memory for its live subscribers. */
+const TAIL_SIZE = 4_096;
+/** Prepared statements kept for reads (by SQL text: filters differ in their number of parameters). */
+const STATEMENT_CACHE_SIZE = 64;
+
+interface Pending {
+  requests: AppendRequest[];
+  resolve: (r: AppendResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+
+/** An event this store committed, as written; parsed on its first read (once, for all subscribers). */
+interface TailEntry {
+  position: number;
+  id: string;
+  streamId: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded?: RecordedEvent;
+}
+
+/** Commits of events per connection, by any store on it: a store whose count is behind drops what it remembers. */
+const commitsByConnection = new WeakMap<SqliteDatabase, number>();
 
 /**
  * The embedded event store. Global position = the events table's rowid: SQLite serialises writers and readers only
@@ -50,26 +82,59 @@ const POLL_MS = 250;
  * Appends that arrive in the same event-loop turn are committed together in one transaction (group commit), each
  * request in its own savepoint so one request's conflict does not fail the others. Every promise resolves only after
  * the commit (and, with synchronous=FULL, the fsync) that made its events durable.
+ *
+ * The append path is one INSERT per event: the UNIQUE(id) constraint skips an event already stored (idempotency
+ * without a lookup), and the streams' last revisions are kept in memory. That memory is dropped whenever anything else
+ * committed events to the file (another connection: `PRAGMA data_version`, read under the write lock; another store
+ * on this connection) and on a failed commit, so it never disagrees with the file.
+ *
+ * Live subscribers read the events this store has just committed from memory, parsed once for all of them: the
+ * events a subscription hands out are frozen (shared between subscribers; events are immutable anyway).
  */
 export class SqliteEventStore implements EventStore {
   readonly engine = 'sqlite' as const;
   private readonly appended = new EventEmitter();
   private readonly stmts;
-  private pending: Array<{ requests: AppendRequest[]; resolve: (r: AppendResult[]) => void; reject: (e: unknown) => void }> = [];
+  private readonly statements = new Map<string, Statement<unknown[], EventRow>>();
+  private readonly commitBatch: Transaction<(batch: Pending[]) => Outcome[]>;
+  private readonly appendRequests: Transaction<(requests: AppendRequest[]) => AppendResult[]>;
+  /** Last revision per stream, as committed. */
+  private readonly revisions = new Map<string, number>();
+  /** What the transaction in progress wrote: in the current request's savepoint, and in the requests done so far. */
+  private request = { revisions: new Map<string, number>(), events: [] as TailEntry[] };
+  private batch = { revisions: new Map<string, number>(), events: [] as TailEntry[] };
+  /** The events this store committed last, in position order, without gaps. */
+  private tail: TailEntry[] = [];
+  private dataVersion = -1;
+  private commits = -1;
+  private pending: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
 
   constructor(private readonly db: SqliteDatabase) {
     db.exec(SCHEMA);
     this.appended.setMaxListeners(0);
+    const logSynchronous = logSynchronousMode(db);
     this.stmts = {
       exists: db.prepare<[string], { position: number }>('SELECT position FROM events WHERE id = ?'),
-      streamRevision: db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE stream_id = ?'),
-      upsertStream: db.prepare('INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT(stream_id) DO UPDATE SET revision = excluded.revision'),
-      insert: db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)'),
-      lastPositionOfStream: db.prepare<[string], { position: number }>('SELECT position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      lastOfStream: db.prepare<[string], { position: number; revision: number }>('SELECT position, revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+      insert: db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING'),
       head: db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      // The log commits with the durability asked for; the other writes on this connection with DERIVED_SYNCHRONOUS.
+      logSynchronous: logSynchronous && logSynchronous !== DERIVED_SYNCHRONOUS ? db.prepare(`PRAGMA synchronous = ${logSynchronous}`) : undefined,
+      derivedSynchronous: db.prepare(`PRAGMA synchronous = ${DERIVED_SYNCHRONOUS}`),
     };
+    this.appendRequests = db.transaction((requests: AppendRequest[]) => requests.map((r) => this.appendOne(r)));
+    this.commitBatch = db.transaction((batch: Pending[]) => {
+      const version = this.stmts.dataVersion.get() as number;
+      const commits = commitsByConnection.get(db) ?? 0;
+      if (version !== this.dataVersion || commits !== this.commits) {
+        this.forget();
+        this.dataVersion = version;
+      }
+      return batch.map((item) => this.appendItem(item));
+    });
   }
 
   appendToStream(streamId: string, events: JourneyEvent[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
@@ -92,21 +157,19 @@ export class SqliteEventStore implements EventStore {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> = [];
+    this.batch = { revisions: new Map(), events: [] };
+    let outcomes: Outcome[];
     try {
-      this.db.transaction(() => {
-        for (const item of batch) {
-          try {
-            outcomes.push({ ok: true, results: this.db.transaction(() => item.requests.map((r) => this.appendOne(r)))() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      })();
+      this.stmts.logSynchronous?.run();
+      outcomes = this.commitBatch.immediate(batch);
     } catch (error) {
+      this.forget();
       for (const item of batch) item.reject(error);
       return;
+    } finally {
+      if (this.stmts.logSynchronous) this.stmts.derivedSynchronous.run();
     }
+    this.remember();
     batch.forEach((item, i) => {
       const o = outcomes[i];
       if (o.ok) item.resolve(o.results);
@@ -115,30 +178,66 @@ export class SqliteEventStore implements EventStore {
     this.appended.emit('appended');
   }
 
-  /** Runs inside a transaction. */
+  /** One caller's requests, in a savepoint: all or nothing. */
+  private appendItem(item: Pending): Outcome {
+    this.request = { revisions: new Map(), events: [] };
+    try {
+      const results = this.appendRequests(item.requests);
+      for (const [stream, revision] of this.request.revisions) this.batch.revisions.set(stream, revision);
+      for (const entry of this.request.events) this.batch.events.push(entry);
+      return { ok: true, results };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) this.forget(); // e.g. a constraint: do not trust the memory
+      return { ok: false, error };
+    }
+  }
+
+  /** After a commit: the batch's revisions and events become what this store knows of the file. */
+  private remember(): void {
+    const commits = (commitsByConnection.get(this.db) ?? 0) + 1;
+    commitsByConnection.set(this.db, commits);
+    this.commits = commits;
+    for (const [stream, revision] of this.batch.revisions) {
+      if (this.revisions.size >= REVISION_CACHE_SIZE && !this.revisions.has(stream)) this.revisions.delete(this.revisions.keys().next().value as string);
+      this.revisions.set(stream, revision);
+    }
+    // Gap-free: any other writer's commit made the transaction start with `forget()`.
+    for (const entry of this.batch.events) this.tail.push(entry);
+    if (this.tail.length > 2 * TAIL_SIZE) this.tail = this.tail.slice(-TAIL_SIZE);
+  }
+
+  private forget(): void {
+    this.revisions.clear();
+    this.tail = [];
+  }
+
+  private currentRevision(streamId: string): number {
+    const known = this.request.revisions.get(streamId) ?? this.batch.revisions.get(streamId) ?? this.revisions.get(streamId);
+    return known ?? this.stmts.lastOfStream.get(streamId)?.revision ?? -1;
+  }
+
+  /** Runs inside the request's savepoint. */
   private appendOne({ streamId, events, expectedRevision = 'any' }: AppendRequest): AppendResult {
     if (!streamId) throw new Error('streamId is required');
-    const current = BigInt(this.stmts.streamRevision.get(streamId)?.revision ?? -1);
-    const seen = new Set<string>();
-    const fresh = events.filter((e) => {
-      if (!e.id || seen.has(e.id)) return false;
-      seen.add(e.id);
-      return this.stmts.exists.get(e.id) === undefined;
-    });
-    if (fresh.length === 0) {
-      const last = this.stmts.lastPositionOfStream.get(streamId);
-      return { streamId, nextExpectedRevision: current, position: BigInt(last?.position ?? 0), written: 0 };
-    }
-    checkExpected(streamId, expectedRevision, current);
+    const current = this.currentRevision(streamId);
+    // The expected revision applies only if something is new: resending an append that succeeded is not a conflict.
+    if (expectedRevision !== 'any' && events.some((e) => e.id && this.stmts.exists.get(e.id) === undefined)) checkExpectedRevision(streamId, expectedRevision, BigInt(current));
     let revision = current;
-    let position = 0n;
-    for (const e of fresh) {
-      revision += 1n;
-      const info = this.stmts.insert.run(e.id, streamId, revision, e.type, JSON.stringify(e.data), JSON.stringify(e.metadata));
-      position = BigInt(info.lastInsertRowid);
+    let position = 0;
+    for (const e of events) {
+      if (!e.id) continue;
+      const data = JSON.stringify(e.data);
+      const metadata = JSON.stringify(e.metadata);
+      const info = this.stmts.insert.run(e.id, streamId, revision + 1, e.type, data, metadata);
+      if (info.changes === 0) continue; // already stored
+      revision += 1;
+      position = Number(info.lastInsertRowid);
+      this.request.events.push({ position, id: e.id, streamId, revision, type: e.type, data, metadata });
     }
-    this.stmts.upsertStream.run(streamId, revision);
-    return { streamId, nextExpectedRevision: revision, position, written: fresh.length };
+    const written = revision - current;
+    if (written === 0) return { streamId, nextExpectedRevision: BigInt(current), position: BigInt(this.stmts.lastOfStream.get(streamId)?.position ?? 0), written };
+    this.request.revisions.set(streamId, revision);
+    return { streamId, nextExpectedRevision: BigInt(revision), position: BigInt(position), written };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -154,7 +253,7 @@ export class SqliteEventStore implements EventStore {
       sql += ' LIMIT ?';
       params.push(options.maxCount);
     }
-    return this.db.prepare<unknown[], EventRow>(sql).all(...params).map(toRecorded);
+    return this.statement(sql).all(...params).map(toRecorded);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -163,10 +262,25 @@ export class SqliteEventStore implements EventStore {
 
   private readAllSync({ after = 0n, maxCount = 1000, filter }: ReadAllOptions): RecordedEvent[] {
     const { clause, params } = filterClause(filter);
-    return this.db
-      .prepare<unknown[], EventRow>(`SELECT * FROM events WHERE position > ?${clause} ORDER BY position LIMIT ?`)
+    return this.statement(`SELECT * FROM events WHERE position > ?${clause} ORDER BY position LIMIT ?`)
       .all(after, ...params, maxCount)
       .map(toRecorded);
+  }
+
+  /**
+   * A live subscriber's read, from the events this store committed last when `after` is among them: up to `maxCount`
+   * events that pass the filter, and the position read up to (past events the filter skips). Undefined otherwise.
+   */
+  private readTail(after: bigint, maxCount: number, matches: (e: TailEntry) => boolean): { events: RecordedEvent[]; last: bigint } | undefined {
+    const tail = this.tail;
+    if (tail.length === 0) return undefined;
+    const first = tail[0].position;
+    const start = Number(after) - first + 1;
+    if (start < 0 || start >= tail.length) return undefined;
+    const events: RecordedEvent[] = [];
+    let i = start;
+    for (; i < tail.length && events.length < maxCount; i++) if (matches(tail[i])) events.push(recordedOf(tail[i]));
+    return { events, last: BigInt(tail[i - 1].position) };
   }
 
   async headPosition(): Promise<bigint> {
@@ -179,15 +293,20 @@ export class SqliteEventStore implements EventStore {
     const onAppend = () => wake?.();
     this.appended.on('appended', onAppend);
     const batchSize = options.batchSize ?? 500;
+    const matches = eventFilterPredicate(options.filter);
     const run = async () => {
       let after = options.after ?? 0n;
       try {
         while (!stopped && !this.closed) {
-          const events = this.readAllSync({ after, maxCount: batchSize, filter: options.filter });
+          const fromMemory = this.readTail(after, batchSize, matches);
+          const events = fromMemory ? fromMemory.events : this.readAllSync({ after, maxCount: batchSize, filter: options.filter });
           if (events.length > 0) {
             await handler(events);
             after = events[events.length - 1].position;
-            // A filtered read may skip a long run of other events: move past them so the next read starts there.
+            continue;
+          }
+          if (fromMemory && fromMemory.last > after) {
+            after = fromMemory.last; // a run of events the filter skips
             continue;
           }
           await new Promise<void>((resolve) => {
@@ -215,7 +334,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.stmts.head.get();
   }
 
   async close(): Promise<void> {
@@ -224,15 +343,16 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     this.appended.emit('appended');
   }
-}
 
-function checkExpected(streamId: string, expected: ExpectedRevision, current: bigint): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && current === -1n) ||
-    (expected === 'stream_exists' && current >= 0n) ||
-    (typeof expected === 'bigint' && expected === current);
-  if (!ok) throw new WrongExpectedRevisionError(streamId, expected, current);
+  private statement(sql: string): Statement<unknown[], EventRow> {
+    let s = this.statements.get(sql);
+    if (!s) {
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
+      s = this.db.prepare<unknown[], EventRow>(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
 }
 
 function filterClause(filter?: EventFilter): { clause: string; params: string[] } {
@@ -259,4 +379,19 @@ function toRecorded(row: EventRow): RecordedEvent {
     revision: BigInt(row.revision),
     position: BigInt(row.position),
   });
+}
+
+function recordedOf(entry: TailEntry): RecordedEvent {
+  entry.recorded ??= deepFreeze(
+    upcast({ id: entry.id, type: entry.type, data: JSON.parse(entry.data), metadata: JSON.parse(entry.metadata), streamId: entry.streamId, revision: BigInt(entry.revision), position: BigInt(entry.position) }),
+  );
+  return entry.recorded;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

@@ -1,4 +1,4 @@
-import { activityRecord, type EventDataByType, type RecordedEvent, type Signal, type TriggerDefinition } from '@journey/domain';
+import { MESSAGE_STATUS, activityRecord, type EventDataByType, type RecordedEvent, type Signal, type TriggerDefinition } from '@journey/domain';
 import { DocBatch, type DocLookup, type DocRef, type Projection, type PutDoc } from '../projection';
 
 /** `messages`: one document per message (any channel, any origin): who it is for, which trigger step sent it, its fate. */
@@ -84,8 +84,6 @@ interface HoldoutsDoc {
   pending: Array<{ run: RunDoc; goals: string[] }>;
 }
 
-const MESSAGE_TYPES = new Set(['MessageScheduled', 'MessageSuppressed', 'MessageSent', 'MessageDelivered', 'MessageFailed', 'MessageOpened', 'MessageClicked']);
-
 /** The event names a goal signal waits for (through all/any; `not` and non-event signals name none). */
 function goalEvents(signal: Signal): string[] {
   if ('event' in signal) return [signal.event];
@@ -124,7 +122,7 @@ export const triggerAnalyticsProjection: Projection = {
     for (const e of events) {
       const ws = e.metadata.workspaceId;
       const d = e.data as Record<string, unknown>;
-      if (MESSAGE_TYPES.has(e.type)) add(MESSAGES, messageDocId(ws, String(d.messageId)));
+      if (MESSAGE_STATUS.has(e.type)) add(MESSAGES, messageDocId(ws, String(d.messageId)));
       if (e.type === 'TriggerDefined') add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
       if (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered' || e.type === 'TriggerRunExited') add(TRIGGER_RUNS, docId(ws, String(d.runId)));
       if (e.type === 'TriggerRunStepEntered') add(TRIGGER_STEPS, docId(ws, String(d.triggerId), Number(d.version), String(d.step)));
@@ -139,7 +137,7 @@ export const triggerAnalyticsProjection: Projection = {
       const ws = e.metadata.workspaceId;
       const customerId = e.metadata.customerId;
       const pos = e.position;
-      if (MESSAGE_TYPES.has(e.type)) applyMessage(batch, e);
+      if (MESSAGE_STATUS.has(e.type)) applyMessage(batch, e);
       switch (e.type) {
         case 'TriggerDefined': {
           const d = e.data as EventDataByType['TriggerDefined'];

@@ -1,0 +1,45 @@
+import { WrongExpectedRevisionError, checkExpectedRevision, eventFilterPredicate, type ExpectedRevision } from './event-store.port';
+
+describe('event store port: expected revisions', () => {
+  const holds = (expected: ExpectedRevision, current: bigint): boolean => {
+    try {
+      checkExpectedRevision('customer-w-c', expected, current);
+      return true;
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      return false;
+    }
+  };
+
+  it('checks the caller expectation against the stream’s last revision (-1n: no stream)', () => {
+    expect(holds('any', -1n)).toBe(true);
+    expect(holds('any', 7n)).toBe(true);
+    expect(holds('no_stream', -1n)).toBe(true);
+    expect(holds('no_stream', 0n)).toBe(false);
+    expect(holds('stream_exists', -1n)).toBe(false);
+    expect(holds('stream_exists', 0n)).toBe(true);
+    expect(holds(3n, 3n)).toBe(true);
+    expect(holds(3n, 4n)).toBe(false);
+    expect(holds(-1n, -1n)).toBe(true);
+  });
+
+  it('names the stream, the expectation and the actual revision when it fails', () => {
+    expect(() => checkExpectedRevision('customer-w-c', 3n, -1n)).toThrow(
+      expect.objectContaining({ streamId: 'customer-w-c', expected: 3n, actual: -1n, message: 'wrong expected revision on stream customer-w-c: expected 3, actual no stream' }),
+    );
+  });
+});
+
+describe('event store port: filters', () => {
+  it('applies event types exactly and stream prefixes as prefixes, both at once', () => {
+    const matches = eventFilterPredicate({ eventTypes: ['Odd'], streamPrefixes: ['customer-a-', 'customer-b-'] });
+    expect(matches({ streamId: 'customer-b-1', type: 'Odd' })).toBe(true);
+    expect(matches({ streamId: 'customer-b-1', type: 'Oddity' })).toBe(false);
+    expect(matches({ streamId: 'customer-c-1', type: 'Odd' })).toBe(false);
+  });
+
+  it('lets everything through without a filter or with empty lists', () => {
+    expect(eventFilterPredicate(undefined)({ streamId: 'anything', type: 'Any' })).toBe(true);
+    expect(eventFilterPredicate({ eventTypes: [], streamPrefixes: [] })({ streamId: 'anything', type: 'Any' })).toBe(true);
+  });
+});
