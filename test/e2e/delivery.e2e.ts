@@ -5,19 +5,11 @@ import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { webhookSignature } from '@journey/messaging';
 import { startEngine, type TestEngine } from './support';
+import { waitFor } from '../support/wait';
 
 const WS = 'default';
 const SECRET = 'e2e-secret';
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Delivery (in-process engine)', () => {
   let engine: TestEngine;

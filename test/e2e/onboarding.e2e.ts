@@ -12,6 +12,7 @@ import { customerStreamId, type RecordedEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { spawnEngine } from '../support/engine-process';
 import { startEngine, type TestEngine } from './support';
+import { waitFor as poll } from '../support/wait';
 
 const TRIGGER = 'onboarding-activation-nudge';
 const DELAY_MS = 2000;
@@ -52,15 +53,8 @@ async function identify(url: string, writeKey: string, userId: string): Promise<
   expect((await call(url, basic(writeKey), 'POST', '/v1/identify', { userId, traits: { name: userId } })).status).toBe(200);
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Child engines are slow to react on a loaded machine: 20 s unless a call says otherwise. */
+const waitFor: typeof poll = (probe, what, timeoutMs = 20_000) => poll(probe, what, timeoutMs);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ofType = (events: RecordedEvent[], type: string) => events.filter((e) => e.type === type);

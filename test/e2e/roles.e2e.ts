@@ -22,6 +22,7 @@ import { SQLITE_DB } from '../../apps/engine/src/persistence.module';
 import { partitionOf } from '@journey/reactors';
 import { spawnEngine, type EngineProcess } from '../support/engine-process';
 import { startEngine } from './support';
+import { waitFor as poll } from '../support/wait';
 
 const KEYS = { JOURNEY_WRITE_KEY: 'wk_roles_e2e', JOURNEY_ADMIN_KEY: 'ak_roles_e2e' };
 const ADMIN = `Bearer ${KEYS.JOURNEY_ADMIN_KEY}`;
@@ -45,15 +46,8 @@ async function call(url: string, authorization: string, method: string, path: st
   return { status: res.status, body: (json && text ? JSON.parse(text) : undefined) as any, text };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** Child engines are slow to react on a loaded machine: 20 s unless a call says otherwise. */
+const waitFor: typeof poll = (probe, what, timeoutMs = 20_000) => poll(probe, what, timeoutMs);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

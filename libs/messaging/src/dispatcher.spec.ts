@@ -12,6 +12,7 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher';
 import { EmailChannel } from './email';
 import { inboxFromStream } from './inbox';
 import { WebhookChannel, webhookSignature } from './webhook';
+import { waitFor } from '../../../test/support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-dispatch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,15 +26,6 @@ function event(type: string, customerId: string, data: Record<string, unknown>, 
   return { id, type, data, metadata: { workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test', schemaVersion: 1 } };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A store, a customer with traits, and dispatchers that the test starts and stops. */
 function fixture() {

@@ -8,17 +8,11 @@ import { schemaValidator } from '../schemas/testing/schema-validator';
 import { PUBLISHED_EVENT_TYPES, type IntegrationEvent } from './integration-events';
 import { OutboxRelay } from './relay';
 import { sampleEvent, sampleEvents } from './sample-events.fixture';
+import { until } from '../../../../test/support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-relay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function open(name: string): { db: SqliteDatabase; store: SqliteEventStore; checkpoints: SqliteCheckpointStore } {
   const db = openSqliteDatabase(join(dir, `${name}.db`));

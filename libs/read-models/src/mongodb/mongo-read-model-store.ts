@@ -26,7 +26,7 @@ import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOp
 import type { RecordedEvent } from '@journey/domain';
 import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
 import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
-import { canonicalJson } from '../sqlite/sqlite-read-model-store';
+import { canonicalJson } from '../canonical-json';
 
 export const CATALOG = 'read_models';
 

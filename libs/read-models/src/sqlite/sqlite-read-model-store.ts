@@ -21,6 +21,7 @@ import type { RecordedEvent } from '@journey/domain';
 import { SqliteCheckpointStore, type SqliteDatabase } from '@journey/event-store';
 import { docKey, type CollectionSpec, type Projection, type StoredDoc } from '../projection';
 import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
+import { canonicalJson } from '../canonical-json';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -192,36 +193,4 @@ function whereClause(where: Record<string, FieldValue>): { clause: string; param
 
 function toStored<T>(row: Row): StoredDoc<T> {
   return { id: row.id, pos: BigInt(row.pos), doc: JSON.parse(row.doc) as T };
-}
-
-/**
- * JSON with object keys sorted, so equal documents are equal text (rebuild == live compares documents whose stored text
- * differs this way; MongoDB's comparison too). Keys that are array indices come first in numeric order, as JavaScript
- * orders them in an object. Written out by hand: it costs half of JSON.stringify with a sorting replacer.
- */
-export function canonicalJson(value: unknown): string {
-  return writeCanonical(value, '') as string;
-}
-
-function writeCanonical(value: unknown, key: string): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') value = (value as { toJSON(key: string): unknown }).toJSON(key);
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (writeCanonical(value[i], String(i)) ?? 'null');
-    return `${out}]`;
-  }
-  let out = '{';
-  for (const k of sortedKeys(value)) {
-    const written = writeCanonical((value as Record<string, unknown>)[k], k);
-    if (written !== undefined) out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + written;
-  }
-  return `${out}}`;
-}
-
-function sortedKeys(value: object): string[] {
-  const keys = Object.keys(value); // array-index keys first, ascending; then the others in insertion order
-  let indices = 0;
-  while (indices < keys.length && keys[indices] === String(Number(keys[indices]) >>> 0) && keys[indices] !== '4294967295') indices++;
-  return indices === 0 ? keys.sort() : keys.slice(0, indices).concat(keys.slice(indices).sort());
 }

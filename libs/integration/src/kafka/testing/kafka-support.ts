@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { IntegrationEvent } from '../../outbox/integration-events';
+import { until as untilHolds } from '../../../../../test/support/wait';
 
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** `until` with the longer default a broker round trip needs. */
+export const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> => untilHolds(condition, what, timeoutMs);
 
 export interface ConsumedRecord {
   topic: string;

@@ -1,4 +1,4 @@
-import { canonicalJson } from './sqlite-read-model-store';
+import { canonicalJson } from './canonical-json';
 
 /** What documents were stored as before canonicalJson was written out by hand: stored text must not change. */
 const reference = (value: unknown) =>
