@@ -5,6 +5,7 @@
  * to its MessageScheduled: `decidedMs` uses the event's recordedAt (the reactor's decision time), `storedMs` the moment
  * this process saw it committed in the SQLite file (read only, polled every 10 ms: an upper bound).
  * Target: decided p99 < 50 ms. Run: npm run build && node dist/test/bench/decision-latency.bench.js [--rate N --seconds N]
+ * (BENCH_ROLES sets the engine's JOURNEY_ROLES, to see what each role costs; default: all, as `npm start` runs).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ export async function run(options: { rate?: number; seconds?: number; customers?
   const customers = options.customers ?? 2000;
   const tickMs = 20;
   const perTick = Math.round((rate * tickMs) / 1000);
-  const engine = await startEngine();
+  const engine = await startEngine(process.env.BENCH_ROLES ? { JOURNEY_ROLES: process.env.BENCH_ROLES } : {});
   const db = new Database(join(engine.dataDir, 'journey.db'), { readonly: true, fileMustExist: true });
   try {
     for (const [path, body] of [['/v1/triggers', PROBE], [`/v1/triggers/${PROBE.id}/enable`, {}]] as const) {

@@ -23,7 +23,9 @@ export interface RunningEngine {
 
 export async function startEngine(env: Record<string, string> = {}, port = 39000 + Math.floor(Math.random() * 1000)): Promise<RunningEngine> {
   const dataDir = env.JOURNEY_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'journey-bench-'));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/engine/src/main.js')], {
+  // BENCH_ENGINE_NODE_ARGS: extra node flags for the engine under test, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/engine/src/main.js')], {
     env: { ...process.env, EVENTSTOREDB_URL: '', MONGODB_URL: '', KAFKA_BROKERS: '', PORT: String(port), JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: WRITE_KEY, JOURNEY_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -33,7 +33,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Tes
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'journey-e2e-'));
   const writeKey = options.env?.JOURNEY_WRITE_KEY ?? `wk_${randomBytes(9).toString('hex')}`;
   const adminKey = options.env?.JOURNEY_ADMIN_KEY ?? `ak_${randomBytes(9).toString('hex')}`;
-  const env = { LOG_LEVEL: 'error', ...EMBEDDED_DEFAULT, ...options.env, JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: writeKey, JOURNEY_ADMIN_KEY: adminKey, PORT: '0' };
+  // In jest's process every role runs on the main thread (a worker thread could not load the TypeScript sources);
+  // engines spawned by test/support/engine-process.ts run as `npm start` does, with the worker thread.
+  const env = { LOG_LEVEL: 'error', JOURNEY_WORKER_ROLES: '', ...EMBEDDED_DEFAULT, ...options.env, JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: writeKey, JOURNEY_ADMIN_KEY: adminKey, PORT: '0' };
   // The configuration is read from process.env while the app is created: one start at a time, then restore it.
   const started = starting.then(async () => {
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
 
 export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay', 'ingest'] as const;
@@ -12,7 +13,15 @@ export interface EngineConfig {
   eventStoreDbUrl?: string;
   mongoUrl?: string;
   kafkaBrokers?: string[];
+  /** The roles this thread runs. */
   roles: Set<Role>;
+  /**
+   * The roles of JOURNEY_ROLES that run in a worker thread of this process instead (JOURNEY_WORKER_ROLES, default
+   * `projector,dispatcher,relay`; empty: one thread does everything). Node runs JavaScript on one thread: the worker
+   * takes the read models, deliveries and the relay to the second core, so ingestion and reactor decisions on the
+   * main thread never wait behind them. Empty in the worker itself, and when the main thread would be left with no role.
+   */
+  workerRoles: Set<Role>;
   defaultWorkspace: string;
   writeKey?: string;
   adminKey?: string;
@@ -51,8 +60,9 @@ export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
-  const roles = (env.JOURNEY_ROLES ?? ROLES.join(',')).split(',').map((r) => r.trim()).filter(Boolean);
-  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new Error(`JOURNEY_ROLES: unknown role "${r}" (known: ${ROLES.join(', ')})`);
+  const roles = parseRoles('JOURNEY_ROLES', env.JOURNEY_ROLES ?? ROLES.join(','));
+  const inWorker = isMainThread ? parseRoles('JOURNEY_WORKER_ROLES', env.JOURNEY_WORKER_ROLES ?? DEFAULT_WORKER_ROLES.join(',')).filter((r) => roles.includes(r)) : [];
+  const workerRoles = roles.every((r) => inWorker.includes(r)) ? [] : inWorker;
   return {
     port,
     dataDir: resolve(env.JOURNEY_DATA_DIR ?? './data'),
@@ -60,7 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     eventStoreDbUrl: env.EVENTSTOREDB_URL || undefined,
     mongoUrl: env.MONGODB_URL || undefined,
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
-    roles: new Set(roles as Role[]),
+    roles: new Set(roles.filter((r) => !workerRoles.includes(r))),
+    workerRoles: new Set(workerRoles),
     defaultWorkspace: env.JOURNEY_WORKSPACE ?? 'default',
     writeKey: env.JOURNEY_WRITE_KEY || undefined,
     adminKey: env.JOURNEY_ADMIN_KEY || undefined,
@@ -69,6 +80,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     kafka: loadKafkaSettings(env),
     messaging: loadMessaging(env),
   };
+}
+
+export const DEFAULT_WORKER_ROLES: readonly Role[] = ['projector', 'dispatcher', 'relay'];
+
+function parseRoles(name: string, value: string): Role[] {
+  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new Error(`${name}: unknown role "${r}" (known: ${ROLES.join(', ')})`);
+  return roles as Role[];
 }
 
 function loadMessaging(env: NodeJS.ProcessEnv): MessagingConfig {

@@ -1,8 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
+import { isMainThread, threadId } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'journey-engine' } });
+  return pino({ level, base: { service: 'journey-engine', ...(!isMainThread && { thread: threadId }) } });
 }
 
 /** Nest's logger interface over pino: structured JSON lines, one logger for the framework and the engine. */

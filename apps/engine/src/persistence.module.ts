@@ -1,12 +1,15 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import {
   CHECKPOINT_STORE,
   EVENT_STORE,
   EventStoreDbEventStore,
   SqliteCheckpointStore,
   SqliteEventStore,
+  SQLITE_FILES,
   openSqliteDatabase,
+  writeLocked,
   type CheckpointStore,
   type EventStore,
   type SqliteDatabase,
@@ -15,6 +18,11 @@ import { ENGINE_CONFIG, loadConfig, type EngineConfig } from './config';
 import { KeyStore } from './auth/key-store';
 
 export const SQLITE_DB = Symbol('SQLITE_DB');
+/** The SQLite file of the read models (SQLITE_FILES.readModels); null when MONGODB_URL puts them in MongoDB. */
+export const SQLITE_READ_MODELS_DB = Symbol('SQLITE_READ_MODELS_DB');
+
+/** How often a worker thread checkpoints the event log's WAL into its file (see PersistenceModule). */
+const WAL_CHECKPOINT_MS = 250;
 
 /**
  * The engines under the ports, chosen by configuration only. The embedded default keeps everything in one SQLite file
@@ -27,7 +35,14 @@ export const SQLITE_DB = Symbol('SQLITE_DB');
     {
       provide: SQLITE_DB,
       inject: [ENGINE_CONFIG],
-      useFactory: (config: EngineConfig): SqliteDatabase => openSqliteDatabase(join(config.dataDir, 'journey.db'), { synchronous: config.sqliteSynchronous }),
+      // One thread: SQLite checkpoints the WAL after commits. With a worker thread, the worker does it (see below).
+      useFactory: (config: EngineConfig): SqliteDatabase =>
+        openSqliteDatabase(join(config.dataDir, SQLITE_FILES.events), { synchronous: config.sqliteSynchronous, autoCheckpoint: isMainThread && config.workerRoles.size === 0 }),
+    },
+    {
+      provide: SQLITE_READ_MODELS_DB,
+      inject: [ENGINE_CONFIG],
+      useFactory: (config: EngineConfig): SqliteDatabase | null => (config.mongoUrl ? null : openSqliteDatabase(join(config.dataDir, SQLITE_FILES.readModels), { synchronous: 'NORMAL' })),
     },
     {
       provide: EVENT_STORE,
@@ -56,17 +71,35 @@ export const SQLITE_DB = Symbol('SQLITE_DB');
       },
     },
   ],
-  exports: [ENGINE_CONFIG, SQLITE_DB, EVENT_STORE, CHECKPOINT_STORE, KeyStore],
+  exports: [ENGINE_CONFIG, SQLITE_DB, SQLITE_READ_MODELS_DB, EVENT_STORE, CHECKPOINT_STORE, KeyStore],
 })
-export class PersistenceModule implements OnApplicationShutdown {
+export class PersistenceModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private checkpointer?: NodeJS.Timeout;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQLITE_DB) private readonly db: SqliteDatabase,
+    @Inject(SQLITE_READ_MODELS_DB) private readonly readModelsDb: SqliteDatabase | null,
   ) {}
 
-  /** Last to run: workers have stopped by now (their modules shut down first), so flush and close the file. */
+  /**
+   * In the worker thread: checkpoint the event log's WAL every WAL_CHECKPOINT_MS, under the file's write lock, so the
+   * WAL stays small (the checkpoint completes, and the next commit starts it over) and the main thread, which answers
+   * ingestion and decides, never runs a checkpoint itself; its writes wait for one (asynchronously) at most briefly.
+   */
+  onApplicationBootstrap(): void {
+    if (isMainThread) return;
+    this.checkpointer = setInterval(() => {
+      writeLocked(this.db, () => this.db.open && this.db.pragma('wal_checkpoint(PASSIVE)')).catch((error: Error) => console.error(`journey: WAL checkpoint failed: ${error.message}`));
+    }, WAL_CHECKPOINT_MS);
+    this.checkpointer.unref();
+  }
+
+  /** Last to run: workers have stopped by now (their modules shut down first), so flush and close the files. */
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.checkpointer);
     await this.store.close();
     if (this.db.open) this.db.close();
+    if (this.readModelsDb?.open) this.readModelsDb.close();
   }
 }

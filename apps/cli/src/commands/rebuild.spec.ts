@@ -40,7 +40,7 @@ describe('journey rebuild', () => {
       expect.stringMatching(/^stage-analytics: rebuilt to position 3 in \d+ ms \(1 stage_transitions\); identical to the live model$/),
       expect.stringMatching(/^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts\); identical to the live model$/),
     ]);
-    const reopened = openSqliteDatabase(join(dir, 'journey.db'));
+    const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));
     expect(doc?.doc).toMatchObject({ stage: 'active', interactions: { total: 1 } });
     reopened.close();

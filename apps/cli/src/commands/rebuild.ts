@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
+import { SQLITE_FILES, SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
 import { PROJECTIONS, SqliteReadModelStore, rebuildProjection, type RebuildReport } from '@journey/read-models';
 
 /**
@@ -10,9 +10,10 @@ import { PROJECTIONS, SqliteReadModelStore, rebuildProjection, type RebuildRepor
 export async function rebuild(dataDir: string, name: string): Promise<RebuildReport[]> {
   const selected = name === 'all' ? PROJECTIONS : PROJECTIONS.filter((p) => p.name === name);
   if (selected.length === 0) throw new Error(`unknown projection "${name}" (known: ${PROJECTIONS.map((p) => p.name).join(', ')}, or all)`);
-  const db = openSqliteDatabase(join(dataDir, 'journey.db'));
+  const db = openSqliteDatabase(join(dataDir, SQLITE_FILES.events));
+  const readModels = openSqliteDatabase(join(dataDir, SQLITE_FILES.readModels), { synchronous: 'NORMAL' });
   const events = new SqliteEventStore(db);
-  const store = new SqliteReadModelStore(db);
+  const store = new SqliteReadModelStore(readModels);
   try {
     const reports: RebuildReport[] = [];
     for (const p of selected) reports.push(await rebuildProjection(events, store, p));
@@ -20,6 +21,7 @@ export async function rebuild(dataDir: string, name: string): Promise<RebuildRep
   } finally {
     await events.close();
     db.close();
+    readModels.close();
   }
 }
 

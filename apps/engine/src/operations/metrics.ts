@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { isMainThread } from 'node:worker_threads';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The engine's Prometheus metrics, on a registry of its own (so tests can start several apps in one process). */
+/**
+ * The engine's Prometheus metrics, on a registry of its own (so tests can start several apps in one process). A worker
+ * thread keeps its own, which the main thread aggregates into /metrics; process metrics come from the main thread only.
+ */
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
@@ -11,8 +15,9 @@ export class Metrics {
   readonly projectionPosition = new Gauge({ name: 'journey_projection_position', help: 'Last global position applied, per projection', labelNames: ['projection'], registers: [this.registry] });
   readonly triggerMatches = new Counter({ name: 'journey_trigger_matches_total', help: 'Trigger matches', labelNames: ['trigger'], registers: [this.registry] });
   readonly messages = new Counter({ name: 'journey_messages_total', help: 'Messages by channel and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
+  readonly workerRestarts = new Counter({ name: 'journey_worker_thread_restarts_total', help: 'Restarts of the worker thread after it died', registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'journey_' });
+    if (isMainThread) collectDefaultMetrics({ register: this.registry, prefix: 'journey_' });
   }
 }

@@ -1,10 +1,12 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { AggregatorRegistry } from 'prom-client';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { Allow } from '../auth/auth.guard';
 import { HealthChecks } from './health';
 import { Metrics } from './metrics';
+import { WorkerThread } from './worker-thread';
 
 @ApiTags('operations')
 @Controller()
@@ -14,6 +16,7 @@ export class OperationsController {
     private readonly indicator: HealthIndicatorService,
     private readonly checks: HealthChecks,
     private readonly metrics: Metrics,
+    private readonly worker: WorkerThread,
     @Inject(EVENT_STORE) store: EventStore,
   ) {
     checks.register(`eventStore:${store.engine}`, () => store.ping());
@@ -41,7 +44,9 @@ export class OperationsController {
   @Allow('admin', 'analyst')
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiOperation({ summary: 'Prometheus metrics' })
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  async scrape(): Promise<string> {
+    const worker = await this.worker.metrics();
+    if (worker.length === 0) return this.metrics.registry.metrics();
+    return AggregatorRegistry.aggregate([await this.metrics.registry.getMetricsAsJSON(), ...worker]).metrics();
   }
 }

@@ -3,12 +3,13 @@ import { TerminusModule } from '@nestjs/terminus';
 import { OperationsController } from './operations.controller';
 import { HealthChecks } from './health';
 import { Metrics } from './metrics';
+import { WorkerThread } from './worker-thread';
 
 @Global()
 @Module({
   imports: [TerminusModule],
   controllers: [OperationsController],
-  providers: [Metrics, HealthChecks],
+  providers: [Metrics, HealthChecks, WorkerThread],
   exports: [Metrics, HealthChecks],
 })
 export class OperationsModule {}

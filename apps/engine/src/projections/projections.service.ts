@@ -54,9 +54,14 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
 
   async status(): Promise<ProjectionStatus[]> {
     const head = await this.events.headPosition();
-    return this.runner.status().map((s) => {
+    const here = this.config.roles.has('projector');
+    // Projected in the worker thread (or in another process): positions from the stored checkpoints.
+    const statuses = here
+      ? this.runner.status()
+      : await Promise.all(PROJECTIONS.map(async (p) => ({ name: p.name, running: this.config.workerRoles.has('projector'), position: await this.store.checkpoint(p.name) })));
+    return statuses.map((s) => {
       const lag = Number(head > s.position ? head - s.position : 0n);
-      this.metrics.projectionLag.set({ projection: s.name }, lag);
+      if (here) this.metrics.projectionLag.set({ projection: s.name }, lag);
       return { ...s, position: s.position.toString(), head: head.toString(), lag };
     });
   }

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from './database';
+import { writeLocked, type SqliteDatabase } from './database';
 import type { CheckpointStore } from '../checkpoint.port';
 
 /** Checkpoints in the same SQLite file, so a projection can store its position in the transaction of its writes. */
@@ -27,6 +27,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   async set(name: string, position: bigint): Promise<void> {
-    this.setSync(name, position);
+    await writeLocked(this.db, () => this.setSync(name, position));
   }
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { WriteLock } from './write-lock';
 
 export type SqliteDatabase = Database.Database;
 
@@ -22,6 +23,39 @@ export const DERIVED_SYNCHRONOUS: SynchronousMode = 'NORMAL';
 
 const logModes = new WeakMap<SqliteDatabase, SynchronousMode>();
 
+/**
+ * The engine's files in its data directory: the event log (with the checkpoints of reactors, dispatcher and relay),
+ * and the read models with their checkpoints (written by the projector alone, so it never waits for the log's writers
+ * or makes them wait).
+ */
+export const SQLITE_FILES = { events: 'journey.db', readModels: 'journey-read-models.db' } as const;
+
+/** The write lock of each file this process opened (write-lock.ts), by absolute path; worker threads adopt them. */
+const writeLocks = new Map<string, WriteLock>();
+const lockOf = new WeakMap<SqliteDatabase, WriteLock>();
+
+/** The write locks of the files this thread opened, to hand to a worker thread (adoptSharedWriteLocks). */
+export function sharedWriteLocks(): Record<string, SharedArrayBuffer> {
+  return Object.fromEntries([...writeLocks].map(([path, lock]) => [path, lock.buffer]));
+}
+
+/** In a worker thread, before it opens a database: share the write locks of the thread that started it. */
+export function adoptSharedWriteLocks(locks: Record<string, SharedArrayBuffer>): void {
+  for (const [path, buffer] of Object.entries(locks)) writeLocks.set(path, new WriteLock(buffer));
+}
+
+/** Frees every lock the thread `id` holds: for a worker thread terminated in the middle of a write. */
+export function releaseWriteLocksHeldBy(id: number): void {
+  for (const lock of writeLocks.values()) lock.releaseHeldBy(id);
+}
+
+/** Runs a synchronous write (a transaction) on `db` under its file's process-wide write lock. */
+export function writeLocked<T>(db: SqliteDatabase, write: () => T): Promise<T> {
+  let lock = lockOf.get(db);
+  if (!lock) lockOf.set(db, (lock = new WriteLock())); // a connection not opened by openSqliteDatabase
+  return lock.run(write);
+}
+
 /** The durability asked for the event log of a connection opened by `openSqliteDatabase` (the event store applies it). */
 export function logSynchronousMode(db: SqliteDatabase): SynchronousMode | undefined {
   return logModes.get(db);
@@ -29,7 +63,15 @@ export function logSynchronousMode(db: SqliteDatabase): SynchronousMode | undefi
 
 export interface OpenOptions {
   synchronous?: SynchronousMode;
+  /**
+   * Whether commits on this connection checkpoint the WAL into the database file when it has grown past
+   * WAL_AUTOCHECKPOINT_PAGES (default true). A checkpoint copies pages and fsyncs the file, blocking the committing
+   * thread for up to a few hundred milliseconds: the engine's main thread leaves it to its worker thread when it has one.
+   */
+  autoCheckpoint?: boolean;
 }
+
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /**
  * Opens (creating if needed) the engine's SQLite file in WAL mode. One file holds events, read models and checkpoints.
@@ -38,13 +80,18 @@ export interface OpenOptions {
 export function openSqliteDatabase(path: string, options: OpenOptions = {}): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  const file = db.memory ? undefined : resolve(path);
+  let lock = file ? writeLocks.get(file) : undefined;
+  if (!lock) lock = new WriteLock();
+  if (file) writeLocks.set(file, lock);
+  lockOf.set(db, lock);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${DERIVED_SYNCHRONOUS}`);
   logModes.set(db, options.synchronous ?? 'FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
-  db.pragma('wal_autocheckpoint = 10000');
+  db.pragma(`wal_autocheckpoint = ${options.autoCheckpoint === false ? 0 : WAL_AUTOCHECKPOINT_PAGES}`);
   return db;
 }
 

@@ -1,3 +1,4 @@
 export * from './database';
 export * from './sqlite-event-store';
 export * from './checkpoint-store';
+export * from './write-lock';

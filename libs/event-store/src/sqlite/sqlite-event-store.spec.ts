@@ -66,6 +66,8 @@ describe('SqliteEventStore specifics', () => {
     expect((await c.appendToStream('s', [event('C1')])).nextExpectedRevision).toBe(4n);
     expect((await a.appendToStream('s', [event('A3')])).nextExpectedRevision).toBe(5n);
     expect((await b.readStream('s')).map((e) => `${e.type}@${e.revision}`)).toEqual(['A1@0', 'Shared@1', 'B1@2', 'A2@3', 'C1@4', 'A3@5']);
+    // What the others wrote is remembered too, not dropped: a's live subscribers read the whole tail from memory.
+    expect((a['tail'] as Array<{ type: string; position: number }>).map((e) => `${e.type}@${e.position}`)).toEqual(['A1@1', 'Shared@2', 'B1@3', 'A2@4', 'C1@5', 'A3@6']);
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 

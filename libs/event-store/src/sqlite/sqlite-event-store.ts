@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { upcast, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 import {
@@ -16,7 +18,7 @@ import {
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../event-store.port';
-import { DERIVED_SYNCHRONOUS, logSynchronousMode, type SqliteDatabase } from './database';
+import { DERIVED_SYNCHRONOUS, logSynchronousMode, writeLocked, type SqliteDatabase } from './database';
 
 interface EventRow {
   position: number | bigint;
@@ -43,7 +45,10 @@ CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
 DROP TABLE IF EXISTS streams;
 `;
 
-/** Fallback poll for writers in other processes (the CLI, a second engine on the same file); in-process appends wake subscribers at once. */
+/**
+ * Fallback poll for writers in other processes (the CLI, a second engine on the same file). Appends in this process,
+ * any thread, wake subscribers at once (worker threads hear of them on a BroadcastChannel named after the file).
+ */
 const POLL_MS = 250;
 /** Streams whose last revision is kept in memory (the others are looked up in the index on their next append). */
 const REVISION_CACHE_SIZE = 100_000;
@@ -72,9 +77,6 @@ interface TailEntry {
   recorded?: RecordedEvent;
 }
 
-/** Commits of events per connection, by any store on it: a store whose count is behind drops what it remembers. */
-const commitsByConnection = new WeakMap<SqliteDatabase, number>();
-
 /**
  * The embedded event store. Global position = the events table's rowid: SQLite serialises writers and readers only
  * see committed transactions, so positions are gap-free for readers and no reader overtakes an uncommitted writer.
@@ -84,12 +86,13 @@ const commitsByConnection = new WeakMap<SqliteDatabase, number>();
  * the commit (and, with synchronous=FULL, the fsync) that made its events durable.
  *
  * The append path is one INSERT per event: the UNIQUE(id) constraint skips an event already stored (idempotency
- * without a lookup), and the streams' last revisions are kept in memory. That memory is dropped whenever anything else
- * committed events to the file (another connection: `PRAGMA data_version`, read under the write lock; another store
- * on this connection) and on a failed commit, so it never disagrees with the file.
+ * without a lookup), and the streams' last revisions are kept in memory. Other writers of the file (another thread or
+ * process, another store on this connection) are caught up with under the write lock: when the log's head is past the
+ * last position this store knows, the events in between are read and remembered too (or, when there are many, the
+ * memory is dropped), so it never disagrees with the file. A failed commit drops it as well.
  *
- * Live subscribers read the events this store has just committed from memory, parsed once for all of them: the
- * events a subscription hands out are frozen (shared between subscribers; events are immutable anyway).
+ * Live subscribers read the events of the log's tail from memory, parsed once for all of them: the events a
+ * subscription hands out are frozen (shared between subscribers; events are immutable anyway).
  */
 export class SqliteEventStore implements EventStore {
   readonly engine = 'sqlite' as const;
@@ -105,8 +108,10 @@ export class SqliteEventStore implements EventStore {
   private batch = { revisions: new Map<string, number>(), events: [] as TailEntry[] };
   /** The events this store committed last, in position order, without gaps. */
   private tail: TailEntry[] = [];
-  private dataVersion = -1;
-  private commits = -1;
+  /** The log's head as this store last knew it (-1: unknown); its memory (revisions, tail) is complete up to it. */
+  private head = -1;
+  /** Tells the stores of other threads on the same file that events were committed. */
+  private readonly channel?: BroadcastChannel;
   private pending: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -120,21 +125,21 @@ export class SqliteEventStore implements EventStore {
       lastOfStream: db.prepare<[string], { position: number; revision: number }>('SELECT position, revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING'),
       head: db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
-      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      after: db.prepare<[number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position'),
       // The log commits with the durability asked for; the other writes on this connection with DERIVED_SYNCHRONOUS.
       logSynchronous: logSynchronous && logSynchronous !== DERIVED_SYNCHRONOUS ? db.prepare(`PRAGMA synchronous = ${logSynchronous}`) : undefined,
       derivedSynchronous: db.prepare(`PRAGMA synchronous = ${DERIVED_SYNCHRONOUS}`),
     };
     this.appendRequests = db.transaction((requests: AppendRequest[]) => requests.map((r) => this.appendOne(r)));
     this.commitBatch = db.transaction((batch: Pending[]) => {
-      const version = this.stmts.dataVersion.get() as number;
-      const commits = commitsByConnection.get(db) ?? 0;
-      if (version !== this.dataVersion || commits !== this.commits) {
-        this.forget();
-        this.dataVersion = version;
-      }
+      this.catchUpWithOtherWriters();
       return batch.map((item) => this.appendItem(item));
     });
+    if (!db.memory) {
+      this.channel = new BroadcastChannel(`journey-sqlite:${resolve(db.name)}`);
+      this.channel.onmessage = () => this.appended.emit('appended');
+      this.channel.unref();
+    }
   }
 
   appendToStream(streamId: string, events: JourneyEvent[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
@@ -147,35 +152,55 @@ export class SqliteEventStore implements EventStore {
       this.pending.push({ requests, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    this.batch = { revisions: new Map(), events: [] };
-    let outcomes: Outcome[];
+  /** Commits what is pending, under the process-wide write lock (appends that arrive while it waits join the batch). */
+  private async flush(): Promise<void> {
+    let batch: Pending[] = [];
+    let outcomes: Outcome[] | undefined;
     try {
-      this.stmts.logSynchronous?.run();
-      outcomes = this.commitBatch.immediate(batch);
+      outcomes = await writeLocked(this.db, () => {
+        this.flushScheduled = false;
+        batch = this.pending;
+        this.pending = [];
+        if (batch.length === 0 || !this.db.open) return undefined;
+        this.batch = { revisions: new Map(), events: [] };
+        try {
+          this.stmts.logSynchronous?.run();
+          return this.commitBatch.immediate(batch);
+        } finally {
+          if (this.stmts.logSynchronous) this.stmts.derivedSynchronous.run();
+        }
+      });
     } catch (error) {
       this.forget();
       for (const item of batch) item.reject(error);
       return;
-    } finally {
-      if (this.stmts.logSynchronous) this.stmts.derivedSynchronous.run();
+    }
+    if (!outcomes) {
+      for (const item of batch) item.reject(new Error('event store is closed'));
+      return;
     }
     this.remember();
     batch.forEach((item, i) => {
-      const o = outcomes[i];
+      const o = outcomes![i];
       if (o.ok) item.resolve(o.results);
       else item.reject(o.error);
     });
     this.appended.emit('appended');
+    if (this.batch.events.length > 0) this.channel?.postMessage(this.head);
+  }
+
+  /** Under the write lock, before appending: remember what other writers appended since this store's last commit. */
+  private catchUpWithOtherWriters(): void {
+    const head = this.stmts.head.get()?.position ?? 0;
+    if (head === this.head) return;
+    if (this.head < 0 || head - this.head > TAIL_SIZE) this.forget();
+    else for (const row of this.stmts.after.all(this.head)) this.remember1(toTailEntry(row));
+    this.head = head;
   }
 
   /** One caller's requests, in a savepoint: all or nothing. */
@@ -192,23 +217,23 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** After a commit: the batch's revisions and events become what this store knows of the file. */
+  /** After a commit: the batch's events become what this store knows of the file (gap-free: see catchUpWithOtherWriters). */
   private remember(): void {
-    const commits = (commitsByConnection.get(this.db) ?? 0) + 1;
-    commitsByConnection.set(this.db, commits);
-    this.commits = commits;
-    for (const [stream, revision] of this.batch.revisions) {
-      if (this.revisions.size >= REVISION_CACHE_SIZE && !this.revisions.has(stream)) this.revisions.delete(this.revisions.keys().next().value as string);
-      this.revisions.set(stream, revision);
-    }
-    // Gap-free: any other writer's commit made the transaction start with `forget()`.
-    for (const entry of this.batch.events) this.tail.push(entry);
+    for (const entry of this.batch.events) this.remember1(entry);
+    if (this.batch.events.length > 0) this.head = this.batch.events[this.batch.events.length - 1].position;
+  }
+
+  private remember1(entry: TailEntry): void {
+    if (this.revisions.size >= REVISION_CACHE_SIZE && !this.revisions.has(entry.streamId)) this.revisions.delete(this.revisions.keys().next().value as string);
+    this.revisions.set(entry.streamId, entry.revision);
+    this.tail.push(entry);
     if (this.tail.length > 2 * TAIL_SIZE) this.tail = this.tail.slice(-TAIL_SIZE);
   }
 
   private forget(): void {
     this.revisions.clear();
     this.tail = [];
+    this.head = -1;
   }
 
   private currentRevision(streamId: string): number {
@@ -339,8 +364,9 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.length > 0) this.flush();
+    if (this.pending.length > 0) await this.flush();
     this.closed = true;
+    this.channel?.close();
     this.appended.emit('appended');
   }
 
@@ -379,6 +405,10 @@ function toRecorded(row: EventRow): RecordedEvent {
     revision: BigInt(row.revision),
     position: BigInt(row.position),
   });
+}
+
+function toTailEntry(row: EventRow): TailEntry {
+  return { position: Number(row.position), id: row.id, streamId: row.stream_id, revision: Number(row.revision), type: row.type, data: row.data, metadata: row.metadata };
 }
 
 function recordedOf(entry: TailEntry): RecordedEvent {

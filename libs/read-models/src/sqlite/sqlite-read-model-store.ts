@@ -18,7 +18,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@journey/domain';
-import { SqliteCheckpointStore, type SqliteDatabase } from '@journey/event-store';
+import { SqliteCheckpointStore, writeLocked, type SqliteDatabase } from '@journey/event-store';
 import { docKey, type CollectionSpec, type Projection, type StoredDoc } from '../projection';
 import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
 import { canonicalJson } from '../canonical-json';
@@ -58,12 +58,14 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async prepare(projection: Projection): Promise<void> {
-    this.db.transaction(() => {
-      for (const c of projection.collections) {
-        this.createTable(c, 'live');
-        this.createIndexes(c);
-      }
-    }).immediate();
+    await writeLocked(this.db, () =>
+      this.db.transaction(() => {
+        for (const c of projection.collections) {
+          this.createTable(c, 'live');
+          this.createIndexes(c);
+        }
+      }).immediate(),
+    );
   }
 
   async checkpoint(projection: string, target: ReadModelTarget = 'live'): Promise<bigint> {
@@ -75,7 +77,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint[]> {
-    return this.db.transaction(() => projections.map((p) => this.applySync(p, events, target))).immediate();
+    return writeLocked(this.db, () => this.db.transaction(() => projections.map((p) => this.applySync(p, events, target))).immediate());
   }
 
   private applySync(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget): bigint {
@@ -97,17 +99,19 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async startRebuild(projection: Projection): Promise<void> {
-    this.db.transaction(() => {
-      for (const c of projection.collections) {
-        this.db.exec(`DROP TABLE IF EXISTS ${table(c.name, 'rebuild')}`);
-        this.createTable(c, 'rebuild');
-      }
-      this.checkpoints.setSync(checkpointName(projection.name, 'rebuild'), 0n);
-    }).immediate();
+    await writeLocked(this.db, () =>
+      this.db.transaction(() => {
+        for (const c of projection.collections) {
+          this.db.exec(`DROP TABLE IF EXISTS ${table(c.name, 'rebuild')}`);
+          this.createTable(c, 'rebuild');
+        }
+        this.checkpoints.setSync(checkpointName(projection.name, 'rebuild'), 0n);
+      }).immediate(),
+    );
   }
 
   async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
-    return this.db.transaction((): SwapReport | undefined => {
+    const swap = this.db.transaction((): SwapReport | undefined => {
       const live = this.checkpoints.getSync(checkpointName(projection.name, 'live')) ?? 0n;
       const rebuilt = this.checkpoints.getSync(checkpointName(projection.name, 'rebuild')) ?? 0n;
       if (live !== position || rebuilt !== position) return undefined;
@@ -121,7 +125,8 @@ export class SqliteReadModelStore implements ReadModelStore {
       }
       this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(checkpointName(projection.name, 'rebuild'));
       return report;
-    }).immediate();
+    });
+    return writeLocked(this.db, () => swap.immediate());
   }
 
   async get<T>(collection: string, id: string): Promise<StoredDoc<T> | undefined> {
