@@ -26,6 +26,8 @@ export interface LatencyFigures {
   decided: number;
   decidedMs: { p50: number; p90: number; p99: number; max: number };
   storedMs: { p50: number; p90: number; p99: number; max: number };
+  /** Inside the engine: from the probe's recordedAt (ingestion, before its commit) to the decision. */
+  reactionMs: { p50: number; p90: number; p99: number; max: number };
   ingestAnswerMs: { p50: number; p99: number };
   targetP99Ms: number;
   meetsTargets: boolean;
@@ -105,9 +107,13 @@ export async function run(options: { rate?: number; seconds?: number; customers?
 
     const decidedMs: number[] = [];
     const storedMs: number[] = [];
+    const reactionMs: number[] = [];
+    const recordedAt = db.prepare<[string], { metadata: string }>('SELECT metadata FROM events WHERE id = ?');
     for (const [id, at] of answered) {
       if (decided.has(id)) decidedMs.push(decided.get(id)! - at);
       if (stored.has(id)) storedMs.push(stored.get(id)! - at);
+      const probe = recordedAt.get(id);
+      if (probe && decided.has(id)) reactionMs.push(decided.get(id)! - Date.parse(JSON.parse(probe.metadata).recordedAt));
     }
     const d = stats(decidedMs);
     const a = [...answerMs].sort((x, y) => x - y);
@@ -120,6 +126,7 @@ export async function run(options: { rate?: number; seconds?: number; customers?
       decided: decidedMs.length,
       decidedMs: d,
       storedMs: stats(storedMs),
+      reactionMs: stats(reactionMs),
       ingestAnswerMs: { p50: +percentile(a, 50).toFixed(1), p99: +percentile(a, 99).toFixed(1) },
       targetP99Ms: TARGET_P99_MS,
       meetsTargets: decidedMs.length === probes && d.p99 < TARGET_P99_MS,

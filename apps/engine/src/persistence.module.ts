@@ -23,6 +23,8 @@ export const SQLITE_READ_MODELS_DB = Symbol('SQLITE_READ_MODELS_DB');
 
 /** How often a worker thread checkpoints the event log's WAL into its file (see PersistenceModule). */
 const WAL_CHECKPOINT_MS = 250;
+/** The read models' WAL is checkpointed by the projector's own commits, every this many pages (4 MB). */
+const READ_MODELS_CHECKPOINT_PAGES = 1_000;
 
 /**
  * The engines under the ports, chosen by configuration only. The embedded default keeps everything in one SQLite file
@@ -42,7 +44,8 @@ const WAL_CHECKPOINT_MS = 250;
     {
       provide: SQLITE_READ_MODELS_DB,
       inject: [ENGINE_CONFIG],
-      useFactory: (config: EngineConfig): SqliteDatabase | null => (config.mongoUrl ? null : openSqliteDatabase(join(config.dataDir, SQLITE_FILES.readModels), { synchronous: 'NORMAL' })),
+      useFactory: (config: EngineConfig): SqliteDatabase | null =>
+        config.mongoUrl ? null : openSqliteDatabase(join(config.dataDir, SQLITE_FILES.readModels), { synchronous: 'NORMAL', autoCheckpoint: READ_MODELS_CHECKPOINT_PAGES }),
     },
     {
       provide: EVENT_STORE,

@@ -1,3 +1,4 @@
+import { BackgroundCheckpoint } from './checkpoint.port';
 import { WrongExpectedRevisionError, checkExpectedRevision, eventFilterPredicate, type ExpectedRevision } from './event-store.port';
 
 describe('event store port: expected revisions', () => {
@@ -41,5 +42,52 @@ describe('event store port: filters', () => {
   it('lets everything through without a filter or with empty lists', () => {
     expect(eventFilterPredicate(undefined)({ streamId: 'anything', type: 'Any' })).toBe(true);
     expect(eventFilterPredicate({ eventTypes: [], streamPrefixes: [] })({ streamId: 'anything', type: 'Any' })).toBe(true);
+  });
+});
+
+describe('BackgroundCheckpoint', () => {
+  it('saves one position at a time, keeps only the latest while a save runs, and flush waits for all of it', async () => {
+    const stored: bigint[] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const store = {
+      get: async () => undefined,
+      set: async (_name: string, position: bigint) => {
+        if (stored.length === 0) await slow;
+        stored.push(position);
+      },
+    };
+    const checkpoint = new BackgroundCheckpoint(store, 'reactor');
+    for (let p = 1n; p <= 100n; p++) checkpoint.save(p); // returns at once every time
+    expect(stored).toEqual([]);
+    release();
+    await checkpoint.flush();
+    expect(stored).toEqual([1n, 100n]);
+  });
+
+  it('reports a failed save and recovers with the next one', async () => {
+    let fail = true;
+    const errors: string[] = [];
+    const stored: bigint[] = [];
+    const checkpoint = new BackgroundCheckpoint(
+      {
+        get: async () => undefined,
+        set: async (_n: string, p: bigint) => {
+          if (fail) {
+            fail = false;
+            throw new Error('disk full');
+          }
+          stored.push(p);
+        },
+      },
+      'relay',
+      (e) => errors.push(e.message),
+    );
+    checkpoint.save(5n);
+    await checkpoint.flush();
+    expect(checkpoint.lastError?.message).toBe('disk full');
+    checkpoint.save(7n);
+    await checkpoint.flush();
+    expect({ errors, stored, lastError: checkpoint.lastError }).toEqual({ errors: ['disk full'], stored: [7n], lastError: undefined });
   });
 });

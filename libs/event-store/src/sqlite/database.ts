@@ -64,11 +64,12 @@ export function logSynchronousMode(db: SqliteDatabase): SynchronousMode | undefi
 export interface OpenOptions {
   synchronous?: SynchronousMode;
   /**
-   * Whether commits on this connection checkpoint the WAL into the database file when it has grown past
-   * WAL_AUTOCHECKPOINT_PAGES (default true). A checkpoint copies pages and fsyncs the file, blocking the committing
-   * thread for up to a few hundred milliseconds: the engine's main thread leaves it to its worker thread when it has one.
+   * After how many WAL pages a commit on this connection checkpoints the WAL into the database file (default
+   * WAL_AUTOCHECKPOINT_PAGES; false: never, someone else does). A checkpoint copies pages and fsyncs the file, blocking
+   * the committing thread (tens to hundreds of ms): the engine's main thread leaves it to its worker thread when it has
+   * one, and the read models' file, written in the worker, checkpoints small and often so the disk never floods.
    */
-  autoCheckpoint?: boolean;
+  autoCheckpoint?: boolean | number;
 }
 
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
@@ -91,7 +92,8 @@ export function openSqliteDatabase(path: string, options: OpenOptions = {}): Sql
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
-  db.pragma(`wal_autocheckpoint = ${options.autoCheckpoint === false ? 0 : WAL_AUTOCHECKPOINT_PAGES}`);
+  const { autoCheckpoint = true } = options;
+  db.pragma(`wal_autocheckpoint = ${autoCheckpoint === true ? WAL_AUTOCHECKPOINT_PAGES : autoCheckpoint === false ? 0 : autoCheckpoint}`);
   return db;
 }
 

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -94,12 +96,39 @@ describe('SqliteEventStore specifics', () => {
     await Promise.all([store.close(), other.close()]);
   });
 
-  it('commits events with the durability asked for, and derived data (read models, checkpoints) with NORMAL', async () => {
-    const db = openSqliteDatabase(join(dir, 'durability.db'), { synchronous: 'FULL' });
+  it('with durability FULL, answers an append and shows it to live subscribers only after an fdatasync of the WAL', async () => {
+    const path = join(dir, 'durability.db');
+    const db = openSqliteDatabase(path, { synchronous: 'FULL' });
     expect(logSynchronousMode(db)).toBe('FULL');
-    const store = new SqliteEventStore(db);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // commits themselves run at NORMAL: no fsync under the lock
+    const synced: string[] = [];
+    const slowDisk = ((fd: number, done: (e: NodeJS.ErrnoException | null) => void) => {
+      setTimeout(() => fs.fdatasync(fd, (e) => (synced.push(fs.readlinkSync(`/proc/self/fd/${fd}`)), done(e))), 150);
+    }) as typeof fs.fdatasync;
+    const store = new SqliteEventStore(db, { fdatasync: slowDisk });
+    const seen: RecordedEvent[] = [];
+    const sub = store.subscribeToAll({}, (events) => void seen.push(...events));
+    let answered = false;
+    const append = store.appendToStream('s', [event('A')]).then(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 75));
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 1 }); // committed
+    reader.close();
+    expect({ answered, seen: seen.length }).toEqual({ answered: false, seen: 0 }); // but not yet durable
+    await append;
+    expect(synced).toEqual([`${path}-wal`]);
+    const deadline = Date.now() + 2000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.map((e) => e.type)).toEqual(['A']);
+    await sub.stop();
+    await store.close();
+  });
+
+  it('with durability NORMAL, does not sync the WAL at each commit', async () => {
+    const synced: number[] = [];
+    const store = new SqliteEventStore(openSqliteDatabase(join(dir, 'normal.db'), { synchronous: 'NORMAL' }), { fdatasync: ((fd: number) => synced.push(fd)) as unknown as typeof fs.fdatasync });
     await store.appendToStream('s', [event('A')]);
-    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL again after the FULL commit of the events
+    expect(synced).toEqual([]);
     await store.close();
   });
 

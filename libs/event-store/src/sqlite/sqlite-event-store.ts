@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Statement, Transaction } from 'better-sqlite3';
@@ -18,7 +19,7 @@ import {
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../event-store.port';
-import { DERIVED_SYNCHRONOUS, logSynchronousMode, writeLocked, type SqliteDatabase } from './database';
+import { logSynchronousMode, writeLocked, type SqliteDatabase } from './database';
 
 interface EventRow {
   position: number | bigint;
@@ -83,7 +84,11 @@ interface TailEntry {
  *
  * Appends that arrive in the same event-loop turn are committed together in one transaction (group commit), each
  * request in its own savepoint so one request's conflict does not fail the others. Every promise resolves only after
- * the commit (and, with synchronous=FULL, the fsync) that made its events durable.
+ * the commit that made its events durable. With the log's durability FULL (the default), that includes an fdatasync of
+ * the WAL file: every commit on the connection runs at synchronous=NORMAL (no fsync while the file's write lock is
+ * held), then the store fdatasyncs the WAL on libuv's thread pool and answers when it is done. That is what
+ * synchronous=FULL does in WAL mode (the WAL is synced at each commit), without blocking the event loop or the other
+ * writers while the disk flushes. This store's live subscribers see its events only once they are durable.
  *
  * The append path is one INSERT per event: the UNIQUE(id) constraint skips an event already stored (idempotency
  * without a lookup), and the streams' last revisions are kept in memory. Other writers of the file (another thread or
@@ -112,29 +117,36 @@ export class SqliteEventStore implements EventStore {
   private head = -1;
   /** Tells the stores of other threads on the same file that events were committed. */
   private readonly channel?: BroadcastChannel;
+  /** The WAL file, fdatasynced after each commit of events when the log's durability is FULL. */
+  private readonly wal?: { path: string; fd?: number };
+  /** This store's commits whose fdatasync has not completed yet, oldest first: hidden from its live subscribers. */
+  private unsynced: Array<{ first: number; last: number }> = [];
   private pending: Pending[] = [];
+  /** Flushes under way (committing, or waiting for their fdatasync): close() waits for them. */
+  private readonly flushing = new Set<Promise<void>>();
   private flushScheduled = false;
   private closed = false;
 
-  constructor(private readonly db: SqliteDatabase) {
+  /** `options.fdatasync`: how the WAL is synced (default fs.fdatasync; tests simulate a slow disk with it). */
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly options: { fdatasync?: typeof fs.fdatasync } = {},
+  ) {
     db.exec(SCHEMA);
     this.appended.setMaxListeners(0);
-    const logSynchronous = logSynchronousMode(db);
     this.stmts = {
       exists: db.prepare<[string], { position: number }>('SELECT position FROM events WHERE id = ?'),
       lastOfStream: db.prepare<[string], { position: number; revision: number }>('SELECT position, revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING'),
       head: db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
       after: db.prepare<[number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position'),
-      // The log commits with the durability asked for; the other writes on this connection with DERIVED_SYNCHRONOUS.
-      logSynchronous: logSynchronous && logSynchronous !== DERIVED_SYNCHRONOUS ? db.prepare(`PRAGMA synchronous = ${logSynchronous}`) : undefined,
-      derivedSynchronous: db.prepare(`PRAGMA synchronous = ${DERIVED_SYNCHRONOUS}`),
     };
     this.appendRequests = db.transaction((requests: AppendRequest[]) => requests.map((r) => this.appendOne(r)));
     this.commitBatch = db.transaction((batch: Pending[]) => {
       this.catchUpWithOtherWriters();
       return batch.map((item) => this.appendItem(item));
     });
+    if (!db.memory && logSynchronousMode(db) === 'FULL') this.wal = { path: `${resolve(db.name)}-wal` };
     if (!db.memory) {
       this.channel = new BroadcastChannel(`journey-sqlite:${resolve(db.name)}`);
       this.channel.onmessage = () => this.appended.emit('appended');
@@ -152,7 +164,11 @@ export class SqliteEventStore implements EventStore {
       this.pending.push({ requests, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => void this.flush());
+        setImmediate(() => {
+          const flush = this.flush();
+          this.flushing.add(flush);
+          void flush.finally(() => this.flushing.delete(flush));
+        });
       }
     });
   }
@@ -168,12 +184,7 @@ export class SqliteEventStore implements EventStore {
         this.pending = [];
         if (batch.length === 0 || !this.db.open) return undefined;
         this.batch = { revisions: new Map(), events: [] };
-        try {
-          this.stmts.logSynchronous?.run();
-          return this.commitBatch.immediate(batch);
-        } finally {
-          if (this.stmts.logSynchronous) this.stmts.derivedSynchronous.run();
-        }
+        return this.commitBatch.immediate(batch);
       });
     } catch (error) {
       this.forget();
@@ -185,13 +196,45 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     this.remember();
+    const written = this.batch.events;
+    if (this.wal && written.length > 0) {
+      const range = { first: written[0].position, last: written[written.length - 1].position };
+      this.unsynced.push(range);
+      try {
+        await this.syncWal();
+      } catch (error) {
+        // Committed but maybe not on disk: the callers get the error (a retry is idempotent), and nothing stays hidden.
+        const failure = new Error(`fdatasync of ${this.wal.path} failed after a commit: ${(error as Error).message}`);
+        for (const item of batch) item.reject(failure);
+        return;
+      } finally {
+        this.unsynced = this.unsynced.filter((r) => r.last > range.last); // one fdatasync covers every earlier commit
+      }
+    }
     batch.forEach((item, i) => {
       const o = outcomes![i];
       if (o.ok) item.resolve(o.results);
       else item.reject(o.error);
     });
     this.appended.emit('appended');
-    if (this.batch.events.length > 0) this.channel?.postMessage(this.head);
+    if (written.length > 0) this.channel?.postMessage(written[written.length - 1].position);
+  }
+
+  private async syncWal(): Promise<void> {
+    const wal = this.wal!;
+    if (wal.fd !== undefined && fs.fstatSync(wal.fd).nlink === 0) {
+      fs.closeSync(wal.fd); // SQLite removed the WAL (every connection closed it meanwhile): sync the new one
+      wal.fd = undefined;
+    }
+    wal.fd ??= fs.openSync(wal.path, 'r+');
+    const fd = wal.fd;
+    const fdatasync = this.options.fdatasync ?? fs.fdatasync;
+    await new Promise<void>((done, fail) => fdatasync(fd, (error) => (error ? fail(error) : done())));
+  }
+
+  /** The last position this store's live subscribers may read (its own commits not yet durable are beyond it). */
+  private get visibleUpTo(): number {
+    return this.unsynced.length > 0 ? this.unsynced[0].first - 1 : Number.MAX_SAFE_INTEGER;
   }
 
   /** Under the write lock, before appending: remember what other writers appended since this store's last commit. */
@@ -285,10 +328,10 @@ export class SqliteEventStore implements EventStore {
     return this.readAllSync(options);
   }
 
-  private readAllSync({ after = 0n, maxCount = 1000, filter }: ReadAllOptions): RecordedEvent[] {
+  private readAllSync({ after = 0n, maxCount = 1000, filter }: ReadAllOptions, upTo = Number.MAX_SAFE_INTEGER): RecordedEvent[] {
     const { clause, params } = filterClause(filter);
-    return this.statement(`SELECT * FROM events WHERE position > ?${clause} ORDER BY position LIMIT ?`)
-      .all(after, ...params, maxCount)
+    return this.statement(`SELECT * FROM events WHERE position > ? AND position <= ?${clause} ORDER BY position LIMIT ?`)
+      .all(after, upTo, ...params, maxCount)
       .map(toRecorded);
   }
 
@@ -296,15 +339,16 @@ export class SqliteEventStore implements EventStore {
    * A live subscriber's read, from the events this store committed last when `after` is among them: up to `maxCount`
    * events that pass the filter, and the position read up to (past events the filter skips). Undefined otherwise.
    */
-  private readTail(after: bigint, maxCount: number, matches: (e: TailEntry) => boolean): { events: RecordedEvent[]; last: bigint } | undefined {
+  private readTail(after: bigint, maxCount: number, matches: (e: TailEntry) => boolean, upTo: number): { events: RecordedEvent[]; last: bigint } | undefined {
     const tail = this.tail;
     if (tail.length === 0) return undefined;
     const first = tail[0].position;
     const start = Number(after) - first + 1;
-    if (start < 0 || start >= tail.length) return undefined;
+    const end = Math.min(tail.length, upTo - first + 1);
+    if (start < 0 || start >= end) return undefined;
     const events: RecordedEvent[] = [];
     let i = start;
-    for (; i < tail.length && events.length < maxCount; i++) if (matches(tail[i])) events.push(recordedOf(tail[i]));
+    for (; i < end && events.length < maxCount; i++) if (matches(tail[i])) events.push(recordedOf(tail[i]));
     return { events, last: BigInt(tail[i - 1].position) };
   }
 
@@ -323,8 +367,9 @@ export class SqliteEventStore implements EventStore {
       let after = options.after ?? 0n;
       try {
         while (!stopped && !this.closed) {
-          const fromMemory = this.readTail(after, batchSize, matches);
-          const events = fromMemory ? fromMemory.events : this.readAllSync({ after, maxCount: batchSize, filter: options.filter });
+          const upTo = this.visibleUpTo;
+          const fromMemory = this.readTail(after, batchSize, matches, upTo);
+          const events = fromMemory ? fromMemory.events : this.readAllSync({ after, maxCount: batchSize, filter: options.filter }, upTo);
           if (events.length > 0) {
             await handler(events);
             after = events[events.length - 1].position;
@@ -365,8 +410,10 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.pending.length > 0) await this.flush();
+    await Promise.all(this.flushing);
     this.closed = true;
     this.channel?.close();
+    if (this.wal?.fd !== undefined) fs.closeSync(this.wal.fd);
     this.appended.emit('appended');
   }
 

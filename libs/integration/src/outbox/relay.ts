@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import type { CheckpointStore, EventStore, SubscriptionHandle } from '@journey/event-store';
+import { BackgroundCheckpoint, type CheckpointStore, type EventStore, type SubscriptionHandle } from '@journey/event-store';
 import { DEFAULT_TOPIC_PREFIX, PUBLISHED_EVENT_TYPES, toOutboxMessage, type OutboxMessage } from './integration-events';
 
 /**
@@ -55,7 +55,12 @@ export class OutboxRelay {
     private readonly checkpoints: CheckpointStore,
     private readonly publisher: Publisher,
     private readonly options: RelayOptions,
-  ) {}
+  ) {
+    this.checkpoint = new BackgroundCheckpoint(checkpoints, options.name, (e) => options.logger?.error(`relay ${options.name}: storing its checkpoint failed (retried after the next batch): ${e.message}`));
+  }
+
+  /** Stored after each acknowledged batch, in the background (the next batch does not wait for it). */
+  private readonly checkpoint: BackgroundCheckpoint;
 
   async start(): Promise<void> {
     if (this.subscription) throw new Error(`relay ${this.options.name} is already started`);
@@ -83,6 +88,7 @@ export class OutboxRelay {
     this.wakeRetry?.();
     // Closing the publisher aborts a publication in flight (a broker outage must not hold the shutdown).
     await Promise.all([this.subscription?.stop(), this.publisher.close()]);
+    await this.checkpoint.flush();
   }
 
   private async relay(events: RecordedEvent[]): Promise<void> {
@@ -110,7 +116,7 @@ export class OutboxRelay {
         delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 10_000);
       }
     }
-    await this.checkpoints.set(this.options.name, position);
+    this.checkpoint.save(position);
     this.options.onPublished?.(messages.length, position);
   }
 }

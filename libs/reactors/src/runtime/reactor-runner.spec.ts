@@ -99,23 +99,27 @@ describe('ReactorRunner', () => {
   it('a crash after the append and before the checkpoint replays the batch without duplicate effects (and reports them)', async () => {
     const { store, checkpoints } = openStore();
     const logger = recordingLogger();
-    const crashing = new CrashingCheckpoints(checkpoints, 1);
     const appended: Array<[number, number]> = [];
+    const onAppended = (written: number, duplicates: number) => appended.push([written, duplicates]);
     // Both events of c1 arrive before the runner starts, so they are one batch: the replay decides both again.
     await appendToCustomer(store, identify('c1'));
     const activated = await appendToCustomer(store, track('c1', 'Activated'));
-    const onAppended = (written: number, duplicates: number) => appended.push([written, duplicates]);
-    const runner = await start(new ReactorRunner(new StageReactor(), { store, checkpoints: crashing, logger, clock: new FakeClock(), retry: { minMs: 10, maxMs: 50 }, onAppended }));
-    await runner.waitFor(activated);
-    await runner.waitFor(await store.headPosition());
-    expect(logger.errors).toHaveLength(1);
-    expect(logger.errors[0]).toMatch(/crash before the checkpoint/);
+    // The first runner appends its effects, but its checkpoint never reaches the store; then it stops (the crash).
+    const first = await start(new ReactorRunner(new StageReactor(), { store, checkpoints: new CrashingCheckpoints(checkpoints, 1), logger, clock: new FakeClock(), onAppended }));
+    await first.waitFor(activated);
+    await first.stop();
+    expect(logger.errors).toEqual([expect.stringMatching(/reactor stage: storing its checkpoint failed .*crash before the checkpoint/)]);
+    expect(await checkpoints.get(first.checkpointName)).toBeUndefined();
+    const second = await start(new ReactorRunner(new StageReactor(), { store, checkpoints, logger, clock: new FakeClock(), onAppended }));
+    await second.waitFor(await store.headPosition());
     expect(await typesOf(store, 'c1')).toEqual(['CustomerIdentified', 'InteractionRecorded', 'StageChanged', 'TimerScheduled', 'StageChanged']);
     expect(appended).toEqual([
       [3, 0],
       [0, 3],
     ]);
-    expect(runner.lastError).toBeUndefined();
+    await second.stop();
+    expect(await checkpoints.get(second.checkpointName)).toBe(await store.headPosition());
+    expect(second.lastError).toBeUndefined();
   });
 
   it('a failing reactor is logged and retried with back-off from the checkpoint, without stopping', async () => {

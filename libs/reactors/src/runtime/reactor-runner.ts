@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import type { AppendRequest, AppendResult, CheckpointStore, EventFilter, EventStore, SubscriptionHandle } from '@journey/event-store';
+import { BackgroundCheckpoint, type AppendRequest, type AppendResult, type CheckpointStore, type EventFilter, type EventStore, type SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from './clock';
 import { ownerOf, type Partition } from './partition';
 import type { Reactor, ReactorContext } from './reactor';
@@ -34,7 +34,8 @@ export interface ReactorRunnerOptions {
 
 /**
  * Runs one reactor: subscribes to the log from the reactor's checkpoint, calls `react` per batch, appends what it
- * returns (idempotent by event id) and only then stores the checkpoint. A failure is logged and the subscription
+ * returns (idempotent by event id) and only then stores the checkpoint (in the background, see BackgroundCheckpoint:
+ * the next batch does not wait for it). A failure is logged and the subscription
  * restarts from the last checkpoint after a back-off; the batch is replayed and its appends are skipped as duplicates.
  *
  * The subscription reads the whole log and applies the reactor's filter in memory, so `position` always reaches the
@@ -46,6 +47,7 @@ export class ReactorRunner {
   lastError?: Error;
   private current = 0n;
   private readonly context: ReactorContext;
+  private readonly checkpoint: BackgroundCheckpoint;
   private subscription?: SubscriptionHandle;
   private running?: Promise<void>;
   private stopped = false;
@@ -61,9 +63,12 @@ export class ReactorRunner {
     this.checkpointName = p && p.count > 1 ? `${reactor.name}#${p.index}/${p.count}` : reactor.name;
     const clock = options.clock ?? systemClock;
     this.context = { store: options.store, now: () => clock.now(), owns: ownerOf(p) };
+    this.checkpoint = new BackgroundCheckpoint(options.checkpoints, this.checkpointName, (e) =>
+      options.logger?.error(`reactor ${reactor.name}: storing its checkpoint failed (it is stored again after the next batch): ${e.message}`),
+    );
   }
 
-  /** The global position up to which the reactor has handled the log (and stored its checkpoint). */
+  /** The global position up to which the reactor has handled the log (its checkpoint follows in the background). */
   get position(): bigint {
     return this.current;
   }
@@ -79,6 +84,7 @@ export class ReactorRunner {
     this.wakeFromBackoff?.();
     await this.subscription?.stop();
     await this.running;
+    await this.checkpoint.flush();
     for (const w of this.waiters) w.reject(new Error(`reactor ${this.reactor.name} stopped at position ${this.current}`));
     this.waiters.clear();
   }
@@ -141,10 +147,10 @@ export class ReactorRunner {
       if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends), this.options.onAppended);
     }
     const last = events[events.length - 1].position;
-    await this.options.checkpoints.set(this.checkpointName, last);
+    this.checkpoint.save(last);
     this.current = last;
     this.failures = 0;
-    this.lastError = undefined;
+    this.lastError = this.checkpoint.lastError;
     for (const w of this.waiters) {
       if (w.position <= last) {
         this.waiters.delete(w);
