@@ -23,6 +23,11 @@ export const SQLITE_READ_MODELS_DB = Symbol('SQLITE_READ_MODELS_DB');
 
 /** How often a worker thread checkpoints the event log's WAL into its file (see PersistenceModule). */
 const WAL_CHECKPOINT_MS = 250;
+/**
+ * SQLite page cache per connection (each thread has one per file): large where the hot writes are (the log's appends
+ * and the reactors' reads of it; the projector's read-modify-writes), small for the other thread's occasional reads.
+ */
+const CACHE_MB = { log: 64, readModels: 32, light: 8 };
 /** The read models' WAL is checkpointed by the projector's own commits, every this many pages (4 MB). */
 const READ_MODELS_CHECKPOINT_PAGES = 1_000;
 
@@ -39,13 +44,23 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
       inject: [ENGINE_CONFIG],
       // One thread: SQLite checkpoints the WAL after commits. With a worker thread, the worker does it (see below).
       useFactory: (config: EngineConfig): SqliteDatabase =>
-        openSqliteDatabase(join(config.dataDir, SQLITE_FILES.events), { synchronous: config.sqliteSynchronous, autoCheckpoint: isMainThread && config.workerRoles.size === 0 }),
+        openSqliteDatabase(join(config.dataDir, SQLITE_FILES.events), {
+          synchronous: config.sqliteSynchronous,
+          autoCheckpoint: isMainThread && config.workerRoles.size === 0,
+          cacheMb: config.roles.has('api') || config.roles.has('reactor') ? CACHE_MB.log : CACHE_MB.light,
+        }),
     },
     {
       provide: SQLITE_READ_MODELS_DB,
       inject: [ENGINE_CONFIG],
       useFactory: (config: EngineConfig): SqliteDatabase | null =>
-        config.mongoUrl ? null : openSqliteDatabase(join(config.dataDir, SQLITE_FILES.readModels), { synchronous: 'NORMAL', autoCheckpoint: READ_MODELS_CHECKPOINT_PAGES }),
+        config.mongoUrl
+          ? null
+          : openSqliteDatabase(join(config.dataDir, SQLITE_FILES.readModels), {
+              synchronous: 'NORMAL',
+              autoCheckpoint: READ_MODELS_CHECKPOINT_PAGES,
+              cacheMb: config.roles.has('projector') ? CACHE_MB.readModels : CACHE_MB.light,
+            }),
     },
     {
       provide: EVENT_STORE,

@@ -103,9 +103,13 @@ export interface EventStore {
   appendToStream(streamId: string, events: JourneyEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /**
    * Append to several streams. The SQLite adapter does it in one transaction (all or nothing); EventStoreDB
-   * appends stream by stream (each atomic). Resolves only when every event is durable.
+   * appends stream by stream (each atomic). Resolves only when every event is durable, unless `derived` is set: then
+   * it may resolve once the events are committed and readable, their durability following at once (SQLite: the WAL's
+   * fdatasync). For events derived from the log by a subscriber that stores its checkpoint after them: a power loss
+   * can only drop a suffix of the log, never these events and keep that later checkpoint, so the subscriber replays
+   * and derives them again (with the same ids). Never for what the outside world has been told (an answer, a send).
    */
-  appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
+  appendMany(requests: AppendRequest[], options?: { derived?: boolean }): Promise<AppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The position of the last event in the log (0n when empty). */

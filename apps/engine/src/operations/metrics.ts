@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { getHeapStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -15,6 +16,18 @@ export class Metrics {
   readonly projectionPosition = new Gauge({ name: 'journey_projection_position', help: 'Last global position applied, per projection', labelNames: ['projection'], registers: [this.registry] });
   readonly triggerMatches = new Counter({ name: 'journey_trigger_matches_total', help: 'Trigger matches', labelNames: ['trigger'], registers: [this.registry] });
   readonly messages = new Counter({ name: 'journey_messages_total', help: 'Messages by channel and outcome', labelNames: ['channel', 'outcome'], registers: [this.registry] });
+  readonly threadHeap = new Gauge({
+    name: 'journey_thread_heap_bytes',
+    help: 'JavaScript heap of each thread of the process (V8 isolate): total size and used',
+    labelNames: ['thread', 'kind'],
+    registers: [this.registry],
+    collect() {
+      const heap = getHeapStatistics();
+      const thread = isMainThread ? 'main' : 'worker';
+      this.set({ thread, kind: 'total' }, heap.total_heap_size);
+      this.set({ thread, kind: 'used' }, heap.used_heap_size);
+    },
+  });
   readonly workerRestarts = new Counter({ name: 'journey_worker_thread_restarts_total', help: 'Restarts of the worker thread after it died', registers: [this.registry] });
 
   constructor() {

@@ -19,6 +19,8 @@ export type WorkerReply = { type: 'ready' } | { id: number; result: unknown } | 
 const REQUEST_TIMEOUT_MS = 5_000;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 const RESTART_DELAY_MS = { first: 1_000, max: 30_000 };
+/** A worker that ran this long before dying is restarted after the first delay again (not a crash loop). */
+const STABLE_AFTER_MS = 60_000;
 
 /**
  * Runs the roles of JOURNEY_WORKER_ROLES (config.workerRoles) in a worker thread of this process: the same engine
@@ -31,6 +33,7 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('worker-thread');
   private worker?: Worker;
   private ready = false;
+  private readyAt = 0;
   private stopping = false;
   private restartDelay = RESTART_DELAY_MS.first;
   private restartTimer?: NodeJS.Timeout;
@@ -91,7 +94,8 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
       worker.on('message', (m: WorkerReply) => {
         if ('type' in m) {
           this.ready = true;
-          this.restartDelay = RESTART_DELAY_MS.first;
+          this.readyAt = Date.now();
+          this.lastExit = undefined;
           return resolve();
         }
         const pending = this.requests.get(m.id);
@@ -118,6 +122,7 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.stopping) return;
         this.lastExit = `exited with code ${code}${this.lastExit ? ` (${this.lastExit})` : ''}`;
         if (!wasReady) return reject(new Error(`worker thread (${this.roles}) ${this.lastExit} while starting`));
+        if (Date.now() - this.readyAt > STABLE_AFTER_MS) this.restartDelay = RESTART_DELAY_MS.first;
         this.metricsRegistry.workerRestarts.inc();
         this.logger.error(`worker thread (${this.roles}) ${this.lastExit}; restarting in ${this.restartDelay} ms`);
         this.restartTimer = setTimeout(() => this.restart(), this.restartDelay);
@@ -127,7 +132,6 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private restart(): void {
-    this.lastExit = undefined;
     this.start().catch((error: Error) => {
       // It died again while starting: the exit handler did not schedule anything, so try again later.
       this.logger.error(error.message);

@@ -119,7 +119,8 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** Stream by stream, in order, each append atomic on its own: a failure leaves the earlier streams written. */
-  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+  /** Always durable when it resolves (EventStoreDB acknowledges after its own commit): `derived` changes nothing. */
+  async appendMany(requests: AppendRequest[], _options: { derived?: boolean } = {}): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     for (const r of requests) results.push(await this.appendToStream(r.streamId, r.events, { expectedRevision: r.expectedRevision }));
     return results;

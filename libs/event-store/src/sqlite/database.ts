@@ -70,6 +70,8 @@ export interface OpenOptions {
    * one, and the read models' file, written in the worker, checkpoints small and often so the disk never floods.
    */
   autoCheckpoint?: boolean | number;
+  /** SQLite's page cache for this connection, in MB (default 64). Every connection has its own. */
+  cacheMb?: number;
 }
 
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
@@ -90,7 +92,7 @@ export function openSqliteDatabase(path: string, options: OpenOptions = {}): Sql
   db.pragma(`synchronous = ${DERIVED_SYNCHRONOUS}`);
   logModes.set(db, options.synchronous ?? 'FULL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  db.pragma(`cache_size = -${(options.cacheMb ?? 64) * 1024}`);
   db.pragma('temp_store = MEMORY');
   const { autoCheckpoint = true } = options;
   db.pragma(`wal_autocheckpoint = ${autoCheckpoint === true ? WAL_AUTOCHECKPOINT_PAGES : autoCheckpoint === false ? 0 : autoCheckpoint}`);

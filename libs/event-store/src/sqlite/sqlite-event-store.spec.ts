@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { until } from '../../../../test/support/wait';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -120,6 +121,16 @@ describe('SqliteEventStore specifics', () => {
     const deadline = Date.now() + 2000;
     while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(seen.map((e) => e.type)).toEqual(['A']);
+
+    // A derived append (a reactor's effects, followed by its checkpoint in the same WAL) is answered once committed.
+    let derivedAnswered = false;
+    const derived = store.appendMany([{ streamId: 's', events: [event('B')] }], { derived: true }).then(() => (derivedAnswered = true));
+    await new Promise((r) => setTimeout(r, 75));
+    expect(derivedAnswered).toBe(true);
+    expect(seen.map((e) => e.type)).toEqual(['A']); // subscribers still wait for the fdatasync
+    await derived;
+    await until(() => seen.length === 2, 'B after its fdatasync');
+    expect(synced).toEqual([`${path}-wal`, `${path}-wal`]);
     await sub.stop();
     await store.close();
   });

@@ -60,6 +60,8 @@ const STATEMENT_CACHE_SIZE = 64;
 
 interface Pending {
   requests: AppendRequest[];
+  /** Answered once committed, before the WAL's fdatasync (see EventStore.appendMany). */
+  derived: boolean;
   resolve: (r: AppendResult[]) => void;
   reject: (e: unknown) => void;
 }
@@ -158,10 +160,10 @@ export class SqliteEventStore implements EventStore {
     return this.appendMany([{ streamId, events, expectedRevision: options.expectedRevision }]).then(([r]) => r);
   }
 
-  appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+  appendMany(requests: AppendRequest[], options: { derived?: boolean } = {}): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ requests, resolve, reject });
+      this.pending.push({ requests, derived: options.derived === true, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {
@@ -196,6 +198,12 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     this.remember();
+    const settle = (item: Pending, i: number) => {
+      const o = outcomes![i];
+      if (o.ok) item.resolve(o.results);
+      else item.reject(o.error);
+    };
+    batch.forEach((item, i) => item.derived && settle(item, i));
     const written = this.batch.events;
     if (this.wal && written.length > 0) {
       const range = { first: written[0].position, last: written[written.length - 1].position };
@@ -205,17 +213,13 @@ export class SqliteEventStore implements EventStore {
       } catch (error) {
         // Committed but maybe not on disk: the callers get the error (a retry is idempotent), and nothing stays hidden.
         const failure = new Error(`fdatasync of ${this.wal.path} failed after a commit: ${(error as Error).message}`);
-        for (const item of batch) item.reject(failure);
+        for (const item of batch) if (!item.derived) item.reject(failure);
         return;
       } finally {
         this.unsynced = this.unsynced.filter((r) => r.last > range.last); // one fdatasync covers every earlier commit
       }
     }
-    batch.forEach((item, i) => {
-      const o = outcomes![i];
-      if (o.ok) item.resolve(o.results);
-      else item.reject(o.error);
-    });
+    batch.forEach((item, i) => item.derived || settle(item, i));
     this.appended.emit('appended');
     if (written.length > 0) this.channel?.postMessage(written[written.length - 1].position);
   }

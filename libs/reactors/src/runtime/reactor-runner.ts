@@ -144,7 +144,8 @@ export class ReactorRunner {
     const relevant = filter ? events.filter((e) => matches(filter, e)) : events;
     if (relevant.length > 0) {
       const appends = (await this.reactor.react(relevant, this.context)).filter((a) => a.events.length > 0);
-      if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends), this.options.onAppended);
+      // Derived: the checkpoint is stored after these events (in the same log for SQLite), so the reactor need not wait for their fdatasync.
+      if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { derived: true }), this.options.onAppended);
     }
     const last = events[events.length - 1].position;
     this.checkpoint.save(last);
