@@ -9,6 +9,8 @@ export interface ReactorLogger {
   error(message: string): void;
 }
 
+const DEFAULT_BATCH_SIZE = 500;
+
 export type AppendedCallback = (written: number, duplicates: number) => void;
 
 /** Reports what `appendMany` wrote of the events asked for; the rest were already in the store (ids are deterministic). */
@@ -69,6 +71,10 @@ export class ReactorRunner {
   }
 
   /** The global position up to which the reactor has handled the log (its checkpoint follows in the background). */
+  private get batchSize(): number {
+    return this.options.batchSize ?? DEFAULT_BATCH_SIZE;
+  }
+
   get position(): bigint {
     return this.current;
   }
@@ -119,7 +125,7 @@ export class ReactorRunner {
         const after = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
         if (this.stopped) return;
         this.current = after;
-        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.options.batchSize }, (events) => this.handle(events));
+        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.batchSize }, (events) => this.handle(events));
         await this.subscription.done;
         return; // stopped, or the store was closed
       } catch (error) {
@@ -144,8 +150,11 @@ export class ReactorRunner {
     const relevant = filter ? events.filter((e) => matches(filter, e)) : events;
     if (relevant.length > 0) {
       const appends = (await this.reactor.react(relevant, this.context)).filter((a) => a.events.length > 0);
-      // Derived: the checkpoint is stored after these events (in the same log for SQLite), so the reactor need not wait for their fdatasync.
-      if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { derived: true }), this.options.onAppended);
+      // Keeping up (a batch short of full): the effects are derived (the checkpoint is stored after them, in the same
+      // log for SQLite), so the next decision need not wait for their fdatasync. Behind (a full batch): wait for it,
+      // which lets the next batch fill up and the work go in fewer, larger commits.
+      const derived = events.length < this.batchSize;
+      if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { derived }), this.options.onAppended);
     }
     const last = events[events.length - 1].position;
     this.checkpoint.save(last);
