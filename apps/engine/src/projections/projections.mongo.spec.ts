@@ -18,7 +18,7 @@ describeWithServer('engine with MONGODB_URL', 'MONGODB_URL', (url) => {
   let base: string;
 
   beforeAll(async () => {
-    Object.assign(process.env, { MONGODB_URL: url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`), JOURNEY_DATA_DIR: dir, JOURNEY_WRITE_KEY: 'wk_mongo', JOURNEY_ADMIN_KEY: 'ak_mongo' });
+    Object.assign(process.env, { MONGODB_URL: url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`), JOURNEY_DATA_DIR: dir, JOURNEY_WRITE_KEY: 'wk_mongo', JOURNEY_ADMIN_KEY: 'ak_mongo', JOURNEY_WORKER_ROLES: '' }); // one thread in jest (see test/e2e/support.ts)
     app = await createEngineApp({ logLevel: 'error' });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
