@@ -55,6 +55,12 @@ export interface SubscriptionHandle {
 export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** Batch size for catch-up reads; handlers receive events in batches of at most this many. */
   batchSize?: number;
+  /**
+   * The handler only appends to this log (derived events, its checkpoint after them in the same log): it may be
+   * handed events before they are durable, since a power loss that drops them drops what it derived too. Other
+   * subscribers (read models in another store, Kafka, sends) are handed only durable events.
+   */
+  derivesIntoLog?: boolean;
 }
 
 /**

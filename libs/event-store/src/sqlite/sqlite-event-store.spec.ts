@@ -135,6 +135,32 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
   });
 
+  it("hands out another writer's events once durable: as its thread tells, or after an fdatasync of its own", async () => {
+    const path = join(dir, 'durable-other-writer.db');
+    const readerSyncs: number[] = [];
+    const counting = ((fd: number, done: (e: NodeJS.ErrnoException | null) => void) => {
+      readerSyncs.push(fd);
+      fs.fdatasync(fd, done);
+    }) as typeof fs.fdatasync;
+    const reader = new SqliteEventStore(openSqliteDatabase(path, { synchronous: 'FULL' }), { fdatasync: counting });
+    const seen: string[] = [];
+    const sub = reader.subscribeToAll({}, (events) => void seen.push(...events.map((e) => e.type)));
+    // Another thread of this process (same channel): it syncs, then tells; the reader trusts it and syncs nothing.
+    const sibling = new SqliteEventStore(openSqliteDatabase(path, { synchronous: 'FULL' }));
+    await sibling.appendToStream('s', [event('FromTheOtherThread')]);
+    await until(() => seen.length === 1, 'the sibling thread event');
+    expect(readerSyncs).toEqual([]);
+    // Another process (no channel: here the same file through a symbolic link): the reader syncs the WAL itself first.
+    fs.symlinkSync(path, `${path}.link`);
+    const stranger = new SqliteEventStore(openSqliteDatabase(`${path}.link`, { synchronous: 'NORMAL' }));
+    await stranger.appendToStream('s', [event('FromAnotherProcess')]);
+    await until(() => seen.length === 2, 'the other process event');
+    expect(seen).toEqual(['FromTheOtherThread', 'FromAnotherProcess']);
+    expect(readerSyncs).toHaveLength(1);
+    await sub.stop();
+    await Promise.all([sibling.close(), stranger.close(), reader.close()]);
+  });
+
   it('with durability NORMAL, does not sync the WAL at each commit', async () => {
     const synced: number[] = [];
     const store = new SqliteEventStore(openSqliteDatabase(join(dir, 'normal.db'), { synchronous: 'NORMAL' }), { fdatasync: ((fd: number) => synced.push(fd)) as unknown as typeof fs.fdatasync });

@@ -55,6 +55,8 @@ const POLL_MS = 250;
 const REVISION_CACHE_SIZE = 100_000;
 /** How many of the events this store committed last are kept in memory for its live subscribers. */
 const TAIL_SIZE = 4_096;
+/** How long a subscriber waits for another thread to tell that events are durable before it syncs the WAL itself. */
+const ANNOUNCE_WAIT_MS = 25;
 /** Prepared statements kept for reads (by SQL text: filters differ in their number of parameters). */
 const STATEMENT_CACHE_SIZE = 64;
 
@@ -90,7 +92,10 @@ interface TailEntry {
  * the WAL file: every commit on the connection runs at synchronous=NORMAL (no fsync while the file's write lock is
  * held), then the store fdatasyncs the WAL on libuv's thread pool and answers when it is done. That is what
  * synchronous=FULL does in WAL mode (the WAL is synced at each commit), without blocking the event loop or the other
- * writers while the disk flushes. This store's live subscribers see its events only once they are durable.
+ * writers while the disk flushes. Subscribers are handed events only once they are durable: this store's own commits
+ * after their fdatasync; other writers' (the other thread, another process) after one of this store's own (except for
+ * subscribers that derive only into this log, see SubscribeOptions.derivesIntoLog), so nothing derived from the log
+ * outside it (read models, Kafka, sends) can ever get ahead of it after a power loss.
  *
  * The append path is one INSERT per event: the UNIQUE(id) constraint skips an event already stored (idempotency
  * without a lookup), and the streams' last revisions are kept in memory. Other writers of the file (another thread or
@@ -123,6 +128,8 @@ export class SqliteEventStore implements EventStore {
   private readonly wal?: { path: string; fd?: number };
   /** This store's commits whose fdatasync has not completed yet, oldest first: hidden from its live subscribers. */
   private unsynced: Array<{ first: number; last: number }> = [];
+  /** Every event up to this position is known to be durable (an fdatasync of the WAL began after its commit). */
+  private durableUpTo = 0;
   private pending: Pending[] = [];
   /** Flushes under way (committing, or waiting for their fdatasync): close() waits for them. */
   private readonly flushing = new Set<Promise<void>>();
@@ -151,7 +158,11 @@ export class SqliteEventStore implements EventStore {
     if (!db.memory && logSynchronousMode(db) === 'FULL') this.wal = { path: `${resolve(db.name)}-wal` };
     if (!db.memory) {
       this.channel = new BroadcastChannel(`journey-sqlite:${resolve(db.name)}`);
-      this.channel.onmessage = () => this.appended.emit('appended');
+      // Another thread's store committed events and made them durable up to the position it tells.
+      this.channel.onmessage = (message: { data: unknown }) => {
+        this.durableUpTo = Math.max(this.durableUpTo, Number(message.data));
+        this.appended.emit('appended');
+      };
       this.channel.unref();
     }
   }
@@ -208,8 +219,10 @@ export class SqliteEventStore implements EventStore {
     if (this.wal && written.length > 0) {
       const range = { first: written[0].position, last: written[written.length - 1].position };
       this.unsynced.push(range);
+      const committed = this.head; // everything this store knows committed, its own batch included
       try {
         await this.syncWal();
+        this.durableUpTo = Math.max(this.durableUpTo, committed);
       } catch (error) {
         // Committed but maybe not on disk: the callers get the error (a retry is idempotent), and nothing stays hidden.
         const failure = new Error(`fdatasync of ${this.wal.path} failed after a commit: ${(error as Error).message}`);
@@ -222,6 +235,21 @@ export class SqliteEventStore implements EventStore {
     batch.forEach((item, i) => item.derived || settle(item, i));
     this.appended.emit('appended');
     if (written.length > 0) this.channel?.postMessage(written[written.length - 1].position);
+  }
+
+  /**
+   * With durability FULL: resolves once the events up to `position` are durable. The other threads' stores tell when
+   * theirs are (after their own fdatasync); for what they have not told within ANNOUNCE_WAIT_MS (another process's
+   * events, say), one fdatasync of this store covers everything committed before it.
+   */
+  private async ensureDurable(position: bigint): Promise<void> {
+    if (!this.wal || Number(position) <= this.durableUpTo) return;
+    const deadline = Date.now() + ANNOUNCE_WAIT_MS;
+    while (Number(position) > this.durableUpTo && Date.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 1));
+    if (Number(position) <= this.durableUpTo) return;
+    const committed = this.stmts.head.get()?.position ?? 0;
+    await this.syncWal();
+    this.durableUpTo = Math.max(this.durableUpTo, committed);
   }
 
   private async syncWal(): Promise<void> {
@@ -375,6 +403,7 @@ export class SqliteEventStore implements EventStore {
           const fromMemory = this.readTail(after, batchSize, matches, upTo);
           const events = fromMemory ? fromMemory.events : this.readAllSync({ after, maxCount: batchSize, filter: options.filter }, upTo);
           if (events.length > 0) {
+            if (!options.derivesIntoLog) await this.ensureDurable(events[events.length - 1].position);
             await handler(events);
             after = events[events.length - 1].position;
             continue;

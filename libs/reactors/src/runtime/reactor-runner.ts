@@ -125,7 +125,7 @@ export class ReactorRunner {
         const after = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
         if (this.stopped) return;
         this.current = after;
-        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.batchSize }, (events) => this.handle(events));
+        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.batchSize, derivesIntoLog: true }, (events) => this.handle(events));
         await this.subscription.done;
         return; // stopped, or the store was closed
       } catch (error) {

@@ -90,7 +90,7 @@ export class TimerScheduler {
   }
 
   private subscribe(): void {
-    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: TIMER_EVENTS } }, (events) => {
+    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: TIMER_EVENTS }, derivesIntoLog: true }, (events) => {
       this.apply(events);
       this.arm();
     });
