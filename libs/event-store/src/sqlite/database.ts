@@ -6,18 +6,19 @@ import { WriteLock } from './write-lock';
 export type SqliteDatabase = Database.Database;
 
 /**
- * The durability of the event log. `FULL` (default): every commit of events is fsynced before the answer, so an
- * acknowledged write survives a process crash AND a power loss. `NORMAL`: in WAL mode a commit survives a process
- * crash (kill -9) but the last commits may roll back on power loss.
+ * The durability of the event log. `FULL` (default): the WAL is fdatasynced after every commit of events and before
+ * the answer (by the event store, off the event loop), so an acknowledged write survives a process crash AND a power
+ * loss. `NORMAL`: in WAL mode a commit survives a process crash (kill -9) but the last commits may roll back on power
+ * loss.
  */
 export type SynchronousMode = 'FULL' | 'NORMAL';
 
 /**
- * The durability of every other write on the connection: read models and checkpoints, derived from the log and
- * rebuilt or replayed from it. Safe because the WAL is one ordered file: a power loss can only drop its last commits,
- * and the next FULL commit of events makes everything before it durable too, so derived data never runs ahead of the
- * log it was derived from: a power loss leaves the state of a crash a moment earlier, which every reader of the log
- * already survives (it resumes from its last checkpoint; reactor effects have deterministic ids).
+ * SQLite's own `synchronous` on every connection: no fsync while a commit holds the file's lock. The event store adds
+ * the log's durability itself (see SynchronousMode). Read models and checkpoints need no more: they are derived from
+ * the log and rebuilt or replayed from it. A WAL is one ordered file, so a power loss can only drop its last commits,
+ * and the next synced commit makes everything before it durable too; subscribers that derive outside the log are
+ * handed only durable events (sqlite-event-store.ts), so derived data never runs ahead of the log.
  */
 export const DERIVED_SYNCHRONOUS: SynchronousMode = 'NORMAL';
 
