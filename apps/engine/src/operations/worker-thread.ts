@@ -125,20 +125,21 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
         if (Date.now() - this.readyAt > STABLE_AFTER_MS) this.restartDelay = RESTART_DELAY_MS.first;
         this.metricsRegistry.workerRestarts.inc();
         this.logger.error(`worker thread (${this.roles}) ${this.lastExit}; restarting in ${this.restartDelay} ms`);
-        this.restartTimer = setTimeout(() => this.restart(), this.restartDelay);
-        this.restartDelay = Math.min(this.restartDelay * 2, RESTART_DELAY_MS.max);
+        this.scheduleRestart();
       });
     });
   }
 
-  private restart(): void {
-    this.start().catch((error: Error) => {
-      // It died again while starting: the exit handler did not schedule anything, so try again later.
-      this.logger.error(error.message);
-      if (this.stopping) return;
-      this.restartTimer = setTimeout(() => this.restart(), this.restartDelay);
-      this.restartDelay = Math.min(this.restartDelay * 2, RESTART_DELAY_MS.max);
-    });
+  /** Starts the worker again after the current delay, and doubles the delay for the next time (up to the maximum). */
+  private scheduleRestart(): void {
+    this.restartTimer = setTimeout(() => {
+      this.start().catch((error: Error) => {
+        // It died again while starting: the exit handler did not schedule anything, so try again later.
+        this.logger.error(error.message);
+        if (!this.stopping) this.scheduleRestart();
+      });
+    }, this.restartDelay);
+    this.restartDelay = Math.min(this.restartDelay * 2, RESTART_DELAY_MS.max);
   }
 
   private request(type: 'metrics' | 'health'): Promise<unknown> {

@@ -244,8 +244,19 @@ export class SqliteEventStore implements EventStore {
    */
   private async ensureDurable(position: bigint): Promise<void> {
     if (!this.wal || Number(position) <= this.durableUpTo) return;
+    // Every announcement (and every fdatasync of this store) emits 'appended' after moving durableUpTo: wait for those.
     const deadline = Date.now() + ANNOUNCE_WAIT_MS;
-    while (Number(position) > this.durableUpTo && Date.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 1));
+    for (let left = ANNOUNCE_WAIT_MS; Number(position) > this.durableUpTo && left > 0 && !this.closed; left = deadline - Date.now()) {
+      await new Promise<void>((done) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.appended.off('appended', wake);
+          done();
+        };
+        const timer = setTimeout(wake, left);
+        this.appended.on('appended', wake);
+      });
+    }
     if (Number(position) <= this.durableUpTo) return;
     const committed = this.stmts.head.get()?.position ?? 0;
     await this.syncWal();
