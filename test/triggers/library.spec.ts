@@ -72,14 +72,16 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
   });
 
   describe('usage', () => {
-    it('inactivity: an active customer quiet for 14 days gets one win-back; activity pushes the deadline', () => {
+    it('inactivity: an active customer quiet for 14 days gets one win-back; activity pushes the deadline without a timer per activity', () => {
       const h = new History('dee');
       h.stage('2025-03-01T10:00:00Z', 'onboarding', 'active');
       h.track('2025-03-01T10:00:00Z', 'Logged In');
-      h.track('2025-03-10T10:00:00Z', 'Logged In');
+      for (let day = 2; day <= 10; day++) h.track(`2025-03-${String(day).padStart(2, '0')}T10:00:00Z`, 'Logged In');
       const { decided } = simulateCustomer([program('usage-inactivity')], h.events, new Date('2025-04-10T00:00:00Z'));
       expect(sends(decided)).toEqual(['2025-03-24 email: We miss you']);
-      expect(ofType(decided, 'TimerCancelled')).toHaveLength(1);
+      // armed at the first login; the later logins leave it; when it fires early it re-arms at the last login + 14 days
+      expect(ofType(decided, 'TimerScheduled').map((e) => e.data.dueAt)).toEqual(['2025-03-15T10:00:00.000Z', '2025-03-24T10:00:00.000Z']);
+      expect(ofType(decided, 'TimerCancelled')).toEqual([]);
     });
 
     it('usage drop: logins fall to a fraction of the customer\'s own baseline -> at-risk and a CSM task; the stage change chains into the at-risk renewal task', () => {

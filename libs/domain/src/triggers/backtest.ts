@@ -139,7 +139,7 @@ export class Backtest {
       sim.prior(event);
     } else {
       this.replayed++;
-      sim.input(event);
+      sim.input(event, arrived);
     }
   }
 

@@ -43,6 +43,8 @@ export interface TemporalSignal {
   cancels(ctx: EvalContext, dueAt: number): boolean;
   /** At the due time: whether the signal still holds (late events may have made it false). */
   holds(ctx: EvalContext, armedAt: number, dueAt: number): boolean;
+  /** At the due time, when it does not hold: a later due time to watch on, if the watch moved (inactivity since a later activity). */
+  rearm?(ctx: EvalContext, dueAt: number): number | undefined;
 }
 
 export interface CompiledEntry {
@@ -186,15 +188,21 @@ function compileTemporal(signal: Signal): TemporalSignal | undefined {
       for (let i = ctx.history.length - 1; i >= 0; i--) if (ctx.history[i].activity) return ctx.history[i].at;
       return undefined;
     };
+    // One timer per quiet spell, not one per activity: a pending timer is left alone by later activity (which only
+    // moves the deadline on), and when it fires early it re-arms at the last activity + `for`.
     return {
       kind: 'inactive',
       arm: (ctx, armed) => {
         if (!ctx.event?.activity) return undefined;
         const dueAt = lastActivity(ctx)! + forMs;
-        return armed?.dueAt === dueAt ? undefined : dueAt;
+        return armed && armed.dueAt <= dueAt ? undefined : dueAt;
       },
       cancels: () => false,
       holds: (ctx, _armedAt, dueAt) => (lastActivity(ctx) ?? -Infinity) + forMs <= dueAt,
+      rearm: (ctx, dueAt) => {
+        const next = (lastActivity(ctx) ?? -Infinity) + forMs;
+        return next > dueAt ? next : undefined;
+      },
     };
   }
   if ('date' in signal) {

@@ -36,14 +36,16 @@ export function emptyCustomerView(): CustomerView {
   return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
 }
 
-/** Folds one event into the view (mutates it: a view is the private accumulator of one customer's decisions). */
-export function applyToView(view: CustomerView, event: JourneyEvent): void {
+/**
+ * Folds one event into the view (mutates it: a view is the private accumulator of one customer's decisions). `record`:
+ * the event's `activityRecord`, when the caller has it already.
+ */
+export function applyToView(view: CustomerView, event: JourneyEvent, record = activityRecord(event)): void {
   const e = event as TypedEvent;
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
   if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: Date.parse(e.metadata.occurredAt) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
-  const record = activityRecord(event);
   if (record) insertByTime(view.history, record);
   const triggerId = runTriggerId(view, e);
   if (triggerId !== undefined) view.runs.set(triggerId, evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event));
@@ -102,10 +104,11 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     return [];
   }
   const previousTraits = view.traits;
+  const ordered = byPriority(programs);
   // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
-  const runs = new Map(view.runs);
-  if (!inputFolded) applyToView(view, input);
+  const runs = ordered.map((p) => view.runs.get(p.id) ?? initialRunState(p.id));
   const record = activityRecord(input);
+  if (!inputFolded) applyToView(view, input, record);
   const ctx: RunContext = {
     workspaceId: input.metadata.workspaceId,
     customerId: input.metadata.customerId,
@@ -119,16 +122,24 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     messages: view.messages,
     ids,
   };
-  const ordered = [...programs].sort((a, b) => b.latest.priority - a.latest.priority || a.id.localeCompare(b.id));
   const out: JourneyEvent[] = [];
-  for (const program of ordered) {
-    const run = runs.get(program.id) ?? initialRunState(program.id);
-    const events = decideRun(program, run, input, ctx);
+  for (let i = 0; i < ordered.length; i++) {
+    const program = ordered[i];
+    const events = decideRun(program, runs[i], input, ctx);
     for (const e of events) applyToView(view, e);
     if (!ctx.claim && events.some((e) => e.type === 'MessageScheduled')) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
     out.push(...events);
   }
   return out;
+}
+
+const sortedPrograms = new WeakMap<readonly TriggerProgram[], TriggerProgram[]>();
+
+/** Higher priority first, then by id (sorted once per array of programs). */
+function byPriority(programs: readonly TriggerProgram[]): TriggerProgram[] {
+  let sorted = sortedPrograms.get(programs);
+  if (!sorted) sortedPrograms.set(programs, (sorted = [...programs].sort((a, b) => b.latest.priority - a.latest.priority || a.id.localeCompare(b.id))));
+  return sorted;
 }
 
 export interface SimulationResult {
@@ -162,7 +173,8 @@ export function simulateCustomer(programs: readonly TriggerProgram[], inputs: re
  */
 export class CustomerSimulation {
   private readonly view = emptyCustomerView();
-  private readonly timers = new Map<string, TypedEvent<'TimerScheduled'>>();
+  /** Pending timers with the time each fires at. */
+  private readonly timers = new Map<string, { scheduled: TypedEvent<'TimerScheduled'>; at: number }>();
 
   constructor(
     private readonly programs: readonly TriggerProgram[],
@@ -175,9 +187,8 @@ export class CustomerSimulation {
     applyToView(this.view, event);
   }
 
-  /** An event as it arrived (`recordedAt`): fires the timers due by then, then decides on it. */
-  input(event: JourneyEvent): void {
-    const arrived = Date.parse(event.metadata.recordedAt);
+  /** An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): fires the timers due by then, then decides on it. */
+  input(event: JourneyEvent, arrived = Date.parse(event.metadata.recordedAt)): void {
     this.fireDue(arrived);
     this.process(event, arrived);
   }
@@ -185,11 +196,11 @@ export class CustomerSimulation {
   /** Fires every timer due by `upTo` (ms), in due order; a timer scheduled already past due fires at once. */
   fireDue(upTo: number): void {
     while (this.timers.size > 0) {
-      let next: TypedEvent<'TimerScheduled'> | undefined;
-      for (const t of this.timers.values()) if (!next || fireAt(t) < fireAt(next)) next = t;
-      if (!next || fireAt(next) > upTo) return;
-      this.timers.delete(next.data.timerId);
-      this.process(timerFired(next, fireAt(next), this.ids), fireAt(next));
+      let next: { scheduled: TypedEvent<'TimerScheduled'>; at: number } | undefined;
+      for (const t of this.timers.values()) if (!next || t.at < next.at) next = t;
+      if (!next || next.at > upTo) return;
+      this.timers.delete(next.scheduled.data.timerId);
+      this.process(timerFired(next.scheduled, next.at, this.ids), next.at);
     }
   }
 
@@ -197,14 +208,12 @@ export class CustomerSimulation {
     const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids);
     this.observe(input, effects);
     for (const e of effects as TypedEvent[]) {
-      if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, e);
+      if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
     }
     for (const e of effects) if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type) && e.type !== 'CsmTaskOpened' && e.type !== 'CsmTaskClosed') this.process(e, now);
   }
 }
-
-const fireAt = (t: TypedEvent<'TimerScheduled'>) => Math.max(Date.parse(t.data.dueAt), Date.parse(t.metadata.occurredAt));
 
 /** The TimerFired the TimerScheduler appends for a due timer (fired at `at`). */
 export function timerFired(scheduled: TypedEvent<'TimerScheduled'>, at: number, ids: IdFactory = deterministicId): JourneyEvent {

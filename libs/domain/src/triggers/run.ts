@@ -98,7 +98,7 @@ export function decideRun(program: TriggerProgram, state: RunState, input: Journ
 
 class RunDecision {
   readonly out: JourneyEvent[] = [];
-  private readonly nowIso: string;
+  private nowIso?: string;
   private readonly fired?: EventDataByType['TimerFired'];
   private readonly sent: ScheduledMessage[] = [];
   private readonly id: IdFactory;
@@ -109,7 +109,6 @@ class RunDecision {
     private readonly input: JourneyEvent,
     private readonly ctx: RunContext,
   ) {
-    this.nowIso = new Date(ctx.now).toISOString();
     this.id = ctx.ids ?? deterministicId;
     const e = input as TypedEvent;
     if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
@@ -160,8 +159,11 @@ class RunDecision {
     }
     const armed = this.state.armed;
     if (this.fired) {
-      if (armed?.timerId === this.fired.timerId && this.canEnter(t) && temporal.holds(this.ctx, armed.armedAt, armed.dueAt) && t.entry.condition(this.ctx))
-        this.start(t);
+      if (armed?.timerId !== this.fired.timerId) return;
+      if (!temporal.holds(this.ctx, armed.armedAt, armed.dueAt)) {
+        const next = temporal.rearm?.(this.ctx, armed.dueAt);
+        if (next !== undefined) this.arm(t, next, armed.armedAt);
+      } else if (this.canEnter(t) && t.entry.condition(this.ctx)) this.start(t);
       return;
     }
     if ((t.reentry.kind === 'once' && this.state.entries > 0) || !this.ctx.event || this.ctx.now - this.ctx.event.at > t.maxEventAgeMs) return;
@@ -173,10 +175,15 @@ class RunDecision {
     const dueAt = temporal.arm(this.ctx, current);
     if (dueAt === undefined) return;
     if (current) this.cancelTimer(current.timerId, `${temporal.kind} watch re-armed`);
+    this.arm(t, dueAt, this.ctx.now);
+  }
+
+  /** Schedules the entry watch's timer (its id made from the input that arms it). */
+  private arm(t: CompiledTrigger, dueAt: number, armedAt: number): void {
     const timerId = this.id('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit(
       'TimerScheduled',
-      { timerId, dueAt: new Date(dueAt).toISOString(), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt: this.ctx.now } },
+      { timerId, dueAt: new Date(dueAt).toISOString(), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt } },
       timerId,
       'scheduled',
     );
@@ -337,6 +344,7 @@ class RunDecision {
   }
 
   private emit<T extends EventType>(type: T, data: EventDataByType[T], ...idParts: string[]): void {
+    this.nowIso ??= new Date(this.ctx.now).toISOString();
     this.out.push({
       id: this.id('trigger', ...idParts),
       type,

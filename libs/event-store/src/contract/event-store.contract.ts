@@ -95,6 +95,21 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
       expect(odd.map((e) => e.data.i)).toEqual([1, 3, 5]);
     });
 
+    it('a stream-prefix filter takes every stream that starts with the prefix and no other, whatever follows it', async () => {
+      const prefix = stream('prefix-');
+      const before = await store.headPosition();
+      const neighbour = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+      await store.appendMany([
+        { streamId: `${prefix}a`, events: [event('In', { i: 1 })] },
+        { streamId: neighbour, events: [event('Out', { i: 2 })] },
+        { streamId: `${prefix}é\u{1F600}`, events: [event('In', { i: 3 })] },
+        { streamId: prefix.slice(0, -1), events: [event('Out', { i: 4 })] },
+        { streamId: prefix, events: [event('In', { i: 5 })] },
+      ]);
+      const read = await store.readAll({ after: before, maxCount: 10, filter: { streamPrefixes: [prefix] } });
+      expect(read.map((e) => e.data.i)).toEqual([1, 3, 5]);
+    });
+
     it('subscribes from a checkpoint: catches up, then receives live events, in order, until stopped', async () => {
       const s = stream('sub');
       await store.appendToStream(s, [event('Old1'), event('Old2')]);

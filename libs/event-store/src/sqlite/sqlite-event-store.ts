@@ -480,8 +480,14 @@ function filterClause(filter?: EventFilter): { clause: string; params: string[] 
     params.push(...filter.eventTypes);
   }
   if (filter?.streamPrefixes?.length) {
-    clause += ` AND (${filter.streamPrefixes.map(() => "substr(stream_id, 1, ?) = ?").join(' OR ')})`;
-    for (const p of filter.streamPrefixes) params.push(String(p.length), p);
+    // A prefix as a range (prefix <= stream_id < the prefix with its last character incremented): no substring per row.
+    const ranges = filter.streamPrefixes.map((p) => {
+      const last = p.charCodeAt(p.length - 1);
+      if (p === '' || last >= 0xd7ff) return { sql: 'substr(stream_id, 1, ?) = ?', params: [String(p.length), p] };
+      return { sql: '(stream_id >= ? AND stream_id < ?)', params: [p, p.slice(0, -1) + String.fromCharCode(last + 1)] };
+    });
+    clause += ` AND (${ranges.map((r) => r.sql).join(' OR ')})`;
+    for (const r of ranges) params.push(...r.params);
   }
   return { clause, params };
 }
