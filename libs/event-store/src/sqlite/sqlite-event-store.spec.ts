@@ -169,6 +169,41 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
   });
 
+  it('type-filtered pages are right whether the types are seeked in the index (sparse) or read in log order (dense), and never sort the rest of the log', async () => {
+    const db = openSqliteDatabase(join(dir, 'types.db'));
+    const store = new SqliteEventStore(db);
+    const types = (i: number) => (i % 97 === 0 ? 'Rare' : i % 10 === 0 ? 'Other' : 'Common');
+    for (let i = 0; i < 3000; i += 500) await store.appendMany(Array.from({ length: 5 }, (_, k) => ({ streamId: `s-${k}`, events: Array.from({ length: 100 }, (_, j) => event(types(i + k * 100 + j), { i: i + k * 100 + j })) })));
+    const all = await store.readAll({ maxCount: 10_000 });
+    const prepared: string[] = [];
+    const prepare = db.prepare.bind(db);
+    jest.spyOn(db, 'prepare').mockImplementation(((sql: string) => (prepared.push(sql), prepare(sql))) as typeof db.prepare);
+    const pages = async (filter: { eventTypes: string[]; streamPrefixes?: string[] }) => {
+      const out: RecordedEvent[] = [];
+      for (let after = 0n; ; ) {
+        const page = await store.readAll({ after, maxCount: 100, filter });
+        if (page.length === 0) return out;
+        out.push(...page);
+        after = page[page.length - 1].position;
+      }
+    };
+    const expected = (wanted: string[], prefix = '') => all.filter((e) => wanted.includes(e.type) && e.streamId.startsWith(prefix)).map((e) => e.position);
+    expect((await pages({ eventTypes: ['Rare', 'Common'] })).map((e) => e.position)).toEqual(expected(['Rare', 'Common']));
+    expect((await pages({ eventTypes: ['Rare'] })).map((e) => e.position)).toEqual(expected(['Rare']));
+    expect((await pages({ eventTypes: ['Rare', 'Other'], streamPrefixes: ['s-3'] })).map((e) => e.position)).toEqual(expected(['Rare', 'Other'], 's-3'));
+    // the dense filter switched to reading in log order after its first full page; the sparse ones stayed on the index
+    const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1)).map((r) => (r as { detail: string }).detail);
+    const dense = prepared.filter((sql) => sql.includes('+type IN'));
+    const seeks = prepared.filter((sql) => sql.includes('UNION ALL'));
+    expect([dense.length, seeks.length]).toEqual([1, 2]);
+    expect(plan(dense[0])).toEqual(['SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)']);
+    for (const sql of seeks) {
+      const searches = plan(sql).filter((d) => d.startsWith('SEARCH'));
+      expect(searches.every((d) => d === 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)' || /USING (COVERING )?INDEX events_type \(type=\? AND position>\? AND position<\?\)/.test(d))).toBe(true);
+    }
+    await store.close();
+  });
+
   it('upcasts old schema versions on read', async () => {
     registerUpcaster('LegacyThing', 1, (d) => ({ fullName: `${d.first} ${d.last}` }));
     const store = new SqliteEventStore(openSqliteDatabase(':memory:'));

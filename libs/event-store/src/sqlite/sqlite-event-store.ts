@@ -51,6 +51,11 @@ DROP TABLE IF EXISTS streams;
  * any thread, wake subscribers at once (worker threads hear of them on a BroadcastChannel named after the file).
  */
 const POLL_MS = 250;
+
+/** Share of the log above which a type filter is read in position order rather than seeked per type (see `readAllSync`). */
+const DENSE_TYPES = 0.3;
+/** More types than this are always read in position order (one index seek each would not pay). */
+const MAX_SEEKED_TYPES = 32;
 /** Streams whose last revision is kept in memory (the others are looked up in the index on their next append). */
 const REVISION_CACHE_SIZE = 100_000;
 /** How many of the events this store committed last are kept in memory for its live subscribers. */
@@ -111,6 +116,8 @@ export class SqliteEventStore implements EventStore {
   private readonly appended = new EventEmitter();
   private readonly stmts;
   private readonly statements = new Map<string, Statement<unknown[], EventRow>>();
+  /** Per type filter: the share of the log its types made up on the last full page read (chooses the plan of `readAllSync`). */
+  private readonly typeDensity = new Map<string, number>();
   private readonly commitBatch: Transaction<(batch: Pending[]) => Outcome[]>;
   private readonly appendRequests: Transaction<(requests: AppendRequest[]) => AppendResult[]>;
   /** Last revision per stream, as committed. */
@@ -371,11 +378,31 @@ export class SqliteEventStore implements EventStore {
     return this.readAllSync(options);
   }
 
+  /**
+   * A page of the log. With a type filter the plan follows how dense the types are in the log, as the last full page
+   * of the same filter found them: sparse types (timers, messages) are seeked in the (type, position) index, one seek
+   * per type merged by position, so a catch-up never scans the events it skips; dense ones (most of the log) are
+   * read in position order, skipping the others. (`type IN (...)` on the index would sort every later matching event
+   * for each page: quadratic over a catch-up.)
+   */
   private readAllSync({ after = 0n, maxCount = 1000, filter }: ReadAllOptions, upTo = Number.MAX_SAFE_INTEGER): RecordedEvent[] {
-    const { clause, params } = filterClause(filter);
-    return this.statement(`SELECT * FROM events WHERE position > ? AND position <= ?${clause} ORDER BY position LIMIT ?`)
-      .all(after, upTo, ...params, maxCount)
-      .map(toRecorded);
+    const prefix = prefixClause(filter);
+    const types = filter?.eventTypes?.length ? filter.eventTypes : undefined;
+    const key = types && JSON.stringify(types);
+    let rows: EventRow[];
+    if (types && types.length <= MAX_SEEKED_TYPES && !((this.typeDensity.get(key!) ?? 0) >= DENSE_TYPES)) {
+      const seek = `SELECT position FROM (SELECT position FROM events WHERE type = ? AND position > ? AND position <= ?${prefix.clause} ORDER BY position LIMIT ?)`;
+      const sql = `SELECT * FROM events WHERE position IN (SELECT position FROM (${types.map(() => seek).join(' UNION ALL ')}) ORDER BY position LIMIT ?) ORDER BY position`;
+      rows = this.statement(sql).all(...types.flatMap((t) => [t, after, upTo, ...prefix.params, maxCount]), maxCount);
+    } else {
+      const typeClause = types ? ` AND +type IN (${types.map(() => '?').join(',')})` : '';
+      rows = this.statement(`SELECT * FROM events WHERE position > ? AND position <= ?${typeClause}${prefix.clause} ORDER BY position LIMIT ?`).all(after, upTo, ...(types ?? []), ...prefix.params, maxCount);
+    }
+    if (key && rows.length === maxCount) {
+      if (this.typeDensity.size >= STATEMENT_CACHE_SIZE) this.typeDensity.clear();
+      this.typeDensity.set(key, rows.length / (Number(rows[rows.length - 1].position) - Number(after)));
+    }
+    return rows.map(toRecorded);
   }
 
   /**
@@ -472,13 +499,9 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function filterClause(filter?: EventFilter): { clause: string; params: string[] } {
+function prefixClause(filter?: EventFilter): { clause: string; params: string[] } {
   let clause = '';
   const params: string[] = [];
-  if (filter?.eventTypes?.length) {
-    clause += ` AND type IN (${filter.eventTypes.map(() => '?').join(',')})`;
-    params.push(...filter.eventTypes);
-  }
   if (filter?.streamPrefixes?.length) {
     // A prefix as a range (prefix <= stream_id < the prefix with its last character incremented): no substring per row.
     const ranges = filter.streamPrefixes.map((p) => {
