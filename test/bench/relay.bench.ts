@@ -59,7 +59,7 @@ export async function run(opts: { events?: number; customers?: number; batchSize
     const rawSeconds = await rawCeiling(kafka, store, head, batchSize, rawPrefix);
 
     // The relay: from the log to Kafka, checkpointing each acknowledged batch.
-    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher(kafka), { name: 'relay:bench', topicPrefix: relayPrefix, batchSize });
+    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers }), { name: 'relay:bench', topicPrefix: relayPrefix, batchSize });
     const started = process.hrtime.bigint();
     await relay.start();
     while ((await checkpoints.get('relay:bench')) !== head) await new Promise((r) => setTimeout(r, 5));

@@ -36,7 +36,7 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
       const name = kafka ? 'relay:kafka' : 'relay:bus';
       const published = new Counter({ name: 'journey_relay_published_events_total', help: 'Integration events acknowledged by the bus or Kafka', labelNames: ['relay'], registers: [this.metrics.registry] });
       const position = new Gauge({ name: 'journey_relay_position', help: 'Last global position the relay has published', labelNames: ['relay'], registers: [this.metrics.registry] });
-      const relay = new OutboxRelay(this.store, this.checkpoints, kafka ? new KafkaPublisher(kafka) : new InProcessPublisher(this.bus), {
+      const relay = new OutboxRelay(this.store, this.checkpoints, kafkaBrokers ? new KafkaPublisher({ brokers: kafkaBrokers, clientId: 'journey-engine', logger: this.logger }) : new InProcessPublisher(this.bus), {
         name,
         topicPrefix: settings.topicPrefix,
         logger: this.logger,

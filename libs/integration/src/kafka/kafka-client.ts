@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { IntegrationLogger } from '../outbox/relay';
 
 export interface KafkaClientOptions {
@@ -7,21 +7,27 @@ export interface KafkaClientOptions {
   logger?: IntegrationLogger;
 }
 
+/** The client settings, as plain data (a producer thread builds its own client from them). */
+export function kafkaConfig({ brokers, clientId = 'journey-engine' }: KafkaClientOptions): KafkaConfig {
+  return { brokers, clientId, connectionTimeout: 3000, retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 }, logLevel: logLevel.WARN };
+}
+
+/** A kafkajs log line as the engine's logger gets it (warnings and errors only). */
+export function kafkaLogLine({ message, error }: { message: string; error?: unknown }): string {
+  return `kafkajs: ${message}${error ? ` (${String(error)})` : ''}`;
+}
+
 /** One kafkajs client per process role; its log lines (warnings and errors only) go to the engine's logger. */
-export function createKafka({ brokers, clientId = 'journey-engine', logger }: KafkaClientOptions): Kafka {
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const { logger } = options;
   return new Kafka({
-    brokers,
-    clientId,
-    connectionTimeout: 3000,
-    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
-    logLevel: logLevel.WARN,
+    ...kafkaConfig(options),
     logCreator:
       () =>
       ({ level, log }: LogEntry) => {
         if (!logger) return;
-        const line = `kafkajs: ${log.message}${log.error ? ` (${String(log.error)})` : ''}`;
-        if (level === logLevel.ERROR) logger.error(line);
-        else logger.warn(line);
+        if (level === logLevel.ERROR) logger.error(kafkaLogLine(log));
+        else logger.warn(kafkaLogLine(log));
       },
   });
 }

@@ -40,7 +40,7 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
       const c = customers[i % 3];
       await store.appendToStream(customerStreamId('acme', c), [sampleEvent('InteractionRecorded', { event: `e${i}`, properties: { i } }, 'acme', c)]);
     }
-    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher(kafka), { name: 'relay:kafka', topicPrefix: prefix, batchSize: 100 });
+    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers: brokers(), clientId: 'journey-test' }), { name: 'relay:kafka', topicPrefix: prefix, batchSize: 100 });
     await relay.start();
     await until(async () => (await checkpoints.get('relay:kafka')) === (await store.headPosition()), 'relay checkpoint at head');
     await relay.stop();

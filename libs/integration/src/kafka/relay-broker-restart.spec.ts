@@ -33,7 +33,7 @@ describeWithServer('Kafka relay across a broker restart', 'KAFKA_BROKERS', () =>
     const prefix = `r${randomUUID().slice(0, 8)}.`;
     await ensureTopics(kafka, allTopics(prefix), { partitions: 4 });
     const warnings: string[] = [];
-    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher(kafka), {
+    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers: brokers(), clientId: 'journey-restart-test' }), {
       name: 'relay:kafka',
       topicPrefix: prefix,
       batchSize: 200,

@@ -6,7 +6,8 @@ import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type Sqlit
 import { InProcessBus, InProcessPublisher } from '../bus/in-process-bus';
 import { schemaValidator } from '../schemas/testing/schema-validator';
 import { PUBLISHED_EVENT_TYPES, type IntegrationEvent } from './integration-events';
-import { OutboxRelay } from './relay';
+import { BatchNotSent, OutboxRelay, type Publisher } from './relay';
+import type { OutboxMessage } from './integration-events';
 import { sampleEvent, sampleEvents } from './sample-events.fixture';
 import { until } from '../../../../test/support/wait';
 
@@ -96,5 +97,59 @@ describe('OutboxRelay through the in-process bus', () => {
     // At least once: the failed batch (events 10..19) was delivered again; deduplicated by id, order is the log's.
     expect([...new Set(seen)]).toEqual(all);
     expect(seen.length).toBe(30 + 3 * 6);
+  });
+
+  it('hands batches over ahead of their acknowledgement, and after a failure sends the failed batch, then the ones behind it, in log order', async () => {
+    const { store, checkpoints } = open('pipelined');
+    for (let i = 0; i < 60; i++) {
+      await store.appendToStream(customerStreamId('acme', `c${i % 3}`), [sampleEvent('InteractionRecorded', { event: `e${i}`, properties: {} }, 'acme', `c${i % 3}`)]);
+    }
+    /** Sends one batch at a time in the order handed over; a batch handed over before a failure is known fails unsent. */
+    class AheadPublisher implements Publisher {
+      readonly kind = 'test';
+      readonly maxInFlight = 3;
+      readonly wire: string[] = [];
+      handedAhead = 0;
+      private queue = Promise.resolve();
+      private unacknowledged = 0;
+      private failedEpoch = -1;
+      private epoch = 0;
+      private failures = 0;
+      publish(messages: OutboxMessage[]): Promise<void> {
+        const epoch = this.epoch;
+        if (++this.unacknowledged > 1) this.handedAhead++;
+        const sent = this.queue.then(async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          if (epoch <= this.failedEpoch) throw new BatchNotSent();
+          if (messages.some((m) => m.event.data.event === 'e25') && this.failures++ < 2) {
+            this.failedEpoch = epoch;
+            throw new Error('broker down');
+          }
+          this.wire.push(...messages.map((m) => m.event.data.event as string));
+        });
+        this.queue = sent.catch(() => undefined);
+        return sent.then(
+          () => void this.unacknowledged--,
+          (error: unknown) => {
+            this.unacknowledged--;
+            if (this.epoch === epoch) this.epoch++;
+            throw error;
+          },
+        );
+      }
+      async close(): Promise<void> {}
+    }
+    const publisher = new AheadPublisher();
+    const positions: bigint[] = [];
+    const relay = new OutboxRelay(store, checkpoints, publisher, { name: 'relay:test', batchSize: 10, retryDelayMs: 10, onPublished: (_, at) => positions.push(at) });
+    await relay.start();
+    await until(async () => (await checkpoints.get('relay:test')) === (await store.headPosition()), 'checkpoint at head');
+    await relay.stop();
+
+    expect(publisher.handedAhead).toBeGreaterThan(0);
+    // Nothing reaches the wire out of log order, nothing is lost; the failed batch went out once it got through.
+    expect(publisher.wire).toEqual(Array.from({ length: 60 }, (_, i) => `e${i}`));
+    const log = await store.readAll();
+    expect(positions).toEqual([10, 20, 30, 40, 50, 60].map((n) => log[n - 1].position));
   });
 });

@@ -9,6 +9,11 @@ import { DEFAULT_TOPIC_PREFIX, PUBLISHED_EVENT_TYPES, toOutboxMessage, type Outb
  */
 export interface Publisher {
   readonly kind: string;
+  /**
+   * How many batches may be handed over before the first is acknowledged (default 1). A publisher that takes more
+   * sends them in order, and fails every batch handed over after a failed one without sending it.
+   */
+  readonly maxInFlight?: number;
   publish(messages: OutboxMessage[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -36,12 +41,21 @@ export interface RelayOptions {
 
 class RelayStopped extends Error {}
 
+/** How a publisher fails a batch handed over after one that failed: it was not sent, and is sent again in its turn. */
+export class BatchNotSent extends Error {
+  constructor() {
+    super('not sent: a batch handed over before it failed');
+  }
+}
+
 /**
  * The outbox relay: the event log is the outbox. It subscribes to the log from its checkpoint, maps each published
  * event to a CloudEvent and hands the batch to the publisher; only once the publisher has acknowledged the whole batch
- * does it store the checkpoint. A crash or a failed publication therefore replays the batch: delivery is at least once,
- * in log order (hence in order per customer key); consumers dedupe by the CloudEvents `id`. A failed batch is retried
- * with backoff until it goes through or the relay is stopped: a broker outage pauses the relay, it never skips events.
+ * (and every batch before it) does it store the checkpoint. A crash or a failed publication therefore replays the
+ * batch: delivery is at least once, in log order (hence in order per customer key); consumers dedupe by the CloudEvents
+ * `id`. A failed batch is retried with backoff until it goes through or the relay is stopped, then the batches handed
+ * over after it (which the publisher failed unsent) in their order: a broker outage pauses the relay, it never skips
+ * or reorders events. While the publisher sends a batch, the relay reads and maps the next (`Publisher.maxInFlight`).
  */
 export class OutboxRelay {
   private subscription?: SubscriptionHandle;
@@ -88,22 +102,45 @@ export class OutboxRelay {
     this.wakeRetry?.();
     // Closing the publisher aborts a publication in flight (a broker outage must not hold the shutdown).
     await Promise.all([this.subscription?.stop(), this.publisher.close()]);
+    await Promise.allSettled(this.inFlight);
     await this.checkpoint.flush();
   }
+
+  /** Batches handed to the publisher and not yet settled (acknowledged and checkpointed), oldest first. */
+  private readonly inFlight: Array<Promise<void>> = [];
+  /** A publication failed since the relay last handed over a new batch. */
+  private failed = false;
 
   private async relay(events: RecordedEvent[]): Promise<void> {
     const prefix = this.options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     const messages = events.map((e) => toOutboxMessage(e, prefix)).filter((m): m is OutboxMessage => m !== undefined);
     const position = events[events.length - 1].position;
+    // After a failure the batches handed over behind it are sent again first, each in its turn, before a new one.
+    while (this.failed && this.inFlight.length > 0) await this.inFlight[this.inFlight.length - 1].catch(() => undefined);
+    this.failed = false;
+    if (this.stopped) throw new RelayStopped();
+    const sent = this.publisher.publish(messages);
+    const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
+    const settled = previous.then(() => this.settle(messages, position, sent));
+    settled.catch(() => undefined); // the subscription sees the error when it waits for this batch
+    this.inFlight.push(settled);
+    void settled.finally(() => this.inFlight.splice(this.inFlight.indexOf(settled), 1)).catch(() => undefined);
+    // The subscription hands over the next batch at once while fewer than `maxInFlight` are unacknowledged.
+    while (this.inFlight.length >= (this.publisher.maxInFlight ?? 1)) await this.inFlight[0];
+  }
+
+  /** Waits for a batch's acknowledgement, retries it until acknowledged, then checkpoints (batches settle in order). */
+  private async settle(messages: OutboxMessage[], position: bigint, sent: Promise<void>): Promise<void> {
     let delay = this.options.retryDelayMs ?? 500;
-    for (;;) {
-      if (this.stopped) throw new RelayStopped();
+    for (let attempt = sent; ; attempt = this.publisher.publish(messages)) {
       try {
-        await this.publisher.publish(messages);
+        await attempt;
         this.lastError = undefined;
         break;
       } catch (error) {
+        this.failed = true;
         if (this.stopped) throw new RelayStopped();
+        if (error instanceof BatchNotSent) continue; // behind a failed batch, which has just gone through: send it now
         this.lastError = error as Error;
         this.options.logger?.warn(`relay ${this.options.name}: publishing ${messages.length} events up to position ${position} failed, retrying in ${delay} ms: ${(error as Error).message}`);
         await new Promise<void>((resolve) => {
@@ -114,6 +151,7 @@ export class OutboxRelay {
           };
         });
         delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 10_000);
+        if (this.stopped) throw new RelayStopped();
       }
     }
     this.checkpoint.save(position);
