@@ -120,6 +120,7 @@ export class OutboxRelay {
     this.failed = false;
     if (this.stopped) throw new RelayStopped();
     const sent = this.publisher.publish(messages);
+    sent.catch(() => undefined); // settled in its turn (below), possibly after it failed
     const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
     const settled = previous.then(() => this.settle(messages, position, sent));
     settled.catch(() => undefined); // the subscription sees the error when it waits for this batch
