@@ -22,7 +22,7 @@
  * checkpoint compare-and-set (the generation changed) and retries from the checkpoint into the new collections.
  * Old generations are dropped when the next rebuild starts.
  */
-import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, type UpdateFilter, type UpdateOptions, type UpdateResult } from 'mongodb';
 import type { RecordedEvent } from '@journey/domain';
 import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
 import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
@@ -125,18 +125,14 @@ export class MongoReadModelStore implements ReadModelStore {
   async prepare(projection: Projection): Promise<void> {
     const collections = Object.fromEntries(projection.collections.map((c) => [c.name, collectionName(c.name, 1)]));
     try {
-      await this.catalog.updateOne(
-        { _id: projection.name },
-        { $setOnInsert: { position: 0n, generation: 1, collections } },
-        { upsert: true },
-      );
+      await this.updateCatalog({ _id: projection.name }, { $setOnInsert: { position: 0n, generation: 1, collections } }, { upsert: true });
     } catch (error) {
       if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error; // created concurrently
     }
     let entry = await this.entry(projection.name);
     // A collection the projection added since its catalog document was created starts in the live generation.
     for (const c of projection.collections.filter((c) => !entry.collections[c.name])) {
-      await this.catalog.updateOne(
+      await this.updateCatalog(
         { _id: projection.name, [`collections.${c.name}`]: { $exists: false } },
         { $set: { [`collections.${c.name}`]: collectionName(c.name, entry.generation) } },
       );
@@ -184,7 +180,7 @@ export class MongoReadModelStore implements ReadModelStore {
 
     const position = fresh[fresh.length - 1].position;
     const at = target === 'live' ? '' : 'rebuild.';
-    const moved = await this.catalog.updateOne(
+    const moved = await this.updateCatalog(
       { _id: projection.name, [`${at}generation`]: side.generation, [`${at}position`]: { $lt: position } },
       { $set: { [`${at}position`]: position } },
     );
@@ -215,7 +211,7 @@ export class MongoReadModelStore implements ReadModelStore {
     }
     const rebuild: Side = { generation, position: 0n, collections: Object.fromEntries(projection.collections.map((c) => [c.name, collectionName(c.name, generation)])) };
     await this.createCollections(projection, rebuild);
-    await this.catalog.updateOne({ _id: projection.name }, { $set: { rebuild } });
+    await this.updateCatalog({ _id: projection.name }, { $set: { rebuild } });
   }
 
   async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
@@ -232,7 +228,7 @@ export class MongoReadModelStore implements ReadModelStore {
       report.documents[c.name] = compared.documents;
       report.differences[c.name] = compared.differences;
     }
-    const swapped = await this.catalog.updateOne(
+    const swapped = await this.updateCatalog(
       { _id: projection.name, generation: entry.generation, position: position, 'rebuild.generation': rebuild.generation, 'rebuild.position': position },
       { $set: { generation: rebuild.generation, collections: rebuild.collections }, $unset: { rebuild: '' } },
     );
@@ -278,6 +274,15 @@ export class MongoReadModelStore implements ReadModelStore {
       if (this.queues.get(key) === tail) this.queues.delete(key);
     });
     return run;
+  }
+
+  /**
+   * Writes of the catalog document of one model take turns in this process, whichever side (live, rebuild) they
+   * come from: on FerretDB an update rewrites the whole document it read, so a live checkpoint written beside the
+   * start of a rebuild could drop the rebuild. (Across processes the compare-and-set filters decide.)
+   */
+  private updateCatalog(filter: Filter<CatalogDoc>, update: UpdateFilter<CatalogDoc>, options?: UpdateOptions): Promise<UpdateResult<CatalogDoc>> {
+    return this.exclusive(`${String(filter._id)}/catalog`, () => this.catalog.updateOne(filter, update, options));
   }
 
   /** `client` on FerretDB (its buildInfo names its version), `server` on MongoDB; asked once. */
