@@ -149,4 +149,35 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       expect(simulateCustomer([program('renewal-at-risk')], far.events).decided).toEqual([]);
     });
   });
+
+  it('a replay keeps only the history the triggers can still read, and decides exactly as with all of it', () => {
+    // Two years of a customer with bursts, lulls, late events and a stage change or two, through the whole library.
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
+    const names = ['Logged In', 'Logged In', 'Feature Used', 'Report Created', 'Dashboard Created', 'Project Created', 'Activated', 'Subscription Renewed'];
+    const programs = [...library.keys()].map(program);
+    for (const customer of ['p1', 'p2', 'p3']) {
+      const h = new History(customer);
+      const start = Date.UTC(2024, 0, 1);
+      h.identify(new Date(start).toISOString(), { name: customer, renewal_date: '2025-06-01', timezone: 'Europe/Paris' });
+      h.stage(new Date(start + 1000).toISOString(), null, 'onboarding');
+      let t = start + 3_600_000;
+      for (let i = 0; i < 1500; i++) {
+        t += rnd() < 0.05 ? 20 * 86_400_000 * rnd() : 86_400_000 * rnd();
+        const at = new Date(t).toISOString();
+        const late = rnd() < 0.05 ? new Date(t + 86_400_000 * 2 * rnd()).toISOString() : undefined;
+        if (i === 40) h.stage(at, 'onboarding', 'active');
+        else h.track(at, names[Math.floor(rnd() * names.length)], { count: i % 4 }, late);
+      }
+      const until = new Date(t + 120 * 86_400_000);
+      const pruned = simulateCustomer(programs, h.events, until);
+      const kept = simulateCustomer(programs, h.events, until, { keepHistory: true });
+      expect(pruned.decided.length).toBeGreaterThan(10);
+      expect(pruned.decided).toEqual(kept.decided);
+    }
+    // what the library reads back: absent (all of Activated), windows of 14 days, usage drop over 5 weeks of logins
+    const usage = program('usage-drop').history;
+    expect([...usage.byName]).toEqual([['Logged In', 35 * 86_400_000]]);
+    expect([...program('onboarding-activation-nudge').history.byName]).toEqual([['Activated', Infinity]]);
+  });
 });

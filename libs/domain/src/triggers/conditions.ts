@@ -243,6 +243,44 @@ function compileTemporal(signal: Signal): TemporalSignal | undefined {
   return undefined;
 }
 
+/**
+ * How far back conditions read a customer's history: per record name (`Infinity`: all of it), and any activity
+ * (usage drop without an event). The latest activity record is always read (inactivity). Records no condition can
+ * read any more may be dropped from a view (see `pruneHistory`).
+ */
+export interface HistoryNeeds {
+  byName: Map<string, number>;
+  activityMs: number;
+}
+
+export function emptyHistoryNeeds(): HistoryNeeds {
+  return { byName: new Map(), activityMs: 0 };
+}
+
+/** Adds what the signal reads from history to `needs`. */
+export function addHistoryNeeds(needs: HistoryNeeds, signal: Signal): HistoryNeeds {
+  const name = (event: string, ms: number) => needs.byName.set(event, Math.max(needs.byName.get(event) ?? 0, ms));
+  if ('all' in signal) for (const s of signal.all) addHistoryNeeds(needs, s);
+  else if ('any' in signal) for (const s of signal.any) addHistoryNeeds(needs, s);
+  else if ('not' in signal) addHistoryNeeds(needs, signal.not);
+  else if ('absent' in signal) name(signal.absent.event, Infinity);
+  else if ('count' in signal) name(signal.count.event, parseDuration(signal.count.within)!.ms);
+  else if ('sum' in signal) name(signal.sum.event, parseDuration(signal.sum.within)!.ms);
+  else if ('usageDrop' in signal) {
+    const ms = parseDuration(signal.usageDrop.window)!.ms + parseDuration(signal.usageDrop.baseline)!.ms;
+    if (signal.usageDrop.event === undefined) needs.activityMs = Math.max(needs.activityMs, ms);
+    else name(signal.usageDrop.event, ms);
+  }
+  return needs;
+}
+
+/** The records of `history` (ordered by time) that a condition with these needs can still read at `now` or later. */
+export function pruneHistory(history: ActivityRecord[], needs: HistoryNeeds, now: number): ActivityRecord[] {
+  let lastActivity = history.length - 1;
+  while (lastActivity >= 0 && !history[lastActivity].activity) lastActivity--;
+  return history.filter((r, i) => i === lastActivity || now - r.at <= (needs.byName.get(r.name) ?? -Infinity) || (r.activity && now - r.at <= needs.activityMs));
+}
+
 type ValueTest = (value: unknown, now: number) => boolean;
 const TRUE_VALUE: ValueTest = () => true;
 

@@ -6,7 +6,7 @@
  */
 import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
 import { deterministicId } from '../ids';
-import type { ActivityRecord } from './conditions';
+import { emptyHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
 import type { TriggerProgram } from './program';
 import { decideRun, evolveRun, initialRunState, TRIGGER_SOURCE, type IdFactory, type RunContext, type RunState, type ScheduledMessage } from './run';
 import { safeTimeZone } from './time';
@@ -133,6 +133,9 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
   return out;
 }
 
+/** A simulation's history is pruned when it reaches this length, then again whenever it doubles. */
+const PRUNE_FROM = 64;
+
 const sortedPrograms = new WeakMap<readonly TriggerProgram[], TriggerProgram[]>();
 
 /** Higher priority first, then by id (sorted once per array of programs). */
@@ -154,13 +157,18 @@ export interface SimulationResult {
  * at their due time (a TimerFired with the TimerScheduler's id), in time order between the inputs, then up to `until`.
  * Events the triggers emit that are inputs themselves (stage, traits, custom events) are fed back, as the log would.
  */
-export function simulateCustomer(programs: readonly TriggerProgram[], inputs: readonly JourneyEvent[], until?: Date): SimulationResult {
+export function simulateCustomer(programs: readonly TriggerProgram[], inputs: readonly JourneyEvent[], until?: Date, options: { keepHistory?: boolean } = {}): SimulationResult {
   const stream: JourneyEvent[] = [];
   const decided: JourneyEvent[] = [];
-  const sim = new CustomerSimulation(programs, (input, effects) => {
-    stream.push(input, ...effects);
-    decided.push(...effects);
-  });
+  const sim = new CustomerSimulation(
+    programs,
+    (input, effects) => {
+      stream.push(input, ...effects);
+      decided.push(...effects);
+    },
+    deterministicId,
+    options,
+  );
   for (const input of inputs) sim.input(input);
   if (until) sim.fireDue(until.getTime());
   return { stream, decided };
@@ -173,6 +181,9 @@ export function simulateCustomer(programs: readonly TriggerProgram[], inputs: re
  */
 export class CustomerSimulation {
   private readonly view = emptyCustomerView();
+  /** What the programs read from history: older records are dropped as the replay moves on (bounded memory). */
+  private readonly needs?: HistoryNeeds;
+  private pruneAt = PRUNE_FROM;
   /** Pending timers with the time each fires at. */
   private readonly timers = new Map<string, { scheduled: TypedEvent<'TimerScheduled'>; at: number }>();
 
@@ -180,7 +191,15 @@ export class CustomerSimulation {
     private readonly programs: readonly TriggerProgram[],
     private readonly observe: (input: JourneyEvent, decided: JourneyEvent[]) => void = () => undefined,
     private readonly ids: IdFactory = deterministicId,
-  ) {}
+    options: { keepHistory?: boolean } = {},
+  ) {
+    if (options.keepHistory) return;
+    const needs = (this.needs = emptyHistoryNeeds());
+    for (const p of programs) {
+      for (const [name, ms] of p.history.byName) needs.byName.set(name, Math.max(needs.byName.get(name) ?? 0, ms));
+      needs.activityMs = Math.max(needs.activityMs, p.history.activityMs);
+    }
+  }
 
   /** Folds an event into the customer's view without deciding on it (history before the replayed range). */
   prior(event: JourneyEvent): void {
@@ -206,6 +225,10 @@ export class CustomerSimulation {
 
   private process(input: JourneyEvent, now: number): void {
     const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids);
+    if (this.needs && this.view.history.length >= this.pruneAt) {
+      this.view.history = pruneHistory(this.view.history, this.needs, now);
+      this.pruneAt = Math.max(PRUNE_FROM, 2 * this.view.history.length);
+    }
     this.observe(input, effects);
     for (const e of effects as TypedEvent[]) {
       if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });

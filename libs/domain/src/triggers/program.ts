@@ -1,8 +1,8 @@
 /** Compiles a trigger definition once: entry, exit rules and every step (flattened to addresses) become closures. */
 import type { Stage, Traits, Properties } from '../events';
-import { compileEntry, compileSignal, type CompiledEntry, type Predicate } from './conditions';
+import { addHistoryNeeds, compileEntry, compileSignal, emptyHistoryNeeds, type CompiledEntry, type HistoryNeeds, type Predicate } from './conditions';
 import type { TriggerState } from './definition';
-import type { Step, TaskPriority, TriggerDefinition } from './schema';
+import type { Signal, Step, TaskPriority, TriggerDefinition } from './schema';
 import { parseDuration } from './time';
 
 /** Address of the end of a run. Step addresses: `0`, `1`, `2.then.0`, `3.variants.1.0`, `4.onTimeout.0`. */
@@ -49,6 +49,8 @@ export interface TriggerProgram {
   enabled: boolean;
   latest: CompiledTrigger;
   version(v: number): CompiledTrigger | undefined;
+  /** What the conditions of every version read from a customer's history. */
+  history: HistoryNeeds;
 }
 
 /** Compiles a (validated) definition. */
@@ -79,7 +81,24 @@ export function triggerProgram(state: TriggerState, cache = new Map<number, Comp
     if (!c && state.definitions[v]) cache.set(v, (c = compileTrigger(state.definitions[v], v)));
     return c;
   };
-  return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version };
+  const history = emptyHistoryNeeds();
+  for (const definition of Object.values(state.definitions)) for (const signal of signalsOf(definition)) addHistoryNeeds(history, signal);
+  return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version, history };
+}
+
+/** Every condition of a definition: entry, exits, and those of its steps (branch, wait until, task close). */
+function signalsOf(definition: TriggerDefinition): Signal[] {
+  const out: Signal[] = [definition.entry, ...(definition.exit ?? []).map((x) => x.when)];
+  const walk = (steps: Step[] = []) => {
+    for (const step of steps) {
+      if ('wait' in step && 'until' in step.wait) out.push(step.wait.until), walk(step.wait.onEvent), walk(step.wait.onTimeout);
+      if ('branch' in step) out.push(step.branch.if), walk(step.branch.then), walk(step.branch.else);
+      if ('split' in step) for (const v of step.split.variants) walk(v.steps);
+      if ('task' in step && step.task.closeOn) out.push(step.task.closeOn);
+    }
+  };
+  walk(definition.steps);
+  return out;
 }
 
 function flatten(steps: Step[], prefix: string, after: string, out: Map<string, CompiledStep>): string {

@@ -102,13 +102,19 @@ export class TriggerReactor implements Reactor {
 
   /** The enabled triggers of a workspace (and disabled ones with versions, so their active runs can be ended). */
   private programs(workspaceId: string): TriggerProgram[] {
-    const out: TriggerProgram[] = [];
+    let out = this.programsOf.get(workspaceId);
+    if (out) return out;
+    out = [];
     for (const t of this.triggers.get(workspaceId)?.values() ?? []) {
       t.program ??= triggerProgram(t.state, t.compiled);
       out.push(t.program);
     }
+    this.programsOf.set(workspaceId, out);
     return out;
   }
+
+  /** `programs` per workspace, until a definition of the workspace changes (one array: the deciders cache by it). */
+  private readonly programsOf = new Map<string, TriggerProgram[]>();
 
   private async loadDefinitions(before: bigint, ctx: ReactorContext): Promise<void> {
     const defs = await ctx.store.readAll({ filter: { streamPrefixes: [TRIGGER_STREAM], eventTypes: [...DEFINITION_TYPES] } });
@@ -124,6 +130,7 @@ export class TriggerReactor implements Reactor {
     if (!ws) this.triggers.set(workspaceId, (ws = new Map()));
     const t = ws.get(triggerId) ?? { state: initialTriggerState(triggerId), compiled: new Map() };
     ws.set(triggerId, { state: evolveTrigger(t.state, event), compiled: t.compiled });
+    this.programsOf.delete(workspaceId);
   }
 }
 
