@@ -274,6 +274,13 @@ export function addHistoryNeeds(needs: HistoryNeeds, signal: Signal): HistoryNee
   return needs;
 }
 
+/** Adds `more` to `needs`. */
+export function mergeHistoryNeeds(needs: HistoryNeeds, more: HistoryNeeds): HistoryNeeds {
+  for (const [name, ms] of more.byName) needs.byName.set(name, Math.max(needs.byName.get(name) ?? 0, ms));
+  needs.activityMs = Math.max(needs.activityMs, more.activityMs);
+  return needs;
+}
+
 /** The records of `history` (ordered by time) that a condition with these needs can still read at `now` or later. */
 export function pruneHistory(history: ActivityRecord[], needs: HistoryNeeds, now: number): ActivityRecord[] {
   let lastActivity = history.length - 1;

@@ -6,7 +6,7 @@
  */
 import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
 import { deterministicId } from '../ids';
-import { emptyHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
+import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
 import type { TriggerProgram } from './program';
 import { decideRun, evolveRun, initialRunState, TRIGGER_SOURCE, type IdFactory, type RunContext, type RunState, type ScheduledMessage } from './run';
 import { safeTimeZone } from './time';
@@ -193,12 +193,7 @@ export class CustomerSimulation {
     private readonly ids: IdFactory = deterministicId,
     options: { keepHistory?: boolean } = {},
   ) {
-    if (options.keepHistory) return;
-    const needs = (this.needs = emptyHistoryNeeds());
-    for (const p of programs) {
-      for (const [name, ms] of p.history.byName) needs.byName.set(name, Math.max(needs.byName.get(name) ?? 0, ms));
-      needs.activityMs = Math.max(needs.activityMs, p.history.activityMs);
-    }
+    if (!options.keepHistory) this.needs = programs.reduce((needs, p) => mergeHistoryNeeds(needs, p.history), emptyHistoryNeeds());
   }
 
   /** Folds an event into the customer's view without deciding on it (history before the replayed range). */
