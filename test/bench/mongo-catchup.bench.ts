@@ -86,7 +86,7 @@ export async function run(options: { events?: number; customers?: number; batchS
   try {
     await Promise.all([adapterDb.dropDatabase(), rawDb.dropDatabase()]);
     const info = await adapterDb.command({ buildInfo: 1 });
-    const server = info.ferretdbVersion ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${info.version}`;
+    const server = info.ferretdbVersion ? `FerretDB${info.ferretdbVersion === 'unknown' ? '' : ` ${info.ferretdbVersion}`} (MongoDB ${info.version} compatible)` : `MongoDB ${info.version}`;
     const guard: WriteGuard = info.ferretdbVersion ? 'client' : 'server';
     const store = new MongoReadModelStore(adapterDb);
     await store.prepare(customersProjection);
