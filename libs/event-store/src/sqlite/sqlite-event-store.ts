@@ -500,19 +500,14 @@ export class SqliteEventStore implements EventStore {
 }
 
 function prefixClause(filter?: EventFilter): { clause: string; params: string[] } {
-  let clause = '';
-  const params: string[] = [];
-  if (filter?.streamPrefixes?.length) {
-    // A prefix as a range (prefix <= stream_id < the prefix with its last character incremented): no substring per row.
-    const ranges = filter.streamPrefixes.map((p) => {
-      const last = p.charCodeAt(p.length - 1);
-      if (p === '' || last >= 0xd7ff) return { sql: 'substr(stream_id, 1, ?) = ?', params: [String(p.length), p] };
-      return { sql: '(stream_id >= ? AND stream_id < ?)', params: [p, p.slice(0, -1) + String.fromCharCode(last + 1)] };
-    });
-    clause += ` AND (${ranges.map((r) => r.sql).join(' OR ')})`;
-    for (const r of ranges) params.push(...r.params);
-  }
-  return { clause, params };
+  if (!filter?.streamPrefixes?.length) return { clause: '', params: [] };
+  // A prefix as a range (prefix <= stream_id < the prefix with its last character incremented): no substring per row.
+  const ranges = filter.streamPrefixes.map((p) => {
+    const last = p.charCodeAt(p.length - 1);
+    if (p === '' || last >= 0xd7ff) return { sql: 'substr(stream_id, 1, ?) = ?', params: [String(p.length), p] };
+    return { sql: '(stream_id >= ? AND stream_id < ?)', params: [p, p.slice(0, -1) + String.fromCharCode(last + 1)] };
+  });
+  return { clause: ` AND (${ranges.map((r) => r.sql).join(' OR ')})`, params: ranges.flatMap((r) => r.params) };
 }
 
 function toRecorded(row: EventRow): RecordedEvent {

@@ -123,8 +123,8 @@ export class OutboxRelay {
     sent.catch(() => undefined); // settled in its turn (below), possibly after it failed
     const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
     const settled = previous.then(() => this.settle(messages, position, sent));
-    settled.catch(() => undefined); // the subscription sees the error when it waits for this batch
     this.inFlight.push(settled);
+    // Handles its failure here too: the subscription sees the error when it waits for this batch.
     void settled.finally(() => this.inFlight.splice(this.inFlight.indexOf(settled), 1)).catch(() => undefined);
     // The subscription hands over the next batch at once while fewer than `maxInFlight` are unacknowledged.
     while (this.inFlight.length >= (this.publisher.maxInFlight ?? 1)) await this.inFlight[0];

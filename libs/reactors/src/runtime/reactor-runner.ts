@@ -70,11 +70,11 @@ export class ReactorRunner {
     );
   }
 
-  /** The global position up to which the reactor has handled the log (its checkpoint follows in the background). */
   private get batchSize(): number {
     return this.options.batchSize ?? DEFAULT_BATCH_SIZE;
   }
 
+  /** The global position up to which the reactor has handled the log (its checkpoint follows in the background). */
   get position(): bigint {
     return this.current;
   }
