@@ -12,7 +12,7 @@ import { Dispatcher, type DispatcherOptions } from './dispatcher';
 import { EmailChannel } from './email';
 import { inboxFromStream } from './inbox';
 import { WebhookChannel, webhookSignature } from './webhook';
-import { waitFor } from '../../../test/support/wait';
+import { until, waitFor } from '../../../test/support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-dispatch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,6 +120,8 @@ describe('Dispatcher with the webhook channel', () => {
       expect(req.headers['x-journey-signature']).not.toBe(webhookSignature('other secret', req.raw));
       expect(req.headers['x-journey-timestamp']).toBe(req.body.sentAt);
       expect((await f.messageEvents(messageId)).map((e) => e.type)).toEqual(['MessageSent', 'MessageDelivered']);
+      // counted once its append is durable (readable in the log a moment before: the WAL's fdatasync comes after the commit)
+      await until(() => f.outcomes.length >= 2, 'the outcome counted');
       expect(f.outcomes).toEqual(['webhook:sent', 'webhook:delivered']);
     } finally {
       await hook.close();
