@@ -131,12 +131,24 @@ export const MESSAGE_STATUS: ReadonlyMap<string, MessageStatus> = new Map([
   ['MessageClicked', 'clicked'],
 ] satisfies Array<[EventType, MessageStatus]>);
 
-export function customerStreamId(workspaceId: string, customerId: string): string {
-  return `customer-${workspaceId}-${customerId}`;
+/**
+ * The workspace part of a composite id (stream ids, Kafka keys): `%`, `-` and `:` percent-encoded, so the part ends
+ * unambiguously at the next separator. `acme`'s customer `eu-bob` (`customer-acme-eu-bob`) and `acme-eu`'s customer
+ * `bob` (`customer-acme%2Deu-bob`) are different streams, and the prefix `customer-acme-` takes in no other workspace.
+ * A workspace id made only of other characters is unchanged, so existing streams keep their names.
+ */
+export function escapeWorkspaceId(workspaceId: string): string {
+  return workspaceId.replace(/[%:-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** `customer-<workspace>-<customerId>`, the workspace escaped (`escapeWorkspaceId`); the customer id is the rest. */
+export function customerStreamId(workspaceId: string, customerId: string): string {
+  return `customer-${escapeWorkspaceId(workspaceId)}-${customerId}`;
+}
+
+/** `trigger-<workspace>-<triggerId>`, the workspace escaped (`escapeWorkspaceId`); the trigger id is the rest. */
 export function triggerStreamId(workspaceId: string, triggerId: string): string {
-  return `trigger-${workspaceId}-${triggerId}`;
+  return `trigger-${escapeWorkspaceId(workspaceId)}-${triggerId}`;
 }
 
 export function isEventOfType<T extends EventType>(e: JourneyEvent, type: T): e is JourneyEvent<T, EventDataByType[T]> {

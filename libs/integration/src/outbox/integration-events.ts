@@ -1,4 +1,4 @@
-import type { EventDataByType, RecordedEvent } from '@journey/domain';
+import { escapeWorkspaceId, type EventDataByType, type RecordedEvent } from '@journey/domain';
 
 /**
  * The public contract of the integration events (deploy/kafka.md): which journey events leave the engine, on which
@@ -75,7 +75,7 @@ export interface IntegrationEvent {
   data: Record<string, unknown>;
 }
 
-/** An integration event with where it goes: topic and key. The key `<workspace>:<customerId>` keeps a customer in order. */
+/** An integration event with where it goes: topic and key. The key `<workspace>:<customerId>` (the workspace escaped as in stream ids) keeps a customer in order. */
 export interface OutboxMessage {
   topic: string;
   key: string;
@@ -83,7 +83,7 @@ export interface OutboxMessage {
 }
 
 export function messageKey(workspaceId: string, customerId: string): string {
-  return `${workspaceId}:${customerId}`;
+  return `${escapeWorkspaceId(workspaceId)}:${customerId}`;
 }
 
 /** Maps a recorded journey event to its outbox message, or undefined for events that are not published. */
