@@ -47,7 +47,7 @@ describe('parseSegmentCall', () => {
       errors: [
         { path: 'groupId', message: 'groupId must be a string' },
         { path: 'messageId', message: 'messageId must be shorter than or equal to 256 characters' },
-        { path: 'timestamp', message: 'timestamp must be a valid ISO 8601 date string' },
+        { path: 'timestamp', message: 'timestamp must be a valid ISO 8601 date string: an RFC 3339 date-time with seconds and a time zone, such as 2026-01-31T12:00:00.000Z, from 1970 to 9999; got "yesterday"' },
         { path: 'context', message: 'context must be an object' },
         { path: 'userId', message: 'userId should not be empty' },
       ],

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
 import { ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
 import { compileValidator, type CompiledCheck } from './compiled-validator';
+import { parseDateTime } from './input-rules';
 import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
 
 /**
@@ -97,7 +98,8 @@ function toEvent(call: Call, context: SegmentIngestContext): JourneyEvent {
     metadata: {
       workspaceId: context.workspaceId,
       customerId: call.type === 'alias' ? call.userId : (call.userId ?? call.anonymousId),
-      occurredAt: call.timestamp ? new Date(call.timestamp).toISOString() : context.receivedAt,
+      // The instant the validated timestamp names: Date's own parser would also take forms the validation refuses.
+      occurredAt: call.timestamp ? new Date(parseDateTime(call.timestamp)!).toISOString() : context.receivedAt,
       recordedAt: context.receivedAt,
       correlationId: messageId,
       source: context.source,

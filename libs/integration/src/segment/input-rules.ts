@@ -1,0 +1,111 @@
+/**
+ * The limits an ingested call must keep (README "Ingestion semantics"): every event the engine acknowledges must be one
+ * that every projection, reactor and subscriber can handle, so what they cannot is refused at the door. Pure and
+ * iterative: no recursion, so no input can overflow the stack here.
+ */
+
+export const INGESTION_LIMITS = {
+  /** Nesting of a free-form field (`traits`, `properties`, `context`), the field itself being level 1. */
+  depth: 32,
+  /** Keys of one object, items of one array. */
+  keys: 1000,
+  items: 10_000,
+  /** UTF-16 code units of a key, of a string value. */
+  keyLength: 256,
+  stringLength: 32_768,
+  /** Ids (`userId`, `anonymousId`, `messageId`, `groupId`, `previousId`) and the `event` name; `name`, `category`. */
+  idLength: 256,
+  nameLength: 1024,
+} as const;
+
+const SIMPLE_KEY = /^[A-Za-z_$][\w$]*$/;
+
+interface Node {
+  value: unknown;
+  depth: number;
+  parent?: Node;
+  key?: string | number;
+}
+
+function pathOf(node: Node | undefined, field: string): string {
+  const parts: string[] = [];
+  for (let n = node; n?.parent; n = n.parent) {
+    const key = n.key!;
+    parts.push(typeof key === 'number' ? `[${key}]` : SIMPLE_KEY.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+  }
+  return field + parts.reverse().join('');
+}
+
+/**
+ * The first problem of a free-form JSON value under `field`, in document order, as a message naming its path (e.g.
+ * `properties.items[1].sku must be well-formed UTF-16 (no lone surrogate)`); undefined when it keeps the limits.
+ */
+export function jsonValueProblem(value: unknown, field: string): string | undefined {
+  const { depth: maxDepth, keys: maxKeys, items: maxItems, keyLength, stringLength } = INGESTION_LIMITS;
+  const stack: Node[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const v = node.value;
+    switch (typeof v) {
+      case 'string':
+        if (!v.isWellFormed()) return `${pathOf(node, field)} must be well-formed UTF-16 (no lone surrogate)`;
+        if (v.length > stringLength) return `${pathOf(node, field)} must be at most ${stringLength} characters long`;
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) return `${pathOf(node, field)} must be a finite number`;
+        continue;
+      case 'boolean':
+        continue;
+      case 'object': {
+        if (v === null) continue;
+        if (node.depth > maxDepth) return `${field} must not nest deeper than ${maxDepth} levels (objects and arrays)`;
+        if (Array.isArray(v)) {
+          if (v.length > maxItems) return `${pathOf(node, field)} must have at most ${maxItems} items`;
+          for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth: node.depth + 1, parent: node, key: i });
+          continue;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) break;
+        const keys = Object.keys(v);
+        if (keys.length > maxKeys) return `${pathOf(node, field)} must have at most ${maxKeys} keys`;
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const key = keys[i];
+          if (!key.isWellFormed()) return `${pathOf(node, field)}[${JSON.stringify(key)}] (a key) must be well-formed UTF-16 (no lone surrogate)`;
+          if (key.length > keyLength) return `a key of ${pathOf(node, field)} must be at most ${keyLength} characters long`;
+          if (key === '__proto__') return `${pathOf(node, field)}: the key __proto__ is not allowed`;
+          stack.push({ value: (v as Record<string, unknown>)[key], depth: node.depth + 1, parent: node, key });
+        }
+        continue;
+      }
+    }
+    return `${pathOf(node, field)} must be a JSON value`;
+  }
+  return undefined;
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/;
+const MIN_TIME = Date.UTC(1970, 0, 1);
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * The instant (ms since the epoch) of an RFC 3339 date-time: `2026-01-31T12:00:00.000Z`, with seconds, an optional
+ * fraction (kept to the millisecond) and a time zone (`Z`, `±hh:mm`, or `±hhmm` as Java's formatters write it), in
+ * 1970-01-01T00:00:00Z..9999-12-31T23:59:59.999Z. Undefined for anything else: other ISO 8601 forms (week and
+ * ordinal dates, the basic format, no time zone), impossible dates and times, leap seconds.
+ */
+export function parseDateTime(text: string): number | undefined {
+  const m = DATE_TIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const [, , , , , , , fraction, sign, offsetHour, offsetMinute] = m;
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(2000, month, 0)).getUTCDate()) return undefined;
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  if (sign && (Number(offsetHour) > 23 || Number(offsetMinute) > 59)) return undefined;
+  const local = new Date(0);
+  local.setUTCFullYear(year, month - 1, day); // not Date.UTC: it maps years 0..99 to 1900..1999
+  local.setUTCHours(hour, minute, second, fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0);
+  const offset = sign ? (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * 60_000 : 0;
+  const time = local.getTime() - offset;
+  return time >= MIN_TIME && time <= MAX_TIME ? time : undefined;
+}
