@@ -125,7 +125,7 @@ describe('nasty input (in-process engine)', () => {
 
     const none = await post('/v1/batch', { batch: [batch[2], batch[4]] });
     expect(none.status).toBe(400);
-    expect(none.body.message).toContain('batch[0]: timestamp must be an ISO 8601 date-time');
+    expect(none.body.message).toContain('batch[0]: timestamp must be a valid ISO 8601 date string');
     expect(none.body.message).toContain('batch[1]: userId must be well-formed UTF-16');
     expect(none.body.rejected.map((r: { index: number; errors: Array<{ path: string }> }) => [r.index, r.errors.map((e) => e.path)])).toEqual([
       [0, ['timestamp']],
