@@ -84,6 +84,7 @@ export function jsonValueProblem(value: unknown, field: string): string | undefi
 }
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const MIN_TIME = Date.UTC(1970, 0, 1);
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
@@ -96,16 +97,23 @@ const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export function parseDateTime(text: string): number | undefined {
   const m = DATE_TIME.exec(text);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const [, , , , , , , fraction, sign, offsetHour, offsetMinute] = m;
-  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(2000, month, 0)).getUTCDate()) return undefined;
-  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return undefined;
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   if (hour > 23 || minute > 59 || second > 59) return undefined;
-  if (sign && (Number(offsetHour) > 23 || Number(offsetMinute) > 59)) return undefined;
-  const local = new Date(0);
-  local.setUTCFullYear(year, month - 1, day); // not Date.UTC: it maps years 0..99 to 1900..1999
-  local.setUTCHours(hour, minute, second, fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0);
-  const offset = sign ? (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * 60_000 : 0;
-  const time = local.getTime() - offset;
+  let offset = 0;
+  if (m[8]) {
+    const offsetHour = Number(m[9]);
+    const offsetMinute = Number(m[10]);
+    if (offsetHour > 23 || offsetMinute > 59) return undefined;
+    offset = (m[8] === '-' ? -1 : 1) * (offsetHour * 60 + offsetMinute) * 60_000;
+  }
+  const ms = m[7] ? Number(m[7].length >= 3 ? m[7].slice(0, 3) : m[7].padEnd(3, '0')) : 0;
+  const time = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offset;
   return time >= MIN_TIME && time <= MAX_TIME ? time : undefined;
 }
