@@ -76,6 +76,14 @@ describe('nasty input (in-process engine)', () => {
     expect(ingested(await store.readAll({ after: head }))).toEqual([]);
   });
 
+  it('ignores unknown fields however deep (they are not stored), as Segment does', async () => {
+    const user = `unknown-${randomUUID()}`;
+    const res = await post('/v1/track', `{"userId":"${user}","event":"e","integrations":${nestedJson(50_000)},"_metadata":{"k\\ud800":"\\udc00"}}`);
+    expect(res).toEqual({ status: 200, body: { success: true } });
+    const stored = ingested(await store.readAll({ maxCount: 100_000 })).filter((e) => e.metadata.customerId === user);
+    expect(stored.map((e) => e.data)).toEqual([{ event: 'e', properties: {} }]);
+  });
+
   it('accepts the date-times Segment SDKs send, and stores the instant they name', async () => {
     const user = `times-${randomUUID()}`;
     const times: Array<[string, string]> = [
@@ -131,6 +139,12 @@ describe('nasty input (in-process engine)', () => {
       [0, ['timestamp']],
       [1, ['userId']],
     ]);
+
+    const deepType = await post('/v1/batch', `{"batch":[{"type":"track","userId":"${user}","event":"Typed"},{"type":${nestedJson(10_000)},"userId":"u"}]}`);
+    expect(deepType).toEqual({
+      status: 200,
+      body: { success: true, accepted: 1, rejected: [{ index: 1, errors: [{ path: 'type', message: 'type must be one of identify, track, page, screen, group, alias; got an object' }] }] },
+    });
   });
 
   it('never acknowledges two messageIds that differ only in lone surrogates: each is refused, nothing is stored', async () => {

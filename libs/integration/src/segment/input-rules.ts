@@ -18,6 +18,13 @@ export const INGESTION_LIMITS = {
   nameLength: 1024,
 } as const;
 
+/** A short, well-formed account of a rejected value: strings are quoted (and cut), nothing else is written out. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  return `${String(value)} (a ${typeof value})`;
+}
+
 const SIMPLE_KEY = /^[A-Za-z_$][\w$]*$/;
 
 interface Node {

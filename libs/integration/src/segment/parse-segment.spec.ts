@@ -60,6 +60,35 @@ describe('parseSegmentCall', () => {
   });
 });
 
+describe('parseSegmentCall on nasty input', () => {
+  const deep = (depth: number) => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+  const NASTY = ['x\ud800', '\udc00', '2024-W01-1', '20240101T100000Z', '2024-366', '2024-01-01', '1969-12-31T23:59:59Z', '+010000-01-01T00:00:00Z', 'x'.repeat(40_000), deep(10_000), { 'k\ud800': 1 }, { n: Infinity }, [deep(100)], JSON.parse('{"__proto__":1}')];
+  const FIELDS = ['type', 'userId', 'anonymousId', 'messageId', 'timestamp', 'context', 'traits', 'event', 'properties', 'name', 'category', 'groupId', 'previousId'];
+  const VALID = [{ type: 'identify', userId: 'u' }, { type: 'track', userId: 'u', event: 'e' }, { type: 'page', anonymousId: 'a' }, { type: 'group', userId: 'u', groupId: 'g' }, { type: 'alias', userId: 'u', previousId: 'p' }];
+
+  it('never throws: each variant is either refused naming its field, or an event every subscriber can store', () => {
+    let refused = 0;
+    for (const valid of VALID) {
+      for (const field of FIELDS) {
+        for (const value of NASTY) {
+          const result = parseSegmentCall({ ...valid, [field]: value }, context);
+          if (!result.ok) {
+            refused++;
+            expect(result.errors.map((e) => e.path)).toEqual([field]);
+            expect(result.errors[0].message.isWellFormed()).toBe(true);
+            continue;
+          }
+          const [event] = result.events;
+          expect(new Date(event.metadata.occurredAt).toISOString()).toBe(event.metadata.occurredAt);
+          expect(() => JSON.stringify(event)).not.toThrow();
+          expect(JSON.parse(JSON.stringify(event))).toEqual(event); // nothing lost or changed on the way to the store
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(VALID.length * NASTY.length * 5); // ids, timestamp and the free-form fields refuse them
+  });
+});
+
 describe('parseSegmentBatch', () => {
   it('accepts the valid calls in order and rejects the others by index', () => {
     const result = parseSegmentBatch({ batch: [{ type: 'screen', userId: 'u', name: 'S' }, { userId: 'u' }, { type: 'track', userId: 'u', event: 'E', messageId: 'm2' }] }, context);

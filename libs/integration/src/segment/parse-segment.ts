@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
 import { ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
 import { compileValidator, type CompiledCheck } from './compiled-validator';
-import { parseDateTime } from './input-rules';
+import { describeValue, parseDateTime } from './input-rules';
 import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
 
 /**
@@ -43,7 +43,7 @@ export function parseSegmentCall(raw: unknown, context: SegmentIngestContext, op
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('', 'a Segment call must be a JSON object');
   const type = options.type ?? (raw as { type?: unknown }).type;
   if (!(SEGMENT_CALL_TYPES as readonly unknown[]).includes(type)) {
-    return fail('type', `type must be one of ${SEGMENT_CALL_TYPES.join(', ')}; got ${type === undefined ? 'none' : JSON.stringify(type)}`);
+    return fail('type', `type must be one of ${SEGMENT_CALL_TYPES.join(', ')}; got ${type === undefined ? 'none' : describeValue(type)}`);
   }
   if (Object.hasOwn(raw, '__proto__')) return fail('__proto__', 'the field name __proto__ is not allowed');
   // A shallow copy onto the DTO is all the validators need (class-transformer's plainToInstance also deep-copies

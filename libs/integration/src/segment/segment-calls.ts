@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateBy, ValidateIf, type ValidationArguments } from 'class-validator';
-import { INGESTION_LIMITS, jsonValueProblem, parseDateTime } from './input-rules';
+import { INGESTION_LIMITS, describeValue, jsonValueProblem, parseDateTime } from './input-rules';
 
 /**
  * Validation stops at the first failure per field (`stopAtFirstError`) and runs a field's decorators bottom-up, so the
@@ -42,16 +42,9 @@ const IsDateTime = () =>
       validate: (value) => typeof value === 'string' && parseDateTime(value) !== undefined,
       defaultMessage: (args) =>
         `${args?.property} must be a valid ISO 8601 date string: an RFC 3339 date-time with seconds and a time zone, such as 2026-01-31T12:00:00.000Z, ` +
-        `from 1970 to 9999; got ${describe(args?.value)}`,
+        `from 1970 to 9999; got ${describeValue(args?.value)}`,
     },
   });
-
-/** A short, well-formed account of a rejected value: strings are quoted (and cut), nothing else is written out. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
-  return `${String(value)} (a ${typeof value})`;
-}
 
 const FREE_FORM = `Any JSON object within the ingestion limits: nested at most ${INGESTION_LIMITS.depth} levels, at most ${INGESTION_LIMITS.keys} keys of at most ${INGESTION_LIMITS.keyLength} characters per object, ${INGESTION_LIMITS.items} items per array, strings of at most ${INGESTION_LIMITS.stringLength} characters, well-formed UTF-16, finite numbers`;
 
