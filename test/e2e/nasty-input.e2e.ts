@@ -160,6 +160,16 @@ describe('nasty input (in-process engine)', () => {
     expect(stored.map((e) => e.metadata.correlationId)).toEqual(['m\ud83d\ude00', 'm\ud83d\ude01']);
   });
 
+  it('refuses a body that is not valid UTF-8 (decoding would turn the bad bytes into U+FFFD and merge such messageIds)', async () => {
+    const head = await store.headPosition();
+    for (const bad of [0xff, 0xfe]) {
+      const body = Buffer.concat([Buffer.from('{"userId":"u","event":"e","messageId":"m'), Buffer.from([bad]), Buffer.from('"}')]);
+      const res = await fetch(`${engine.url}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: engine.auth.write }, body });
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { statusCode: 400, error: 'Bad Request', message: 'the request body is not valid UTF-8' } });
+    }
+    expect(ingested(await store.readAll({ after: head }))).toEqual([]);
+  });
+
   it('still projects the good events that follow the nasty ones', async () => {
     await post('/v1/identify', { userId: LONE, traits: nested(1000) });
     await post('/v1/track', `{"userId":"u","event":"e","properties":${nestedJson(10_000)}}`);
