@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import type { EventStore } from '@journey/event-store';
@@ -112,6 +113,7 @@ export class KafkaIngestionConsumer {
   /** The record's events, or the reason it is a poison message. */
   private parse(message: KafkaMessage, topic: string, partition: number, receivedAt: string): JourneyEvent[] | string {
     if (!message.value || message.value.length === 0) return 'empty record value';
+    if (!isUtf8(message.value)) return 'the record value is not valid UTF-8'; // decoding would change it (U+FFFD)
     let call: unknown;
     try {
       call = JSON.parse(message.value.toString('utf8'));
