@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,12 +9,20 @@ import { PinoNestLogger, createLogger } from './logger';
 
 export const BODY_LIMIT = '500kb';
 
+/**
+ * A UTF-8 body must be valid UTF-8: decoding would replace each bad byte with U+FFFD, silently changing what the client
+ * sent (two messageIds differing only there would become one event). A 400 (HttpErrorsFilter).
+ */
+function requireUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) throw Object.assign(new Error('the request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
+}
+
 /** Builds the engine application (used by main.ts and by the end-to-end tests). */
 export async function createEngineApp(options: { logLevel?: string } = {}): Promise<NestExpressApplication> {
   const logger = createLogger(options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'] });
-  app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES }); // trigger documents written as YAML
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'], verify: requireUtf8 });
+  app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES, verify: requireUtf8 }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());
   app.enableShutdownHooks([], { useProcessExit: true }); // exit 0 after a graceful shutdown (and pino flushes)
   const docs = new DocumentBuilder()

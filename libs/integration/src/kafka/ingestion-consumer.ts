@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import type { EventStore } from '@journey/event-store';
@@ -21,7 +22,7 @@ export interface IngestionConsumerOptions {
   chunkSize?: number;
   logger?: IntegrationLogger;
   now?: () => Date;
-  /** Called after each chunk is durable: events newly written (after dedupe) and messages dead-lettered. */
+  /** Called after each chunk is durable: events newly written (after dedupe) and messages dead-lettered (each one is also logged with its reason). */
   onIngested?: (written: number, deadLettered: number) => void;
 }
 
@@ -29,8 +30,9 @@ export interface IngestionConsumerOptions {
  * Ingests Segment calls (the HTTP API's shape, one call per record value) from a topic with a consumer group. Each chunk
  * of a fetched batch is appended durably (`appendMany`) before its offsets are resolved and committed, so a crash
  * replays uncommitted records: the events' ids derive from the call's `messageId` (or, without one, from topic,
- * partition and offset), so the replay appends nothing twice. A record that is not valid JSON or not a valid call is
- * copied to the dead-letter topic with the reason in its headers, and the partition moves on.
+ * partition and offset), so the replay appends nothing twice. A record that is not valid JSON or not a valid call (the
+ * HTTP API's validation and limits, README "Ingestion semantics") is copied to the dead-letter topic with the reason in
+ * its headers and logged with it, and the partition moves on: a poison record never stops the consumer.
  */
 export class KafkaIngestionConsumer {
   private consumer?: Consumer;
@@ -93,7 +95,9 @@ export class KafkaIngestionConsumer {
       }
       if (dead.length > 0) {
         await this.producer!.send({ topic: this.deadLetterTopic, acks: -1, messages: dead });
-        this.options.logger?.warn(`kafka ingestion: ${dead.length} record(s) of ${batch.topic}[${batch.partition}] sent to ${this.deadLetterTopic}`);
+        for (const { headers } of dead) {
+          this.options.logger?.warn(`kafka ingestion: record ${batch.topic}[${batch.partition}]@${headers![DLQ_HEADERS.offset]} sent to ${this.deadLetterTopic}: ${headers![DLQ_HEADERS.reason]}`);
+        }
       }
       const results = streams.size > 0 ? await this.store.appendMany([...streams].map(([streamId, events]) => ({ streamId, events }))) : [];
       resolveOffset(chunk[chunk.length - 1].offset);
@@ -109,6 +113,7 @@ export class KafkaIngestionConsumer {
   /** The record's events, or the reason it is a poison message. */
   private parse(message: KafkaMessage, topic: string, partition: number, receivedAt: string): JourneyEvent[] | string {
     if (!message.value || message.value.length === 0) return 'empty record value';
+    if (!isUtf8(message.value)) return 'the record value is not valid UTF-8'; // decoding would change it (U+FFFD)
     let call: unknown;
     try {
       call = JSON.parse(message.value.toString('utf8'));

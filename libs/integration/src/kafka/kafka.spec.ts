@@ -111,4 +111,44 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
     await consumer.stop();
     expect((await store.readAll()).map((e) => e.id)).toEqual([...events.map((e) => e.id), (await store.readStream(customerStreamId('acme', 'u3')))[0].id]);
   });
+
+  it('dead-letters the calls the HTTP API refuses (nesting, lone surrogates, timestamps, bad UTF-8) with the field named, logs and counts them, and ingests what follows', async () => {
+    const { store } = openStore('nasty');
+    const topic = `nasty-${randomUUID().slice(0, 8)}`;
+    await ensureTopics(kafka, [topic], { partitions: 1 });
+    const deep = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const nasty: Array<[string, RegExp]> = [
+      [`{"type":"identify","userId":"u","traits":${deep(10_000)}}`, /^invalid Segment call: traits must not nest deeper than 32 levels/],
+      ['{"type":"identify","userId":"x\\ud800"}', /^invalid Segment call: userId must be well-formed UTF-16/],
+      ['{"type":"track","userId":"u","event":"e","messageId":"m\\udc00"}', /^invalid Segment call: messageId must be well-formed UTF-16/],
+      ['{"type":"track","userId":"u","event":"e","timestamp":"2024-W01-1"}', /^invalid Segment call: timestamp must be a valid ISO 8601 date string/],
+      ['{"type":"track","userId":"u","event":"e","timestamp":"20240101T100000Z"}', /^invalid Segment call: timestamp must be a valid ISO 8601 date string/],
+      ['{"type":"track","userId":"u","event":"e","properties":{"a":{"b\\udfff":1}}}', /^invalid Segment call: properties\.a\["b\\udfff"\] \(a key\) must be well-formed UTF-16/],
+    ];
+    const notUtf8 = Buffer.concat([Buffer.from('{"type":"track","userId":"u","event":"e","messageId":"m'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const good = { type: 'track', userId: 'after', messageId: 'good', event: 'Still Here', timestamp: '2026-01-31T12:00:00Z' };
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [...nasty.map(([value]) => ({ key: 'u', value })), { key: 'u', value: notUtf8 }, { key: 'after', value: JSON.stringify(good) }] });
+    nasty.push([notUtf8.toString('utf8'), /^the record value is not valid UTF-8$/]);
+    await producer.disconnect();
+
+    const warnings: string[] = [];
+    let deadLettered = 0;
+    const logger = { log: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) };
+    const consumer = new KafkaIngestionConsumer(kafka, store, { topic, groupId: `g-${topic}`, workspaceId: 'acme', logger, onIngested: (_, dead) => (deadLettered += dead) });
+    await consumer.start();
+    try {
+      await until(async () => (await store.readStream(customerStreamId('acme', 'after'))).length === 1, 'the good call after the nasty ones ingested');
+      const dead = await consumeAll(kafka, [consumer.deadLetterTopic], nasty.length, { raw: true });
+      expect(dead.map((d) => d.value)).toEqual(nasty.map(([value]) => value));
+      dead.forEach((d, i) => expect(d.headers[DLQ_HEADERS.reason]).toMatch(nasty[i][1]));
+    } finally {
+      await consumer.stop();
+    }
+    expect((await store.readAll()).map((e) => [e.metadata.customerId, e.data.event, e.metadata.occurredAt])).toEqual([['after', 'Still Here', '2026-01-31T12:00:00.000Z']]);
+    expect(deadLettered).toBe(nasty.length);
+    expect(warnings).toHaveLength(nasty.length);
+    warnings.forEach((w, i) => expect(w).toMatch(new RegExp(`^kafka ingestion: record ${topic}\\[0\\]@${i} sent to ${topic}\\.dlq: ${nasty[i][1].source.slice(1)}`)));
+  });
 });

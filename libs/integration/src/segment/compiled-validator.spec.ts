@@ -3,7 +3,8 @@ import { IsInt, ValidateNested, validateSync } from 'class-validator';
 import { compileValidator } from './compiled-validator';
 import { SEGMENT_CALL_CLASSES } from './segment-calls';
 
-const VALUES = [undefined, null, '', 'x', 'x'.repeat(300), 0, 5, true, {}, { a: 1 }, [], ['a'], '2026-01-31T12:00:00Z', '2026-02-30T00:00:00Z', 'yesterday'];
+const deep = (depth: number) => Array.from({ length: depth }).reduce<unknown>((inner) => ({ a: inner }), 1);
+const VALUES = [undefined, null, '', 'x', 'x'.repeat(300), 0, 5, true, {}, { a: 1 }, [], ['a'], '2026-01-31T12:00:00Z', '2026-02-30T00:00:00Z', 'yesterday', '2024-W01-1', 'x\ud800', { k: 'x\udc00' }, { a: { a: { a: 1 } } }, deep(40), { n: Infinity }];
 const FIELDS = ['type', 'userId', 'anonymousId', 'messageId', 'timestamp', 'context', 'traits', 'event', 'properties', 'name', 'category', 'groupId', 'previousId'];
 const VALID: Record<string, Record<string, unknown>> = {
   identify: { type: 'identify', userId: 'u' },

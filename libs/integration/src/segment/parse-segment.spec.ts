@@ -47,7 +47,7 @@ describe('parseSegmentCall', () => {
       errors: [
         { path: 'groupId', message: 'groupId must be a string' },
         { path: 'messageId', message: 'messageId must be shorter than or equal to 256 characters' },
-        { path: 'timestamp', message: 'timestamp must be a valid ISO 8601 date string' },
+        { path: 'timestamp', message: 'timestamp must be a valid ISO 8601 date string: an RFC 3339 date-time with seconds and a time zone, such as 2026-01-31T12:00:00.000Z, from 1970 to 9999; got "yesterday"' },
         { path: 'context', message: 'context must be an object' },
         { path: 'userId', message: 'userId should not be empty' },
       ],
@@ -57,6 +57,35 @@ describe('parseSegmentCall', () => {
   it('refuses non-objects and a __proto__ field', () => {
     expect(parseSegmentCall('track', context)).toEqual({ ok: false, errors: [{ path: '', message: 'a Segment call must be a JSON object' }] });
     expect(parseSegmentCall(JSON.parse('{"type":"track","userId":"u","event":"e","__proto__":{"x":1}}'), context)).toEqual({ ok: false, errors: [{ path: '__proto__', message: 'the field name __proto__ is not allowed' }] });
+  });
+});
+
+describe('parseSegmentCall on nasty input', () => {
+  const deep = (depth: number) => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+  const NASTY = ['x\ud800', '\udc00', '2024-W01-1', '20240101T100000Z', '2024-366', '2024-01-01', '1969-12-31T23:59:59Z', '+010000-01-01T00:00:00Z', 'x'.repeat(40_000), deep(10_000), { 'k\ud800': 1 }, { n: Infinity }, [deep(100)], JSON.parse('{"__proto__":1}')];
+  const FIELDS = ['type', 'userId', 'anonymousId', 'messageId', 'timestamp', 'context', 'traits', 'event', 'properties', 'name', 'category', 'groupId', 'previousId'];
+  const VALID = [{ type: 'identify', userId: 'u' }, { type: 'track', userId: 'u', event: 'e' }, { type: 'page', anonymousId: 'a' }, { type: 'group', userId: 'u', groupId: 'g' }, { type: 'alias', userId: 'u', previousId: 'p' }];
+
+  it('never throws: each variant is either refused naming its field, or an event every subscriber can store', () => {
+    let refused = 0;
+    for (const valid of VALID) {
+      for (const field of FIELDS) {
+        for (const value of NASTY) {
+          const result = parseSegmentCall({ ...valid, [field]: value }, context);
+          if (!result.ok) {
+            refused++;
+            expect(result.errors.map((e) => e.path)).toEqual([field]);
+            expect(result.errors[0].message.isWellFormed()).toBe(true);
+            continue;
+          }
+          const [event] = result.events;
+          expect(new Date(event.metadata.occurredAt).toISOString()).toBe(event.metadata.occurredAt);
+          expect(() => JSON.stringify(event)).not.toThrow();
+          expect(JSON.parse(JSON.stringify(event))).toEqual(event); // nothing lost or changed on the way to the store
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(VALID.length * NASTY.length * 5); // ids, timestamp and the free-form fields refuse them
   });
 });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
 import { ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
 import { compileValidator, type CompiledCheck } from './compiled-validator';
+import { describeValue, parseDateTime } from './input-rules';
 import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
 
 /**
@@ -42,7 +43,7 @@ export function parseSegmentCall(raw: unknown, context: SegmentIngestContext, op
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('', 'a Segment call must be a JSON object');
   const type = options.type ?? (raw as { type?: unknown }).type;
   if (!(SEGMENT_CALL_TYPES as readonly unknown[]).includes(type)) {
-    return fail('type', `type must be one of ${SEGMENT_CALL_TYPES.join(', ')}; got ${type === undefined ? 'none' : JSON.stringify(type)}`);
+    return fail('type', `type must be one of ${SEGMENT_CALL_TYPES.join(', ')}; got ${type === undefined ? 'none' : describeValue(type)}`);
   }
   if (Object.hasOwn(raw, '__proto__')) return fail('__proto__', 'the field name __proto__ is not allowed');
   // A shallow copy onto the DTO is all the validators need (class-transformer's plainToInstance also deep-copies
@@ -97,7 +98,8 @@ function toEvent(call: Call, context: SegmentIngestContext): JourneyEvent {
     metadata: {
       workspaceId: context.workspaceId,
       customerId: call.type === 'alias' ? call.userId : (call.userId ?? call.anonymousId),
-      occurredAt: call.timestamp ? new Date(call.timestamp).toISOString() : context.receivedAt,
+      // The instant the validated timestamp names: Date's own parser would also take forms the validation refuses.
+      occurredAt: call.timestamp ? new Date(parseDateTime(call.timestamp)!).toISOString() : context.receivedAt,
       recordedAt: context.receivedAt,
       correlationId: messageId,
       source: context.source,
