@@ -118,14 +118,14 @@ export class TemplateRenderer {
   }
 }
 
-function refusedTag(name: string): typeof Tag {
+function refusedTag(name: string): Parameters<Liquid['registerTag']>[1] {
   return class extends Tag {
     constructor(...args: ConstructorParameters<typeof Tag>) {
       super(...args);
       throw new Error(`the "${name}" tag is not allowed: templates cannot read files`);
     }
     render(): void {}
-  } as typeof Tag;
+  };
 }
 
 /** Collects the output and stops the render once it is longer than `max` characters. */
