@@ -40,6 +40,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: Infinity, baseDelayMs: 
 
 const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed', 'MessageResendRequested'] };
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A delivery the store interrupted is tried again after the backoff cap, but no later than this. */
+const STORE_RETRY_MAX_MS = 5 * 60_000;
 /** Checkpoint writes are coalesced to at most one per this interval (and one at stop): a restart re-reads a little more. */
 const CHECKPOINT_EVERY_MS = 100;
 
@@ -177,7 +179,7 @@ export class Dispatcher {
         if (this.stopping.signal.aborted) return;
         // The store failed us (not the channel): keep the message pending and try again later.
         this.options.logger?.error({ err: error, messageId: p.messageId }, 'dispatcher: delivery interrupted, will retry');
-        p.dueAt = new Date(this.now().getTime() + this.retry.maxDelayMs);
+        p.dueAt = new Date(this.now().getTime() + Math.min(this.retry.maxDelayMs, STORE_RETRY_MAX_MS));
         this.plan(p);
       },
     );
@@ -194,7 +196,7 @@ export class Dispatcher {
         release();
       }
       if (retryIn === undefined) return;
-      await sleep(retryIn, undefined, { signal }).catch(() => undefined);
+      await sleep(Math.min(retryIn, MAX_TIMER_MS), undefined, { signal }).catch(() => undefined);
     }
   }
 
