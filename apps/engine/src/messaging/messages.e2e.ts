@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { customerStreamId, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { spawnEngine, type EngineProcess } from '../../../../test/support/engine-process';
 import { startEngine, type TestEngine } from '../../../../test/e2e/support';
 import { waitFor } from '../../../../test/support/wait';
 
@@ -117,3 +118,57 @@ describe('POST /v1/messages/:id/resend', () => {
     expect(res.body.message).toMatch(/not resolved yet/);
   });
 });
+
+describe('re-send across threads (the engine as `npm start` runs it: the dispatcher in the worker thread)', () => {
+  let engine: EngineProcess | undefined;
+  let hook: Server;
+  let dataDir: string;
+  let up = false;
+  const received: Array<{ key: unknown; messageId: string; attempt: number }> = [];
+
+  beforeAll(async () => {
+    hook = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { messageId: string; attempt: number };
+        received.push({ key: req.headers['idempotency-key'], messageId: body.messageId, attempt: body.attempt });
+        res.writeHead(up ? 200 : 400).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    dataDir = mkdtempSync(join(tmpdir(), 'journey-resend-threads-e2e-'));
+    engine = await spawnEngine({ dataDir, env: { JOURNEY_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` } });
+  });
+  afterAll(async () => {
+    await engine?.kill();
+    hook?.closeAllConnections();
+    await new Promise((r) => hook?.close(r));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a request answered by the API thread is acted on by the dispatcher in the worker thread', async () => {
+    const e = engine!;
+    const admin = `Bearer ${e.adminKey}`;
+    const send = async (method: string, path: string, authorization: string, body?: unknown) => {
+      const res = await fetch(`${e.url}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    const trigger = { id: 'resend-hook', name: 'Webhook on sign-up', entry: { event: 'Signed Up' }, steps: [{ send: { channel: 'webhook', body: 'Welcome {{ customer.id }}' } }] };
+    expect((await send('POST', '/v1/triggers', admin, trigger)).status).toBe(201);
+    expect((await send('POST', `/v1/triggers/${trigger.id}/enable`, admin)).status).toBe(200);
+    const write = `Basic ${Buffer.from(`${e.writeKey}:`).toString('base64')}`;
+    expect((await send('POST', '/v1/track', write, { userId: `u-${randomUUID()}`, event: 'Signed Up' })).status).toBe(200);
+
+    const [first] = await waitFor(async () => (received.length > 0 ? received : undefined), 'the first webhook request', 20_000);
+    await waitFor(async () => ((await send('GET', `/v1/messages/${first.messageId}/explain`, admin)).body.status === 'failed' ? true : undefined), 'the message failed', 20_000);
+    up = true;
+    expect(await send('POST', `/v1/messages/${first.messageId}/resend`, admin)).toEqual({ status: 202, body: { messageId: first.messageId, resend: 1 } });
+    await waitFor(async () => ((await send('GET', `/v1/messages/${first.messageId}/explain`, admin)).body.status === 'delivered' ? true : undefined), 'the re-sent message delivered', 20_000);
+    expect(received).toEqual([
+      { key: first.messageId, messageId: first.messageId, attempt: 1 },
+      { key: first.messageId, messageId: first.messageId, attempt: 2 },
+    ]);
+  });
+});
+
