@@ -75,6 +75,7 @@ describe('TemplateRenderer safety (templates are written by API users)', () => {
     ["{% render 'data/keys.json' %}", 'render'],
     ["{% layout 'data/keys' %}x", 'layout'],
     ['{% include customer.traits.file %}', 'include'],
+    ["{% liquid\n  include 'data/keys.json'\n%}", 'include'],
   ])('refuses %s without reading the file', async (source, tag) => {
     const body = source.replace('DIR', dir);
     const attempt = renderer.render({ body }, { ...scope, customer: { id: 'c', traits: { file: 'data/keys.json' } } });
