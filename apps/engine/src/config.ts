@@ -37,7 +37,8 @@ export interface EngineConfig {
 export interface MessagingConfig {
   webhook?: { url: string; secret?: string; timeoutMs: number };
   email?: { smtpUrl: string; from: string };
-  retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** `maxAttempts` Infinity: the budget decides. */
+  retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; budgetMs: number };
 }
 
 export interface KafkaSettings {
@@ -101,9 +102,10 @@ function loadMessaging(env: NodeJS.ProcessEnv): MessagingConfig {
     webhook: env.JOURNEY_WEBHOOK_URL ? { url: env.JOURNEY_WEBHOOK_URL, secret: env.JOURNEY_WEBHOOK_SECRET || undefined, timeoutMs: positive('JOURNEY_WEBHOOK_TIMEOUT_MS', 10_000) } : undefined,
     email: env.SMTP_URL ? { smtpUrl: env.SMTP_URL, from: env.JOURNEY_EMAIL_FROM || 'Journey Engine <journey@localhost>' } : undefined,
     retry: {
-      maxAttempts: positive('JOURNEY_DELIVERY_MAX_ATTEMPTS', 5),
+      maxAttempts: env.JOURNEY_DELIVERY_MAX_ATTEMPTS ? positive('JOURNEY_DELIVERY_MAX_ATTEMPTS', 0) : Infinity,
       baseDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MS', 1000),
-      maxDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MAX_MS', 300_000),
+      maxDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MAX_MS', 3_600_000),
+      budgetMs: positive('JOURNEY_DELIVERY_RETRY_BUDGET_MS', 24 * 3_600_000),
     },
   };
 }

@@ -67,6 +67,8 @@ export interface EventDataByType {
   /** `content`: the rendered message, kept for channels whose delivery is this event itself (the in-app inbox). */
   MessageDelivered: { messageId: string; channel: string; attempt: number; detail?: string; content?: { subject?: string; body: string } };
   MessageFailed: { messageId: string; channel: string; attempts: number; error: string };
+  /** An admin asked to send a failed message again (`resend`: 1 for the first re-send): same messageId, same Idempotency-Key. */
+  MessageResendRequested: { messageId: string; channel: string; resend: number };
   /** Suppressed by a trigger's guards (with `triggerId`..`guards`) or by the dispatcher (unknown channel, ...). */
   MessageSuppressed: {
     messageId: string;

@@ -36,6 +36,17 @@ describe('timeline', () => {
     expect(timeline[5].summary).toBe('Message m1 suppressed via email: quiet-hours');
   });
 
+  it('shows an admin re-sending a failed message', () => {
+    const timeline = buildTimeline([
+      recorded('MessageFailed', { messageId: 'm2', channel: 'webhook', attempts: 30, error: 'HTTP 503' }, '2025-01-01T00:00:00Z'),
+      recorded('MessageResendRequested', { messageId: 'm2', channel: 'webhook', resend: 1 }, '2025-01-02T00:00:00Z'),
+    ]);
+    expect(timeline.map((t) => [t.kind, t.summary])).toEqual([
+      ['message', 'Message m2 failed via webhook: HTTP 503'],
+      ['message', 'Message m2 re-send 1 requested via webhook'],
+    ]);
+  });
+
   it('orders by event time, so a late event takes its place in the journey; ties keep log order', () => {
     const a = recorded('InteractionRecorded', { event: 'A', properties: {} }, '2025-01-02T00:00:00Z');
     const b = recorded('InteractionRecorded', { event: 'B', properties: {} }, '2025-01-03T00:00:00Z');

@@ -114,6 +114,10 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
       const d: EventDataByType['CsmTaskClosed'] = e.data;
       return { kind: 'task', summary: `CSM task closed: ${d.resolution}`, details: { ...d } };
     }
+    case 'MessageResendRequested': {
+      const d: EventDataByType['MessageResendRequested'] = e.data;
+      return { kind: 'message', summary: `Message ${d.messageId} re-send ${d.resend} requested via ${d.channel}`, details: { ...d } };
+    }
     case 'CustomerForgotten':
       return { kind: 'forgotten', summary: 'Customer forgotten: personal data erased', details: {} };
     default: {

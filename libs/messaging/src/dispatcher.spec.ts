@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SMTPServer } from 'smtp-server';
-import { customerStreamId, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import { customerStreamId, evolveDelivery, initialDeliveryState, requestResend, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
 import { InboxChannel, LogChannel, type Channel } from './channel';
 import { Dispatcher, type DispatcherOptions } from './dispatcher';
@@ -372,3 +372,120 @@ describe('Dispatcher with the email channel (SMTP)', () => {
     }
   });
 });
+
+describe('Dispatcher and unsafe templates', () => {
+  it('records a template that reads a file or runs away as template-error once, never again after a restart, and delivers the next message', async () => {
+    const f = fixture();
+    const dataDir = mkdtempSync(join(tmpdir(), 'journey-keys-'));
+    const cwd = process.cwd();
+    try {
+      mkdirSync(join(dataDir, 'data'));
+      writeFileSync(join(dataDir, 'data', 'keys.json'), JSON.stringify({ admin: 'ak_secret_admin_key' }));
+      process.chdir(dataDir);
+      await f.identify({ name: 'Ann' });
+      const leak = await f.schedule({ channel: 'inbox', template: { body: "{% include 'data/keys.json' %}" } });
+      const spin = await f.schedule({ channel: 'inbox', template: { body: '{% for a in (1..100000) %}{% for b in (1..100000) %}{{ a }}{% endfor %}{% endfor %}' } });
+      const next = await f.schedule({ channel: 'inbox', template: { body: 'Hi {{ customer.traits.name }}' } });
+      const first = await f.start([new InboxChannel()]);
+      expect(await waitFor(() => f.outcome(leak), 'an outcome')).toMatchObject({ type: 'MessageSuppressed', data: { reason: 'template-error', detail: expect.stringContaining('the "include" tag is not allowed') } });
+      expect(await waitFor(() => f.outcome(spin), 'an outcome')).toMatchObject({ type: 'MessageSuppressed', data: { reason: 'template-error', detail: expect.stringMatching(/limit exceeded/) } });
+      expect(await waitFor(() => f.outcome(next), 'an outcome')).toMatchObject({ type: 'MessageDelivered' });
+      await first.whenIdle();
+      await first.stop();
+      expect(inboxFromStream(await f.store.readStream(f.stream)).map((m) => m.body)).toEqual(['Hi Ann']);
+      expect(JSON.stringify((await f.store.readStream(f.stream)).map((e) => e.data))).not.toContain('ak_secret_admin_key');
+
+      // A restart that re-reads the whole log renders neither again: their outcome is terminal.
+      await f.checkpoints.set('dispatcher', 0n);
+      const second = await f.start([new InboxChannel()]);
+      await second.whenIdle();
+      for (const id of [leak, spin]) expect((await f.messageEvents(id)).map((e) => e.type)).toEqual(['MessageSuppressed']);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dataDir, { recursive: true, force: true });
+      await f.close();
+    }
+  });
+});
+
+describe('Dispatcher retry budget and re-send', () => {
+  it('retries past the attempt count until the retry budget is spent, then fails naming the budget', async () => {
+    const f = fixture();
+    const hook = await webhookReceiver(() => 503);
+    try {
+      const messageId = await f.schedule({ channel: 'webhook', template: { body: 'x' } });
+      await f.start([new WebhookChannel({ url: hook.url })], { retry: { maxAttempts: Infinity, baseDelayMs: 20, maxDelayMs: 40, budgetMs: 400 } });
+      const outcome = await waitFor(() => f.outcome(messageId), 'an outcome');
+      expect(outcome).toMatchObject({ type: 'MessageFailed', data: { error: 'webhook answered HTTP 503: nope (gave up: the retry budget of 400 ms is spent)' } });
+      const sent = (await f.messageEvents(messageId)).filter((e) => e.type === 'MessageSent');
+      expect(sent.length).toBeGreaterThan(3);
+      expect(hook.received).toHaveLength(sent.length);
+      // No retry was planned beyond the budget: the last attempt started within it.
+      expect(Date.parse(sent.at(-1)!.metadata.occurredAt) - Date.parse(sent[0].metadata.occurredAt)).toBeLessThanOrEqual(400);
+    } finally {
+      await hook.close();
+      await f.close();
+    }
+  });
+
+  it('keeps backing off across a restart: the next dispatcher waits for the rest of the backoff', async () => {
+    const f = fixture();
+    const hook = await webhookReceiver((n) => (n === 1 ? 503 : 200));
+    const retry = { maxAttempts: 5, baseDelayMs: 1500, maxDelayMs: 1500 };
+    try {
+      const messageId = await f.schedule({ channel: 'webhook', template: { body: 'x' } });
+      const first = await f.start([new WebhookChannel({ url: hook.url })], { retry });
+      await until(() => f.outcomes.includes('webhook:retried'), 'the first attempt to fail');
+      await first.stop();
+      await f.start([new WebhookChannel({ url: hook.url })], { retry });
+      expect(await waitFor(() => f.outcome(messageId), 'an outcome')).toMatchObject({ type: 'MessageDelivered', data: { attempt: 2 } });
+      const [one, two] = (await f.messageEvents(messageId)).filter((e) => e.type === 'MessageSent').map((e) => Date.parse(e.metadata.occurredAt));
+      expect(two - one).toBeGreaterThanOrEqual(1500);
+      expect(hook.received).toHaveLength(2);
+    } finally {
+      await hook.close();
+      await f.close();
+    }
+  });
+
+  it('sends a failed message again on MessageResendRequested, with the same Idempotency-Key, also across a restart', async () => {
+    const f = fixture();
+    let up = false;
+    const hook = await webhookReceiver(() => (up ? 200 : 400));
+    const resend = async (messageId: string) => {
+      const state = (await f.store.readStream(f.stream)).filter((e) => (e.data as { messageId?: string }).messageId === messageId).reduce(evolveDelivery, initialDeliveryState());
+      await f.store.appendToStream(f.stream, [requestResend(state, new Date())!]);
+    };
+    try {
+      const live = await f.schedule({ channel: 'webhook', template: { body: 'x' } });
+      const later = await f.schedule({ channel: 'webhook', template: { body: 'y' } });
+      const first = await f.start([new WebhookChannel({ url: hook.url })]);
+      for (const id of [live, later]) expect(await waitFor(() => f.outcome(id), 'an outcome')).toMatchObject({ type: 'MessageFailed', data: { attempts: 1 } });
+      await first.whenIdle();
+
+      up = true;
+      await resend(live);
+      await waitFor(async () => (await f.messageEvents(live)).find((e) => e.type === 'MessageDelivered'), 'the re-sent message delivered');
+      expect((await f.messageEvents(live)).map((e) => e.type)).toEqual(['MessageSent', 'MessageFailed', 'MessageResendRequested', 'MessageSent', 'MessageDelivered']);
+      await first.stop();
+
+      // Requested while no dispatcher runs: the next one picks it up.
+      await resend(later);
+      await f.start([new WebhookChannel({ url: hook.url })]);
+      await waitFor(async () => (await f.messageEvents(later)).find((e) => e.type === 'MessageDelivered'), 'the re-sent message delivered');
+      const requests = (id: string) => hook.received.filter((r) => r.body.messageId === id).map((r) => [r.headers['idempotency-key'], r.body.attempt]);
+      expect(requests(live)).toEqual([
+        [live, 1],
+        [live, 2],
+      ]);
+      expect(requests(later)).toEqual([
+        [later, 1],
+        [later, 2],
+      ]);
+    } finally {
+      await hook.close();
+      await f.close();
+    }
+  });
+});
+

@@ -6,6 +6,7 @@ import {
   foldCustomer,
   evolveDelivery,
   initialDeliveryState,
+  nextAttemptAt,
   retryDelayMs,
   type AttemptResult,
   type DeliveryEvent,
@@ -34,10 +35,13 @@ export interface DispatcherOptions {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 5 * 60_000 };
+/** Retries for 24 h, waiting 1 s, 2 s, 4 s, ... up to 1 h between attempts. */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 24 * 3_600_000 };
 
-const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed'] };
+const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed', 'MessageResendRequested'] };
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A delivery the store interrupted is tried again after the backoff cap, but no later than this. */
+const STORE_RETRY_MAX_MS = 5 * 60_000;
 /** Checkpoint writes are coalesced to at most one per this interval (and one at stop): a restart re-reads a little more. */
 const CHECKPOINT_EVERY_MS = 100;
 
@@ -57,13 +61,15 @@ interface Pending {
  * Delivers scheduled messages: subscribes to the log (checkpoint `dispatcher`) for MessageScheduled and outcome events,
  * waits for `notBefore`, renders the template for the customer, and drives each message through `decideDelivery`:
  * MessageSent is appended BEFORE the channel is called, the outcome after. Retryable errors back off exponentially
- * up to `maxAttempts`.
+ * (capped) until the retry budget or `maxAttempts` is spent. A MessageResendRequested (an admin re-sending a failed
+ * message) brings the message back: a new round of attempts under the same messageId.
  *
  * Durability: the checkpoint is the position just before the oldest message without an outcome, so a restart re-reads
  * every message still pending (waiting for `notBefore`, backing off, or cut off mid-send) and rebuilds the pending set.
  * Before each attempt the customer's stream is read again, so a message that has an outcome is never sent again; one
  * whose MessageSent has no outcome (stopped mid-send) is sent again with the same idempotency key (its messageId):
- * at least once to the channel, dedupable by the receiver. Run one dispatcher per event store.
+ * at least once to the channel, dedupable by the receiver. A message backing off when the dispatcher stopped is tried
+ * again when its backoff ends (the time of its last MessageSent is in the log). Run one dispatcher per event store.
  */
 export class Dispatcher {
   private readonly store: EventStore;
@@ -131,12 +137,10 @@ export class Dispatcher {
       this.position = event.position;
       if (!messageId) continue;
       const known = this.pending.get(messageId);
-      if (event.type === 'MessageScheduled') {
-        if (known) continue;
-        const { workspaceId, customerId } = event.metadata;
-        const p: Pending = { messageId, streamId: event.streamId, workspaceId, customerId, position: event.position, dueAt: deliveryDueAt(evolveDelivery(initialDeliveryState(), event)) };
-        this.pending.set(messageId, p);
-        this.plan(p);
+      if (event.type === 'MessageScheduled' || event.type === 'MessageResendRequested') {
+        if (!known) this.track(event, messageId);
+        // A re-send of a failure whose delivery is still winding down here: tracked again once it is done.
+        else if (event.type === 'MessageResendRequested') void known.task?.then(() => this.pending.has(messageId) || this.track(event, messageId));
       } else if (known && !known.task) {
         // Resolved before its turn (e.g. a reactor suppressed a reminder before its notBefore).
         clearTimeout(known.timer);
@@ -144,6 +148,16 @@ export class Dispatcher {
       }
     }
     this.saveCheckpoint();
+  }
+
+  /** A message to deliver from its MessageScheduled (waiting for notBefore) or its MessageResendRequested (at once). */
+  private track(event: RecordedEvent, messageId: string): void {
+    if (this.stopping.signal.aborted) return;
+    const { workspaceId, customerId } = event.metadata;
+    const dueAt = event.type === 'MessageScheduled' ? deliveryDueAt(evolveDelivery(initialDeliveryState(), event)) : undefined;
+    const p: Pending = { messageId, streamId: event.streamId, workspaceId, customerId, position: event.position, dueAt };
+    this.pending.set(messageId, p);
+    this.plan(p);
   }
 
   private plan(p: Pending): void {
@@ -165,7 +179,7 @@ export class Dispatcher {
         if (this.stopping.signal.aborted) return;
         // The store failed us (not the channel): keep the message pending and try again later.
         this.options.logger?.error({ err: error, messageId: p.messageId }, 'dispatcher: delivery interrupted, will retry');
-        p.dueAt = new Date(this.now().getTime() + this.retry.maxDelayMs);
+        p.dueAt = new Date(this.now().getTime() + Math.min(this.retry.maxDelayMs, STORE_RETRY_MAX_MS));
         this.plan(p);
       },
     );
@@ -182,7 +196,7 @@ export class Dispatcher {
         release();
       }
       if (retryIn === undefined) return;
-      await sleep(retryIn, undefined, { signal }).catch(() => undefined);
+      await sleep(Math.min(retryIn, MAX_TIMER_MS), undefined, { signal }).catch(() => undefined);
     }
   }
 
@@ -191,6 +205,9 @@ export class Dispatcher {
     const events = await this.store.readStream(p.streamId);
     const state = events.filter((e) => (e.data as { messageId?: string }).messageId === p.messageId).reduce(evolveDelivery, initialDeliveryState());
     if (state.outcome) return undefined;
+    // Backing off from an attempt made before a restart: wait for the rest of it.
+    const due = nextAttemptAt(state, this.retry);
+    if (due && due.getTime() > this.now().getTime()) return due.getTime() - this.now().getTime();
     const { traits, forgotten } = foldCustomer(p.workspaceId, p.customerId, events);
     const scheduled = state.scheduled;
     if (!scheduled) throw new Error(`message ${p.messageId}: no MessageScheduled in ${p.streamId}`);
@@ -212,7 +229,7 @@ export class Dispatcher {
       }
     }
     const now = this.now();
-    const [started] = decideDelivery({ type: 'StartAttempt', now, maxAttempts: this.retry.maxAttempts, suppress }, state);
+    const [started] = decideDelivery({ type: 'StartAttempt', now, retry: this.retry, suppress }, state);
     if (!started) return undefined;
     await this.append(p.streamId, started);
     if (started.type !== 'MessageSent' || !channel || !content) return undefined;
@@ -227,14 +244,14 @@ export class Dispatcher {
       if (this.stopping.signal.aborted) return undefined; // outcome unknown: sent again after a restart
       result = { ok: false, retryable: !(error instanceof DeliveryError) || error.retryable, error: (error as Error).message };
     }
-    const decided = decideDelivery({ type: 'CompleteAttempt', now: this.now(), attempt, maxAttempts: this.retry.maxAttempts, result }, evolveDelivery(state, started));
+    const decided = decideDelivery({ type: 'CompleteAttempt', now: this.now(), attempt, retry: this.retry, result }, evolveDelivery(state, started));
     if (decided.length > 0) {
       await this.append(p.streamId, ...decided);
       return undefined;
     }
     this.options.onOutcome?.(channelName, 'retried');
     this.options.logger?.warn({ messageId: p.messageId, channel: channelName, attempt, error: !result.ok && result.error }, 'dispatcher: attempt failed, will retry');
-    return retryDelayMs(this.retry, attempt);
+    return retryDelayMs(this.retry, attempt - state.before);
   }
 
   private async append(streamId: string, ...events: DeliveryEvent[]): Promise<void> {

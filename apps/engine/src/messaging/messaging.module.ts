@@ -4,7 +4,9 @@ import { Dispatcher, EmailChannel, InboxChannel, LogChannel, WebhookChannel, typ
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { createLogger } from '../logger';
 import { Metrics } from '../operations/metrics';
+import { ProjectionsModule } from '../projections/projections.module';
 import { InboxController } from './inbox.controller';
+import { MessagesController } from './messages.controller';
 
 /**
  * The `dispatcher` role: delivers MessageScheduled through the configured channels. `inbox` and `log` are always on;
@@ -49,7 +51,8 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
 }
 
 @Module({
-  controllers: [InboxController],
+  imports: [ProjectionsModule],
+  controllers: [InboxController, MessagesController],
   providers: [DispatcherWorker],
 })
 export class MessagingModule {}

@@ -92,7 +92,7 @@ export class TriggerInsightsService {
     const message = found.doc;
     const stream = await this.events.readStream(customerStreamId(workspaceId, message.customerId));
     const byId = new Map(stream.map((e) => [e.id, e]));
-    const own = stream.filter((e) => MESSAGE_STATUS.has(e.type) && e.data.messageId === messageId);
+    const own = stream.filter((e) => (MESSAGE_STATUS.has(e.type) || e.type === 'MessageResendRequested') && e.data.messageId === messageId);
     const decision =
       own.find((e) => e.type === 'MessageScheduled') ?? own.find((e) => e.type === 'MessageSuppressed' && e.metadata.source === TRIGGER_SOURCE) ?? own[0];
     if (!decision) throw new NotFoundException(`message "${messageId}" has no events in customer "${message.customerId}"'s stream (forgotten?)`);
@@ -131,7 +131,12 @@ export class TriggerInsightsService {
         .filter((e) => e !== decision && e.type !== 'MessageScheduled')
         .map((e) => {
           const d = e.data as Record<string, unknown>;
-          const detail = d.reason !== undefined ? `${String(d.reason)}${d.detail ? `: ${String(d.detail)}` : ''}` : (d.error ?? d.detail ?? d.url);
+          const detail =
+            e.type === 'MessageResendRequested'
+              ? `re-send ${String(d.resend)} requested`
+              : d.reason !== undefined
+                ? `${String(d.reason)}${d.detail ? `: ${String(d.detail)}` : ''}`
+                : (d.error ?? d.detail ?? d.url);
           return { ...describe(e), ...(detail !== undefined ? { detail: String(detail) } : {}), attempt: Number(d.attempt ?? d.attempts) || undefined };
         }),
     };

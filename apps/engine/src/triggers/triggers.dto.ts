@@ -61,7 +61,7 @@ export class MessageExplanationDto {
   @ApiPropertyOptional({ description: 'Trigger id, name, version, step (and its definition), run id and the run events' }) trigger?: Record<string, unknown>;
   @ApiPropertyOptional({ description: 'Template id and version when the step names one, and the Liquid subject/body' }) template?: Record<string, unknown>;
   @ApiProperty({ type: [GuardVerdictDto] }) guards!: GuardVerdictDto[];
-  @ApiProperty({ type: [ExplainedEventDto], description: 'MessageSent / MessageDelivered / MessageFailed / MessageSuppressed (dispatcher) / opened / clicked' })
+  @ApiProperty({ type: [ExplainedEventDto], description: 'MessageSent / MessageDelivered / MessageFailed / MessageSuppressed (dispatcher) / MessageResendRequested (admin) / opened / clicked' })
   delivery!: ExplainedEventDto[];
 }
 
