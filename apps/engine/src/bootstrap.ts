@@ -1,7 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { enableCors } from './auth/cors';
+import { ENGINE_CONFIG, type EngineConfig } from './config';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { YAML_TYPES } from './triggers/triggers.controller';
 import { PinoNestLogger, createLogger } from './logger';
@@ -12,6 +15,8 @@ export const BODY_LIMIT = '500kb';
 export async function createEngineApp(options: { logLevel?: string } = {}): Promise<NestExpressApplication> {
   const logger = createLogger(options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
+  app.use(helmet()); // security headers; it also removes X-Powered-By
+  enableCors(app, app.get<EngineConfig>(ENGINE_CONFIG).corsOrigins);
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'] });
   app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());

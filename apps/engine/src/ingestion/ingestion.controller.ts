@@ -47,7 +47,7 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
  * Segment-compatible ingestion (DESIGN.md "Ingestion"): existing Segment / RudderStack SDKs work by pointing their host
  * here. The workspace comes from the write key.
  *
- * Limits, as Segment's HTTP API: a request body of at most 500 KB (larger: 400); no separate cap on the number of calls
+ * Limits, as Segment's HTTP API: a request body of at most 500 KB (larger: 413); no separate cap on the number of calls
  * in a batch, since the body limit already bounds a request's transaction.
  */
 @ApiTags('ingestion')
