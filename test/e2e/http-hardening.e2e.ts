@@ -67,7 +67,7 @@ describe('HTTP edge', () => {
       expect(await res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full (nothing was stored); retry later' });
       const health = await fetch(`${engine.url}/health`);
       expect(health.status).toBe(503);
-      const body = await health.json();
+      const body = (await health.json()) as { error: Record<string, { status: string; message: string }> };
       expect(body.error['eventStore:sqlite']).toMatchObject({ status: 'down' });
       expect(body.error['eventStore:sqlite'].message).toContain('database or disk is full');
     } finally {
