@@ -56,7 +56,7 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
 @ApiExtraModels(IdentifyCall, TrackCall, PageCall, GroupCall, AliasCall)
 @ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
 @ApiForbiddenResponse({ description: 'The key is not a write key' })
-@ApiServiceUnavailableResponse({ description: 'The engine is shutting down; nothing was stored, retry' })
+@ApiServiceUnavailableResponse({ description: 'The engine is shutting down, or its storage is full (Retry-After); nothing was stored, retry' })
 @Allow('write')
 @Controller('v1')
 export class IngestionController {
