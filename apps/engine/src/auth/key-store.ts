@@ -50,7 +50,7 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly health: HealthChecks,
   ) {
     if (!isMainThread) return;
-    const loaded = loadStaticKeys({ dataDir: config.dataDir, workspaceId: config.defaultWorkspace, writeKey: config.writeKey, adminKey: config.adminKey, now: new Date().toISOString() });
+    const loaded = loadStaticKeys({ dataDir: config.dataDir, workspaceId: config.defaultWorkspace, writeKey: config.writeKey, adminKey: config.adminKey, now: now() });
     announce(loaded);
     this.staticKeys = loaded.keys;
     this.ring = new KeyRing(this.staticKeys);
@@ -58,16 +58,21 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!isMainThread) return;
-    for (;;) {
-      const page = await this.store.readAll({ after: this.position, maxCount: PAGE, filter: FILTER });
-      for (const e of page) this.ring.apply(e);
-      if (page.length > 0) this.position = page[page.length - 1].position;
-      if (page.length < PAGE) break;
-    }
+    await this.catchUp();
     this.health.register('keys', async () => {
       if (this.followError) throw new Error(`not following key changes: ${this.followError.message}`);
     });
     this.follow();
+  }
+
+  /** Applies the key events of the log after the last one applied. */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const page = await this.store.readAll({ after: this.position, maxCount: PAGE, filter: FILTER });
+      for (const e of page) this.ring.apply(e);
+      if (page.length > 0) this.position = page[page.length - 1].position;
+      if (page.length < PAGE) return;
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -90,21 +95,21 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
   /** A new key; its plaintext is in the answer only. */
   async create(principal: Principal, fields: { role: KeyRole; name: string }): Promise<{ key: string } & KeyView> {
     const key = generateKey(fields.role);
-    const now = new Date().toISOString();
-    const record = recordOf(key, { workspaceId: principal.workspaceId, role: fields.role, name: fields.name, createdAt: now, source: 'api' });
-    await this.change(principal.workspaceId, () => [keyCreated(record, now)]);
+    const at = now();
+    const record = recordOf(key, { workspaceId: principal.workspaceId, role: fields.role, name: fields.name, createdAt: at, source: 'api' });
+    await this.change(principal.workspaceId, () => [keyCreated(record, at)]);
     return { key, ...view(record) };
   }
 
   /** A new key with the role and name of key `id`, which is revoked. */
   async rotate(principal: Principal, id: string): Promise<{ key: string; replaces: string } & KeyView> {
-    const now = new Date().toISOString();
+    const at = now();
     let created: { key: string; record: KeyRecord } | undefined;
     await this.change(principal.workspaceId, (ring) => {
       const old = this.target(ring, principal.workspaceId, id);
       const key = generateKey(old.role);
-      created = { key, record: recordOf(key, { workspaceId: principal.workspaceId, role: old.role, name: old.name, createdAt: now, source: 'api' }) };
-      return [keyCreated(created.record, now), keyRevoked(principal.workspaceId, { keyId: id, reason: 'rotated', replacedBy: created.record.id, by: principal.keyId }, now)];
+      created = { key, record: recordOf(key, { workspaceId: principal.workspaceId, role: old.role, name: old.name, createdAt: at, source: 'api' }) };
+      return [keyCreated(created.record, at), keyRevoked(principal.workspaceId, { keyId: id, reason: 'rotated', replacedBy: created.record.id, by: principal.keyId }, at)];
     });
     return { key: created!.key, replaces: id, ...view(created!.record) };
   }
@@ -154,20 +159,31 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     const subscription = this.store.subscribeToAll({ after: this.position, filter: FILTER }, (events) => {
       for (const e of events) this.ring.apply(e);
       this.position = events[events.length - 1].position;
-      this.followError = undefined;
-      this.retryDelay = FOLLOW_RETRY_MS.first;
     });
     this.subscription = subscription;
     subscription.done.then(
       () => undefined,
-      (error: Error) => {
-        if (this.stopped) return;
-        this.followError = error;
-        this.logger.error(`following key changes failed (retrying in ${this.retryDelay} ms): ${error.message}`);
-        this.retryTimer = setTimeout(() => this.stopped || this.follow(), this.retryDelay);
-        this.retryDelay = Math.min(this.retryDelay * 2, FOLLOW_RETRY_MS.max);
-      },
+      (error: Error) => this.retry(error),
     );
+  }
+
+  /** Following failed: catch up again after a backoff (the store answering clears the error), then follow again. */
+  private retry(error: Error): void {
+    if (this.stopped) return;
+    this.followError = error;
+    this.logger.error(`following key changes failed (retrying in ${this.retryDelay} ms): ${error.message}`);
+    this.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.catchUp().then(
+        () => {
+          this.followError = undefined;
+          this.retryDelay = FOLLOW_RETRY_MS.first;
+          this.follow();
+        },
+        (e: Error) => this.retry(e),
+      );
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, FOLLOW_RETRY_MS.max);
   }
 }
 
