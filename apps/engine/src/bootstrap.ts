@@ -26,6 +26,10 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
     .setDescription('Event-sourced customer journey engine: Segment-compatible ingestion, journey queries, triggers and operations.')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Segment style: the workspace write key as user name, empty password' }, 'writeKey')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A write key, or an admin / csm / analyst key' }, 'key')
+    .addGlobalResponse(
+      { status: 413, description: `The request body is over ${BODY_LIMIT}` },
+      { status: 429, description: 'This key is over its rate limit (JOURNEY_RATE_LIMIT_PER_SECOND): retry after Retry-After seconds' },
+    )
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
   return app;

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedEvent } from '@journey/domain';
-import type { BatchHandler, EventStore, SubscriptionHandle } from '@journey/event-store';
+import type { JourneyEvent, RecordedEvent } from '@journey/domain';
+import { WrongExpectedRevisionError, type BatchHandler, type EventStore, type SubscriptionHandle } from '@journey/event-store';
 import type { EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 import { waitFor } from '../../../../test/support/wait';
-import { keyCreated, keysStreamId, recordOf } from './api-keys';
+import { keyCreated, keyIdOf, hashKey, keyRevoked, keysStreamId, recordOf } from './api-keys';
 import { KeyStore } from './key-store';
 
 describe('KeyStore following the log', () => {
@@ -43,5 +43,30 @@ describe('KeyStore following the log', () => {
     expect(keys.authenticate('ak')).toMatchObject({ workspaceId: 'default', role: 'admin' });
     expect(keys.authenticate('unknown')).toBeUndefined();
     await keys.onModuleDestroy();
+  });
+
+  it('decides a revocation again when another process changed the workspace meanwhile: the last admin key stays (409)', async () => {
+    const stream: RecordedEvent[] = [];
+    const record = (e: JourneyEvent) => stream.push({ ...e, streamId: keysStreamId('default'), revision: BigInt(stream.length), position: BigInt(stream.length + 1) });
+    const second = recordOf('ak_second', { workspaceId: 'default', role: 'admin', name: 'second', source: 'api' });
+    record(keyCreated(second, '2026-01-01T00:00:00.000Z'));
+    const appends: unknown[] = [];
+    const store = {
+      readStream: jest.fn(async () => [...stream]),
+      appendToStream: jest.fn(async (_: string, events: unknown[], options: { expectedRevision: bigint }) => {
+        appends.push(options.expectedRevision);
+        if (appends.length === 1) {
+          // meanwhile, another process revoked the second admin key
+          record(keyRevoked('default', { keyId: second.id, reason: 'revoked', by: 'other' }, '2026-01-01T00:00:01.000Z'));
+          throw new WrongExpectedRevisionError(keysStreamId('default'), options.expectedRevision, BigInt(stream.length - 1));
+        }
+        throw new Error(`unexpected append of ${JSON.stringify(events)}`);
+      }),
+    } as unknown as EventStore;
+    const keys = new KeyStore({ dataDir: dir, defaultWorkspace: 'default', writeKey: 'wk', adminKey: 'ak' } as EngineConfig, store, new HealthChecks());
+    const envAdmin = keyIdOf(hashKey('ak'));
+    await expect(keys.revoke({ workspaceId: 'default', role: 'admin', keyId: second.id }, envAdmin)).rejects.toThrow('last admin key');
+    expect(appends).toEqual([0n]);
+    expect(keys.authenticate('ak')).toMatchObject({ role: 'admin' });
   });
 });

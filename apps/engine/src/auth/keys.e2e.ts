@@ -144,6 +144,20 @@ describe('keys over the admin API', () => {
     expect(await accepted(a, 'ak-default-e2e')).toBe(true);
     expect((await call(a, 'ak-default-e2e', 'GET', '/v1/admin/keys')).body.keys.map((k: { name: string }) => k.name).sort()).toEqual(['JOURNEY_ADMIN_KEY', 'JOURNEY_WRITE_KEY']);
   });
+
+  // last: it revokes one of acme's two admin keys
+  it('lets only one of two concurrent revocations of the last two admin keys win, across processes', async () => {
+    const first = (await call(a, FILE_KEYS.acmeAdmin, 'POST', '/v1/admin/keys', { role: 'admin', name: 'race 1' })).body;
+    const admins = (await call(a, FILE_KEYS.acmeAdmin, 'GET', '/v1/admin/keys')).body.keys.filter((k: { role: string }) => k.role === 'admin');
+    // leave exactly two admin keys: the file's and `first`
+    for (const k of admins) if (k.id !== first.id && k.lastFour !== FILE_KEYS.acmeAdmin.slice(-4)) expect((await call(a, first.key, 'DELETE', `/v1/admin/keys/${k.id}`)).status).toBe(204);
+    const fileAdmin = admins.find((k: { lastFour: string }) => k.lastFour === FILE_KEYS.acmeAdmin.slice(-4));
+    await waitFor(() => accepted(b, first.key), 'the new admin key in the other process');
+    const [x, y] = await Promise.all([call(a, first.key, 'DELETE', `/v1/admin/keys/${fileAdmin.id}`), call(b, FILE_KEYS.acmeAdmin, 'DELETE', `/v1/admin/keys/${first.id}`)]);
+    expect([x.status, y.status].sort()).toEqual([204, 409]);
+    const left = (await call(a, x.status === 204 ? first.key : FILE_KEYS.acmeAdmin, 'GET', '/v1/admin/keys')).body.keys.filter((k: { role: string }) => k.role === 'admin');
+    expect(left).toHaveLength(1);
+  });
 });
 
 describe('per-key rate limits', () => {
