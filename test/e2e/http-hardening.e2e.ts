@@ -64,7 +64,7 @@ describe('HTTP edge', () => {
       const res = await fetch(`${engine.url}/v1/batch`, { method: 'POST', headers: { authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"batch":[{"type":"track","userId":"u","event":"x"}]}' });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('30');
-      expect(await res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full (nothing was stored); retry later' });
+      expect(await res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full; retry later (a resent messageId is stored once)' });
       const health = await fetch(`${engine.url}/health`);
       expect(health.status).toBe(503);
       const body = (await health.json()) as { error: Record<string, { status: string; message: string }> };

@@ -12,7 +12,8 @@ export const DISK_FULL_RETRY_AFTER_S = 30;
 /**
  * Bad input never gets a 5xx: body-parser's errors (malformed JSON, bad encoding) become 400s that say what is wrong,
  * an oversized body a 413; HttpExceptions keep their status; a full disk (SQLITE_FULL, ENOSPC) is a 503 with
- * Retry-After, since nothing was stored and a retry later may succeed; anything else is a logged 500 without internals.
+ * Retry-After, since the write was not acknowledged and a later retry may succeed; anything else is a logged 500
+ * without internals.
  */
 @Catch()
 export class HttpErrorsFilter implements ExceptionFilter {
@@ -35,7 +36,7 @@ export class HttpErrorsFilter implements ExceptionFilter {
     } else if (isDiskFull(error)) {
       this.logger.error(`storage full: ${(error as Error).message}`);
       response.setHeader('Retry-After', String(DISK_FULL_RETRY_AFTER_S));
-      response.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full (nothing was stored); retry later' });
+      response.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full; retry later (a resent messageId is stored once)' });
     } else {
       this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
       response.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
