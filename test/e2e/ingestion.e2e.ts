@@ -188,7 +188,7 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
 
   it('documents the endpoints, their call shapes and the batch semantics in OpenAPI', async () => {
     const doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as { paths: Record<string, any>; components: { schemas: Record<string, any> } };
-    for (const type of ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch']) expect(Object.keys(doc.paths[`/v1/${type}`].post.responses).sort()).toEqual(['200', '400', '401', '403', '503']);
+    for (const type of ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch']) expect(Object.keys(doc.paths[`/v1/${type}`].post.responses).sort()).toEqual(['200', '400', '401', '403', '413', '429', '503']);
     expect(doc.paths['/v1/batch'].post.description).toContain('400 when none is');
     expect(doc.components.schemas.TrackCall.required).toEqual(['event']);
     expect(doc.components.schemas.AliasCall.required).toEqual(['userId', 'previousId']);
