@@ -31,6 +31,7 @@ describe('HTTP edge', () => {
     const res = await fetch(`${engine.url}/v1/track`, { method: 'POST', headers: { origin: ORIGIN, authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"userId":"u","event":"x"}' });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-expose-headers')).toBe('Retry-After'); // a 429's or 503's wait is readable
   });
 
   it.each([

@@ -26,7 +26,7 @@ export function enableCors(app: INestApplication, adminOrigins: string[]): void 
     return browserRoutes.some((r) => r.method === method && r.matches.test(req.path));
   };
   app.enableCors((req: CorsRequest, callback: (error: Error | null, options: object) => void) => {
-    const common = { allowedHeaders: ALLOWED_HEADERS, maxAge: PREFLIGHT_MAX_AGE, credentials: false };
+    const common = { allowedHeaders: ALLOWED_HEADERS, exposedHeaders: ['Retry-After'], maxAge: PREFLIGHT_MAX_AGE, credentials: false };
     if (isBrowserRoute(req)) callback(null, { ...common, origin: '*', methods: ['POST'] });
     else if (adminOrigins.length) callback(null, { ...common, origin: adminOrigins, methods: ['GET', 'POST', 'PUT', 'DELETE'] });
     else callback(null, { origin: false });
