@@ -116,12 +116,19 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
     ['an unknown call type in a batch', '/v1/batch', { batch: [{ type: 'purchase', userId: 'u' }] }, 'batch[0]: type must be one of identify, track, page, screen, group, alias; got "purchase"'],
     ['batch not an array', '/v1/batch', { batch: { type: 'track' } }, 'batch must be a non-empty array'],
     ['an empty batch', '/v1/batch', { batch: [] }, 'batch must be a non-empty array'],
-    ['a body over 500 KB', '/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'x', properties: { blob: 'x'.repeat(520 * 1024) } }] }, 'request body too large'],
   ])('rejects %s with a 400 naming the problem, storing nothing', async (_, path, body, message) => {
     const head = await store.headPosition();
     const res = await post(engine, path, body, write());
     expect(res.status).toBe(400);
     expect(res.body.message).toContain(message);
+    expect(ingested(await store.readAll({ after: head }))).toEqual([]);
+  });
+
+  it('rejects a body over 500 KB with a 413 saying the limit, storing nothing', async () => {
+    const head = await store.headPosition();
+    const res = await post(engine, '/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'x', properties: { blob: 'x'.repeat(520 * 1024) } }] }, write());
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request body too large: the limit is 500 KB' });
     expect(ingested(await store.readAll({ after: head }))).toEqual([]);
   });
 
@@ -181,7 +188,7 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
 
   it('documents the endpoints, their call shapes and the batch semantics in OpenAPI', async () => {
     const doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as { paths: Record<string, any>; components: { schemas: Record<string, any> } };
-    for (const type of ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch']) expect(Object.keys(doc.paths[`/v1/${type}`].post.responses).sort()).toEqual(['200', '400', '401', '403', '503']);
+    for (const type of ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch']) expect(Object.keys(doc.paths[`/v1/${type}`].post.responses).sort()).toEqual(['200', '400', '401', '403', '413', '429', '503']);
     expect(doc.paths['/v1/batch'].post.description).toContain('400 when none is');
     expect(doc.components.schemas.TrackCall.required).toEqual(['event']);
     expect(doc.components.schemas.AliasCall.required).toEqual(['userId', 'previousId']);

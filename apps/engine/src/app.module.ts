@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PersistenceModule } from './persistence.module';
-import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
 import { OperationsModule } from './operations/operations.module';
 import { ReactorsModule } from './reactors/reactors.module';
 import { MessagingModule } from './messaging/messaging.module';
@@ -19,6 +18,7 @@ import { BacktestModule } from './backtest/backtest.module';
     CqrsModule.forRoot(),
     PersistenceModule,
     OperationsModule,
+    AuthModule,
     // feature modules (one folder each) are added below
     ReactorsModule,
     MessagingModule,
@@ -29,6 +29,5 @@ import { BacktestModule } from './backtest/backtest.module';
     TriggersModule,
     BacktestModule,
   ],
-  providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
 })
 export class AppModule {}

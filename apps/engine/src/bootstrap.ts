@@ -2,7 +2,10 @@ import { isUtf8 } from 'node:buffer';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { enableCors } from './auth/cors';
+import { ENGINE_CONFIG, type EngineConfig } from './config';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { YAML_TYPES } from './triggers/triggers.controller';
 import { PinoNestLogger, createLogger } from './logger';
@@ -21,6 +24,8 @@ function requireUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: strin
 export async function createEngineApp(options: { logLevel?: string } = {}): Promise<NestExpressApplication> {
   const logger = createLogger(options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
+  app.use(helmet()); // security headers; it also removes X-Powered-By
+  enableCors(app, app.get<EngineConfig>(ENGINE_CONFIG).corsOrigins);
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'], verify: requireUtf8 });
   app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES, verify: requireUtf8 }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());
@@ -30,6 +35,10 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
     .setDescription('Event-sourced customer journey engine: Segment-compatible ingestion, journey queries, triggers and operations.')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Segment style: the workspace write key as user name, empty password' }, 'writeKey')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A write key, or an admin / csm / analyst key' }, 'key')
+    .addGlobalResponse(
+      { status: 413, description: `The request body is over ${BODY_LIMIT}` },
+      { status: 429, description: 'This key is over its rate limit (JOURNEY_RATE_LIMIT_PER_SECOND): retry after Retry-After seconds' },
+    )
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
   return app;

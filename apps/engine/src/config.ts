@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
+import { workspaceIdError } from './auth/api-keys';
 
 export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
@@ -32,6 +33,10 @@ export interface EngineConfig {
   partition?: { index: number; count: number };
   /** Delivery channels and retries (the `dispatcher` role). */
   messaging: MessagingConfig;
+  /** Requests per second per key, with a burst (JOURNEY_RATE_LIMIT_PER_SECOND / JOURNEY_RATE_LIMIT_BURST; 0: no limit). */
+  rateLimit: { perSecond: number; burst: number };
+  /** Origins allowed to call the endpoints of admin / csm / analyst keys from a browser (JOURNEY_CORS_ORIGINS). */
+  corsOrigins: string[];
 }
 
 export interface MessagingConfig {
@@ -73,14 +78,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
     roles: new Set(roles.filter((r) => !workerRoles.includes(r))),
     workerRoles: new Set(workerRoles),
-    defaultWorkspace: env.JOURNEY_WORKSPACE ?? 'default',
+    defaultWorkspace: loadWorkspace(env),
     writeKey: env.JOURNEY_WRITE_KEY || undefined,
     adminKey: env.JOURNEY_ADMIN_KEY || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     partition: loadPartition(env),
     kafka: loadKafkaSettings(env),
     messaging: loadMessaging(env),
+    rateLimit: loadRateLimit(env),
+    corsOrigins: (env.JOURNEY_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
+}
+
+function loadWorkspace(env: NodeJS.ProcessEnv): string {
+  const workspace = env.JOURNEY_WORKSPACE ?? 'default';
+  const error = workspaceIdError(workspace);
+  if (error) throw new Error(`JOURNEY_WORKSPACE ${error}`);
+  return workspace;
+}
+
+function loadRateLimit(env: NodeJS.ProcessEnv): EngineConfig['rateLimit'] {
+  const count = (name: string, fallback: number): number => {
+    const value = Number(env[name] || fallback);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of requests, 0 or more, got "${env[name]}"`);
+    return value;
+  };
+  const perSecond = count('JOURNEY_RATE_LIMIT_PER_SECOND', 1000);
+  const burst = count('JOURNEY_RATE_LIMIT_BURST', 2 * perSecond);
+  if (perSecond > 0 && burst < 1) throw new Error(`JOURNEY_RATE_LIMIT_BURST must be at least 1, got "${env.JOURNEY_RATE_LIMIT_BURST}"`);
+  return { perSecond, burst };
 }
 
 export const DEFAULT_WORKER_ROLES: readonly Role[] = ['projector', 'dispatcher', 'relay'];

@@ -15,7 +15,6 @@ import {
   type SqliteDatabase,
 } from '@journey/event-store';
 import { ENGINE_CONFIG, loadConfig, type EngineConfig } from './config';
-import { KeyStore } from './auth/key-store';
 
 export const SQLITE_DB = Symbol('SQLITE_DB');
 /** The SQLite file of the read models (SQLITE_FILES.readModels); null when MONGODB_URL puts them in MongoDB. */
@@ -79,17 +78,8 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
       useFactory: (store: EventStore, db: SqliteDatabase): CheckpointStore =>
         store instanceof EventStoreDbEventStore ? store.checkpointStore() : new SqliteCheckpointStore(db),
     },
-    {
-      provide: KeyStore,
-      inject: [ENGINE_CONFIG],
-      useFactory: (config: EngineConfig) => {
-        const { store, createdFile } = KeyStore.load({ dataDir: config.dataDir, workspaceId: config.defaultWorkspace, writeKey: config.writeKey, adminKey: config.adminKey });
-        if (createdFile) console.log(`journey: created keys for workspace "${config.defaultWorkspace}" in ${createdFile}`);
-        return store;
-      },
-    },
   ],
-  exports: [ENGINE_CONFIG, SQLITE_DB, SQLITE_READ_MODELS_DB, EVENT_STORE, CHECKPOINT_STORE, KeyStore],
+  exports: [ENGINE_CONFIG, SQLITE_DB, SQLITE_READ_MODELS_DB, EVENT_STORE, CHECKPOINT_STORE],
 })
 export class PersistenceModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private checkpointer?: NodeJS.Timeout;

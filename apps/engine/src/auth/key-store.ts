@@ -1,66 +1,193 @@
-import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { isMainThread } from 'node:worker_threads';
+import type { JourneyEvent } from '@journey/domain';
+import { EVENT_STORE, WrongExpectedRevisionError, type EventStore, type SubscriptionHandle } from '@journey/event-store';
+import { ENGINE_CONFIG, type EngineConfig } from '../config';
+import { HealthChecks } from '../operations/health';
+import { KEY_EVENT_TYPES, KeyRing, generateKey, hashKey, keyCreated, keyRevoked, keysStreamId, recordOf, type KeyRecord, type KeyRole, type Principal } from './api-keys';
+import { loadStaticKeys, type LoadedKeys } from './key-file';
 
-export const KEY_ROLES = ['write', 'admin', 'csm', 'analyst'] as const;
-export type KeyRole = (typeof KEY_ROLES)[number];
+export { KEY_ROLES, type KeyRole, type Principal } from './api-keys';
 
-export interface ApiKey {
-  key: string;
-  workspaceId: string;
+/** What the admin API shows of a key: never the key, nor its hash. */
+export interface KeyView {
+  id: string;
   role: KeyRole;
+  name: string;
+  lastFour: string;
+  createdAt: string | null;
+  source: KeyRecord['source'];
 }
 
-export interface Principal {
-  workspaceId: string;
-  role: KeyRole;
-}
+const FILTER = { eventTypes: [...KEY_EVENT_TYPES] };
+const PAGE = 1000;
+const FOLLOW_RETRY_MS = { first: 500, max: 30_000 };
+/** Concurrent key changes of one workspace (in this process or another) are retried this many times. */
+const CHANGE_ATTEMPTS = 5;
 
 /**
- * Workspace keys. The embedded default seeds the default workspace from JOURNEY_WRITE_KEY / JOURNEY_ADMIN_KEY; without
- * them it creates keys on first start and keeps them in `<dataDir>/keys.json` (mode 0600). More keys (other
- * workspaces, csm and analyst roles) go in that file.
+ * The workspaces' keys, hashed at rest. Static keys come from `keys.json` and the environment (key-file.ts); keys
+ * created, rotated and revoked over the admin API are events of the workspace's keys stream (`apikeys-<workspace>`),
+ * which every process serving HTTP folds at start and then follows live, so a change takes effect in all of them.
+ * A change is decided on the workspace stream read afresh and appended at its revision: two admins revoking the last
+ * two admin keys at once in different processes cannot both win. Worker threads serve no HTTP and hold no keys.
  */
-export class KeyStore {
-  private readonly byHash = new Map<string, Principal>();
+@Injectable()
+export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('keys');
+  private readonly staticKeys: KeyRecord[] = [];
+  private ring = new KeyRing();
+  private position = 0n;
+  private subscription?: SubscriptionHandle;
+  private followError?: Error;
+  private retryDelay = FOLLOW_RETRY_MS.first;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
 
-  constructor(keys: ApiKey[]) {
-    for (const k of keys) {
-      if (!(KEY_ROLES as readonly string[]).includes(k.role)) throw new Error(`key for workspace ${k.workspaceId}: unknown role "${k.role}"`);
-      this.byHash.set(hash(k.key), { workspaceId: k.workspaceId, role: k.role });
+  constructor(
+    @Inject(ENGINE_CONFIG) config: EngineConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly health: HealthChecks,
+  ) {
+    if (!isMainThread) return;
+    const loaded = loadStaticKeys({ dataDir: config.dataDir, workspaceId: config.defaultWorkspace, writeKey: config.writeKey, adminKey: config.adminKey, now: now() });
+    announce(loaded);
+    this.staticKeys = loaded.keys;
+    this.ring = new KeyRing(this.staticKeys);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!isMainThread) return;
+    await this.catchUp();
+    this.health.register('keys', async () => {
+      if (this.followError) throw new Error(`not following key changes: ${this.followError.message}`);
+    });
+    this.follow();
+  }
+
+  /** Applies the key events of the log after the last one applied. */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const page = await this.store.readAll({ after: this.position, maxCount: PAGE, filter: FILTER });
+      for (const e of page) this.ring.apply(e);
+      if (page.length > 0) this.position = page[page.length - 1].position;
+      if (page.length < PAGE) return;
     }
   }
 
-  static load(options: { dataDir: string; workspaceId: string; writeKey?: string; adminKey?: string }): { store: KeyStore; createdFile?: string } {
-    const file = join(options.dataDir, 'keys.json');
-    let keys: ApiKey[] = [];
-    let createdFile: string | undefined;
-    if (existsSync(file)) {
-      keys = (JSON.parse(readFileSync(file, 'utf8')) as { keys: ApiKey[] }).keys;
-    } else if (!options.writeKey || !options.adminKey) {
-      keys = [
-        { key: `wk_${randomBytes(18).toString('base64url')}`, workspaceId: options.workspaceId, role: 'write' },
-        { key: `ak_${randomBytes(18).toString('base64url')}`, workspaceId: options.workspaceId, role: 'admin' },
-      ];
-      mkdirSync(options.dataDir, { recursive: true });
-      writeFileSync(file, JSON.stringify({ keys }, null, 2));
-      chmodSync(file, 0o600);
-      createdFile = file;
-    }
-    if (options.writeKey) keys.push({ key: options.writeKey, workspaceId: options.workspaceId, role: 'write' });
-    if (options.adminKey) keys.push({ key: options.adminKey, workspaceId: options.workspaceId, role: 'admin' });
-    return { store: new KeyStore(keys), createdFile };
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.subscription?.stop();
   }
 
   authenticate(key: string | undefined): Principal | undefined {
     if (!key) return undefined;
-    return this.byHash.get(hash(key));
+    const record = this.ring.byKeyHash(hashKey(key));
+    return record && { workspaceId: record.workspaceId, role: record.role, keyId: record.id };
+  }
+
+  async list(workspaceId: string): Promise<KeyView[]> {
+    const { ring } = await this.workspace(workspaceId);
+    return ring.list(workspaceId).map(view);
+  }
+
+  /** A new key; its plaintext is in the answer only. */
+  async create(principal: Principal, fields: { role: KeyRole; name: string }): Promise<{ key: string } & KeyView> {
+    const key = generateKey(fields.role);
+    const at = now();
+    const record = recordOf(key, { workspaceId: principal.workspaceId, role: fields.role, name: fields.name, createdAt: at, source: 'api' });
+    await this.change(principal.workspaceId, () => [keyCreated(record, at)]);
+    return { key, ...view(record) };
+  }
+
+  /** A new key with the role and name of key `id`, which is revoked. */
+  async rotate(principal: Principal, id: string): Promise<{ key: string; replaces: string } & KeyView> {
+    const at = now();
+    let created: { key: string; record: KeyRecord } | undefined;
+    await this.change(principal.workspaceId, (ring) => {
+      const old = this.target(ring, principal.workspaceId, id);
+      const key = generateKey(old.role);
+      created = { key, record: recordOf(key, { workspaceId: principal.workspaceId, role: old.role, name: old.name, createdAt: at, source: 'api' }) };
+      return [keyCreated(created.record, at), keyRevoked(principal.workspaceId, { keyId: id, reason: 'rotated', replacedBy: created.record.id, by: principal.keyId }, at)];
+    });
+    return { key: created!.key, replaces: id, ...view(created!.record) };
+  }
+
+  /** Revokes key `id`; the last admin key of a workspace cannot be revoked (409). */
+  async revoke(principal: Principal, id: string): Promise<void> {
+    await this.change(principal.workspaceId, (ring) => {
+      const target = this.target(ring, principal.workspaceId, id);
+      if (target.role === 'admin' && ring.list(principal.workspaceId).filter((k) => k.role === 'admin').length <= 1) {
+        throw new ConflictException(`key ${id} is the last admin key of workspace "${principal.workspaceId}": create another admin key first (or rotate this one)`);
+      }
+      return [keyRevoked(principal.workspaceId, { keyId: id, reason: 'revoked', by: principal.keyId }, now())];
+    });
+  }
+
+  private target(ring: KeyRing, workspaceId: string, id: string): KeyRecord {
+    const record = ring.get(workspaceId, id);
+    if (!record) throw new NotFoundException(`id: no key "${id}" in workspace "${workspaceId}"`);
+    return record;
+  }
+
+  /** The workspace's keys as its stream says now (not as the live fold may lag behind), and the stream's revision. */
+  private async workspace(workspaceId: string): Promise<{ ring: KeyRing; revision: bigint | 'no_stream' }> {
+    const events = await this.store.readStream(keysStreamId(workspaceId));
+    const ring = new KeyRing(this.staticKeys);
+    for (const e of events) ring.apply(e);
+    return { ring, revision: events.length ? events[events.length - 1].revision : 'no_stream' };
+  }
+
+  /** Decides on the workspace's current keys and appends at the revision decided on; retried if another change won. */
+  private async change(workspaceId: string, decide: (ring: KeyRing) => JourneyEvent[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { ring, revision } = await this.workspace(workspaceId);
+      const events = decide(ring);
+      try {
+        await this.store.appendToStream(keysStreamId(workspaceId), events, { expectedRevision: revision });
+      } catch (error) {
+        if (error instanceof WrongExpectedRevisionError && attempt < CHANGE_ATTEMPTS) continue;
+        throw error;
+      }
+      for (const e of events) this.ring.apply(e); // at once here; the other processes follow the log
+      return;
+    }
+  }
+
+  private follow(): void {
+    const subscription = this.store.subscribeToAll({ after: this.position, filter: FILTER }, (events) => {
+      for (const e of events) this.ring.apply(e);
+      this.position = events[events.length - 1].position;
+    });
+    this.subscription = subscription;
+    subscription.done.then(
+      () => undefined,
+      (error: Error) => this.retry(error),
+    );
+  }
+
+  /** Following failed: catch up again after a backoff (the store answering clears the error), then follow again. */
+  private retry(error: Error): void {
+    if (this.stopped) return;
+    this.followError = error;
+    this.logger.error(`following key changes failed (retrying in ${this.retryDelay} ms): ${error.message}`);
+    this.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.catchUp().then(
+        () => {
+          this.followError = undefined;
+          this.retryDelay = FOLLOW_RETRY_MS.first;
+          this.follow();
+        },
+        (e: Error) => this.retry(e),
+      );
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, FOLLOW_RETRY_MS.max);
   }
 }
 
-function hash(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
+const now = () => new Date().toISOString();
 
 /** Reads the key from `Authorization: Basic base64(key:)` (Segment's write key) or `Authorization: Bearer key`. */
 export function keyFromAuthorization(header: string | undefined): string | undefined {
@@ -76,3 +203,26 @@ export function keyFromAuthorization(header: string | undefined): string | undef
   return undefined;
 }
 
+function view(r: KeyRecord): KeyView {
+  return { id: r.id, role: r.role, name: r.name, lastFour: r.lastFour, createdAt: r.createdAt ?? null, source: r.source };
+}
+
+/**
+ * Keys generated at this start are printed here, once, on stdout (not in the JSON log): only their hashes are stored,
+ * so this is the only time they can be read. Lost them? Set JOURNEY_ADMIN_KEY and restart, then manage keys over the
+ * admin API.
+ */
+function announce(loaded: LoadedKeys): void {
+  if (loaded.generated) {
+    const lines = loaded.generated.map((g) => `journey:   ${g.role.padEnd(5)} key of workspace "${g.workspaceId}": ${g.key}`);
+    console.log(
+      [
+        'journey: created the first keys; they are shown this once only (keys.json keeps their hashes):',
+        ...lines,
+        'journey: keep them now. Lost? Set JOURNEY_ADMIN_KEY and restart; manage keys with POST /v1/admin/keys.',
+      ].join('\n'),
+    );
+  }
+  if (loaded.hashedFile) console.log(`journey: ${loaded.hashedFile} held plaintext keys: rewritten with their SHA-256 hashes (the keys keep working)`);
+  if (loaded.rewriteError) console.warn(`journey: keys.json holds plaintext keys and could not be rewritten hashed (${loaded.rewriteError}); replace each "key" by its "hash" (see deploy/configuration.md)`);
+}

@@ -47,7 +47,7 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
  * Segment-compatible ingestion (DESIGN.md "Ingestion"): existing Segment / RudderStack SDKs work by pointing their host
  * here. The workspace comes from the write key.
  *
- * Limits, as Segment's HTTP API: a request body of at most 500 KB (larger: 400); no separate cap on the number of calls
+ * Limits, as Segment's HTTP API: a request body of at most 500 KB (larger: 413); no separate cap on the number of calls
  * in a batch, since the body limit already bounds a request's transaction.
  */
 @ApiTags('ingestion')
@@ -56,7 +56,7 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
 @ApiExtraModels(IdentifyCall, TrackCall, PageCall, GroupCall, AliasCall)
 @ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
 @ApiForbiddenResponse({ description: 'The key is not a write key' })
-@ApiServiceUnavailableResponse({ description: 'The engine is shutting down; nothing was stored, retry' })
+@ApiServiceUnavailableResponse({ description: 'The engine is shutting down, or its storage is full (Retry-After); nothing was stored, retry' })
 @Allow('write')
 @Controller('v1')
 export class IngestionController {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import { EVENT_STORE, type AppendRequest, type EventStore } from '@journey/event-store';
+import { HealthChecks, eventStoreCheck, isDiskFull } from '../operations/health';
 import { Metrics } from '../operations/metrics';
 
 /**
@@ -15,6 +16,7 @@ export class IngestionService implements OnModuleDestroy {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly metrics: Metrics,
+    private readonly health: HealthChecks,
   ) {}
 
   /** Stores the events (duplicates by id are skipped) and returns how many were new. */
@@ -33,9 +35,13 @@ export class IngestionService implements OnModuleDestroy {
     this.inFlight.add(append);
     try {
       const results = await append;
+      this.health.writeSucceeded(eventStoreCheck(this.store));
       const written = results.reduce((sum, r) => sum + r.written, 0);
       this.metrics.ingestedEvents.inc({ workspace: workspaceId, source }, written);
       return written;
+    } catch (error) {
+      if (isDiskFull(error)) this.health.writeFailed(eventStoreCheck(this.store), error as Error); // /health names the store
+      throw error;
     } finally {
       this.inFlight.delete(append);
     }

@@ -1,11 +1,43 @@
 import { Injectable } from '@nestjs/common';
 
-/** Readiness checks of each engine in use; modules register theirs at start-up. */
+/** The name of the event store's readiness check in /health, e.g. `eventStore:sqlite`. */
+export const eventStoreCheck = (store: { engine: string }): string => `eventStore:${store.engine}`;
+
+/**
+ * Readiness checks of each engine in use; modules register theirs at start-up. A store can answer its ping and still
+ * refuse writes (a full disk: reads work): writers report such failures, and the store's check fails with the last one
+ * until a write succeeds again.
+ */
 @Injectable()
 export class HealthChecks {
   readonly checks = new Map<string, () => Promise<unknown>>();
+  private readonly writeFailures = new Map<string, string>();
 
   register(name: string, check: () => Promise<unknown>): void {
-    this.checks.set(name, check);
+    this.checks.set(name, async () => {
+      await check();
+      const failure = this.writeFailures.get(name);
+      if (failure) throw new Error(failure);
+    });
   }
+
+  /** A write to the store checked by `name` failed (e.g. its disk is full): its check fails until `writeSucceeded`. */
+  writeFailed(name: string, error: Error, at = new Date()): void {
+    this.writeFailures.set(name, `writes fail since ${at.toISOString()}: ${error.message}`);
+  }
+
+  writeSucceeded(name: string): void {
+    if (this.writeFailures.size > 0) this.writeFailures.delete(name);
+  }
+}
+
+const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
+const DISK_FULL_MESSAGE = /SQLITE_FULL|ENOSPC|EDQUOT|database or disk is full|no space left on device/i;
+
+/** A write failed because the disk (or the quota) is full: by the error's code, its message, or its cause's. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if ((typeof e.code === 'string' && DISK_FULL_CODES.has(e.code)) || (typeof e.message === 'string' && DISK_FULL_MESSAGE.test(e.message))) return true;
+  }
+  return false;
 }

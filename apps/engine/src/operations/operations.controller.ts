@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { AggregatorRegistry } from 'prom-client';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { Allow } from '../auth/auth.guard';
-import { HealthChecks } from './health';
+import { HealthChecks, eventStoreCheck } from './health';
 import { Metrics } from './metrics';
 import { WorkerThread } from './worker-thread';
 
@@ -19,7 +19,7 @@ export class OperationsController {
     private readonly worker: WorkerThread,
     @Inject(EVENT_STORE) store: EventStore,
   ) {
-    checks.register(`eventStore:${store.engine}`, () => store.ping());
+    checks.register(eventStoreCheck(store), () => store.ping());
   }
 
   @Get('health')

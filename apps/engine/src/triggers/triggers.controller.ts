@@ -65,7 +65,8 @@ const etag = (res: Response, change: { version: number }) => res.setHeader('ETag
 
 /**
  * Triggers as documents (DESIGN.md "Triggers"): every write goes through the definition decider and is appended to
- * the trigger's stream, so every version stays readable. admin and csm keys write; analyst keys read. Responses carry
+ * the trigger's stream, so every version stays readable. admin and csm keys only: analysts read the read models
+ * (customers, timelines, analytics), and trigger analytics is theirs too. Responses carry
  * `ETag: "<version>"`; writes with `If-Match: "<version>"` fail with 409 if the trigger moved on.
  */
 @ApiTags('triggers')
@@ -91,7 +92,7 @@ export class TriggersController {
   }
 
   @Get()
-  @Allow('admin', 'csm', 'analyst')
+  @Allow('admin', 'csm')
   @ApiOperation({ summary: 'Every trigger of the workspace: id, name, latest version, enabled' })
   @ApiOkResponse({ type: TriggerListDto })
   async list(@CurrentPrincipal() principal: Principal) {
@@ -99,7 +100,7 @@ export class TriggersController {
   }
 
   @Get(':id')
-  @Allow('admin', 'csm', 'analyst')
+  @Allow('admin', 'csm')
   @ApiOperation({ summary: "A trigger's current definition (or the one of ?version=n) and its versions" })
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiOkResponse({ type: TriggerDetailDto })
@@ -164,6 +165,7 @@ export class TriggerInsightsController {
   constructor(private readonly insights: TriggerInsightsService) {}
 
   @Get('messages/:id/explain')
+  @Allow('admin', 'csm')
   @ApiOperation({ summary: 'Why a message was sent or suppressed: causal chain, trigger and template versions, every guard, delivery outcomes' })
   @ApiOkResponse({ type: MessageExplanationDto })
   @ApiNotFoundResponse({ description: 'Unknown message (or not projected yet)' })

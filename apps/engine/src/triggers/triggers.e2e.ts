@@ -51,20 +51,20 @@ describe('triggers over HTTP', () => {
     expect(v2.body).toMatchObject({ version: 2, changed: true });
     expect((await http.post('/v1/triggers/upgrade-thanks/enable').set('Authorization', engine.auth.admin).expect(200)).body).toMatchObject({ version: 2, enabled: true, changed: true });
 
-    const list = await http.get('/v1/triggers').set('Authorization', ANALYST).expect(200);
+    const list = await http.get('/v1/triggers').set('Authorization', CSM).expect(200);
     expect(list.body.triggers).toEqual([{ id: 'upgrade-thanks', name: 'Upgrade thanks', version: 2, enabled: true }]);
 
-    const current = await http.get('/v1/triggers/upgrade-thanks').set('Authorization', ANALYST).expect(200);
+    const current = await http.get('/v1/triggers/upgrade-thanks').set('Authorization', CSM).expect(200);
     expect(current.body.definition.steps[0].send.body).toBe('Cheers!');
     expect(current.body.versions.map((v: { version: number; definedBy: string }) => [v.version, v.definedBy])).toEqual([
       [1, 'http:csm'],
       [2, 'http:csm'],
     ]);
-    const first = await http.get('/v1/triggers/upgrade-thanks?version=1').set('Authorization', ANALYST).expect(200);
+    const first = await http.get('/v1/triggers/upgrade-thanks?version=1').set('Authorization', CSM).expect(200);
     expect(first.body).toMatchObject({ version: 2, shownVersion: 1 });
     expect(first.body.definition.steps[0].send.body).toBe('Thanks {{ traits.name }}!');
-    await http.get('/v1/triggers/upgrade-thanks?version=3').set('Authorization', ANALYST).expect(404);
-    await http.get('/v1/triggers/upgrade-thanks?version=zero').set('Authorization', ANALYST).expect(400);
+    await http.get('/v1/triggers/upgrade-thanks?version=3').set('Authorization', CSM).expect(404);
+    await http.get('/v1/triggers/upgrade-thanks?version=zero').set('Authorization', CSM).expect(400);
 
     expect((await http.post('/v1/triggers/upgrade-thanks/disable').set('Authorization', CSM).expect(200)).body).toMatchObject({ enabled: false, changed: true });
     const stream = await engine.app.get<EventStore>(EVENT_STORE).readStream(triggerStreamId('default', 'upgrade-thanks'));
@@ -121,6 +121,10 @@ describe('triggers over HTTP', () => {
   it('enforces roles and workspaces', async () => {
     await http.post('/v1/triggers').set('Authorization', ANALYST).send(thanks()).expect(403);
     await http.post('/v1/triggers/upgrade-thanks/enable').set('Authorization', ANALYST).expect(403);
+    // analysts read the read models and trigger analytics, not the trigger definitions (deploy/configuration.md)
+    await http.get('/v1/triggers').set('Authorization', ANALYST).expect(403);
+    await http.get('/v1/triggers/upgrade-thanks').set('Authorization', ANALYST).expect(403);
+    await http.get('/v1/analytics/triggers').set('Authorization', ANALYST).expect(200);
     await http.get('/v1/triggers').set('Authorization', engine.auth.write).expect(403);
     await http.get('/v1/triggers').expect(401);
     expect((await http.get('/v1/triggers').set('Authorization', OTHER).expect(200)).body.triggers).toEqual([]);

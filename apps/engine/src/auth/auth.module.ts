@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from './auth.guard';
+import { KeyStore } from './key-store';
+import { KeysController } from './keys.controller';
+
+/** Keys (hashed at rest, managed over /v1/admin/keys), the guard every route passes, per-key rate limits. */
+@Global()
+@Module({
+  controllers: [KeysController],
+  providers: [KeyStore, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [KeyStore],
+})
+export class AuthModule {}

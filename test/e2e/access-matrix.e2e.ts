@@ -1,0 +1,222 @@
+/**
+ * The access matrix: every endpoint of the engine × every kind of caller (no key, a wrong key, and the write,
+ * analyst, csm and admin keys) × workspace (`acme`, and `acme-eu`, named so that its stream ids collide with acme's
+ * when ids are not escaped: acme's customer `eu-bob` vs acme-eu's `bob`).
+ *
+ * The endpoints are listed from the Nest router (and checked against the OpenAPI document), so an endpoint added
+ * without a rule here fails this test; the expected roles below are the documented policy (deploy/configuration.md
+ * "Keys"), written apart from the code's `@Allow` decorators. `/v1/admin/...` endpoints are admin-only unless listed.
+ *
+ * What is asserted: the right callers get a 2xx (or the 404 of an id that does not exist for them), the wrong ones
+ * 401 (no key, unknown key) or 403 (another role); no answer is a 5xx; and no answer to a key of one workspace ever
+ * holds data of the other (each workspace's data carries a marker only it has).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { currentSchemaVersion, customerStreamId, deterministicId, type JourneyEvent } from '@journey/domain';
+import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { ProjectionsService } from '../../apps/engine/src/projections/projections.service';
+import { hashKey, keyIdOf } from '../../apps/engine/src/auth/api-keys';
+import { listRoutes } from '../../apps/engine/src/auth/routes';
+import { startEngine, type TestEngine } from './support';
+
+type Workspace = 'acme' | 'acme-eu';
+type Caller = 'none' | 'wrong' | 'write' | 'analyst' | 'csm' | 'admin';
+type Role = Exclude<Caller, 'none' | 'wrong'>;
+const WORKSPACES: Workspace[] = ['acme', 'acme-eu'];
+const CALLERS: Caller[] = ['none', 'wrong', 'write', 'analyst', 'csm', 'admin'];
+const ROLES: Role[] = ['write', 'analyst', 'csm', 'admin'];
+const key = (ws: Workspace, role: Role) => `${role}-key-of-${ws}-matrix`;
+/** Data only this workspace has: found in an answer to the other workspace's key, it leaked. */
+const MARK: Record<Workspace, string> = { acme: 'MARK_OF_ACME_ONLY', 'acme-eu': 'MARK_OF_ACME_EU_ONLY' };
+const OTHER: Record<Workspace, Workspace> = { acme: 'acme-eu', 'acme-eu': 'acme' };
+const messageId = (ws: Workspace) => `msg-${ws}`;
+/** Numbers the requests that must be unique (trigger ids, message ids) across the whole run. */
+let requests = 0;
+
+interface Probe {
+  /** Values of the path's parameters. */
+  params?: Record<string, string>;
+  body?: unknown;
+}
+
+interface Rule {
+  /** Who may call it: roles, or `public` (no key needed). */
+  allow: Role[] | 'public';
+  /** A valid request of workspace `ws` for its own data: the allowed roles get a 2xx. */
+  own: (ws: Workspace, n: number) => Probe;
+  /** The same request aimed at the other workspace's data (its message or key ids): the allowed roles get a 404. */
+  other?: (ws: Workspace) => Probe;
+  /**
+   * acme's request with an id that collides with acme-eu's streams when ids are not escaped (`customer-acme-eu-bob`
+   * is acme-eu's `bob` and would be acme's `eu-bob`): the allowed roles get `collidingStatus` (404), never acme-eu's data.
+   */
+  colliding?: Probe;
+  collidingStatus?: number;
+}
+
+const call = (type: string, extra: object = {}) => ({ type, userId: 'bob', ...extra });
+const trigger = (id: string, ws: Workspace) => ({ id, name: `Trigger ${MARK[ws]}`, entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Hi' } }] });
+const ingest = (type: string, extra: object = {}): Rule => ({ allow: ['write'], own: (_, n) => ({ body: call(type, { messageId: `m-${type}-${n}`, ...extra }) }) });
+const readers: Role[] = ['admin', 'csm', 'analyst'];
+const workers: Role[] = ['admin', 'csm'];
+const customer = { own: (): Probe => ({ params: { id: 'bob' } }), colliding: { params: { id: 'eu-bob' } } };
+const storedTrigger = (body?: (ws: Workspace, id: string) => unknown) => ({
+  own: (ws: Workspace): Probe => ({ params: { id: 'x' }, body: body?.(ws, 'x') }),
+  colliding: { params: { id: 'eu-x' }, body: body?.('acme', 'eu-x') },
+});
+const keyIdOfOther = (ws: Workspace): Probe => ({ params: { id: keyIdOf(hashKey(key(OTHER[ws], 'csm'))) } });
+
+/** The policy: method and path → rule. */
+const RULES: Record<string, Rule> = {
+  'GET /health': { allow: 'public', own: () => ({}) },
+  'GET /metrics': { allow: ['admin', 'analyst'], own: () => ({}) },
+
+  'POST /v1/track': ingest('track', { event: 'Clicked' }),
+  'POST /v1/identify': ingest('identify', { traits: {} }),
+  'POST /v1/page': ingest('page', { name: 'Home' }),
+  'POST /v1/screen': ingest('screen', { name: 'Home' }),
+  'POST /v1/group': ingest('group', { groupId: 'g1' }),
+  'POST /v1/alias': ingest('alias', { previousId: 'anon-1' }),
+  'POST /v1/batch': { allow: ['write'], own: (_, n) => ({ body: { batch: [{ ...call('track', { event: 'Clicked', messageId: `m-batch-${n}` }) }] } }) },
+
+  'GET /v1/customers/:id': { allow: readers, ...customer },
+  'GET /v1/customers/:id/timeline': { allow: readers, ...customer },
+  'GET /v1/customers/:id/inbox': { allow: readers, ...customer, collidingStatus: 200 }, // an unknown customer's inbox is empty
+  'POST /v1/customers/:id/inbox/:messageId/opened': {
+    allow: ['write', 'admin'],
+    own: (ws) => ({ params: { id: 'bob', messageId: messageId(ws) } }),
+    other: (ws) => ({ params: { id: 'bob', messageId: messageId(OTHER[ws]) } }),
+    colliding: { params: { id: 'eu-bob', messageId: messageId('acme-eu') } },
+  },
+  'GET /v1/analytics/stages': { allow: readers, own: () => ({}) },
+  'GET /v1/analytics/triggers': { allow: readers, own: () => ({}) },
+  'GET /v1/messages/:id/explain': { allow: workers, own: (ws) => ({ params: { id: messageId(ws) } }), other: (ws) => ({ params: { id: messageId(OTHER[ws]) } }) },
+
+  'POST /v1/triggers': { allow: workers, own: (ws, n) => ({ body: trigger(`matrix-${n}`, ws) }) },
+  'GET /v1/triggers': { allow: workers, own: () => ({}) },
+  'GET /v1/triggers/:id': { allow: workers, ...storedTrigger() },
+  'PUT /v1/triggers/:id': { allow: workers, ...storedTrigger((ws, id) => trigger(id, ws)) },
+  'POST /v1/triggers/:id/enable': { allow: workers, ...storedTrigger() },
+  'POST /v1/triggers/:id/disable': { allow: workers, ...storedTrigger() },
+  'POST /v1/triggers/backtest': { allow: workers, own: (ws) => ({ body: { definition: trigger('draft', ws) } }) },
+  'POST /v1/triggers/:id/backtest': { allow: workers, ...storedTrigger(() => ({})) },
+
+  'GET /v1/admin/projections': { allow: ['admin'], own: () => ({}) },
+  'POST /v1/admin/projections/:name/rebuild': { allow: ['admin'], own: () => ({ params: { name: 'stage-analytics' } }) },
+  'POST /v1/admin/keys': { allow: ['admin'], own: () => ({ body: { role: 'analyst', name: 'matrix' } }) },
+  'GET /v1/admin/keys': { allow: ['admin'], own: () => ({}) },
+  // their 2xx is in apps/engine/src/auth/keys.e2e.ts (it revokes keys); here: an unknown key, and one of the other workspace
+  'POST /v1/admin/keys/:id/rotate': { allow: ['admin'], own: () => ({ params: { id: 'key_unknown' } }), other: keyIdOfOther },
+  'DELETE /v1/admin/keys/:id': { allow: ['admin'], own: () => ({ params: { id: 'key_unknown' } }), other: keyIdOfOther },
+};
+
+/** Endpoints added later under /v1/admin (dead letters, resends, ...): admin only, probed with placeholder ids. */
+const ADMIN_DEFAULT: Rule = { allow: ['admin'], own: () => ({ body: {} }) };
+
+function ruleOf(route: string): Rule | undefined {
+  return RULES[route] ?? (route.split(' ')[1].startsWith('/v1/admin/') ? ADMIN_DEFAULT : undefined);
+}
+
+function seedEvent(ws: Workspace, type: string, data: Record<string, unknown>): JourneyEvent {
+  const at = '2026-01-01T00:00:00.000Z';
+  return {
+    id: deterministicId('matrix', ws, type),
+    type,
+    data,
+    metadata: { workspaceId: ws, customerId: 'bob', occurredAt: at, recordedAt: at, source: 'test', schemaVersion: currentSchemaVersion(type) },
+  };
+}
+
+describe('access matrix: endpoint × caller × workspace', () => {
+  let engine: TestEngine;
+  let dataDir: string;
+  let routes: string[];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'journey-matrix-e2e-'));
+    writeFileSync(join(dataDir, 'keys.json'), JSON.stringify({ keys: WORKSPACES.flatMap((ws) => ROLES.map((role) => ({ key: key(ws, role), workspaceId: ws, role }))) }));
+    // the API and the projections; no reactor or dispatcher adds events of its own
+    engine = await startEngine({ dataDir, env: { JOURNEY_ROLES: 'api,projector' } });
+    const store = engine.app.get<EventStore>(EVENT_STORE);
+    for (const ws of WORKSPACES) {
+      await store.appendToStream(customerStreamId(ws, 'bob'), [
+        seedEvent(ws, 'CustomerIdentified', { userId: 'bob', traits: { marker: MARK[ws] } }),
+        seedEvent(ws, 'MessageScheduled', { messageId: messageId(ws), channel: 'inbox', template: { body: MARK[ws] } }),
+        seedEvent(ws, 'MessageDelivered', { messageId: messageId(ws), channel: 'inbox', attempt: 1, content: { body: MARK[ws] } }),
+      ]);
+      const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
+      expect(created.status).toBe(201);
+    }
+    await engine.app.get(ProjectionsService).waitForCatchUp();
+    routes = listRoutes(engine.app).map((r) => `${r.method} ${r.path}`);
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function send(method: string, path: string, key: string | undefined, body?: unknown) {
+    const res = await fetch(`${engine.url}${path}`, {
+      method,
+      headers: { ...(key !== undefined && { authorization: `Bearer ${key}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
+  const pathOf = (route: string, params: Record<string, string> = {}) =>
+    route.split(' ')[1].replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? 'placeholder'));
+
+  it('has a rule for every endpoint of the router, and the router and the OpenAPI document agree', async () => {
+    expect(routes.length).toBeGreaterThan(20);
+    expect(routes.filter((r) => !ruleOf(r))).toEqual([]);
+    const docs = (await (await fetch(`${engine.url}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(docs.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    expect([...documented].sort()).toEqual([...routes].sort());
+  });
+
+  /** Sends every probe of `kind` as `caller` of `ws`; returns what went against the rules. */
+  async function probeAll(caller: Caller, ws: Workspace, kind: 'own' | 'other' | 'colliding'): Promise<string[]> {
+    const failures: string[] = [];
+    const auth = caller === 'none' ? undefined : caller === 'wrong' ? `not-a-key-${ws}` : key(ws, caller);
+    for (const route of routes) {
+      const rule = ruleOf(route)!;
+      const probe = kind === 'own' ? rule.own(ws, ++requests) : kind === 'other' ? rule.other?.(ws) : rule.colliding;
+      if (!probe) continue;
+      const [method] = route.split(' ');
+      const allowed = rule.allow === 'public' || (caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
+      const path = pathOf(route, probe.params);
+      const res = await send(method, path, auth, probe.body);
+      const what = `${caller} of ${ws}: ${method} ${path} (${kind}) -> ${res.status} ${res.text.slice(0, 160)}`;
+      if (res.status >= 500) failures.push(`${what}: a 5xx`);
+      else if (!allowed) {
+        const expected = caller === 'none' || caller === 'wrong' ? 401 : 403;
+        if (res.status !== expected) failures.push(`${what}: expected ${expected}`);
+      } else if (rule === ADMIN_DEFAULT) {
+        if (res.status === 401 || res.status === 403) failures.push(`${what}: expected to be let through`);
+      } else if (kind === 'own') {
+        const unknownKey = probe.params?.id === 'key_unknown' && res.status === 404;
+        if (!(res.status >= 200 && res.status < 300) && !unknownKey) failures.push(`${what}: expected a 2xx`);
+      } else {
+        const expected = kind === 'colliding' ? (rule.collidingStatus ?? 404) : 404;
+        if (res.status !== expected) failures.push(`${what}: expected ${expected} (not this workspace's data)`);
+      }
+      if (res.text.includes(MARK[OTHER[ws]])) failures.push(`${what}: holds data of workspace ${OTHER[ws]}`);
+    }
+    return failures;
+  }
+
+  it.each(CALLERS)('answers caller %s as the rules say in both workspaces, with its own data only', async (caller) => {
+    const failures: string[] = [];
+    for (const ws of WORKSPACES) failures.push(...(await probeAll(caller, ws, 'own')), ...(await probeAll(caller, ws, 'other')));
+    expect(failures).toEqual([]);
+  });
+
+  // Last: before stream ids escape the workspace (issue 9, item 3), these requests wrote into acme-eu's streams.
+  it.each(CALLERS)('never lets caller %s of acme reach acme-eu through ids that collide with its streams', async (caller) => {
+    expect(await probeAll(caller, 'acme', 'colliding')).toEqual([]);
+  });
+});
