@@ -32,6 +32,7 @@ const key = (ws: Workspace, role: Role) => `${role}-key-of-${ws}-matrix`;
 const MARK: Record<Workspace, string> = { acme: 'MARK_OF_ACME_ONLY', 'acme-eu': 'MARK_OF_ACME_EU_ONLY' };
 const OTHER: Record<Workspace, Workspace> = { acme: 'acme-eu', 'acme-eu': 'acme' };
 const messageId = (ws: Workspace) => `msg-${ws}`;
+const failedMessageId = (ws: Workspace) => `failed-msg-${ws}`;
 /** Numbers the requests that must be unique (trigger ids, message ids) across the whole run. */
 let requests = 0;
 
@@ -92,6 +93,11 @@ const RULES: Record<string, Rule> = {
   },
   'GET /v1/analytics/stages': { allow: readers, own: () => ({}) },
   'GET /v1/analytics/triggers': { allow: readers, own: () => ({}) },
+  'POST /v1/messages/:id/resend': {
+    allow: ['admin'],
+    own: (ws) => ({ params: { id: failedMessageId(ws) } }),
+    other: (ws) => ({ params: { id: failedMessageId(OTHER[ws]) } }),
+  },
   'GET /v1/messages/:id/explain': { allow: workers, own: (ws) => ({ params: { id: messageId(ws) } }), other: (ws) => ({ params: { id: messageId(OTHER[ws]) } }) },
 
   'POST /v1/triggers': { allow: workers, own: (ws, n) => ({ body: trigger(`matrix-${n}`, ws) }) },
@@ -122,7 +128,7 @@ function ruleOf(route: string): Rule | undefined {
 function seedEvent(ws: Workspace, type: string, data: Record<string, unknown>): JourneyEvent {
   const at = '2026-01-01T00:00:00.000Z';
   return {
-    id: deterministicId('matrix', ws, type),
+    id: deterministicId('matrix', ws, type, JSON.stringify(data)),
     type,
     data,
     metadata: { workspaceId: ws, customerId: 'bob', occurredAt: at, recordedAt: at, source: 'test', schemaVersion: currentSchemaVersion(type) },
@@ -145,6 +151,8 @@ describe('access matrix: endpoint × caller × workspace', () => {
         seedEvent(ws, 'CustomerIdentified', { userId: 'bob', traits: { marker: MARK[ws] } }),
         seedEvent(ws, 'MessageScheduled', { messageId: messageId(ws), channel: 'inbox', template: { body: MARK[ws] } }),
         seedEvent(ws, 'MessageDelivered', { messageId: messageId(ws), channel: 'inbox', attempt: 1, content: { body: MARK[ws] } }),
+        seedEvent(ws, 'MessageScheduled', { messageId: failedMessageId(ws), channel: 'webhook', template: { body: MARK[ws] } }),
+        seedEvent(ws, 'MessageFailed', { messageId: failedMessageId(ws), channel: 'webhook', attempts: 3, error: 'HTTP 500' }),
       ]);
       const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
       expect(created.status).toBe(201);
