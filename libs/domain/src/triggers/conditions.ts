@@ -4,7 +4,7 @@
  */
 import type { Properties, Stage, Traits } from '../events';
 import type { EventSignal, FilterOps, PropertyFilters, Scalar, Signal, WindowAggregate } from './schema';
-import { localDate, parseClock, parseDuration, zonedTime } from './time';
+import { dateValue, localDate, parseClock, parseDuration, zonedTime } from './time';
 
 /** One event of the customer's history, as conditions see it. */
 export interface ActivityRecord {
@@ -344,13 +344,14 @@ function compileFilter(f: Scalar | FilterOps): ValueTest {
 /** `+90d` / `-7d` relative to now, or an absolute ISO date. */
 function dateBound(text: string): (now: number) => number {
   const rel = parseDuration(text, true);
-  if (rel && /^[+-]/.test(text)) return (now) => now + rel.ms;
-  const abs = Date.parse(text);
+  if (rel) return (now) => now + rel.ms;
+  const abs = dateValue(text) ?? NaN;
   return () => abs;
 }
 
+/** A value as a date (NaN when it is not one: every comparison is then false). */
 function toTime(v: unknown): number {
-  return typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  return dateValue(v) ?? NaN;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
