@@ -244,17 +244,19 @@ function compileTemporal(signal: Signal): TemporalSignal | undefined {
 }
 
 /**
- * How far back conditions read a customer's history: per record name (`Infinity`: all of it), and any activity
- * (usage drop without an event). The latest activity record is always read (inactivity). Records no condition can
- * read any more may be dropped from a view (see `pruneHistory`).
+ * How far back decisions read a customer's history: conditions per record name (`Infinity`: all of it) and any
+ * activity (usage drop without an event), frequency caps the messages scheduled (`messagesMs`). The latest activity
+ * record is always read (inactivity). Records no decision can read any more may be dropped from a view (see
+ * `pruneHistory`, `pruneView`).
  */
 export interface HistoryNeeds {
   byName: Map<string, number>;
   activityMs: number;
+  messagesMs: number;
 }
 
 export function emptyHistoryNeeds(): HistoryNeeds {
-  return { byName: new Map(), activityMs: 0 };
+  return { byName: new Map(), activityMs: 0, messagesMs: 0 };
 }
 
 /** Adds what the signal reads from history to `needs`. */
@@ -278,7 +280,14 @@ export function addHistoryNeeds(needs: HistoryNeeds, signal: Signal): HistoryNee
 export function mergeHistoryNeeds(needs: HistoryNeeds, more: HistoryNeeds): HistoryNeeds {
   for (const [name, ms] of more.byName) needs.byName.set(name, Math.max(needs.byName.get(name) ?? 0, ms));
   needs.activityMs = Math.max(needs.activityMs, more.activityMs);
+  needs.messagesMs = Math.max(needs.messagesMs, more.messagesMs);
   return needs;
+}
+
+/** Whether `next` reads something a view pruned for `kept` may have dropped (a name kept shorter or not at all, a longer activity or message window). */
+export function historyNeedsExceed(next: HistoryNeeds, kept: HistoryNeeds): boolean {
+  for (const [name, ms] of next.byName) if (ms > (kept.byName.get(name) ?? -Infinity)) return true;
+  return next.activityMs > kept.activityMs || next.messagesMs > kept.messagesMs;
 }
 
 /** The records of `history` (ordered by time) that a condition with these needs can still read at `now` or later. */
