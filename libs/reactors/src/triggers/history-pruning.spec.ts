@@ -25,6 +25,16 @@ const weekly: TriggerDefinition = {
   steps: [{ send: { channel: 'inbox', body: 'loyal' } }],
 };
 
+/** At most one message an hour: what a rebuilt view must know of the messages decided earlier in the batch. */
+const capped: TriggerDefinition = {
+  id: 'capped',
+  name: 'Capped',
+  reentry: 'every',
+  entry: { event: 'Ping' },
+  steps: [{ send: { channel: 'sms', body: 'ping' } }],
+  guards: { frequencyCaps: [{ max: 1, per: '1h', scope: 'trigger' }] },
+};
+
 /** A store, a clock and the reactor, driven as the runner does (one batch per `step`). */
 class World {
   readonly store: EventStore = new SqliteEventStore(openSqliteDatabase(':memory:'));
@@ -107,11 +117,11 @@ describe('TriggerReactor keeps per customer only the history its triggers read',
     ['in the batch that touched the customer (the view is rebuilt with the effects not stored yet)', true],
   ])('given a trigger deployed and enabled %s that reads further back than the views kept, then it decides as with full histories', async (_name, sameBatch) => {
     const [pruned, full] = [new World(), new World({ keepHistory: true })];
-    for (const w of [pruned, full]) await w.admin(hourly, 'DefineTrigger', 'EnableTrigger');
+    for (const w of [pruned, full]) for (const t of [hourly, capped]) await w.admin(t, 'DefineTrigger', 'EnableTrigger');
     await play([pruned, full], 400); // ~1.5 days, the views of hourly keep about the last hour
     expect(pruned.reactor.kept().records).toBeLessThan(3 * 64 * 2);
     for (const w of [pruned, full]) {
-      w.clock.advance(60_000);
+      w.clock.advance(2 * HOUR);
       await w.track('a', 'Ping');
       if (!sameBatch) await w.step();
       await w.admin(weekly, 'DefineTrigger', 'EnableTrigger');
@@ -121,10 +131,13 @@ describe('TriggerReactor keeps per customer only the history its triggers read',
       await w.step();
     }
     const decided = await full.decided();
-    expect(decided.filter((e) => e.type === 'MessageScheduled' && (e.data as { triggerId: string }).triggerId === 'weekly').map((e) => e.streamId)).toEqual([
-      customerStreamId('w', 'a'),
-      customerStreamId('w', 'b'),
+    const sends = (triggerId: string) => decided.filter((e) => ['MessageScheduled', 'MessageSuppressed'].includes(e.type) && (e.data as { triggerId: string }).triggerId === triggerId);
+    expect(sends('weekly').map((e) => [e.type, e.streamId])).toEqual([
+      ['MessageScheduled', customerStreamId('w', 'a')],
+      ['MessageScheduled', customerStreamId('w', 'b')],
     ]);
+    // a's two pings: the first one's message (decided in the batch, not stored when the view was rebuilt) caps the second
+    expect(sends('capped').filter((e) => e.streamId === customerStreamId('w', 'a')).slice(-2).map((e) => e.type)).toEqual(['MessageScheduled', 'MessageSuppressed']);
     expect(await pruned.decided()).toEqual(decided);
   });
 });
