@@ -24,6 +24,7 @@ import { CustomerStates, splitStream, type CustomerEntry } from './customer-stat
 
 const TRIGGER_STREAM = 'trigger-';
 const DEFINITION_TYPES = new Set(['TriggerDefined', 'TriggerEnabled', 'TriggerDisabled']);
+const DEFINITIONS_PAGE = 1000;
 
 interface Loaded {
   state: TriggerState;
@@ -159,9 +160,14 @@ export class TriggerReactor implements Reactor {
   /** `workspace` per workspace, until a definition of the workspace changes (one array of programs: the deciders cache by it). */
   private readonly workspaces = new Map<string, Workspace>();
 
+  /** The definitions in the log before `before`, page by page. */
   private async loadDefinitions(before: bigint, ctx: ReactorContext): Promise<void> {
-    const defs = await ctx.store.readAll({ filter: { streamPrefixes: [TRIGGER_STREAM], eventTypes: [...DEFINITION_TYPES] } });
-    for (const e of defs) if (e.position < before) this.applyDefinition(e, false);
+    const filter = { streamPrefixes: [TRIGGER_STREAM], eventTypes: [...DEFINITION_TYPES] };
+    for (let after = 0n; after < before; ) {
+      const page = await ctx.store.readAll({ after, filter, maxCount: DEFINITIONS_PAGE });
+      for (const e of page) if (e.position < before) this.applyDefinition(e, false);
+      after = page.length === DEFINITIONS_PAGE ? page[page.length - 1].position : before;
+    }
     this.loadedUpTo = before;
   }
 
