@@ -1,4 +1,4 @@
-import { MAX_DATE_MS, MAX_DURATION_MS, MIN_DATE_MS, dateValue, isoTime, localDate, parseDuration, zonedTime } from './time';
+import { MAX_DATE_MS, MAX_DURATION_MS, MIN_DATE_MS, dateValue, isoTime, localDate, parseDuration, safeTimeZone, zonedTime } from './time';
 
 describe('durations and dates', () => {
   it('given a duration beyond 10 years, then it is flagged tooLong and clamped to the maximum (a stored definition still compiles)', () => {
@@ -54,5 +54,13 @@ describe('durations and dates', () => {
     expect(isoTime(Date.parse('2025-01-01T00:00:00Z'))).toBe('2025-01-01T00:00:00.000Z');
     expect(isoTime(1e300)).toBe('+275760-09-13T00:00:00.000Z');
     expect(isoTime(-1e300)).toBe('-271821-04-20T00:00:00.000Z');
+  });
+
+  it('given a time zone in any spelling, then safeTimeZone answers its canonical name (formatters are kept per zone, not per spelling), unknown ones UTC', () => {
+    expect(safeTimeZone('Europe/Paris')).toBe('Europe/Paris');
+    expect(safeTimeZone('europe/paris')).toBe('Europe/Paris');
+    expect(safeTimeZone('EUROPE/PARIS')).toBe('Europe/Paris');
+    expect(safeTimeZone('Mars/Olympus')).toBe('UTC');
+    expect(safeTimeZone(42)).toBe('UTC');
   });
 });

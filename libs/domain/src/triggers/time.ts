@@ -108,6 +108,7 @@ export function parseClock(text: unknown): { hour: number; minute: number } | un
   return m ? { hour: Number(m[1]), minute: Number(m[2]) } : undefined;
 }
 
+/** Formatters by zone name: canonical names from `safeTimeZone`, so as many as the zones the runtime knows. */
 const formats = new Map<string, Intl.DateTimeFormat>();
 function format(timeZone: string): Intl.DateTimeFormat {
   let f = formats.get(timeZone);
@@ -127,15 +128,25 @@ function format(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The time zone if the runtime knows it, else UTC. */
+/** Zone names as customers give them (any case, unknown ones) -> `safeTimeZone`'s answer; emptied when full, so odd spellings cannot grow it. */
+const zoneNames = new Map<string, string>();
+const MAX_ZONE_NAMES = 1024;
+
+/** The time zone's canonical name if the runtime knows it (`europe/paris` is `Europe/Paris`), else UTC. */
 export function safeTimeZone(tz: unknown): string {
   if (typeof tz !== 'string' || tz === '') return 'UTC';
-  try {
-    format(tz);
-    return tz;
-  } catch {
-    return 'UTC';
+  let zone = zoneNames.get(tz);
+  if (zone === undefined) {
+    try {
+      zone = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+      format(zone);
+    } catch {
+      zone = 'UTC';
+    }
+    if (zoneNames.size >= MAX_ZONE_NAMES) zoneNames.clear();
+    zoneNames.set(tz, zone);
   }
+  return zone;
 }
 
 export interface LocalTime {
