@@ -77,13 +77,14 @@ interface IsoDate {
 function parseIsoDate(text: string): IsoDate | undefined {
   const m = ISO_DATE.exec(text.trim());
   if (!m) return undefined;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const fraction = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
   let offset = 0;
   const zone = m[8]?.toUpperCase();
   if (zone && zone !== 'Z') {
-    const [oh, om = 0] = [Number(zone.slice(1, 3)), zone.length > 3 ? Number(zone.slice(-2)) : 0];
+    const [oh, om] = [Number(zone.slice(1, 3)), zone.length > 3 ? Number(zone.slice(-2)) : 0];
     if (oh > 23 || om > 59) return undefined;
     offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
   }
