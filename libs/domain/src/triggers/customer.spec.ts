@@ -1,9 +1,8 @@
-import type { JourneyEvent } from '../events';
-import { historyNeedsExceed, emptyHistoryNeeds } from './conditions';
+import type { JourneyEvent, TypedEvent } from '../events';
+import { emptyHistoryNeeds, historyNeedsExceed } from './conditions';
 import { decideOnView, emptyCustomerView, historyNeeds, pruneView, timerFired, type CustomerView } from './customer';
 import { decideTrigger, evolveTrigger, initialTriggerState } from './definition';
 import { triggerProgram, type TriggerProgram } from './program';
-import type { TypedEvent } from '../events';
 import { enabledProgram, History } from './testing';
 
 const DAY = 86_400_000;
