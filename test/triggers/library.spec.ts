@@ -180,4 +180,18 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
     expect([...usage.byName]).toEqual([['Logged In', 35 * 86_400_000]]);
     expect([...program('onboarding-activation-nudge').history.byName]).toEqual([['Activated', Infinity]]);
   });
+
+  it('hostile trait and property values (dates out of range, odd types, unknown or oddly spelled zones) never make a library trigger throw', () => {
+    const programs = [...library.keys()].map(program);
+    const values = [1e300, -1e300, Number.MAX_VALUE, -0, '', 'next tuesday', '+275760-09-13T00:00:00Z', '-271821-04-20T00:00:00Z', '9999-12-31', '0000-01-01', '2025-02-30', null, true, [], [1, 'x'], { a: { b: 1 } }];
+    const zones = ['Mars/Olympus', 'europe/paris', 'Etc/GMT+14', '+05:30', 42, null];
+    for (const [i, value] of values.entries()) {
+      const h = new History(`hostile-${i}`);
+      h.identify('2025-01-01T00:00:00Z', { renewal_date: value, timezone: zones[i % zones.length], features_used: value, unsubscribed: value, name: value });
+      h.track('2025-01-02T00:00:00Z', 'Logged In', { count: value, plan: value });
+      h.stage('2025-01-03T00:00:00Z', null, 'at-risk');
+      h.traits('2025-01-04T00:00:00Z', { renewal_date: values[(i + 1) % values.length] });
+      expect(() => simulateCustomer(programs, h.events, new Date('2026-01-01T00:00:00Z'))).not.toThrow();
+    }
+  });
 });

@@ -4,7 +4,7 @@
  */
 import type { Properties, Stage, Traits } from '../events';
 import type { EventSignal, FilterOps, PropertyFilters, Scalar, Signal, WindowAggregate } from './schema';
-import { localDate, parseClock, parseDuration, zonedTime } from './time';
+import { dateValue, localDate, parseClock, parseDuration, zonedTime } from './time';
 
 /** One event of the customer's history, as conditions see it. */
 export interface ActivityRecord {
@@ -244,17 +244,19 @@ function compileTemporal(signal: Signal): TemporalSignal | undefined {
 }
 
 /**
- * How far back conditions read a customer's history: per record name (`Infinity`: all of it), and any activity
- * (usage drop without an event). The latest activity record is always read (inactivity). Records no condition can
- * read any more may be dropped from a view (see `pruneHistory`).
+ * How far back decisions read a customer's history: conditions per record name (`Infinity`: all of it) and any
+ * activity (usage drop without an event), frequency caps the messages scheduled (`messagesMs`). The latest activity
+ * record is always read (inactivity). Records no decision can read any more may be dropped from a view (see
+ * `pruneHistory`, `pruneView`).
  */
 export interface HistoryNeeds {
   byName: Map<string, number>;
   activityMs: number;
+  messagesMs: number;
 }
 
 export function emptyHistoryNeeds(): HistoryNeeds {
-  return { byName: new Map(), activityMs: 0 };
+  return { byName: new Map(), activityMs: 0, messagesMs: 0 };
 }
 
 /** Adds what the signal reads from history to `needs`. */
@@ -278,7 +280,14 @@ export function addHistoryNeeds(needs: HistoryNeeds, signal: Signal): HistoryNee
 export function mergeHistoryNeeds(needs: HistoryNeeds, more: HistoryNeeds): HistoryNeeds {
   for (const [name, ms] of more.byName) needs.byName.set(name, Math.max(needs.byName.get(name) ?? 0, ms));
   needs.activityMs = Math.max(needs.activityMs, more.activityMs);
+  needs.messagesMs = Math.max(needs.messagesMs, more.messagesMs);
   return needs;
+}
+
+/** Whether `next` reads something a view pruned for `kept` may have dropped (a name kept shorter or not at all, a longer activity or message window). */
+export function historyNeedsExceed(next: HistoryNeeds, kept: HistoryNeeds): boolean {
+  for (const [name, ms] of next.byName) if (ms > (kept.byName.get(name) ?? -Infinity)) return true;
+  return next.activityMs > kept.activityMs || next.messagesMs > kept.messagesMs;
 }
 
 /** The records of `history` (ordered by time) that a condition with these needs can still read at `now` or later. */
@@ -344,13 +353,14 @@ function compileFilter(f: Scalar | FilterOps): ValueTest {
 /** `+90d` / `-7d` relative to now, or an absolute ISO date. */
 function dateBound(text: string): (now: number) => number {
   const rel = parseDuration(text, true);
-  if (rel && /^[+-]/.test(text)) return (now) => now + rel.ms;
-  const abs = Date.parse(text);
+  if (rel) return (now) => now + rel.ms;
+  const abs = dateValue(text) ?? NaN;
   return () => abs;
 }
 
+/** A value as a date (NaN when it is not one: every comparison is then false). */
 function toTime(v: unknown): number {
-  return typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  return dateValue(v) ?? NaN;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -28,12 +28,34 @@ export interface CustomerView {
   history: ActivityRecord[];
   messages: ScheduledMessage[];
   runs: Map<string, RunState>;
-  /** timerId -> triggerId, to route TimerCancelled/TimerFired to their run. */
+  /** timerId -> triggerId of the pending trigger timers, to route TimerCancelled/TimerFired to their run. */
   timers: Map<string, string>;
+  /** `pruneView` prunes when the history and messages reach this length. */
+  pruneAt: number;
 }
 
+/** A view is pruned when its history reaches this length, then again whenever it doubles (amortized O(1) per event). */
+const PRUNE_FROM = 64;
+
 export function emptyCustomerView(): CustomerView {
-  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map() };
+  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM };
+}
+
+/** What deciding for these programs reads from a customer's history: the union of their needs (see `TriggerProgram.history`). */
+export function historyNeeds(programs: readonly TriggerProgram[]): HistoryNeeds {
+  return programs.reduce((needs, p) => mergeHistoryNeeds(needs, p.enabled ? p.history : p.disabledHistory), emptyHistoryNeeds());
+}
+
+/**
+ * Drops from the view what no decision with these needs can read at `now` or later (history records, messages older
+ * than every frequency cap), once the view has grown to twice its size after the last pruning: a view stays bounded
+ * by what the triggers read, not by how long the customer has been around.
+ */
+export function pruneView(view: CustomerView, needs: HistoryNeeds, now: number): void {
+  if (view.history.length + view.messages.length < view.pruneAt) return;
+  view.history = pruneHistory(view.history, needs, now);
+  if (view.messages.length > 0) view.messages = view.messages.filter((m) => now - m.at <= needs.messagesMs);
+  view.pruneAt = Math.max(PRUNE_FROM, 2 * (view.history.length + view.messages.length));
 }
 
 /**
@@ -66,8 +88,11 @@ function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
       view.timers.set(e.data.timerId, e.data.purpose.slice('trigger:'.length));
       return e.data.purpose.slice('trigger:'.length);
     case 'TimerCancelled':
-    case 'TimerFired':
-      return view.timers.get(e.data.timerId);
+    case 'TimerFired': {
+      const triggerId = view.timers.get(e.data.timerId);
+      view.timers.delete(e.data.timerId);
+      return triggerId;
+    }
     default:
       return undefined;
   }
@@ -133,9 +158,6 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
   return out;
 }
 
-/** A simulation's history is pruned when it reaches this length, then again whenever it doubles. */
-const PRUNE_FROM = 64;
-
 const sortedPrograms = new WeakMap<readonly TriggerProgram[], TriggerProgram[]>();
 
 /** Higher priority first, then by id (sorted once per array of programs). */
@@ -183,7 +205,6 @@ export class CustomerSimulation {
   private readonly view = emptyCustomerView();
   /** What the programs read from history: older records are dropped as the replay moves on (bounded memory). */
   private readonly needs?: HistoryNeeds;
-  private pruneAt = PRUNE_FROM;
   /** Pending timers with the time each fires at. */
   private readonly timers = new Map<string, { scheduled: TypedEvent<'TimerScheduled'>; at: number }>();
 
@@ -193,7 +214,7 @@ export class CustomerSimulation {
     private readonly ids: IdFactory = deterministicId,
     options: { keepHistory?: boolean } = {},
   ) {
-    if (!options.keepHistory) this.needs = programs.reduce((needs, p) => mergeHistoryNeeds(needs, p.history), emptyHistoryNeeds());
+    if (!options.keepHistory) this.needs = historyNeeds(programs);
   }
 
   /** Folds an event into the customer's view without deciding on it (history before the replayed range). */
@@ -220,10 +241,7 @@ export class CustomerSimulation {
 
   private process(input: JourneyEvent, now: number): void {
     const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids);
-    if (this.needs && this.view.history.length >= this.pruneAt) {
-      this.view.history = pruneHistory(this.view.history, this.needs, now);
-      this.pruneAt = Math.max(PRUNE_FROM, 2 * this.view.history.length);
-    }
+    if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
     for (const e of effects as TypedEvent[]) {
       if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });

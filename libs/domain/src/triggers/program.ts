@@ -49,8 +49,10 @@ export interface TriggerProgram {
   enabled: boolean;
   latest: CompiledTrigger;
   version(v: number): CompiledTrigger | undefined;
-  /** What the conditions of every version read from a customer's history. */
+  /** What deciding for it reads from a customer's history while enabled: the conditions and frequency caps of every version. */
   history: HistoryNeeds;
+  /** ... while disabled: active runs end at once, so only the `closeOn` of the tasks it opened. */
+  disabledHistory: HistoryNeeds;
 }
 
 /** Compiles a (validated) definition. */
@@ -82,23 +84,30 @@ export function triggerProgram(state: TriggerState, cache = new Map<number, Comp
     return c;
   };
   const history = emptyHistoryNeeds();
-  for (const definition of Object.values(state.definitions)) for (const signal of signalsOf(definition)) addHistoryNeeds(history, signal);
-  return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version, history };
+  const disabledHistory = emptyHistoryNeeds();
+  for (const definition of Object.values(state.definitions)) {
+    const { conditions, closeOn } = signalsOf(definition);
+    for (const signal of conditions) addHistoryNeeds(history, signal);
+    for (const signal of closeOn) addHistoryNeeds(history, signal), addHistoryNeeds(disabledHistory, signal);
+    for (const cap of definition.guards?.frequencyCaps ?? []) history.messagesMs = Math.max(history.messagesMs, parseDuration(cap.per)!.ms);
+  }
+  return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version, history, disabledHistory };
 }
 
-/** Every condition of a definition: entry, exits, and those of its steps (branch, wait until, task close). */
-function signalsOf(definition: TriggerDefinition): Signal[] {
-  const out: Signal[] = [definition.entry, ...(definition.exit ?? []).map((x) => x.when)];
+/** Every condition of a definition: entry, exits, those of its steps (branch, wait until), and apart, the tasks' `closeOn`. */
+function signalsOf(definition: TriggerDefinition): { conditions: Signal[]; closeOn: Signal[] } {
+  const conditions: Signal[] = [definition.entry, ...(definition.exit ?? []).map((x) => x.when)];
+  const closeOn: Signal[] = [];
   const walk = (steps: Step[] = []) => {
     for (const step of steps) {
-      if ('wait' in step && 'until' in step.wait) out.push(step.wait.until), walk(step.wait.onEvent), walk(step.wait.onTimeout);
-      if ('branch' in step) out.push(step.branch.if), walk(step.branch.then), walk(step.branch.else);
+      if ('wait' in step && 'until' in step.wait) conditions.push(step.wait.until), walk(step.wait.onEvent), walk(step.wait.onTimeout);
+      if ('branch' in step) conditions.push(step.branch.if), walk(step.branch.then), walk(step.branch.else);
       if ('split' in step) for (const v of step.split.variants) walk(v.steps);
-      if ('task' in step && step.task.closeOn) out.push(step.task.closeOn);
+      if ('task' in step && step.task.closeOn) closeOn.push(step.task.closeOn);
     }
   };
   walk(definition.steps);
-  return out;
+  return { conditions, closeOn };
 }
 
 function flatten(steps: Step[], prefix: string, after: string, out: Map<string, CompiledStep>): string {

@@ -249,6 +249,64 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     expect(ofType(decided, 'MessageScheduled').map((e) => e.metadata.occurredAt)).toEqual(['2025-07-01T07:00:00.000Z']);
   });
 
+  describe('dates and durations out of range never throw', () => {
+    const renewal = enabledProgram({ id: 'renewal-30', name: 'Renewal', entry: { date: { trait: 'renewal_date', offset: '-30d' } }, steps: [send('Renewal in 30 days')] });
+
+    it.each([[1e300], [-1e300], ['next tuesday'], ['+275760-09-13T00:00:00Z'], ['10000-01-01'], ['2025-02-30'], [{ at: '2025-06-30' }]])(
+      'given a date trigger, when renewal_date is %p, then it is not a date: no watch, no throw',
+      (value) => {
+        const h = new History();
+        h.identify('2025-01-01T00:00:00Z', { renewal_date: value });
+        expect(simulateCustomer([renewal], h.events, new Date('2035-01-01T00:00:00Z')).decided).toEqual([]);
+      },
+    );
+
+    it('given a pending date watch, when renewal_date becomes 1e300, then the watch is cancelled (not a date any more); a valid date arms again', () => {
+      const h = new History();
+      h.identify('2025-01-01T00:00:00Z', { renewal_date: '2025-06-30' });
+      h.traits('2025-02-01T00:00:00Z', { renewal_date: 1e300 });
+      h.traits('2025-03-01T00:00:00Z', { renewal_date: '2025-07-31' });
+      const { decided } = simulateCustomer([renewal], h.events, new Date('2025-12-31T00:00:00Z'));
+      expect(ofType(decided, 'TimerScheduled').map((e) => e.data.dueAt)).toEqual(['2025-05-31T09:00:00.000Z', '2025-07-01T09:00:00.000Z']);
+      expect(ofType(decided, 'TimerCancelled').map((e) => e.data.reason)).toEqual(['date watch no longer holds']);
+      expect(subjects(decided)).toEqual(['Renewal in 30 days']);
+    });
+
+    it('given a date filter, when the trait is -1e300 or a year beyond 9999, then neither before nor after holds', () => {
+      const p = enabledProgram({ id: 'soon', name: 'Soon', reentry: 'every', entry: { all: [{ event: 'Ping' }, { traits: { renewal_date: { before: '+90d' } } }] }, steps: [send('Soon')] });
+      const later = enabledProgram({ id: 'later', name: 'Later', reentry: 'every', entry: { all: [{ event: 'Ping' }, { traits: { renewal_date: { after: '2020-01-01' } } }] }, steps: [send('Later')] });
+      for (const value of [-1e300, 1e300, '10000-01-01', '+275760-09-13T00:00:00Z']) {
+        const h = new History();
+        h.identify('2025-01-01T00:00:00Z', { renewal_date: value });
+        h.track('2025-01-02T00:00:00Z', 'Ping');
+        expect(subjects(simulateCustomer([p, later], h.events).decided)).toEqual([]);
+      }
+      const h = new History();
+      h.identify('2025-01-01T00:00:00Z', { renewal_date: '2025-03-01' });
+      h.track('2025-01-02T00:00:00Z', 'Ping');
+      expect(subjects(simulateCustomer([p, later], h.events).decided)).toEqual(['Later', 'Soon']);
+    });
+
+    it('given a definition stored before durations were bounded (a wait of 999999999999d), then it decides with the 10-year maximum instead of throwing', () => {
+      let state = initialTriggerState('forever');
+      const definition = { id: 'forever', name: 'Forever', reentry: 'every', entry: { event: 'Ping' }, steps: [{ wait: { duration: '999999999999d' } }, { task: { title: 'Call', due: '999999999999d' } }] };
+      state = evolveTrigger(state, { id: 'd1', type: 'TriggerDefined', data: { triggerId: 'forever', version: 1, definition }, metadata: { workspaceId: 'ws', customerId: '', occurredAt: '2025-01-01T00:00:00Z', recordedAt: '2025-01-01T00:00:00Z', source: 'admin', schemaVersion: 1 } });
+      state = evolveTrigger(state, { id: 'd2', type: 'TriggerEnabled', data: { triggerId: 'forever', version: 1 }, metadata: { workspaceId: 'ws', customerId: '', occurredAt: '2025-01-01T00:00:00Z', recordedAt: '2025-01-01T00:00:00Z', source: 'admin', schemaVersion: 1 } });
+      const h = new History();
+      h.track('2025-03-01T10:00:00Z', 'Ping');
+      const { decided } = simulateCustomer([triggerProgram(state)], h.events, new Date('2040-01-01T00:00:00Z'));
+      expect(ofType(decided, 'TimerScheduled').map((e) => e.data.dueAt)).toEqual(['2035-02-27T10:00:00.000Z']);
+      expect(ofType(decided, 'CsmTaskOpened').map((e) => e.data.dueAt)).toEqual(['2045-02-24T10:00:00.000Z']);
+    });
+
+    it('given an event whose time is not a time, when it would arm an absence watch, then nothing is armed (no Invalid Date)', () => {
+      const p = enabledProgram({ id: 'activation', name: 'Activation', entry: { absent: { event: 'Activated', for: '3d', after: { event: 'CustomerIdentified' } } }, steps: [send('Hi')] });
+      const h = new History();
+      h.identify('not a time', {}, '2025-03-01T10:00:00Z');
+      expect(simulateCustomer([p], h.events, new Date('2025-03-10T00:00:00Z')).decided).toEqual([]);
+    });
+  });
+
   it('trait change and stage transitions as signals; set stage/trait and emit feed back as events', () => {
     const upgrade = enabledProgram({
       id: 'plan-change',

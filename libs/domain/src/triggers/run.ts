@@ -10,7 +10,7 @@ import type { EventDataByType, EventType, GuardVerdict, JourneyEvent, TypedEvent
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
-import { quietHoursEnd } from './time';
+import { isoTime, quietHoursEnd } from './time';
 
 /** `metadata.source` of every event the trigger runtime writes. */
 export const TRIGGER_SOURCE = 'reactor:triggers';
@@ -162,7 +162,7 @@ class RunDecision {
       if (armed?.timerId !== this.fired.timerId) return;
       if (!temporal.holds(this.ctx, armed.armedAt, armed.dueAt)) {
         const next = temporal.rearm?.(this.ctx, armed.dueAt);
-        if (next !== undefined) this.arm(t, next, armed.armedAt);
+        if (next !== undefined && !Number.isNaN(next)) this.arm(t, next, armed.armedAt);
       } else if (this.canEnter(t) && t.entry.condition(this.ctx)) this.start(t);
       return;
     }
@@ -173,7 +173,7 @@ class RunDecision {
       current = undefined;
     }
     const dueAt = temporal.arm(this.ctx, current);
-    if (dueAt === undefined) return;
+    if (dueAt === undefined || Number.isNaN(dueAt)) return;
     if (current) this.cancelTimer(current.timerId, `${temporal.kind} watch re-armed`);
     this.arm(t, dueAt, this.ctx.now);
   }
@@ -183,7 +183,7 @@ class RunDecision {
     const timerId = this.id('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit(
       'TimerScheduled',
-      { timerId, dueAt: new Date(dueAt).toISOString(), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt } },
+      { timerId, dueAt: isoTime(dueAt), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt } },
       timerId,
       'scheduled',
     );
@@ -213,7 +213,7 @@ class RunDecision {
         case 'wait':
         case 'waitUntil': {
           const timerId = this.id('trigger-timer', runId, addr);
-          const dueAt = new Date(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs)).toISOString();
+          const dueAt = isoTime(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs));
           this.emit('TimerScheduled', { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr } }, runId, addr, 'timer');
           return;
         }
@@ -233,7 +233,7 @@ class RunDecision {
           break;
         case 'task': {
           const taskId = this.id('trigger-task', runId, addr);
-          const dueAt = step.dueMs === undefined ? undefined : new Date(this.ctx.now + step.dueMs).toISOString();
+          const dueAt = step.dueMs === undefined ? undefined : isoTime(this.ctx.now + step.dueMs);
           this.emit(
             'CsmTaskOpened',
             { taskId, title: step.title, owner: step.owner, priority: step.priority, dueAt, triggerId: t.id, triggerVersion: t.version, ...(step.closeOn ? { step: addr } : {}) },

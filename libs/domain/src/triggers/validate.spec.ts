@@ -64,6 +64,49 @@ describe('validateTrigger', () => {
     ]);
   });
 
+  it('given a duration beyond 10 years in any duration field, then every one is an error naming its path (3650d itself is valid)', () => {
+    const long = '999999999999d';
+    const doc = {
+      ...valid,
+      maxEventAge: long,
+      reentry: { oncePer: '3651d' },
+      entry: { all: [{ absent: { event: 'A', for: long, after: { event: 'B' } } }, { count: { event: 'Login', within: long, gte: 1 } }, { traits: { renewal_date: { after: '-522w', before: '+3650d' } } }] },
+      exit: [{ when: { sum: { event: 'Paid', property: 'amount', within: '87601h', gt: 1 } } }, { when: { usageDrop: { window: long, baseline: long, below: 0.5 } } }],
+      steps: [
+        { wait: { duration: long } },
+        { wait: { until: { event: 'Replied' }, timeout: long } },
+        { task: { title: 'Call', due: long } },
+        { wait: { duration: '3650d' } },
+      ],
+      guards: { frequencyCaps: [{ max: 1, per: long, scope: 'customer' }] },
+    };
+    const tooLong = (path: string) => `${path}: expected a duration of at most 3650d (10 years), got ${JSON.stringify(path.endsWith('oncePer') ? '3651d' : path.includes('sum') ? '87601h' : long)}`;
+    expect(errorsOf(doc)).toEqual([
+      tooLong('maxEventAge'),
+      tooLong('reentry.oncePer'),
+      tooLong('entry.all[0].absent.for'),
+      tooLong('entry.all[1].count.within'),
+      'entry.all[2].traits.renewal_date.after: expected an offset from now of at most 3650d (10 years), got "-522w"',
+      tooLong('steps[0].wait.duration'),
+      tooLong('steps[1].wait.timeout'),
+      tooLong('steps[2].task.due'),
+      tooLong('exit[0].when.sum.within'),
+      tooLong('exit[1].when.usageDrop.window'),
+      tooLong('exit[1].when.usageDrop.baseline'),
+      tooLong('guards.frequencyCaps[0].per'),
+    ]);
+    expect(errorsOf({ ...valid, entry: { inactive: { for: long } } })).toEqual([tooLong('entry.inactive.for')]);
+    expect(errorsOf({ ...valid, entry: { date: { trait: 'renewal_date', offset: `-${long}` } } })).toEqual([`entry.date.offset: expected a duration of at most 3650d (10 years), got "-${long}"`]);
+  });
+
+  it('given a filter date bound that is not an ISO date in years 0000 to 9999, then it is an error naming its path', () => {
+    for (const bound of ['+275760-09-13', '10000-01-01', '2025-02-30', 'next tuesday'])
+      expect(errorsOf({ ...valid, entry: { traits: { renewal_date: { before: bound } } } })).toEqual([
+        `entry.traits.renewal_date.before: expected an ISO date (years 0000 to 9999) or an offset from now like "+90d", got ${JSON.stringify(bound)}`,
+      ]);
+    expect(errorsOf({ ...valid, entry: { traits: { renewal_date: { before: '2030-01-01', after: '2025-01-01T00:00:00Z' } } } })).toEqual([]);
+  });
+
   it('parses YAML and JSON alike, and reports a syntax error as such', () => {
     const yaml = `
 id: activation-nudge

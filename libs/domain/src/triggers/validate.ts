@@ -5,7 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import { STAGES } from '../events';
 import { TASK_PRIORITIES, type TriggerDefinition } from './schema';
-import { parseClock, parseDuration } from './time';
+import { MAX_DURATION_DAYS, dateValue, parseClock, parseDuration } from './time';
 
 export interface TriggerValidationError {
   path: string;
@@ -91,7 +91,9 @@ class Validator {
 
   private duration(path: string, v: unknown, optional = false, signed = false): void {
     if (v === undefined && optional) return;
-    if (!parseDuration(v, signed)) this.fail(path, `expected a duration like "${signed ? '-30d' : '3d'}", got ${show(v)}`);
+    const d = parseDuration(v, signed);
+    if (!d) this.fail(path, `expected a duration like "${signed ? '-30d' : '3d'}", got ${show(v)}`);
+    else if (d.tooLong) this.fail(path, `expected a duration of at most ${MAX_DURATION_DAYS}d (10 years), got ${show(v)}`);
   }
 
   private stage(path: string, v: unknown, optional = false): void {
@@ -255,8 +257,10 @@ class Validator {
       } else if (op === 'exists') {
         if (typeof arg !== 'boolean') this.fail(p, `expected true or false, got ${show(arg)}`);
       } else if (op === 'before' || op === 'after') {
-        if (typeof arg !== 'string' || (!parseDuration(arg, true) && !Number.isFinite(Date.parse(arg))))
-          this.fail(p, `expected an ISO date or an offset from now like "+90d", got ${show(arg)}`);
+        const offset = parseDuration(arg, true);
+        if (offset?.tooLong) this.fail(p, `expected an offset from now of at most ${MAX_DURATION_DAYS}d (10 years), got ${show(arg)}`);
+        else if (!offset && dateValue(typeof arg === 'string' ? arg : undefined) === undefined)
+          this.fail(p, `expected an ISO date (years 0000 to 9999) or an offset from now like "+90d", got ${show(arg)}`);
       } else if (!isScalar(arg)) this.fail(p, `expected a value, got ${show(arg)}`);
     }
   }

@@ -82,7 +82,7 @@ function isInput(event: RecordedEvent): boolean {
 
 /** The stage state before `input`, from the customer's stream (see `StageReactor`), with the effects already stored. */
 export function stateBefore(stream: readonly RecordedEvent[], input: RecordedEvent): CustomerEntry<StageState> {
-  const { before, effects, stored } = splitStream(stream, input, isOutput);
+  const { before, effects, stored } = splitStream(stream, input.revision - 1n, isOutput);
   let state = initialStageState;
   for (const e of before) {
     if (isOutput(e)) continue;

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@journey/domain';
+import type { JourneyEvent, RecordedEvent } from '@journey/domain';
 
 /** How many customers a reactor keeps in memory by default. */
 export const DEFAULT_CUSTOMER_CACHE_SIZE = 10_000;
@@ -12,7 +12,9 @@ export interface CustomerEntry<S> {
   state: S;
   revision: bigint;
   /** Found by a rebuild during a replay: effects already stored for inputs after `revision`, by causing event id. */
-  stored?: Map<string, RecordedEvent[]>;
+  stored?: Map<string, JourneyEvent[]>;
+  /** The customer's workspace, for reactors that drop a workspace's entries (see `invalidate`). */
+  workspaceId?: string;
 }
 
 /**
@@ -56,6 +58,27 @@ export class CustomerStates<S> {
     this.batch.set(event.streamId, entry);
   }
 
+  /**
+   * Drops the kept entries `stale` picks: their customers' next events rebuild them from the stream. The entries this
+   * batch touched cannot be dropped (their effects are not stored yet): they are returned, for the caller to rebuild
+   * with the effects it has not returned yet and put back with `replace`.
+   */
+  invalidate(stale: (entry: CustomerEntry<S>) => boolean): Array<[streamId: string, entry: CustomerEntry<S>]> {
+    for (const [streamId, entry] of this.lru) if (stale(entry)) this.lru.delete(streamId);
+    return [...this.batch].filter(([, entry]) => stale(entry));
+  }
+
+  /** Puts `entry` in place of the entry of the batch it was rebuilt from (same stream, same revision). */
+  replace(streamId: string, entry: CustomerEntry<S>): void {
+    this.batch.set(streamId, entry);
+  }
+
+  /** Every entry kept (for measurements). */
+  *entries(): IterableIterator<CustomerEntry<S>> {
+    yield* this.lru.values();
+    yield* this.batch.values();
+  }
+
   end(events: readonly RecordedEvent[]): void {
     if (events.length > 0) this.last = events[events.length - 1].position;
     for (const [streamId, entry] of this.batch) this.lru.set(streamId, entry);
@@ -68,21 +91,24 @@ export class CustomerStates<S> {
 }
 
 /**
- * Splits a stream for a rebuild before `input`: the events before it, and the reactor's own effects grouped by causing
- * event (`isEffect`), so a rebuild folds each effect right after its cause, as the live reactor did. `stored` holds the
- * effects of the input and of later events (a replay of events already decided: they are folded, not decided again).
+ * Splits a stream for a rebuild of the state as of revision `upTo`: the events up to it, and the reactor's own effects
+ * grouped by causing event (`isEffect`, and `pending`: effects decided but not stored yet), so a rebuild folds each
+ * effect right after its cause, as the live reactor did. `stored` holds the effects of later events (a replay of
+ * events already decided: they are folded, not decided again).
  */
-export function splitStream(stream: readonly RecordedEvent[], input: RecordedEvent, isEffect: (e: RecordedEvent) => boolean) {
-  const effects = new Map<string, RecordedEvent[]>();
-  for (const e of stream) {
+export function splitStream(stream: readonly RecordedEvent[], upTo: bigint, isEffect: (e: RecordedEvent) => boolean, pending: readonly JourneyEvent[] = []) {
+  const effects = new Map<string, JourneyEvent[]>();
+  const add = (e: JourneyEvent) => {
     const cause = e.metadata.causationId;
-    if (cause === undefined || !isEffect(e)) continue;
+    if (cause === undefined) return;
     const group = effects.get(cause);
     if (group) group.push(e);
     else effects.set(cause, [e]);
-  }
-  const before = stream.filter((e) => e.revision < input.revision);
-  const stored = new Map<string, RecordedEvent[]>();
-  for (const e of stream) if (e.revision >= input.revision && effects.has(e.id)) stored.set(e.id, effects.get(e.id)!);
+  };
+  for (const e of stream) if (isEffect(e)) add(e);
+  for (const e of pending) add(e);
+  const before = stream.filter((e) => e.revision <= upTo);
+  const stored = new Map<string, JourneyEvent[]>();
+  for (const e of stream) if (e.revision > upTo && effects.has(e.id)) stored.set(e.id, effects.get(e.id)!);
   return { before, effects, stored };
 }

@@ -84,4 +84,20 @@ describe('TriggerReactor', () => {
     await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Other', properties: {} }, clock.now().toISOString()));
     expect(await step(reactor)).toEqual(['TimerCancelled', 'TriggerRunExited']);
   });
+
+  it('given more trigger definition events than one page of the log before its first batch, then it loads them all', async () => {
+    // 1,200 enable / disable events of another trigger first, then the nudge, defined and enabled
+    let state = initialTriggerState('noisy');
+    const noisy = { ...nudge, id: 'noisy', entry: { event: 'Never' } };
+    for (let i = 0; i < 1201; i++) {
+      const command: TriggerCommand = i === 0 ? { type: 'DefineTrigger', definition: noisy } : { type: i % 2 ? 'EnableTrigger' : 'DisableTrigger' };
+      const decided = decideTrigger(command, state, { workspaceId: 'w', now: clock.now() });
+      await store.appendToStream(triggerStreamId('w', 'noisy'), decided);
+      state = decided.reduce(evolveTrigger, state);
+    }
+    await admin({ type: 'DefineTrigger', definition: nudge }, { type: 'EnableTrigger' });
+    await appendToCustomer(store, customerEvent('c1', 'CustomerIdentified', { userId: 'c1', traits: {} }, clock.now().toISOString()));
+    after = (await store.headPosition()) - 1n;
+    expect(await step(new TriggerReactor())).toEqual(['TimerScheduled']);
+  });
 });
