@@ -61,6 +61,8 @@ export interface FailurePolicyOptions extends FailureSettings {
    */
   probe?: () => Promise<unknown>;
   logger?: FailureLogger;
+  /** Called on every failed attempt instead of logging it (the subscriber logs in its own words). */
+  onFailure?: (error: Error, retryInMs: number, what: string) => void;
   now?: () => Date;
 }
 
@@ -128,8 +130,13 @@ export class FailurePolicy {
   async failed(error: unknown, what: string): Promise<void> {
     this.lastError = asError(error);
     const delay = this.backoff.next();
-    this.options.logger?.error(`${this.subscriber}: ${what} failed (${classifyFailure(error)}), retrying in ${delay} ms: ${this.lastError.stack ?? this.lastError.message}`);
+    this.report(this.lastError, delay, what);
     await this.sleep(delay);
+  }
+
+  private report(error: Error, delay: number, what: string): void {
+    if (this.options.onFailure) this.options.onFailure(error, delay, what);
+    else this.options.logger?.error(`${this.subscriber}: ${what} failed (${classifyFailure(error)}), retrying in ${delay} ms: ${error.stack ?? error.message}`);
   }
 
   /** Handles a batch by the policy; resolves once every event is handled or quarantined. */
@@ -148,6 +155,7 @@ export class FailurePolicy {
           continue;
         }
         this.lastError = asError(error);
+        this.report(this.lastError, 0, `a batch of ${events.length} events up to position ${events[events.length - 1].position} (retried event by event)`);
         for (const event of events) await this.runOne(event, handle);
         return;
       }
@@ -183,7 +191,9 @@ export class FailurePolicy {
           await this.quarantine(event, this.lastError, attempts, retryOf);
           return 'quarantined';
         }
-        await this.sleep(Math.min(this.backoff.minMs * 2 ** (attempts - 1), this.backoff.maxMs));
+        const delay = Math.min(this.backoff.minMs * 2 ** (attempts - 1), this.backoff.maxMs);
+        this.report(this.lastError, delay, `event ${event.id} at position ${event.position} (attempt ${attempts} of ${this.poisonAttempts})`);
+        await this.sleep(delay);
       }
       error = undefined;
     }
