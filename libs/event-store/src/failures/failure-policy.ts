@@ -98,8 +98,27 @@ export class FailurePolicy {
     this.backoff = new Backoff(options.minMs ?? 500, options.maxMs ?? 30_000);
   }
 
-  private get poisonAttempts(): number {
+  get poisonAttempts(): number {
     return Math.max(1, this.options.poisonAttempts ?? 3);
+  }
+
+  /**
+   * For a subscriber that schedules its own retries (the timers, on their clock): how to treat `error` after an
+   * attempt at one event, the `attempts`-th that failed (transient ones aside). Records the failure (lastError, the
+   * log) and answers `quarantine` once the event has failed `poisonAttempts` times not transiently, else how long to
+   * wait before the next attempt.
+   */
+  async judge(error: unknown, attempts: number, what: string): Promise<{ transient: boolean; quarantine: boolean; retryInMs: number }> {
+    this.lastError = asError(error);
+    const transient = classifyFailure(error) === 'transient' || !(await this.probeAnswers());
+    if (!transient && attempts >= this.poisonAttempts) return { transient, quarantine: true, retryInMs: 0 };
+    const retryInMs = transient ? this.backoff.next() : this.poisonDelay(attempts);
+    this.report(this.lastError, retryInMs, what);
+    return { transient, quarantine: false, retryInMs };
+  }
+
+  private poisonDelay(attempts: number): number {
+    return Math.min(this.backoff.minMs * 2 ** Math.max(0, attempts - 1), this.backoff.maxMs);
   }
 
   /** Lets the loops run again (after `stop`). */
@@ -191,7 +210,7 @@ export class FailurePolicy {
           await this.quarantine(event, this.lastError, attempts, retryOf);
           return 'quarantined';
         }
-        const delay = Math.min(this.backoff.minMs * 2 ** (attempts - 1), this.backoff.maxMs);
+        const delay = this.poisonDelay(attempts);
         this.report(this.lastError, delay, `event ${event.id} at position ${event.position} (attempt ${attempts} of ${this.poisonAttempts})`);
         await this.sleep(delay);
       }
@@ -227,7 +246,8 @@ export class FailurePolicy {
     }
   }
 
-  private async quarantine(event: RecordedEvent, error: Error, attempts: number, retryOf?: string): Promise<void> {
+  /** Records `event` as a dead letter of this subscriber (retried while the store is out), then counts it a success. */
+  async quarantine(event: RecordedEvent, error: Error, attempts: number, retryOf?: string): Promise<void> {
     const record = eventQuarantined(this.subscriber, event, { reason: failureReason(error), error: error.message, attempts, retryOf }, this.now());
     const stream = deadLetterStreamId(event.metadata.workspaceId);
     await this.withRetries(() => this.options.store.appendToStream(stream, [record]), 'recording a dead letter');
