@@ -288,6 +288,11 @@ export class FailurePolicy {
     if (this.stopped) throw new SubscriberStopped(this.subscriber);
   }
 
+  /** Waits `ms` (a retry's wait that the subscriber schedules itself); rejects with SubscriberStopped when it stops. */
+  sleepFor(ms: number): Promise<void> {
+    return this.sleep(ms);
+  }
+
   private async sleep(ms: number): Promise<void> {
     this.checkRunning();
     await new Promise<void>((resolve) => {
