@@ -40,6 +40,7 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
         name,
         topicPrefix: settings.topicPrefix,
         logger: this.logger,
+        failures: this.metrics.failureSettings,
         onPublished: (count, at) => {
           published.inc({ relay: name }, count);
           position.set({ relay: name }, Number(at));

@@ -3,6 +3,7 @@ import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } 
 import { Dispatcher, EmailChannel, InboxChannel, LogChannel, WebhookChannel, type Channel } from '@journey/messaging';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { createLogger } from '../logger';
+import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
 import { InboxController } from './inbox.controller';
 
@@ -21,6 +22,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
     private readonly metrics: Metrics,
+    private readonly health: HealthChecks,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -37,6 +39,11 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
       retry,
       logger,
       onOutcome: (channel, outcome) => this.metrics.messages.inc({ channel, outcome }),
+      failures: this.metrics.failureSettings,
+    });
+    const dispatcher = this.dispatcher;
+    this.health.register('dispatcher', async () => {
+      if (dispatcher.lastError) throw new Error(dispatcher.lastError.message);
     });
     await this.dispatcher.start();
   }

@@ -34,6 +34,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
     this.runner = new ProjectionRunner(PROJECTIONS, events, store, {
       onProgress: (name, position) => this.record(name, position),
       onError: (error) => this.logger.error(`projections failed, retrying: ${error.message}`),
+      failures: metrics.failureSettings,
     });
     if (config.roles.has('projector')) {
       health.register('projections', async () => {

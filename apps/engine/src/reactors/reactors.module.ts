@@ -43,14 +43,14 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       appended.inc({ reactor, outcome: 'duplicate' }, duplicates);
     };
     for (const reactor of this.registeredReactors()) {
-      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger, onAppended: count(reactor.name) });
+      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger, onAppended: count(reactor.name), failures: this.metrics.failureSettings });
       this.runners.set(reactor.name, runner);
       this.health.register(`reactor:${reactor.name}`, async () => {
         if (runner.lastError) throw new Error(`failing at position ${runner.position}: ${runner.lastError.message}`);
       });
       await runner.start();
     }
-    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger, onAppended: count('timers') });
+    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger, onAppended: count('timers'), failures: this.metrics.failureSettings });
     this.scheduler = scheduler;
     this.health.register('timers', async () => {
       if (scheduler.lastError) throw new Error(scheduler.lastError.message);
