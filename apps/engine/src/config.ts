@@ -32,6 +32,16 @@ export interface EngineConfig {
   partition?: { index: number; count: number };
   /** Delivery channels and retries (the `dispatcher` role). */
   messaging: MessagingConfig;
+  /** How every subscriber (projections, reactors, timers, dispatcher, relay) treats failures (FailurePolicy). */
+  failures: FailureConfig;
+}
+
+export interface FailureConfig {
+  /** Backoff of transient failures, forever: JOURNEY_RETRY_BACKOFF_MS (default 500) doubling up to JOURNEY_RETRY_BACKOFF_MAX_MS (30 s). */
+  minMs: number;
+  maxMs: number;
+  /** Attempts at an event that fails (not for an outage) before it is quarantined: JOURNEY_POISON_ATTEMPTS, default 3. */
+  poisonAttempts: number;
 }
 
 export interface MessagingConfig {
@@ -79,7 +89,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     partition: loadPartition(env),
     kafka: loadKafkaSettings(env),
     messaging: loadMessaging(env),
+    failures: loadFailures(env),
   };
+}
+
+function loadFailures(env: NodeJS.ProcessEnv): FailureConfig {
+  const positive = (name: string, fallback: number): number => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
+    return value;
+  };
+  const minMs = positive('JOURNEY_RETRY_BACKOFF_MS', 500);
+  return { minMs, maxMs: Math.max(minMs, positive('JOURNEY_RETRY_BACKOFF_MAX_MS', 30_000)), poisonAttempts: positive('JOURNEY_POISON_ATTEMPTS', 3) };
 }
 
 export const DEFAULT_WORKER_ROLES: readonly Role[] = ['projector', 'dispatcher', 'relay'];

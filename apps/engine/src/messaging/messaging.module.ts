@@ -5,6 +5,7 @@ import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { createLogger } from '../logger';
 import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
+import { SubscriberFailures } from '../operations/subscriber-failures';
 import { InboxController } from './inbox.controller';
 
 /**
@@ -23,6 +24,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
     private readonly metrics: Metrics,
     private readonly health: HealthChecks,
+    private readonly failures: SubscriberFailures,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,7 +41,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
       retry,
       logger,
       onOutcome: (channel, outcome) => this.metrics.messages.inc({ channel, outcome }),
-      failures: this.metrics.failureSettings,
+      failures: this.failures.settings,
     });
     const dispatcher = this.dispatcher;
     this.health.register('dispatcher', async () => {

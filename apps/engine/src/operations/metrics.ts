@@ -29,8 +29,6 @@ export class Metrics {
     },
   });
   readonly deadLetters = new Counter({ name: 'journey_dead_letters_total', help: 'Events quarantined as dead letters, per subscriber', labelNames: ['subscriber'], registers: [this.registry] });
-  /** The `failures` option of every subscriber runtime: counts its quarantines. */
-  readonly failureSettings = { onQuarantined: (subscriber: string) => this.deadLetters.inc({ subscriber }) };
   readonly workerRestarts = new Counter({ name: 'journey_worker_thread_restarts_total', help: 'Restarts of the worker thread after it died', registers: [this.registry] });
 
   constructor() {

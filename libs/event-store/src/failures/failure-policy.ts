@@ -1,4 +1,5 @@
 import {
+  DEAD_LETTER_EVENT_TYPES,
   deadLetterResolved,
   deadLetterStreamId,
   eventQuarantined,
@@ -248,6 +249,12 @@ export class FailurePolicy {
 
   /** Records `event` as a dead letter of this subscriber (retried while the store is out), then counts it a success. */
   async quarantine(event: RecordedEvent, error: Error, attempts: number, retryOf?: string): Promise<void> {
+    if (isDeadLetterRecord(event)) {
+      // Never a dead letter of a dead letter (a subscriber failing on its own records would write them forever).
+      this.options.logger?.error(`${this.subscriber}: skipped dead-letter record ${event.id} (${event.type}) that failed after ${attempts} attempts: ${error.message}`);
+      this.succeeded();
+      return;
+    }
     const record = eventQuarantined(this.subscriber, event, { reason: failureReason(error), error: error.message, attempts, retryOf }, this.now());
     const stream = deadLetterStreamId(event.metadata.workspaceId);
     await this.withRetries(() => this.options.store.appendToStream(stream, [record]), 'recording a dead letter');
@@ -307,3 +314,6 @@ export class FailurePolicy {
     this.checkRunning();
   }
 }
+
+const RECORD_TYPES: ReadonlySet<string> = new Set(DEAD_LETTER_EVENT_TYPES);
+const isDeadLetterRecord = (event: RecordedEvent) => RECORD_TYPES.has(event.type);
