@@ -16,8 +16,10 @@ describe('dead letters over HTTP', () => {
   let engine: TestEngine;
   let dataDir: string;
   let broken = true;
+  let outage = false;
   const apply = customersProjection.apply.bind(customersProjection);
   const spy = jest.spyOn(customersProjection, 'apply').mockImplementation((events, docs) => {
+    if (outage) throw Object.assign(new Error('connection to the read-model store reset'), { code: 'ECONNRESET' });
     if (broken && events.some((e: RecordedEvent) => e.streamId.startsWith('customer-') && e.metadata.customerId === 'poison')) throw new TypeError("Cannot read properties of undefined (reading 'plan')");
     return apply(events, docs);
   });
@@ -103,5 +105,20 @@ describe('dead letters over HTTP', () => {
     });
     // counted once its record is durable, a moment after it is readable
     await eventually(async () => expect((await http().get('/metrics').set('authorization', engine.auth.admin).expect(200)).text).toMatch(/journey_dead_letters_total\{subscriber="projections"\} 3/));
+  });
+
+  it('reports the projector failing on /health while an outage lasts (nothing quarantined), and healthy again once it recovers', async () => {
+    const before = (await http().get('/v1/admin/dead-letters').set('authorization', engine.auth.admin).expect(200)).body.deadLetters.length;
+    outage = true;
+    await identify('dora', 'pro');
+    await eventually(async () => {
+      const health = await http().get('/health').expect(503);
+      expect(health.body.details.projections).toEqual({ status: 'down', message: expect.stringContaining('connection to the read-model store reset') });
+    });
+    await new Promise((r) => setTimeout(r, 200)); // many more attempts than JOURNEY_POISON_ATTEMPTS
+    outage = false;
+    await eventually(async () => expect((await http().get('/health').expect(200)).body.details.projections).toEqual({ status: 'up' }));
+    await http().get('/v1/customers/dora').set('authorization', engine.auth.admin).expect(200);
+    expect((await http().get('/v1/admin/dead-letters').set('authorization', engine.auth.admin).expect(200)).body.deadLetters).toHaveLength(before);
   });
 });
