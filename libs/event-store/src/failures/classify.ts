@@ -28,8 +28,8 @@ const TRANSIENT_CODES = new Set([
 const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL|INTERRUPT|NOMEM)/;
 
 /** MongoDB driver errors of the connection, the topology or a timeout (not of a document). */
-const TRANSIENT_MONGO_NAMES = /^Mongo(Network|NetworkTimeout|ServerSelection|ServerClosed|TopologyClosed|PoolClosed|PoolCleared|WaitQueueTimeout|NotConnected|OperationTimeout|ExpiredSession|Unexpected ?ServerResponse)Error$/;
-const TRANSIENT_MONGO_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'PoolRequstedRetry', 'SystemOverloadedError', 'RetryableError'];
+const TRANSIENT_MONGO_NAMES = /^Mongo(Network|NetworkTimeout|ServerSelection|ServerClosed|TopologyClosed|ClientClosed|PoolCleared|WaitQueueTimeout|NotConnected|OperationTimeout|ExpiredSession|StalePrimary|UnexpectedServerResponse|Decompression)Error$/;
+const TRANSIENT_MONGO_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'PoolRequestedRetry', 'SystemOverloadedError', 'RetryableError'];
 /** MongoDB server codes of a node that is stepping down, shutting down, overloaded or out of time. */
 const TRANSIENT_MONGO_CODES = new Set([6, 7, 24, 46, 50, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 202, 251, 279]);
 
