@@ -33,6 +33,18 @@ const TRANSIENT_MONGO_LABELS = ['RetryableWriteError', 'TransientTransactionErro
 /** MongoDB server codes of a node that is stepping down, shutting down, overloaded or out of time. */
 const TRANSIENT_MONGO_CODES = new Set([6, 7, 24, 46, 50, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 202, 251, 279]);
 
+/** KafkaJS errors of the connection, the cluster's metadata, a timeout, or retries given up on a retriable error. */
+const TRANSIENT_KAFKA = new Set([
+  'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound',
+  'KafkaJSTimeout', 'KafkaJSLockTimeout', 'KafkaJSMetadataNotLoaded', 'KafkaJSTopicMetadataNotLoaded', 'KafkaJSStaleTopicMetadataAssignment', 'KafkaJSGroupCoordinatorNotFound',
+]);
+
+/** Kafka protocol errors of a broker or producer session in trouble, whatever kafkajs says of retrying them. */
+const TRANSIENT_KAFKA_TYPES = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'KAFKA_STORAGE_ERROR', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'BROKER_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE',
+]);
+
 /** EventStoreDB client errors (they keep Error's name; the class tells). */
 const TRANSIENT_CLASSES = new Set(['UnavailableError', 'DeadlineExceededError', 'TimeoutError', 'CancelledError', 'NotLeaderError', 'WrongExpectedRevisionError', 'AbortError']);
 
@@ -44,7 +56,7 @@ function transientItself(error: unknown): boolean {
   if (typeof e.code === 'string' && (TRANSIENT_CODES.has(e.code) || TRANSIENT_SQLITE.test(e.code))) return true;
   const name = typeof e.name === 'string' ? e.name : '';
   if (TRANSIENT_MONGO_NAMES.test(name) || TRANSIENT_CLASSES.has(name) || TRANSIENT_CLASSES.has(e.constructor?.name ?? '')) return true;
-  if (/^KafkaJS(Connection|RequestTimeout|NumberOfRetriesExceeded|BrokerNotFound|LockTimeout|Timeout|ServerDoesNotSupportApiKey)?Error$/.test(name) && name !== 'KafkaJSError') return true;
+  if (TRANSIENT_KAFKA.has(name) || (name.startsWith('KafkaJS') && TRANSIENT_KAFKA_TYPES.has(String((e as { type?: unknown }).type)))) return true;
   if (name.startsWith('Mongo')) {
     if (Array.isArray(e.errorLabels) && e.errorLabels.some((l) => TRANSIENT_MONGO_LABELS.includes(String(l)))) return true;
     if (typeof e.code === 'number' && TRANSIENT_MONGO_CODES.has(e.code)) return true;
@@ -52,12 +64,12 @@ function transientItself(error: unknown): boolean {
   return false;
 }
 
-/** `transient` when the error, or any error in its `cause` chain, is one of the infrastructure; else `poison`. */
+/** `transient` when the error, or any error in its `cause` chain (KafkaJS: `originalError`), is one of the infrastructure; else `poison`. */
 export function classifyFailure(error: unknown): FailureKind {
   let e: unknown = error;
   for (let depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
     if (transientItself(e)) return 'transient';
-    e = (e as { cause?: unknown }).cause;
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
   }
   return 'poison';
 }
