@@ -185,4 +185,17 @@ describe('TimerScheduler', () => {
     expect(scheduler.lastError).toBeUndefined();
     expect(await listDeadLetters(store, 'w')).toEqual([]);
   });
+
+  it('quarantines a timer event it cannot read, at start and live, and keeps the other timers', async () => {
+    const unreadable = () => ({ ...customerEvent('odd', 'TimerScheduled', {}, iso(0)), data: null as unknown as Record<string, unknown> });
+    await appendToCustomer(store, unreadable());
+    await schedule(store, 'c1', 't1', 1_000);
+    const scheduler = await startScheduler({ retryMs: 1, logger: { log: () => undefined, error: () => undefined } });
+    await appendToCustomer(store, unreadable());
+    await schedule(store, 'c2', 't2', 1_000);
+    await eventually(() => expect(scheduler.pendingCount).toBe(2));
+    await eventually(async () => expect((await listDeadLetters(store, 'w')).map((l) => [l.customerId, l.reason])).toEqual([['odd', 'TypeError'], ['odd', 'TypeError']]));
+    await advance(scheduler, 1_000);
+    expect((await firedIds(store)).sort()).toEqual(['t1', 't2']);
+  });
 });

@@ -97,7 +97,7 @@ export class TimerScheduler {
     for (;;) {
       const batch = await this.options.store.readAll({ after: this.position, maxCount: 1000, filter: { eventTypes: TIMER_EVENTS } });
       if (batch.length === 0) break;
-      this.apply(batch);
+      await this.failures.run(batch, (events) => this.apply(events));
     }
     this.subscribe();
     this.arm();
@@ -136,12 +136,9 @@ export class TimerScheduler {
 
   private apply(events: RecordedEvent[]): void {
     for (const e of events) {
-      if (e.type === 'DeadLetterRetryRequested') {
-        this.position = e.position;
-        continue;
-      }
-      const timer = timerOf(e);
       this.position = e.position;
+      if (e.type === 'DeadLetterRetryRequested') continue;
+      const timer = timerOf(e);
       if (e.type !== 'TimerScheduled') {
         this.pending.delete(timer.timerId);
         continue;
