@@ -81,6 +81,9 @@ export function failureReason(error: Error): string {
   return code !== undefined && code !== null && code !== '' ? `${name} ${String(code)}` : name;
 }
 
+/** The error as an Error (one from another realm, e.g. a native addon's under jest's sandbox, is taken as it is). */
 export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+  if (error instanceof Error) return error;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') return error as Error;
+  return new Error(String(error));
 }

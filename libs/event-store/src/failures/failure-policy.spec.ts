@@ -1,7 +1,8 @@
 import { customerStreamId, deadLetterStreamId, foldDeadLetters, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 import { randomUUID } from 'node:crypto';
 import { SqliteEventStore, openSqliteDatabase } from '../sqlite';
-import { classifyFailure, markTransient } from './classify';
+import { runInNewContext } from 'node:vm';
+import { asError, classifyFailure, markTransient } from './classify';
 import { requestDeadLetterRetry } from './dead-letter-log';
 import { FailurePolicy, SubscriberStopped } from './failure-policy';
 
@@ -42,6 +43,16 @@ describe('classifyFailure', () => {
     ['a SQLite constraint', coded('SQLITE_CONSTRAINT_CHECK', 'SqliteError')],
     ['a thrown string', 'nope'],
   ])('%s is poison', (_, error) => expect(classifyFailure(error)).toBe('poison'));
+});
+
+describe('asError', () => {
+  it('takes an error of another realm (a native addon under a sandbox) as it is, message and code', () => {
+    const foreign = runInNewContext("Object.assign(new Error('disk on fire'), { code: 'SQLITE_CONSTRAINT_TRIGGER' })") as Error;
+    expect(foreign instanceof Error).toBe(false);
+    expect(asError(foreign)).toBe(foreign);
+    expect(asError(foreign).message).toBe('disk on fire');
+    expect(asError('plain').message).toBe('plain');
+  });
 });
 
 describe('FailurePolicy', () => {
