@@ -11,6 +11,7 @@ import { CustomersModule } from './customers/customers.module';
 import { IntegrationModule } from './integration/integration.module';
 import { TriggersModule } from './triggers/triggers.module';
 import { BacktestModule } from './backtest/backtest.module';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */
 @Module({
@@ -28,6 +29,7 @@ import { BacktestModule } from './backtest/backtest.module';
     IntegrationModule,
     TriggersModule,
     BacktestModule,
+    DeadLettersModule,
   ],
 })
 export class AppModule {}

@@ -37,6 +37,16 @@ export interface EngineConfig {
   rateLimit: { perSecond: number; burst: number };
   /** Origins allowed to call the endpoints of admin / csm / analyst keys from a browser (JOURNEY_CORS_ORIGINS). */
   corsOrigins: string[];
+  /** How every subscriber (projections, reactors, timers, dispatcher, relay) treats failures (FailurePolicy). */
+  failures: FailureConfig;
+}
+
+export interface FailureConfig {
+  /** Backoff of transient failures, forever: JOURNEY_RETRY_BACKOFF_MS (default 500) doubling up to JOURNEY_RETRY_BACKOFF_MAX_MS (30 s). */
+  minMs: number;
+  maxMs: number;
+  /** Attempts at an event that fails (not for an outage) before it is quarantined: JOURNEY_POISON_ATTEMPTS, default 3. */
+  poisonAttempts: number;
 }
 
 export interface MessagingConfig {
@@ -87,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     messaging: loadMessaging(env),
     rateLimit: loadRateLimit(env),
     corsOrigins: (env.JOURNEY_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    failures: loadFailures(env),
   };
 }
 
@@ -109,6 +120,18 @@ function loadRateLimit(env: NodeJS.ProcessEnv): EngineConfig['rateLimit'] {
   return { perSecond, burst };
 }
 
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
+  return value;
+}
+
+function loadFailures(env: NodeJS.ProcessEnv): FailureConfig {
+  const positive = (name: string, fallback: number) => positiveInt(env, name, fallback);
+  const minMs = positive('JOURNEY_RETRY_BACKOFF_MS', 500);
+  return { minMs, maxMs: Math.max(minMs, positive('JOURNEY_RETRY_BACKOFF_MAX_MS', 30_000)), poisonAttempts: positive('JOURNEY_POISON_ATTEMPTS', 3) };
+}
+
 export const DEFAULT_WORKER_ROLES: readonly Role[] = ['projector', 'dispatcher', 'relay'];
 
 function parseRoles(name: string, value: string): Role[] {
@@ -118,11 +141,7 @@ function parseRoles(name: string, value: string): Role[] {
 }
 
 function loadMessaging(env: NodeJS.ProcessEnv): MessagingConfig {
-  const positive = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
-    return value;
-  };
+  const positive = (name: string, fallback: number) => positiveInt(env, name, fallback);
   if (env.JOURNEY_WEBHOOK_URL && !/^https?:\/\//.test(env.JOURNEY_WEBHOOK_URL)) throw new Error(`JOURNEY_WEBHOOK_URL must be an http(s) URL, got "${env.JOURNEY_WEBHOOK_URL}"`);
   return {
     webhook: env.JOURNEY_WEBHOOK_URL ? { url: env.JOURNEY_WEBHOOK_URL, secret: env.JOURNEY_WEBHOOK_SECRET || undefined, timeoutMs: positive('JOURNEY_WEBHOOK_TIMEOUT_MS', 10_000) } : undefined,

@@ -6,3 +6,4 @@ export * from './customer';
 export * from './timeline';
 export * from './stage';
 export * from './triggers';
+export * from './dead-letters';

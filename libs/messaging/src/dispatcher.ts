@@ -14,7 +14,7 @@ import {
   type RecordedEvent,
   type RetryPolicy,
 } from '@journey/domain';
-import type { CheckpointStore, EventStore, SubscriptionHandle } from '@journey/event-store';
+import { FailurePolicy, type CheckpointStore, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
 import { DeliveryError, type Channel, type RenderedMessage } from './channel';
 import { TemplateError, TemplateRenderer, type MessageTemplate } from './templates';
 
@@ -33,15 +33,17 @@ export interface DispatcherOptions {
   name?: string;
   onOutcome?: (channel: string, outcome: DeliveryMetric) => void;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Failures of the store or of a message's preparation: backoff, attempts before quarantine (see FailurePolicy). */
+  failures?: FailureSettings;
 }
 
 /** Retries for 24 h, waiting 1 s, 2 s, 4 s, ... up to 1 h between attempts. */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 24 * 3_600_000 };
 
 const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed', 'MessageResendRequested'] };
+/** What the subscription reads: the message events, and the retry requests of its dead letters. */
+const SUBSCRIPTION_FILTER = { eventTypes: [...FILTER.eventTypes, 'DeadLetterRetryRequested'] };
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** A delivery the store interrupted is tried again after the backoff cap, but no later than this. */
-const STORE_RETRY_MAX_MS = 5 * 60_000;
 /** Checkpoint writes are coalesced to at most one per this interval (and one at stop): a restart re-reads a little more. */
 const CHECKPOINT_EVERY_MS = 100;
 
@@ -55,6 +57,9 @@ interface Pending {
   dueAt?: Date;
   timer?: NodeJS.Timeout;
   task?: Promise<void>;
+  /** What brought it: its MessageScheduled or a MessageResendRequested (what a dead letter holds), and the failed attempts at it not due to an outage. */
+  scheduled: RecordedEvent;
+  failures: number;
 }
 
 /**
@@ -70,6 +75,10 @@ interface Pending {
  * whose MessageSent has no outcome (stopped mid-send) is sent again with the same idempotency key (its messageId):
  * at least once to the channel, dedupable by the receiver. A message backing off when the dispatcher stopped is tried
  * again when its backoff ends (the time of its last MessageSent is in the log). Run one dispatcher per event store.
+ *
+ * Failures that are not the channel's follow the shared FailurePolicy: an outage of the store is retried with backoff
+ * until it heals (the subscription too, always resubscribed); a message whose preparation keeps failing (its template,
+ * its customer's events) is quarantined as a dead letter after a few attempts, and the others go on.
  */
 export class Dispatcher {
   private readonly store: EventStore;
@@ -86,6 +95,9 @@ export class Dispatcher {
   private position = 0n;
   private saved?: bigint;
   private checkpointTimer?: NodeJS.Timeout;
+  private readonly failures: FailurePolicy;
+  /** Dead-letter retries in progress. */
+  private readonly retries = new Set<Promise<void>>();
 
   constructor(private readonly options: DispatcherOptions) {
     this.store = options.store;
@@ -95,19 +107,68 @@ export class Dispatcher {
     this.now = options.now ?? (() => new Date());
     this.name = options.name ?? 'dispatcher';
     this.slots = new Slots(options.concurrency ?? 16);
+    this.failures = new FailurePolicy({
+      ...options.failures,
+      subscriber: this.name,
+      store: options.store,
+      probe: () => options.store.ping(),
+      now: this.now,
+      onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`),
+    });
+  }
+
+  /** Set while the dispatcher is failing (cleared by its next success): what /health reports. */
+  get lastError(): Error | undefined {
+    return this.failures.lastError;
   }
 
   async start(): Promise<void> {
     const after = (await this.options.checkpoints.get(this.name)) ?? 0n;
     this.position = this.saved = after;
-    this.subscription = this.store.subscribeToAll({ after, filter: FILTER }, (events) => this.onEvents(events));
-    this.subscription.done.catch((error) => this.options.logger?.error({ err: error }, 'dispatcher: subscription stopped'));
+    this.subscribe();
+  }
+
+  private subscribe(): void {
+    const subscription = this.store.subscribeToAll({ after: this.position, filter: SUBSCRIPTION_FILTER }, async (events) => {
+      await this.failures.run(events, (batch) => this.onEvents(batch));
+      this.position = events[events.length - 1].position;
+      for (const e of events) if (this.failures.isRetryRequest(e)) this.retryDeadLetter(e);
+    });
+    this.subscription = subscription;
+    subscription.done.catch(async (error) => {
+      if (this.stopping.signal.aborted) return;
+      try {
+        await this.failures.failed(error, 'the subscription');
+        this.subscribe();
+      } catch {
+        // stopping
+      }
+    });
+  }
+
+  /** Runs a dead letter's MessageScheduled again, in the background (a delivery may wait out the channel's retries). */
+  private retryDeadLetter(request: RecordedEvent): void {
+    const retry = this.failures
+      .retry(request, async ([scheduled]) => this.deliver(this.pendingOf(scheduled)))
+      .catch((error) => this.stopping.signal.aborted || this.options.logger?.error({ err: error }, 'dispatcher: dead-letter retry failed'))
+      .then(() => void this.retries.delete(retry));
+    this.retries.add(retry);
+  }
+
+  /** A message to deliver from its MessageScheduled (waiting for notBefore) or its MessageResendRequested (at once). */
+  private pendingOf(event: RecordedEvent): Pending {
+    const { workspaceId, customerId } = event.metadata;
+    const messageId = String((event.data as { messageId?: string }).messageId);
+    const dueAt = event.type === 'MessageScheduled' ? deliveryDueAt(evolveDelivery(initialDeliveryState(), event)) : undefined;
+    return { messageId, streamId: event.streamId, workspaceId, customerId, position: event.position, dueAt, scheduled: event, failures: 0 };
   }
 
   /** Stops taking work and aborts the channel calls in flight (their messages are sent again after a restart). */
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.failures.stop();
     await this.subscription?.stop();
+    await Promise.allSettled([...this.retries]);
     for (const p of this.pending.values()) clearTimeout(p.timer);
     await Promise.allSettled([...this.pending.values()].map((p) => p.task));
     clearTimeout(this.checkpointTimer);
@@ -138,9 +199,9 @@ export class Dispatcher {
       if (!messageId) continue;
       const known = this.pending.get(messageId);
       if (event.type === 'MessageScheduled' || event.type === 'MessageResendRequested') {
-        if (!known) this.track(event, messageId);
+        if (!known) this.track(event);
         // A re-send of a failure whose delivery is still winding down here: tracked again once it is done.
-        else if (event.type === 'MessageResendRequested') void known.task?.then(() => this.pending.has(messageId) || this.track(event, messageId));
+        else if (event.type === 'MessageResendRequested') void known.task?.then(() => this.pending.has(messageId) || this.track(event));
       } else if (known && !known.task) {
         // Resolved before its turn (e.g. a reactor suppressed a reminder before its notBefore).
         clearTimeout(known.timer);
@@ -150,13 +211,10 @@ export class Dispatcher {
     this.saveCheckpoint();
   }
 
-  /** A message to deliver from its MessageScheduled (waiting for notBefore) or its MessageResendRequested (at once). */
-  private track(event: RecordedEvent, messageId: string): void {
+  private track(event: RecordedEvent): void {
     if (this.stopping.signal.aborted) return;
-    const { workspaceId, customerId } = event.metadata;
-    const dueAt = event.type === 'MessageScheduled' ? deliveryDueAt(evolveDelivery(initialDeliveryState(), event)) : undefined;
-    const p: Pending = { messageId, streamId: event.streamId, workspaceId, customerId, position: event.position, dueAt };
-    this.pending.set(messageId, p);
+    const p = this.pendingOf(event);
+    this.pending.set(p.messageId, p);
     this.plan(p);
   }
 
@@ -171,18 +229,35 @@ export class Dispatcher {
     p.task = this.deliver(p).then(
       () => {
         if (this.stopping.signal.aborted) return; // cut off: stays below the checkpoint, resumed after a restart
+        this.failures.succeeded();
         this.pending.delete(p.messageId);
         this.saveCheckpoint();
       },
-      (error) => {
-        p.task = undefined;
-        if (this.stopping.signal.aborted) return;
-        // The store failed us (not the channel): keep the message pending and try again later.
-        this.options.logger?.error({ err: error, messageId: p.messageId }, 'dispatcher: delivery interrupted, will retry');
-        p.dueAt = new Date(this.now().getTime() + Math.min(this.retry.maxDelayMs, STORE_RETRY_MAX_MS));
-        this.plan(p);
-      },
+      (error) => this.deliveryFailed(p, error),
     );
+  }
+
+  /**
+   * Not the channel (its failures are the delivery's retries): the store, or the message's preparation failed. An
+   * outage is waited out with backoff; a message that keeps failing otherwise is quarantined and leaves the pending set.
+   */
+  private async deliveryFailed(p: Pending, error: unknown): Promise<void> {
+    p.task = undefined;
+    if (this.stopping.signal.aborted) return;
+    try {
+      const verdict = await this.failures.judge(error, p.failures + 1, `delivering message ${p.messageId}`);
+      if (verdict.quarantine) {
+        await this.failures.quarantine(p.scheduled, this.failures.lastError!, p.failures + 1);
+        this.pending.delete(p.messageId);
+        this.saveCheckpoint();
+        return;
+      }
+      if (!verdict.transient) p.failures += 1;
+      p.dueAt = new Date(this.now().getTime() + verdict.retryInMs);
+      this.plan(p);
+    } catch (e) {
+      if (!this.stopping.signal.aborted) this.options.logger?.error({ err: e, messageId: p.messageId }, 'dispatcher: could not handle a failed delivery');
+    }
   }
 
   private async deliver(p: Pending): Promise<void> {

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import type { EventStore, SubscriptionHandle } from '@journey/event-store';
+import { FailurePolicy, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
 import type { Projection } from './projection';
 import type { ReadModelStore, ReadModelTarget, SwapReport } from './store.port';
 
@@ -10,10 +10,16 @@ export interface RunnerOptions {
    * appended meanwhile are applied together in one transaction instead of one transaction per append. Default 10 ms.
    */
   coalesceMs?: number;
-  /** Wait before resubscribing after a failed batch. */
+  /** Wait before retrying a failed batch (or resubscribing): doubles from `retryDelayMs` (default 500) up to `maxRetryDelayMs` (30 s), forever. */
   retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** The subscriber name its dead letters are recorded under (default `projections`). */
+  name?: string;
+  /** Poison events: attempts before quarantine, and what to call after one (see FailurePolicy). */
+  failures?: FailureSettings;
   /** After each applied batch (metrics), per projection. */
   onProgress?: (projection: string, position: bigint) => void;
+  /** Every failed attempt (it is retried). */
   onError?: (error: Error) => void;
 }
 
@@ -27,16 +33,18 @@ export interface RunnerStatus {
 /**
  * Runs projections live, all from one subscription to the log (from the lowest of their checkpoints): each batch goes
  * to the store once for all of them, which writes every projection's documents and checkpoint atomically (SQLite: in
- * one transaction) and skips the events a projection already has. A failed batch is retried from the stored
- * checkpoints.
+ * one transaction) and skips the events a projection already has. Failures follow the shared FailurePolicy: a
+ * transient one (a MongoDB outage) is retried with backoff until it heals, `lastError` set meanwhile; a batch that
+ * fails otherwise is applied event by event, and an event the projections or the store keep rejecting is quarantined
+ * (a dead letter) so the others are applied. A failed subscription is resubscribed from the stored checkpoints, the
+ * retry always rescheduled until it works.
  */
 export class ProjectionRunner {
   readonly projections: readonly Projection[];
   private readonly positions = new Map<string, bigint>();
   private running = false;
   private subscription?: SubscriptionHandle;
-  private retryTimer?: NodeJS.Timeout;
-  private lastError?: Error;
+  private readonly failures: FailurePolicy;
   private waiters: Array<{ position: bigint; resolve: () => void }> = [];
 
   constructor(
@@ -47,24 +55,34 @@ export class ProjectionRunner {
   ) {
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     for (const p of this.projections) this.positions.set(p.name, 0n);
+    this.failures = new FailurePolicy({
+      minMs: options.retryDelayMs,
+      maxMs: options.maxRetryDelayMs,
+      ...options.failures,
+      subscriber: options.name ?? 'projections',
+      store: events,
+      probe: () => store.checkpoint(this.projections[0].name),
+      onFailure: (error) => options.onError?.(error),
+    });
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.failures.start();
     for (const p of this.projections) await this.store.prepare(p);
     await this.subscribe();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    clearTimeout(this.retryTimer);
+    this.failures.stop();
     await this.subscription?.stop();
     this.subscription = undefined;
   }
 
   status(): RunnerStatus[] {
-    return this.projections.map((p) => ({ name: p.name, running: this.running, position: this.positions.get(p.name)!, ...(this.lastError ? { lastError: this.lastError.message } : {}) }));
+    return this.projections.map((p) => ({ name: p.name, running: this.running, position: this.positions.get(p.name)!, ...(this.failures.lastError ? { lastError: this.failures.lastError.message } : {}) }));
   }
 
   /** The position every projection of this runner has reached. */
@@ -112,21 +130,36 @@ export class ProjectionRunner {
     this.advance(this.projections, await Promise.all(this.projections.map((p) => this.store.checkpoint(p.name))));
     const batchSize = this.options.batchSize ?? 500;
     const coalesceMs = this.options.coalesceMs ?? 10;
+    const apply = async (events: RecordedEvent[]) => {
+      const positions = await this.store.applyBatches(this.projections, events);
+      this.failures.succeeded(); // before waiters see the new position
+      this.advance(this.projections, positions);
+    };
+    const replay = (events: RecordedEvent[]) => this.store.applyBatches(this.projections, events, 'live', { replay: true });
     const subscription = this.events.subscribeToAll({ after: this.position, batchSize }, async (batch) => {
-      this.advance(this.projections, await this.store.applyBatches(this.projections, batch));
-      this.lastError = undefined;
+      await this.failures.run(batch, apply);
+      for (const e of batch) if (this.failures.isRetryRequest(e)) await this.failures.retry(e, replay);
       if (batch.length < batchSize && coalesceMs > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
     });
     this.subscription = subscription;
     subscription.done.catch((error: Error) => {
-      if (this.subscription !== subscription) return;
-      this.lastError = error;
-      this.options.onError?.(error);
-      if (!this.running) return;
-      this.retryTimer = setTimeout(() => {
-        if (this.running) this.subscribe().catch((e: Error) => this.options.onError?.(e));
-      }, this.options.retryDelayMs ?? 1000);
+      if (this.subscription === subscription && this.running) void this.resubscribe(error);
     });
+  }
+
+  /** After the subscription failed: waits out the backoff and subscribes again, until it works or the runner stops. */
+  private async resubscribe(error: unknown): Promise<void> {
+    for (;;) {
+      try {
+        await this.failures.failed(error, 'the subscription');
+        if (!this.running) return;
+        await this.subscribe();
+        return;
+      } catch (e) {
+        if (!this.running || this.failures.isStopped) return;
+        error = e;
+      }
+    }
   }
 
   private advance(projections: readonly Projection[], positions: readonly bigint[]): void {

@@ -14,6 +14,15 @@ export interface FindOptions {
   limit?: number;
 }
 
+export interface ApplyOptions {
+  /**
+   * Apply the events even at or below the checkpoint, and leave the checkpoint where it is: the retry of a dead letter
+   * (an event the runner quarantined and went past). Documents a later event already changed keep their newer state
+   * (their `pos` guard); a rebuild replays the event in its place.
+   */
+  replay?: boolean;
+}
+
 export interface SwapReport {
   /** Documents per collection in the rebuilt model. */
   documents: Record<string, number>;
@@ -42,7 +51,7 @@ export interface ReadModelStore {
    * `applyBatch` for several projections over the same events (one live runner serves them all). SQLite: every
    * projection's documents and checkpoint in one transaction. Returns each projection's new checkpoint, in order.
    */
-  applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target?: ReadModelTarget): Promise<bigint[]>;
+  applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target?: ReadModelTarget, options?: ApplyOptions): Promise<bigint[]>;
   /** Drops any previous rebuild and creates empty rebuild collections (readers keep seeing the live ones). */
   startRebuild(projection: Projection): Promise<void>;
   /**

@@ -5,6 +5,7 @@ import { InProcessBus, InProcessPublisher, KafkaIngestionConsumer, KafkaPublishe
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
+import { SubscriberFailures } from '../operations/subscriber-failures';
 
 /**
  * Integration workers (deploy/kafka.md):
@@ -26,6 +27,7 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
     private readonly bus: InProcessBus,
     private readonly health: HealthChecks,
     private readonly metrics: Metrics,
+    private readonly failures: SubscriberFailures,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,6 +42,7 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
         name,
         topicPrefix: settings.topicPrefix,
         logger: this.logger,
+        failures: this.failures.settings,
         onPublished: (count, at) => {
           published.inc({ relay: name }, count);
           position.set({ relay: name }, Number(at));

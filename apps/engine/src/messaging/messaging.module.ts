@@ -3,8 +3,10 @@ import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } 
 import { Dispatcher, EmailChannel, InboxChannel, LogChannel, WebhookChannel, type Channel } from '@journey/messaging';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { createLogger } from '../logger';
+import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
 import { ProjectionsModule } from '../projections/projections.module';
+import { SubscriberFailures } from '../operations/subscriber-failures';
 import { InboxController } from './inbox.controller';
 import { MessagesController } from './messages.controller';
 
@@ -23,6 +25,8 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
     private readonly metrics: Metrics,
+    private readonly health: HealthChecks,
+    private readonly failures: SubscriberFailures,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,6 +43,11 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
       retry,
       logger,
       onOutcome: (channel, outcome) => this.metrics.messages.inc({ channel, outcome }),
+      failures: this.failures.settings,
+    });
+    const dispatcher = this.dispatcher;
+    this.health.register('dispatcher', async () => {
+      if (dispatcher.lastError) throw new Error(dispatcher.lastError.message);
     });
     await this.dispatcher.start();
   }

@@ -28,6 +28,7 @@ export class Metrics {
       this.set({ thread, kind: 'used' }, heap.used_heap_size);
     },
   });
+  readonly deadLetters = new Counter({ name: 'journey_dead_letters_total', help: 'Events quarantined as dead letters, per subscriber', labelNames: ['subscriber'], registers: [this.registry] });
   readonly workerRestarts = new Counter({ name: 'journey_worker_thread_restarts_total', help: 'Restarts of the worker thread after it died', registers: [this.registry] });
 
   constructor() {

@@ -4,6 +4,7 @@ import { PROJECTIONS, ProjectionRunner, READ_MODEL_STORE, type ReadModelStore, t
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
+import { SubscriberFailures } from '../operations/subscriber-failures';
 
 export interface ProjectionStatus {
   name: string;
@@ -30,10 +31,12 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
     @Inject(READ_MODEL_STORE) private readonly store: ReadModelStore,
     private readonly metrics: Metrics,
     health: HealthChecks,
+    failures: SubscriberFailures,
   ) {
     this.runner = new ProjectionRunner(PROJECTIONS, events, store, {
       onProgress: (name, position) => this.record(name, position),
       onError: (error) => this.logger.error(`projections failed, retrying: ${error.message}`),
+      failures: failures.settings,
     });
     if (config.roles.has('projector')) {
       health.register('projections', async () => {

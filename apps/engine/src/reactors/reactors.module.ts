@@ -6,6 +6,7 @@ import { CLOCK, REACTORS, ReactorRunner, StageReactor, TimerScheduler, systemClo
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
+import { SubscriberFailures } from '../operations/subscriber-failures';
 import { loadStagePolicy } from './stage-policy';
 
 /**
@@ -23,6 +24,7 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly discovery: DiscoveryService,
     private readonly health: HealthChecks,
     private readonly metrics: Metrics,
+    private readonly failures: SubscriberFailures,
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CHECKPOINT_STORE) private readonly checkpoints: CheckpointStore,
@@ -43,14 +45,14 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       appended.inc({ reactor, outcome: 'duplicate' }, duplicates);
     };
     for (const reactor of this.registeredReactors()) {
-      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger, onAppended: count(reactor.name) });
+      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger, onAppended: count(reactor.name), failures: this.failures.settings });
       this.runners.set(reactor.name, runner);
       this.health.register(`reactor:${reactor.name}`, async () => {
         if (runner.lastError) throw new Error(`failing at position ${runner.position}: ${runner.lastError.message}`);
       });
       await runner.start();
     }
-    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger, onAppended: count('timers') });
+    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger, onAppended: count('timers'), failures: this.failures.settings });
     this.scheduler = scheduler;
     this.health.register('timers', async () => {
       if (scheduler.lastError) throw new Error(scheduler.lastError.message);

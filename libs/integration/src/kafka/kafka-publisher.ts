@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { logLevel, type Message, type TopicMessages } from 'kafkajs';
 import type { OutboxMessage } from '../outbox/integration-events';
+import { markTransient } from '@journey/event-store';
 import { BatchNotSent, type Publisher } from '../outbox/relay';
 import { kafkaConfig, kafkaLogLine, type KafkaClientOptions } from './kafka-client';
 
@@ -58,6 +59,11 @@ const connected = async () => {
   await p.connect();
   return (producer = p);
 };
+/** What the relay classifies an error by (name, retriable, code, cause chain): an Error does not cross threads whole. */
+const describe = (e, depth = 0) =>
+  e && typeof e === 'object' && depth < 5
+    ? { message: String(e.message), name: e.name, retriable: e.retriable, code: e.code, type: e.type, cause: describe(e.cause || e.originalError, depth + 1) }
+    : undefined;
 const reset = async () => {
   const p = producer;
   producer = undefined;
@@ -74,13 +80,31 @@ parentPort.on('message', (m) => {
     } catch (error) {
       failedEpoch = m.epoch;
       await reset();
-      post({ id: m.id, error: (error && error.message) || String(error) });
+      post({ id: m.id, error: (error && error.message) || String(error), detail: describe(error) });
     }
   });
 });
 `;
 
-type ThreadReply = { type: 'log'; level: number; message: string; error?: string } | { type: 'closed' } | { id: number; error?: string; unsent?: true };
+type ThreadReply = { type: 'log'; level: number; message: string; error?: string } | { type: 'closed' } | { id: number; error?: string; detail?: ErrorDetail; unsent?: true };
+
+/** An error of the producer thread, as it posts it. */
+export interface ErrorDetail {
+  message: string;
+  name?: string;
+  retriable?: boolean;
+  code?: unknown;
+  type?: string;
+  cause?: ErrorDetail;
+}
+
+/** The producer thread's error again, with what the failure policy classifies it by (a broker outage is transient). */
+export function threadError(message: string, detail?: ErrorDetail): Error {
+  const error = new Error(message);
+  if (!detail) return error;
+  const { name, retriable, code, type, cause } = detail;
+  return Object.assign(error, { ...(name ? { name } : {}), retriable, code, type, ...(cause ? { cause: threadError(cause.message, cause) } : {}) });
+}
 
 /**
  * Publishes outbox messages to Kafka from a producer thread of its own, with an idempotent producer (acks = all, one
@@ -142,7 +166,7 @@ export class KafkaPublisher implements Publisher {
       if ('id' in m) {
         const settle = this.pending.get(m.id);
         this.pending.delete(m.id);
-        settle?.(m.unsent ? new BatchNotSent() : m.error === undefined ? undefined : new Error(m.error));
+        settle?.(m.unsent ? new BatchNotSent() : m.error === undefined ? undefined : threadError(m.error, m.detail));
       } else if (m.type === 'log') {
         const line = kafkaLogLine(m);
         if (m.level === logLevel.ERROR) this.client.logger?.error(line);
@@ -154,8 +178,8 @@ export class KafkaPublisher implements Publisher {
       this.thread = undefined;
       this.failPending(error);
     };
-    thread.on('error', (error) => lost(new Error(`the Kafka producer thread failed: ${error.message}`)));
-    thread.on('exit', (code) => lost(new Error(`the Kafka producer thread exited (code ${code})`)));
+    thread.on('error', (error) => lost(markTransient(new Error(`the Kafka producer thread failed: ${error.message}`))));
+    thread.on('exit', (code) => lost(markTransient(new Error(`the Kafka producer thread exited (code ${code})`))));
     this.thread = thread;
     return thread;
   }

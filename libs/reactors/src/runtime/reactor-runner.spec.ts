@@ -1,5 +1,6 @@
-import { customerStreamId, deterministicId, type RecordedEvent } from '@journey/domain';
-import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type AppendRequest, type CheckpointStore, type EventStore } from '@journey/event-store';
+import { customerStreamId, deadLetterStreamId, deterministicId, type RecordedEvent } from '@journey/domain';
+import { SqliteCheckpointStore, SqliteEventStore, listDeadLetters, openSqliteDatabase, requestDeadLetterRetry, type AppendRequest, type CheckpointStore, type EventStore } from '@journey/event-store';
+import { eventually } from '../testing/eventually';
 import { StageReactor } from '../stage/stage-reactor';
 import { FakeClock } from '../testing/fake-clock';
 import { appendToCustomer, customerEvent } from '../testing/events';
@@ -27,12 +28,18 @@ class PingPong implements Reactor {
   readonly filter = { eventTypes: ['Ping'] };
   seen: string[] = [];
   failuresLeft = 0;
+  /** The error thrown while failuresLeft lasts. */
+  failure = () => new Error('reactor is unwell');
+  /** Customers whose Ping it cannot handle (a poison event). */
+  rejects = new Set<string>();
 
   async react(events: RecordedEvent[]): Promise<AppendRequest[]> {
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
-      throw new Error('reactor is unwell');
+      throw this.failure();
     }
+    const poison = events.find((e) => this.rejects.has(e.metadata.customerId));
+    if (poison) throw new RangeError(`Invalid time value (${poison.metadata.customerId})`);
     this.seen.push(...events.map((e) => e.type));
     return events.map((e) => ({ streamId: e.streamId, events: [{ ...e, id: deterministicId('pong', e.id), type: 'Pong' }] }));
   }
@@ -150,6 +157,46 @@ describe('ReactorRunner', () => {
     expect(logger.errors).toHaveLength(2);
     expect(logger.errors[0]).toMatch(/reactor ping-pong failed .* reactor is unwell/s);
     expect(await typesOf(store, 'c1')).toEqual(['Ping', 'Pong']);
+  });
+
+  it('quarantines a poison event and goes on with the other customers, in the same batch and after it; a retry resolves it once fixed', async () => {
+    const { store, checkpoints } = openStore();
+    const reactor = new PingPong();
+    reactor.rejects.add('bad');
+    for (const c of ['c1', 'bad', 'c2']) await appendToCustomer(store, customerEvent(c, 'Ping', {}));
+    const quarantined: string[] = [];
+    const runner = await start(new ReactorRunner(reactor, { store, checkpoints, retry: { minMs: 1, maxMs: 5 }, failures: { onQuarantined: (s) => quarantined.push(s) } }));
+    await runner.waitFor(await store.headPosition());
+    await runner.waitFor(await appendToCustomer(store, customerEvent('c3', 'Ping', {})));
+    for (const c of ['c1', 'c2', 'c3']) expect(await typesOf(store, c)).toEqual(['Ping', 'Pong']);
+    expect(await typesOf(store, 'bad')).toEqual(['Ping']);
+    expect(quarantined).toEqual(['ping-pong']);
+    const [letter] = await listDeadLetters(store, 'w');
+    expect(letter).toMatchObject({ status: 'quarantined', subscriber: 'ping-pong', customerId: 'bad', eventType: 'Ping', reason: 'RangeError', error: 'Invalid time value (bad)', attempts: 3 });
+    expect(runner.lastError).toBeUndefined();
+    // The checkpoint went past it: a restart does not stop on it again.
+    const head = await store.headPosition();
+    await eventually(async () => expect(await checkpoints.get('ping-pong')).toBe(head));
+
+    reactor.rejects.clear();
+    await requestDeadLetterRetry(store, 'w', letter.id, 'test');
+    await eventually(async () => expect((await listDeadLetters(store, 'w'))[0].status).toBe('resolved'));
+    expect(await typesOf(store, 'bad')).toEqual(['Ping', 'Pong']);
+    expect((await store.readStream(deadLetterStreamId('w'))).map((e) => e.type)).toEqual(['EventQuarantined', 'DeadLetterRetryRequested', 'DeadLetterResolved']);
+  });
+
+  it('retries a transient failure (the store is busy) until it heals, reporting lastError meanwhile, without quarantining', async () => {
+    const { store, checkpoints } = openStore();
+    const reactor = new PingPong();
+    reactor.failuresLeft = 5; // more than the poison attempts: a transient error never counts as one
+    reactor.failure = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const errors: Array<string | undefined> = [];
+    const runner = await start(new ReactorRunner(reactor, { store, checkpoints, retry: { minMs: 5, maxMs: 10 }, logger: { log: () => undefined, error: () => errors.push(runner.lastError?.message) } }));
+    await runner.waitFor(await appendToCustomer(store, customerEvent('c1', 'Ping', {})));
+    expect(errors).toEqual(Array(5).fill('database is locked'));
+    expect(runner.lastError).toBeUndefined();
+    expect(await typesOf(store, 'c1')).toEqual(['Ping', 'Pong']);
+    expect(await listDeadLetters(store, 'w')).toEqual([]);
   });
 
   it('waitFor rejects with a clear error when the position is not reached in time', async () => {

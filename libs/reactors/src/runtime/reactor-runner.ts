@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import { BackgroundCheckpoint, type AppendRequest, type AppendResult, type CheckpointStore, type EventFilter, type EventStore, type SubscriptionHandle } from '@journey/event-store';
+import { BackgroundCheckpoint, FailurePolicy, type AppendRequest, type AppendResult, type CheckpointStore, type EventFilter, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from './clock';
 import { ownerOf, type Partition } from './partition';
 import type { Reactor, ReactorContext } from './reactor';
@@ -30,31 +30,33 @@ export interface ReactorRunnerOptions {
   /** After each append: events written, and events found already stored (a replay, or another process that acted). */
   onAppended?: AppendedCallback;
   batchSize?: number;
-  /** Back-off between restarts after a failure: doubles from `minMs` up to `maxMs`. */
+  /** Back-off between retries after a failure: doubles from `minMs` up to `maxMs`. */
   retry?: { minMs: number; maxMs: number };
+  /** Poison events: attempts before quarantine, and what to call after one (see FailurePolicy). */
+  failures?: FailureSettings;
 }
 
 /**
  * Runs one reactor: subscribes to the log from the reactor's checkpoint, calls `react` per batch, appends what it
  * returns (idempotent by event id) and only then stores the checkpoint (in the background, see BackgroundCheckpoint:
- * the next batch does not wait for it). A failure is logged and the subscription
+ * the next batch does not wait for it). Failures follow the shared FailurePolicy: a transient one (the store) is retried
+ * with back-off until it heals; a batch that fails otherwise is retried event by event, and an event that keeps failing
+ * is quarantined (a dead letter in the log) so the reactor goes on with the other customers. A failed subscription
  * restarts from the last checkpoint after a back-off; the batch is replayed and its appends are skipped as duplicates.
+ * Retry requests for the reactor's dead letters (`DeadLetterRetryRequested`) are run as they come in the log.
  *
  * The subscription reads the whole log and applies the reactor's filter in memory, so `position` always reaches the
  * head (what `waitFor` relies on), whichever events the reactor cares about.
  */
 export class ReactorRunner {
   readonly checkpointName: string;
-  /** Set while the runner is failing (cleared by the next successful batch): what /health reports. */
-  lastError?: Error;
   private current = 0n;
+  private readonly failures: FailurePolicy;
   private readonly context: ReactorContext;
   private readonly checkpoint: BackgroundCheckpoint;
   private subscription?: SubscriptionHandle;
   private running?: Promise<void>;
   private stopped = false;
-  private failures = 0;
-  private wakeFromBackoff?: () => void;
   private readonly waiters = new Set<{ position: bigint; resolve: () => void; reject: (e: Error) => void }>();
 
   constructor(
@@ -68,6 +70,20 @@ export class ReactorRunner {
     this.checkpoint = new BackgroundCheckpoint(options.checkpoints, this.checkpointName, (e) =>
       options.logger?.error(`reactor ${reactor.name}: storing its checkpoint failed (it is stored again after the next batch): ${e.message}`),
     );
+    this.failures = new FailurePolicy({
+      ...options.retry,
+      ...options.failures,
+      subscriber: this.checkpointName,
+      store: options.store,
+      probe: () => options.store.ping(),
+      now: () => clock.now(),
+      onFailure: (error, delay, what) => options.logger?.error(`reactor ${reactor.name} failed at position ${this.current} (${what}), retrying in ${delay} ms: ${error.stack ?? error.message}`),
+    });
+  }
+
+  /** Set while the runner is failing (cleared by the next successful batch): what /health reports. */
+  get lastError(): Error | undefined {
+    return this.failures.lastError ?? this.checkpoint.lastError;
   }
 
   private get batchSize(): number {
@@ -82,12 +98,13 @@ export class ReactorRunner {
   async start(): Promise<void> {
     if (this.running) return;
     this.current = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
+    this.failures.start();
     this.running = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeFromBackoff?.();
+    this.failures.stop();
     await this.subscription?.stop();
     await this.running;
     await this.checkpoint.flush();
@@ -119,7 +136,6 @@ export class ReactorRunner {
   }
 
   private async run(): Promise<void> {
-    const { minMs, maxMs } = this.options.retry ?? { minMs: 500, maxMs: 30_000 };
     while (!this.stopped) {
       try {
         const after = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
@@ -130,17 +146,7 @@ export class ReactorRunner {
         return; // stopped, or the store was closed
       } catch (error) {
         if (this.stopped) return;
-        this.lastError = error instanceof Error ? error : new Error(String(error));
-        const delay = Math.min(maxMs, minMs * 2 ** this.failures++);
-        this.options.logger?.error(`reactor ${this.reactor.name} failed at position ${this.current}, restarting from its checkpoint in ${delay} ms: ${this.lastError.stack ?? this.lastError.message}`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wakeFromBackoff = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wakeFromBackoff = undefined;
+        await this.failures.failed(error, `its subscription at position ${this.current}`).catch(() => undefined);
       }
     }
   }
@@ -148,25 +154,26 @@ export class ReactorRunner {
   private async handle(events: RecordedEvent[]): Promise<void> {
     const filter = this.reactor.filter;
     const relevant = filter ? events.filter((e) => matches(filter, e)) : events;
-    if (relevant.length > 0) {
-      const appends = (await this.reactor.react(relevant, this.context)).filter((a) => a.events.length > 0);
-      // Keeping up (a batch short of full): the effects are derived (the checkpoint is stored after them, in the same
-      // log for SQLite), so the next decision need not wait for their fdatasync. Behind (a full batch): wait for it,
-      // which lets the next batch fill up and the work go in fewer, larger commits.
-      const derived = events.length < this.batchSize;
-      if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { derived }), this.options.onAppended);
-    }
+    // Keeping up (a batch short of full): the effects are derived (the checkpoint is stored after them, in the same
+    // log for SQLite), so the next decision need not wait for their fdatasync. Behind (a full batch): wait for it,
+    // which lets the next batch fill up and the work go in fewer, larger commits.
+    const derived = events.length < this.batchSize;
+    if (relevant.length > 0) await this.failures.run(relevant, (batch) => this.react(batch, derived));
+    for (const e of events) if (this.failures.isRetryRequest(e)) await this.failures.retry(e, (batch) => this.react(batch, false));
     const last = events[events.length - 1].position;
     this.checkpoint.save(last);
     this.current = last;
-    this.failures = 0;
-    this.lastError = this.checkpoint.lastError;
     for (const w of this.waiters) {
       if (w.position <= last) {
         this.waiters.delete(w);
         w.resolve();
       }
     }
+  }
+
+  private async react(events: RecordedEvent[], derived: boolean): Promise<void> {
+    const appends = (await this.reactor.react(events, this.context)).filter((a) => a.events.length > 0);
+    if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { derived }), this.options.onAppended);
   }
 }
 

@@ -1,5 +1,5 @@
 import { customerStreamId, deterministicId } from '@journey/domain';
-import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
+import { SqliteEventStore, listDeadLetters, openSqliteDatabase, requestDeadLetterRetry, type EventStore } from '@journey/event-store';
 import { partitionOf } from '../runtime/partition';
 import { eventually } from '../testing/eventually';
 import { appendToCustomer, customerEvent } from '../testing/events';
@@ -141,5 +141,61 @@ describe('TimerScheduler', () => {
     expect(await firedIds(store)).toEqual([]);
     await advance(scheduler, 1);
     expect(await firedIds(store)).toEqual(['t1']);
+  });
+
+  it('quarantines a timer whose TimerFired the store keeps rejecting, and fires the other timers (due with it and later); a retry fires it once fixed', async () => {
+    const rejecting = Object.create(store) as EventStore;
+    let broken = true;
+    rejecting.appendMany = (requests, options) =>
+      broken && requests.some((r) => r.streamId === customerStreamId('w', 'bad')) ? Promise.reject(new TypeError('stream customer-w-bad rejects the event')) : store.appendMany(requests, options);
+    const quarantined: string[] = [];
+    const scheduler = await startScheduler({ store: rejecting, retryMs: 10, failures: { onQuarantined: (s) => quarantined.push(s) }, logger: { log: () => undefined, error: () => undefined } });
+    for (const c of ['c1', 'bad', 'c2']) await schedule(store, c, `t-${c}`, 1_000);
+    await schedule(store, 'c3', 't-c3', 5_000);
+    await eventually(() => expect(scheduler.pendingCount).toBe(4));
+    await advance(scheduler, 1_000);
+    expect((await firedIds(store)).sort()).toEqual(['t-c1', 't-c2']);
+    await advance(scheduler, 10); // second attempt
+    await advance(scheduler, 20); // third: quarantined
+    expect(quarantined).toEqual(['timers']);
+    const [letter] = await listDeadLetters(store, 'w');
+    expect(letter).toMatchObject({ status: 'quarantined', subscriber: 'timers', customerId: 'bad', eventType: 'TimerScheduled', reason: 'TypeError', attempts: 3 });
+    expect(scheduler.lastError).toBeUndefined();
+    await advance(scheduler, 4_000);
+    expect((await firedIds(store)).sort()).toEqual(['t-c1', 't-c2', 't-c3']);
+    expect(scheduler.pendingCount).toBe(0);
+
+    broken = false;
+    await requestDeadLetterRetry(store, 'w', letter.id, 'test');
+    await eventually(async () => expect((await listDeadLetters(store, 'w'))[0].status).toBe('resolved'));
+    expect((await firedIds(store)).sort()).toEqual(['t-bad', 't-c1', 't-c2', 't-c3']);
+  });
+
+  it('retries firing while the store is out (transient), however many times, reporting lastError until it heals', async () => {
+    const busy = Object.create(store) as EventStore;
+    let failuresLeft = 5;
+    busy.appendMany = (requests, options) => (failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) : store.appendMany(requests, options));
+    const scheduler = await startScheduler({ store: busy, retryMs: 10, logger: { log: () => undefined, error: () => undefined } });
+    await schedule(store, 'c1', 't1', 1_000);
+    await eventually(() => expect(scheduler.pendingCount).toBe(1));
+    await advance(scheduler, 1_000);
+    expect(scheduler.lastError?.message).toBe('database is locked');
+    for (let i = 0; i < 5; i++) await advance(scheduler, 1_000);
+    expect(await firedIds(store)).toEqual(['t1']);
+    expect(scheduler.lastError).toBeUndefined();
+    expect(await listDeadLetters(store, 'w')).toEqual([]);
+  });
+
+  it('quarantines a timer event it cannot read, at start and live, and keeps the other timers', async () => {
+    const unreadable = () => ({ ...customerEvent('odd', 'TimerScheduled', {}, iso(0)), data: null as unknown as Record<string, unknown> });
+    await appendToCustomer(store, unreadable());
+    await schedule(store, 'c1', 't1', 1_000);
+    const scheduler = await startScheduler({ retryMs: 1, logger: { log: () => undefined, error: () => undefined } });
+    await appendToCustomer(store, unreadable());
+    await schedule(store, 'c2', 't2', 1_000);
+    await eventually(() => expect(scheduler.pendingCount).toBe(2));
+    await eventually(async () => expect((await listDeadLetters(store, 'w')).map((l) => [l.customerId, l.reason])).toEqual([['odd', 'TypeError'], ['odd', 'TypeError']]));
+    await advance(scheduler, 1_000);
+    expect((await firedIds(store)).sort()).toEqual(['t1', 't2']);
   });
 });

@@ -1,5 +1,5 @@
 import { currentSchemaVersion, deterministicId, type JourneyEvent, type RecordedEvent } from '@journey/domain';
-import type { EventStore, SubscriptionHandle } from '@journey/event-store';
+import { FailurePolicy, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from '../runtime/clock';
 import { ownerOf, type Partition } from '../runtime/partition';
 import { reportAppended, type AppendedCallback, type ReactorLogger } from '../runtime/reactor-runner';
@@ -17,7 +17,13 @@ interface PendingTimer {
   payload?: Record<string, unknown>;
   streamId: string;
   scheduled: RecordedEvent;
+  /** Failed attempts at firing it (transient ones aside), and when to try again. */
+  attempts?: number;
+  retryAt?: number;
 }
+
+/** When a pending timer is next tried: its due time, or later after a failed attempt. */
+const nextTry = (t: PendingTimer) => t.retryAt ?? t.dueAt;
 
 export interface TimerSchedulerOptions {
   store: EventStore;
@@ -26,8 +32,10 @@ export interface TimerSchedulerOptions {
   logger?: ReactorLogger;
   /** After each append of TimerFired events: how many were written, and how many had been fired already. */
   onAppended?: AppendedCallback;
-  /** Wait before retrying after a failed append or subscription. */
+  /** Wait before retrying after a failed append or subscription: doubles from `retryMs` (default 1 s) up to 30 s. */
   retryMs?: number;
+  /** Poison timers: attempts before quarantine, and what to call after one (see FailurePolicy). */
+  failures?: FailureSettings;
 }
 
 /**
@@ -38,19 +46,22 @@ export interface TimerSchedulerOptions {
  * timeout armed for the earliest; a live subscription adds and removes timers as their events are appended.
  * `TimerFired` gets id `deterministicId('timer-fired', timerId)`, so a timer fires at most once however often it is
  * attempted (after a crash, or by two schedulers during a partition hand-over).
+ *
+ * Failures follow the shared FailurePolicy: firing is retried with backoff while the store is out; a timer whose
+ * TimerFired keeps being rejected (or a timer event that cannot be read) is quarantined as a dead letter of `timers`
+ * and the other timers fire. A retry request of such a dead letter fires the timer again.
  */
 export class TimerScheduler {
   /** Global position of the last timer event applied. */
   position = 0n;
-  lastError?: Error;
+  private readonly failures: FailurePolicy;
   private readonly clock: Clock;
   private readonly owns: (workspaceId: string, customerId: string) => boolean;
   private readonly pending = new Map<string, PendingTimer>();
-  private readonly heap = new MinHeap<PendingTimer>((t) => t.dueAt);
+  private readonly heap = new MinHeap<PendingTimer>(nextTry);
   private subscription?: SubscriptionHandle;
   private disarm?: () => void;
   private armedFor?: number;
-  private notBefore = 0;
   private firing: Promise<void> = Promise.resolve();
   private started = false;
   private stopped = false;
@@ -58,6 +69,21 @@ export class TimerScheduler {
   constructor(private readonly options: TimerSchedulerOptions) {
     this.clock = options.clock ?? systemClock;
     this.owns = ownerOf(options.partition);
+    const p = options.partition;
+    this.failures = new FailurePolicy({
+      minMs: options.retryMs ?? 1000,
+      ...options.failures,
+      subscriber: p && p.count > 1 ? `timers#${p.index}/${p.count}` : 'timers',
+      store: options.store,
+      probe: () => options.store.ping(),
+      now: () => this.clock.now(),
+      onFailure: (error, delay, what) => options.logger?.error(`timer scheduler: ${what} failed at position ${this.position}, retrying in ${delay} ms: ${error.message}`),
+    });
+  }
+
+  /** Set while the scheduler is failing (cleared by its next success): what /health reports. */
+  get lastError(): Error | undefined {
+    return this.failures.lastError;
   }
 
   /** How many timers are waiting to fire in this process. */
@@ -71,7 +97,7 @@ export class TimerScheduler {
     for (;;) {
       const batch = await this.options.store.readAll({ after: this.position, maxCount: 1000, filter: { eventTypes: TIMER_EVENTS } });
       if (batch.length === 0) break;
-      this.apply(batch);
+      await this.failures.run(batch, (events) => this.apply(events));
     }
     this.subscribe();
     this.arm();
@@ -79,6 +105,7 @@ export class TimerScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.failures.stop();
     this.disarm?.();
     await this.subscription?.stop();
     await this.firing;
@@ -90,36 +117,38 @@ export class TimerScheduler {
   }
 
   private subscribe(): void {
-    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: TIMER_EVENTS }, derivesIntoLog: true }, (events) => {
-      this.apply(events);
+    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: [...TIMER_EVENTS, 'DeadLetterRetryRequested'] }, derivesIntoLog: true }, async (events) => {
+      await this.failures.run(events, (batch) => this.apply(batch));
       this.arm();
+      for (const e of events) if (this.failures.isRetryRequest(e)) await this.failures.retry(e, (batch) => this.fire(batch.map(timerOf), this.clock.now()));
     });
     this.subscription = subscription;
-    subscription.done.catch((error: Error) => {
+    subscription.done.catch(async (error: Error) => {
       if (this.stopped) return;
-      this.lastError = error;
-      this.options.logger?.error(`timer scheduler subscription failed at position ${this.position}, resubscribing: ${error.message}`);
-      setTimeout(() => this.stopped || this.subscribe(), this.options.retryMs ?? 1000).unref();
+      try {
+        await this.failures.failed(error, 'the subscription');
+        this.subscribe();
+      } catch {
+        // stopped
+      }
     });
   }
 
   private apply(events: RecordedEvent[]): void {
     for (const e of events) {
       this.position = e.position;
-      const data = e.data as Record<string, unknown>;
-      const timerId = String(data.timerId);
+      if (e.type === 'DeadLetterRetryRequested') continue;
+      const timer = timerOf(e);
       if (e.type !== 'TimerScheduled') {
-        this.pending.delete(timerId);
+        this.pending.delete(timer.timerId);
         continue;
       }
       if (!this.owns(e.metadata.workspaceId, e.metadata.customerId)) continue;
-      const dueAt = Date.parse(String(data.dueAt));
-      if (Number.isNaN(dueAt)) {
-        this.options.logger?.error(`timer ${timerId} in ${e.streamId} has an invalid dueAt "${String(data.dueAt)}": ignored`);
+      if (Number.isNaN(timer.dueAt)) {
+        this.options.logger?.error(`timer ${timer.timerId} in ${e.streamId} has an invalid dueAt "${String((e.data as Record<string, unknown>).dueAt)}": ignored`);
         continue;
       }
-      const timer: PendingTimer = { timerId, dueAt, purpose: String(data.purpose), payload: data.payload as Record<string, unknown> | undefined, streamId: e.streamId, scheduled: e };
-      this.pending.set(timerId, timer);
+      this.pending.set(timer.timerId, timer);
       this.heap.push(timer);
     }
   }
@@ -132,7 +161,7 @@ export class TimerScheduler {
       this.heap.pop();
       next = this.heap.peek();
     }
-    const at = next ? Math.max(next.dueAt, this.notBefore) : undefined;
+    const at = next && nextTry(next);
     if (at === this.armedFor) return;
     this.disarm?.();
     this.disarm = undefined;
@@ -150,26 +179,60 @@ export class TimerScheduler {
     if (this.stopped) return;
     const now = this.clock.now();
     const due: PendingTimer[] = [];
-    for (let top = this.heap.peek(); top && top.dueAt <= now.getTime(); top = this.heap.peek()) {
+    for (let top = this.heap.peek(); top && nextTry(top) <= now.getTime(); top = this.heap.peek()) {
       this.heap.pop();
       if (this.pending.get(top.timerId) === top) due.push(top);
     }
     try {
       for (let i = 0; i < due.length; i += FIRE_CHUNK) {
         const chunk = due.slice(i, i + FIRE_CHUNK);
-        const requests = chunk.map((t) => ({ streamId: t.streamId, events: [firedEvent(t, now)], expectedRevision: 'any' as const }));
-        reportAppended(requests, await this.options.store.appendMany(requests), this.options.onAppended);
-        for (const t of chunk) if (this.pending.get(t.timerId) === t) this.pending.delete(t.timerId);
+        try {
+          await this.fire(chunk, now);
+        } catch (error) {
+          // A chunk the store rejects, not for an outage: fire its timers one by one, so one poison timer never holds the others.
+          if (chunk.length === 1 || (await this.failures.judge(error, 0, `firing ${chunk.length} timers`)).transient) {
+            await this.retryLater(chunk, error, now);
+            continue;
+          }
+          for (const t of chunk) await this.fire([t], now).catch((e: unknown) => this.retryLater([t], e, now));
+        }
       }
-      this.lastError = undefined;
-    } catch (error) {
-      this.lastError = error instanceof Error ? error : new Error(String(error));
-      this.options.logger?.error(`timer scheduler could not fire ${due.length} timer(s), retrying: ${this.lastError.message}`);
-      for (const t of due) if (this.pending.get(t.timerId) === t) this.heap.push(t);
-      this.notBefore = now.getTime() + (this.options.retryMs ?? 1000);
+    } catch {
+      return; // stopping (a quarantine cut short): the timers left fire after the restart
     }
     this.arm();
   }
+
+  /** After a failed attempt: the timers are tried again after the policy's wait, or quarantined once poison. */
+  private async retryLater(timers: PendingTimer[], error: unknown, now: Date): Promise<void> {
+    const attempts = Math.max(...timers.map((t) => t.attempts ?? 0)) + 1;
+    const what = timers.length === 1 ? `firing timer ${timers[0].timerId} (${timers[0].streamId})` : `firing ${timers.length} timers`;
+    const verdict = await this.failures.judge(error, attempts, what);
+    for (const t of timers) {
+      if (this.pending.get(t.timerId) !== t) continue;
+      if (verdict.quarantine) {
+        await this.failures.quarantine(t.scheduled, this.failures.lastError!, attempts);
+        this.pending.delete(t.timerId);
+        continue;
+      }
+      if (!verdict.transient) t.attempts = attempts;
+      t.retryAt = now.getTime() + verdict.retryInMs;
+      this.heap.push(t);
+    }
+  }
+
+  private async fire(timers: PendingTimer[], now: Date): Promise<void> {
+    const requests = timers.map((t) => ({ streamId: t.streamId, events: [firedEvent(t, now)], expectedRevision: 'any' as const }));
+    reportAppended(requests, await this.options.store.appendMany(requests), this.options.onAppended);
+    this.failures.succeeded();
+    for (const t of timers) if (this.pending.get(t.timerId) === t) this.pending.delete(t.timerId);
+  }
+}
+
+/** The timer a timer event is about (only `TimerScheduled` carries its due time, purpose and payload). */
+function timerOf(e: RecordedEvent): PendingTimer {
+  const data = e.data as Record<string, unknown>;
+  return { timerId: String(data.timerId), dueAt: Date.parse(String(data.dueAt)), purpose: String(data.purpose), payload: data.payload as Record<string, unknown> | undefined, streamId: e.streamId, scheduled: e };
 }
 
 function firedEvent(timer: PendingTimer, now: Date): JourneyEvent {

@@ -1,5 +1,6 @@
 import { customerStreamId, foldCustomer, STAGES, type CustomerState, type JourneyEvent, type Stage } from '@journey/domain';
-import type { EventStore } from '@journey/event-store';
+import { listDeadLetters, requestDeadLetterRetry, type EventStore } from '@journey/event-store';
+import type { Projection } from '../projection';
 import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS, type StageTransitionDoc } from '../projections';
 import { ProjectionRunner, rebuildProjection } from '../runner';
 import type { ReadModelStore } from '../store.port';
@@ -140,6 +141,48 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     expect(transitions.pos).toBe(all[3].position);
     expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'a')))?.doc.interactions.total).toBe(1);
     expect(await store.checkpoint(stageAnalyticsProjection.name)).toBe(all[3].position);
+  });
+
+  it('quarantines an event the projection rejects, projects the other customers, and applies it on retry once fixed', async () => {
+    const { events, store } = await fresh();
+    let broken = true;
+    const picky: Projection = {
+      ...customersProjection,
+      apply: (batch, docs) => {
+        if (broken && batch.some((e) => e.metadata.customerId === 'bad' && e.streamId.startsWith('customer-'))) throw new TypeError('cannot project bad');
+        return customersProjection.apply(batch, docs);
+      },
+    };
+    const runner = new ProjectionRunner(picky, events, store, { retryDelayMs: 1, maxRetryDelayMs: 5, coalesceMs: 0 });
+    await runner.start();
+    try {
+      await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} }), event('bad', 'InteractionRecorded', { event: 'x', properties: {} }), event('b', 'InteractionRecorded', { event: 'x', properties: {} })]);
+      const waitForLetter = async (status: string) => {
+        for (let i = 0; i < 500; i++) {
+          const letters = await listDeadLetters(events, 'w');
+          if (letters[0]?.status === status) return letters[0];
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`no dead letter ${status}: ${JSON.stringify(await listDeadLetters(events, 'w'))}`);
+      };
+      const letter = await waitForLetter('quarantined');
+      expect(letter).toMatchObject({ subscriber: 'projections', customerId: 'bad', reason: 'TypeError', error: 'cannot project bad', attempts: 3 });
+      await appendAll(events, [event('c', 'InteractionRecorded', { event: 'x', properties: {} })]);
+      await runner.waitFor(await events.headPosition());
+      for (const c of ['a', 'b', 'c']) expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc.interactions.total).toBe(1);
+      expect(await store.get(CUSTOMERS, customerDocId('w', 'bad'))).toBeUndefined();
+      expect(runner.status()[0].lastError).toBeUndefined();
+
+      broken = false;
+      await requestDeadLetterRetry(events, 'w', letter.id, 'test');
+      await waitForLetter('resolved');
+      expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'bad')))?.doc.interactions.total).toBe(1);
+      // A replay leaves the checkpoint where it was (beyond the event).
+      await runner.waitFor(await events.headPosition());
+      expect(await store.checkpoint(customersProjection.name)).toBe(await events.headPosition());
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('applies one batch to several projections, each from its own checkpoint', async () => {

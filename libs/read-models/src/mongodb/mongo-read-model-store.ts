@@ -25,7 +25,7 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, type UpdateFilter, type UpdateOptions, type UpdateResult } from 'mongodb';
 import type { RecordedEvent } from '@journey/domain';
 import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
-import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
+import type { ApplyOptions, FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
 import { canonicalJson } from '../canonical-json';
 
 export const CATALOG = 'read_models';
@@ -146,17 +146,17 @@ export class MongoReadModelStore implements ReadModelStore {
     return (target === 'live' ? entry?.position : entry?.rebuild?.position) ?? 0n;
   }
 
-  async applyBatch(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint> {
-    return this.exclusive(`${projection.name}/${target}`, () => this.apply(projection, events, target));
+  async applyBatch(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget = 'live', options: ApplyOptions = {}): Promise<bigint> {
+    return this.exclusive(`${projection.name}/${target}`, () => this.apply(projection, events, target, options.replay));
   }
 
-  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint[]> {
-    return Promise.all(projections.map((p) => this.applyBatch(p, events, target)));
+  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live', options: ApplyOptions = {}): Promise<bigint[]> {
+    return Promise.all(projections.map((p) => this.applyBatch(p, events, target, options)));
   }
 
-  private async apply(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget): Promise<bigint> {
+  private async apply(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget, replay = false): Promise<bigint> {
     const side = this.side(await this.entry(projection.name), target);
-    const fresh = events.filter((e) => e.position > side.position);
+    const fresh = replay ? events : events.filter((e) => e.position > side.position);
     if (fresh.length === 0) return side.position;
 
     const guard = await this.guard();
@@ -177,6 +177,7 @@ export class MongoReadModelStore implements ReadModelStore {
       for (let i = 0; i < writes.length; i += WRITES_PER_COMMAND) commands.push(() => writeOrdered(target, writes.slice(i, i + WRITES_PER_COMMAND)));
     }
     await inParallel(commands, COMMANDS_IN_FLIGHT[guard]);
+    if (replay) return side.position;
 
     const position = fresh[fresh.length - 1].position;
     const at = target === 'live' ? '' : 'rebuild.';

@@ -20,7 +20,7 @@ import type { Statement } from 'better-sqlite3';
 import type { RecordedEvent } from '@journey/domain';
 import { SqliteCheckpointStore, writeLocked, type SqliteDatabase } from '@journey/event-store';
 import { docKey, type CollectionSpec, type Projection, type StoredDoc } from '../projection';
-import type { FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
+import type { ApplyOptions, FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
 import { canonicalJson } from '../canonical-json';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -76,14 +76,14 @@ export class SqliteReadModelStore implements ReadModelStore {
     return (await this.applyBatches([projection], events, target))[0];
   }
 
-  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live'): Promise<bigint[]> {
-    return writeLocked(this.db, () => this.db.transaction(() => projections.map((p) => this.applySync(p, events, target))).immediate());
+  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live', options: ApplyOptions = {}): Promise<bigint[]> {
+    return writeLocked(this.db, () => this.db.transaction(() => projections.map((p) => this.applySync(p, events, target, options.replay))).immediate());
   }
 
-  private applySync(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget): bigint {
+  private applySync(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget, replay = false): bigint {
     const name = checkpointName(projection.name, target);
     const checkpoint = this.checkpoints.getSync(name) ?? 0n;
-    const fresh = events[0] && events[0].position > checkpoint ? events : events.filter((e) => e.position > checkpoint);
+    const fresh = replay || (events[0] && events[0].position > checkpoint) ? events : events.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return checkpoint;
     const loaded = new Map<string, StoredDoc>();
     for (const ref of projection.reads(fresh)) {
@@ -93,6 +93,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref)))) {
       this.tableStatements(put.collection, target).put.run(put.id, put.pos, JSON.stringify(put.doc));
     }
+    if (replay) return checkpoint;
     const position = fresh[fresh.length - 1].position;
     this.checkpoints.setSync(name, position);
     return position;

@@ -1,0 +1,3 @@
+export * from './classify';
+export * from './failure-policy';
+export * from './dead-letter-log';
