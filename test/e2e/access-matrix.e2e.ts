@@ -110,6 +110,7 @@ const RULES: Record<string, Rule> = {
   'POST /v1/triggers/:id/backtest': { allow: workers, ...storedTrigger(() => ({})) },
 
   'GET /v1/admin/projections': { allow: ['admin'], own: () => ({}) },
+  'GET /v1/admin/dead-letters': { allow: ['admin'], own: () => ({}) },
   'POST /v1/admin/projections/:name/rebuild': { allow: ['admin'], own: () => ({ params: { name: 'stage-analytics' } }) },
   'POST /v1/admin/keys': { allow: ['admin'], own: () => ({ body: { role: 'analyst', name: 'matrix' } }) },
   'GET /v1/admin/keys': { allow: ['admin'], own: () => ({}) },
@@ -119,7 +120,7 @@ const RULES: Record<string, Rule> = {
 };
 
 /** Endpoints added later under /v1/admin (dead letters, resends, ...): admin only, probed with placeholder ids. */
-const ADMIN_DEFAULT: Rule = { allow: ['admin'], own: () => ({ body: {} }) };
+const ADMIN_DEFAULT: Rule = { allow: ['admin'], own: () => ({}) };
 
 function ruleOf(route: string): Rule | undefined {
   return RULES[route] ?? (route.split(' ')[1].startsWith('/v1/admin/') ? ADMIN_DEFAULT : undefined);
