@@ -32,13 +32,30 @@ export interface CustomerView {
   timers: Map<string, string>;
   /** `pruneView` prunes when the history and messages reach this length. */
   pruneAt: number;
+  /**
+   * Causal depth (see `MAX_CAUSAL_DEPTH`) of the trigger-emitted inputs and fired timers folded lately (by event id), and
+   * of the pending trigger timers (by timer id); only depths above 0, at most `DEPTHS_KEPT` of them.
+   */
+  depths: Map<string, number>;
 }
+
+/**
+ * A causal chain is cut at this depth. An event from outside (ingested, the stage reactor's) has depth 0; an input a
+ * trigger emitted (`emit`, `set`, a task) while deciding on an input of depth d has depth d + 1; a fired timer has the
+ * depth of the input that scheduled it (a run's waits do not deepen its chain). Derived from the causing event's
+ * chain in the customer's stream (`metadata.causationId`), so a rebuilt view knows it too. An input of this depth
+ * starts and advances no run: a run it would start or move on exits at once with reason `causal-depth`.
+ */
+export const MAX_CAUSAL_DEPTH = 8;
+
+/** Depths kept per view: a trigger-emitted input is decided on right after its cause, so only the latest ones matter. */
+const DEPTHS_KEPT = 256;
 
 /** A view is pruned when its history reaches this length, then again whenever it doubles (amortized O(1) per event). */
 const PRUNE_FROM = 64;
 
 export function emptyCustomerView(): CustomerView {
-  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM };
+  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM, depths: new Map() };
 }
 
 /** What deciding for these programs reads from a customer's history: the union of their needs (see `TriggerProgram.history`). */
@@ -69,8 +86,27 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: Date.parse(e.metadata.occurredAt) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);
+  foldDepth(view, e);
   const triggerId = runTriggerId(view, e);
   if (triggerId !== undefined) view.runs.set(triggerId, evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event));
+}
+
+/** Records the causal depth of `e` in the view (see `MAX_CAUSAL_DEPTH`). */
+function foldDepth(view: CustomerView, e: TypedEvent): void {
+  const { depths } = view;
+  let depth = 0;
+  if (e.type === 'TimerFired' || e.type === 'TimerCancelled') {
+    depth = depths.get(e.data.timerId) ?? 0;
+    depths.delete(e.data.timerId);
+    if (e.type === 'TimerCancelled') return;
+  } else if (e.metadata.source === TRIGGER_SOURCE) {
+    const cause = depths.get(e.metadata.causationId ?? '') ?? 0;
+    if (e.type === 'TimerScheduled') depth = cause;
+    else if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) depth = cause + 1;
+  }
+  if (depth === 0) return;
+  depths.set(e.type === 'TimerScheduled' ? e.data.timerId : e.id, depth);
+  if (depths.size > DEPTHS_KEPT) depths.delete(depths.keys().next().value as string);
 }
 
 function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
@@ -146,6 +182,7 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     timeZone: safeTimeZone(view.traits.timezone ?? view.traits.timeZone),
     messages: view.messages,
     ids,
+    tooDeep: depthOf(view, input) >= MAX_CAUSAL_DEPTH,
   };
   const out: JourneyEvent[] = [];
   for (let i = 0; i < ordered.length; i++) {
@@ -156,6 +193,11 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     out.push(...events);
   }
   return out;
+}
+
+/** The causal depth of an input already folded into the view. */
+export function depthOf(view: CustomerView, input: JourneyEvent): number {
+  return view.depths.get(input.id) ?? 0;
 }
 
 const sortedPrograms = new WeakMap<readonly TriggerProgram[], TriggerProgram[]>();

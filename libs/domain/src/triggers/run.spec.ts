@@ -1,5 +1,5 @@
 import type { JourneyEvent } from '../events';
-import { simulateCustomer } from './customer';
+import { MAX_CAUSAL_DEPTH, simulateCustomer } from './customer';
 import { decideTrigger, evolveTrigger, initialTriggerState } from './definition';
 import { triggerProgram } from './program';
 import { enabledProgram, History, ofType } from './testing';
@@ -349,5 +349,29 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     const after = simulateCustomer([disabled], [...h.events.slice(0, 1), ...started, h.events[1]]).decided;
     expect(after.map((e) => e.type)).toEqual(['TimerCancelled', 'TriggerRunExited']);
     expect(after[1].data.reason).toBe('trigger disabled');
+  });
+
+  describe('causal chains', () => {
+    const ping = enabledProgram({ id: 'ping', name: 'Ping', reentry: 'every', entry: { event: 'Ping' }, steps: [{ emit: { event: 'Pong' } }] });
+    const pong = enabledProgram({ id: 'pong', name: 'Pong', reentry: 'every', entry: { event: 'Pong' }, steps: [{ emit: { event: 'Ping' } }] });
+
+    it(`given two triggers that start each other, when one Ping arrives, then the chain is cut at depth ${MAX_CAUSAL_DEPTH} with reason causal-depth`, () => {
+      const h = new History();
+      h.track('2025-03-01T10:00:00Z', 'Ping');
+      const { decided } = simulateCustomer([ping, pong], h.events);
+      expect(ofType(decided, 'InteractionRecorded')).toHaveLength(MAX_CAUSAL_DEPTH);
+      expect(ofType(decided, 'TriggerMatched')).toHaveLength(MAX_CAUSAL_DEPTH + 1);
+      expect(ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)).toEqual([...Array(MAX_CAUSAL_DEPTH).fill('completed'), 'causal-depth']);
+    });
+
+    it('given a sequence of waits, then its timers do not deepen the chain: every step runs', () => {
+      const steps = Array.from({ length: MAX_CAUSAL_DEPTH + 2 }, (_, i) => [{ wait: { duration: '1d' } }, send(`Day ${i + 1}`)]).flat();
+      const seq = enabledProgram({ id: 'seq', name: 'Sequence', entry: { event: 'Pong' }, steps });
+      const h = new History();
+      h.track('2025-03-01T10:00:00Z', 'Ping');
+      const { decided } = simulateCustomer([ping, seq], h.events, new Date('2025-04-01T00:00:00Z'));
+      expect(subjects(decided)).toHaveLength(MAX_CAUSAL_DEPTH + 2);
+      expect(ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)).toEqual(['completed', 'completed']);
+    });
   });
 });

@@ -85,6 +85,8 @@ export interface RunContext extends EvalContext {
   messages: ScheduledMessage[];
   /** A higher-or-equal-priority trigger that already scheduled a message for this same input. */
   claim?: { triggerId: string; priority: number };
+  /** The input is too deep in a causal chain (see `MAX_CAUSAL_DEPTH`): runs it would start or move on exit with reason `causal-depth`. */
+  tooDeep?: boolean;
   /** Makes the ids of decided events from their parts (default `deterministicId`; a backtest stores nothing and may use a cheaper one). */
   ids?: IdFactory;
 }
@@ -204,6 +206,7 @@ class RunDecision {
 
   /** Executes steps from `addr` until the run waits or ends. */
   private run(t: CompiledTrigger, runId: string, addr: string): void {
+    if (this.ctx.tooDeep && addr !== END) return this.exit(runId, t.version, 'causal-depth');
     while (addr !== END) {
       const step = t.steps.get(addr)!;
       const entered = (variant?: string) =>
