@@ -14,6 +14,7 @@ import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { runBacktest } from '@journey/reactors';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
+import { TRIGGER_VALIDATION } from '../triggers/trigger-validation';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -38,7 +39,7 @@ export function parseBacktestRequest(body: unknown): { from?: Date; to?: Date; d
 }
 
 function validDraft(doc: unknown, field = 'definition'): TriggerDefinition {
-  const v = validateTrigger(doc);
+  const v = validateTrigger(doc, TRIGGER_VALIDATION);
   if (!v.ok) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: v.errors.map((e) => formatValidationError({ ...e, path: e.path ? `${field}.${e.path}` : field })), errors: v.errors });
   return v.definition;
 }
