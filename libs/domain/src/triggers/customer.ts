@@ -24,6 +24,8 @@ export const TRIGGER_BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
 
 export interface CustomerView {
   traits: Traits;
+  /** The latest Segment `context.timezone` of an identify or track call (a `timezone` trait wins over it). */
+  contextTimeZone?: string;
   stage: Stage | null;
   history: ActivityRecord[];
   messages: ScheduledMessage[];
@@ -83,6 +85,7 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   const e = event as TypedEvent;
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
+  if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string') view.contextTimeZone = e.data.context.timezone;
   if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: Date.parse(e.metadata.occurredAt) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);
@@ -179,7 +182,7 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     previousTraits,
     stage: view.stage,
     history: view.history,
-    timeZone: safeTimeZone(view.traits.timezone ?? view.traits.timeZone),
+    timeZone: customerTimeZone(view),
     messages: view.messages,
     ids,
     tooDeep: depthOf(view, input) >= MAX_CAUSAL_DEPTH,
@@ -193,6 +196,11 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     out.push(...events);
   }
   return out;
+}
+
+/** The customer's time zone: the `timezone` (or `timeZone`) trait, else Segment's `context.timezone`, else UTC. */
+export function customerTimeZone(view: CustomerView): string {
+  return safeTimeZone(view.traits.timezone ?? view.traits.timeZone ?? view.contextTimeZone);
 }
 
 /** The causal depth of an input already folded into the view. */

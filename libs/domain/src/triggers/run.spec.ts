@@ -238,6 +238,18 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     expect(ofType(decided, 'TriggerMatched').map((e) => e.metadata.occurredAt)).toEqual(['2025-03-12T10:00:00.000Z']);
   });
 
+  it("given no timezone trait, then the time zone is Segment's context.timezone of the latest identify or track; a timezone trait wins", () => {
+    const p = enabledProgram({ id: 'tip', name: 'Tip', reentry: 'every', entry: { event: 'Tip Requested' }, guards: { quietHours: { start: '21:00', end: '08:00' } }, steps: [send('Tip')] });
+    const h = new History();
+    h.add('CustomerIdentified', { userId: 'c1', traits: {}, context: { timezone: 'Asia/Tokyo' } }, '2025-03-01T00:00:00Z');
+    h.track('2025-03-03T13:00:00Z', 'Tip Requested'); // 22:00 in Tokyo
+    h.add('InteractionRecorded', { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } }, '2025-03-04T03:00:00Z'); // 22:00 in New York
+    h.traits('2025-03-05T00:00:00Z', { timezone: 'Europe/Paris' });
+    h.add('InteractionRecorded', { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } }, '2025-03-05T21:00:00Z'); // 22:00 in Paris
+    const scheduled = ofType(simulateCustomer([p], h.events).decided, 'MessageScheduled');
+    expect(scheduled.map((e) => e.data.notBefore)).toEqual(['2025-03-03T23:00:00.000Z', '2025-03-04T13:00:00.000Z', '2025-03-06T07:00:00.000Z']);
+  });
+
   it('date-relative: 30 days before renewal_date at 09:00 in the customer time zone; a changed date re-arms', () => {
     const p = enabledProgram({ id: 'renewal-30', name: 'Renewal', entry: { date: { trait: 'renewal_date', offset: '-30d' } }, steps: [send('Renewal in 30 days')] });
     const h = new History();
