@@ -119,7 +119,10 @@ function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
     case 'TriggerRunExited':
       return e.data.triggerId;
     case 'CsmTaskOpened':
+    case 'MessageScheduled':
       return e.data.triggerId;
+    case 'MessageSuppressed':
+      return 'triggerId' in e.data ? (e.data.triggerId as string | undefined) : undefined;
     case 'CsmTaskClosed':
       return [...view.runs.values()].find((r) => e.data.taskId in r.tasks)?.triggerId;
     case 'TimerScheduled':

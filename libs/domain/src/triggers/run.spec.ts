@@ -250,6 +250,40 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     expect(scheduled.map((e) => e.data.notBefore)).toEqual(['2025-03-03T23:00:00.000Z', '2025-03-04T13:00:00.000Z', '2025-03-06T07:00:00.000Z']);
   });
 
+  describe('a reminder waiting out quiet hours', () => {
+    const nudge = enabledProgram({
+      id: 'nudge',
+      name: 'Nudge',
+      entry: { absent: { event: 'Activated', for: '1d', after: { event: 'CustomerIdentified' } } },
+      guards: { quietHours: { start: '21:00', end: '08:00' } },
+      steps: [send('Need a hand?'), { wait: { duration: '2d' } }, send('Still there?')],
+    });
+    const history = () => {
+      const h = new History();
+      h.identify('2025-03-01T22:00:00Z'); // the watch is due 2025-03-02T22:00Z, inside quiet hours: the nudge waits until 08:00
+      return h;
+    };
+
+    it('given a late Activated timestamped inside the absence window, when it arrives before the nudge is due, then the nudge is suppressed (late-event)', () => {
+      const h = history();
+      h.track('2025-03-02T12:00:00Z', 'Activated', {}, '2025-03-02T23:30:00Z');
+      const { decided } = simulateCustomer([nudge], h.events, new Date('2025-03-03T12:00:00Z'));
+      const [scheduled] = ofType(decided, 'MessageScheduled');
+      expect(scheduled.data.notBefore).toBe('2025-03-03T08:00:00.000Z');
+      const late = ofType(decided, 'MessageSuppressed');
+      expect(late.map((e) => [e.data.messageId, e.data.reason, e.metadata.occurredAt])).toEqual([[scheduled.data.messageId, 'late-event', '2025-03-02T23:30:00.000Z']]);
+      expect(late[0].data).toMatchObject({ triggerId: 'nudge', triggerVersion: 1, runId: scheduled.data.runId, step: '0' });
+    });
+
+    it('given an Activated after the window, or a late one after the nudge went out, then the nudge stands', () => {
+      const after = history();
+      after.track('2025-03-02T22:30:00Z', 'Activated');
+      const sent = history();
+      sent.track('2025-03-02T12:00:00Z', 'Activated', {}, '2025-03-03T09:00:00Z');
+      for (const h of [after, sent]) expect(suppressed(simulateCustomer([nudge], h.events, new Date('2025-03-03T12:00:00Z')).decided)).toEqual([]);
+    });
+  });
+
   it('date-relative: 30 days before renewal_date at 09:00 in the customer time zone; a changed date re-arms', () => {
     const p = enabledProgram({ id: 'renewal-30', name: 'Renewal', entry: { date: { trait: 'renewal_date', offset: '-30d' } }, steps: [send('Renewal in 30 days')] });
     const h = new History();
