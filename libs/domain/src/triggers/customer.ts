@@ -245,7 +245,7 @@ export function simulateCustomer(programs: readonly TriggerProgram[], inputs: re
     options,
   );
   for (const input of inputs) sim.input(input);
-  if (until) sim.fireDue(until.getTime());
+  if (until) sim.fireDue(until.getTime() + 1);
   return { stream, decided };
 }
 
@@ -275,18 +275,23 @@ export class CustomerSimulation {
     applyToView(this.view, event);
   }
 
-  /** An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): fires the timers due by then, then decides on it. */
+  /**
+   * An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): fires the timers due before
+   * then, then decides on it. A timer due at the very time the event arrived, or scheduled already overdue by an event
+   * that arrived at that time (the same batch), fires after it: as live, where the TimerScheduler appends the TimerFired
+   * after the events already in the log.
+   */
   input(event: JourneyEvent, arrived = Date.parse(event.metadata.recordedAt)): void {
     this.fireDue(arrived);
     this.process(event, arrived);
   }
 
-  /** Fires every timer due by `upTo` (ms), in due order; a timer scheduled already past due fires at once. */
-  fireDue(upTo: number): void {
+  /** Fires every timer due before `before` (ms), in due order; a timer scheduled already past due fires at the time it was scheduled. */
+  fireDue(before: number): void {
     while (this.timers.size > 0) {
       let next: { scheduled: TypedEvent<'TimerScheduled'>; at: number } | undefined;
       for (const t of this.timers.values()) if (!next || t.at < next.at) next = t;
-      if (!next || next.at > upTo) return;
+      if (!next || next.at >= before) return;
       this.timers.delete(next.scheduled.data.timerId);
       this.process(timerFired(next.scheduled, next.at, this.ids), next.at);
     }
