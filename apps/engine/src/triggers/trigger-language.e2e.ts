@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { eventually } from '../../../../libs/reactors/src/testing/eventually';
 import { startEngine, type TestEngine } from '../../../../test/e2e/support';
+import { ReactorWorkers } from '../reactors/reactors.module';
 
 type Doc = Record<string, unknown>;
 const send = (send: Doc) => ({ id: 'bad-send', name: 'Bad send', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Hi', ...send } }] });
@@ -82,6 +83,32 @@ describe('the trigger language at deploy (over HTTP)', () => {
       'steps[0].emit.event: emits "Ping", which starts a cycle of triggers with reentry: every: pong → ping → pong',
     ]);
     for (const id of ['ping', 'pong']) await http.post(`/v1/triggers/${id}/disable`).set('Authorization', admin).expect(200);
+  });
+
+  it('cuts a cycle it cannot see at deploy (stages set back and forth) at the causal depth, with the reason in the timeline', async () => {
+    const setStage = (id: string, entry: Doc, to: string) => ({ id, name: id, reentry: 'every', entry, steps: [{ set: { stage: to } }] });
+    const triggers = [
+      setStage('to-at-risk', { any: [{ event: 'Ping' }, { stage: { entered: 'active' } }] }, 'at-risk'),
+      setStage('to-active', { stage: { entered: 'at-risk' } }, 'active'),
+    ];
+    for (const t of triggers) {
+      await http.post('/v1/triggers').set('Authorization', admin).send(t).expect(201);
+      await http.post(`/v1/triggers/${t.id}/enable`).set('Authorization', admin).expect(200);
+    }
+    await http.post('/v1/track').set('Authorization', engine.auth.write).send({ userId: 'looper', event: 'Ping' }).expect(200);
+    const workers = engine.app.get(ReactorWorkers);
+    const cut = await eventually(async () => {
+      await workers.waitFor();
+      const r = await http.get('/v1/customers/looper/timeline').set('Authorization', admin).expect(200);
+      const entries = r.body.entries as Array<{ kind: string; summary: string }>;
+      expect(entries.filter((e) => e.summary.includes('cut off: causal-depth'))).toHaveLength(1);
+      return entries;
+    });
+    await workers.waitFor();
+    // the chain: Ping → at-risk → active → ... eight stage changes, then the ninth run is cut off and nothing follows
+    expect(cut.filter((e) => e.kind === 'stage' && e.summary.includes('trigger'))).toHaveLength(8);
+    expect(cut.filter((e) => e.summary.endsWith('matched'))).toHaveLength(9);
+    for (const t of triggers) await http.post(`/v1/triggers/${t.id}/disable`).set('Authorization', admin).expect(200);
   });
 
   it('every trigger example of the OpenAPI document deploys as written and delivers its message rendered', async () => {
