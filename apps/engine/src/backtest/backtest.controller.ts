@@ -11,10 +11,10 @@ import {
   type TriggerDefinition,
 } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
 import { runBacktest } from '@journey/reactors';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
-import { TRIGGER_VALIDATION } from '../triggers/trigger-validation';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 

@@ -17,8 +17,8 @@ import {
   type TriggerState,
 } from '@journey/domain';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
 import type { Principal } from '../auth/key-store';
-import { TRIGGER_VALIDATION } from './trigger-validation';
 
 export interface TriggerSummary {
   id: string;
