@@ -185,8 +185,17 @@ async function live(definition: TriggerDefinition, batches: Batch[], end: number
   return { store, decided };
 }
 
+/** Not in the library: a run that waits for an input its own step appended (the CsmTaskOpened of its task). */
+const waitsForItsTask: TriggerDefinition = {
+  id: 'waits-for-its-task',
+  name: 'Waits for its task',
+  reentry: 'every',
+  entry: { event: 'Logged In' },
+  steps: [{ task: { title: 'Say hello' } }, { wait: { until: { event: 'CsmTaskOpened' }, timeout: '1d', onEvent: [{ send: { channel: 'inbox', body: 'opened' } }], onTimeout: [{ send: { channel: 'inbox', body: 'timed out' } }] } }],
+};
+
 describe('backtest and live decide the same on the same history (every library trigger, generated histories)', () => {
-  for (const definition of library) {
+  for (const definition of [...library, waitsForItsTask]) {
     it(`${definition.id}`, async () => {
       let decisions = 0;
       for (let seed = 1; seed <= SEEDS; seed++) {

@@ -245,7 +245,7 @@ export function simulateCustomer(programs: readonly TriggerProgram[], inputs: re
     options,
   );
   for (const input of inputs) sim.input(input);
-  if (until) sim.fireDue(until.getTime() + 1);
+  sim.fireDue(until ? until.getTime() + 1 : Infinity, !until);
   return { stream, decided };
 }
 
@@ -260,6 +260,9 @@ export class CustomerSimulation {
   private readonly needs?: HistoryNeeds;
   /** Pending timers with the time each fires at. */
   private readonly timers = new Map<string, { scheduled: TypedEvent<'TimerScheduled'>; at: number }>();
+  /** Effects that are inputs themselves (stage, traits, custom events, tasks), to decide on in their turn (from `nextEffect`). */
+  private readonly effects: Array<{ event: JourneyEvent; at: number }> = [];
+  private nextEffect = 0;
 
   constructor(
     private readonly programs: readonly TriggerProgram[],
@@ -276,36 +279,49 @@ export class CustomerSimulation {
   }
 
   /**
-   * An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): fires the timers due before
-   * then, then decides on it. A timer due at the very time the event arrived, or scheduled already overdue by an event
-   * that arrived at that time (the same batch), fires after it: as live, where the TimerScheduler appends the TimerFired
-   * after the events already in the log.
+   * An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): decides, in time order, the
+   * timers due and the fed-back effects decided before then, then decides on it. As live, where a decision's effects
+   * and the TimerScheduler's TimerFired are appended after the events already in the log: an effect decided at the
+   * very time the event arrived (on an event of the same batch), a timer due then or scheduled already overdue, comes
+   * after it.
    */
   input(event: JourneyEvent, arrived = Date.parse(event.metadata.recordedAt)): void {
     this.fireDue(arrived);
     this.process(event, arrived);
   }
 
-  /** Fires every timer due before `before` (ms), in due order; a timer scheduled already past due fires at the time it was scheduled. */
-  fireDue(before: number): void {
-    while (this.timers.size > 0) {
+  /**
+   * Decides everything due before `before` (ms): the fed-back effects in the order they were decided (each at the time
+   * it was decided), and the timers in due order (a timer scheduled already past due fires at the time it was
+   * scheduled); at the same time, effects first. `effectsOnly`: no timer fires.
+   */
+  fireDue(before: number, effectsOnly = false): void {
+    for (;;) {
       let next: { scheduled: TypedEvent<'TimerScheduled'>; at: number } | undefined;
       for (const t of this.timers.values()) if (!next || t.at < next.at) next = t;
-      if (!next || next.at >= before) return;
+      const effect = this.effects[this.nextEffect];
+      if (effect && effect.at < before && (!next || effect.at <= next.at)) {
+        this.effects[this.nextEffect++] = undefined!;
+        if (this.nextEffect === this.effects.length) (this.effects.length = 0), (this.nextEffect = 0);
+        this.process(effect.event, effect.at, true);
+        continue;
+      }
+      if (!next || next.at >= before || effectsOnly) return;
       this.timers.delete(next.scheduled.data.timerId);
       this.process(timerFired(next.scheduled, next.at, this.ids), next.at);
     }
   }
 
-  private process(input: JourneyEvent, now: number): void {
-    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids);
+  /** `folded`: an effect, folded into the view with the decision that made it, decided on in its turn (as live). */
+  private process(input: JourneyEvent, now: number, folded = false): void {
+    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded);
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
     for (const e of effects as TypedEvent[]) {
       if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
+      if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) this.effects.push({ event: e, at: now });
     }
-    for (const e of effects) if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type) && e.type !== 'CsmTaskOpened' && e.type !== 'CsmTaskClosed') this.process(e, now);
   }
 }
 

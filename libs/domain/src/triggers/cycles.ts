@@ -18,13 +18,19 @@ export function entryEvents(signal: Signal, out = new Set<string>()): Set<string
   return out;
 }
 
-/** The `emit` steps of a definition, each with its path (`steps[2].then[0].emit.event`). */
+/**
+ * The inputs a definition's steps append, each with its step's path: `emit` (`steps[2].branch.then[0].emit.event`),
+ * `set` of traits (a TraitsUpdated, even when the values do not change) and `task` (a CsmTaskOpened). A `set` of the
+ * stage appends a StageChanged only when the stage changes, so it is left to the run-time depth limit.
+ */
 export function emittedEvents(definition: TriggerDefinition): Array<{ event: string; path: string }> {
   const out: Array<{ event: string; path: string }> = [];
   const walk = (steps: Step[] | undefined, path: string) =>
     (steps ?? []).forEach((step, i) => {
       const p = `${path}[${i}]`;
       if ('emit' in step) out.push({ event: step.emit.event, path: `${p}.emit.event` });
+      if ('set' in step && step.set.traits) out.push({ event: 'TraitsUpdated', path: `${p}.set.traits` });
+      if ('task' in step) out.push({ event: 'CsmTaskOpened', path: `${p}.task` });
       if ('wait' in step && 'until' in step.wait) walk(step.wait.onEvent, `${p}.wait.onEvent`), walk(step.wait.onTimeout, `${p}.wait.onTimeout`);
       if ('branch' in step) walk(step.branch.then, `${p}.branch.then`), walk(step.branch.else, `${p}.branch.else`);
       if ('split' in step) step.split.variants.forEach((v, j) => walk(v.steps, `${p}.split.variants[${j}].steps`));
