@@ -22,6 +22,7 @@ import {
   type TypedEvent,
 } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
 import { TriggerReactor, runBacktest } from '@journey/reactors';
 import { FakeClock } from '../../libs/reactors/src/testing/fake-clock';
 
@@ -29,7 +30,7 @@ const dir = join(__dirname, '../../triggers/library');
 const library = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => {
-    const parsed = parseTrigger(readFileSync(join(dir, f), 'utf8'));
+    const parsed = parseTrigger(readFileSync(join(dir, f), 'utf8'), TRIGGER_VALIDATION); // as deploying checks it
     if (!parsed.ok) throw new Error(`${f} is not valid`);
     return parsed.definition;
   });
