@@ -106,6 +106,12 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
       const d: EventDataByType['TriggerMatched'] = e.data;
       return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} matched`, details: { ...d } };
     }
+    case 'TriggerRunExited': {
+      // a run cut off by the causal depth limit (see MAX_CAUSAL_DEPTH); other exits are bookkeeping
+      const d: EventDataByType['TriggerRunExited'] = e.data;
+      if (d.reason !== 'causal-depth') return undefined;
+      return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} cut off: causal-depth (too many triggers in a row caused this)`, details: { ...d } };
+    }
     case 'CsmTaskOpened': {
       const d: EventDataByType['CsmTaskOpened'] = e.data;
       return { kind: 'task', summary: `CSM task opened: ${d.title}${d.owner ? ` (owner ${d.owner})` : ''}`, details: { ...d } };

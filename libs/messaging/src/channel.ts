@@ -33,6 +33,12 @@ export interface Channel {
   send(message: RenderedMessage, ctx: SendContext): Promise<{ detail?: string }>;
 }
 
+/**
+ * Every channel the engine has: what a trigger's `send.channel` may name (deploying another is a 400). `webhook` and
+ * `email` need configuration; a message for one that is not configured is suppressed as `unknown-channel`.
+ */
+export const CHANNEL_NAMES: readonly string[] = ['email', 'inbox', 'log', 'webhook'];
+
 export class DeliveryError extends Error {
   constructor(
     message: string,

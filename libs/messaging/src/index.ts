@@ -4,3 +4,4 @@ export * from './email';
 export * from './templates';
 export * from './dispatcher';
 export * from './inbox';
+export * from './trigger-validation';

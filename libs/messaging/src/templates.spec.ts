@@ -117,3 +117,15 @@ describe('TemplateRenderer safety (templates are written by API users)', () => {
     expect(await renderer.render({ body: 'Hi {{ customer.traits.name }}' }, scope)).toEqual({ body: 'Hi Ann' });
   });
 });
+
+describe('TemplateRenderer.check (what deploying a trigger asks)', () => {
+  const renderer = new TemplateRenderer({ parseLimit: 100 });
+
+  it('answers why a template that does not parse, reads files or is over the parse limit is refused, and nothing for a good one', () => {
+    expect(renderer.check('Hi {{ customer.traits.name | default: "there" }}')).toBeUndefined();
+    expect(renderer.check('Hi {{ customer.traits.name ')).toMatch(/not closed/);
+    expect(renderer.check('{% if x %}open')).toMatch(/not closed/);
+    for (const tag of ['include', 'render', 'layout']) expect(renderer.check(`{% ${tag} 'x' %}`)).toMatch(new RegExp(`the "${tag}" tag is not allowed`));
+    expect(renderer.check('x'.repeat(101))).toMatch(/parse length limit exceeded/);
+  });
+});

@@ -88,6 +88,19 @@ export class TemplateRenderer {
     return { subject: await this.renderOne(template.subject, scope, 'subject'), body };
   }
 
+  /**
+   * Why a template source is refused before any customer sees it (it does not parse, uses a tag that reads files,
+   * is longer than the parse limit), or undefined when it parses: what deploying a trigger checks.
+   */
+  check(source: string): string | undefined {
+    try {
+      this.parse(source);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message.split('\n')[0];
+    }
+  }
+
   private async renderOne(source: string, scope: TemplateScope, part: string): Promise<string> {
     try {
       const emitter = new BoundedEmitter(this.limits.maxOutputChars);

@@ -71,6 +71,15 @@ describe('journey triggers validate', () => {
     expect(r.code).toBe(1);
     expect(r.err.split('\n')).toEqual([`${invalidFile}: steps[0].wait.duration: expected a duration like "3d", got "soon"`, `${join(dir, 'missing.yaml')}: no such file`]);
   });
+  it('refuses what deploying would refuse: a template that does not parse or reads files, an unknown channel', async () => {
+    const bad = file('bad-send.yaml', "id: bad-send\nname: Bad\nentry: { event: X }\nsteps:\n  - send: { channel: sms, body: \"{% include 'secrets' %}\" }\n");
+    const r = await journey('triggers', 'validate', bad);
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')).toEqual([
+      `${bad}: steps[0].send.channel: unknown channel "sms"; expected one of email, inbox, log, webhook`,
+      `${bad}: steps[0].send.body: not a valid template: the "include" tag is not allowed: templates cannot read files, line:1, col:1`,
+    ]);
+  });
 });
 
 describe('journey triggers backtest', () => {

@@ -14,6 +14,7 @@ import {
   type TriggerValidationError,
 } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
 import { runBacktest } from '@journey/reactors';
 
 /** `journey triggers …`: triggers as code. Files are YAML or JSON trigger documents (see triggers/library). */
@@ -22,7 +23,7 @@ export type FileCheck = { file: string; ok: true; definition: TriggerDefinition 
 
 export function checkFile(file: string): FileCheck {
   if (!existsSync(file)) return { file, ok: false, errors: [{ path: '', message: 'no such file' }] };
-  const r = parseTrigger(readFileSync(file, 'utf8'));
+  const r = parseTrigger(readFileSync(file, 'utf8'), TRIGGER_VALIDATION);
   return r.ok ? { file, ok: true, definition: r.definition } : { file, ok: false, errors: r.errors };
 }
 

@@ -11,6 +11,7 @@ import {
   type TriggerDefinition,
 } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
 import { runBacktest } from '@journey/reactors';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
@@ -38,7 +39,7 @@ export function parseBacktestRequest(body: unknown): { from?: Date; to?: Date; d
 }
 
 function validDraft(doc: unknown, field = 'definition'): TriggerDefinition {
-  const v = validateTrigger(doc);
+  const v = validateTrigger(doc, TRIGGER_VALIDATION);
   if (!v.ok) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: v.errors.map((e) => formatValidationError({ ...e, path: e.path ? `${field}.${e.path}` : field })), errors: v.errors });
   return v.definition;
 }

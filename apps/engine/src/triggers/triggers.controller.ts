@@ -33,7 +33,7 @@ const DOCUMENT_BODY = ApiBody({
   description: 'A trigger document: JSON, or YAML with Content-Type application/yaml or text/yaml (see triggers/library/)',
   schema: {
     type: 'object',
-    example: { id: 'upgrade-thanks', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Thanks, {{ traits.name }}!' } }] },
+    example: { id: 'upgrade-thanks', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Thanks, {{ customer.traits.name | default: "there" }}!' } }] },
   },
 });
 

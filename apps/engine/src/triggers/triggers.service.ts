@@ -4,8 +4,11 @@ import {
   TriggerCommandError,
   decideTrigger,
   evolveTrigger,
+  findTriggerCycle,
+  formatTriggerCycle,
   formatValidationError,
   initialTriggerState,
+  latestDefinition,
   triggerStreamId,
   validateTrigger,
   type RecordedEvent,
@@ -14,6 +17,7 @@ import {
   type TriggerState,
 } from '@journey/domain';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
 import type { Principal } from '../auth/key-store';
 
 export interface TriggerSummary {
@@ -54,6 +58,10 @@ export class TriggersService {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async list(workspaceId: string): Promise<TriggerSummary[]> {
+    return [...(await this.states(workspaceId)).values()].map(summary).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private async states(workspaceId: string): Promise<Map<string, TriggerState>> {
     const events = await this.store.readAll({ filter: { streamPrefixes: [triggerStreamId(workspaceId, '')], eventTypes: DEFINITION_TYPES } });
     const states = new Map<string, TriggerState>();
     for (const e of events) {
@@ -61,7 +69,20 @@ export class TriggersService {
       const id = String(e.data.triggerId);
       states.set(id, evolveTrigger(states.get(id) ?? initialTriggerState(id), e));
     }
-    return [...states.values()].map(summary).sort((a, b) => a.id.localeCompare(b.id));
+    return states;
+  }
+
+  /**
+   * Enabling a trigger, or a new version of an enabled one, must not close a cycle of `reentry: every` triggers with
+   * the workspace's enabled ones (each emitting an event that starts the next): a 400 naming the emit step and the
+   * cycle. (Two concurrent enables may still close one; the run-time depth limit cuts it.)
+   */
+  private async refuseCycle(workspaceId: string, after: TriggerState): Promise<void> {
+    const definitions = [...(await this.states(workspaceId)).values()]
+      .filter((t) => t.enabled && t.triggerId !== after.triggerId)
+      .map((t) => latestDefinition(t)!);
+    const cycle = findTriggerCycle([...definitions, latestDefinition(after)!], after.triggerId);
+    if (cycle) throw invalid([`${cycle.path}: ${formatTriggerCycle(cycle)}`]);
   }
 
   async get(workspaceId: string, triggerId: string, version?: number): Promise<TriggerDetail> {
@@ -108,6 +129,8 @@ export class TriggersService {
         throw error;
       }
       if (events.length === 0) return { ...summary(state), changed: false };
+      const after = events.reduce(evolveTrigger, state);
+      if (after.enabled) await this.refuseCycle(principal.workspaceId, after);
       // The decider's event ids derive from the revision, so a writer that lost the race either fails the expected
       // revision or (same ids as the winner's events) writes nothing: both are a conflict.
       const written = await this.store
@@ -119,7 +142,7 @@ export class TriggersService {
             throw error;
           },
         );
-      if (written) return { ...summary(events.reduce(evolveTrigger, state)), changed: true };
+      if (written) return { ...summary(after), changed: true };
       if (options.ifMatch !== undefined || attempt >= RETRIES) throw new ConflictException(`trigger "${triggerId}" was changed concurrently; read it again and retry`);
     }
   }
@@ -135,7 +158,7 @@ function summary(state: TriggerState): TriggerSummary {
 }
 
 function validDocument(document: unknown): TriggerDefinition {
-  const result = validateTrigger(document);
+  const result = validateTrigger(document, TRIGGER_VALIDATION);
   if (!result.ok) throw invalid(result.errors.map(formatValidationError));
   return result.definition;
 }

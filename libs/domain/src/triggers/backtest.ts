@@ -26,6 +26,8 @@ export interface BacktestOptions {
   to: Date;
   /** Sample customer ids kept per step. Default 5. */
   samples?: number;
+  /** Sees every input replayed (with fired timers and fed-back effects) and the events decided on it. */
+  observe?: (customerId: string, input: JourneyEvent, decided: JourneyEvent[]) => void;
 }
 
 /** Counts of runs and distinct customers, with a few customer ids to look at. */
@@ -146,7 +148,7 @@ export class Backtest {
   /** Fires the timers due by `to` and reports. */
   report(): BacktestReport {
     if (this.finished) return this.finished;
-    for (const sim of this.customers.values()) sim.fireDue(this.to - 1);
+    for (const sim of this.customers.values()) sim.fireDue(this.to);
     const messages = { sent: {} as Record<string, number>, suppressed: {} as Record<string, number>, deferredByQuietHours: 0 };
     const steps: StepReport[] = [];
     for (const [step, s] of this.steps) {
@@ -186,6 +188,7 @@ export class Backtest {
   }
 
   private observe(customerId: string, input: JourneyEvent, decided: JourneyEvent[]): void {
+    this.options.observe?.(customerId, input, decided);
     for (const event of decided) {
       const e = event as TypedEvent;
       switch (e.type) {

@@ -24,6 +24,8 @@ export const TRIGGER_BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
 
 export interface CustomerView {
   traits: Traits;
+  /** The latest Segment `context.timezone` of an identify or track call (a `timezone` trait wins over it). */
+  contextTimeZone?: string;
   stage: Stage | null;
   history: ActivityRecord[];
   messages: ScheduledMessage[];
@@ -32,13 +34,30 @@ export interface CustomerView {
   timers: Map<string, string>;
   /** `pruneView` prunes when the history and messages reach this length. */
   pruneAt: number;
+  /**
+   * Causal depth (see `MAX_CAUSAL_DEPTH`) of the trigger-emitted inputs and fired timers folded lately (by event id), and
+   * of the pending trigger timers (by timer id); only depths above 0, at most `DEPTHS_KEPT` of them.
+   */
+  depths: Map<string, number>;
 }
+
+/**
+ * A causal chain is cut at this depth. An event from outside (ingested, the stage reactor's) has depth 0; an input a
+ * trigger emitted (`emit`, `set`, a task) while deciding on an input of depth d has depth d + 1; a fired timer has the
+ * depth of the input that scheduled it (a run's waits do not deepen its chain). Derived from the causing event's
+ * chain in the customer's stream (`metadata.causationId`), so a rebuilt view knows it too. An input of this depth
+ * starts and advances no run: a run it would start or move on exits at once with reason `causal-depth`.
+ */
+export const MAX_CAUSAL_DEPTH = 8;
+
+/** Depths kept per view: a trigger-emitted input is decided on right after its cause, so only the latest ones matter. */
+const DEPTHS_KEPT = 256;
 
 /** A view is pruned when its history reaches this length, then again whenever it doubles (amortized O(1) per event). */
 const PRUNE_FROM = 64;
 
 export function emptyCustomerView(): CustomerView {
-  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM };
+  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM, depths: new Map() };
 }
 
 /** What deciding for these programs reads from a customer's history: the union of their needs (see `TriggerProgram.history`). */
@@ -66,11 +85,31 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   const e = event as TypedEvent;
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
+  if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string') view.contextTimeZone = e.data.context.timezone;
   if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: Date.parse(e.metadata.occurredAt) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);
+  foldDepth(view, e);
   const triggerId = runTriggerId(view, e);
   if (triggerId !== undefined) view.runs.set(triggerId, evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event));
+}
+
+/** Records the causal depth of `e` in the view (see `MAX_CAUSAL_DEPTH`). */
+function foldDepth(view: CustomerView, e: TypedEvent): void {
+  const { depths } = view;
+  let depth = 0;
+  if (e.type === 'TimerFired' || e.type === 'TimerCancelled') {
+    depth = depths.get(e.data.timerId) ?? 0;
+    depths.delete(e.data.timerId);
+    if (e.type === 'TimerCancelled') return;
+  } else if (e.metadata.source === TRIGGER_SOURCE) {
+    const cause = depths.get(e.metadata.causationId ?? '') ?? 0;
+    if (e.type === 'TimerScheduled') depth = cause;
+    else if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) depth = cause + 1;
+  }
+  if (depth === 0) return;
+  depths.set(e.type === 'TimerScheduled' ? e.data.timerId : e.id, depth);
+  if (depths.size > DEPTHS_KEPT) depths.delete(depths.keys().next().value as string);
 }
 
 function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
@@ -80,7 +119,10 @@ function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
     case 'TriggerRunExited':
       return e.data.triggerId;
     case 'CsmTaskOpened':
+    case 'MessageScheduled':
       return e.data.triggerId;
+    case 'MessageSuppressed':
+      return 'triggerId' in e.data ? (e.data.triggerId as string | undefined) : undefined;
     case 'CsmTaskClosed':
       return [...view.runs.values()].find((r) => e.data.taskId in r.tasks)?.triggerId;
     case 'TimerScheduled':
@@ -143,9 +185,10 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     previousTraits,
     stage: view.stage,
     history: view.history,
-    timeZone: safeTimeZone(view.traits.timezone ?? view.traits.timeZone),
+    timeZone: customerTimeZone(view),
     messages: view.messages,
     ids,
+    tooDeep: depthOf(view, input) >= MAX_CAUSAL_DEPTH,
   };
   const out: JourneyEvent[] = [];
   for (let i = 0; i < ordered.length; i++) {
@@ -156,6 +199,16 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     out.push(...events);
   }
   return out;
+}
+
+/** The customer's time zone: the `timezone` (or `timeZone`) trait, else Segment's `context.timezone`, else UTC. */
+export function customerTimeZone(view: CustomerView): string {
+  return safeTimeZone(view.traits.timezone ?? view.traits.timeZone ?? view.contextTimeZone);
+}
+
+/** The causal depth of an input already folded into the view. */
+export function depthOf(view: CustomerView, input: JourneyEvent): number {
+  return view.depths.get(input.id) ?? 0;
 }
 
 const sortedPrograms = new WeakMap<readonly TriggerProgram[], TriggerProgram[]>();
@@ -192,7 +245,7 @@ export function simulateCustomer(programs: readonly TriggerProgram[], inputs: re
     options,
   );
   for (const input of inputs) sim.input(input);
-  if (until) sim.fireDue(until.getTime());
+  sim.fireDue(until ? until.getTime() + 1 : Infinity, !until);
   return { stream, decided };
 }
 
@@ -207,6 +260,9 @@ export class CustomerSimulation {
   private readonly needs?: HistoryNeeds;
   /** Pending timers with the time each fires at. */
   private readonly timers = new Map<string, { scheduled: TypedEvent<'TimerScheduled'>; at: number }>();
+  /** Effects that are inputs themselves (stage, traits, custom events, tasks), to decide on in their turn (from `nextEffect`). */
+  private readonly effects: Array<{ event: JourneyEvent; at: number }> = [];
+  private nextEffect = 0;
 
   constructor(
     private readonly programs: readonly TriggerProgram[],
@@ -222,32 +278,50 @@ export class CustomerSimulation {
     applyToView(this.view, event);
   }
 
-  /** An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): fires the timers due by then, then decides on it. */
+  /**
+   * An event as it arrived (`recordedAt`, or `arrived` in ms when the caller parsed it): decides, in time order, the
+   * timers due and the fed-back effects decided before then, then decides on it. As live, where a decision's effects
+   * and the TimerScheduler's TimerFired are appended after the events already in the log: an effect decided at the
+   * very time the event arrived (on an event of the same batch), a timer due then or scheduled already overdue, comes
+   * after it.
+   */
   input(event: JourneyEvent, arrived = Date.parse(event.metadata.recordedAt)): void {
     this.fireDue(arrived);
     this.process(event, arrived);
   }
 
-  /** Fires every timer due by `upTo` (ms), in due order; a timer scheduled already past due fires at once. */
-  fireDue(upTo: number): void {
-    while (this.timers.size > 0) {
+  /**
+   * Decides everything due before `before` (ms): the fed-back effects in the order they were decided (each at the time
+   * it was decided), and the timers in due order (a timer scheduled already past due fires at the time it was
+   * scheduled); at the same time, effects first. `effectsOnly`: no timer fires.
+   */
+  fireDue(before: number, effectsOnly = false): void {
+    for (;;) {
       let next: { scheduled: TypedEvent<'TimerScheduled'>; at: number } | undefined;
       for (const t of this.timers.values()) if (!next || t.at < next.at) next = t;
-      if (!next || next.at > upTo) return;
+      const effect = this.effects[this.nextEffect];
+      if (effect && effect.at < before && (!next || effect.at <= next.at)) {
+        this.effects[this.nextEffect++] = undefined!;
+        if (this.nextEffect === this.effects.length) (this.effects.length = 0), (this.nextEffect = 0);
+        this.process(effect.event, effect.at, true);
+        continue;
+      }
+      if (!next || next.at >= before || effectsOnly) return;
       this.timers.delete(next.scheduled.data.timerId);
       this.process(timerFired(next.scheduled, next.at, this.ids), next.at);
     }
   }
 
-  private process(input: JourneyEvent, now: number): void {
-    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids);
+  /** `folded`: an effect, folded into the view with the decision that made it, decided on in its turn (as live). */
+  private process(input: JourneyEvent, now: number, folded = false): void {
+    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded);
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
     for (const e of effects as TypedEvent[]) {
       if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
+      if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) this.effects.push({ event: e, at: now });
     }
-    for (const e of effects) if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type) && e.type !== 'CsmTaskOpened' && e.type !== 'CsmTaskClosed') this.process(e, now);
   }
 }
 

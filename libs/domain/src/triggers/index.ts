@@ -1,6 +1,7 @@
 export * from './schema';
 export * from './time';
 export * from './validate';
+export * from './cycles';
 export * from './conditions';
 export * from './definition';
 export * from './program';

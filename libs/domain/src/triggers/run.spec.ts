@@ -1,5 +1,5 @@
 import type { JourneyEvent } from '../events';
-import { simulateCustomer } from './customer';
+import { MAX_CAUSAL_DEPTH, simulateCustomer } from './customer';
 import { decideTrigger, evolveTrigger, initialTriggerState } from './definition';
 import { triggerProgram } from './program';
 import { enabledProgram, History, ofType } from './testing';
@@ -238,6 +238,52 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     expect(ofType(decided, 'TriggerMatched').map((e) => e.metadata.occurredAt)).toEqual(['2025-03-12T10:00:00.000Z']);
   });
 
+  it("given no timezone trait, then the time zone is Segment's context.timezone of the latest identify or track; a timezone trait wins", () => {
+    const p = enabledProgram({ id: 'tip', name: 'Tip', reentry: 'every', entry: { event: 'Tip Requested' }, guards: { quietHours: { start: '21:00', end: '08:00' } }, steps: [send('Tip')] });
+    const h = new History();
+    h.add('CustomerIdentified', { userId: 'c1', traits: {}, context: { timezone: 'Asia/Tokyo' } }, '2025-03-01T00:00:00Z');
+    h.track('2025-03-03T13:00:00Z', 'Tip Requested'); // 22:00 in Tokyo
+    h.add('InteractionRecorded', { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } }, '2025-03-04T03:00:00Z'); // 22:00 in New York
+    h.traits('2025-03-05T00:00:00Z', { timezone: 'Europe/Paris' });
+    h.add('InteractionRecorded', { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } }, '2025-03-05T21:00:00Z'); // 22:00 in Paris
+    const scheduled = ofType(simulateCustomer([p], h.events).decided, 'MessageScheduled');
+    expect(scheduled.map((e) => e.data.notBefore)).toEqual(['2025-03-03T23:00:00.000Z', '2025-03-04T13:00:00.000Z', '2025-03-06T07:00:00.000Z']);
+  });
+
+  describe('a reminder waiting out quiet hours', () => {
+    const nudge = enabledProgram({
+      id: 'nudge',
+      name: 'Nudge',
+      entry: { absent: { event: 'Activated', for: '1d', after: { event: 'CustomerIdentified' } } },
+      guards: { quietHours: { start: '21:00', end: '08:00' } },
+      steps: [send('Need a hand?'), { wait: { duration: '2d' } }, send('Still there?')],
+    });
+    const history = () => {
+      const h = new History();
+      h.identify('2025-03-01T22:00:00Z'); // the watch is due 2025-03-02T22:00Z, inside quiet hours: the nudge waits until 08:00
+      return h;
+    };
+
+    it('given a late Activated timestamped inside the absence window, when it arrives before the nudge is due, then the nudge is suppressed (late-event)', () => {
+      const h = history();
+      h.track('2025-03-02T12:00:00Z', 'Activated', {}, '2025-03-02T23:30:00Z');
+      const { decided } = simulateCustomer([nudge], h.events, new Date('2025-03-03T12:00:00Z'));
+      const [scheduled] = ofType(decided, 'MessageScheduled');
+      expect(scheduled.data.notBefore).toBe('2025-03-03T08:00:00.000Z');
+      const late = ofType(decided, 'MessageSuppressed');
+      expect(late.map((e) => [e.data.messageId, e.data.reason, e.metadata.occurredAt])).toEqual([[scheduled.data.messageId, 'late-event', '2025-03-02T23:30:00.000Z']]);
+      expect(late[0].data).toMatchObject({ triggerId: 'nudge', triggerVersion: 1, runId: scheduled.data.runId, step: '0' });
+    });
+
+    it('given an Activated after the window, or a late one after the nudge went out, then the nudge stands', () => {
+      const after = history();
+      after.track('2025-03-02T22:30:00Z', 'Activated');
+      const sent = history();
+      sent.track('2025-03-02T12:00:00Z', 'Activated', {}, '2025-03-03T09:00:00Z');
+      for (const h of [after, sent]) expect(suppressed(simulateCustomer([nudge], h.events, new Date('2025-03-03T12:00:00Z')).decided)).toEqual([]);
+    });
+  });
+
   it('date-relative: 30 days before renewal_date at 09:00 in the customer time zone; a changed date re-arms', () => {
     const p = enabledProgram({ id: 'renewal-30', name: 'Renewal', entry: { date: { trait: 'renewal_date', offset: '-30d' } }, steps: [send('Renewal in 30 days')] });
     const h = new History();
@@ -349,5 +395,29 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     const after = simulateCustomer([disabled], [...h.events.slice(0, 1), ...started, h.events[1]]).decided;
     expect(after.map((e) => e.type)).toEqual(['TimerCancelled', 'TriggerRunExited']);
     expect(after[1].data.reason).toBe('trigger disabled');
+  });
+
+  describe('causal chains', () => {
+    const ping = enabledProgram({ id: 'ping', name: 'Ping', reentry: 'every', entry: { event: 'Ping' }, steps: [{ emit: { event: 'Pong' } }] });
+    const pong = enabledProgram({ id: 'pong', name: 'Pong', reentry: 'every', entry: { event: 'Pong' }, steps: [{ emit: { event: 'Ping' } }] });
+
+    it(`given two triggers that start each other, when one Ping arrives, then the chain is cut at depth ${MAX_CAUSAL_DEPTH} with reason causal-depth`, () => {
+      const h = new History();
+      h.track('2025-03-01T10:00:00Z', 'Ping');
+      const { decided } = simulateCustomer([ping, pong], h.events);
+      expect(ofType(decided, 'InteractionRecorded')).toHaveLength(MAX_CAUSAL_DEPTH);
+      expect(ofType(decided, 'TriggerMatched')).toHaveLength(MAX_CAUSAL_DEPTH + 1);
+      expect(ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)).toEqual([...Array(MAX_CAUSAL_DEPTH).fill('completed'), 'causal-depth']);
+    });
+
+    it('given a sequence of waits, then its timers do not deepen the chain: every step runs', () => {
+      const steps = Array.from({ length: MAX_CAUSAL_DEPTH + 2 }, (_, i) => [{ wait: { duration: '1d' } }, send(`Day ${i + 1}`)]).flat();
+      const seq = enabledProgram({ id: 'seq', name: 'Sequence', entry: { event: 'Pong' }, steps });
+      const h = new History();
+      h.track('2025-03-01T10:00:00Z', 'Ping');
+      const { decided } = simulateCustomer([ping, seq], h.events, new Date('2025-04-01T00:00:00Z'));
+      expect(subjects(decided)).toHaveLength(MAX_CAUSAL_DEPTH + 2);
+      expect(ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)).toEqual(['completed', 'completed']);
+    });
   });
 });

@@ -22,9 +22,27 @@ export interface RunState {
   lastEnteredAt?: number;
   /** A temporal entry waiting for its timer (absence, inactivity, date). */
   armed?: { timerId: string; dueAt: number; armedAt: number };
-  active?: { runId: string; version: number; step: string; wait?: { timerId: string; dueAt: number } };
+  active?: { runId: string; version: number; step: string; wait?: { timerId: string; dueAt: number }; watch?: Watch };
+  /** The entry watch whose timer fired last (by the TimerFired's event id): the window of the run it starts. */
+  fired?: Watch & { eventId: string };
+  /** Messages of runs a temporal entry started, deferred by quiet hours and not due yet: a late event may make them wrong. */
+  deferred?: Record<string, DeferredMessage>;
   /** Open CSM tasks this trigger opened, with the step whose `closeOn` closes them. */
   tasks: Record<string, { version: number; step: string }>;
+}
+
+/** An entry watch: armed at `armedAt`, due at `dueAt` (ms). */
+export interface Watch {
+  armedAt: number;
+  dueAt: number;
+}
+
+export interface DeferredMessage extends Watch {
+  channel: string;
+  notBefore: number;
+  runId: string;
+  step: string;
+  version: number;
 }
 
 export function initialRunState(triggerId: string): RunState {
@@ -37,9 +55,21 @@ export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
 export function evolveRun(state: RunState, event: JourneyEvent): RunState {
   const e = event as TypedEvent;
   const at = Date.parse(e.metadata.occurredAt);
+  if (state.deferred && Object.values(state.deferred).some((d) => d.notBefore <= at)) state = { ...state, deferred: pending(state.deferred, (d) => d.notBefore > at) };
   switch (e.type) {
-    case 'TriggerMatched':
-      return { ...state, entries: state.entries + 1, lastEnteredAt: at, armed: undefined, active: { runId: e.data.runId, version: e.data.version, step: '' } };
+    case 'TriggerMatched': {
+      const watch = state.fired?.eventId === e.metadata.causationId ? { armedAt: state.fired!.armedAt, dueAt: state.fired!.dueAt } : undefined;
+      const active = { runId: e.data.runId, version: e.data.version, step: '', ...(watch ? { watch } : {}) };
+      return { ...state, entries: state.entries + 1, lastEnteredAt: at, armed: undefined, fired: undefined, active };
+    }
+    case 'MessageScheduled': {
+      const { active } = state;
+      if (!active?.watch || e.data.runId !== active.runId || !e.data.notBefore) return state;
+      const d: DeferredMessage = { ...active.watch, channel: e.data.channel, notBefore: Date.parse(e.data.notBefore), runId: active.runId, step: e.data.step ?? '', version: active.version };
+      return { ...state, deferred: { ...state.deferred, [e.data.messageId]: d } };
+    }
+    case 'MessageSuppressed':
+      return state.deferred?.[e.data.messageId] ? { ...state, deferred: pending(state.deferred, (_d, id) => id !== e.data.messageId) } : state;
     case 'TriggerRunStepEntered':
       return state.active?.runId === e.data.runId ? { ...state, active: { ...state.active, step: e.data.step, wait: undefined } } : state;
     case 'TriggerRunExited':
@@ -54,6 +84,7 @@ export function evolveRun(state: RunState, event: JourneyEvent): RunState {
     case 'TimerCancelled':
     case 'TimerFired': {
       const id = e.data.timerId;
+      if (state.armed?.timerId === id && e.type === 'TimerFired') return { ...state, armed: undefined, fired: { eventId: e.id, armedAt: state.armed.armedAt, dueAt: state.armed.dueAt } };
       if (state.armed?.timerId === id) return { ...state, armed: undefined };
       if (state.active?.wait?.timerId === id) return { ...state, active: { ...state.active, wait: undefined } };
       return state;
@@ -68,6 +99,11 @@ export function evolveRun(state: RunState, event: JourneyEvent): RunState {
     default:
       return state;
   }
+}
+
+function pending(deferred: Record<string, DeferredMessage>, keep: (d: DeferredMessage, messageId: string) => boolean): Record<string, DeferredMessage> | undefined {
+  const left = Object.entries(deferred).filter(([id, d]) => keep(d, id));
+  return left.length ? Object.fromEntries(left) : undefined;
 }
 
 /** A message already scheduled for the customer (for frequency caps). */
@@ -85,6 +121,8 @@ export interface RunContext extends EvalContext {
   messages: ScheduledMessage[];
   /** A higher-or-equal-priority trigger that already scheduled a message for this same input. */
   claim?: { triggerId: string; priority: number };
+  /** The input is too deep in a causal chain (see `MAX_CAUSAL_DEPTH`): runs it would start or move on exit with reason `causal-depth`. */
+  tooDeep?: boolean;
   /** Makes the ids of decided events from their parts (default `deterministicId`; a backtest stores nothing and may use a cheaper one). */
   ids?: IdFactory;
 }
@@ -119,6 +157,7 @@ class RunDecision {
     const { active } = this.state;
     if (active) this.advanceActive(active);
     if (!this.fired) this.closeTasks();
+    if (!this.fired && this.state.deferred) this.cancelWrongReminders(this.state.deferred);
     if (this.program.enabled && !active) this.enter();
     return this.out;
   }
@@ -146,6 +185,27 @@ class RunDecision {
       const s = this.program.version(version)?.steps.get(step);
       if (s?.kind === 'task' && s.closeOn?.(this.ctx))
         this.emit('CsmTaskClosed', { taskId, resolution: `resolved by ${this.ctx.event!.name}` }, taskId, 'closed');
+    }
+  }
+
+  /**
+   * A late event (timestamped inside the window of the watch that started a run) that makes the watch false now (the
+   * absent event did happen, after all) suppresses the run's messages still waiting out quiet hours.
+   */
+  private cancelWrongReminders(deferred: Record<string, DeferredMessage>): void {
+    const event = this.ctx.event;
+    if (!event) return;
+    for (const [messageId, d] of Object.entries(deferred)) {
+      const temporal = this.program.version(d.version)?.entry.temporal;
+      if (d.notBefore <= this.ctx.now || event.at >= d.dueAt || !temporal || temporal.holds(this.ctx, d.armedAt, d.dueAt)) continue;
+      const detail = `${event.name} at ${isoTime(event.at)} arrived late, inside the ${temporal.kind} watch that sent this message (due ${isoTime(d.dueAt)})`;
+      const guards: GuardVerdict[] = [{ guard: 'late-event', verdict: 'suppressed', detail }];
+      this.emit(
+        'MessageSuppressed',
+        { messageId, channel: d.channel, reason: 'late-event', detail, triggerId: this.program.id, triggerVersion: d.version, runId: d.runId, step: d.step, guards },
+        messageId,
+        'late',
+      );
     }
   }
 
@@ -204,6 +264,7 @@ class RunDecision {
 
   /** Executes steps from `addr` until the run waits or ends. */
   private run(t: CompiledTrigger, runId: string, addr: string): void {
+    if (this.ctx.tooDeep && addr !== END) return this.exit(runId, t.version, 'causal-depth');
     while (addr !== END) {
       const step = t.steps.get(addr)!;
       const entered = (variant?: string) =>

@@ -124,4 +124,36 @@ steps:
     expect(broken.ok).toBe(false);
     expect(!broken.ok && broken.errors[0].message).toMatch(/^not valid YAML\/JSON/);
   });
+
+  describe('a trigger that re-triggers itself', () => {
+    const loop = (reentry: unknown) => ({ id: 'loop', name: 'Loop', reentry, entry: { any: [{ event: 'Ping' }, { event: 'Other' }] }, steps: [{ branch: { if: { traits: { vip: true } }, then: [{ emit: { event: 'Ping' } }] } }] });
+
+    it('given reentry every and an emit of its own entry event, then it is refused at the emit step', () => {
+      expect(errorsOf(loop('every'))).toEqual(['steps[0].branch.then[0].emit.event: emits "Ping", which starts this trigger again (reentry: every): a trigger cannot re-trigger itself']);
+    });
+
+    it('given reentry once or oncePer, then it ends on its own and is accepted', () => {
+      expect(errorsOf(loop('once'))).toEqual([]);
+      expect(errorsOf(loop({ oncePer: '1d' }))).toEqual([]);
+    });
+  });
+
+  describe('with the ports the engine passes (known channels, a template checker)', () => {
+    const ports = { channels: ['email', 'inbox'], checkTemplate: (source: string) => (source.includes('{%') ? 'unknown tag' : undefined) };
+    const withSend = (send: Record<string, unknown>) => ({ ...valid, steps: [{ send: { channel: 'email', body: 'Hi', ...send } }] });
+
+    it('given an unknown channel, then it is an error naming the path', () => {
+      const r = validateTrigger(withSend({ channel: 'sms' }), ports);
+      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual(['steps[0].send.channel: unknown channel "sms"; expected one of email, inbox']);
+    });
+
+    it('given a body or subject the checker refuses, then it is an error naming the path', () => {
+      const r = validateTrigger(withSend({ subject: '{% nope %}', body: '{% nope %}' }), ports);
+      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual(['steps[0].send.body: not a valid template: unknown tag', 'steps[0].send.subject: not a valid template: unknown tag']);
+    });
+
+    it('given good channels and templates, then it is valid', () => {
+      expect(validateTrigger(withSend({ channel: 'inbox', subject: 'Hello {{ customer.traits.name }}' }), ports).ok).toBe(true);
+    });
+  });
 });

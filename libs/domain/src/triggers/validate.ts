@@ -4,6 +4,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { STAGES } from '../events';
+import { findTriggerCycle, formatTriggerCycle } from './cycles';
 import { TASK_PRIORITIES, type TriggerDefinition } from './schema';
 import { MAX_DURATION_DAYS, dateValue, parseClock, parseDuration } from './time';
 
@@ -12,6 +13,16 @@ export interface TriggerValidationError {
   message: string;
 }
 export type TriggerValidation = { ok: true; definition: TriggerDefinition } | { ok: false; errors: TriggerValidationError[] };
+
+/**
+ * What validation cannot know in a pure domain, passed in by the caller (the engine): the channels messages can go
+ * through, and a template checker (the messaging lib's Liquid parser) answering why a template source is refused, or
+ * undefined when it is fine. Without them, channels and templates are only checked to be non-empty strings.
+ */
+export interface TriggerValidationPorts {
+  channels?: readonly string[];
+  checkTemplate?: (source: string) => string | undefined;
+}
 
 export class InvalidTriggerError extends Error {
   constructor(readonly errors: TriggerValidationError[]) {
@@ -25,21 +36,25 @@ export function formatValidationError(e: TriggerValidationError): string {
 }
 
 /** Parses a YAML or JSON document (JSON is YAML) and validates it. */
-export function parseTrigger(text: string): TriggerValidation {
+export function parseTrigger(text: string, ports: TriggerValidationPorts = {}): TriggerValidation {
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (e) {
     return { ok: false, errors: [{ path: '', message: `not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}` }] };
   }
-  return validateTrigger(doc);
+  return validateTrigger(doc, ports);
 }
 
 /** Validates a trigger document; returns the typed definition or every error found. */
-export function validateTrigger(doc: unknown): TriggerValidation {
-  const v = new Validator();
+export function validateTrigger(doc: unknown, ports: TriggerValidationPorts = {}): TriggerValidation {
+  const v = new Validator(ports);
   v.definition(doc);
-  return v.errors.length ? { ok: false, errors: v.errors } : { ok: true, definition: doc as TriggerDefinition };
+  if (v.errors.length) return { ok: false, errors: v.errors };
+  const definition = doc as TriggerDefinition;
+  const cycle = findTriggerCycle([definition], definition.id);
+  if (cycle) return { ok: false, errors: [{ path: cycle.path, message: formatTriggerCycle(cycle) }] };
+  return { ok: true, definition };
 }
 
 /** Like `validateTrigger`, but throws `InvalidTriggerError`. */
@@ -62,6 +77,8 @@ const isScalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].i
 
 class Validator {
   readonly errors: TriggerValidationError[] = [];
+
+  constructor(private readonly ports: TriggerValidationPorts) {}
 
   /** One error per path (a missing field is not also reported as a wrong type). */
   private fail(path: string, message: string): false {
@@ -94,6 +111,17 @@ class Validator {
     const d = parseDuration(v, signed);
     if (!d) this.fail(path, `expected a duration like "${signed ? '-30d' : '3d'}", got ${show(v)}`);
     else if (d.tooLong) this.fail(path, `expected a duration of at most ${MAX_DURATION_DAYS}d (10 years), got ${show(v)}`);
+  }
+
+  private channel(path: string, v: unknown): void {
+    const { channels } = this.ports;
+    if (channels && typeof v === 'string' && v.trim() !== '' && !channels.includes(v)) this.fail(path, `unknown channel ${show(v)}; expected one of ${channels.join(', ')}`);
+  }
+
+  private template(path: string, v: unknown): void {
+    if (typeof v !== 'string' || !this.ports.checkTemplate) return;
+    const problem = this.ports.checkTemplate(v);
+    if (problem !== undefined) this.fail(path, `not a valid template: ${problem}`);
   }
 
   private stage(path: string, v: unknown, optional = false): void {
@@ -309,6 +337,8 @@ class Validator {
         if (!this.object(p, body, ['channel', 'body'], ['subject', 'to', 'topic', 'template'])) return;
         for (const k of ['channel', 'body']) this.string(`${p}.${k}`, body[k]);
         for (const k of ['subject', 'to', 'topic']) this.string(`${p}.${k}`, body[k], true);
+        this.channel(`${p}.channel`, body.channel);
+        for (const k of ['body', 'subject']) this.template(`${p}.${k}`, body[k]);
         if (body.template !== undefined && this.object(`${p}.template`, body.template, ['id', 'version'], [])) {
           this.string(`${p}.template.id`, body.template.id);
           this.number(`${p}.template.version`, body.template.version, false, 1);
