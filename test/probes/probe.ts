@@ -1,0 +1,81 @@
+/**
+ * Shared by the probes (`npm run probe:crash|fuzz|soak`): options from the command line, the built engine in a child
+ * process (as `npm start` runs it) on a free 127.0.0.1 port, and where a probe writes its results.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ROOT, startEngine, type RunningEngine } from '../bench/harness';
+
+export { ROOT, ADMIN_KEY, WRITE_KEY, postJson } from '../bench/harness';
+export type { RunningEngine } from '../bench/harness';
+
+/** `--short` (what CI runs) or the long form for people; `--name=value` options override a probe's defaults. */
+export interface ProbeArgs {
+  short: boolean;
+  number(name: string, long: number, short: number): number;
+}
+
+export function probeArgs(argv = process.argv.slice(2)): ProbeArgs {
+  const options = new Map<string, string>();
+  for (const a of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument "${a}" (expected --short or --name=value)`);
+    options.set(m[1], m[2] ?? 'true');
+  }
+  const short = options.get('short') === 'true' || process.env.PROBE_SHORT === '1';
+  return {
+    short,
+    number(name, long, shortValue) {
+      const raw = options.get(name);
+      if (raw === undefined) return short ? shortValue : long;
+      const value = Number(raw);
+      if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number, got "${raw}"`);
+      return value;
+    },
+  };
+}
+
+/** A port nobody listens on now (the engine takes it a moment later; restarts keep it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The built engine (dist/apps/engine/src/main.js) on `port`, the embedded default on `dataDir`. */
+export function startProbeEngine(dataDir: string, port: number, env: Record<string, string> = {}): Promise<RunningEngine> {
+  return startEngine({ LOG_LEVEL: 'error', JOURNEY_DATA_DIR: dataDir, ...env }, port);
+}
+
+/** `probe-results/<probe>-<time>/` (gitignored), created. */
+export function resultsDir(probe: string): string {
+  const dir = join(ROOT, 'probe-results', `${probe}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Runs a command to its end with inherited output; resolves with its exit code. */
+export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** Prints the verdict and the figures (one JSON line last, as the benchmarks do) and sets the exit code. */
+export function report(probe: string, failures: string[], figures: Record<string, unknown>): void {
+  for (const f of failures) console.error(`${probe}: FAIL ${f}`);
+  console.log(`${probe}: ${failures.length === 0 ? 'PASS' : 'FAIL'}`);
+  console.log(JSON.stringify({ probe, ok: failures.length === 0, ...figures }));
+  if (failures.length) process.exitCode = 1;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
