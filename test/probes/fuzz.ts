@@ -1,0 +1,97 @@
+/**
+ * `npm run probe:fuzz [-- --short] [--max-examples=N] [--max-time=S] [--workers=N]`: schemathesis (PyPI, in a venv under
+ * .ci/cache) generates requests from the engine's OpenAPI document (/docs-json) and sends them to the engine as
+ * `npm start` runs it, with valid keys: the write key (HTTP Basic, as Segment SDKs send it) on ingestion and inbox-open
+ * operations, the admin key on every other one. Check: not_a_server_error (no answer is a 5xx). Short form (CI):
+ * examples, coverage and fuzzing phases, 15 examples per operation; long form: every phase (stateful too), 200
+ * examples. Exits 1 on any 5xx; prints each failing operation and writes the JUnit and NDJSON reports.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_KEY, WRITE_KEY, freePort, postJson, probeArgs, report, resultsDir, run, startProbeEngine } from './probe';
+import { probeVenv } from './venv';
+
+/** Operations that take the write key (everything else takes the admin key). */
+const WRITE_KEY_OPERATIONS = { tag: 'ingestion', operationIds: ['InboxController_opened'] };
+
+async function main(): Promise<void> {
+  const args = probeArgs();
+  const maxExamples = args.number('max-examples', 200, 15);
+  const maxTime = args.number('max-time', 0, 0);
+  const workers = args.number('workers', 2, 2);
+  const phases = args.short ? 'examples,coverage,fuzzing' : 'examples,coverage,fuzzing,stateful';
+  const bin = await probeVenv();
+  const out = resultsDir('fuzz');
+  const dataDir = mkdtempSync(join(tmpdir(), 'journey-probe-fuzz-'));
+  const engine = await startProbeEngine(dataDir, await freePort());
+  let code: number;
+  try {
+    // Something to find: a customer with a few events (the fuzzer also writes its own).
+    await postJson(engine.url, '/v1/batch', JSON.stringify({ batch: [{ type: 'identify', userId: 'ada', traits: { name: 'Ada' } }, { type: 'track', userId: 'ada', event: 'Activated' }] }));
+    const basic = Buffer.from(`${WRITE_KEY}:`).toString('base64');
+    const config = [
+      '# Written by test/probes/fuzz.ts for one run.',
+      `headers = { Authorization = "Bearer ${ADMIN_KEY}" }`,
+      'request-timeout = 30',
+      '',
+      '[[operations]]',
+      `include-tag = "${WRITE_KEY_OPERATIONS.tag}"`,
+      `headers = { Authorization = "Basic ${basic}" }`,
+      ...WRITE_KEY_OPERATIONS.operationIds.flatMap((id) => ['', '[[operations]]', `include-operation-id = "${id}"`, `headers = { Authorization = "Basic ${basic}" }`]),
+      '',
+    ].join('\n');
+    const configFile = join(out, 'schemathesis.toml');
+    writeFileSync(configFile, config);
+    code = await run(join(bin, 'schemathesis'), [
+      '--config-file', configFile,
+      'run', `${engine.url}/docs-json`,
+      '--checks', 'not_a_server_error',
+      '--phases', phases,
+      '--max-examples', String(maxExamples),
+      ...(maxTime > 0 ? ['--max-time', String(maxTime)] : []),
+      '--workers', String(workers),
+      '--seed', String(Number(process.env.PROBE_SEED ?? Date.now() % 1_000_000)),
+      '--report', 'junit,ndjson',
+      '--report-dir', out,
+      '--no-color',
+    ], { env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
+  } finally {
+    await engine.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  // The JUnit report: one testcase per operation, a <failure> for each distinct failure found.
+  const junit = readJunit(out);
+  const failing = junit.filter((t) => t.failures > 0);
+  for (const t of failing) console.error(`fuzz: 5xx from ${t.name}: ${t.failures} distinct failure(s)\n${t.text}`);
+  const failures = failing.map((t) => `${t.name} answered 5xx (${t.failures} distinct)`);
+  if (code !== 0 && failures.length === 0) failures.push(`schemathesis exited ${code}`);
+  report('fuzz', failures, { operations: junit.length, failingOperations: failing.length, maxExamples, phases, results: out });
+}
+
+interface Testcase {
+  name: string;
+  failures: number;
+  text: string;
+}
+
+function readJunit(dir: string): Testcase[] {
+  let xml: string;
+  try {
+    xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
+  } catch {
+    return [];
+  }
+  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return [...xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((m) => {
+    const name = unescape(/name="([^"]*)"/.exec(m[1])?.[1] ?? '?');
+    const bodies = [...(m[2] ?? '').matchAll(/<(failure|error)\b[^>]*?(?:\/>|>([\s\S]*?)<\/\1>)/g)];
+    return { name, failures: bodies.length, text: bodies.map((b) => unescape(b[2] ?? '')).join('\n') };
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
