@@ -14,6 +14,7 @@ import { probeVenv } from './venv';
 
 /** Operations that take the write key (everything else takes the admin key). */
 const WRITE_KEY_OPERATIONS = { tag: 'ingestion', operationIds: ['InboxController_opened'] };
+const SEEDED_CUSTOMER = 'ada';
 
 async function main(): Promise<void> {
   const args = probeArgs();
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   let code: number;
   try {
     // Something to find: a customer with a few events (the fuzzer also writes its own).
-    await postJson(engine.url, '/v1/batch', JSON.stringify({ batch: [{ type: 'identify', userId: 'ada', traits: { name: 'Ada' } }, { type: 'track', userId: 'ada', event: 'Activated' }] }));
+    await postJson(engine.url, '/v1/batch', JSON.stringify({ batch: [{ type: 'identify', userId: SEEDED_CUSTOMER, traits: { name: 'Ada' } }, { type: 'track', userId: SEEDED_CUSTOMER, event: 'Activated' }] }));
     const basic = Buffer.from(`${WRITE_KEY}:`).toString('base64');
     const config = [
       '# Written by test/probes/fuzz.ts for one run.',
@@ -39,6 +40,11 @@ async function main(): Promise<void> {
       `include-tag = "${WRITE_KEY_OPERATIONS.tag}"`,
       `headers = { Authorization = "Basic ${basic}" }`,
       ...WRITE_KEY_OPERATIONS.operationIds.flatMap((id) => ['', '[[operations]]', `include-operation-id = "${id}"`, `headers = { Authorization = "Basic ${basic}" }`]),
+      '',
+      '# The seeded customer, so the customer queries reach their logic (asOf) instead of a 404.',
+      '[[operations]]',
+      'include-operation-id = ["CustomersController_customer", "CustomersController_timeline"]',
+      `parameters = { "path.id" = "${SEEDED_CUSTOMER}" }`,
       '',
     ].join('\n');
     const configFile = join(out, 'schemathesis.toml');
@@ -53,7 +59,8 @@ async function main(): Promise<void> {
       '--workers', String(workers),
       '--seed', String(Number(process.env.PROBE_SEED ?? Date.now() % 1_000_000)),
       '--report', 'junit,ndjson',
-      '--report-dir', out,
+      '--report-junit-path', join(out, 'junit.xml'),
+      '--report-ndjson-path', join(out, 'events.ndjson'),
       '--no-color',
     ], { env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
   } finally {
@@ -67,6 +74,7 @@ async function main(): Promise<void> {
   for (const t of failing) console.error(`fuzz: 5xx from ${t.name}: ${t.failures} distinct failure(s)\n${t.text}`);
   const failures = failing.map((t) => `${t.name} answered 5xx (${t.failures} distinct)`);
   if (code !== 0 && failures.length === 0) failures.push(`schemathesis exited ${code}`);
+  if (junit.length === 0) failures.push('the JUnit report lists no operation: nothing was tested');
   report('fuzz', failures, { operations: junit.length, failingOperations: failing.length, maxExamples, phases, results: out });
 }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run probe:soak [-- --short] [--minutes=N] [--rate=N] [--warmup-minutes=N] [--max-slope=N]`: the engine as
  * `npm start` runs it, one enabled trigger, a steady ingestion rate (default 1,000 events/s over 10,000 customers)
- * for a bounded time (short form: 2 minutes; long form: 30), RSS and each thread's used heap sampled every few seconds
+ * for a bounded time (short form: 3 minutes, the first one a warm-up; long form: 30, 5 of warm-up), RSS and each thread's used heap sampled every few seconds
  * into rss.csv. The RSS slope (MB/min, least squares over the samples after the warm-up) must stay under the threshold:
  * an engine whose memory is bounded levels off, so a positive slope that lasts is memory that grows with the number of
  * events seen. Default threshold 5 MB/min for the short form (a 2-minute fit still carries GC saw-teeth of a few MB)
@@ -47,8 +47,8 @@ export function slope(points: Array<[number, number]>): number {
 
 async function main(): Promise<void> {
   const args = probeArgs();
-  const minutes = args.number('minutes', 30, 2);
-  const warmupMinutes = args.number('warmup-minutes', Math.min(5, minutes / 4), 0.5);
+  const minutes = args.number('minutes', 30, 3);
+  const warmupMinutes = args.number('warmup-minutes', Math.min(5, minutes / 4), 1);
   const rate = args.number('rate', 1000, 1000);
   const maxSlope = args.number('max-slope', 2, 5);
   const bin = await probeVenv();
