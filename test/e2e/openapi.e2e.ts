@@ -11,7 +11,7 @@ describe('OpenAPI document', () => {
   let doc: { paths: Record<string, Record<string, { security?: unknown[]; requestBody?: { content: Record<string, { schema: Record<string, any> }> } }>> };
   beforeAll(async () => {
     engine = await startEngine();
-    doc = await (await fetch(`${engine.url}/docs-json`)).json();
+    doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as typeof doc;
   });
   afterAll(() => engine?.close());
 

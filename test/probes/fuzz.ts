@@ -68,20 +68,22 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
 
-  // The JUnit report: one testcase per operation, a <failure> for each distinct failure found.
+  // The JUnit report: one testcase per operation; a <failure> per distinct check failure (here: a 5xx), an <error> when
+  // schemathesis itself could not run a case (reported, not counted as a 5xx).
   const junit = readJunit(out);
-  const failing = junit.filter((t) => t.failures > 0);
-  for (const t of failing) console.error(`fuzz: 5xx from ${t.name}: ${t.failures} distinct failure(s)\n${t.text}`);
-  const failures = failing.map((t) => `${t.name} answered 5xx (${t.failures} distinct)`);
-  if (code !== 0 && failures.length === 0) failures.push(`schemathesis exited ${code}`);
-  if (junit.length === 0) failures.push('the JUnit report lists no operation: nothing was tested');
-  report('fuzz', failures, { operations: junit.length, failingOperations: failing.length, maxExamples, phases, results: out });
+  const failing = junit.filter((t) => t.failures.length > 0);
+  for (const t of failing) console.error(`fuzz: 5xx from ${t.name}: ${t.failures.length} distinct failure(s)\n${t.failures.join('\n')}`);
+  const toolErrors = junit.filter((t) => t.errors.length > 0);
+  for (const t of toolErrors) console.error(`fuzz: schemathesis could not run every case of ${t.name} (not a 5xx): ${t.errors.join(' | ').slice(0, 300)}`);
+  const failures = failing.map((t) => `${t.name} answered 5xx (${t.failures.length} distinct)`);
+  if (junit.length === 0) failures.push(`the JUnit report lists no operation: nothing was tested (schemathesis exited ${code})`);
+  report('fuzz', failures, { operations: junit.length, failingOperations: failing.length, toolErrors: toolErrors.length, schemathesisExit: code, maxExamples, phases, results: out });
 }
 
 interface Testcase {
   name: string;
-  failures: number;
-  text: string;
+  failures: string[];
+  errors: string[];
 }
 
 function readJunit(dir: string): Testcase[] {
@@ -91,11 +93,11 @@ function readJunit(dir: string): Testcase[] {
   } catch {
     return [];
   }
-  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#10;/g, '\n').replace(/&amp;/g, '&');
   return [...xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((m) => {
     const name = unescape(/name="([^"]*)"/.exec(m[1])?.[1] ?? '?');
-    const bodies = [...(m[2] ?? '').matchAll(/<(failure|error)\b[^>]*?(?:\/>|>([\s\S]*?)<\/\1>)/g)];
-    return { name, failures: bodies.length, text: bodies.map((b) => unescape(b[2] ?? '')).join('\n') };
+    const of = (tag: string) => [...(m[2] ?? '').matchAll(new RegExp(`<${tag}\\b([^>]*?)(?:\\/>|>([\\s\\S]*?)<\\/${tag}>)`, 'g'))].map((b) => unescape(`${/message="([^"]*)"/.exec(b[1])?.[1] ?? ''}\n${b[2] ?? ''}`).trim());
+    return { name, failures: of('failure'), errors: of('error') };
   });
 }
 
