@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       '--report-junit-path', join(out, 'junit.xml'),
       '--report-ndjson-path', join(out, 'events.ndjson'),
       '--no-color',
-    ], { env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
+    ], { env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' }, timeoutMs: args.short ? 10 * 60_000 : undefined });
   } finally {
     await engine.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -61,12 +61,16 @@ export function resultsDir(probe: string): string {
   return dir;
 }
 
-/** Runs a command to its end with inherited output; resolves with its exit code. */
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<number> {
+/** Runs a command to its end with inherited output; resolves with its exit code. `timeoutMs`: SIGKILL it after that. */
+export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
+    const timer = options.timeoutMs ? setTimeout(() => (console.error(`${command}: killed after ${options.timeoutMs} ms`), child.kill('SIGKILL')), options.timeoutMs) : undefined;
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? (signal ? 128 : 1));
+    });
   });
 }
 
