@@ -100,7 +100,7 @@ export class TriggerAnalyticsDto {
   @ApiProperty({ type: [TriggerVersionStatsDto] }) triggers!: TriggerVersionStatsDto[];
 }
 
-const DURATION_SCHEMA = { type: 'string', pattern: '^[0-9]+[smhdw]$', example: '3d', description: 'A duration: 30s, 30m, 12h, 3d, 2w' };
+const DURATION_SCHEMA = { type: 'string', pattern: '^[0-9]+[smhdw]$', description: 'A duration: 30s, 30m, 12h, 3d, 2w' };
 
 /**
  * The trigger document's outline in OpenAPI (request bodies of create / update / backtest), so clients and fuzzers send
@@ -111,15 +111,14 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
   required: ['id', 'name', 'entry', 'steps'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$', example: 'upgrade-thanks' },
-    name: { type: 'string', example: 'Upgrade thanks' },
+    id: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$' },
+    name: { type: 'string' },
     description: { type: 'string' },
     priority: { type: 'number', description: 'Higher wins when several triggers send on the same event; default 0' },
     entry: {
       type: 'object',
       description: 'A signal: { event, where? }, { absent }, { inactive }, { count }, { sum }, { usageDrop }, { date }, { stage }, { inStage }, { trait }, { traits }, { all }, { any }, { not }',
       properties: { event: { type: 'string' }, where: { type: 'object', additionalProperties: true } },
-      example: { event: 'Plan Upgraded' },
     },
     reentry: { oneOf: [{ type: 'string', enum: ['once', 'every'] }, { type: 'object', required: ['oncePer'], additionalProperties: false, properties: { oncePer: DURATION_SCHEMA } }] },
     maxEventAge: DURATION_SCHEMA,
@@ -149,7 +148,7 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
       additionalProperties: false,
       properties: {
         frequencyCaps: { type: 'array', items: { type: 'object', required: ['max', 'per', 'scope'], properties: { max: { type: 'number', minimum: 0 }, per: DURATION_SCHEMA, scope: { type: 'string', enum: ['customer', 'channel', 'trigger'] } } } },
-        quietHours: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'string', example: '21:00' }, end: { type: 'string', example: '08:00' } } },
+        quietHours: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'string', description: 'HH:MM, e.g. 21:00' }, end: { type: 'string', description: 'HH:MM, e.g. 08:00' } } },
       },
     },
   },
