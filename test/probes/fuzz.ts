@@ -4,7 +4,8 @@
  * `npm start` runs it, with valid keys: the write key (HTTP Basic, as Segment SDKs send it) on ingestion and inbox-open
  * operations, the admin key on every other one. Check: not_a_server_error (no answer is a 5xx). Short form (CI):
  * examples, coverage and fuzzing phases, 15 examples per operation; long form: every phase (stateful too), 200
- * examples. Exits 1 on any 5xx; prints each failing operation and writes the JUnit and NDJSON reports.
+ * examples. Exits 1 on any 5xx; prints each failing operation and writes the JUnit and NDJSON reports. The seed is
+ * printed; PROBE_SEED=<n> replays a run.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       '--report-junit-path', join(out, 'junit.xml'),
       '--report-ndjson-path', join(out, 'events.ndjson'),
       '--no-color',
-    ], { env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' }, timeoutMs: args.short ? 10 * 60_000 : undefined });
+    ], { timeoutMs: args.short ? 10 * 60_000 : undefined });
   } finally {
     await engine.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ export function probeArgs(argv = process.argv.slice(2)): ProbeArgs {
     if (!m) throw new Error(`unknown argument "${a}" (expected --short or --name=value)`);
     options.set(m[1], m[2] ?? 'true');
   }
-  const short = options.get('short') === 'true' || process.env.PROBE_SHORT === '1';
+  const short = options.get('short') === 'true';
   return {
     short,
     number(name, long, shortValue) {
