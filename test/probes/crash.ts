@@ -129,9 +129,11 @@ async function main(): Promise<void> {
   const loadSeconds = (Date.now() - started) / 1000;
 
   // Recovery: every acked ping gets its webhook from the last engine; then a graceful stop.
-  const deadline = Date.now() + settleMs;
+  const recovering = Date.now();
+  const deadline = recovering + settleMs;
   const pinged = () => new Set(received.map((r) => r.ref));
   while (Date.now() < deadline && [...ackedPings].some((p) => !pinged().has(p))) await sleep(500);
+  const recoverySeconds = (Date.now() - recovering) / 1000;
   await engine.stop();
   receiver.closeAllConnections();
   receiver.close();
@@ -186,6 +188,7 @@ async function main(): Promise<void> {
   report('crash', failures, {
     kills: killed,
     seconds: Math.round(loadSeconds),
+    recoverySeconds: Math.round(recoverySeconds),
     batchesSent: sent,
     batchesResent: resent,
     acked: acked.size,
