@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   let acked = 0;
   let refused = 0;
+  let workerRestarts = NaN;
   try {
     for (const [path, body] of [['/v1/triggers', TRIGGER], [`/v1/triggers/${TRIGGER.id}/enable`, {}]] as const) {
       const res = await fetch(`${engine.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     const heap = async () => {
       const text = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
       const used = (thread: string) => Number(new RegExp(`journey_thread_heap_bytes\\{thread="${thread}",kind="used"\\} (\\d+)`).exec(text)?.[1] ?? NaN) / 2 ** 20;
+      workerRestarts = Number(/^journey_worker_thread_restarts_total (\d+)/m.exec(text)?.[1] ?? NaN);
       return { main: used('main'), worker: used('worker') };
     };
     const runId = randomUUID().slice(0, 8);
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
   if (!(heapMainSlope <= maxSlope)) failures.push(`the main thread's used heap grew ${heapMainSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`);
   if (!(heapWorkerSlope <= maxSlope)) failures.push(`the worker thread's used heap grew ${heapWorkerSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`);
   if (refused > 0) failures.push(`${refused} events were not acknowledged`);
+  if (workerRestarts !== 0) failures.push(`the worker thread restarted ${workerRestarts} times (journey_worker_thread_restarts_total)`);
   if (achieved < rate * 0.9) failures.push(`the engine took ${achieved.toFixed(0)} events/s, under 90% of the ${rate} asked`);
   if (chart !== 0) failures.push(`the chart was not written (python exited ${chart})`);
   report('soak', failures, {
@@ -136,6 +139,7 @@ async function main(): Promise<void> {
     achievedRate: Math.round(achieved),
     acked,
     samples: samples.length,
+    workerRestarts,
     rssStartMb: Number(after[0]?.rssMb.toFixed(1)),
     rssEndMb: Number(samples[samples.length - 1]?.rssMb.toFixed(1)),
     rssSlopeMbPerMin: Number(rssSlope.toFixed(2)),
