@@ -7,10 +7,11 @@
  * examples. Exits 1 on any 5xx; prints each failing operation and writes the JUnit and NDJSON reports. The seed is
  * printed; PROBE_SEED=<n> replays a run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_KEY, WRITE_KEY, freePort, postJson, probeArgs, report, resultsDir, run, startProbeEngine } from './probe';
+import { readJunitFile } from './figures';
 import { probeVenv } from './venv';
 
 /** Operations that take the write key (everything else takes the admin key). */
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
 
   // The JUnit report: one testcase per operation; a <failure> per distinct check failure (here: a 5xx), an <error> when
   // schemathesis itself could not run a case (reported, not counted as a 5xx).
-  const junit = readJunit(out);
+  const junit = readJunitFile(join(out, 'junit.xml'));
   const failing = junit.filter((t) => t.failures.length > 0);
   for (const t of failing) console.error(`fuzz: 5xx from ${t.name}: ${t.failures.length} distinct failure(s)\n${t.failures.join('\n')}`);
   const toolErrors = junit.filter((t) => t.errors.length > 0);
@@ -79,27 +80,6 @@ async function main(): Promise<void> {
   const failures = failing.map((t) => `${t.name} answered 5xx (${t.failures.length} distinct)`);
   if (junit.length === 0) failures.push(`the JUnit report lists no operation: nothing was tested (schemathesis exited ${code})`);
   report('fuzz', failures, { operations: junit.length, failingOperations: failing.length, toolErrors: toolErrors.length, schemathesisExit: code, maxExamples, phases, results: out });
-}
-
-interface Testcase {
-  name: string;
-  failures: string[];
-  errors: string[];
-}
-
-function readJunit(dir: string): Testcase[] {
-  let xml: string;
-  try {
-    xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
-  } catch {
-    return [];
-  }
-  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#10;/g, '\n').replace(/&amp;/g, '&');
-  return [...xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((m) => {
-    const name = unescape(/name="([^"]*)"/.exec(m[1])?.[1] ?? '?');
-    const of = (tag: string) => [...(m[2] ?? '').matchAll(new RegExp(`<${tag}\\b([^>]*?)(?:\\/>|>([\\s\\S]*?)<\\/${tag}>)`, 'g'))].map((b) => unescape(`${/message="([^"]*)"/.exec(b[1])?.[1] ?? ''}\n${b[2] ?? ''}`).trim());
-    return { name, failures: of('failure'), errors: of('error') };
-  });
 }
 
 main().catch((error) => {

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_KEY, ROOT, freePort, postJson, probeArgs, report, resultsDir, run, sleep, startProbeEngine } from './probe';
+import { slope } from './figures';
 import { probeVenv } from './venv';
 
 const TRIGGER = {
@@ -34,17 +35,6 @@ interface Sample {
   heapMainMb: number;
   heapWorkerMb: number;
   acked: number;
-}
-
-/** Least-squares slope of y over x. */
-export function slope(points: Array<[number, number]>): number {
-  const n = points.length;
-  if (n < 2) return NaN;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
-  return sxx === 0 ? NaN : sxy / sxx;
 }
 
 async function main(): Promise<void> {
