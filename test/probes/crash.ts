@@ -2,7 +2,8 @@
  * `npm run probe:crash [-- --short] [--kills=N] [--clients=N] [--max-up-ms=N]`: the engine as `npm start` runs it, under
  * concurrent /v1/batch ingestion (unique messageIds; a batch that got no answer is sent again, as SDKs do) with one
  * enabled trigger that sends a webhook for every `Probe Ping` to a receiver on 127.0.0.1, SIGKILLed at random moments
- * and restarted on the same data directory each time. At the end (after a last restart and a graceful stop):
+ * (some while it starts and recovers) and restarted on the same data directory each time; an engine that exits by
+ * itself fails the probe. At the end (after a last restart and a graceful stop):
  * - every acknowledged messageId is stored exactly once (read from the SQLite file);
  * - every acknowledged ping got its webhook after recovery, its message decided once (one messageId per ping), and the
  *   receiver never saw a message twice with different Idempotency-Key headers (a resend after a kill keeps the key).
@@ -10,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,15 +115,36 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   let killed = 0;
+  let killedStarting = 0;
   const ackedAtKill: number[] = [];
-  for (let k = 0; k < kills && !loadError; k++) {
+  let died = 0;
+  /** SIGKILLs the process and waits for its end; false when it had already ended by itself. */
+  const killAndWait = (child: ChildProcess) =>
+    new Promise<boolean>((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) return r(false);
+      child.once('exit', (_c, signal) => r(signal === 'SIGKILL'));
+      child.kill('SIGKILL');
+    });
+  while (killed < kills && !loadError && died === 0) {
     await sleep(Math.random() * maxUpMs);
-    engine.process.kill('SIGKILL');
-    const exit = await new Promise<NodeJS.Signals | null>((r) => (engine.process.exitCode !== null || engine.process.signalCode !== null ? r(engine.process.signalCode) : engine.process.once('exit', (_c, s) => r(s))));
-    if (exit === 'SIGKILL') killed++;
+    if (await killAndWait(engine.process)) killed++;
+    else died++;
     ackedAtKill.push(acked.size);
+    // One restart in four is killed again while it starts and recovers (before it answers /health), then restarted.
+    while (killed < kills && died === 0 && Math.random() < 0.25) {
+      let child: ChildProcess | undefined;
+      const starting = startProbeEngine(dataDir, port, env, (c) => (child = c)).catch(() => undefined);
+      await sleep(Math.random() * 1500);
+      const wasRunning = await killAndWait(child!);
+      const came = await starting;
+      if (came) await killAndWait(came.process);
+      if (wasRunning) {
+        killed++;
+        killedStarting++;
+      } else died++;
+    }
     engine = await startProbeEngine(dataDir, port, env);
-    process.stdout.write(`\rcrash: ${killed}/${kills} kills, ${acked.size} acked, ${received.length} webhooks received`);
+    process.stdout.write(`\rcrash: ${killed}/${kills} kills (${killedStarting} during start-up), ${acked.size} acked, ${received.length} webhooks received`);
   }
   process.stdout.write('\n');
   stopping = true;
@@ -175,7 +198,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   const sample = (xs: string[]) => xs.slice(0, 5).join('; ') + (xs.length > 5 ? ` (+${xs.length - 5} more)` : '');
   if (loadError) failures.push(`the load stopped: ${(loadError as Error).message}`);
-  if (killed < kills) failures.push(`only ${killed} of ${kills} kills were SIGKILLs`);
+  if (died) failures.push(`${died} engine processes exited by themselves (see their output above)`);
   if (acked.size === 0 || ackedPings.size === 0) failures.push('nothing was acknowledged');
   if (new Set(ackedAtKill).size < Math.min(kills, ackedAtKill.length) / 2) failures.push('most kills saw no new acknowledgement: the load did not run between kills');
   if (lost.length) failures.push(`${lost.length} acknowledged messageIds lost: ${sample(lost)}`);
@@ -187,6 +210,8 @@ async function main(): Promise<void> {
   const resentSameKey = received.length - keysByMessage.size;
   report('crash', failures, {
     kills: killed,
+    killsDuringStartup: killedStarting,
+    diedByThemselves: died,
     seconds: Math.round(loadSeconds),
     recoverySeconds: Math.round(recoverySeconds),
     batchesSent: sent,

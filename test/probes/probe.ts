@@ -2,7 +2,7 @@
  * Shared by the probes (`npm run probe:crash|fuzz|soak`): options from the command line, the built engine in a child
  * process (as `npm start` runs it) on a free 127.0.0.1 port, and where a probe writes its results.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -50,8 +50,8 @@ export function freePort(): Promise<number> {
 }
 
 /** The built engine (dist/apps/engine/src/main.js) on `port`, the embedded default on `dataDir`. */
-export function startProbeEngine(dataDir: string, port: number, env: Record<string, string> = {}): Promise<RunningEngine> {
-  return startEngine({ LOG_LEVEL: 'error', JOURNEY_DATA_DIR: dataDir, ...env }, port);
+export function startProbeEngine(dataDir: string, port: number, env: Record<string, string> = {}, onSpawn?: (child: ChildProcess) => void): Promise<RunningEngine> {
+  return startEngine({ LOG_LEVEL: 'error', JOURNEY_DATA_DIR: dataDir, ...env }, port, onSpawn);
 }
 
 /** `probe-results/<probe>-<time>/` (gitignored), created. */
