@@ -152,7 +152,7 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
       },
     },
   },
-  example: { id: 'upgrade-thanks', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Thanks, {{ customer.traits.name }}!' } }] },
+  example: { id: 'welcome-tip', name: 'Welcome tip', entry: { event: 'CustomerIdentified' }, steps: [{ wait: { duration: '1d' } }, { send: { channel: 'inbox', body: 'A tip for you, {{ customer.traits.name }}: invite your team.' } }] },
 };
 
 /** `{ from?, to?, definition? }` of the backtest endpoints. */
