@@ -51,8 +51,18 @@ export function freePort(): Promise<number> {
 
 /** The built engine (dist/apps/engine/src/main.js) on `port`, the embedded default on `dataDir`. */
 export function startProbeEngine(dataDir: string, port: number, env: Record<string, string> = {}, onSpawn?: (child: ChildProcess) => void): Promise<RunningEngine> {
-  return startEngine({ LOG_LEVEL: 'error', JOURNEY_DATA_DIR: dataDir, ...env }, port, onSpawn);
+  return startEngine({ LOG_LEVEL: 'error', JOURNEY_DATA_DIR: dataDir, ...env }, port, (child) => {
+    engines.add(child);
+    child.once('exit', () => engines.delete(child));
+    onSpawn?.(child);
+  });
 }
+
+/** Engines still running when a probe exits (it failed half-way) are killed with it. */
+const engines = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of engines) child.kill('SIGKILL');
+});
 
 /** `probe-results/<probe>-<time>/` (gitignored), created. */
 export function resultsDir(probe: string): string {
