@@ -1,9 +1,9 @@
 /**
  * `npm run probe:crash [-- --short] [--kills=N] [--clients=N] [--max-up-ms=N] [--settle-ms=N]`: the engine as
  * `npm start` runs it, under concurrent /v1/batch ingestion (unique messageIds; a batch that got no answer is sent
- * again, as SDKs do) with one enabled trigger that sends a webhook for every `Probe Ping` to a receiver on 127.0.0.1, SIGKILLed at random moments
- * (some while it starts and recovers) and restarted on the same data directory each time; an engine that exits by
- * itself fails the probe. At the end (after a last restart and a graceful stop):
+ * again, as SDKs do) with one enabled trigger that sends a webhook for every `Probe Ping` to a receiver on 127.0.0.1,
+ * SIGKILLed at random moments (some while it starts and recovers) and restarted on the same data directory each time;
+ * an engine that exits by itself fails the probe. At the end (after a last restart and a graceful stop):
  * - every acknowledged messageId is stored exactly once (read from the SQLite file);
  * - every acknowledged ping got its webhook after recovery, its message decided once (one messageId per ping), and the
  *   receiver never saw a message twice with different Idempotency-Key headers (a resend after a kill keeps the key).
