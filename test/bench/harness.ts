@@ -21,7 +21,8 @@ export interface RunningEngine {
   cpuSeconds(): number;
 }
 
-export async function startEngine(env: Record<string, string> = {}, port = 39000 + Math.floor(Math.random() * 1000)): Promise<RunningEngine> {
+/** `onSpawn` sees the process before it is healthy (the crash probe kills some engines during start-up). */
+export async function startEngine(env: Record<string, string> = {}, port = 39000 + Math.floor(Math.random() * 1000), onSpawn?: (child: ChildProcess) => void): Promise<RunningEngine> {
   const dataDir = env.JOURNEY_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'journey-bench-'));
   // BENCH_ENGINE_NODE_ARGS: extra node flags for the engine under test, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -29,10 +30,11 @@ export async function startEngine(env: Record<string, string> = {}, port = 39000
     env: { ...process.env, EVENTSTOREDB_URL: '', MONGODB_URL: '', KAFKA_BROKERS: '', PORT: String(port), JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: WRITE_KEY, JOURNEY_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  onSpawn?.(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`engine exited with code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`engine exited with code ${child.exitCode} (signal ${child.signalCode})`);
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) break;

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   evolveTrigger,
   formatValidationError,
@@ -15,6 +15,7 @@ import { TRIGGER_VALIDATION } from '@journey/messaging';
 import { runBacktest } from '@journey/reactors';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
+import { backtestBodySchema } from '../triggers/triggers.dto';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -50,6 +51,7 @@ function validDraft(doc: unknown, field = 'definition'): TriggerDefinition {
  * appended and nothing is sent.
  */
 @ApiTags('triggers')
+@ApiBearerAuth('key')
 @Controller('v1/triggers')
 @Allow('admin', 'csm')
 export class BacktestController {
@@ -58,7 +60,7 @@ export class BacktestController {
   @Post('backtest')
   @HttpCode(200)
   @ApiOperation({ summary: 'Backtest a draft trigger (not stored) over [from, to)' })
-  @ApiBody({ schema: { type: 'object', required: ['definition'], properties: { from: { type: 'string' }, to: { type: 'string' }, definition: { type: 'object' } } } })
+  @ApiBody({ schema: backtestBodySchema(true) })
   async backtestDraft(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<BacktestReport> {
     const { from, to, definition } = parseBacktestRequest(body);
     if (definition === undefined) throw new BadRequestException('definition: is required (or backtest a stored trigger with POST /v1/triggers/:id/backtest)');
@@ -68,7 +70,7 @@ export class BacktestController {
   @Post(':id/backtest')
   @HttpCode(200)
   @ApiOperation({ summary: "Backtest trigger :id over [from, to): a draft of it given as definition, else its stored latest version" })
-  @ApiBody({ required: false, schema: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, definition: { type: 'object' } } } })
+  @ApiBody({ required: false, schema: backtestBodySchema(false) })
   async backtest(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown): Promise<BacktestReport> {
     const { from, to, definition } = parseBacktestRequest(body);
     let state = initialTriggerState(id);

@@ -1,5 +1,5 @@
 import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { STAGES, buildTimeline, customerStreamId, eventsAsOf, foldCustomer, type CustomerState } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { CUSTOMERS, READ_MODEL_STORE, STAGE_TRANSITIONS, customerDocId, type ReadModelStore, type StageTransitionDoc } from '@journey/read-models';
@@ -21,6 +21,7 @@ export function parseAsOf(value: unknown): Date | undefined {
  * the customer's stream (the per-customer index of the log), so they are exact at any moment.
  */
 @ApiTags('customers')
+@ApiBearerAuth('key')
 @Controller('v1')
 @Allow('admin', 'csm', 'analyst')
 export class CustomersController {

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { AggregatorRegistry } from 'prom-client';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
@@ -42,6 +42,7 @@ export class OperationsController {
 
   @Get('metrics')
   @Allow('admin', 'analyst')
+  @ApiBearerAuth('key')
   @Header('Content-Type', 'text/plain; version=0.0.4')
   @ApiOperation({ summary: 'Prometheus metrics' })
   async scrape(): Promise<string> {

@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../auth/auth.guard';
 import { ProjectionsService } from './projections.service';
 
 @ApiTags('admin')
+@ApiBearerAuth('key')
 @Controller('v1/admin/projections')
 @Allow('admin')
 export class ProjectionsController {

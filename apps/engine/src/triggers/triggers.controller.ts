@@ -18,7 +18,7 @@ import {
 import { parse as parseYaml } from 'yaml';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
-import { MessageExplanationDto, TriggerAnalyticsDto, TriggerChangeDto, TriggerDetailDto, TriggerListDto, TriggerValidationErrorDto } from './triggers.dto';
+import { MessageExplanationDto, TRIGGER_DOCUMENT_SCHEMA, TriggerAnalyticsDto, TriggerChangeDto, TriggerDetailDto, TriggerListDto, TriggerValidationErrorDto } from './triggers.dto';
 import { TriggerInsightsService } from './trigger-insights.service';
 import { TriggerChange, TriggersService } from './triggers.service';
 
@@ -31,10 +31,7 @@ interface Response {
 
 const DOCUMENT_BODY = ApiBody({
   description: 'A trigger document: JSON, or YAML with Content-Type application/yaml or text/yaml (see triggers/library/)',
-  schema: {
-    type: 'object',
-    example: { id: 'upgrade-thanks', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Thanks, {{ customer.traits.name | default: "there" }}!' } }] },
-  },
+  schema: TRIGGER_DOCUMENT_SCHEMA,
 });
 
 /** A body as the bootstrap parsed it: JSON arrives as a value, YAML as text. */

@@ -99,3 +99,69 @@ export class TriggerVersionStatsDto {
 export class TriggerAnalyticsDto {
   @ApiProperty({ type: [TriggerVersionStatsDto] }) triggers!: TriggerVersionStatsDto[];
 }
+
+const DURATION_SCHEMA = { type: 'string', pattern: '^[0-9]+[smhdw]$', description: 'A duration: 30s, 30m, 12h, 3d, 2w' };
+
+/**
+ * The trigger document's outline in OpenAPI (request bodies of create / update / backtest), so clients and fuzzers send
+ * its real shape; the trigger language (libs/domain/src/triggers/validate.ts) checks the rest and names each field.
+ */
+export const TRIGGER_DOCUMENT_SCHEMA = {
+  type: 'object',
+  required: ['id', 'name', 'entry', 'steps'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    priority: { type: 'number', description: 'Higher wins when several triggers send on the same event; default 0' },
+    entry: {
+      type: 'object',
+      description: 'A signal: { event, where? }, { absent }, { inactive }, { count }, { sum }, { usageDrop }, { date }, { stage }, { inStage }, { trait }, { traits }, { all }, { any }, { not }',
+      properties: { event: { type: 'string' }, where: { type: 'object', additionalProperties: true } },
+    },
+    reentry: { oneOf: [{ type: 'string', enum: ['once', 'every'] }, { type: 'object', required: ['oncePer'], additionalProperties: false, properties: { oncePer: DURATION_SCHEMA } }] },
+    maxEventAge: DURATION_SCHEMA,
+    steps: {
+      type: 'array',
+      minItems: 1,
+      description: 'Each step one of: wait, branch, split, send, task, set, emit, exit',
+      items: {
+        type: 'object',
+        minProperties: 1,
+        maxProperties: 1,
+        properties: {
+          send: {
+            type: 'object',
+            required: ['channel', 'body'],
+            properties: { channel: { type: 'string', enum: ['inbox', 'webhook', 'email', 'log'] }, body: { type: 'string', description: 'Liquid template' }, subject: { type: 'string' }, to: { type: 'string' }, topic: { type: 'string' } },
+          },
+          wait: { type: 'object', properties: { duration: DURATION_SCHEMA } },
+          task: { type: 'object', required: ['title'], properties: { title: { type: 'string' }, owner: { type: 'string' }, priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] }, due: DURATION_SCHEMA } },
+          exit: { type: 'object', properties: { reason: { type: 'string' } } },
+        },
+      },
+    },
+    exit: { type: 'array', items: { type: 'object', required: ['when'], properties: { when: { type: 'object' }, reason: { type: 'string' } } } },
+    guards: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        frequencyCaps: { type: 'array', items: { type: 'object', required: ['max', 'per', 'scope'], properties: { max: { type: 'number', minimum: 0 }, per: DURATION_SCHEMA, scope: { type: 'string', enum: ['customer', 'channel', 'trigger'] } } } },
+        quietHours: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'string', description: 'HH:MM, e.g. 21:00' }, end: { type: 'string', description: 'HH:MM, e.g. 08:00' } } },
+      },
+    },
+  },
+  example: { id: 'welcome-tip', name: 'Welcome tip', entry: { event: 'CustomerIdentified' }, steps: [{ wait: { duration: '1d' } }, { send: { channel: 'inbox', body: 'A tip for you, {{ customer.traits.name }}: invite your team.' } }] },
+};
+
+/** `{ from?, to?, definition? }` of the backtest endpoints. */
+export function backtestBodySchema(definitionRequired: boolean) {
+  const time = { type: 'string', format: 'date-time', description: 'ISO 8601' };
+  return {
+    type: 'object',
+    additionalProperties: false,
+    ...(definitionRequired ? { required: ['definition'] } : {}),
+    properties: { from: { ...time, description: 'Start of the range (ISO 8601); the beginning of the log when absent' }, to: { ...time, description: 'End of the range (ISO 8601, exclusive); now when absent' }, definition: TRIGGER_DOCUMENT_SCHEMA },
+  };
+}
