@@ -1,5 +1,5 @@
 import { ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, listDeadLetters, requestDeadLetterRetry, type EventStore } from '@journey/event-store';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
@@ -10,6 +10,7 @@ import type { Principal } from '../auth/key-store';
  * process quarantined them; a retry is a request in the log that the owning subscriber picks up.
  */
 @ApiTags('admin')
+@ApiBearerAuth('key')
 @Controller('v1/admin/dead-letters')
 @Allow('admin')
 export class DeadLettersController {

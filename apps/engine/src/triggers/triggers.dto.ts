@@ -152,7 +152,8 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
       },
     },
   },
-  example: { id: 'welcome-tip', name: 'Welcome tip', entry: { event: 'CustomerIdentified' }, steps: [{ wait: { duration: '1d' } }, { send: { channel: 'inbox', body: 'A tip for you, {{ customer.traits.name }}: invite your team.' } }] },
+  // deployable as written (test: trigger-language.e2e.ts): a wait short enough to see the message arrive while trying it
+  example: { id: 'welcome-tip', name: 'Welcome tip', entry: { event: 'CustomerIdentified' }, steps: [{ wait: { duration: '2s' } }, { send: { channel: 'inbox', body: 'A tip for you, {{ customer.traits.name | default: "there" }}: invite your team.' } }] },
 };
 
 /** `{ from?, to?, definition? }` of the backtest endpoints. */
