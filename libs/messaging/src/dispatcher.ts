@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
@@ -100,6 +101,8 @@ export class Dispatcher {
   private readonly retries = new Set<Promise<void>>();
 
   constructor(private readonly options: DispatcherOptions) {
+    // every delivery in flight (its channel call, its backoff) listens for the stop: as many listeners as deliveries
+    setMaxListeners(0, this.stopping.signal);
     this.store = options.store;
     this.channels = new Map(options.channels.map((c) => [c.name, c]));
     this.templates = options.templates ?? new TemplateRenderer();
