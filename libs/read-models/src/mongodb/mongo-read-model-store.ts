@@ -23,10 +23,9 @@
  * Old generations are dropped when the next rebuild starts.
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, type UpdateFilter, type UpdateOptions, type UpdateResult } from 'mongodb';
-import type { RecordedEvent } from '@journey/domain';
+import { canonicalJson, type RecordedEvent } from '@journey/domain';
 import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
 import type { ApplyOptions, FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
-import { canonicalJson } from '../canonical-json';
 
 export const CATALOG = 'read_models';
 
