@@ -3,7 +3,20 @@ import { isMainThread } from 'node:worker_threads';
 import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
 import { z } from 'zod';
 import { workspaceIdError } from './auth/api-keys';
-import { list, number, optionalList, optionalNumber, optionalText, parsed, parseEnv, positiveInteger, text, textOr, variable, type NumberRule } from './env';
+import {
+  list,
+  number,
+  optionalList,
+  optionalNumber,
+  optionalText,
+  parsed,
+  parseEnv,
+  positiveInteger,
+  text,
+  textOr,
+  variable,
+  type NumberRule,
+} from './env';
 
 export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
@@ -110,11 +123,16 @@ const ENV = z.object({
   JOURNEY_PARTITION_INDEX: variable((raw) => ({ value: Number(raw ?? 0) })), // checked against the count (partitionOf)
   JOURNEY_KAFKA_TOPIC_PREFIX: text('journey.'),
   JOURNEY_KAFKA_PARTITIONS: number(positiveInteger, 6),
-  JOURNEY_KAFKA_REPLICATION_FACTOR: number({ what: 'a positive integer or -1', valid: (n) => Number.isInteger(n) && (n >= 1 || n === -1) }, -1),
+  JOURNEY_KAFKA_REPLICATION_FACTOR: number(
+    { what: 'a positive integer or -1', valid: (n) => Number.isInteger(n) && (n >= 1 || n === -1) },
+    -1,
+  ),
   JOURNEY_KAFKA_INGEST_TOPIC: optionalText(),
   JOURNEY_KAFKA_INGEST_GROUP: textOr('journey-ingest'),
   JOURNEY_KAFKA_INGEST_WORKSPACE: optionalText(),
-  JOURNEY_WEBHOOK_URL: variable<string | undefined>((raw) => (!raw || /^https?:\/\//.test(raw) ? { value: raw || undefined } : { error: ` must be an http(s) URL, got "${raw}"` })),
+  JOURNEY_WEBHOOK_URL: variable<string | undefined>((raw) =>
+    !raw || /^https?:\/\//.test(raw) ? { value: raw || undefined } : { error: ` must be an http(s) URL, got "${raw}"` },
+  ),
   JOURNEY_WEBHOOK_SECRET: optionalText(),
   JOURNEY_WEBHOOK_TIMEOUT_MS: number(positiveInteger, 10_000),
   SMTP_URL: optionalText(),
@@ -159,7 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       ingestWorkspace: v.JOURNEY_KAFKA_INGEST_WORKSPACE ?? (env.JOURNEY_WORKSPACE || 'default'),
     },
     messaging: {
-      webhook: v.JOURNEY_WEBHOOK_URL ? { url: v.JOURNEY_WEBHOOK_URL, secret: v.JOURNEY_WEBHOOK_SECRET, timeoutMs: v.JOURNEY_WEBHOOK_TIMEOUT_MS } : undefined,
+      webhook: v.JOURNEY_WEBHOOK_URL
+        ? { url: v.JOURNEY_WEBHOOK_URL, secret: v.JOURNEY_WEBHOOK_SECRET, timeoutMs: v.JOURNEY_WEBHOOK_TIMEOUT_MS }
+        : undefined,
       email: v.SMTP_URL ? { smtpUrl: v.SMTP_URL, from: v.JOURNEY_EMAIL_FROM } : undefined,
       retry: {
         maxAttempts: v.JOURNEY_DELIVERY_MAX_ATTEMPTS,
@@ -170,14 +190,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     },
     rateLimit: rateLimitOf(v.JOURNEY_RATE_LIMIT_PER_SECOND, v.JOURNEY_RATE_LIMIT_BURST, env.JOURNEY_RATE_LIMIT_BURST),
     corsOrigins: v.JOURNEY_CORS_ORIGINS,
-    failures: { minMs: v.JOURNEY_RETRY_BACKOFF_MS, maxMs: Math.max(v.JOURNEY_RETRY_BACKOFF_MS, v.JOURNEY_RETRY_BACKOFF_MAX_MS), poisonAttempts: v.JOURNEY_POISON_ATTEMPTS },
+    failures: {
+      minMs: v.JOURNEY_RETRY_BACKOFF_MS,
+      maxMs: Math.max(v.JOURNEY_RETRY_BACKOFF_MS, v.JOURNEY_RETRY_BACKOFF_MAX_MS),
+      poisonAttempts: v.JOURNEY_POISON_ATTEMPTS,
+    },
   };
 }
 
 /** The rules between variables, which a field alone cannot check. */
 function partitionOf(count: number | undefined, index: number, raw: string | undefined): EngineConfig['partition'] {
   if (count === undefined) return undefined;
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw new Error(`JOURNEY_PARTITION_INDEX must be an integer from 0 to ${count - 1}, got "${raw}"`);
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new Error(`JOURNEY_PARTITION_INDEX must be an integer from 0 to ${count - 1}, got "${raw}"`);
+  }
   return { index, count };
 }
 

@@ -3,7 +3,14 @@ import { DEFAULT_STAGE_POLICY, type StagePolicy } from '@journey/domain';
 import { list, number, parseEnv } from '../env';
 
 const days = (allowZero: boolean, fallback: number) =>
-  number({ what: `a number of days ${allowZero ? '(0 or more)' : 'above 0'}`, valid: (n) => Number.isFinite(n) && (allowZero ? n >= 0 : n > 0), emptyIsUnset: true }, fallback);
+  number(
+    {
+      what: `a number of days ${allowZero ? '(0 or more)' : 'above 0'}`,
+      valid: (n) => Number.isFinite(n) && (allowZero ? n >= 0 : n > 0),
+      emptyIsUnset: true,
+    },
+    fallback,
+  );
 
 const ENV = z.object({
   JOURNEY_INACTIVITY_DAYS: days(false, DEFAULT_STAGE_POLICY.inactivityDays),
@@ -20,5 +27,10 @@ const ENV = z.object({
  */
 export function loadStagePolicy(env: NodeJS.ProcessEnv = process.env): StagePolicy {
   const v = parseEnv(ENV, env);
-  return { inactivityDays: v.JOURNEY_INACTIVITY_DAYS, renewalNoticeDays: v.JOURNEY_RENEWAL_NOTICE_DAYS, activationEvents: v.JOURNEY_ACTIVATION_EVENTS, churnEvents: v.JOURNEY_CHURN_EVENTS };
+  return {
+    inactivityDays: v.JOURNEY_INACTIVITY_DAYS,
+    renewalNoticeDays: v.JOURNEY_RENEWAL_NOTICE_DAYS,
+    activationEvents: v.JOURNEY_ACTIVATION_EVENTS,
+    churnEvents: v.JOURNEY_CHURN_EVENTS,
+  };
 }
