@@ -1,7 +1,22 @@
 import { resolve } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
+import { z } from 'zod';
 import { workspaceIdError } from './auth/api-keys';
+import {
+  list,
+  number,
+  optionalList,
+  optionalNumber,
+  optionalText,
+  parsed,
+  parseEnv,
+  positiveInteger,
+  text,
+  textOr,
+  variable,
+  type NumberRule,
+} from './env';
 
 export const ROLES = ['api', 'projector', 'reactor', 'dispatcher', 'relay', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
@@ -73,110 +88,126 @@ export interface KafkaSettings {
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
-  const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
-  const roles = parseRoles('JOURNEY_ROLES', env.JOURNEY_ROLES ?? ROLES.join(','));
-  const inWorker = isMainThread ? parseRoles('JOURNEY_WORKER_ROLES', env.JOURNEY_WORKER_ROLES ?? DEFAULT_WORKER_ROLES.join(',')).filter((r) => roles.includes(r)) : [];
-  const workerRoles = roles.every((r) => inWorker.includes(r)) ? [] : inWorker;
-  return {
-    port,
-    dataDir: resolve(env.JOURNEY_DATA_DIR ?? './data'),
-    sqliteSynchronous: synchronousModeFromEnv(env.JOURNEY_SQLITE_SYNCHRONOUS),
-    eventStoreDbUrl: env.EVENTSTOREDB_URL || undefined,
-    mongoUrl: env.MONGODB_URL || undefined,
-    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
-    roles: new Set(roles.filter((r) => !workerRoles.includes(r))),
-    workerRoles: new Set(workerRoles),
-    defaultWorkspace: loadWorkspace(env),
-    writeKey: env.JOURNEY_WRITE_KEY || undefined,
-    adminKey: env.JOURNEY_ADMIN_KEY || undefined,
-    logLevel: env.LOG_LEVEL ?? 'info',
-    partition: loadPartition(env),
-    kafka: loadKafkaSettings(env),
-    messaging: loadMessaging(env),
-    rateLimit: loadRateLimit(env),
-    corsOrigins: (env.JOURNEY_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    failures: loadFailures(env),
-  };
-}
-
-function loadWorkspace(env: NodeJS.ProcessEnv): string {
-  const workspace = env.JOURNEY_WORKSPACE ?? 'default';
-  const error = workspaceIdError(workspace);
-  if (error) throw new Error(`JOURNEY_WORKSPACE ${error}`);
-  return workspace;
-}
-
-function loadRateLimit(env: NodeJS.ProcessEnv): EngineConfig['rateLimit'] {
-  const count = (name: string, fallback: number): number => {
-    const value = Number(env[name] || fallback);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of requests, 0 or more, got "${env[name]}"`);
-    return value;
-  };
-  const perSecond = count('JOURNEY_RATE_LIMIT_PER_SECOND', 1000);
-  const burst = count('JOURNEY_RATE_LIMIT_BURST', 2 * perSecond);
-  if (perSecond > 0 && burst < 1) throw new Error(`JOURNEY_RATE_LIMIT_BURST must be at least 1, got "${env.JOURNEY_RATE_LIMIT_BURST}"`);
-  return { perSecond, burst };
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const value = Number(env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
-  return value;
-}
-
-function loadFailures(env: NodeJS.ProcessEnv): FailureConfig {
-  const positive = (name: string, fallback: number) => positiveInt(env, name, fallback);
-  const minMs = positive('JOURNEY_RETRY_BACKOFF_MS', 500);
-  return { minMs, maxMs: Math.max(minMs, positive('JOURNEY_RETRY_BACKOFF_MAX_MS', 30_000)), poisonAttempts: positive('JOURNEY_POISON_ATTEMPTS', 3) };
-}
-
+const ROLE_LIST = z.enum(ROLES);
 export const DEFAULT_WORKER_ROLES: readonly Role[] = ['projector', 'dispatcher', 'relay'];
 
-function parseRoles(name: string, value: string): Role[] {
-  const roles = value.split(',').map((r) => r.trim()).filter(Boolean);
-  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new Error(`${name}: unknown role "${r}" (known: ${ROLES.join(', ')})`);
-  return roles as Role[];
-}
+/** A comma-separated list of roles (`fallback` when unset). */
+const roles = (fallback: readonly Role[]) =>
+  variable<Role[]>((raw) => {
+    const names = (raw ?? fallback.join(',')).split(',').map((r) => r.trim()).filter(Boolean);
+    const unknown = names.find((r) => !ROLE_LIST.safeParse(r).success);
+    return unknown === undefined ? { value: names as Role[] } : { error: `: unknown role "${unknown}" (known: ${ROLES.join(', ')})` };
+  });
 
-function loadMessaging(env: NodeJS.ProcessEnv): MessagingConfig {
-  const positive = (name: string, fallback: number) => positiveInt(env, name, fallback);
-  if (env.JOURNEY_WEBHOOK_URL && !/^https?:\/\//.test(env.JOURNEY_WEBHOOK_URL)) throw new Error(`JOURNEY_WEBHOOK_URL must be an http(s) URL, got "${env.JOURNEY_WEBHOOK_URL}"`);
+const requests: NumberRule = { what: 'a number of requests, 0 or more', valid: (n) => Number.isFinite(n) && n >= 0, emptyIsUnset: true };
+
+/** Every variable the engine reads (DESIGN.md "Configuration by environment", deploy/configuration.md). */
+const ENV = z.object({
+  PORT: number({ what: 'a port number', valid: (n) => Number.isInteger(n) && n >= 0 && n <= 65535 }, 3000),
+  JOURNEY_ROLES: roles(ROLES),
+  JOURNEY_WORKER_ROLES: roles(DEFAULT_WORKER_ROLES),
+  JOURNEY_DATA_DIR: text('./data'),
+  JOURNEY_SQLITE_SYNCHRONOUS: parsed(synchronousModeFromEnv),
+  EVENTSTOREDB_URL: optionalText(),
+  MONGODB_URL: optionalText(),
+  KAFKA_BROKERS: optionalList(),
+  JOURNEY_WORKSPACE: variable<string>((raw) => {
+    const workspace = raw ?? 'default';
+    const error = workspaceIdError(workspace);
+    return error ? { error: ` ${error}` } : { value: workspace };
+  }),
+  JOURNEY_WRITE_KEY: optionalText(),
+  JOURNEY_ADMIN_KEY: optionalText(),
+  LOG_LEVEL: text('info'),
+  JOURNEY_PARTITION_COUNT: optionalNumber({ ...positiveInteger, emptyIsUnset: true }),
+  JOURNEY_PARTITION_INDEX: variable((raw) => ({ value: Number(raw ?? 0) })), // checked against the count (partitionOf)
+  JOURNEY_KAFKA_TOPIC_PREFIX: text('journey.'),
+  JOURNEY_KAFKA_PARTITIONS: number(positiveInteger, 6),
+  JOURNEY_KAFKA_REPLICATION_FACTOR: number(
+    { what: 'a positive integer or -1', valid: (n) => Number.isInteger(n) && (n >= 1 || n === -1) },
+    -1,
+  ),
+  JOURNEY_KAFKA_INGEST_TOPIC: optionalText(),
+  JOURNEY_KAFKA_INGEST_GROUP: textOr('journey-ingest'),
+  JOURNEY_KAFKA_INGEST_WORKSPACE: optionalText(),
+  JOURNEY_WEBHOOK_URL: variable<string | undefined>((raw) =>
+    !raw || /^https?:\/\//.test(raw) ? { value: raw || undefined } : { error: ` must be an http(s) URL, got "${raw}"` },
+  ),
+  JOURNEY_WEBHOOK_SECRET: optionalText(),
+  JOURNEY_WEBHOOK_TIMEOUT_MS: number(positiveInteger, 10_000),
+  SMTP_URL: optionalText(),
+  JOURNEY_EMAIL_FROM: textOr('Journey Engine <journey@localhost>'),
+  JOURNEY_DELIVERY_MAX_ATTEMPTS: number({ ...positiveInteger, emptyIsUnset: true }, Infinity),
+  JOURNEY_DELIVERY_BACKOFF_MS: number(positiveInteger, 1000),
+  JOURNEY_DELIVERY_BACKOFF_MAX_MS: number(positiveInteger, 3_600_000),
+  JOURNEY_DELIVERY_RETRY_BUDGET_MS: number(positiveInteger, 24 * 3_600_000),
+  JOURNEY_RATE_LIMIT_PER_SECOND: number(requests, 1000),
+  JOURNEY_RATE_LIMIT_BURST: optionalNumber(requests),
+  JOURNEY_CORS_ORIGINS: list(),
+  JOURNEY_RETRY_BACKOFF_MS: number(positiveInteger, 500),
+  JOURNEY_RETRY_BACKOFF_MAX_MS: number(positiveInteger, 30_000),
+  JOURNEY_POISON_ATTEMPTS: number(positiveInteger, 3),
+});
+
+/** The engine's configuration from `env`; throws an Error naming each variable that is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const v = parseEnv(ENV, env);
+  const inWorker = isMainThread ? v.JOURNEY_WORKER_ROLES.filter((r) => v.JOURNEY_ROLES.includes(r)) : [];
+  const workerRoles = v.JOURNEY_ROLES.every((r) => inWorker.includes(r)) ? [] : inWorker;
   return {
-    webhook: env.JOURNEY_WEBHOOK_URL ? { url: env.JOURNEY_WEBHOOK_URL, secret: env.JOURNEY_WEBHOOK_SECRET || undefined, timeoutMs: positive('JOURNEY_WEBHOOK_TIMEOUT_MS', 10_000) } : undefined,
-    email: env.SMTP_URL ? { smtpUrl: env.SMTP_URL, from: env.JOURNEY_EMAIL_FROM || 'Journey Engine <journey@localhost>' } : undefined,
-    retry: {
-      maxAttempts: env.JOURNEY_DELIVERY_MAX_ATTEMPTS ? positive('JOURNEY_DELIVERY_MAX_ATTEMPTS', 0) : Infinity,
-      baseDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MS', 1000),
-      maxDelayMs: positive('JOURNEY_DELIVERY_BACKOFF_MAX_MS', 3_600_000),
-      budgetMs: positive('JOURNEY_DELIVERY_RETRY_BUDGET_MS', 24 * 3_600_000),
+    port: v.PORT,
+    dataDir: resolve(v.JOURNEY_DATA_DIR),
+    sqliteSynchronous: v.JOURNEY_SQLITE_SYNCHRONOUS,
+    eventStoreDbUrl: v.EVENTSTOREDB_URL,
+    mongoUrl: v.MONGODB_URL,
+    kafkaBrokers: v.KAFKA_BROKERS,
+    roles: new Set(v.JOURNEY_ROLES.filter((r) => !workerRoles.includes(r))),
+    workerRoles: new Set(workerRoles),
+    defaultWorkspace: v.JOURNEY_WORKSPACE,
+    writeKey: v.JOURNEY_WRITE_KEY,
+    adminKey: v.JOURNEY_ADMIN_KEY,
+    logLevel: v.LOG_LEVEL,
+    partition: partitionOf(v.JOURNEY_PARTITION_COUNT, v.JOURNEY_PARTITION_INDEX, env.JOURNEY_PARTITION_INDEX),
+    kafka: {
+      topicPrefix: v.JOURNEY_KAFKA_TOPIC_PREFIX,
+      partitions: v.JOURNEY_KAFKA_PARTITIONS,
+      replicationFactor: v.JOURNEY_KAFKA_REPLICATION_FACTOR,
+      ingestTopic: v.JOURNEY_KAFKA_INGEST_TOPIC,
+      ingestGroup: v.JOURNEY_KAFKA_INGEST_GROUP,
+      ingestWorkspace: v.JOURNEY_KAFKA_INGEST_WORKSPACE ?? (env.JOURNEY_WORKSPACE || 'default'),
+    },
+    messaging: {
+      webhook: v.JOURNEY_WEBHOOK_URL
+        ? { url: v.JOURNEY_WEBHOOK_URL, secret: v.JOURNEY_WEBHOOK_SECRET, timeoutMs: v.JOURNEY_WEBHOOK_TIMEOUT_MS }
+        : undefined,
+      email: v.SMTP_URL ? { smtpUrl: v.SMTP_URL, from: v.JOURNEY_EMAIL_FROM } : undefined,
+      retry: {
+        maxAttempts: v.JOURNEY_DELIVERY_MAX_ATTEMPTS,
+        baseDelayMs: v.JOURNEY_DELIVERY_BACKOFF_MS,
+        maxDelayMs: v.JOURNEY_DELIVERY_BACKOFF_MAX_MS,
+        budgetMs: v.JOURNEY_DELIVERY_RETRY_BUDGET_MS,
+      },
+    },
+    rateLimit: rateLimitOf(v.JOURNEY_RATE_LIMIT_PER_SECOND, v.JOURNEY_RATE_LIMIT_BURST, env.JOURNEY_RATE_LIMIT_BURST),
+    corsOrigins: v.JOURNEY_CORS_ORIGINS,
+    failures: {
+      minMs: v.JOURNEY_RETRY_BACKOFF_MS,
+      maxMs: Math.max(v.JOURNEY_RETRY_BACKOFF_MS, v.JOURNEY_RETRY_BACKOFF_MAX_MS),
+      poisonAttempts: v.JOURNEY_POISON_ATTEMPTS,
     },
   };
 }
 
-function loadPartition(env: NodeJS.ProcessEnv): EngineConfig['partition'] {
-  if (!env.JOURNEY_PARTITION_COUNT) return undefined;
-  const count = Number(env.JOURNEY_PARTITION_COUNT);
-  const index = Number(env.JOURNEY_PARTITION_INDEX ?? 0);
-  if (!Number.isInteger(count) || count < 1) throw new Error(`JOURNEY_PARTITION_COUNT must be a positive integer, got "${env.JOURNEY_PARTITION_COUNT}"`);
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw new Error(`JOURNEY_PARTITION_INDEX must be an integer from 0 to ${count - 1}, got "${env.JOURNEY_PARTITION_INDEX}"`);
+/** The rules between variables, which a field alone cannot check. */
+function partitionOf(count: number | undefined, index: number, raw: string | undefined): EngineConfig['partition'] {
+  if (count === undefined) return undefined;
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new Error(`JOURNEY_PARTITION_INDEX must be an integer from 0 to ${count - 1}, got "${raw}"`);
+  }
   return { index, count };
 }
 
-function loadKafkaSettings(env: NodeJS.ProcessEnv): KafkaSettings {
-  const partitions = Number(env.JOURNEY_KAFKA_PARTITIONS ?? 6);
-  const replicationFactor = Number(env.JOURNEY_KAFKA_REPLICATION_FACTOR ?? -1);
-  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`JOURNEY_KAFKA_PARTITIONS must be a positive integer, got "${env.JOURNEY_KAFKA_PARTITIONS}"`);
-  if (!Number.isInteger(replicationFactor) || (replicationFactor < 1 && replicationFactor !== -1)) {
-    throw new Error(`JOURNEY_KAFKA_REPLICATION_FACTOR must be a positive integer or -1, got "${env.JOURNEY_KAFKA_REPLICATION_FACTOR}"`);
-  }
-  return {
-    topicPrefix: env.JOURNEY_KAFKA_TOPIC_PREFIX ?? 'journey.',
-    partitions,
-    replicationFactor,
-    ingestTopic: env.JOURNEY_KAFKA_INGEST_TOPIC || undefined,
-    ingestGroup: env.JOURNEY_KAFKA_INGEST_GROUP || 'journey-ingest',
-    ingestWorkspace: env.JOURNEY_KAFKA_INGEST_WORKSPACE || env.JOURNEY_WORKSPACE || 'default',
-  };
+function rateLimitOf(perSecond: number, burst = 2 * perSecond, raw: string | undefined): EngineConfig['rateLimit'] {
+  if (perSecond > 0 && burst < 1) throw new Error(`JOURNEY_RATE_LIMIT_BURST must be at least 1, got "${raw}"`);
+  return { perSecond, burst };
 }

@@ -1,4 +1,5 @@
 import { ACTIVITY_TYPES, MESSAGE_STATUS, type EventDataByType, type JourneyEvent, type MessageStatus, type Stage, type Traits } from './events';
+import { eventTime as eventMs } from './event-time';
 
 /**
  * A customer's current state, folded from the events of its stream (`customerStreamId(workspace, customerId)`).
@@ -151,7 +152,7 @@ function withActivity(s: CustomerState, event: JourneyEvent): CustomerState {
 
 /** The event time normalised to ISO UTC (so string comparison is time comparison), or null when it is not a date. */
 function eventTime(event: JourneyEvent): string | null {
-  const ms = Date.parse(event.metadata.occurredAt);
+  const ms = eventMs(event);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 

@@ -7,3 +7,5 @@ export * from './timeline';
 export * from './stage';
 export * from './triggers';
 export * from './dead-letters';
+export * from './canonical-json';
+export * from './event-time';

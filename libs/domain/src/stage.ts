@@ -1,4 +1,5 @@
 import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type TypedEvent } from './events';
+import { eventTime as eventMs } from './event-time';
 import { deterministicId } from './ids';
 import { currentSchemaVersion } from './upcasters';
 
@@ -210,10 +211,8 @@ function describe(event: JourneyEvent): string {
   return event.type === 'InteractionRecorded' ? `"${String(data.event)}"` : event.type;
 }
 
-/** Event time in ms: occurredAt, or recordedAt when the client sent no usable time. */
+/** Event time in ms (see the shared `eventTime`), undefined when the event carries no date. */
 function eventTime(event: JourneyEvent): number | undefined {
-  const at = Date.parse(event.metadata.occurredAt);
-  if (!Number.isNaN(at)) return at;
-  const recorded = Date.parse(event.metadata.recordedAt);
-  return Number.isNaN(recorded) ? undefined : recorded;
+  const at = eventMs(event);
+  return Number.isNaN(at) ? undefined : at;
 }

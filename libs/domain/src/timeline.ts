@@ -1,4 +1,5 @@
 import { MESSAGE_STATUS, type EventDataByType, type JourneyEvent, type RecordedEvent } from './events';
+import { eventTime } from './event-time';
 
 /**
  * A customer's journey timeline, built from the events of its stream. Pure.
@@ -44,9 +45,8 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
   for (const e of eventsAsOf(events, options.asOf)) {
     const described = describe(e, redact);
     if (!described) continue;
-    const at = Date.parse(e.metadata.occurredAt);
     entries.push({
-      at: Number.isNaN(at) ? Date.parse(e.metadata.recordedAt) : at,
+      at: eventTime(e),
       position: e.position,
       entry: {
         eventId: e.id,

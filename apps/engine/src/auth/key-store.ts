@@ -1,7 +1,7 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { isMainThread } from 'node:worker_threads';
 import type { JourneyEvent } from '@journey/domain';
-import { EVENT_STORE, WrongExpectedRevisionError, type EventStore, type SubscriptionHandle } from '@journey/event-store';
+import { Backoff, EVENT_STORE, WrongExpectedRevisionError, type EventStore, type SubscriptionHandle } from '@journey/event-store';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 import { KEY_EVENT_TYPES, KeyRing, generateKey, hashKey, keyCreated, keyRevoked, keysStreamId, recordOf, type KeyRecord, type KeyRole, type Principal } from './api-keys';
@@ -21,7 +21,6 @@ export interface KeyView {
 
 const FILTER = { eventTypes: [...KEY_EVENT_TYPES] };
 const PAGE = 1000;
-const FOLLOW_RETRY_MS = { first: 500, max: 30_000 };
 /** Concurrent key changes of one workspace (in this process or another) are retried this many times. */
 const CHANGE_ATTEMPTS = 5;
 
@@ -40,7 +39,8 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
   private position = 0n;
   private subscription?: SubscriptionHandle;
   private followError?: Error;
-  private retryDelay = FOLLOW_RETRY_MS.first;
+  /** Waits before following again after a failure: 500 ms doubling up to 30 s. */
+  private readonly followBackoff = new Backoff(500, 30_000);
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
 
@@ -171,19 +171,19 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
   private retry(error: Error): void {
     if (this.stopped) return;
     this.followError = error;
-    this.logger.error(`following key changes failed (retrying in ${this.retryDelay} ms): ${error.message}`);
+    const delay = this.followBackoff.next();
+    this.logger.error(`following key changes failed (retrying in ${delay} ms): ${error.message}`);
     this.retryTimer = setTimeout(() => {
       if (this.stopped) return;
       this.catchUp().then(
         () => {
           this.followError = undefined;
-          this.retryDelay = FOLLOW_RETRY_MS.first;
+          this.followBackoff.reset();
           this.follow();
         },
         (e: Error) => this.retry(e),
       );
-    }, this.retryDelay);
-    this.retryDelay = Math.min(this.retryDelay * 2, FOLLOW_RETRY_MS.max);
+    }, delay);
   }
 }
 

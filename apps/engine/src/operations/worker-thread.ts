@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { releaseWriteLocksHeldBy, sharedWriteLocks } from '@journey/event-store';
+import { Backoff, releaseWriteLocksHeldBy, sharedWriteLocks } from '@journey/event-store';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from './health';
 import { Metrics } from './metrics';
@@ -18,7 +18,6 @@ export type WorkerReply = { type: 'ready' } | { id: number; result: unknown } | 
 
 const REQUEST_TIMEOUT_MS = 5_000;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
-const RESTART_DELAY_MS = { first: 1_000, max: 30_000 };
 /** A worker that ran this long before dying is restarted after the first delay again (not a crash loop). */
 const STABLE_AFTER_MS = 60_000;
 
@@ -35,7 +34,8 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
   private ready = false;
   private readyAt = 0;
   private stopping = false;
-  private restartDelay = RESTART_DELAY_MS.first;
+  /** Restart delays: 1 s doubling up to 30 s. */
+  private readonly restarts = new Backoff(1_000, 30_000);
   private restartTimer?: NodeJS.Timeout;
   private lastExit?: string;
   private nextId = 0;
@@ -122,24 +122,24 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.stopping) return;
         this.lastExit = `exited with code ${code}${this.lastExit ? ` (${this.lastExit})` : ''}`;
         if (!wasReady) return reject(new Error(`worker thread (${this.roles}) ${this.lastExit} while starting`));
-        if (Date.now() - this.readyAt > STABLE_AFTER_MS) this.restartDelay = RESTART_DELAY_MS.first;
+        if (Date.now() - this.readyAt > STABLE_AFTER_MS) this.restarts.reset();
         this.metricsRegistry.workerRestarts.inc();
-        this.logger.error(`worker thread (${this.roles}) ${this.lastExit}; restarting in ${this.restartDelay} ms`);
-        this.scheduleRestart();
+        const delay = this.restarts.next();
+        this.logger.error(`worker thread (${this.roles}) ${this.lastExit}; restarting in ${delay} ms`);
+        this.scheduleRestart(delay);
       });
     });
   }
 
-  /** Starts the worker again after the current delay, and doubles the delay for the next time (up to the maximum). */
-  private scheduleRestart(): void {
+  /** Starts the worker again after `delay` (the next one of the restart backoff if it dies again while starting). */
+  private scheduleRestart(delay: number): void {
     this.restartTimer = setTimeout(() => {
       this.start().catch((error: Error) => {
         // It died again while starting: the exit handler did not schedule anything, so try again later.
         this.logger.error(error.message);
-        if (!this.stopping) this.scheduleRestart();
+        if (!this.stopping) this.scheduleRestart(this.restarts.next());
       });
-    }, this.restartDelay);
-    this.restartDelay = Math.min(this.restartDelay * 2, RESTART_DELAY_MS.max);
+    }, delay);
   }
 
   private request(type: 'metrics' | 'health'): Promise<unknown> {

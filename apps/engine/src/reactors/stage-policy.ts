@@ -1,4 +1,23 @@
+import { z } from 'zod';
 import { DEFAULT_STAGE_POLICY, type StagePolicy } from '@journey/domain';
+import { list, number, parseEnv } from '../env';
+
+const days = (allowZero: boolean, fallback: number) =>
+  number(
+    {
+      what: `a number of days ${allowZero ? '(0 or more)' : 'above 0'}`,
+      valid: (n) => Number.isFinite(n) && (allowZero ? n >= 0 : n > 0),
+      emptyIsUnset: true,
+    },
+    fallback,
+  );
+
+const ENV = z.object({
+  JOURNEY_INACTIVITY_DAYS: days(false, DEFAULT_STAGE_POLICY.inactivityDays),
+  JOURNEY_RENEWAL_NOTICE_DAYS: days(true, DEFAULT_STAGE_POLICY.renewalNoticeDays),
+  JOURNEY_ACTIVATION_EVENTS: list(DEFAULT_STAGE_POLICY.activationEvents),
+  JOURNEY_CHURN_EVENTS: list(DEFAULT_STAGE_POLICY.churnEvents),
+});
 
 /**
  * The stage model's policy from the environment (defaults in DEFAULT_STAGE_POLICY):
@@ -7,20 +26,11 @@ import { DEFAULT_STAGE_POLICY, type StagePolicy } from '@journey/domain';
  * JOURNEY_ACTIVATION_EVENTS / JOURNEY_CHURN_EVENTS (comma-separated track event names).
  */
 export function loadStagePolicy(env: NodeJS.ProcessEnv = process.env): StagePolicy {
-  const days = (name: string, fallback: number, allowZero: boolean): number => {
-    if (env[name] === undefined || env[name] === '') return fallback;
-    const value = Number(env[name]);
-    if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) throw new Error(`${name} must be a number of days ${allowZero ? '(0 or more)' : 'above 0'}, got "${env[name]}"`);
-    return value;
-  };
-  const names = (name: string, fallback: string[]): string[] => {
-    const list = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    return list.length > 0 ? list : fallback;
-  };
+  const v = parseEnv(ENV, env);
   return {
-    inactivityDays: days('JOURNEY_INACTIVITY_DAYS', DEFAULT_STAGE_POLICY.inactivityDays, false),
-    renewalNoticeDays: days('JOURNEY_RENEWAL_NOTICE_DAYS', DEFAULT_STAGE_POLICY.renewalNoticeDays, true),
-    activationEvents: names('JOURNEY_ACTIVATION_EVENTS', DEFAULT_STAGE_POLICY.activationEvents),
-    churnEvents: names('JOURNEY_CHURN_EVENTS', DEFAULT_STAGE_POLICY.churnEvents),
+    inactivityDays: v.JOURNEY_INACTIVITY_DAYS,
+    renewalNoticeDays: v.JOURNEY_RENEWAL_NOTICE_DAYS,
+    activationEvents: v.JOURNEY_ACTIVATION_EVENTS,
+    churnEvents: v.JOURNEY_CHURN_EVENTS,
   };
 }

@@ -5,6 +5,7 @@
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
 import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
+import { occurredTime } from '../event-time';
 import { deterministicId } from '../ids';
 import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
 import type { TriggerProgram } from './program';
@@ -86,7 +87,7 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string') view.contextTimeZone = e.data.context.timezone;
-  if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: Date.parse(e.metadata.occurredAt) });
+  if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);
   foldDepth(view, e);
@@ -148,7 +149,7 @@ export function activityRecord(e: JourneyEvent): ActivityRecord | undefined {
   let props = e.data;
   if (t.type === 'InteractionRecorded') (name = t.data.event), (props = t.data.properties);
   if (t.type === 'PageViewed') (name = t.data.kind === 'screen' ? 'Screen Viewed' : 'Page Viewed'), (props = { name: t.data.name, category: t.data.category, ...t.data.properties });
-  const at = Date.parse(e.metadata.occurredAt);
+  const at = occurredTime(e);
   return { id: e.id, name, type: e.type, at, props, activity: ACTIVITY_TYPES.has(e.type) && e.metadata.source !== TRIGGER_SOURCE };
 }
 
@@ -318,7 +319,7 @@ export class CustomerSimulation {
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
     for (const e of effects as TypedEvent[]) {
-      if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });
+      if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), occurredTime(e)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
       if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) this.effects.push({ event: e, at: now });
     }

@@ -3,6 +3,7 @@
  * update / enable / disable is an event, and every version stays readable (runs keep the version they matched).
  */
 import { type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { canonicalJson } from '../canonical-json';
 import { deterministicId } from '../ids';
 import type { TriggerDefinition } from './schema';
 import { assertValidTrigger } from './validate';
@@ -87,7 +88,7 @@ export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx:
       if (definition.id !== state.triggerId)
         throw new TriggerCommandError('id_mismatch', `id: expected "${state.triggerId}" (the trigger being defined), got "${definition.id}"`);
       const latest = latestDefinition(state);
-      if (latest && canonical(latest) === canonical(definition)) return [];
+      if (latest && canonicalJson(latest) === canonicalJson(definition)) return [];
       return [make('TriggerDefined', { triggerId: state.triggerId, version: state.version + 1, definition: definition as unknown as Record<string, unknown> })];
     }
     case 'EnableTrigger':
@@ -97,16 +98,4 @@ export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx:
       if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);
       return state.enabled ? [make('TriggerDisabled', { triggerId: state.triggerId, version: state.version })] : [];
   }
-}
-
-/** Key-order independent JSON (so re-saving the same YAML with reordered keys is not a new version). */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
 }

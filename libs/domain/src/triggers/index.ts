@@ -8,3 +8,4 @@ export * from './program';
 export * from './run';
 export * from './customer';
 export * from './backtest';
+export * from './testing';

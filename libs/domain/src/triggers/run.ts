@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventDataByType, EventType, GuardVerdict, JourneyEvent, TypedEvent } from '../events';
+import { occurredTime } from '../event-time';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
@@ -54,7 +55,7 @@ export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
 /** Applies one event that concerns this trigger (see `runEventTriggerId` for routing). */
 export function evolveRun(state: RunState, event: JourneyEvent): RunState {
   const e = event as TypedEvent;
-  const at = Date.parse(e.metadata.occurredAt);
+  const at = occurredTime(e);
   if (state.deferred && Object.values(state.deferred).some((d) => d.notBefore <= at)) state = { ...state, deferred: pending(state.deferred, (d) => d.notBefore > at) };
   switch (e.type) {
     case 'TriggerMatched': {

@@ -1,4 +1,7 @@
-/** Builders for trigger tests and examples: a customer's history as envelopes (not exported from the barrel). */
+/**
+ * Builders for trigger tests and examples: a customer's history as envelopes, an enabled program from a definition.
+ * Exported for users who test their triggers in CI (README, "Testing your triggers").
+ */
 import type { EventDataByType, EventType, JourneyEvent, Traits } from '../events';
 import { deterministicId } from '../ids';
 import { triggerProgram, type TriggerProgram } from './program';

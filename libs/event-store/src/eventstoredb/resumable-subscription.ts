@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@journey/domain';
 import type { BatchHandler, SubscriptionHandle } from '../event-store.port';
+import { Backoff } from '../failures/failure-policy';
 
 /** One server subscription: an object-mode readable stream of raw items, cancelled with `unsubscribe()`. */
 export interface SubscriptionSource<Raw> extends AsyncIterable<Raw> {
@@ -40,7 +41,7 @@ class Fatal {
  */
 export function resumableSubscription<Raw>(options: ResumableSubscriptionOptions<Raw>): SubscriptionHandle {
   const { batchSize, handler } = options;
-  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5000 };
+  const backoff = new Backoff(options.backoff?.initialMs ?? 100, options.backoff?.maxMs ?? 5000);
   let last = options.after;
   let stopped = false;
   let source: SubscriptionSource<Raw> | undefined;
@@ -79,10 +80,11 @@ export function resumableSubscription<Raw>(options: ResumableSubscriptionOptions
       } catch (error) {
         if (error instanceof Fatal) throw error.error;
         if (stopped) return;
-        attempt = last === before ? attempt + 1 : 1;
-        options.onDrop?.(error, attempt);
+        if (last !== before) (attempt = 0), backoff.reset(); // it made progress: a new series of drops
+        options.onDrop?.(error, ++attempt);
+        const wait = backoff.next();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(backoff.maxMs, backoff.initialMs * 2 ** (attempt - 1)));
+          const timer = setTimeout(resolve, wait);
           interruptSleep = () => {
             clearTimeout(timer);
             resolve();

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry } from 'kafkajs';
+import pRetry from 'p-retry';
 import type { IntegrationLogger } from '../outbox/relay';
 
 export interface KafkaClientOptions {
@@ -55,18 +56,16 @@ export async function ensureTopics(kafka: Kafka, topics: string[], options: { pa
 
 /**
  * Waits until every partition of the new topics has a leader. kafkajs' own `waitForLeaders` gives up on the
- * UNKNOWN_TOPIC_OR_PARTITION answer a KRaft broker may still give right after creating a topic; this retries it.
+ * UNKNOWN_TOPIC_OR_PARTITION answer a KRaft broker may still give right after creating a topic; this asks again every
+ * 200 ms (p-retry) for up to `timeoutMs`, then fails with the last answer.
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
+  await pRetry(
+    async () => {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
       if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    if (Date.now() > deadline) throw new Error(`kafka: topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+      throw new Error(`kafka: topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    },
+    { retries: Math.ceil(timeoutMs / 200), factor: 1, minTimeout: 200, maxTimeout: 200, maxRetryTime: timeoutMs },
+  );
 }

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import { BackgroundCheckpoint, FailurePolicy, type AppendRequest, type AppendResult, type CheckpointStore, type EventFilter, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
+import { BackgroundCheckpoint, eventFilterPredicate, FailurePolicy, type AppendRequest, type AppendResult, type CheckpointStore, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from './clock';
 import { ownerOf, type Partition } from './partition';
 import type { Reactor, ReactorContext } from './reactor';
@@ -54,6 +54,8 @@ export class ReactorRunner {
   private readonly failures: FailurePolicy;
   private readonly context: ReactorContext;
   private readonly checkpoint: BackgroundCheckpoint;
+  /** The reactor's filter as a predicate (undefined: every event), built once. */
+  private readonly relevant?: (event: RecordedEvent) => boolean;
   private subscription?: SubscriptionHandle;
   private running?: Promise<void>;
   private stopped = false;
@@ -67,6 +69,7 @@ export class ReactorRunner {
     this.checkpointName = p && p.count > 1 ? `${reactor.name}#${p.index}/${p.count}` : reactor.name;
     const clock = options.clock ?? systemClock;
     this.context = { store: options.store, now: () => clock.now(), owns: ownerOf(p) };
+    if (reactor.filter) this.relevant = eventFilterPredicate(reactor.filter);
     this.checkpoint = new BackgroundCheckpoint(options.checkpoints, this.checkpointName, (e) =>
       options.logger?.error(`reactor ${reactor.name}: storing its checkpoint failed (it is stored again after the next batch): ${e.message}`),
     );
@@ -152,8 +155,7 @@ export class ReactorRunner {
   }
 
   private async handle(events: RecordedEvent[]): Promise<void> {
-    const filter = this.reactor.filter;
-    const relevant = filter ? events.filter((e) => matches(filter, e)) : events;
+    const relevant = this.relevant ? events.filter(this.relevant) : events;
     // Keeping up (a batch short of full): the effects are derived (the checkpoint is stored after them, in the same
     // log for SQLite), so the next decision need not wait for their fdatasync. Behind (a full batch): wait for it,
     // which lets the next batch fill up and the work go in fewer, larger commits.
@@ -175,10 +177,4 @@ export class ReactorRunner {
     const appends = (await this.reactor.react(events, this.context)).filter((a) => a.events.length > 0);
     if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { derived }), this.options.onAppended);
   }
-}
-
-function matches(filter: EventFilter, event: RecordedEvent): boolean {
-  if (filter.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
-  if (filter.streamPrefixes?.length && !filter.streamPrefixes.some((p) => event.streamId.startsWith(p))) return false;
-  return true;
 }

@@ -23,10 +23,10 @@
  * Old generations are dropped when the next rebuild starts.
  */
 import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, type UpdateFilter, type UpdateOptions, type UpdateResult } from 'mongodb';
-import type { RecordedEvent } from '@journey/domain';
+import pLimit from 'p-limit';
+import { canonicalJson, type RecordedEvent } from '@journey/domain';
 import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
 import type { ApplyOptions, FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
-import { canonicalJson } from '../canonical-json';
 
 export const CATALOG = 'read_models';
 
@@ -97,8 +97,8 @@ const compareIds = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buff
 export class MongoReadModelStore implements ReadModelStore {
   readonly engine = 'mongodb' as const;
   private readonly catalog: Collection<CatalogDoc>;
-  /** Tails of the per-model write queues: writers of one model in this process take turns (see `exclusive`). */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** One-at-a-time limiters (p-limit) by model: writers of one model in this process take turns (see `exclusive`). */
+  private readonly turns = new Map<string, pLimit.Limit>();
   private guardOf?: Promise<WriteGuard>;
 
   /** `guard` defaults to the server's (see WriteGuard); forcing `server` on FerretDB is correct, only slower. */
@@ -268,13 +268,16 @@ export class MongoReadModelStore implements ReadModelStore {
    * updates are a read followed by an unconditional write (not atomic), such races could lose updates.
    */
   private exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const run = (this.queues.get(key) ?? Promise.resolve()).then(work, work);
-    const tail = run.catch(() => undefined);
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
+    let limit = this.turns.get(key);
+    if (!limit) this.turns.set(key, (limit = pLimit(1)));
+    const turn = limit;
+    return turn(async () => {
+      try {
+        return await work();
+      } finally {
+        if (turn.pendingCount === 0 && this.turns.get(key) === turn) this.turns.delete(key); // the last in line
+      }
     });
-    return run;
   }
 
   /**

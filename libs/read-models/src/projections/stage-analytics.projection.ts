@@ -1,4 +1,4 @@
-import type { EventDataByType, RecordedEvent, Stage } from '@journey/domain';
+import { eventTime, type EventDataByType, type RecordedEvent, type Stage } from '@journey/domain';
 import { DocBatch, type DocLookup, type DocRef, type Projection, type PutDoc } from '../projection';
 
 export const STAGE_TRANSITIONS = 'stage_transitions';
@@ -15,8 +15,7 @@ export interface StageTransitionDoc {
 function transitionOf(e: RecordedEvent): { id: string; key: Omit<StageTransitionDoc, 'count'> } | undefined {
   if (e.type !== 'StageChanged') return undefined;
   const d = e.data as EventDataByType['StageChanged'];
-  const ms = Date.parse(e.metadata.occurredAt);
-  const day = new Date(Number.isNaN(ms) ? Date.parse(e.metadata.recordedAt) : ms).toISOString().slice(0, 10);
+  const day = new Date(eventTime(e)).toISOString().slice(0, 10);
   const key = { workspaceId: e.metadata.workspaceId, day, from: d.from ?? null, to: d.to };
   return { id: [key.workspaceId, day, key.from ?? '', key.to].map(encodeURIComponent).join('/'), key };
 }

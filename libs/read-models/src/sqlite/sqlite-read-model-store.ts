@@ -17,11 +17,10 @@
  * deferred transaction that read first fails with SQLITE_BUSY instead of waiting when it then needs to write.
  */
 import type { Statement } from 'better-sqlite3';
-import type { RecordedEvent } from '@journey/domain';
+import { canonicalJson, type RecordedEvent } from '@journey/domain';
 import { SqliteCheckpointStore, writeLocked, type SqliteDatabase } from '@journey/event-store';
 import { docKey, type CollectionSpec, type Projection, type StoredDoc } from '../projection';
 import type { ApplyOptions, FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
-import { canonicalJson } from '../canonical-json';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,7 +1,9 @@
 /**
- * JSON with object keys sorted, so equal documents are equal text (rebuild == live compares documents whose stored text
- * differs this way; MongoDB's comparison too). Keys that are array indices come first in numeric order, as JavaScript
- * orders them in an object. Written out by hand: it costs half of JSON.stringify with a sorting replacer.
+ * JSON with object keys sorted, so equal documents are equal text: the read models' rebuild == live comparison (whose
+ * stored text may differ in key order; MongoDB's too) and a trigger definition saved again with reordered keys (not a
+ * new version). Keys that are array indices come first in numeric order, as JavaScript orders them in an object (RFC
+ * 8785's `canonicalize` sorts them as text). Written out by hand: it costs half of JSON.stringify with a sorting
+ * replacer, and the rebuild compares every document of a model with it.
  */
 export function canonicalJson(value: unknown): string {
   return writeCanonical(value, '') as string;
