@@ -1,6 +1,6 @@
 import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type TypedEvent } from './events';
 import { deterministicId } from './ids';
-import { currentSchemaVersion } from './upcasters';
+import { envelope } from './envelope';
 
 /**
  * The customer stage model (lifecycle): a pure decider. `evolveStage` folds a customer's stream into `StageState`;
@@ -123,21 +123,19 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
   const data = event.data as Record<string, unknown>;
   const inactivityMs = policy.inactivityDays * DAY_MS;
   const emit = (type: StageEvent['type'], eventData: StageEvent['data'], step: string) =>
-    out.push({
-      id: deterministicId('stage', workspaceId, customerId, event.id, step),
-      type,
-      data: eventData,
-      metadata: {
+    out.push(
+      envelope({
+        id: deterministicId('stage', workspaceId, customerId, event.id, step),
+        type,
+        data: eventData,
         workspaceId,
         customerId,
         occurredAt: event.metadata.occurredAt,
         recordedAt: now.toISOString(),
-        causationId: event.id,
-        correlationId: event.metadata.correlationId ?? event.id,
+        cause: event,
         source: 'reactor',
-        schemaVersion: currentSchemaVersion(type),
-      },
-    } as StageEvent);
+      }) as StageEvent,
+    );
   let stage = state.stage;
   const changeTo = (to: Stage, reason: string) => {
     if (stage === to) return;

@@ -5,6 +5,7 @@
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
 import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
 import type { TriggerProgram } from './program';
@@ -329,10 +330,16 @@ export class CustomerSimulation {
 export function timerFired(scheduled: TypedEvent<'TimerScheduled'>, at: number, ids: IdFactory = deterministicId): JourneyEvent {
   const { timerId, purpose, payload } = scheduled.data;
   const firedAt = new Date(at).toISOString();
-  return {
+  const { workspaceId, customerId } = scheduled.metadata;
+  return envelope({
     id: ids('timer-fired', timerId),
     type: 'TimerFired',
     data: { timerId, purpose, ...(payload ? { payload } : {}) },
-    metadata: { ...scheduled.metadata, occurredAt: firedAt, recordedAt: firedAt, causationId: scheduled.id, source: 'timer' },
-  };
+    workspaceId,
+    customerId,
+    occurredAt: firedAt,
+    recordedAt: firedAt,
+    cause: scheduled,
+    source: 'timer',
+  });
 }

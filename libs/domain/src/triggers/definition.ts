@@ -3,6 +3,7 @@
  * update / enable / disable is an event, and every version stays readable (runs keep the version they matched).
  */
 import { type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { TriggerDefinition } from './schema';
 import { assertValidTrigger } from './validate';
@@ -68,18 +69,15 @@ export function latestDefinition(state: TriggerState): TriggerDefinition | undef
  */
 export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx: { workspaceId: string; now: Date; by?: string }): TriggerDefinitionEvent[] {
   const make = <T extends TriggerDefinitionEvent['type']>(type: T, data: EventDataByType[T], offset = 0) =>
-    ({
+    envelope({
       id: deterministicId('trigger-definition', ctx.workspaceId, state.triggerId, state.revision + offset),
       type,
       data,
-      metadata: {
-        workspaceId: ctx.workspaceId,
-        customerId: '',
-        occurredAt: ctx.now.toISOString(),
-        recordedAt: ctx.now.toISOString(),
-        source: ctx.by ?? 'admin',
-        schemaVersion: 1,
-      },
+      workspaceId: ctx.workspaceId,
+      customerId: '',
+      occurredAt: ctx.now.toISOString(),
+      recordedAt: ctx.now.toISOString(),
+      source: ctx.by ?? 'admin',
     }) as TriggerDefinitionEvent;
   switch (command.type) {
     case 'DefineTrigger': {

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventDataByType, EventType, GuardVerdict, JourneyEvent, TypedEvent } from '../events';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
@@ -406,21 +407,19 @@ class RunDecision {
 
   private emit<T extends EventType>(type: T, data: EventDataByType[T], ...idParts: string[]): void {
     this.nowIso ??= new Date(this.ctx.now).toISOString();
-    this.out.push({
-      id: this.id('trigger', ...idParts),
-      type,
-      data: data as unknown as Record<string, unknown>,
-      metadata: {
+    this.out.push(
+      envelope({
+        id: this.id('trigger', ...idParts),
+        type,
+        data: data as unknown as Record<string, unknown>,
         workspaceId: this.ctx.workspaceId,
         customerId: this.ctx.customerId,
         occurredAt: this.nowIso,
         recordedAt: this.nowIso,
-        causationId: this.input.id,
-        correlationId: this.input.metadata.correlationId ?? this.input.id,
+        cause: this.input,
         source: TRIGGER_SOURCE,
-        schemaVersion: 1,
-      },
-    });
+      }),
+    );
   }
 }
 
