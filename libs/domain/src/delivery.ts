@@ -1,4 +1,4 @@
-import type { EventDataByType, JourneyEvent, TypedEvent } from './events';
+import { typed, type EventDataByType, type JourneyEvent, type TypedEvent } from './events';
 import { deterministicId } from './ids';
 import { envelope, type Cause } from './envelope';
 
@@ -71,16 +71,16 @@ export type DeliveryCommand =
 
 /** Folds one event of this message into its state; events of other messages must not be passed. */
 export function evolveDelivery(state: DeliveryState, event: JourneyEvent): DeliveryState {
-  switch (event.type) {
+  const e = typed(event);
+  switch (e.type) {
     case 'MessageScheduled': {
-      const data = event.data as EventDataByType['MessageScheduled'];
-      const { workspaceId, customerId, correlationId } = event.metadata;
-      return { ...state, scheduled: { eventId: event.id, workspaceId, customerId, correlationId, data } };
+      const { workspaceId, customerId, correlationId } = e.metadata;
+      return { ...state, scheduled: { eventId: e.id, workspaceId, customerId, correlationId, data: e.data } };
     }
     case 'MessageSent': {
-      const attempt = (event.data as EventDataByType['MessageSent']).attempt;
+      const attempt = e.data.attempt;
       if (attempt <= state.before) return state;
-      const at = event.metadata.occurredAt;
+      const at = e.metadata.occurredAt;
       return { ...state, attempts: Math.max(state.attempts, attempt), roundStartedAt: state.roundStartedAt ?? at, lastSentAt: at };
     }
     case 'MessageResendRequested':

@@ -153,6 +153,14 @@ export function triggerStreamId(workspaceId: string, triggerId: string): string 
   return `trigger-${escapeWorkspaceId(workspaceId)}-${triggerId}`;
 }
 
+/**
+ * The event as the typed union, for `switch (e.type)` to narrow its data. Events of other types (dead letters, API
+ * keys, ...) fall to the switch's `default`. Events read from the store are at their type's current schema (upcast).
+ */
+export function typed(event: JourneyEvent): TypedEvent {
+  return event as TypedEvent;
+}
+
 export function isEventOfType<T extends EventType>(e: JourneyEvent, type: T): e is JourneyEvent<T, EventDataByType[T]> {
   return e.type === type;
 }

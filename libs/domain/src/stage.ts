@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type TypedEvent } from './events';
+import { ACTIVITY_TYPES, typed, type JourneyEvent, type Stage, type Traits, type TypedEvent } from './events';
 import { deterministicId } from './ids';
 import { envelope } from './envelope';
 
@@ -76,30 +76,30 @@ export const STAGE_INPUT_TYPES: readonly string[] = [...ACTIVITY_TYPES, 'TraitsU
 const DAY_MS = 86_400_000;
 
 export function evolveStage(state: StageState, event: JourneyEvent): StageState {
-  const data = event.data as Record<string, unknown>;
+  const e = typed(event);
   let next = state;
-  switch (event.type) {
+  switch (e.type) {
     case 'StageChanged': {
-      const to = data.to as Stage;
+      const to = e.data.to;
       next = { ...state, stage: to };
-      if (to === 'at-risk') next.atRiskAt = event.metadata.occurredAt;
-      if (to === 'churned') next.churnedAt = event.metadata.occurredAt;
+      if (to === 'at-risk') next.atRiskAt = e.metadata.occurredAt;
+      if (to === 'churned') next.churnedAt = e.metadata.occurredAt;
       return next;
     }
     case 'TimerScheduled': {
-      const timer = { timerId: String(data.timerId), dueAt: String(data.dueAt) };
-      if (data.purpose === INACTIVITY_TIMER) return { ...state, inactivityTimer: timer };
-      if (data.purpose === RENEWAL_TIMER) return { ...state, renewalTimer: timer };
+      const timer = { timerId: String(e.data.timerId), dueAt: String(e.data.dueAt) };
+      if (e.data.purpose === INACTIVITY_TIMER) return { ...state, inactivityTimer: timer };
+      if (e.data.purpose === RENEWAL_TIMER) return { ...state, renewalTimer: timer };
       return state;
     }
     case 'TimerFired':
     case 'TimerCancelled':
-      if (state.inactivityTimer?.timerId === data.timerId) return { ...state, inactivityTimer: undefined };
-      if (state.renewalTimer?.timerId === data.timerId) return { ...state, renewalTimer: undefined };
+      if (state.inactivityTimer?.timerId === e.data.timerId) return { ...state, inactivityTimer: undefined };
+      if (state.renewalTimer?.timerId === e.data.timerId) return { ...state, renewalTimer: undefined };
       return state;
   }
-  if (event.type === 'CustomerIdentified' || event.type === 'TraitsUpdated') {
-    const traits = (data.traits ?? {}) as Record<string, unknown>;
+  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') {
+    const traits: Traits = e.data.traits ?? {};
     if ('renewal_date' in traits) {
       const renewal = traits.renewal_date;
       if (renewal === null || renewal === '') next = { ...next, renewalDate: undefined };

@@ -4,7 +4,7 @@
  * runs every trigger on one input (by priority), and `simulateCustomer` replays a history through them, firing
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
-import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
+import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent, typed } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
@@ -83,7 +83,7 @@ export function pruneView(view: CustomerView, needs: HistoryNeeds, now: number):
  * the event's `activityRecord`, when the caller has it already.
  */
 export function applyToView(view: CustomerView, event: JourneyEvent, record = activityRecord(event)): void {
-  const e = event as TypedEvent;
+  const e = typed(event);
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string') view.contextTimeZone = e.data.context.timezone;
@@ -144,7 +144,7 @@ function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
 /** How conditions see an event; undefined for bookkeeping and timers. */
 export function activityRecord(e: JourneyEvent): ActivityRecord | undefined {
   if (TRIGGER_BOOKKEEPING_TYPES.has(e.type) || e.type === 'TimerFired') return undefined;
-  const t = e as TypedEvent;
+  const t = typed(e);
   let name: string = e.type;
   let props = e.data;
   if (t.type === 'InteractionRecorded') (name = t.data.event), (props = t.data.properties);

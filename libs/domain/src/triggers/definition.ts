@@ -2,7 +2,7 @@
  * Trigger definitions as an event-sourced aggregate (stream `trigger-<workspace>-<triggerId>`): every define /
  * update / enable / disable is an event, and every version stays readable (runs keep the version they matched).
  */
-import { type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { type EventDataByType, type JourneyEvent, type TypedEvent, typed } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { TriggerDefinition } from './schema';
@@ -40,7 +40,7 @@ export function initialTriggerState(triggerId: string): TriggerState {
 }
 
 export function evolveTrigger(state: TriggerState, event: JourneyEvent): TriggerState {
-  const e = event as TriggerDefinitionEvent;
+  const e = typed(event);
   switch (e.type) {
     case 'TriggerDefined':
       return {

@@ -6,7 +6,7 @@
  * no-ops; no clock and no I/O, so a backtest replays history through the very same function.
  */
 import { createHash } from 'node:crypto';
-import type { EventDataByType, EventType, GuardVerdict, JourneyEvent, TypedEvent } from '../events';
+import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent, type TypedEvent } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
@@ -54,7 +54,7 @@ export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
 
 /** Applies one event that concerns this trigger (see `runEventTriggerId` for routing). */
 export function evolveRun(state: RunState, event: JourneyEvent): RunState {
-  const e = event as TypedEvent;
+  const e = typed(event);
   const at = Date.parse(e.metadata.occurredAt);
   if (state.deferred && Object.values(state.deferred).some((d) => d.notBefore <= at)) state = { ...state, deferred: pending(state.deferred, (d) => d.notBefore > at) };
   switch (e.type) {
@@ -149,7 +149,7 @@ class RunDecision {
     private readonly ctx: RunContext,
   ) {
     this.id = ctx.ids ?? deterministicId;
-    const e = input as TypedEvent;
+    const e = typed(input);
     if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
   }
 
