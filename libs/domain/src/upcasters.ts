@@ -33,11 +33,13 @@ export class Upcasters {
 
   /** The version writers stamp on `type`: one past its last upcaster's, 1 for a type without upcasters. */
   currentVersion(type: string): number {
-    return this.current.get(type) ?? 1;
+    // An empty set (the engine's today) answers without a lookup: every envelope built asks.
+    return this.current.size === 0 ? 1 : (this.current.get(type) ?? 1);
   }
 
   /** The event at its type's current version: the same object when it already is (or its type has no upcasters). */
   upcast<E extends JourneyEvent>(event: E): E {
+    if (this.current.size === 0) return event;
     const target = this.current.get(event.type);
     let version = event.metadata.schemaVersion ?? 1;
     if (target === undefined || version >= target) return event;
