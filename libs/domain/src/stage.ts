@@ -120,7 +120,7 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
   const next = evolveStage(state, event);
   const out: StageEvent[] = [];
   const { workspaceId, customerId } = event.metadata;
-  const data = event.data as Record<string, unknown>;
+  const e = typed(event);
   const inactivityMs = policy.inactivityDays * DAY_MS;
   const emit = (type: StageEvent['type'], eventData: StageEvent['data'], step: string) =>
     out.push(
@@ -154,7 +154,7 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
     const what = describe(event);
     if (stage === null) changeTo('onboarding', `first seen: ${what}`);
     const at = eventTime(event);
-    if (stage === 'onboarding' && event.type === 'InteractionRecorded' && policy.activationEvents.includes(String(data.event))) {
+    if (stage === 'onboarding' && e.type === 'InteractionRecorded' && policy.activationEvents.includes(String(e.data.event))) {
       changeTo('active', `activation event ${what}`);
     } else if (stage === 'at-risk' && next.lastActivityAt && (!state.atRiskAt || Date.parse(next.lastActivityAt) + inactivityMs > Date.parse(state.atRiskAt))) {
       changeTo('active', `reactivated: ${what}`);
@@ -176,9 +176,9 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
     if (stage === 'renewal' && !windowOpen) changeTo('active', next.renewalDate ? `renewal date moved to ${next.renewalDate}` : 'renewal date removed');
   }
 
-  if (event.type === 'TimerFired') {
+  if (e.type === 'TimerFired') {
     const timer = state.inactivityTimer;
-    if (data.purpose === INACTIVITY_TIMER && timer && timer.timerId === data.timerId && state.lastActivityAt) {
+    if (e.data.purpose === INACTIVITY_TIMER && timer && timer.timerId === e.data.timerId && state.lastActivityAt) {
       const deadline = Date.parse(state.lastActivityAt) + inactivityMs;
       if (deadline <= Date.parse(timer.dueAt)) {
         if (stage === 'onboarding' || stage === 'active' || stage === 'renewal') changeTo('at-risk', `no activity for ${policy.inactivityDays} days since ${state.lastActivityAt}`);
@@ -186,7 +186,7 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
         schedule(INACTIVITY_TIMER, deadline);
       }
     }
-    if (data.purpose === RENEWAL_TIMER && state.renewalTimer?.timerId === data.timerId && (stage === 'onboarding' || stage === 'active')) {
+    if (e.data.purpose === RENEWAL_TIMER && state.renewalTimer?.timerId === e.data.timerId && (stage === 'onboarding' || stage === 'active')) {
       changeTo('renewal', `renewal on ${state.renewalDate}`);
     }
   }
@@ -194,18 +194,18 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
 }
 
 function churnSignal(event: JourneyEvent, policy: StagePolicy): string | undefined {
-  const data = event.data as Record<string, unknown>;
-  if (event.type === 'InteractionRecorded' && policy.churnEvents.includes(String(data.event))) return `churn event ${describe(event)}`;
-  if (event.type === 'CustomerIdentified' || event.type === 'TraitsUpdated') {
-    const status = ((data.traits ?? {}) as Record<string, unknown>).status;
+  const e = typed(event);
+  if (e.type === 'InteractionRecorded' && policy.churnEvents.includes(String(e.data.event))) return `churn event ${describe(event)}`;
+  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') {
+    const status = (e.data.traits ?? {}).status;
     if (typeof status === 'string' && status.toLowerCase() === 'churned') return 'trait status is "churned"';
   }
   return undefined;
 }
 
 function describe(event: JourneyEvent): string {
-  const data = event.data as Record<string, unknown>;
-  return event.type === 'InteractionRecorded' ? `"${String(data.event)}"` : event.type;
+  const e = typed(event);
+  return e.type === 'InteractionRecorded' ? `"${String(e.data.event)}"` : event.type;
 }
 
 /** Event time in ms: occurredAt, or recordedAt when the client sent no usable time. */
