@@ -1,6 +1,6 @@
 import { envelope } from './envelope';
 import { deterministicId } from './ids';
-import type { JourneyEvent, RecordedEvent } from './events';
+import { typed, type JourneyEvent, type RecordedEvent } from './events';
 
 /**
  * Dead letters: an event a subscriber (a projection runner, a reactor, the timers, the dispatcher, the relay) could not
@@ -141,8 +141,9 @@ export function foldDeadLetters(events: readonly RecordedEvent[]): DeadLetter[] 
     const id = data.deadLetterId;
     if (!id) continue;
     const letter = letters.get(id);
-    if (e.type === 'EventQuarantined') {
-      const q = e.data as unknown as EventQuarantinedData;
+    const t = typed(e);
+    if (t.type === 'EventQuarantined') {
+      const q = t.data;
       letters.set(id, {
         id,
         status: 'quarantined',
