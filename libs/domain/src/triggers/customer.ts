@@ -318,7 +318,8 @@ export class CustomerSimulation {
     const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded);
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
-    for (const e of effects as TypedEvent[]) {
+    for (const effect of effects) {
+      const e = typed(effect);
       if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.occurredAt)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
       if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) this.effects.push({ event: e, at: now });
