@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentSchemaVersion, customerStreamId, deterministicId, type JourneyEvent } from '@journey/domain';
+import { customerStreamId, deterministicId, envelope, type JourneyEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { ProjectionsService } from '../../apps/engine/src/projections/projections.service';
 import { hashKey, keyIdOf } from '../../apps/engine/src/auth/api-keys';
@@ -128,12 +128,7 @@ function ruleOf(route: string): Rule | undefined {
 
 function seedEvent(ws: Workspace, type: string, data: Record<string, unknown>): JourneyEvent {
   const at = '2026-01-01T00:00:00.000Z';
-  return {
-    id: deterministicId('matrix', ws, type, JSON.stringify(data)),
-    type,
-    data,
-    metadata: { workspaceId: ws, customerId: 'bob', occurredAt: at, recordedAt: at, source: 'test', schemaVersion: currentSchemaVersion(type) },
-  };
+  return envelope({ id: deterministicId('matrix', ws, type, JSON.stringify(data)), type, data, workspaceId: ws, customerId: 'bob', occurredAt: at, recordedAt: at, source: 'test' });
 }
 
 describe('access matrix: endpoint × caller × workspace', () => {

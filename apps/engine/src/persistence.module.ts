@@ -14,6 +14,7 @@ import {
   type EventStore,
   type SqliteDatabase,
 } from '@journey/event-store';
+import { ENGINE_UPCASTERS } from '@journey/domain';
 import { ENGINE_CONFIG, loadConfig, type EngineConfig } from './config';
 
 export const SQLITE_DB = Symbol('SQLITE_DB');
@@ -64,8 +65,11 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
     {
       provide: EVENT_STORE,
       inject: [ENGINE_CONFIG, SQLITE_DB],
+      // The engine's upcasters bring events written at older schema versions to the shape the code reads.
       useFactory: (config: EngineConfig, db: SqliteDatabase): EventStore =>
-        config.eventStoreDbUrl ? EventStoreDbEventStore.connect(config.eventStoreDbUrl) : new SqliteEventStore(db),
+        config.eventStoreDbUrl
+          ? EventStoreDbEventStore.connect(config.eventStoreDbUrl, { upcasters: ENGINE_UPCASTERS })
+          : new SqliteEventStore(db, { upcasters: ENGINE_UPCASTERS }),
     },
     /**
      * Checkpoints live with the events: in SQLite by default, in EventStoreDB when it holds the events, so worker

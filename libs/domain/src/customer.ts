@@ -1,4 +1,4 @@
-import { ACTIVITY_TYPES, MESSAGE_STATUS, type EventDataByType, type JourneyEvent, type MessageStatus, type Stage, type Traits } from './events';
+import { ACTIVITY_TYPES, MESSAGE_STATUS, typed, type EventDataByType, type JourneyEvent, type MessageStatus, type Stage, type Traits } from './events';
 import { eventTime as eventMs } from './event-time';
 
 /**
@@ -75,18 +75,18 @@ export function foldCustomer(workspaceId: string, customerId: string, events: It
 }
 
 function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
-  const e = { type: event.type, data: event.data as never };
+  const e = typed(event);
   switch (e.type) {
     case 'CustomerIdentified': {
-      const d: EventDataByType['CustomerIdentified'] = e.data;
+      const d = e.data;
       return { ...s, traits: mergeTraits(s, d.traits), stage: s.stage ?? 'onboarding', stageSince: s.stage ? s.stageSince : eventTime(event) };
     }
     case 'TraitsUpdated': {
-      const d: EventDataByType['TraitsUpdated'] = e.data;
+      const d = e.data;
       return { ...s, traits: mergeTraits(s, d.traits) };
     }
     case 'AccountLinked': {
-      const d: EventDataByType['AccountLinked'] = e.data;
+      const d = e.data;
       if (s.forgotten) return s;
       return {
         ...s,
@@ -95,12 +95,12 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       };
     }
     case 'IdentitiesMerged': {
-      const d: EventDataByType['IdentitiesMerged'] = e.data;
+      const d = e.data;
       if (s.forgotten || s.aliases.includes(d.previousId) || d.previousId === s.customerId) return s;
       return { ...s, aliases: [...s.aliases, d.previousId] };
     }
     case 'InteractionRecorded': {
-      const d: EventDataByType['InteractionRecorded'] = e.data;
+      const d = e.data;
       return {
         ...s,
         interactions: { total: s.interactions.total + 1, byEvent: { ...s.interactions.byEvent, [d.event]: (s.interactions.byEvent[d.event] ?? 0) + 1 } },
@@ -109,11 +109,11 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
     case 'PageViewed':
       return { ...s, pageViews: s.pageViews + 1 };
     case 'StageChanged': {
-      const d: EventDataByType['StageChanged'] = e.data;
+      const d = e.data;
       return { ...s, stage: d.to, stageSince: eventTime(event) };
     }
     case 'CsmTaskOpened': {
-      const d: EventDataByType['CsmTaskOpened'] = e.data;
+      const d = e.data;
       if (s.openTasks.some((t) => t.taskId === d.taskId)) return s;
       const task: OpenTask = { taskId: d.taskId, title: d.title, priority: d.priority, openedAt: eventTime(event) ?? event.metadata.occurredAt };
       if (d.owner !== undefined) task.owner = d.owner;
@@ -122,7 +122,7 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       return { ...s, openTasks: [...s.openTasks, task] };
     }
     case 'CsmTaskClosed': {
-      const d: EventDataByType['CsmTaskClosed'] = e.data;
+      const d = e.data;
       if (!s.openTasks.some((t) => t.taskId === d.taskId)) return s;
       return { ...s, openTasks: s.openTasks.filter((t) => t.taskId !== d.taskId), closedTasks: s.closedTasks + 1 };
     }

@@ -1,6 +1,6 @@
-import { currentSchemaVersion } from './upcasters';
+import { envelope } from './envelope';
 import { deterministicId } from './ids';
-import type { JourneyEvent, RecordedEvent } from './events';
+import { typed, type JourneyEvent, type RecordedEvent } from './events';
 
 /**
  * Dead letters: an event a subscriber (a projection runner, a reactor, the timers, the dispatcher, the relay) could not
@@ -66,22 +66,11 @@ export type DeadLetterResolvedData = {
 
 const MAX_ERROR_CHARS = 2_000;
 
-function envelope<D>(type: string, id: string, subject: DeadLetterSubject, data: D, now: Date, causationId?: string): JourneyEvent<string, D> {
-  return {
-    id,
-    type,
-    data,
-    metadata: {
-      workspaceId: subject.metadata.workspaceId,
-      customerId: subject.metadata.customerId,
-      occurredAt: now.toISOString(),
-      recordedAt: now.toISOString(),
-      causationId: causationId ?? subject.id,
-      correlationId: subject.metadata.correlationId ?? subject.id,
-      source: 'quarantine',
-      schemaVersion: currentSchemaVersion(type),
-    },
-  };
+/** A dead-letter event about `subject`, caused by it or by the retry request `retryOf` (which carries its correlation). */
+function deadLetterEvent<T extends string, D>(type: T, id: string, subject: DeadLetterSubject, data: D, now: Date, retryOf?: string): JourneyEvent<T, D> {
+  const at = now.toISOString();
+  const cause = retryOf === undefined ? subject : { id: retryOf, metadata: { correlationId: subject.metadata.correlationId ?? subject.id } };
+  return envelope({ id, type, data, workspaceId: subject.metadata.workspaceId, customerId: subject.metadata.customerId, occurredAt: at, recordedAt: at, cause, source: 'quarantine' });
 }
 
 /**
@@ -106,17 +95,17 @@ export function eventQuarantined(
     attempts: failure.attempts,
     ...(failure.retryOf ? { retryOf: failure.retryOf } : {}),
   };
-  return envelope('EventQuarantined', deterministicId('event-quarantined', subscriber, subject.id, failure.retryOf ?? ''), subject, data, now, failure.retryOf) as JourneyEvent<'EventQuarantined', EventQuarantinedData>;
+  return deadLetterEvent('EventQuarantined', deterministicId('event-quarantined', subscriber, subject.id, failure.retryOf ?? ''), subject, data, now, failure.retryOf);
 }
 
 export function deadLetterRetryRequested(letter: DeadLetter, by: string, requestId: string, now: Date): JourneyEvent<'DeadLetterRetryRequested', DeadLetterRetryRequestedData> {
   const subject: DeadLetterSubject = { id: letter.eventId, type: letter.eventType, streamId: letter.streamId, position: BigInt(letter.position), metadata: { workspaceId: letter.workspaceId, customerId: letter.customerId } };
-  return envelope('DeadLetterRetryRequested', requestId, subject, { deadLetterId: letter.id, subscriber: letter.subscriber, eventId: letter.eventId, position: letter.position, by }, now) as JourneyEvent<'DeadLetterRetryRequested', DeadLetterRetryRequestedData>;
+  return deadLetterEvent('DeadLetterRetryRequested', requestId, subject, { deadLetterId: letter.id, subscriber: letter.subscriber, eventId: letter.eventId, position: letter.position, by }, now);
 }
 
 export function deadLetterResolved(subscriber: string, subject: DeadLetterSubject, retryOf: string, now: Date): JourneyEvent<'DeadLetterResolved', DeadLetterResolvedData> {
   const data: DeadLetterResolvedData = { deadLetterId: deadLetterId(subscriber, subject.id), subscriber, eventId: subject.id, retryOf };
-  return envelope('DeadLetterResolved', deterministicId('dead-letter-resolved', retryOf), subject, data, now, retryOf) as JourneyEvent<'DeadLetterResolved', DeadLetterResolvedData>;
+  return deadLetterEvent('DeadLetterResolved', deterministicId('dead-letter-resolved', retryOf), subject, data, now, retryOf);
 }
 
 export type DeadLetterStatus = 'quarantined' | 'retrying' | 'resolved';
@@ -152,8 +141,9 @@ export function foldDeadLetters(events: readonly RecordedEvent[]): DeadLetter[] 
     const id = data.deadLetterId;
     if (!id) continue;
     const letter = letters.get(id);
-    if (e.type === 'EventQuarantined') {
-      const q = e.data as unknown as EventQuarantinedData;
+    const t = typed(e);
+    if (t.type === 'EventQuarantined') {
+      const q = t.data;
       letters.set(id, {
         id,
         status: 'quarantined',

@@ -1,6 +1,6 @@
-import type { EventDataByType, JourneyEvent, TypedEvent } from './events';
+import { typed, type EventDataByType, type JourneyEvent, type TypedEvent } from './events';
 import { deterministicId } from './ids';
-import { currentSchemaVersion } from './upcasters';
+import { envelope, type Cause } from './envelope';
 
 /**
  * Delivery of one message, as a decider: `evolveDelivery` folds the message's events (MessageScheduled, MessageSent,
@@ -71,16 +71,16 @@ export type DeliveryCommand =
 
 /** Folds one event of this message into its state; events of other messages must not be passed. */
 export function evolveDelivery(state: DeliveryState, event: JourneyEvent): DeliveryState {
-  switch (event.type) {
+  const e = typed(event);
+  switch (e.type) {
     case 'MessageScheduled': {
-      const data = event.data as EventDataByType['MessageScheduled'];
-      const { workspaceId, customerId, correlationId } = event.metadata;
-      return { ...state, scheduled: { eventId: event.id, workspaceId, customerId, correlationId, data } };
+      const { workspaceId, customerId, correlationId } = e.metadata;
+      return { ...state, scheduled: { eventId: e.id, workspaceId, customerId, correlationId, data: e.data } };
     }
     case 'MessageSent': {
-      const attempt = (event.data as EventDataByType['MessageSent']).attempt;
+      const attempt = e.data.attempt;
       if (attempt <= state.before) return state;
-      const at = event.metadata.occurredAt;
+      const at = e.metadata.occurredAt;
       return { ...state, attempts: Math.max(state.attempts, attempt), roundStartedAt: state.roundStartedAt ?? at, lastSentAt: at };
     }
     case 'MessageResendRequested':
@@ -141,21 +141,22 @@ export function requestResend(state: DeliveryState, now: Date): TypedEvent<'Mess
   const { messageId, channel } = scheduled.data;
   const resend = state.resends + 1;
   const at = now.toISOString();
-  return {
+  return envelope({
     id: deterministicId('message-resend-requested', messageId, resend),
     type: 'MessageResendRequested',
     data: { messageId, channel, resend },
-    metadata: {
-      workspaceId: scheduled.workspaceId,
-      customerId: scheduled.customerId,
-      occurredAt: at,
-      recordedAt: at,
-      causationId: scheduled.eventId,
-      correlationId: scheduled.correlationId ?? scheduled.eventId,
-      source: 'admin',
-      schemaVersion: currentSchemaVersion('MessageResendRequested'),
-    },
-  };
+    workspaceId: scheduled.workspaceId,
+    customerId: scheduled.customerId,
+    occurredAt: at,
+    recordedAt: at,
+    cause: causeOf(scheduled),
+    source: 'admin',
+  });
+}
+
+/** The MessageScheduled event the message's events are effects of. */
+function causeOf(scheduled: NonNullable<DeliveryState['scheduled']>): Cause {
+  return { id: scheduled.eventId, metadata: { correlationId: scheduled.correlationId } };
 }
 
 /** When this round's next attempt is due after a failed one (the latest MessageSent plus the backoff); undefined before the first. */
@@ -184,6 +185,7 @@ export function retryDelayMs(policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelay
 const OUTCOME_KEYS = { MessageSent: 'message-sent', MessageDelivered: 'message-delivered', MessageFailed: 'message-failed', MessageSuppressed: 'message-suppressed' } as const;
 
 function eventFactory(scheduled: NonNullable<DeliveryState['scheduled']>, resends: number, now: Date) {
+  const cause = causeOf(scheduled);
   return <T extends DeliveryEvent['type']>(type: T, data: EventDataByType[T]): DeliveryEvent => {
     // One id per attempt for MessageSent, one per message (and re-send) for an outcome: a replayed decision is a duplicate append.
     const id =
@@ -193,20 +195,6 @@ function eventFactory(scheduled: NonNullable<DeliveryState['scheduled']>, resend
           ? deterministicId(OUTCOME_KEYS[type], data.messageId)
           : deterministicId(OUTCOME_KEYS[type], data.messageId, 'resend', resends);
     const at = now.toISOString();
-    return {
-      id,
-      type,
-      data,
-      metadata: {
-        workspaceId: scheduled.workspaceId,
-        customerId: scheduled.customerId,
-        occurredAt: at,
-        recordedAt: at,
-        causationId: scheduled.eventId,
-        correlationId: scheduled.correlationId ?? scheduled.eventId,
-        source: 'dispatcher',
-        schemaVersion: currentSchemaVersion(type),
-      },
-    } as DeliveryEvent;
+    return envelope({ id, type, data, workspaceId: scheduled.workspaceId, customerId: scheduled.customerId, occurredAt: at, recordedAt: at, cause, source: 'dispatcher' }) as DeliveryEvent;
   };
 }

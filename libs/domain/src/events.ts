@@ -2,6 +2,8 @@
  * The event model (DESIGN.md "Event model"). Pure types and constructors: no I/O, no clock.
  */
 
+import type { DeadLetterResolvedData, DeadLetterRetryRequestedData, EventQuarantinedData } from './dead-letters';
+
 export interface EventMetadata {
   workspaceId: string;
   customerId: string;
@@ -106,6 +108,10 @@ export interface EventDataByType {
   /** A customer's run through a trigger (customer stream): the step it entered (`step` is the step's address). */
   TriggerRunStepEntered: { triggerId: string; version: number; runId: string; step: string; kind: string; variant?: string };
   TriggerRunExited: { triggerId: string; version: number; runId: string; reason: string };
+  /** Dead letters (`deadletters-<workspace>` stream, see dead-letters.ts). */
+  EventQuarantined: EventQuarantinedData;
+  DeadLetterRetryRequested: DeadLetterRetryRequestedData;
+  DeadLetterResolved: DeadLetterResolvedData;
 }
 
 /** One guard a trigger send checked: consent, a frequency cap, priority, quiet hours. */
@@ -151,6 +157,14 @@ export function customerStreamId(workspaceId: string, customerId: string): strin
 /** `trigger-<workspace>-<triggerId>`, the workspace escaped (`escapeWorkspaceId`); the trigger id is the rest. */
 export function triggerStreamId(workspaceId: string, triggerId: string): string {
   return `trigger-${escapeWorkspaceId(workspaceId)}-${triggerId}`;
+}
+
+/**
+ * The event as the typed union, for `switch (e.type)` to narrow its data. Events of other types (API keys, ...) fall
+ * to the switch's `default`. Events read from the store are at their type's current schema (upcast).
+ */
+export function typed(event: JourneyEvent): TypedEvent {
+  return event as TypedEvent;
 }
 
 export function isEventOfType<T extends EventType>(e: JourneyEvent, type: T): e is JourneyEvent<T, EventDataByType[T]> {

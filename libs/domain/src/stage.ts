@@ -1,7 +1,7 @@
-import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type TypedEvent } from './events';
+import { ACTIVITY_TYPES, typed, type JourneyEvent, type Stage, type Traits, type TypedEvent } from './events';
 import { eventTime as eventMs } from './event-time';
 import { deterministicId } from './ids';
-import { currentSchemaVersion } from './upcasters';
+import { envelope } from './envelope';
 
 /**
  * The customer stage model (lifecycle): a pure decider. `evolveStage` folds a customer's stream into `StageState`;
@@ -77,30 +77,30 @@ export const STAGE_INPUT_TYPES: readonly string[] = [...ACTIVITY_TYPES, 'TraitsU
 const DAY_MS = 86_400_000;
 
 export function evolveStage(state: StageState, event: JourneyEvent): StageState {
-  const data = event.data as Record<string, unknown>;
+  const e = typed(event);
   let next = state;
-  switch (event.type) {
+  switch (e.type) {
     case 'StageChanged': {
-      const to = data.to as Stage;
+      const to = e.data.to;
       next = { ...state, stage: to };
-      if (to === 'at-risk') next.atRiskAt = event.metadata.occurredAt;
-      if (to === 'churned') next.churnedAt = event.metadata.occurredAt;
+      if (to === 'at-risk') next.atRiskAt = e.metadata.occurredAt;
+      if (to === 'churned') next.churnedAt = e.metadata.occurredAt;
       return next;
     }
     case 'TimerScheduled': {
-      const timer = { timerId: String(data.timerId), dueAt: String(data.dueAt) };
-      if (data.purpose === INACTIVITY_TIMER) return { ...state, inactivityTimer: timer };
-      if (data.purpose === RENEWAL_TIMER) return { ...state, renewalTimer: timer };
+      const timer = { timerId: String(e.data.timerId), dueAt: String(e.data.dueAt) };
+      if (e.data.purpose === INACTIVITY_TIMER) return { ...state, inactivityTimer: timer };
+      if (e.data.purpose === RENEWAL_TIMER) return { ...state, renewalTimer: timer };
       return state;
     }
     case 'TimerFired':
     case 'TimerCancelled':
-      if (state.inactivityTimer?.timerId === data.timerId) return { ...state, inactivityTimer: undefined };
-      if (state.renewalTimer?.timerId === data.timerId) return { ...state, renewalTimer: undefined };
+      if (state.inactivityTimer?.timerId === e.data.timerId) return { ...state, inactivityTimer: undefined };
+      if (state.renewalTimer?.timerId === e.data.timerId) return { ...state, renewalTimer: undefined };
       return state;
   }
-  if (event.type === 'CustomerIdentified' || event.type === 'TraitsUpdated') {
-    const traits = (data.traits ?? {}) as Record<string, unknown>;
+  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') {
+    const traits: Traits = e.data.traits ?? {};
     if ('renewal_date' in traits) {
       const renewal = traits.renewal_date;
       if (renewal === null || renewal === '') next = { ...next, renewalDate: undefined };
@@ -121,24 +121,22 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
   const next = evolveStage(state, event);
   const out: StageEvent[] = [];
   const { workspaceId, customerId } = event.metadata;
-  const data = event.data as Record<string, unknown>;
+  const e = typed(event);
   const inactivityMs = policy.inactivityDays * DAY_MS;
   const emit = (type: StageEvent['type'], eventData: StageEvent['data'], step: string) =>
-    out.push({
-      id: deterministicId('stage', workspaceId, customerId, event.id, step),
-      type,
-      data: eventData,
-      metadata: {
+    out.push(
+      envelope({
+        id: deterministicId('stage', workspaceId, customerId, event.id, step),
+        type,
+        data: eventData,
         workspaceId,
         customerId,
         occurredAt: event.metadata.occurredAt,
         recordedAt: now.toISOString(),
-        causationId: event.id,
-        correlationId: event.metadata.correlationId ?? event.id,
+        cause: event,
         source: 'reactor',
-        schemaVersion: currentSchemaVersion(type),
-      },
-    } as StageEvent);
+      }) as StageEvent,
+    );
   let stage = state.stage;
   const changeTo = (to: Stage, reason: string) => {
     if (stage === to) return;
@@ -157,7 +155,7 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
     const what = describe(event);
     if (stage === null) changeTo('onboarding', `first seen: ${what}`);
     const at = eventTime(event);
-    if (stage === 'onboarding' && event.type === 'InteractionRecorded' && policy.activationEvents.includes(String(data.event))) {
+    if (stage === 'onboarding' && e.type === 'InteractionRecorded' && policy.activationEvents.includes(String(e.data.event))) {
       changeTo('active', `activation event ${what}`);
     } else if (stage === 'at-risk' && next.lastActivityAt && (!state.atRiskAt || Date.parse(next.lastActivityAt) + inactivityMs > Date.parse(state.atRiskAt))) {
       changeTo('active', `reactivated: ${what}`);
@@ -179,9 +177,9 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
     if (stage === 'renewal' && !windowOpen) changeTo('active', next.renewalDate ? `renewal date moved to ${next.renewalDate}` : 'renewal date removed');
   }
 
-  if (event.type === 'TimerFired') {
+  if (e.type === 'TimerFired') {
     const timer = state.inactivityTimer;
-    if (data.purpose === INACTIVITY_TIMER && timer && timer.timerId === data.timerId && state.lastActivityAt) {
+    if (e.data.purpose === INACTIVITY_TIMER && timer && timer.timerId === e.data.timerId && state.lastActivityAt) {
       const deadline = Date.parse(state.lastActivityAt) + inactivityMs;
       if (deadline <= Date.parse(timer.dueAt)) {
         if (stage === 'onboarding' || stage === 'active' || stage === 'renewal') changeTo('at-risk', `no activity for ${policy.inactivityDays} days since ${state.lastActivityAt}`);
@@ -189,7 +187,7 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
         schedule(INACTIVITY_TIMER, deadline);
       }
     }
-    if (data.purpose === RENEWAL_TIMER && state.renewalTimer?.timerId === data.timerId && (stage === 'onboarding' || stage === 'active')) {
+    if (e.data.purpose === RENEWAL_TIMER && state.renewalTimer?.timerId === e.data.timerId && (stage === 'onboarding' || stage === 'active')) {
       changeTo('renewal', `renewal on ${state.renewalDate}`);
     }
   }
@@ -197,18 +195,18 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
 }
 
 function churnSignal(event: JourneyEvent, policy: StagePolicy): string | undefined {
-  const data = event.data as Record<string, unknown>;
-  if (event.type === 'InteractionRecorded' && policy.churnEvents.includes(String(data.event))) return `churn event ${describe(event)}`;
-  if (event.type === 'CustomerIdentified' || event.type === 'TraitsUpdated') {
-    const status = ((data.traits ?? {}) as Record<string, unknown>).status;
+  const e = typed(event);
+  if (e.type === 'InteractionRecorded' && policy.churnEvents.includes(String(e.data.event))) return `churn event ${describe(event)}`;
+  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') {
+    const status = (e.data.traits ?? {}).status;
     if (typeof status === 'string' && status.toLowerCase() === 'churned') return 'trait status is "churned"';
   }
   return undefined;
 }
 
 function describe(event: JourneyEvent): string {
-  const data = event.data as Record<string, unknown>;
-  return event.type === 'InteractionRecorded' ? `"${String(data.event)}"` : event.type;
+  const e = typed(event);
+  return e.type === 'InteractionRecorded' ? `"${String(e.data.event)}"` : event.type;
 }
 
 /** Event time in ms (see the shared `eventTime`), undefined when the event carries no date. */

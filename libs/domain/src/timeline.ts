@@ -1,4 +1,4 @@
-import { MESSAGE_STATUS, type EventDataByType, type JourneyEvent, type RecordedEvent } from './events';
+import { MESSAGE_STATUS, typed, type EventDataByType, type JourneyEvent, type RecordedEvent } from './events';
 import { eventTime } from './event-time';
 
 /**
@@ -67,23 +67,23 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
 type Described = { kind: TimelineKind; summary: string; details: Record<string, unknown> };
 
 function describe(event: JourneyEvent, redact: boolean): Described | undefined {
-  const e = { type: event.type, data: event.data as never };
+  const e = typed(event);
   const personal = <T>(value: T): T | undefined => (redact ? undefined : value);
   switch (e.type) {
     case 'CustomerIdentified': {
-      const d: EventDataByType['CustomerIdentified'] = e.data;
+      const d = e.data;
       return { kind: 'identify', summary: 'Identified', details: clean({ userId: personal(d.userId), anonymousId: personal(d.anonymousId), traits: personal(d.traits) }) };
     }
     case 'TraitsUpdated': {
-      const d: EventDataByType['TraitsUpdated'] = e.data;
+      const d = e.data;
       return { kind: 'traits', summary: `Traits updated: ${Object.keys(d.traits ?? {}).join(', ')}`, details: clean({ traits: personal(d.traits), by: d.by }) };
     }
     case 'InteractionRecorded': {
-      const d: EventDataByType['InteractionRecorded'] = e.data;
+      const d = e.data;
       return { kind: 'interaction', summary: `Tracked "${d.event}"`, details: clean({ event: d.event, properties: personal(d.properties) }) };
     }
     case 'PageViewed': {
-      const d: EventDataByType['PageViewed'] = e.data;
+      const d = e.data;
       return {
         kind: 'page',
         summary: `Viewed ${d.kind}${d.name ? ` "${d.name}"` : ''}`,
@@ -91,37 +91,37 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
       };
     }
     case 'AccountLinked': {
-      const d: EventDataByType['AccountLinked'] = e.data;
+      const d = e.data;
       return { kind: 'account', summary: `Linked to account ${d.groupId}`, details: clean({ groupId: d.groupId, traits: personal(d.traits) }) };
     }
     case 'IdentitiesMerged': {
-      const d: EventDataByType['IdentitiesMerged'] = e.data;
+      const d = e.data;
       return { kind: 'alias', summary: 'Identities merged', details: clean({ previousId: personal(d.previousId), userId: personal(d.userId) }) };
     }
     case 'StageChanged': {
-      const d: EventDataByType['StageChanged'] = e.data;
+      const d = e.data;
       return { kind: 'stage', summary: `Stage ${d.from ?? '(none)'} → ${d.to}: ${d.reason}`, details: { from: d.from, to: d.to, reason: d.reason } };
     }
     case 'TriggerMatched': {
-      const d: EventDataByType['TriggerMatched'] = e.data;
+      const d = e.data;
       return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} matched`, details: { ...d } };
     }
     case 'TriggerRunExited': {
       // a run cut off by the causal depth limit (see MAX_CAUSAL_DEPTH); other exits are bookkeeping
-      const d: EventDataByType['TriggerRunExited'] = e.data;
+      const d = e.data;
       if (d.reason !== 'causal-depth') return undefined;
       return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} cut off: causal-depth (too many triggers in a row caused this)`, details: { ...d } };
     }
     case 'CsmTaskOpened': {
-      const d: EventDataByType['CsmTaskOpened'] = e.data;
+      const d = e.data;
       return { kind: 'task', summary: `CSM task opened: ${d.title}${d.owner ? ` (owner ${d.owner})` : ''}`, details: { ...d } };
     }
     case 'CsmTaskClosed': {
-      const d: EventDataByType['CsmTaskClosed'] = e.data;
+      const d = e.data;
       return { kind: 'task', summary: `CSM task closed: ${d.resolution}`, details: { ...d } };
     }
     case 'MessageResendRequested': {
-      const d: EventDataByType['MessageResendRequested'] = e.data;
+      const d = e.data;
       return { kind: 'message', summary: `Message ${d.messageId} re-send ${d.resend} requested via ${d.channel}`, details: { ...d } };
     }
     case 'CustomerForgotten':

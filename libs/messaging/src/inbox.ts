@@ -1,4 +1,4 @@
-import type { EventDataByType, JourneyEvent } from '@journey/domain';
+import { typed, type JourneyEvent } from '@journey/domain';
 
 export interface InboxMessage {
   messageId: string;
@@ -15,15 +15,16 @@ export interface InboxMessage {
  */
 export function inboxFromStream(events: Iterable<JourneyEvent>): InboxMessage[] {
   const messages = new Map<string, InboxMessage>();
-  for (const e of events) {
+  for (const event of events) {
+    const e = typed(event);
     if (e.type === 'MessageDelivered') {
-      const d = e.data as EventDataByType['MessageDelivered'];
+      const d = e.data;
       if (d.channel !== 'inbox' || !d.content) continue;
       messages.set(d.messageId, { messageId: d.messageId, ...(d.content.subject !== undefined && { subject: d.content.subject }), body: d.content.body, deliveredAt: e.metadata.recordedAt, opened: false });
     } else if (e.type === 'CustomerForgotten') {
       messages.clear();
     } else if (e.type === 'MessageOpened') {
-      const m = messages.get((e.data as EventDataByType['MessageOpened']).messageId);
+      const m = messages.get(e.data.messageId);
       if (m && !m.opened) Object.assign(m, { opened: true, openedAt: e.metadata.occurredAt });
     }
   }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { currentSchemaVersion, deterministicId, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import { deterministicId, envelope, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 
 export const KEY_ROLES = ['write', 'admin', 'csm', 'analyst'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
@@ -88,12 +88,7 @@ export function keyRevoked(workspaceId: string, data: ApiKeyRevokedData, at: str
 }
 
 function keyEvent<T extends string, D>(type: T, keyId: string, workspaceId: string, data: D, at: string): JourneyEvent<T, D> {
-  return {
-    id: deterministicId(type, workspaceId, keyId),
-    type,
-    data,
-    metadata: { workspaceId, customerId: '', occurredAt: at, recordedAt: at, source: 'admin', schemaVersion: currentSchemaVersion(type) },
-  };
+  return envelope({ id: deterministicId(type, workspaceId, keyId), type, data, workspaceId, customerId: '', occurredAt: at, recordedAt: at, source: 'admin' });
 }
 
 /**

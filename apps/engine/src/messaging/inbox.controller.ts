@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { currentSchemaVersion, customerStreamId, deterministicId, type JourneyEvent } from '@journey/domain';
+import { customerStreamId, deterministicId, envelope } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { inboxFromStream, type InboxMessage } from '@journey/messaging';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
@@ -39,12 +39,16 @@ export class InboxController {
       throw new NotFoundException(`messageId: no delivered inbox message "${messageId}" for customer "${customerId}"`);
     }
     const now = new Date().toISOString();
-    const event: JourneyEvent = {
+    const event = envelope({
       id: deterministicId('message-opened', principal.workspaceId, messageId),
       type: 'MessageOpened',
       data: { messageId },
-      metadata: { workspaceId: principal.workspaceId, customerId, occurredAt: now, recordedAt: now, source: 'http', schemaVersion: currentSchemaVersion('MessageOpened') },
-    };
+      workspaceId: principal.workspaceId,
+      customerId,
+      occurredAt: now,
+      recordedAt: now,
+      source: 'http',
+    });
     await this.store.appendToStream(streamId, [event]);
     return { success: true };
   }

@@ -8,7 +8,7 @@
  * trigger runtime's own bookkeeping in the log is left out, except messages other triggers scheduled (they count
  * against frequency caps).
  */
-import type { JourneyEvent, TypedEvent } from '../events';
+import { typed, type JourneyEvent, type TypedEvent } from '../events';
 import { CustomerSimulation } from './customer';
 import { END, triggerProgram, type CompiledStep, type TriggerProgram } from './program';
 import { TRIGGER_SOURCE, type IdFactory } from './run';
@@ -181,7 +181,7 @@ export class Backtest {
 
   /** What the draft sees of the log: the customer's history without the trigger runtime's bookkeeping. */
   private isHistory(event: JourneyEvent): boolean {
-    const e = event as TypedEvent;
+    const e = typed(event);
     if (e.type === 'TimerFired') return !e.data.purpose.startsWith('trigger:');
     if (e.metadata.source !== TRIGGER_SOURCE) return true;
     return e.type === 'MessageScheduled' && e.data.triggerId !== this.program.id;
@@ -190,7 +190,7 @@ export class Backtest {
   private observe(customerId: string, input: JourneyEvent, decided: JourneyEvent[]): void {
     this.options.observe?.(customerId, input, decided);
     for (const event of decided) {
-      const e = event as TypedEvent;
+      const e = typed(event);
       switch (e.type) {
         case 'TriggerMatched':
           this.entered.add(customerId);

@@ -4,8 +4,9 @@
  * runs every trigger on one input (by priority), and `simulateCustomer` replays a history through them, firing
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
-import { ACTIVITY_TYPES, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
+import { ACTIVITY_TYPES, typed, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
 import { occurredTime } from '../event-time';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
 import type { TriggerProgram } from './program';
@@ -83,7 +84,7 @@ export function pruneView(view: CustomerView, needs: HistoryNeeds, now: number):
  * the event's `activityRecord`, when the caller has it already.
  */
 export function applyToView(view: CustomerView, event: JourneyEvent, record = activityRecord(event)): void {
-  const e = event as TypedEvent;
+  const e = typed(event);
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string') view.contextTimeZone = e.data.context.timezone;
@@ -144,7 +145,7 @@ function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
 /** How conditions see an event; undefined for bookkeeping and timers. */
 export function activityRecord(e: JourneyEvent): ActivityRecord | undefined {
   if (TRIGGER_BOOKKEEPING_TYPES.has(e.type) || e.type === 'TimerFired') return undefined;
-  const t = e as TypedEvent;
+  const t = typed(e);
   let name: string = e.type;
   let props = e.data;
   if (t.type === 'InteractionRecorded') (name = t.data.event), (props = t.data.properties);
@@ -318,7 +319,8 @@ export class CustomerSimulation {
     const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded);
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
-    for (const e of effects as TypedEvent[]) {
+    for (const effect of effects) {
+      const e = typed(effect);
       if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), occurredTime(e)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
       if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) this.effects.push({ event: e, at: now });
@@ -330,10 +332,16 @@ export class CustomerSimulation {
 export function timerFired(scheduled: TypedEvent<'TimerScheduled'>, at: number, ids: IdFactory = deterministicId): JourneyEvent {
   const { timerId, purpose, payload } = scheduled.data;
   const firedAt = new Date(at).toISOString();
-  return {
+  const { workspaceId, customerId } = scheduled.metadata;
+  return envelope({
     id: ids('timer-fired', timerId),
     type: 'TimerFired',
     data: { timerId, purpose, ...(payload ? { payload } : {}) },
-    metadata: { ...scheduled.metadata, occurredAt: firedAt, recordedAt: firedAt, causationId: scheduled.id, source: 'timer' },
-  };
+    workspaceId,
+    customerId,
+    occurredAt: firedAt,
+    recordedAt: firedAt,
+    cause: scheduled,
+    source: 'timer',
+  });
 }

@@ -2,8 +2,9 @@
  * Trigger definitions as an event-sourced aggregate (stream `trigger-<workspace>-<triggerId>`): every define /
  * update / enable / disable is an event, and every version stays readable (runs keep the version they matched).
  */
-import { type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
 import { canonicalJson } from '../canonical-json';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { TriggerDefinition } from './schema';
 import { assertValidTrigger } from './validate';
@@ -40,7 +41,7 @@ export function initialTriggerState(triggerId: string): TriggerState {
 }
 
 export function evolveTrigger(state: TriggerState, event: JourneyEvent): TriggerState {
-  const e = event as TriggerDefinitionEvent;
+  const e = typed(event);
   switch (e.type) {
     case 'TriggerDefined':
       return {
@@ -69,18 +70,15 @@ export function latestDefinition(state: TriggerState): TriggerDefinition | undef
  */
 export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx: { workspaceId: string; now: Date; by?: string }): TriggerDefinitionEvent[] {
   const make = <T extends TriggerDefinitionEvent['type']>(type: T, data: EventDataByType[T], offset = 0) =>
-    ({
+    envelope({
       id: deterministicId('trigger-definition', ctx.workspaceId, state.triggerId, state.revision + offset),
       type,
       data,
-      metadata: {
-        workspaceId: ctx.workspaceId,
-        customerId: '',
-        occurredAt: ctx.now.toISOString(),
-        recordedAt: ctx.now.toISOString(),
-        source: ctx.by ?? 'admin',
-        schemaVersion: 1,
-      },
+      workspaceId: ctx.workspaceId,
+      customerId: '',
+      occurredAt: ctx.now.toISOString(),
+      recordedAt: ctx.now.toISOString(),
+      source: ctx.by ?? 'admin',
     }) as TriggerDefinitionEvent;
   switch (command.type) {
     case 'DefineTrigger': {

@@ -6,8 +6,9 @@
  * no-ops; no clock and no I/O, so a backtest replays history through the very same function.
  */
 import { createHash } from 'node:crypto';
-import type { EventDataByType, EventType, GuardVerdict, JourneyEvent, TypedEvent } from '../events';
 import { occurredTime } from '../event-time';
+import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent, type TypedEvent } from '../events';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
@@ -54,7 +55,7 @@ export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
 
 /** Applies one event that concerns this trigger (see `runEventTriggerId` for routing). */
 export function evolveRun(state: RunState, event: JourneyEvent): RunState {
-  const e = event as TypedEvent;
+  const e = typed(event);
   const at = occurredTime(e);
   if (state.deferred && Object.values(state.deferred).some((d) => d.notBefore <= at)) state = { ...state, deferred: pending(state.deferred, (d) => d.notBefore > at) };
   switch (e.type) {
@@ -149,7 +150,7 @@ class RunDecision {
     private readonly ctx: RunContext,
   ) {
     this.id = ctx.ids ?? deterministicId;
-    const e = input as TypedEvent;
+    const e = typed(input);
     if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
   }
 
@@ -407,21 +408,19 @@ class RunDecision {
 
   private emit<T extends EventType>(type: T, data: EventDataByType[T], ...idParts: string[]): void {
     this.nowIso ??= new Date(this.ctx.now).toISOString();
-    this.out.push({
-      id: this.id('trigger', ...idParts),
-      type,
-      data: data as unknown as Record<string, unknown>,
-      metadata: {
+    this.out.push(
+      envelope({
+        id: this.id('trigger', ...idParts),
+        type,
+        data: data as unknown as Record<string, unknown>,
         workspaceId: this.ctx.workspaceId,
         customerId: this.ctx.customerId,
         occurredAt: this.nowIso,
         recordedAt: this.nowIso,
-        causationId: this.input.id,
-        correlationId: this.input.metadata.correlationId ?? this.input.id,
+        cause: this.input,
         source: TRIGGER_SOURCE,
-        schemaVersion: 1,
-      },
-    });
+      }),
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * Exported for users who test their triggers in CI (README, "Testing your triggers").
  */
 import type { EventDataByType, EventType, JourneyEvent, Traits } from '../events';
+import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import { triggerProgram, type TriggerProgram } from './program';
 import { initialTriggerState, decideTrigger, evolveTrigger } from './definition';
@@ -17,12 +18,16 @@ export class History {
 
   /** Appends an event that happened at `at` and arrived at `arrivedAt` (default: at once). */
   add<T extends EventType>(type: T, data: EventDataByType[T], at: string, arrivedAt = at): JourneyEvent {
-    const e: JourneyEvent = {
+    const e: JourneyEvent = envelope({
       id: deterministicId('history', this.workspaceId, this.customerId, this.n++),
       type,
       data: data as unknown as Record<string, unknown>,
-      metadata: { workspaceId: this.workspaceId, customerId: this.customerId, occurredAt: at, recordedAt: arrivedAt, source: 'http', schemaVersion: 1 },
-    };
+      workspaceId: this.workspaceId,
+      customerId: this.customerId,
+      occurredAt: at,
+      recordedAt: arrivedAt,
+      source: 'http',
+    });
     this.events.push(e);
     return e;
   }

@@ -11,7 +11,7 @@ import {
   type ResolvedEvent,
   type StreamingRead,
 } from '@eventstore/db-client';
-import type { JourneyEvent, RecordedEvent } from '@journey/domain';
+import { ENGINE_UPCASTERS, type JourneyEvent, type RecordedEvent, type Upcasters } from '@journey/domain';
 import {
   WrongExpectedRevisionError,
   checkExpectedRevision,
@@ -54,6 +54,8 @@ export interface EventStoreDbEventStoreOptions {
   readPageSize?: number;
   /** Called when a subscription drops and is about to resubscribe. Default: a console warning. */
   onSubscriptionDrop?: (error: unknown, attempt: number) => void;
+  /** What brings old events to their current schema on read. Default: the engine's (ENGINE_UPCASTERS). */
+  upcasters?: Upcasters;
 }
 
 /**
@@ -67,6 +69,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly maxAppendAttempts: number;
   private readonly readPageSize: number;
   private readonly onSubscriptionDrop: (error: unknown, attempt: number) => void;
+  private readonly upcasters: Upcasters;
   private readonly subscriptions = new Set<SubscriptionHandle>();
   private closed = false;
 
@@ -83,6 +86,7 @@ export class EventStoreDbEventStore implements EventStore {
     this.dedupeWindow = options.dedupeWindow ?? 200;
     this.maxAppendAttempts = options.maxAppendAttempts ?? 5;
     this.readPageSize = Math.max(2, options.readPageSize ?? 1000);
+    this.upcasters = options.upcasters ?? ENGINE_UPCASTERS;
     this.onSubscriptionDrop =
       options.onSubscriptionDrop ?? ((error, attempt) => console.warn(`journey: EventStoreDB subscription dropped (attempt ${attempt}), resubscribing: ${String(error)}`));
   }
@@ -134,7 +138,7 @@ export class EventStoreDbEventStore implements EventStore {
       fromRevision: options.fromRevision ?? (backwards ? END : START),
       maxCount: options.maxCount,
     });
-    return raw.map(fromRecordedEvent).filter((e): e is RecordedEvent => e !== undefined);
+    return raw.map((r) => fromRecordedEvent(r, this.upcasters)).filter((e): e is RecordedEvent => e !== undefined);
   }
 
   /**
@@ -154,7 +158,7 @@ export class EventStoreDbEventStore implements EventStore {
         const position = toPortPosition(resolved.event.position);
         if (!isAfter(position, pageFrom)) continue;
         from = position;
-        const event = fromRecordedEvent(resolved.event);
+        const event = fromRecordedEvent(resolved.event, this.upcasters);
         if (event && matches(event)) out.push(event);
         if (out.length >= maxCount) break;
       }
@@ -190,7 +194,7 @@ export class EventStoreDbEventStore implements EventStore {
       batchSize: options.batchSize ?? 500,
       open: (after) => this.client.subscribeToAll({ fromPosition: readPositionAfter(after), filter }),
       toEvent: (resolved) => {
-        const event = resolved.event && fromRecordedEvent(resolved.event);
+        const event = resolved.event && fromRecordedEvent(resolved.event, this.upcasters);
         return event && matches(event) ? event : undefined;
       },
       handler,

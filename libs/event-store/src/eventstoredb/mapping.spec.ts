@@ -1,5 +1,5 @@
 import { START, jsonEvent, type RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client';
-import { registerUpcaster, type JourneyEvent } from '@journey/domain';
+import { Upcasters, type JourneyEvent } from '@journey/domain';
 import {
   exactExpectation,
   fromRecordedEvent,
@@ -104,9 +104,9 @@ describe('EventStoreDB mapping: events', () => {
   });
 
   it('upcasts old schema versions on read', () => {
-    registerUpcaster('EsdbLegacyThing', 1, (d) => ({ fullName: `${d.first} ${d.last}` }));
+    const upcasters = Upcasters.of([{ type: 'EsdbLegacyThing', fromVersion: 1, upcast: (d) => ({ fullName: `${d.first} ${d.last}` }) }]);
     const stored = toEventData(envelope({ type: 'EsdbLegacyThing', data: { first: 'Ada', last: 'Lovelace' } }));
-    const read = fromRecordedEvent(recorded({ type: 'EsdbLegacyThing', data: stored.data, metadata: stored.metadata }));
+    const read = fromRecordedEvent(recorded({ type: 'EsdbLegacyThing', data: stored.data, metadata: stored.metadata }), upcasters);
     expect(read?.data).toEqual({ fullName: 'Ada Lovelace' });
     expect(read?.metadata.schemaVersion).toBe(2);
   });

@@ -12,7 +12,7 @@ import {
   type ReadPosition,
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client';
-import { upcast, type EventMetadata, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import { ENGINE_UPCASTERS, type EventMetadata, type JourneyEvent, type RecordedEvent, type Upcasters } from '@journey/domain';
 import type { EventFilter } from '../event-store.port';
 
 /*
@@ -85,14 +85,14 @@ export function toEventData(event: JourneyEvent): EventData {
  * An ESDB recorded event as the port's event, upcast to the current schema; undefined for events that are not the
  * engine's (system events, binary events, events without a JSON object body).
  */
-export function fromRecordedEvent(event: EsdbRecordedEvent): RecordedEvent | undefined {
+export function fromRecordedEvent(event: EsdbRecordedEvent, upcasters: Upcasters = ENGINE_UPCASTERS): RecordedEvent | undefined {
   if (!event.isJson || isSystemEvent(event.streamId, event.type)) return undefined;
   if (!isPlainObject(event.data)) return undefined;
   const position = knownPosition(event.position);
   if (position === undefined) throw new Error('EventStoreDB returned an event without its $all position: the adapter needs EventStoreDB 22.6 or later');
   const metadata: Record<string, unknown> = {};
   if (isPlainObject(event.metadata)) for (const [k, v] of Object.entries(event.metadata)) if (!k.startsWith('$')) metadata[k] = v;
-  return upcast({
+  return upcasters.upcast({
     id: event.id,
     type: event.type,
     data: event.data,

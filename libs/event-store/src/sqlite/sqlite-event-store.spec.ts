@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { describeEventStoreContract } from '../contract/event-store.contract';
 import { logSynchronousMode, openSqliteDatabase } from './database';
 import { SqliteEventStore } from './sqlite-event-store';
-import { registerUpcaster, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import { Upcasters, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-es-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -205,8 +205,8 @@ describe('SqliteEventStore specifics', () => {
   });
 
   it('upcasts old schema versions on read', async () => {
-    registerUpcaster('LegacyThing', 1, (d) => ({ fullName: `${d.first} ${d.last}` }));
-    const store = new SqliteEventStore(openSqliteDatabase(':memory:'));
+    const upcasters = Upcasters.of([{ type: 'LegacyThing', fromVersion: 1, upcast: (d) => ({ fullName: `${d.first} ${d.last}` }) }]);
+    const store = new SqliteEventStore(openSqliteDatabase(':memory:'), { upcasters });
     await store.appendToStream('s', [event('LegacyThing', { first: 'Ada', last: 'Lovelace' }, 1)]);
     const [read] = await store.readStream('s');
     expect(read.data).toEqual({ fullName: 'Ada Lovelace' });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Statement, Transaction } from 'better-sqlite3';
-import { upcast, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import { ENGINE_UPCASTERS, type JourneyEvent, type RecordedEvent, type Upcasters } from '@journey/domain';
 import {
   WrongExpectedRevisionError,
   checkExpectedRevision,
@@ -143,11 +143,17 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
 
-  /** `options.fdatasync`: how the WAL is synced (default fs.fdatasync; tests simulate a slow disk with it). */
+  private readonly upcasters: Upcasters;
+
+  /**
+   * `options.fdatasync`: how the WAL is synced (default fs.fdatasync; tests simulate a slow disk with it);
+   * `options.upcasters`: what brings old events to their current schema on read (default the engine's).
+   */
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly options: { fdatasync?: typeof fs.fdatasync } = {},
+    private readonly options: { fdatasync?: typeof fs.fdatasync; upcasters?: Upcasters } = {},
   ) {
+    this.upcasters = options.upcasters ?? ENGINE_UPCASTERS;
     db.exec(SCHEMA);
     this.appended.setMaxListeners(0);
     this.stmts = {
@@ -371,7 +377,7 @@ export class SqliteEventStore implements EventStore {
       sql += ' LIMIT ?';
       params.push(options.maxCount);
     }
-    return this.statement(sql).all(...params).map(toRecorded);
+    return this.statement(sql).all(...params).map((row) => toRecorded(row, this.upcasters));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -402,7 +408,7 @@ export class SqliteEventStore implements EventStore {
       if (this.typeDensity.size >= STATEMENT_CACHE_SIZE) this.typeDensity.clear();
       this.typeDensity.set(key, rows.length / (Number(rows[rows.length - 1].position) - Number(after)));
     }
-    return rows.map(toRecorded);
+    return rows.map((row) => toRecorded(row, this.upcasters));
   }
 
   /**
@@ -418,7 +424,7 @@ export class SqliteEventStore implements EventStore {
     if (start < 0 || start >= end) return undefined;
     const events: RecordedEvent[] = [];
     let i = start;
-    for (; i < end && events.length < maxCount; i++) if (matches(tail[i])) events.push(recordedOf(tail[i]));
+    for (; i < end && events.length < maxCount; i++) if (matches(tail[i])) events.push(recordedOf(tail[i], this.upcasters));
     return { events, last: BigInt(tail[i - 1].position) };
   }
 
@@ -510,8 +516,8 @@ function prefixClause(filter?: EventFilter): { clause: string; params: string[] 
   return { clause: ` AND (${ranges.map((r) => r.sql).join(' OR ')})`, params: ranges.flatMap((r) => r.params) };
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
-  return upcast({
+function toRecorded(row: EventRow, upcasters: Upcasters): RecordedEvent {
+  return upcasters.upcast({
     id: row.id,
     type: row.type,
     data: JSON.parse(row.data),
@@ -526,9 +532,9 @@ function toTailEntry(row: EventRow): TailEntry {
   return { position: Number(row.position), id: row.id, streamId: row.stream_id, revision: Number(row.revision), type: row.type, data: row.data, metadata: row.metadata };
 }
 
-function recordedOf(entry: TailEntry): RecordedEvent {
+function recordedOf(entry: TailEntry, upcasters: Upcasters): RecordedEvent {
   entry.recorded ??= deepFreeze(
-    upcast({ id: entry.id, type: entry.type, data: JSON.parse(entry.data), metadata: JSON.parse(entry.metadata), streamId: entry.streamId, revision: BigInt(entry.revision), position: BigInt(entry.position) }),
+    upcasters.upcast({ id: entry.id, type: entry.type, data: JSON.parse(entry.data), metadata: JSON.parse(entry.metadata), streamId: entry.streamId, revision: BigInt(entry.revision), position: BigInt(entry.position) }),
   );
   return entry.recorded;
 }

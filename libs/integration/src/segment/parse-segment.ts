@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
-import { ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
+import { envelope, ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
 import { compileValidator, type CompiledCheck } from './compiled-validator';
 import { describeValue, parseDateTime } from './input-rules';
 import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
@@ -91,21 +91,18 @@ function toFieldError(error: ValidationError): FieldError {
 function toEvent(call: Call, context: SegmentIngestContext): JourneyEvent {
   const messageId = call.messageId ?? (context.newMessageId ?? randomUUID)();
   const { type, data } = journeyData(call);
-  return {
+  return envelope<string, Record<string, unknown>>({
     id: ingestedEventId(context.workspaceId, messageId),
     type,
     data,
-    metadata: {
-      workspaceId: context.workspaceId,
-      customerId: call.type === 'alias' ? call.userId : (call.userId ?? call.anonymousId),
-      // The instant the validated timestamp names: Date's own parser would also take forms the validation refuses.
-      occurredAt: call.timestamp ? new Date(parseDateTime(call.timestamp)!).toISOString() : context.receivedAt,
-      recordedAt: context.receivedAt,
-      correlationId: messageId,
-      source: context.source,
-      schemaVersion: 1,
-    },
-  };
+    workspaceId: context.workspaceId,
+    customerId: call.type === 'alias' ? call.userId : (call.userId ?? call.anonymousId),
+    // The instant the validated timestamp names: Date's own parser would also take forms the validation refuses.
+    occurredAt: call.timestamp ? new Date(parseDateTime(call.timestamp)!).toISOString() : context.receivedAt,
+    recordedAt: context.receivedAt,
+    correlationId: messageId,
+    source: context.source,
+  });
 }
 
 function journeyData(call: Call): Pick<TypedEvent, 'type' | 'data'> {

@@ -1,10 +1,10 @@
-import { customerStreamId, type JourneyEvent } from '@journey/domain';
+import { customerStreamId, envelope, type JourneyEvent } from '@journey/domain';
 import type { EventStore } from '@journey/event-store';
 import { randomUUID } from 'node:crypto';
 
 /** An ingested-looking event for customer `customerId` of workspace `w`. */
 export function customerEvent(customerId: string, type: string, data: Record<string, unknown>, occurredAt = new Date().toISOString(), workspaceId = 'w'): JourneyEvent {
-  return { id: randomUUID(), type, data, metadata: { workspaceId, customerId, occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 } };
+  return envelope({ id: randomUUID(), type, data, workspaceId, customerId, occurredAt, recordedAt: occurredAt, source: 'test' });
 }
 
 export async function appendToCustomer(store: EventStore, event: JourneyEvent): Promise<bigint> {

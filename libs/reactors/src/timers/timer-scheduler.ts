@@ -1,4 +1,4 @@
-import { currentSchemaVersion, deterministicId, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import { deterministicId, envelope, type JourneyEvent, type RecordedEvent } from '@journey/domain';
 import { FailurePolicy, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
 import { systemClock, type Clock } from '../runtime/clock';
 import { ownerOf, type Partition } from '../runtime/partition';
@@ -236,20 +236,16 @@ function timerOf(e: RecordedEvent): PendingTimer {
 }
 
 function firedEvent(timer: PendingTimer, now: Date): JourneyEvent {
-  const { workspaceId, customerId, correlationId } = timer.scheduled.metadata;
-  return {
+  const { workspaceId, customerId } = timer.scheduled.metadata;
+  return envelope({
     id: deterministicId('timer-fired', timer.timerId),
     type: 'TimerFired',
     data: { timerId: timer.timerId, purpose: timer.purpose, ...(timer.payload ? { payload: timer.payload } : {}) },
-    metadata: {
-      workspaceId,
-      customerId,
-      occurredAt: new Date(timer.dueAt).toISOString(),
-      recordedAt: now.toISOString(),
-      causationId: timer.scheduled.id,
-      correlationId: correlationId ?? timer.scheduled.id,
-      source: 'timer',
-      schemaVersion: currentSchemaVersion('TimerFired'),
-    },
-  };
+    workspaceId,
+    customerId,
+    occurredAt: new Date(timer.dueAt).toISOString(),
+    recordedAt: now.toISOString(),
+    cause: timer.scheduled,
+    source: 'timer',
+  });
 }
