@@ -16,7 +16,7 @@ export class DefineTriggerCommand extends Command<TriggerChange> {
 export class DefineTriggerHandler implements ICommandHandler<DefineTriggerCommand> {
   constructor(private readonly triggers: TriggersService) {}
 
-  execute({ principal, document }: DefineTriggerCommand): Promise<TriggerChange> {
+  async execute({ principal, document }: DefineTriggerCommand): Promise<TriggerChange> {
     const definition = validDocument(document);
     return this.triggers.decideAndAppend(principal, definition.id, { type: 'DefineTrigger', definition }, { mustExist: false });
   }

@@ -18,7 +18,7 @@ export class UpdateTriggerCommand extends Command<TriggerChange> {
 export class UpdateTriggerHandler implements ICommandHandler<UpdateTriggerCommand> {
   constructor(private readonly triggers: TriggersService) {}
 
-  execute({ principal, triggerId, document, ifMatch }: UpdateTriggerCommand): Promise<TriggerChange> {
+  async execute({ principal, triggerId, document, ifMatch }: UpdateTriggerCommand): Promise<TriggerChange> {
     validDocument(document);
     return this.triggers.decideAndAppend(principal, triggerId, { type: 'DefineTrigger', definition: document }, { mustExist: true, ifMatch });
   }
