@@ -31,4 +31,22 @@ describe('compileCheck', () => {
     }
     expect(invalid).toBeGreaterThan(variants.length / 4); // the corpus exercises the rules, not just valid calls
   });
+
+  it.each(Object.keys(VALID))('the %s DTO runs exactly the rules, in their order: validateSync reports the first failing check of each field', (type) => {
+    const cls = SEGMENT_CALL_CLASSES[type as keyof typeof SEGMENT_CALL_CLASSES];
+    const rules = SEGMENT_CALL_RULES[type as keyof typeof SEGMENT_CALL_RULES];
+    for (const field of FIELDS) {
+      for (const value of VALUES) {
+        const call = Object.assign(new cls(), { ...VALID[type], [field]: value });
+        const expected = Object.entries(rules).flatMap(([property, { when, checks }]) => {
+          const v = (call as Record<string, unknown>)[property];
+          if (when && !when(call, v)) return [];
+          const failed = checks.find((c) => !c.test(v, call));
+          return failed ? [[property, failed.name]] : [];
+        });
+        const reported = validateSync(call, { stopAtFirstError: true }).map((e) => [e.property, ...Object.keys(e.constraints ?? {})]);
+        expect({ field, value, reported: reported.sort() }).toEqual({ field, value, reported: expected.sort() });
+      }
+    }
+  });
 });
