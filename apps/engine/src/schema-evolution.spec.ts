@@ -34,8 +34,8 @@ import { parseSegmentBatch } from '@journey/integration';
 import { TimerScheduler } from '@journey/reactors';
 import { enabledProgram, History } from '../../../libs/domain/src/triggers/testing';
 import { FakeClock } from '../../../libs/reactors/src/testing/fake-clock';
-import { generateKey, keyCreated, keyRevoked, recordOf, type Principal } from './auth/api-keys';
-import { InboxController } from './messaging/inbox.controller';
+import { generateKey, keyCreated, keyRevoked, recordOf } from './auth/api-keys';
+import { OpenInboxMessageCommand, OpenInboxMessageHandler } from './messaging/open-inbox-message.command';
 
 jest.mock('../../../libs/domain/src/engine-upcasters', () => {
   const { Upcasters } = jest.requireActual('../../../libs/domain/src/upcasters');
@@ -131,7 +131,7 @@ async function writeThroughEveryWriter(): Promise<Record<string, JourneyEvent[]>
   const record = recordOf(generateKey('admin'), { workspaceId: WS, role: 'admin', name: 'ops', createdAt: at(1), source: 'api' });
   written['API keys'] = [keyCreated(record, at(1)), keyRevoked(WS, { keyId: record.id, reason: 'revoked', by: 'key_admin' }, at(2))];
 
-  // The writers with I/O: the timer scheduler fires a due timer into the store, the inbox controller records an open.
+  // The writers with I/O: the timer scheduler fires a due timer into the store, the inbox's open command records an open.
   const store = new SqliteEventStore(openSqliteDatabase(':memory:'), { upcasters: ENGINE_UPCASTERS });
   const customer = customerStreamId(WS, 'ada');
   const timer = stage.find((e) => e.type === 'TimerScheduled');
@@ -145,11 +145,10 @@ async function writeThroughEveryWriter(): Promise<Record<string, JourneyEvent[]>
   clock.set('2030-01-01T00:00:00.000Z');
   await scheduler.settled();
   await scheduler.stop();
-  const principal: Principal = { workspaceId: WS, role: 'write', keyId: 'key_test' };
-  await new InboxController(store).opened('ada', String(inboxDelivery.data.messageId), principal);
+  await new OpenInboxMessageHandler(store).execute(new OpenInboxMessageCommand(WS, 'ada', String(inboxDelivery.data.messageId)));
   const stored = await store.readStream(customer);
   written['timer scheduler'] = stored.filter((e) => e.type === 'TimerFired');
-  written['inbox controller'] = stored.filter((e) => e.type === 'MessageOpened');
+  written['inbox open command'] = stored.filter((e) => e.type === 'MessageOpened');
   await store.close();
   return written;
 }

@@ -1,4 +1,5 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -14,7 +15,10 @@ import {
 } from '@nestjs/swagger';
 import { KEY_ROLES, type KeyRole, type Principal } from './api-keys';
 import { Allow, CurrentPrincipal } from './auth.guard';
-import { KeyStore } from './key-store';
+import { CreateKeyCommand } from './create-key.command';
+import { ListKeysQuery } from './list-keys.query';
+import { RevokeKeyCommand } from './revoke-key.command';
+import { RotateKeyCommand } from './rotate-key.command';
 
 const MAX_NAME = 100;
 const FIELDS = new Set(['role', 'name']);
@@ -53,21 +57,24 @@ const KEY_VIEW = { id: 'key_3f2a…', role: 'csm', name: 'Sam (CSM)', lastFour: 
 @Controller('v1/admin/keys')
 @Allow('admin')
 export class KeysController {
-  constructor(private readonly keys: KeyStore) {}
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a key of the workspace; the answer holds the key, shown this once only' })
   @ApiBody({ schema: { type: 'object', required: ['role'], properties: { role: { type: 'string', enum: [...KEY_ROLES] }, name: { type: 'string', maxLength: MAX_NAME } } } })
   @ApiCreatedResponse({ schema: { example: { key: 'ck_…', ...KEY_VIEW } } })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    return this.keys.create(principal, parseNewKey(body));
+    return this.commandBus.execute(new CreateKeyCommand(principal, parseNewKey(body)));
   }
 
   @Get()
   @ApiOperation({ summary: "The workspace's keys in force: id, role, name, creation, last four characters (never the key)" })
   @ApiOkResponse({ schema: { example: { keys: [KEY_VIEW] } } })
   async list(@CurrentPrincipal() principal: Principal) {
-    return { keys: await this.keys.list(principal.workspaceId) };
+    return this.queryBus.execute(new ListKeysQuery(principal.workspaceId));
   }
 
   @Post(':id/rotate')
@@ -76,7 +83,7 @@ export class KeysController {
   @ApiOkResponse({ schema: { example: { key: 'ck_…', replaces: 'key_…', ...KEY_VIEW } } })
   @ApiNotFoundResponse({ description: 'No key with this id in the workspace' })
   async rotate(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return this.keys.rotate(principal, id);
+    return this.commandBus.execute(new RotateKeyCommand(principal, id));
   }
 
   @Delete(':id')
@@ -86,6 +93,6 @@ export class KeysController {
   @ApiNotFoundResponse({ description: 'No key with this id in the workspace' })
   @ApiConflictResponse({ description: 'The last admin key of the workspace cannot be revoked' })
   async revoke(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
-    await this.keys.revoke(principal, id);
+    await this.commandBus.execute(new RevokeKeyCommand(principal, id));
   }
 }

@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, HttpCode, Post, applyDecorators, type Type } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, applyDecorators, type Type } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
@@ -12,26 +13,11 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import {
-  AliasCall,
-  GroupCall,
-  IdentifyCall,
-  PageCall,
-  SegmentBatch,
-  TrackCall,
-  parseSegmentBatch,
-  parseSegmentCall,
-  type FieldError,
-  type SegmentCallType,
-} from '@journey/integration';
-import type { JourneyEvent } from '@journey/domain';
+import { AliasCall, GroupCall, IdentifyCall, PageCall, SegmentBatch, TrackCall, type SegmentCallType } from '@journey/integration';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
-import { Metrics } from '../operations/metrics';
-import { IngestionService } from './ingestion.service';
-
-const SOURCE = 'http';
-const MAX_LISTED_ERRORS = 10;
+import { RecordSegmentBatchCommand } from './record-segment-batch.command';
+import { RecordSegmentCallCommand } from './record-segment-call.command';
 
 const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>) =>
   applyDecorators(
@@ -60,10 +46,7 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
 @Allow('write')
 @Controller('v1')
 export class IngestionController {
-  constructor(
-    private readonly ingestion: IngestionService,
-    private readonly metrics: Metrics,
-  ) {}
+  constructor(private readonly commandBus: CommandBus) {}
 
   @CallEndpoint('identify', 'Identify a customer and record their traits (CustomerIdentified)', IdentifyCall)
   identify(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
@@ -107,45 +90,11 @@ export class IngestionController {
   @ApiBody({ type: SegmentBatch })
   @ApiOkResponse({ description: 'The valid calls are stored durably', schema: { example: { success: true, accepted: 2, rejected: [{ index: 1, errors: [{ path: 'event', message: 'event must be a string' }] }] } } })
   @ApiBadRequestResponse({ description: 'Not a batch, or no valid call in it; `message` names the calls and fields', schema: { example: { statusCode: 400, error: 'Bad Request', message: 'no valid call in the batch: batch[0]: userId or anonymousId is required (a non-empty string)', rejected: [] } } })
-  async batch(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
-    const result = parseSegmentBatch(body, this.context(principal));
-    if (!result.ok) throw this.rejection(result.errors.map((e) => e.message).join('; '), { errors: result.errors });
-    if (result.accepted === 0) {
-      const listed = result.rejected.flatMap(({ index, errors }) => errors.map((e) => `batch[${index}]: ${e.message}`));
-      throw this.rejection(`no valid call in the batch: ${summarise(listed)}`, { rejected: result.rejected });
-    }
-    await this.store(principal, result.events, result.rejected.length > 0 ? 'partial' : 'accepted');
-    return { success: true, accepted: result.accepted, rejected: result.rejected };
+  batch(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.commandBus.execute(new RecordSegmentBatchCommand(principal.workspaceId, body));
   }
 
-  private async single(type: SegmentCallType, body: unknown, principal: Principal) {
-    const result = parseSegmentCall(body, this.context(principal), { type });
-    if (!result.ok) throw this.rejection(summarise(result.errors.map((e) => e.message)), { errors: result.errors });
-    await this.store(principal, result.events, 'accepted');
-    return { success: true };
+  private single(type: SegmentCallType, body: unknown, principal: Principal) {
+    return this.commandBus.execute(new RecordSegmentCallCommand(principal.workspaceId, type, body));
   }
-
-  private context(principal: Principal) {
-    return { workspaceId: principal.workspaceId, receivedAt: new Date().toISOString(), source: SOURCE };
-  }
-
-  private async store(principal: Principal, events: JourneyEvent[], outcome: 'accepted' | 'partial') {
-    try {
-      await this.ingestion.record(principal.workspaceId, events, SOURCE);
-    } catch (error) {
-      this.metrics.ingestRequests.inc({ outcome: 'failed' });
-      throw error;
-    }
-    this.metrics.ingestRequests.inc({ outcome });
-  }
-
-  private rejection(message: string, details: { errors?: FieldError[]; rejected?: unknown[] }): BadRequestException {
-    this.metrics.ingestRequests.inc({ outcome: 'rejected' });
-    return new BadRequestException({ statusCode: 400, error: 'Bad Request', message, ...details });
-  }
-}
-
-function summarise(messages: string[]): string {
-  const more = messages.length - MAX_LISTED_ERRORS;
-  return messages.slice(0, MAX_LISTED_ERRORS).join('; ') + (more > 0 ? `; and ${more} more` : '');
 }

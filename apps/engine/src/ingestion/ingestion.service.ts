@@ -1,8 +1,13 @@
-import { Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
+import type { FieldError, SegmentIngestContext } from '@journey/integration';
 import { EVENT_STORE, type AppendRequest, type EventStore } from '@journey/event-store';
 import { HealthChecks, eventStoreCheck, isDiskFull } from '../operations/health';
 import { Metrics } from '../operations/metrics';
+
+/** Ingestion over HTTP records `metadata.source: http`. */
+export const SOURCE = 'http';
+const MAX_LISTED_ERRORS = 10;
 
 /**
  * Writes ingested events: one `appendMany` per request, one stream per customer (the store's group commit merges
@@ -18,6 +23,28 @@ export class IngestionService implements OnModuleDestroy {
     private readonly metrics: Metrics,
     private readonly health: HealthChecks,
   ) {}
+
+  /** The mapping context of a call received now. */
+  context(workspaceId: string): SegmentIngestContext {
+    return { workspaceId, receivedAt: new Date().toISOString(), source: SOURCE };
+  }
+
+  /** Stores the events of a request (`partial`: some calls of its batch were rejected), counting the request's outcome. */
+  async accept(workspaceId: string, events: JourneyEvent[], outcome: 'accepted' | 'partial'): Promise<void> {
+    try {
+      await this.record(workspaceId, events, SOURCE);
+    } catch (error) {
+      this.metrics.ingestRequests.inc({ outcome: 'failed' });
+      throw error;
+    }
+    this.metrics.ingestRequests.inc({ outcome });
+  }
+
+  /** A 400 for a request nothing of which is stored, counted as rejected. */
+  reject(message: string, details: { errors?: FieldError[]; rejected?: unknown[] }): BadRequestException {
+    this.metrics.ingestRequests.inc({ outcome: 'rejected' });
+    return new BadRequestException({ statusCode: 400, error: 'Bad Request', message, ...details });
+  }
 
   /** Stores the events (duplicates by id are skipped) and returns how many were new. */
   async record(workspaceId: string, events: JourneyEvent[], source: string): Promise<number> {
@@ -52,4 +79,10 @@ export class IngestionService implements OnModuleDestroy {
     this.draining = true;
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** At most MAX_LISTED_ERRORS messages, then how many more. */
+export function summarise(messages: string[]): string {
+  const more = messages.length - MAX_LISTED_ERRORS;
+  return messages.slice(0, MAX_LISTED_ERRORS).join('; ') + (more > 0 ? `; and ${more} more` : '');
 }

@@ -9,6 +9,9 @@ import { ProjectionsModule } from '../projections/projections.module';
 import { SubscriberFailures } from '../operations/subscriber-failures';
 import { InboxController } from './inbox.controller';
 import { MessagesController } from './messages.controller';
+import { InboxHandler } from './inbox.query';
+import { OpenInboxMessageHandler } from './open-inbox-message.command';
+import { ResendMessageHandler } from './resend-message.command';
 
 /**
  * The `dispatcher` role: delivers MessageScheduled through the configured channels. `inbox` and `log` are always on;
@@ -62,6 +65,6 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
 @Module({
   imports: [ProjectionsModule],
   controllers: [InboxController, MessagesController],
-  providers: [DispatcherWorker],
+  providers: [DispatcherWorker, InboxHandler, OpenInboxMessageHandler, ResendMessageHandler],
 })
 export class MessagingModule {}

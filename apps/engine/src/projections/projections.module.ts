@@ -5,6 +5,8 @@ import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { SQLITE_READ_MODELS_DB } from '../persistence.module';
 import { ProjectionsController } from './projections.controller';
 import { ProjectionsService } from './projections.service';
+import { ProjectionStatusHandler } from './projection-status.query';
+import { RebuildProjectionHandler } from './rebuild-projection.command';
 
 /**
  * Read models: the store under the READ_MODEL_STORE port (MongoDB collections when MONGODB_URL is set, see
@@ -19,6 +21,8 @@ import { ProjectionsService } from './projections.service';
       useFactory: (config: EngineConfig, db: SqliteDatabase | null): ReadModelStore => (db ? new SqliteReadModelStore(db) : MongoReadModelStore.fromUrl(config.mongoUrl!)),
     },
     ProjectionsService,
+    ProjectionStatusHandler,
+    RebuildProjectionHandler,
   ],
   exports: [READ_MODEL_STORE, ProjectionsService],
 })

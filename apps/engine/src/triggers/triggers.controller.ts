@@ -15,12 +15,20 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { parse as parseYaml } from 'yaml';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
 import { MessageExplanationDto, TRIGGER_DOCUMENT_SCHEMA, TriggerAnalyticsDto, TriggerChangeDto, TriggerDetailDto, TriggerListDto, TriggerValidationErrorDto } from './triggers.dto';
-import { TriggerInsightsService } from './trigger-insights.service';
-import { TriggerChange, TriggersService } from './triggers.service';
+import type { TriggerChange } from './triggers.service';
+import { DefineTriggerCommand } from './define-trigger.command';
+import { UpdateTriggerCommand } from './update-trigger.command';
+import { EnableTriggerCommand } from './enable-trigger.command';
+import { DisableTriggerCommand } from './disable-trigger.command';
+import { ListTriggersQuery } from './list-triggers.query';
+import { GetTriggerQuery } from './get-trigger.query';
+import { ExplainMessageQuery } from './explain-message.query';
+import { TriggerAnalyticsQuery } from './trigger-analytics.query';
 
 /** Content types of trigger documents written as YAML (the bootstrap parses them as text). */
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -72,7 +80,10 @@ const etag = (res: Response, change: { version: number }) => res.setHeader('ETag
 @ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
 @Controller('v1/triggers')
 export class TriggersController {
-  constructor(private readonly triggers: TriggersService) {}
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
 
   @Post()
   @Allow('admin', 'csm')
@@ -83,7 +94,7 @@ export class TriggersController {
   @ApiBadRequestResponse({ type: TriggerValidationErrorDto, description: 'Invalid document: every error as `path: expected ...`' })
   @ApiConflictResponse({ description: 'A trigger with this id exists (PUT adds a version)' })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<TriggerChange> {
-    const change = await this.triggers.create(principal, document(body));
+    const change = await this.commandBus.execute(new DefineTriggerCommand(principal, document(body)));
     etag(res, change);
     return change;
   }
@@ -93,7 +104,7 @@ export class TriggersController {
   @ApiOperation({ summary: 'Every trigger of the workspace: id, name, latest version, enabled' })
   @ApiOkResponse({ type: TriggerListDto })
   async list(@CurrentPrincipal() principal: Principal) {
-    return { triggers: await this.triggers.list(principal.workspaceId) };
+    return this.queryBus.execute(new ListTriggersQuery(principal.workspaceId));
   }
 
   @Get(':id')
@@ -103,7 +114,7 @@ export class TriggersController {
   @ApiOkResponse({ type: TriggerDetailDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger or version' })
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query('version') version: unknown, @Res({ passthrough: true }) res: Response) {
-    const detail = await this.triggers.get(principal.workspaceId, id, parseVersion(version));
+    const detail = await this.queryBus.execute(new GetTriggerQuery(principal.workspaceId, id, parseVersion(version)));
     etag(res, detail);
     return detail;
   }
@@ -125,7 +136,7 @@ export class TriggersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TriggerChange> {
-    const change = await this.triggers.update(principal, id, document(body), parseIfMatch(ifMatch));
+    const change = await this.commandBus.execute(new UpdateTriggerCommand(principal, id, document(body), parseIfMatch(ifMatch)));
     etag(res, change);
     return change;
   }
@@ -138,7 +149,7 @@ export class TriggersController {
   @ApiOkResponse({ type: TriggerChangeDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
   async enable(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<TriggerChange> {
-    return this.triggers.setEnabled(principal, id, true, parseIfMatch(ifMatch));
+    return this.commandBus.execute(new EnableTriggerCommand(principal, id, parseIfMatch(ifMatch)));
   }
 
   @Post(':id/disable')
@@ -148,7 +159,7 @@ export class TriggersController {
   @ApiOkResponse({ type: TriggerChangeDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
   async disable(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<TriggerChange> {
-    return this.triggers.setEnabled(principal, id, false, parseIfMatch(ifMatch));
+    return this.commandBus.execute(new DisableTriggerCommand(principal, id, parseIfMatch(ifMatch)));
   }
 }
 
@@ -159,7 +170,7 @@ export class TriggersController {
 @Controller('v1')
 @Allow('admin', 'csm', 'analyst')
 export class TriggerInsightsController {
-  constructor(private readonly insights: TriggerInsightsService) {}
+  constructor(private readonly queryBus: QueryBus) {}
 
   @Get('messages/:id/explain')
   @Allow('admin', 'csm')
@@ -167,7 +178,7 @@ export class TriggerInsightsController {
   @ApiOkResponse({ type: MessageExplanationDto })
   @ApiNotFoundResponse({ description: 'Unknown message (or not projected yet)' })
   async explain(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return this.insights.explain(principal.workspaceId, id);
+    return this.queryBus.execute(new ExplainMessageQuery(principal.workspaceId, id));
   }
 
   @Get('analytics/triggers')
@@ -176,6 +187,6 @@ export class TriggerInsightsController {
   @ApiOkResponse({ type: TriggerAnalyticsDto })
   async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown) {
     if (triggerId !== undefined && typeof triggerId !== 'string') throw new BadRequestException('triggerId must be a single trigger id');
-    return { triggers: await this.insights.analytics(principal.workspaceId, triggerId) };
+    return this.queryBus.execute(new TriggerAnalyticsQuery(principal.workspaceId, triggerId));
   }
 }

@@ -5,6 +5,25 @@ import { ProjectionsModule } from '../projections/projections.module';
 import { TriggerInsightsController, TriggersController } from './triggers.controller';
 import { TriggerInsightsService } from './trigger-insights.service';
 import { TriggersService } from './triggers.service';
+import { DefineTriggerHandler } from './define-trigger.command';
+import { UpdateTriggerHandler } from './update-trigger.command';
+import { EnableTriggerHandler } from './enable-trigger.command';
+import { DisableTriggerHandler } from './disable-trigger.command';
+import { ListTriggersHandler } from './list-triggers.query';
+import { GetTriggerHandler } from './get-trigger.query';
+import { ExplainMessageHandler } from './explain-message.query';
+import { TriggerAnalyticsHandler } from './trigger-analytics.query';
+
+const HANDLERS = [
+  DefineTriggerHandler,
+  UpdateTriggerHandler,
+  EnableTriggerHandler,
+  DisableTriggerHandler,
+  ListTriggersHandler,
+  GetTriggerHandler,
+  ExplainMessageHandler,
+  TriggerAnalyticsHandler,
+];
 
 /**
  * Triggers: definitions over HTTP (through the definition decider, into the trigger streams), the TriggerReactor that
@@ -14,7 +33,7 @@ import { TriggersService } from './triggers.service';
 @Module({
   imports: [ProjectionsModule],
   controllers: [TriggersController, TriggerInsightsController],
-  providers: [TriggersService, TriggerInsightsService, {
+  providers: [TriggersService, TriggerInsightsService, ...HANDLERS, {
       provide: REACTORS,
       inject: [Metrics],
       useFactory: (metrics: Metrics) => new TriggerReactor({ onMatched: (trigger) => metrics.triggerMatches.inc({ trigger }) }),

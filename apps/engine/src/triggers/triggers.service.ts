@@ -97,23 +97,11 @@ export class TriggersService {
     return { ...summary(state), shownVersion: shown, definition, versions };
   }
 
-  /** POST: a new trigger (409 if the id is taken). */
-  async create(principal: Principal, document: unknown): Promise<TriggerChange> {
-    const definition = validDocument(document);
-    return this.execute(principal, definition.id, { type: 'DefineTrigger', definition }, { mustExist: false });
-  }
-
-  /** PUT: a new version of an existing trigger; `ifMatch` is the version the client last saw. */
-  async update(principal: Principal, triggerId: string, document: unknown, ifMatch?: number): Promise<TriggerChange> {
-    validDocument(document);
-    return this.execute(principal, triggerId, { type: 'DefineTrigger', definition: document }, { mustExist: true, ifMatch });
-  }
-
-  async setEnabled(principal: Principal, triggerId: string, enabled: boolean, ifMatch?: number): Promise<TriggerChange> {
-    return this.execute(principal, triggerId, { type: enabled ? 'EnableTrigger' : 'DisableTrigger' }, { mustExist: true, ifMatch });
-  }
-
-  private async execute(principal: Principal, triggerId: string, command: TriggerCommand, options: { mustExist: boolean; ifMatch?: number }): Promise<TriggerChange> {
+  /**
+   * The write path of every trigger command: load the trigger's stream, call the definition decider, append with the
+   * stream's revision as expected revision. Without If-Match, a command that lost a race decides again.
+   */
+  async decideAndAppend(principal: Principal, triggerId: string, command: TriggerCommand, options: { mustExist: boolean; ifMatch?: number }): Promise<TriggerChange> {
     for (let attempt = 1; ; attempt++) {
       const { state } = await this.load(principal.workspaceId, triggerId);
       if (options.mustExist && state.version === 0) throw notFound(triggerId);
@@ -157,7 +145,7 @@ function summary(state: TriggerState): TriggerSummary {
   return { id: state.triggerId, name: state.definitions[state.version]?.name ?? '', version: state.version, enabled: state.enabled };
 }
 
-function validDocument(document: unknown): TriggerDefinition {
+export function validDocument(document: unknown): TriggerDefinition {
   const result = validateTrigger(document, TRIGGER_VALIDATION);
   if (!result.ok) throw invalid(result.errors.map(formatValidationError));
   return result.definition;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
 import { envelope, ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
-import { compileValidator, type CompiledCheck } from './compiled-validator';
+import { compileCheck, type CompiledCheck } from './compiled-validator';
 import { describeValue, parseDateTime } from './input-rules';
-import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
+import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_RULES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
 
 /**
  * Segment calls -> journey events: validation and mapping, with no I/O and no clock (the caller passes the receive
@@ -51,7 +51,7 @@ export function parseSegmentCall(raw: unknown, context: SegmentIngestContext, op
   // validateSync writes the messages for the others.
   const cls = SEGMENT_CALL_CLASSES[type as SegmentCallType];
   const call = Object.assign(new cls(), raw, { type }) as Call;
-  if (!passes(cls, call)) {
+  if (!CHECKS[type as SegmentCallType](call)) {
     const errors = validateSync(call, { stopAtFirstError: true, forbidUnknownValues: true });
     if (errors.length > 0) return { ok: false, errors: errors.map(toFieldError) };
   }
@@ -72,13 +72,7 @@ export function parseSegmentBatch(raw: unknown, context: SegmentIngestContext): 
   return { ok: true, events, accepted: batch.length - rejected.length, rejected };
 }
 
-const compiled = new Map<new () => object, CompiledCheck>();
-
-function passes(cls: new () => object, call: object): boolean {
-  let check = compiled.get(cls);
-  if (!check) compiled.set(cls, (check = compileValidator(cls)));
-  return check(call);
-}
+const CHECKS = Object.fromEntries(SEGMENT_CALL_TYPES.map((type) => [type, compileCheck(SEGMENT_CALL_RULES[type])])) as Record<SegmentCallType, CompiledCheck>;
 
 function fail(path: string, message: string): { ok: false; errors: FieldError[] } {
   return { ok: false, errors: [{ path, message }] };

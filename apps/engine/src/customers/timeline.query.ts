@@ -1,0 +1,32 @@
+import { Inject, NotFoundException } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { buildTimeline, customerStreamId, type TimelineEntry } from '@journey/domain';
+import { EVENT_STORE, type EventStore } from '@journey/event-store';
+
+export interface Timeline {
+  customerId: string;
+  asOf: string | null;
+  entries: TimelineEntry[];
+}
+
+/** GET /v1/customers/:id/timeline: the journey in event-time order, from the customer's stream (as of `asOf`). */
+export class TimelineQuery extends Query<Timeline> {
+  constructor(
+    readonly workspaceId: string,
+    readonly customerId: string,
+    readonly asOf?: Date,
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(TimelineQuery)
+export class TimelineHandler implements IQueryHandler<TimelineQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
+
+  async execute({ workspaceId, customerId: id, asOf }: TimelineQuery): Promise<Timeline> {
+    const events = await this.events.readStream(customerStreamId(workspaceId, id));
+    if (events.length === 0) throw new NotFoundException(`customer "${id}" not found`);
+    return { customerId: id, asOf: asOf?.toISOString() ?? null, entries: buildTimeline(events, { asOf }) };
+  }
+}
