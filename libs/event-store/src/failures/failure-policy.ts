@@ -111,7 +111,7 @@ export class FailurePolicy {
    */
   async judge(error: unknown, attempts: number, what: string): Promise<{ transient: boolean; quarantine: boolean; retryInMs: number }> {
     this.lastError = asError(error);
-    const transient = classifyFailure(error) === 'transient' || !(await this.probeAnswers());
+    const transient = await this.isOutage(error);
     if (!transient && attempts >= this.poisonAttempts) return { transient, quarantine: true, retryInMs: 0 };
     const retryInMs = transient ? this.backoff.next() : this.poisonDelay(attempts);
     this.report(this.lastError, retryInMs, what);
@@ -201,8 +201,7 @@ export class FailurePolicy {
           error = e;
         }
       }
-      const transient = classifyFailure(error) === 'transient' || !(await this.probeAnswers());
-      if (transient) {
+      if (await this.isOutage(error)) {
         await this.failed(error, `event ${event.id} at position ${event.position}`);
       } else {
         attempts += 1;
@@ -275,6 +274,14 @@ export class FailurePolicy {
         await this.failed(error, what);
       }
     }
+  }
+
+  /**
+   * Whether `error` is an outage rather than this event's fault: a transient error, or any error while the
+   * subscriber's own store does not answer. Records nothing.
+   */
+  async isOutage(error: unknown): Promise<boolean> {
+    return classifyFailure(error) === 'transient' || !(await this.probeAnswers());
   }
 
   private async probeAnswers(): Promise<boolean> {

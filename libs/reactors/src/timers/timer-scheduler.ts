@@ -190,7 +190,8 @@ export class TimerScheduler {
           await this.fire(chunk, now);
         } catch (error) {
           // A chunk the store rejects, not for an outage: fire its timers one by one, so one poison timer never holds the others.
-          if (chunk.length === 1 || (await this.failures.judge(error, 0, `firing ${chunk.length} timers`)).transient) {
+          // (an outage is judged once, by retryLater: judging it here too would advance the backoff twice)
+          if (chunk.length === 1 || (await this.failures.isOutage(error))) {
             await this.retryLater(chunk, error, now);
             continue;
           }
