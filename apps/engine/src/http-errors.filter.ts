@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { isDiskFull } from './operations/health';
+import { isDiskFull } from '@journey/event-store';
 
 interface Response {
   status(code: number): { json(body: unknown): void };

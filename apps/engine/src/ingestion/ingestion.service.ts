@@ -1,8 +1,8 @@
 import { BadRequestException, Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import type { FieldError, SegmentIngestContext } from '@journey/integration';
-import { EVENT_STORE, type AppendRequest, type EventStore } from '@journey/event-store';
-import { HealthChecks, eventStoreCheck, isDiskFull } from '../operations/health';
+import { EVENT_STORE, isDiskFull, type AppendRequest, type EventStore } from '@journey/event-store';
+import { HealthChecks, eventStoreCheck } from '../operations/health';
 import { Metrics } from '../operations/metrics';
 
 /** Ingestion over HTTP records `metadata.source: http`. */

@@ -31,13 +31,3 @@ export class HealthChecks {
   }
 }
 
-const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
-const DISK_FULL_MESSAGE = /SQLITE_FULL|ENOSPC|EDQUOT|database or disk is full|no space left on device/i;
-
-/** A write failed because the disk (or the quota) is full: by the error's code, its message, or its cause's. */
-export function isDiskFull(error: unknown): boolean {
-  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if ((typeof e.code === 'string' && DISK_FULL_CODES.has(e.code)) || (typeof e.message === 'string' && DISK_FULL_MESSAGE.test(e.message))) return true;
-  }
-  return false;
-}

@@ -64,14 +64,30 @@ function transientItself(error: unknown): boolean {
   return false;
 }
 
-/** `transient` when the error, or any error in its `cause` chain (KafkaJS: `originalError`), is one of the infrastructure; else `poison`. */
-export function classifyFailure(error: unknown): FailureKind {
+/** Whether the error, or an error in its `cause` chain (KafkaJS: `originalError`), passes `test`. */
+function inCauseChain(error: unknown, test: (e: unknown) => boolean): boolean {
   let e: unknown = error;
   for (let depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
-    if (transientItself(e)) return 'transient';
+    if (test(e)) return true;
     e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
   }
-  return 'poison';
+  return false;
+}
+
+/** `transient` when the error, or any error in its `cause` chain (KafkaJS: `originalError`), is one of the infrastructure; else `poison`. */
+export function classifyFailure(error: unknown): FailureKind {
+  return inCauseChain(error, transientItself) ? 'transient' : 'poison';
+}
+
+const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
+const DISK_FULL_MESSAGE = /SQLITE_FULL|ENOSPC|EDQUOT|database or disk is full|no space left on device/i;
+
+/** A write failed because the disk (or the quota) is full: by the code or the message of the error or of its causes. */
+export function isDiskFull(error: unknown): boolean {
+  return inCauseChain(error, (e) => {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    return (typeof code === 'string' && DISK_FULL_CODES.has(code)) || (typeof message === 'string' && DISK_FULL_MESSAGE.test(message));
+  });
 }
 
 /** A short name of the error's class for a dead letter's `reason`: `TypeError`, `MongoServerError 121`, `SQLITE_CONSTRAINT`. */
