@@ -58,12 +58,12 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.
  * `"next tuesday"`, `"2025-02-30"`, `"+275760-09-13"`) is not a date: undefined. Never throws.
  */
 export function dateValue(value: unknown): number | undefined {
-  let ms: number;
-  if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string') ms = parseIsoDate(value)?.ms ?? NaN;
-  else return undefined;
-  return ms >= MIN_DATE_MS && ms <= MAX_DATE_MS ? ms : undefined;
+  if (typeof value === 'number') return inDateRange(value);
+  if (typeof value === 'string') return inDateRange(parseIsoDate(value)?.ms ?? NaN);
+  return undefined;
 }
+
+const inDateRange = (ms: number): number | undefined => (ms >= MIN_DATE_MS && ms <= MAX_DATE_MS ? ms : undefined);
 
 interface IsoDate {
   ms: number;
@@ -180,7 +180,7 @@ export function zonedTime(t: LocalTime, timeZone: string): number {
 export function localDate(value: unknown, timeZone: string): LocalTime | undefined {
   const d = typeof value === 'string' ? parseIsoDate(value) : undefined;
   if (d?.dateOnly) return { year: d.year, month: d.month, day: d.day, hour: 0, minute: 0 };
-  const ms = dateValue(value);
+  const ms = typeof value === 'string' ? inDateRange(d?.ms ?? NaN) : dateValue(value); // the string parsed once
   return ms === undefined ? undefined : localTime(ms, timeZone);
 }
 
