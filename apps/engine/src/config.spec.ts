@@ -66,6 +66,7 @@ describe('engine configuration from the environment', () => {
     ['JOURNEY_WORKER_ROLES', 'relay,x', 'JOURNEY_WORKER_ROLES: unknown role "x"'],
     ['JOURNEY_SQLITE_SYNCHRONOUS', 'OFF', 'JOURNEY_SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "OFF"'],
     ['JOURNEY_WORKSPACE', 'no spaces', 'JOURNEY_WORKSPACE '],
+    ['JOURNEY_KAFKA_INGEST_WORKSPACE', 'no spaces', 'JOURNEY_KAFKA_INGEST_WORKSPACE '],
     ['JOURNEY_PARTITION_COUNT', '0', 'JOURNEY_PARTITION_COUNT must be a positive integer, got "0"'],
     ['JOURNEY_KAFKA_PARTITIONS', '1.5', 'JOURNEY_KAFKA_PARTITIONS must be a positive integer, got "1.5"'],
     ['JOURNEY_KAFKA_REPLICATION_FACTOR', '0', 'JOURNEY_KAFKA_REPLICATION_FACTOR must be a positive integer or -1, got "0"'],
@@ -85,6 +86,7 @@ describe('engine configuration from the environment', () => {
   });
 
   it('given several wrong variables, then one error names each of them', () => {
+    expect(loadConfig({ JOURNEY_WORKSPACE: 'acme' }).kafka.ingestWorkspace).toBe('acme');
     expect(() => loadConfig({ PORT: 'x', JOURNEY_POISON_ATTEMPTS: '0' })).toThrow(/PORT must be a port number, got "x"\nJOURNEY_POISON_ATTEMPTS must be a positive integer, got "0"/);
   });
 });

@@ -102,6 +102,12 @@ const roles = (fallback: readonly Role[]) =>
 const requests: NumberRule = { what: 'a number of requests, 0 or more', valid: (n) => Number.isFinite(n) && n >= 0, emptyIsUnset: true };
 
 /** Every variable the engine reads (DESIGN.md "Configuration by environment", deploy/configuration.md). */
+/** A workspace id, checked as keys' workspace ids are (workspaceIdError). */
+function workspaceId(workspace: string): { value: string } | { error: string } {
+  const error = workspaceIdError(workspace);
+  return error ? { error: ` ${error}` } : { value: workspace };
+}
+
 const ENV = z.object({
   PORT: number({ what: 'a port number', valid: (n) => Number.isInteger(n) && n >= 0 && n <= 65535 }, 3000),
   JOURNEY_ROLES: roles(ROLES),
@@ -111,11 +117,7 @@ const ENV = z.object({
   EVENTSTOREDB_URL: optionalText(),
   MONGODB_URL: optionalText(),
   KAFKA_BROKERS: optionalList(),
-  JOURNEY_WORKSPACE: variable<string>((raw) => {
-    const workspace = raw ?? 'default';
-    const error = workspaceIdError(workspace);
-    return error ? { error: ` ${error}` } : { value: workspace };
-  }),
+  JOURNEY_WORKSPACE: variable<string>((raw) => workspaceId(raw ?? 'default')),
   JOURNEY_WRITE_KEY: optionalText(),
   JOURNEY_ADMIN_KEY: optionalText(),
   LOG_LEVEL: text('info'),
@@ -129,7 +131,7 @@ const ENV = z.object({
   ),
   JOURNEY_KAFKA_INGEST_TOPIC: optionalText(),
   JOURNEY_KAFKA_INGEST_GROUP: textOr('journey-ingest'),
-  JOURNEY_KAFKA_INGEST_WORKSPACE: optionalText(),
+  JOURNEY_KAFKA_INGEST_WORKSPACE: variable<string | undefined>((raw) => (raw ? workspaceId(raw) : { value: undefined })),
   JOURNEY_WEBHOOK_URL: variable<string | undefined>((raw) =>
     !raw || /^https?:\/\//.test(raw) ? { value: raw || undefined } : { error: ` must be an http(s) URL, got "${raw}"` },
   ),
@@ -174,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       replicationFactor: v.JOURNEY_KAFKA_REPLICATION_FACTOR,
       ingestTopic: v.JOURNEY_KAFKA_INGEST_TOPIC,
       ingestGroup: v.JOURNEY_KAFKA_INGEST_GROUP,
-      ingestWorkspace: v.JOURNEY_KAFKA_INGEST_WORKSPACE ?? (env.JOURNEY_WORKSPACE || 'default'),
+      ingestWorkspace: v.JOURNEY_KAFKA_INGEST_WORKSPACE ?? v.JOURNEY_WORKSPACE,
     },
     messaging: {
       webhook: v.JOURNEY_WEBHOOK_URL
