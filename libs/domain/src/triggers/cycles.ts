@@ -5,7 +5,7 @@
  * enabled or updated. What cannot be seen (traits, stages, tasks, conditions read later) is cut at run time at
  * `MAX_CAUSAL_DEPTH` (see customer.ts). A cycle through a trigger with `reentry: once` or `oncePer` ends on its own.
  */
-import type { Signal, Step, TriggerDefinition } from './schema';
+import { forEachStep, type Signal, type TriggerDefinition } from './schema';
 
 /** The events whose arrival can start (or arm) the trigger: its entry's event signals, counts, sums and absence references (not what it waits to be absent, nor anything under `not`). */
 export function entryEvents(signal: Signal, out = new Set<string>()): Set<string> {
@@ -25,17 +25,11 @@ export function entryEvents(signal: Signal, out = new Set<string>()): Set<string
  */
 export function emittedEvents(definition: TriggerDefinition): Array<{ event: string; path: string }> {
   const out: Array<{ event: string; path: string }> = [];
-  const walk = (steps: Step[] | undefined, path: string) =>
-    (steps ?? []).forEach((step, i) => {
-      const p = `${path}[${i}]`;
-      if ('emit' in step) out.push({ event: step.emit.event, path: `${p}.emit.event` });
-      if ('set' in step && step.set.traits) out.push({ event: 'TraitsUpdated', path: `${p}.set.traits` });
-      if ('task' in step) out.push({ event: 'CsmTaskOpened', path: `${p}.task` });
-      if ('wait' in step && 'until' in step.wait) walk(step.wait.onEvent, `${p}.wait.onEvent`), walk(step.wait.onTimeout, `${p}.wait.onTimeout`);
-      if ('branch' in step) walk(step.branch.then, `${p}.branch.then`), walk(step.branch.else, `${p}.branch.else`);
-      if ('split' in step) step.split.variants.forEach((v, j) => walk(v.steps, `${p}.split.variants[${j}].steps`));
-    });
-  walk(definition.steps, 'steps');
+  forEachStep(definition.steps, (step, p) => {
+    if ('emit' in step) out.push({ event: step.emit.event, path: `${p}.emit.event` });
+    if ('set' in step && step.set.traits) out.push({ event: 'TraitsUpdated', path: `${p}.set.traits` });
+    if ('task' in step) out.push({ event: 'CsmTaskOpened', path: `${p}.task` });
+  });
   return out;
 }
 

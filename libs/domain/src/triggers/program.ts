@@ -2,7 +2,7 @@
 import type { Stage, Traits, Properties } from '../events';
 import { addHistoryNeeds, compileEntry, compileSignal, emptyHistoryNeeds, type CompiledEntry, type HistoryNeeds, type Predicate } from './conditions';
 import type { TriggerState } from './definition';
-import type { Signal, Step, TaskPriority, TriggerDefinition } from './schema';
+import { forEachStep, type Signal, type Step, type TaskPriority, type TriggerDefinition } from './schema';
 import { parseDuration } from './time';
 
 /** Address of the end of a run. Step addresses: `0`, `1`, `2.then.0`, `3.variants.1.0`, `4.onTimeout.0`. */
@@ -98,15 +98,11 @@ export function triggerProgram(state: TriggerState, cache = new Map<number, Comp
 function signalsOf(definition: TriggerDefinition): { conditions: Signal[]; closeOn: Signal[] } {
   const conditions: Signal[] = [definition.entry, ...(definition.exit ?? []).map((x) => x.when)];
   const closeOn: Signal[] = [];
-  const walk = (steps: Step[] = []) => {
-    for (const step of steps) {
-      if ('wait' in step && 'until' in step.wait) conditions.push(step.wait.until), walk(step.wait.onEvent), walk(step.wait.onTimeout);
-      if ('branch' in step) conditions.push(step.branch.if), walk(step.branch.then), walk(step.branch.else);
-      if ('split' in step) for (const v of step.split.variants) walk(v.steps);
-      if ('task' in step && step.task.closeOn) closeOn.push(step.task.closeOn);
-    }
-  };
-  walk(definition.steps);
+  forEachStep(definition.steps, (step) => {
+    if ('wait' in step && 'until' in step.wait) conditions.push(step.wait.until);
+    if ('branch' in step) conditions.push(step.branch.if);
+    if ('task' in step && step.task.closeOn) closeOn.push(step.task.closeOn);
+  });
   return { conditions, closeOn };
 }
 

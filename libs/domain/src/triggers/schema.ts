@@ -76,6 +76,21 @@ export type Step =
   | { emit: { event: string; properties?: Properties } }
   | { exit: { reason?: string } };
 
+/**
+ * Visits every step, nested ones too (a wait's `onEvent`/`onTimeout`, a branch's `then`/`else`, a split's variants),
+ * in document order, with its path (`steps[2].branch.then[0]`). The one walk over steps: a new step that holds steps
+ * is added here.
+ */
+export function forEachStep(steps: Step[] | undefined, visit: (step: Step, path: string) => void, path = 'steps'): void {
+  (steps ?? []).forEach((step, i) => {
+    const p = `${path}[${i}]`;
+    visit(step, p);
+    if ('wait' in step && 'until' in step.wait) forEachStep(step.wait.onEvent, visit, `${p}.wait.onEvent`), forEachStep(step.wait.onTimeout, visit, `${p}.wait.onTimeout`);
+    if ('branch' in step) forEachStep(step.branch.then, visit, `${p}.branch.then`), forEachStep(step.branch.else, visit, `${p}.branch.else`);
+    if ('split' in step) step.split.variants.forEach((v, j) => forEachStep(v.steps, visit, `${p}.split.variants[${j}].steps`));
+  });
+}
+
 export type TaskPriority = 'low' | 'normal' | 'high' | 'urgent';
 export const TASK_PRIORITIES: readonly TaskPriority[] = ['low', 'normal', 'high', 'urgent'];
 
