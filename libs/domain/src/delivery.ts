@@ -108,9 +108,9 @@ export function decideDelivery(command: DeliveryCommand, state: DeliveryState): 
     if (command.suppress) return [event('MessageSuppressed', { messageId, channel, ...command.suppress })];
     const round = state.attempts - state.before;
     const planned = nextAttemptAt(state, retry);
-    const overBudget = planned !== undefined && planned.getTime() - Date.parse(state.roundStartedAt ?? '') > retry.budgetMs;
+    const overBudget = planned !== undefined && pastBudget(state, retry, planned.getTime());
     if (round >= retry.maxAttempts || overBudget) {
-      const error = `no outcome was recorded for attempt ${state.attempts} (the dispatcher stopped while sending) and ${overBudget ? `the retry budget of ${formatMs(retry.budgetMs)} is spent` : 'no attempts are left'}`;
+      const error = `no outcome was recorded for attempt ${state.attempts} (the dispatcher stopped while sending) and ${overBudget ? budgetSpent(retry) : 'no attempts are left'}`;
       return [event('MessageFailed', { messageId, channel, attempts: state.attempts, error })];
     }
     return [event('MessageSent', { messageId, channel, attempt: state.attempts + 1 })];
@@ -124,8 +124,8 @@ export function decideDelivery(command: DeliveryCommand, state: DeliveryState): 
   }
   if (!result.retryable || attempt - state.before >= retry.maxAttempts) return [event('MessageFailed', { messageId, channel, attempts: attempt, error: result.error })];
   const retryAt = command.now.getTime() + retryDelayMs(retry, attempt - state.before);
-  if (retryAt - Date.parse(state.roundStartedAt ?? '') > retry.budgetMs) {
-    return [event('MessageFailed', { messageId, channel, attempts: attempt, error: `${result.error} (gave up: the retry budget of ${formatMs(retry.budgetMs)} is spent)` })];
+  if (pastBudget(state, retry, retryAt)) {
+    return [event('MessageFailed', { messageId, channel, attempts: attempt, error: `${result.error} (gave up: ${budgetSpent(retry)})` })];
   }
   return [];
 }
@@ -166,6 +166,13 @@ export function nextAttemptAt(state: DeliveryState, policy: Pick<RetryPolicy, 'b
   const at = Date.parse(state.lastSentAt) + retryDelayMs(policy, round);
   return Number.isNaN(at) ? undefined : new Date(at);
 }
+
+/** Whether an attempt at `atMs` would start after the round's retry budget (measured from its first attempt). */
+function pastBudget(state: DeliveryState, retry: RetryPolicy, atMs: number): boolean {
+  return atMs - Date.parse(state.roundStartedAt ?? '') > retry.budgetMs;
+}
+
+const budgetSpent = (retry: RetryPolicy) => `the retry budget of ${formatMs(retry.budgetMs)} is spent`;
 
 function formatMs(ms: number): string {
   return ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
