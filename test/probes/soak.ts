@@ -97,7 +97,10 @@ async function main(): Promise<void> {
       if (Date.now() >= nextSample) {
         const h = await heap();
         samples.push({ seconds: (Date.now() - started) / 1000, rssMb: engine.rssMb(), heapMainMb: h.main, heapWorkerMb: h.worker, acked });
-        process.stdout.write(`\rsoak: ${Math.round((Date.now() - started) / 1000)} s, ${acked} events acked, RSS ${samples[samples.length - 1].rssMb.toFixed(1)} MB`);
+        // A terminal gets a live line; a log (CI) a line every 30 s.
+        const line = `soak: ${Math.round((Date.now() - started) / 1000)} s, ${acked} events acked, RSS ${samples[samples.length - 1].rssMb.toFixed(1)} MB`;
+        if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
+        else if (samples.length % 15 === 0) console.log(line);
         nextSample += SAMPLE_MS;
       }
       const wait = started + (tick + 1) * TICK_MS - Date.now();
