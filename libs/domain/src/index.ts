@@ -9,5 +9,6 @@ export * from './timeline';
 export * from './stage';
 export * from './triggers';
 export * from './dead-letters';
+export * from './replay';
 export * from './canonical-json';
 export * from './event-time';

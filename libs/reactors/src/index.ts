@@ -1,4 +1,5 @@
 export * from './runtime/reactor';
+export * from './runtime/decider-reactor';
 export * from './runtime/clock';
 export * from './runtime/partition';
 export * from './runtime/reactor-runner';

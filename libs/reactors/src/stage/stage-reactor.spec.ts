@@ -1,13 +1,15 @@
-import { customerStreamId, type RecordedEvent } from '@journey/domain';
+import { customerStreamId, replayStream, type RecordedEvent } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
 import { FakeClock } from '../testing/fake-clock';
 import { appendToCustomer, customerEvent } from '../testing/events';
 import type { ReactorContext } from '../runtime/reactor';
-import { StageReactor, stateBefore } from './stage-reactor';
+import { StageReactor, stageDecider } from './stage-reactor';
 
 const at = '2025-01-01T00:00:00.000Z';
 const identify = (c: string) => customerEvent(c, 'CustomerIdentified', { userId: c, traits: {} }, at);
 const track = (c: string, name: string) => customerEvent(c, 'InteractionRecorded', { event: name, properties: {} }, at);
+/** The stage state the reactor decides `input` against, rebuilt from the stream. */
+const stateBefore = (stream: RecordedEvent[], input: RecordedEvent) => replayStream(stageDecider(), stream, input.revision - 1n);
 
 describe('StageReactor', () => {
   let store: EventStore;

@@ -12,9 +12,9 @@ import {
 } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
 import { FakeClock } from '../testing/fake-clock';
-import type { Reactor, ReactorContext } from '../runtime/reactor';
+import type { Reactor, ReactorContext } from './reactor';
 import { StageReactor } from '../stage/stage-reactor';
-import { TriggerReactor } from './trigger-reactor';
+import { TriggerReactor } from '../triggers/trigger-reactor';
 
 /** Triggers that exercise every kind of effect: sends under a cap, waits, fed-back traits / stage / custom events, tasks. */
 const TRIGGERS: TriggerDefinition[] = [
