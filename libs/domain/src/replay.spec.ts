@@ -17,7 +17,8 @@ const decider: ReplayDecider<string[]> = {
   decide: (state, e, now, inputFolded) => {
     folded.push(`${e.id}:${inputFolded}`);
     const effects: JourneyEvent[] = [];
-    if (e.type === 'Ping' || e.type === 'Echo') effects.push(effect('Pong', e, { seen: state.filter((s) => s.startsWith('Pong:')).length, at: now.toISOString() }));
+    const seen = state.filter((s) => s.startsWith('Pong:')).length;
+    if (e.type === 'Ping' || e.type === 'Echo') effects.push(effect('Pong', e, { seen, at: now.toISOString() }));
     if (e.type === 'Ping' && e.data.echo) effects.push(effect('Echo', e, {}));
     const after = inputFolded ? state : decider.evolve(state, e);
     return { state: effects.reduce(decider.evolve, after), effects };
@@ -26,21 +27,28 @@ const decider: ReplayDecider<string[]> = {
 
 const T1 = new Date('2025-01-01T00:00:00.000Z');
 const LATER = new Date('2025-01-02T00:00:00.000Z');
-const meta = (source: string, causationId?: string) => ({ workspaceId: 'w', customerId: 'c', occurredAt: T1.toISOString(), recordedAt: T1.toISOString(), source, schemaVersion: 1, causationId });
+const meta = (source: string, causationId?: string) => {
+  const at = T1.toISOString();
+  return { workspaceId: 'w', customerId: 'c', occurredAt: at, recordedAt: at, source, schemaVersion: 1, causationId };
+};
 const input = (id: string, type: string, data: Record<string, unknown> = {}): JourneyEvent => ({ id, type, data, metadata: meta('test') });
 function effect(type: string, cause: JourneyEvent, data: Record<string, unknown>): JourneyEvent {
   return { id: `${type.toLowerCase()}-of-${cause.id}`, type, data, metadata: meta(SOURCE, cause.id) };
 }
 /** The customer's stream: these events at revisions 0, 1, 2... */
-const stream = (...events: JourneyEvent[]): RecordedEvent[] => events.map((e, i) => ({ ...e, streamId: 'customer-c', revision: BigInt(i), position: BigInt(i + 1) }));
+const recorded = (e: JourneyEvent, i: number): RecordedEvent => ({ ...e, streamId: 'c', revision: BigInt(i), position: BigInt(i + 1) });
+const stream = (...events: JourneyEvent[]): RecordedEvent[] => events.map(recorded);
 /** Effects as decided, without where they landed (stored effects are answered as read from the stream). */
 const plain = (appends: JourneyEvent[][]) => appends.map((es) => es.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })));
-const before = (events: RecordedEvent[], e: JourneyEvent) => replayStream(decider, events, events.find((x) => x.id === e.id)!.revision - 1n);
+/** The state the reactor decides `e` against, rebuilt from the stream. */
+const before = (events: RecordedEvent[], { id }: JourneyEvent) => {
+  return replayStream(decider, events, events.find((x) => x.id === id)!.revision - 1n);
+};
 
 /** The live reactor on inputs as they arrive, deciding at `now`: its effects are folded at once (they land later). */
 function live(inputs: JourneyEvent[], now = T1) {
   const replayed = { state: decider.initial(), revision: -1n };
-  const appends = inputs.map((e, i) => replayStep(decider, replayed, { ...e, streamId: 'customer-c', revision: BigInt(i), position: 0n }, now));
+  const appends = inputs.map((e, i) => replayStep(decider, replayed, recorded(e, i), now));
   return { state: replayed.state, appends };
 }
 
@@ -51,7 +59,7 @@ describe('the replay rule (replayStream / replayStep)', () => {
   const p2 = input('p2', 'Ping');
   const q = input('q', 'Quiet');
 
-  it('given the effects of an event that landed after later events of the customer, then the state before the later event folds them right after their cause', () => {
+  it('given effects that landed after later events of the customer, then the state before those has them right after their cause', () => {
     const { appends } = live([p1, p2]);
     const [pong1, pong2] = appends.flat();
     expect(pong2.data.seen).toBe(1); // live, p2 saw p1's Pong
@@ -66,7 +74,7 @@ describe('the replay rule (replayStream / replayStep)', () => {
     expect(replayStream(decider, stream(p1, p2), 0n, [pong1]).state).toEqual(['Ping:p1', 'Pong:pong-of-p1']);
   });
 
-  it('given a cause whose effects already landed, when it is replayed with a later clock, then the state before it and the appends are the same', () => {
+  it('given a cause whose effects landed, when replayed with a later clock, then the state before and the appends are the same', () => {
     const first = live([p1, p2]);
     const events = stream(p1, p2, ...first.appends.flat());
     // a crash before the checkpoint: the batch [p1, p2] comes again, from the state before p1

@@ -38,7 +38,12 @@ export interface Replayed<S> {
  * The state as of `revision` of `stream`, by the replay rule; `pending`: effects decided on events up to it, not stored
  * yet. The state before an event is `replayStream(decider, stream, event.revision - 1n)`.
  */
-export function replayStream<S>(decider: ReplayDecider<S>, stream: readonly RecordedEvent[], revision: bigint, pending: readonly JourneyEvent[] = []): Replayed<S> {
+export function replayStream<S>(
+  decider: ReplayDecider<S>,
+  stream: readonly RecordedEvent[],
+  revision: bigint,
+  pending: readonly JourneyEvent[] = [],
+): Replayed<S> {
   const effects = new Map<string, JourneyEvent[]>();
   for (const e of [...stream.filter((e) => decider.isEffect(e)), ...pending]) {
     const cause = e.metadata.causationId;

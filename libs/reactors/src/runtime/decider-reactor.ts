@@ -1,4 +1,4 @@
-import { replayStep, replayStream, type RecordedEvent, type ReplayDecider, type Replayed } from '@journey/domain';
+import { replayStep, replayStream, type JourneyEvent, type RecordedEvent, type ReplayDecider, type Replayed } from '@journey/domain';
 import type { AppendRequest, EventFilter, EventStore } from '@journey/event-store';
 import type { Reactor, ReactorContext } from './reactor';
 
@@ -49,7 +49,7 @@ export class CustomerDecisions<S> {
     if (!entry || entry.revision !== event.revision - 1n) {
       this.batch.delete(event.streamId);
       if (!this.decider.isInput(event)) return undefined; // no need to read the stream for it
-      entry = { ...replayStream(this.decider, await ctx.store.readStream(event.streamId), event.revision - 1n), workspaceId: event.metadata.workspaceId };
+      entry = await this.rebuild(ctx.store, event.streamId, event.revision - 1n, event.metadata.workspaceId);
     }
     const effects = replayStep(this.decider, entry, event, ctx.now());
     this.batch.set(event.streamId, entry);
@@ -65,8 +65,14 @@ export class CustomerDecisions<S> {
     for (const [streamId, entry] of this.lru) if (stale(entry)) this.lru.delete(streamId);
     for (const [streamId, entry] of [...this.batch].filter(([, e]) => stale(e))) {
       const pending = this.appends.filter((a) => a.streamId === streamId).flatMap((a) => a.events);
-      this.batch.set(streamId, { ...replayStream(this.decider, await store.readStream(streamId), entry.revision, pending), workspaceId: entry.workspaceId });
+      this.batch.set(streamId, await this.rebuild(store, streamId, entry.revision, entry.workspaceId, pending));
     }
+  }
+
+  /** The state as of `revision` of the stream, with `pending`: effects decided in this batch on events up to it. */
+  private async rebuild(store: EventStore, streamId: string, revision: bigint, workspaceId: string, pending?: JourneyEvent[]) {
+    const entry: CustomerEntry<S> = { ...replayStream(this.decider, await store.readStream(streamId), revision, pending), workspaceId };
+    return entry;
   }
 
   /** Every state kept (for measurements). */
@@ -106,7 +112,9 @@ export class DeciderReactor<S> implements Reactor {
 
   async react(events: RecordedEvent[], ctx: ReactorContext): Promise<AppendRequest[]> {
     this.decisions.begin(events);
-    for (const event of events) if (ctx.owns(event.metadata.workspaceId, event.metadata.customerId)) await this.decisions.decide(event, ctx);
+    for (const event of events) {
+      if (ctx.owns(event.metadata.workspaceId, event.metadata.customerId)) await this.decisions.decide(event, ctx);
+    }
     return this.decisions.end(events);
   }
 }

@@ -78,7 +78,10 @@ export class TriggerReactor implements Reactor {
           for (const m of effects) if (m.type === 'TriggerMatched') options.onMatched?.(String(m.data.triggerId), Number(m.data.version));
           return { state: view, effects };
         },
-        settle: (view, e, now) => (options.keepHistory || pruneView(view, this.workspace(e.metadata.workspaceId).needs, now.getTime()), view),
+        settle: (view, e, now) => {
+          if (!options.keepHistory) pruneView(view, this.workspace(e.metadata.workspaceId).needs, now.getTime());
+          return view;
+        },
       },
       options.cacheSize,
     );
