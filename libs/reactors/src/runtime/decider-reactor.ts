@@ -41,20 +41,19 @@ export class CustomerDecisions<S> {
 
   /**
    * Takes the customer's state before `event` (kept, or rebuilt from its stream), advances it past the event and adds
-   * the effects to the batch's appends. Undefined: no state kept, and nothing to decide.
+   * the effects to the batch's appends (a state not kept is not rebuilt for an event that is no input).
    */
-  async decide(event: RecordedEvent, ctx: ReactorContext): Promise<CustomerEntry<S> | undefined> {
+  async decide(event: RecordedEvent, ctx: ReactorContext): Promise<void> {
     let entry = this.batch.get(event.streamId) ?? this.lru.get(event.streamId);
     this.lru.delete(event.streamId);
     if (!entry || entry.revision !== event.revision - 1n) {
       this.batch.delete(event.streamId);
-      if (!this.decider.isInput(event)) return undefined; // no need to read the stream for it
+      if (!this.decider.isInput(event)) return; // no need to read the stream for it
       entry = await this.rebuild(ctx.store, event.streamId, event.revision - 1n, event.metadata.workspaceId);
     }
     const effects = replayStep(this.decider, entry, event, ctx.now());
     this.batch.set(event.streamId, entry);
     if (effects.length > 0) this.appends.push({ streamId: event.streamId, events: effects, expectedRevision: 'any' });
-    return entry;
   }
 
   /**
@@ -71,8 +70,7 @@ export class CustomerDecisions<S> {
 
   /** The state as of `revision` of the stream, with `pending`: effects decided in this batch on events up to it. */
   private async rebuild(store: EventStore, streamId: string, revision: bigint, workspaceId: string, pending?: JourneyEvent[]) {
-    const entry: CustomerEntry<S> = { ...replayStream(this.decider, await store.readStream(streamId), revision, pending), workspaceId };
-    return entry;
+    return { ...replayStream(this.decider, await store.readStream(streamId), revision, pending), workspaceId };
   }
 
   /** Every state kept (for measurements). */
