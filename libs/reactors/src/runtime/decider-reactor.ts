@@ -97,7 +97,7 @@ export class CustomerDecisions<S> {
  * customer's state as the replay rule rebuilds it (see `CustomerDecisions`), and appends the effects to the stream.
  */
 export class DeciderReactor<S> implements Reactor {
-  protected readonly decisions: CustomerDecisions<S>;
+  private readonly decisions: CustomerDecisions<S>;
 
   constructor(
     readonly name: string,

@@ -11,9 +11,8 @@ import {
 import { DeciderReactor } from '../runtime/decider-reactor';
 
 const INPUT_TYPES = new Set(STAGE_INPUT_TYPES);
-/** The stage model's own events (`decideStage` writes them with this source). */
+/** The stage model's own events (`decideStage` writes them with source `reactor`). */
 const OUTPUT_TYPES = new Set(['StageChanged', 'TimerScheduled', 'TimerCancelled']);
-const STAGE_SOURCE = 'reactor';
 
 /**
  * `decideStage` as a reactor sees it: it decides on activity, traits and its own timers, and folds every event of the
@@ -23,7 +22,7 @@ export function stageDecider(policy: StagePolicy = DEFAULT_STAGE_POLICY): Replay
   return {
     initial: () => initialStageState,
     evolve: evolveStage,
-    isEffect: (e) => OUTPUT_TYPES.has(e.type) && e.metadata.source === STAGE_SOURCE,
+    isEffect: (e) => OUTPUT_TYPES.has(e.type) && e.metadata.source === 'reactor',
     isInput: (e) => INPUT_TYPES.has(e.type) && (e.type !== 'TimerFired' || String(e.data.purpose).startsWith('stage:')),
     decide: (state, event, now) => {
       const effects = decideStage(state, event, now, policy);

@@ -66,12 +66,11 @@ export class TriggerReactor implements Reactor {
    * one). `keepHistory`: views keep every record (to compare decisions with and without pruning).
    */
   constructor(options: { cacheSize?: number; onMatched?: (triggerId: string, version: number) => void; keepHistory?: boolean } = {}) {
-    const emitted = (e: JourneyEvent) => e.metadata.source === TRIGGER_SOURCE;
     this.views = new CustomerDecisions<CustomerView>(
       {
         initial: emptyCustomerView,
         evolve: (view, e) => (applyToView(view, e), view),
-        isEffect: emitted,
+        isEffect: (e) => e.metadata.source === TRIGGER_SOURCE,
         isInput: (e) => !TRIGGER_BOOKKEEPING_TYPES.has(e.type),
         decide: (view, e, now, folded) => {
           const effects = decideOnView(this.workspace(e.metadata.workspaceId).programs, view, e, now, undefined, folded);
