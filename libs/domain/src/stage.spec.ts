@@ -1,5 +1,5 @@
 import type { JourneyEvent } from './events';
-import { DEFAULT_STAGE_POLICY, decideStage, evolveStage, initialStageState, type StageEvent, type StagePolicy, type StageState } from './stage';
+import { DEFAULT_STAGE_POLICY, decideStage, evolveStage, initialStageState, type StagePolicy, type StageState } from './stage';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');

@@ -1,4 +1,4 @@
-import { MESSAGE_STATUS, typed, type EventDataByType, type JourneyEvent, type RecordedEvent } from './events';
+import { MESSAGE_STATUS, typed, type JourneyEvent, type RecordedEvent } from './events';
 import { eventTime } from './event-time';
 
 /**

@@ -70,6 +70,7 @@ describe('Dispatcher failures (FailurePolicy)', () => {
       seen.push(d?.lastError?.message);
       return failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })) : store.readStream(streamId, options);
     };
+    // eslint-disable-next-line prefer-const -- flaky.readStream reads d while start() runs, before it is assigned
     let d: Dispatcher | undefined;
     d = await start(flaky);
     await schedule('t');

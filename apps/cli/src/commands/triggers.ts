@@ -116,7 +116,7 @@ export class TriggersApi {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new Error(`cannot reach the engine at ${this.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+      throw new Error(`cannot reach the engine at ${this.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { cause: e });
     }
     const text = await res.text();
     let parsed: unknown = text;

@@ -72,7 +72,7 @@ export function parseKeyFile(text: string, file: string): { records: KeyRecord[]
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${file}: not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   const entries = (parsed as { keys?: unknown })?.keys;
   if (!Array.isArray(entries)) throw new Error(`${file}: expected { "keys": [ ... ] }`);

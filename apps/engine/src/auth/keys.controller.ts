@@ -32,6 +32,7 @@ export function parseNewKey(body: unknown): { role: KeyRole; name: string } {
     if (!FIELDS.has(field)) errors.push({ path: field, message: `${field}: unknown field (keys are created in the workspace of the admin key; fields: role, name)` });
   }
   if (!(KEY_ROLES as readonly unknown[]).includes(role)) errors.push({ path: 'role', message: `role must be one of ${KEY_ROLES.join(', ')}, got ${JSON.stringify(role)}` });
+  // eslint-disable-next-line no-control-regex -- control characters are what the name may not hold
   if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name))) {
     errors.push({ path: 'name', message: `name must be a string of at most ${MAX_NAME} characters without control characters` });
   }

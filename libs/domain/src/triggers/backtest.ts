@@ -8,7 +8,7 @@
  * trigger runtime's own bookkeeping in the log is left out, except messages other triggers scheduled (they count
  * against frequency caps).
  */
-import { typed, type JourneyEvent, type TypedEvent } from '../events';
+import { typed, type JourneyEvent } from '../events';
 import { CustomerSimulation } from './customer';
 import { END, triggerProgram, type CompiledStep, type TriggerProgram } from './program';
 import { TRIGGER_SOURCE, type IdFactory } from './run';

@@ -152,8 +152,14 @@ export function activityRecord(e: JourneyEvent): ActivityRecord | undefined {
   const t = typed(e);
   let name: string = e.type;
   let props = e.data;
-  if (t.type === 'InteractionRecorded') (name = t.data.event), (props = t.data.properties);
-  if (t.type === 'PageViewed') (name = t.data.kind === 'screen' ? 'Screen Viewed' : 'Page Viewed'), (props = { name: t.data.name, category: t.data.category, ...t.data.properties });
+  if (t.type === 'InteractionRecorded') {
+    name = t.data.event;
+    props = t.data.properties;
+  }
+  if (t.type === 'PageViewed') {
+    name = t.data.kind === 'screen' ? 'Screen Viewed' : 'Page Viewed';
+    props = { name: t.data.name, category: t.data.category, ...t.data.properties };
+  }
   const at = occurredTime(e);
   return { id: e.id, name, type: e.type, at, props, activity: ACTIVITY_TYPES.has(e.type) && e.metadata.source !== TRIGGER_SOURCE };
 }
@@ -308,7 +314,7 @@ export class CustomerSimulation {
       const effect = this.effects[this.nextEffect];
       if (effect && effect.at < before && (!next || effect.at <= next.at)) {
         this.effects[this.nextEffect++] = undefined!;
-        if (this.nextEffect === this.effects.length) (this.effects.length = 0), (this.nextEffect = 0);
+        if (this.nextEffect === this.effects.length) this.effects.length = this.nextEffect = 0;
         this.process(effect.event, effect.at, true);
         continue;
       }

@@ -57,11 +57,16 @@ export function findTriggerCycle(definitions: readonly TriggerDefinition[], star
       if (to === startId) {
         const cycle = [startId];
         let first = emit;
-        for (let at = queue[i]; at !== startId; at = from.get(at)!.prev) cycle.unshift(at), (first = from.get(at)!.emit);
+        for (let at = queue[i]; at !== startId; at = from.get(at)!.prev) {
+          cycle.unshift(at);
+          first = from.get(at)!.emit;
+        }
         cycle.unshift(startId);
         return { cycle, path: first.path, event: first.event };
       }
-      if (!from.has(to)) from.set(to, { prev: queue[i], emit }), queue.push(to);
+      if (from.has(to)) continue;
+      from.set(to, { prev: queue[i], emit });
+      queue.push(to);
     }
   }
   return undefined;

@@ -88,7 +88,10 @@ export function triggerProgram(state: TriggerState, cache = new Map<number, Comp
   for (const definition of Object.values(state.definitions)) {
     const { conditions, closeOn } = signalsOf(definition);
     for (const signal of conditions) addHistoryNeeds(history, signal);
-    for (const signal of closeOn) addHistoryNeeds(history, signal), addHistoryNeeds(disabledHistory, signal);
+    for (const signal of closeOn) {
+      addHistoryNeeds(history, signal);
+      addHistoryNeeds(disabledHistory, signal);
+    }
     for (const cap of definition.guards?.frequencyCaps ?? []) history.messagesMs = Math.max(history.messagesMs, parseDuration(cap.per)!.ms);
   }
   return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version, history, disabledHistory };

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { occurredTime } from '../event-time';
-import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent, type TypedEvent } from '../events';
+import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';

@@ -85,8 +85,14 @@ export function forEachStep(steps: Step[] | undefined, visit: (step: Step, path:
   (steps ?? []).forEach((step, i) => {
     const p = `${path}[${i}]`;
     visit(step, p);
-    if ('wait' in step && 'until' in step.wait) forEachStep(step.wait.onEvent, visit, `${p}.wait.onEvent`), forEachStep(step.wait.onTimeout, visit, `${p}.wait.onTimeout`);
-    if ('branch' in step) forEachStep(step.branch.then, visit, `${p}.branch.then`), forEachStep(step.branch.else, visit, `${p}.branch.else`);
+    if ('wait' in step && 'until' in step.wait) {
+      forEachStep(step.wait.onEvent, visit, `${p}.wait.onEvent`);
+      forEachStep(step.wait.onTimeout, visit, `${p}.wait.onTimeout`);
+    }
+    if ('branch' in step) {
+      forEachStep(step.branch.then, visit, `${p}.branch.then`);
+      forEachStep(step.branch.else, visit, `${p}.branch.else`);
+    }
     if ('split' in step) step.split.variants.forEach((v, j) => forEachStep(v.steps, visit, `${p}.split.variants[${j}].steps`));
   });
 }
