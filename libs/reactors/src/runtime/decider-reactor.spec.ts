@@ -132,7 +132,7 @@ async function play(seed: number, worlds: World[]): Promise<void> {
   const rnd = random(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
   let n = 0;
-  const each = (f: (w: World) => Promise<void> | void) => Promise.all(worlds.map(f));
+  const each = (f: (w: World) => Promise<void> | void) => Promise.all(worlds.map(async (w) => f(w)));
   await each(async (w) => {
     for (const definition of TRIGGERS) {
       let state = initialTriggerState(definition.id);
