@@ -51,6 +51,7 @@ export class BackgroundCheckpoint implements Checkpoint {
   }
 
   save(position: bigint): void {
+    if (this.saving === undefined && position === this.stored) return;
     this.next = position;
     this.saving ??= this.drain();
   }
@@ -71,14 +72,15 @@ export class BackgroundCheckpoint implements Checkpoint {
       }
       const position = this.next;
       this.next = undefined;
-      if (position === this.stored) continue;
-      try {
-        await this.store.set(this.name, position);
-        this.stored = position;
-        this.lastError = undefined;
-      } catch (error) {
-        this.lastError = asError(error);
-        this.onError?.(this.lastError);
+      if (position !== this.stored) {
+        try {
+          await this.store.set(this.name, position);
+          this.stored = position;
+          this.lastError = undefined;
+        } catch (error) {
+          this.lastError = asError(error);
+          this.onError?.(this.lastError);
+        }
       }
     }
     this.saving = undefined;
