@@ -134,10 +134,6 @@ export class FailurePolicy {
     for (const wake of this.sleeping) wake();
   }
 
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
   /** A success of the subscriber outside `run` (e.g. it resubscribed). */
   succeeded(): void {
     this.lastError = undefined;
@@ -170,13 +166,14 @@ export class FailurePolicy {
         return;
       } catch (error) {
         this.checkRunning();
-        if (classifyFailure(error) === 'transient' || events.length === 1) {
-          if (events.length === 1) return void (await this.runOne(events[0], handle, error));
-          await this.failed(error, `a batch of ${events.length} events up to position ${events[events.length - 1].position}`);
+        if (events.length === 1) return void (await this.runOne(events[0], handle, error));
+        const what = `a batch of ${events.length} events up to position ${events[events.length - 1].position}`;
+        if (classifyFailure(error) === 'transient') {
+          await this.failed(error, what);
           continue;
         }
         this.lastError = asError(error);
-        this.report(this.lastError, 0, `a batch of ${events.length} events up to position ${events[events.length - 1].position} (retried event by event)`);
+        this.report(this.lastError, 0, `${what} (retried event by event)`);
         for (const event of events) await this.runOne(event, handle);
         return;
       }

@@ -114,7 +114,12 @@ export class Processor {
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
     setMaxListeners(0, this.stopping.signal); // every wait of the handler may listen to it
     this.failures.start();
-    this.current = await this.options.checkpoint.load();
+    try {
+      this.current = await this.options.checkpoint.load();
+    } catch (error) {
+      this.active = false; // it may be started again
+      throw error;
+    }
     this.running = this.run();
   }
 
