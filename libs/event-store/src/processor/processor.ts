@@ -186,7 +186,9 @@ export class Processor {
     const run = this.failures.retry(request, (events) => this.options.handle(events, { live: false, retry: true }));
     if (!this.options.retryInBackground) return run;
     const tracked: Promise<void> = run
-      .catch((error) => void (error instanceof SubscriberStopped || (this.failures.lastError = asError(error))))
+      .catch((error) => {
+        if (!(error instanceof SubscriberStopped)) this.failures.lastError = asError(error);
+      })
       .finally(() => this.retries.delete(tracked));
     this.retries.add(tracked);
   }
