@@ -90,4 +90,27 @@ describe('BackgroundCheckpoint', () => {
     await checkpoint.flush();
     expect({ errors, stored, lastError: checkpoint.lastError }).toEqual({ errors: ['disk full'], stored: [7n], lastError: undefined });
   });
+
+  it('skips a save of the position already stored, and still writes the next one', async () => {
+    const stored: bigint[] = [];
+    const checkpoint = new BackgroundCheckpoint({ get: async () => 4n, set: async (_n: string, p: bigint) => void stored.push(p) }, 'dispatcher');
+    expect(await checkpoint.load()).toBe(4n);
+    checkpoint.save(4n);
+    await checkpoint.flush();
+    checkpoint.save(9n);
+    await checkpoint.flush();
+    expect(stored).toEqual([9n]);
+  });
+
+  it('paced by everyMs: one write for the saves within the interval, and flush does not wait for the interval', async () => {
+    const stored: bigint[] = [];
+    const checkpoint = new BackgroundCheckpoint({ get: async () => undefined, set: async (_n: string, p: bigint) => void stored.push(p) }, 'dispatcher', undefined, 60_000);
+    for (let p = 1n; p <= 5n; p++) checkpoint.save(p);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stored).toEqual([]);
+    const started = Date.now();
+    await checkpoint.flush();
+    expect(stored).toEqual([5n]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });

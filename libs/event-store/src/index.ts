@@ -3,3 +3,4 @@ export * from './checkpoint.port';
 export * from './sqlite';
 export * from './eventstoredb';
 export * from './failures';
+export * from './processor';

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
@@ -15,7 +14,7 @@ import {
   type RecordedEvent,
   type RetryPolicy,
 } from '@journey/domain';
-import { FailurePolicy, type CheckpointStore, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
+import { BackgroundCheckpoint, Processor, type CheckpointStore, type EventStore, type FailureSettings } from '@journey/event-store';
 import { DeliveryError, type Channel, type RenderedMessage } from './channel';
 import { TemplateError, TemplateRenderer, type MessageTemplate } from './templates';
 
@@ -42,8 +41,6 @@ export interface DispatcherOptions {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 24 * 3_600_000 };
 
 const FILTER = { eventTypes: ['MessageScheduled', 'MessageDelivered', 'MessageFailed', 'MessageSuppressed', 'MessageResendRequested'] };
-/** What the subscription reads: the message events, and the retry requests of its dead letters. */
-const SUBSCRIPTION_FILTER = { eventTypes: [...FILTER.eventTypes, 'DeadLetterRetryRequested'] };
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Checkpoint writes are coalesced to at most one per this interval (and one at stop): a restart re-reads a little more. */
 const CHECKPOINT_EVERY_MS = 100;
@@ -64,13 +61,14 @@ interface Pending {
 }
 
 /**
- * Delivers scheduled messages: subscribes to the log (checkpoint `dispatcher`) for MessageScheduled and outcome events,
- * waits for `notBefore`, renders the template for the customer, and drives each message through `decideDelivery`:
+ * Delivers scheduled messages, a handler on the Processor (checkpoint `dispatcher`) of MessageScheduled and outcome
+ * events: waits for `notBefore`, renders the template for the customer, and drives each message through `decideDelivery`:
  * MessageSent is appended BEFORE the channel is called, the outcome after. Retryable errors back off exponentially
  * (capped) until the retry budget or `maxAttempts` is spent. A MessageResendRequested (an admin re-sending a failed
  * message) brings the message back: a new round of attempts under the same messageId.
  *
- * Durability: the checkpoint is the position just before the oldest message without an outcome, so a restart re-reads
+ * Durability: the checkpoint is the position just before the oldest message without an outcome (the Processor's
+ * `holds`, saved at most every 100 ms and at stop), so a restart re-reads
  * every message still pending (waiting for `notBefore`, backing off, or cut off mid-send) and rebuilds the pending set.
  * Before each attempt the customer's stream is read again, so a message that has an outcome is never sent again; one
  * whose MessageSent has no outcome (stopped mid-send) is sent again with the same idempotency key (its messageId):
@@ -82,80 +80,54 @@ interface Pending {
  * its customer's events) is quarantined as a dead letter after a few attempts, and the others go on.
  */
 export class Dispatcher {
+  readonly processor: Processor;
   private readonly store: EventStore;
   private readonly channels: Map<string, Channel>;
   private readonly templates: TemplateRenderer;
   private readonly retry: RetryPolicy;
   private readonly now: () => Date;
-  private readonly name: string;
   private readonly slots: Slots;
   private readonly pending = new Map<string, Pending>();
-  private readonly stopping = new AbortController();
-  private subscription?: SubscriptionHandle;
-  /** Last message event handled. */
-  private position = 0n;
-  private saved?: bigint;
-  private checkpointTimer?: NodeJS.Timeout;
-  private readonly failures: FailurePolicy;
-  /** Dead-letter retries in progress. */
-  private readonly retries = new Set<Promise<void>>();
 
   constructor(private readonly options: DispatcherOptions) {
-    // every delivery in flight (its channel call, its backoff) listens for the stop: as many listeners as deliveries
-    setMaxListeners(0, this.stopping.signal);
     this.store = options.store;
     this.channels = new Map(options.channels.map((c) => [c.name, c]));
     this.templates = options.templates ?? new TemplateRenderer();
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.now = options.now ?? (() => new Date());
-    this.name = options.name ?? 'dispatcher';
     this.slots = new Slots(options.concurrency ?? 16);
-    this.failures = new FailurePolicy({
-      ...options.failures,
-      subscriber: this.name,
+    const name = options.name ?? 'dispatcher';
+    this.processor = new Processor({
+      name,
+      label: 'dispatcher',
       store: options.store,
-      probe: () => options.store.ping(),
-      now: this.now,
-      onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`),
+      filter: FILTER,
+      filterInStore: true,
+      checkpoint: new BackgroundCheckpoint(options.checkpoints, name, (error) => options.logger?.error({ err: error }, 'dispatcher: checkpoint not saved, will retry'), CHECKPOINT_EVERY_MS),
+      holds: () => [...this.pending.values()].reduce<bigint | undefined>((low, p) => (low === undefined || p.position < low ? p.position : low), undefined),
+      // A dead letter's MessageScheduled is delivered again in the background (a delivery may wait out the channel's retries).
+      retryInBackground: true,
+      handle: (events, { retry }) => (retry ? this.deliver(this.pendingOf(events[0])) : this.onEvents(events)),
+      onStop: () => {
+        for (const p of this.pending.values()) clearTimeout(p.timer);
+        return Promise.allSettled([...this.pending.values()].map((p) => p.task));
+      },
+      failures: { ...options.failures, now: this.now, onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`) },
     });
   }
 
   /** Set while the dispatcher is failing (cleared by its next success): what /health reports. */
   get lastError(): Error | undefined {
-    return this.failures.lastError;
+    return this.processor.lastError;
   }
 
-  async start(): Promise<void> {
-    const after = (await this.options.checkpoints.get(this.name)) ?? 0n;
-    this.position = this.saved = after;
-    this.subscribe();
+  start(): Promise<void> {
+    return this.processor.start();
   }
 
-  private subscribe(): void {
-    const subscription = this.store.subscribeToAll({ after: this.position, filter: SUBSCRIPTION_FILTER }, async (events) => {
-      await this.failures.run(events, (batch) => this.onEvents(batch));
-      this.position = events[events.length - 1].position;
-      for (const e of events) if (this.failures.isRetryRequest(e)) this.retryDeadLetter(e);
-    });
-    this.subscription = subscription;
-    subscription.done.catch(async (error) => {
-      if (this.stopping.signal.aborted) return;
-      try {
-        await this.failures.failed(error, 'the subscription');
-        this.subscribe();
-      } catch {
-        // stopping
-      }
-    });
-  }
-
-  /** Runs a dead letter's MessageScheduled again, in the background (a delivery may wait out the channel's retries). */
-  private retryDeadLetter(request: RecordedEvent): void {
-    const retry = this.failures
-      .retry(request, async ([scheduled]) => this.deliver(this.pendingOf(scheduled)))
-      .catch((error) => this.stopping.signal.aborted || this.options.logger?.error({ err: error }, 'dispatcher: dead-letter retry failed'))
-      .then(() => void this.retries.delete(retry));
-    this.retries.add(retry);
+  /** Stops taking work and aborts the channel calls in flight (their messages are sent again after a restart). */
+  stop(): Promise<void> {
+    return this.processor.stop();
   }
 
   /** A message to deliver from its MessageScheduled (waiting for notBefore) or its MessageResendRequested (at once). */
@@ -166,24 +138,11 @@ export class Dispatcher {
     return { messageId, streamId: event.streamId, workspaceId, customerId, position: event.position, dueAt, scheduled: event, failures: 0 };
   }
 
-  /** Stops taking work and aborts the channel calls in flight (their messages are sent again after a restart). */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    this.failures.stop();
-    await this.subscription?.stop();
-    await Promise.allSettled([...this.retries]);
-    for (const p of this.pending.values()) clearTimeout(p.timer);
-    await Promise.allSettled([...this.pending.values()].map((p) => p.task));
-    clearTimeout(this.checkpointTimer);
-    this.checkpointTimer = undefined;
-    await this.writeCheckpoint();
-  }
-
   /** Resolves once every message event in the log has been read and no message is being delivered (those waiting for `notBefore` aside). */
   async whenIdle(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const busy = [...this.pending.values()].some((p) => p.task) || (await this.store.readAll({ after: this.position, maxCount: 1, filter: FILTER })).length > 0;
+      const busy = [...this.pending.values()].some((p) => p.task) || (await this.store.readAll({ after: this.processor.position, maxCount: 1, filter: FILTER })).length > 0;
       if (!busy) return;
       if (Date.now() > deadline) throw new Error(`dispatcher not idle after ${timeoutMs} ms`);
       await sleep(10);
@@ -195,10 +154,9 @@ export class Dispatcher {
     return this.pending.size;
   }
 
-  private async onEvents(events: RecordedEvent[]): Promise<void> {
+  private onEvents(events: RecordedEvent[]): void {
     for (const event of events) {
       const messageId = (event.data as { messageId?: string }).messageId;
-      this.position = event.position;
       if (!messageId) continue;
       const known = this.pending.get(messageId);
       if (event.type === 'MessageScheduled' || event.type === 'MessageResendRequested') {
@@ -211,18 +169,17 @@ export class Dispatcher {
         this.pending.delete(messageId);
       }
     }
-    this.saveCheckpoint();
   }
 
   private track(event: RecordedEvent): void {
-    if (this.stopping.signal.aborted) return;
+    if (this.processor.signal.aborted) return;
     const p = this.pendingOf(event);
     this.pending.set(p.messageId, p);
     this.plan(p);
   }
 
   private plan(p: Pending): void {
-    if (this.stopping.signal.aborted) return;
+    if (this.processor.signal.aborted) return;
     const wait = p.dueAt ? p.dueAt.getTime() - this.now().getTime() : 0;
     if (wait > 0) {
       p.timer = setTimeout(() => this.plan(p), Math.min(wait, MAX_TIMER_MS)).unref();
@@ -231,10 +188,10 @@ export class Dispatcher {
     p.timer = undefined;
     p.task = this.deliver(p).then(
       () => {
-        if (this.stopping.signal.aborted) return; // cut off: stays below the checkpoint, resumed after a restart
-        this.failures.succeeded();
+        if (this.processor.signal.aborted) return; // cut off: stays below the checkpoint, resumed after a restart
+        this.processor.failures.succeeded();
         this.pending.delete(p.messageId);
-        this.saveCheckpoint();
+        this.processor.saveCheckpoint();
       },
       (error) => this.deliveryFailed(p, error),
     );
@@ -246,25 +203,26 @@ export class Dispatcher {
    */
   private async deliveryFailed(p: Pending, error: unknown): Promise<void> {
     p.task = undefined;
-    if (this.stopping.signal.aborted) return;
+    if (this.processor.signal.aborted) return;
     try {
-      const verdict = await this.failures.judge(error, p.failures + 1, `delivering message ${p.messageId}`);
+      const { failures } = this.processor;
+      const verdict = await failures.judge(error, p.failures + 1, `delivering message ${p.messageId}`);
       if (verdict.quarantine) {
-        await this.failures.quarantine(p.scheduled, this.failures.lastError!, p.failures + 1);
+        await failures.quarantine(p.scheduled, failures.lastError!, p.failures + 1);
         this.pending.delete(p.messageId);
-        this.saveCheckpoint();
+        this.processor.saveCheckpoint();
         return;
       }
       if (!verdict.transient) p.failures += 1;
       p.dueAt = new Date(this.now().getTime() + verdict.retryInMs);
       this.plan(p);
     } catch (e) {
-      if (!this.stopping.signal.aborted) this.options.logger?.error({ err: e, messageId: p.messageId }, 'dispatcher: could not handle a failed delivery');
+      if (!this.processor.signal.aborted) this.options.logger?.error({ err: e, messageId: p.messageId }, 'dispatcher: could not handle a failed delivery');
     }
   }
 
   private async deliver(p: Pending): Promise<void> {
-    const signal = this.stopping.signal;
+    const signal = this.processor.signal;
     while (!signal.aborted) {
       const release = await this.slots.acquire();
       let retryIn: number | undefined;
@@ -316,10 +274,10 @@ export class Dispatcher {
     const message: RenderedMessage = { messageId: p.messageId, channel: channelName, workspaceId: scheduled.workspaceId, customerId: scheduled.customerId, to, traits, ...content };
     let result: AttemptResult;
     try {
-      const { detail } = await channel.send(message, { idempotencyKey: p.messageId, attempt, signal: this.stopping.signal });
+      const { detail } = await channel.send(message, { idempotencyKey: p.messageId, attempt, signal: this.processor.signal });
       result = { ok: true, detail, content: channel.deliveredInLog ? content : undefined };
     } catch (error) {
-      if (this.stopping.signal.aborted) return undefined; // outcome unknown: sent again after a restart
+      if (this.processor.signal.aborted) return undefined; // outcome unknown: sent again after a restart
       result = { ok: false, retryable: !(error instanceof DeliveryError) || error.retryable, error: (error as Error).message };
     }
     const decided = decideDelivery({ type: 'CompleteAttempt', now: this.now(), attempt, retry: this.retry, result }, evolveDelivery(state, started));
@@ -338,22 +296,6 @@ export class Dispatcher {
       const outcome = ({ MessageSent: 'sent', MessageDelivered: 'delivered', MessageFailed: 'failed', MessageSuppressed: 'suppressed' } as const)[e.type];
       this.options.onOutcome?.(e.data.channel, outcome);
     }
-  }
-
-  private saveCheckpoint(): void {
-    if (this.checkpointTimer || this.stopping.signal.aborted) return;
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = undefined;
-      this.writeCheckpoint().catch((error) => this.options.logger?.error({ err: error }, 'dispatcher: checkpoint not saved, will retry'));
-    }, CHECKPOINT_EVERY_MS).unref();
-  }
-
-  private async writeCheckpoint(): Promise<void> {
-    let low = this.position;
-    for (const p of this.pending.values()) if (p.position - 1n < low) low = p.position - 1n;
-    if (low === this.saved) return;
-    await this.options.checkpoints.set(this.name, low);
-    this.saved = low;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import { FailurePolicy, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
+import { Processor, type EventStore, type FailureSettings } from '@journey/event-store';
 import type { Projection } from './projection';
 import type { ReadModelStore, ReadModelTarget, SwapReport } from './store.port';
 
@@ -31,21 +31,15 @@ export interface RunnerStatus {
 }
 
 /**
- * Runs projections live, all from one subscription to the log (from the lowest of their checkpoints): each batch goes
- * to the store once for all of them, which writes every projection's documents and checkpoint atomically (SQLite: in
- * one transaction) and skips the events a projection already has. Failures follow the shared FailurePolicy: a
- * transient one (a MongoDB outage) is retried with backoff until it heals, `lastError` set meanwhile; a batch that
- * fails otherwise is applied event by event, and an event the projections or the store keep rejecting is quarantined
- * (a dead letter) so the others are applied. A failed subscription is resubscribed from the stored checkpoints, the
- * retry always rescheduled until it works.
+ * Runs projections live on the Processor, all from one subscription to the log (from the lowest of their
+ * checkpoints): each batch goes to the store once for all of them, which writes every projection's documents and
+ * checkpoint atomically (SQLite: in one transaction) and skips the events a projection already has, so the checkpoint
+ * is the store's, not the processor's. A dead letter's retry is applied as a replay (the checkpoint stays).
  */
 export class ProjectionRunner {
   readonly projections: readonly Projection[];
+  readonly processor: Processor;
   private readonly positions = new Map<string, bigint>();
-  private running = false;
-  private subscription?: SubscriptionHandle;
-  private readonly failures: FailurePolicy;
-  private waiters: Array<{ position: bigint; resolve: () => void }> = [];
 
   constructor(
     projections: Projection | readonly Projection[],
@@ -55,67 +49,55 @@ export class ProjectionRunner {
   ) {
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     for (const p of this.projections) this.positions.set(p.name, 0n);
-    this.failures = new FailurePolicy({
-      minMs: options.retryDelayMs,
-      maxMs: options.maxRetryDelayMs,
-      ...options.failures,
-      subscriber: options.name ?? 'projections',
+    this.processor = new Processor({
+      name: options.name ?? 'projections',
+      label: `projection ${this.projections.map((p) => p.name).join(', ')}`,
       store: events,
-      probe: () => store.checkpoint(this.projections[0].name),
-      onFailure: (error) => options.onError?.(error),
+      batchSize: options.batchSize,
+      coalesceMs: options.coalesceMs ?? 10,
+      checkpoint: { load: () => this.load() },
+      handle: async (batch, { retry }) => {
+        if (retry) await store.applyBatches(this.projections, batch, 'live', { replay: true });
+        else this.advance(this.projections, await store.applyBatches(this.projections, batch));
+      },
+      failures: {
+        minMs: options.retryDelayMs,
+        maxMs: options.maxRetryDelayMs,
+        ...options.failures,
+        probe: () => store.checkpoint(this.projections[0].name),
+        onFailure: (error) => options.onError?.(error),
+      },
     });
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    this.failures.start();
-    for (const p of this.projections) await this.store.prepare(p);
-    await this.subscribe();
+  start(): Promise<void> {
+    return this.processor.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.failures.stop();
-    await this.subscription?.stop();
-    this.subscription = undefined;
+  stop(): Promise<void> {
+    return this.processor.stop();
   }
 
   status(): RunnerStatus[] {
-    return this.projections.map((p) => ({ name: p.name, running: this.running, position: this.positions.get(p.name)!, ...(this.failures.lastError ? { lastError: this.failures.lastError.message } : {}) }));
+    const { isRunning: running, lastError } = this.processor;
+    return this.projections.map((p) => ({ name: p.name, running, position: this.positions.get(p.name)!, ...(lastError ? { lastError: lastError.message } : {}) }));
   }
 
   /** The position every projection of this runner has reached. */
   get position(): bigint {
-    let low: bigint | undefined;
-    for (const p of this.positions.values()) if (low === undefined || p < low) low = p;
-    return low ?? 0n;
+    return this.processor.position;
   }
 
   /** Resolves once every live model of this runner includes `position` (rejects after `timeoutMs`). */
   waitFor(position: bigint, timeoutMs = 10_000): Promise<void> {
-    if (this.position >= position) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`projection ${this.projections.map((p) => p.name).join(', ')} did not reach position ${position} within ${timeoutMs} ms (at ${this.position})`));
-      }, timeoutMs);
-      const waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.processor.waitFor(position, timeoutMs);
   }
 
   /** Rebuilds one projection (by default the first) from zero, pausing this runner meanwhile, and swaps the result in. */
   async rebuild(options: { projection?: string; batchSize?: number } = {}): Promise<RebuildReport> {
     const projection = options.projection === undefined ? this.projections[0] : this.projections.find((p) => p.name === options.projection);
     if (!projection) throw new Error(`this runner has no projection "${options.projection}"`);
-    const wasRunning = this.running;
+    const wasRunning = this.processor.isRunning;
     await this.stop();
     try {
       const report = await rebuildProjection(this.events, this.store, projection, { batchSize: options.batchSize ?? this.options.batchSize });
@@ -126,40 +108,11 @@ export class ProjectionRunner {
     }
   }
 
-  private async subscribe(): Promise<void> {
+  /** Where the processor starts: the lowest of the stored checkpoints (the store's, kept with the documents). */
+  private async load(): Promise<bigint> {
+    for (const p of this.projections) await this.store.prepare(p);
     this.advance(this.projections, await Promise.all(this.projections.map((p) => this.store.checkpoint(p.name))));
-    const batchSize = this.options.batchSize ?? 500;
-    const coalesceMs = this.options.coalesceMs ?? 10;
-    const apply = async (events: RecordedEvent[]) => {
-      const positions = await this.store.applyBatches(this.projections, events);
-      this.failures.succeeded(); // before waiters see the new position
-      this.advance(this.projections, positions);
-    };
-    const replay = (events: RecordedEvent[]) => this.store.applyBatches(this.projections, events, 'live', { replay: true });
-    const subscription = this.events.subscribeToAll({ after: this.position, batchSize }, async (batch) => {
-      await this.failures.run(batch, apply);
-      for (const e of batch) if (this.failures.isRetryRequest(e)) await this.failures.retry(e, replay);
-      if (batch.length < batchSize && coalesceMs > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
-    });
-    this.subscription = subscription;
-    subscription.done.catch((error: Error) => {
-      if (this.subscription === subscription && this.running) void this.resubscribe(error);
-    });
-  }
-
-  /** After the subscription failed: waits out the backoff and subscribes again, until it works or the runner stops. */
-  private async resubscribe(error: unknown): Promise<void> {
-    for (;;) {
-      try {
-        await this.failures.failed(error, 'the subscription');
-        if (!this.running) return;
-        await this.subscribe();
-        return;
-      } catch (e) {
-        if (!this.running || this.failures.isStopped) return;
-        error = e;
-      }
-    }
+    return [...this.positions.values()].reduce((low, p) => (p < low ? p : low));
   }
 
   private advance(projections: readonly Projection[], positions: readonly bigint[]): void {
@@ -167,11 +120,6 @@ export class ProjectionRunner {
       this.positions.set(p.name, positions[i]);
       this.options.onProgress?.(p.name, positions[i]);
     });
-    const position = this.position;
-    const ready = this.waiters.filter((w) => w.position <= position);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.position > position);
-    for (const w of ready) w.resolve();
   }
 }
 

@@ -70,8 +70,9 @@ export interface FailurePolicyOptions extends FailureSettings {
 export type EventsHandler = (events: RecordedEvent[]) => Promise<unknown> | unknown;
 
 /**
- * The failure policy every subscriber runtime shares (ReactorRunner, ProjectionRunner, TimerScheduler, Dispatcher,
- * OutboxRelay). A subscriber hands it each batch with its handler:
+ * The failure policy of every subscriber: the Processor (processor/processor.ts) hands it each batch with its handler,
+ * and handlers that schedule their own retries (the timers, the dispatcher's deliveries, the relay's publications) use
+ * `judge` and `quarantine`:
  *
  * - success: `lastError` is cleared, the backoff reset. No extra work on this path.
  * - a transient failure (classifyFailure): `lastError` is set (so /health reports the subscriber failing), and the same
@@ -114,7 +115,7 @@ export class FailurePolicy {
     const transient = await this.isOutage(error);
     if (!transient && attempts >= this.poisonAttempts) return { transient, quarantine: true, retryInMs: 0 };
     const retryInMs = transient ? this.backoff.next() : this.poisonDelay(attempts);
-    this.report(this.lastError, retryInMs, what);
+    this.report(this.lastError, retryInMs, transient ? what : `${what} (attempt ${attempts} of ${this.poisonAttempts})`);
     return { transient, quarantine: false, retryInMs };
   }
 
@@ -131,10 +132,6 @@ export class FailurePolicy {
   stop(): void {
     this.stopped = true;
     for (const wake of this.sleeping) wake();
-  }
-
-  get isStopped(): boolean {
-    return this.stopped;
   }
 
   /** A success of the subscriber outside `run` (e.g. it resubscribed). */
@@ -169,13 +166,14 @@ export class FailurePolicy {
         return;
       } catch (error) {
         this.checkRunning();
-        if (classifyFailure(error) === 'transient' || events.length === 1) {
-          if (events.length === 1) return void (await this.runOne(events[0], handle, error));
-          await this.failed(error, `a batch of ${events.length} events up to position ${events[events.length - 1].position}`);
+        if (events.length === 1) return void (await this.runOne(events[0], handle, error));
+        const what = `a batch of ${events.length} events up to position ${events[events.length - 1].position}`;
+        if (classifyFailure(error) === 'transient') {
+          await this.failed(error, what);
           continue;
         }
         this.lastError = asError(error);
-        this.report(this.lastError, 0, `a batch of ${events.length} events up to position ${events[events.length - 1].position} (retried event by event)`);
+        this.report(this.lastError, 0, `${what} (retried event by event)`);
         for (const event of events) await this.runOne(event, handle);
         return;
       }
@@ -188,8 +186,7 @@ export class FailurePolicy {
    */
   async runOne(event: RecordedEvent, handle: EventsHandler, firstError?: unknown, retryOf?: string): Promise<'handled' | 'quarantined'> {
     let attempts = 0;
-    let error: unknown = firstError;
-    for (;;) {
+    for (let error = firstError; ; error = undefined) {
       this.checkRunning();
       if (error === undefined) {
         try {
@@ -201,20 +198,13 @@ export class FailurePolicy {
           error = e;
         }
       }
-      if (await this.isOutage(error)) {
-        await this.failed(error, `event ${event.id} at position ${event.position}`);
-      } else {
-        attempts += 1;
-        this.lastError = asError(error);
-        if (attempts >= this.poisonAttempts) {
-          await this.quarantine(event, this.lastError, attempts, retryOf);
-          return 'quarantined';
-        }
-        const delay = this.poisonDelay(attempts);
-        this.report(this.lastError, delay, `event ${event.id} at position ${event.position} (attempt ${attempts} of ${this.poisonAttempts})`);
-        await this.sleep(delay);
+      const verdict = await this.judge(error, attempts + 1, `event ${event.id} at position ${event.position}`);
+      if (!verdict.transient) attempts += 1;
+      if (verdict.quarantine) {
+        await this.quarantine(event, this.lastError!, attempts, retryOf);
+        return 'quarantined';
       }
-      error = undefined;
+      await this.sleep(verdict.retryInMs);
     }
   }
 

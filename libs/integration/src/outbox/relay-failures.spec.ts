@@ -94,4 +94,26 @@ describe('OutboxRelay failures (FailurePolicy)', () => {
       await relay.stop();
     }
   });
+
+  it('resubscribes after its subscription fails (it used to stop for good), and publishes everything once', async () => {
+    const { store, checkpoints } = open();
+    const publisher = new PickyPublisher();
+    const dying = Object.create(store) as typeof store;
+    let subscriptions = 0;
+    dying.subscribeToAll = (options, handler) => {
+      if (subscriptions++ === 0) return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
+      return store.subscribeToAll(options, handler);
+    };
+    await store.appendToStream(customerStreamId('w', 'a'), [track('a', 'e1')]);
+    const relay = new OutboxRelay(dying, checkpoints, publisher, { name: 'relay:test', retryDelayMs: 1, maxRetryDelayMs: 5 });
+    await relay.start();
+    try {
+      await until(async () => (await checkpoints.get('relay:test')) === (await store.headPosition()), 'checkpoint at head');
+      expect(subscriptions).toBe(2);
+      expect(publisher.acknowledged).toEqual(['a:e1']);
+      expect(relay.lastError).toBeUndefined();
+    } finally {
+      await relay.stop();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import { BackgroundCheckpoint, FailurePolicy, type CheckpointStore, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
+import { BackgroundCheckpoint, Processor, type CheckpointStore, type EventStore, type FailureSettings } from '@journey/event-store';
 import { DEFAULT_TOPIC_PREFIX, PUBLISHED_EVENT_TYPES, toOutboxMessage, type OutboxMessage } from './integration-events';
 
 /**
@@ -41,8 +41,6 @@ export interface RelayOptions {
   failures?: FailureSettings;
 }
 
-class RelayStopped extends Error {}
-
 /** How a publisher fails a batch handed over after one that failed: it was not sent, and is sent again in its turn. */
 export class BatchNotSent extends Error {
   constructor() {
@@ -51,8 +49,8 @@ export class BatchNotSent extends Error {
 }
 
 /**
- * The outbox relay: the event log is the outbox. It subscribes to the log from its checkpoint, maps each published
- * event to a CloudEvent and hands the batch to the publisher; only once the publisher has acknowledged the whole batch
+ * The outbox relay, a handler on the Processor: the event log is the outbox. It maps each published event to a
+ * CloudEvent and hands the batch to the publisher; only once the publisher has acknowledged the whole batch
  * (and every batch before it) does it store the checkpoint. A crash or a failed publication therefore replays the
  * batch: delivery is at least once, in log order (hence in order per customer key); consumers dedupe by the CloudEvents
  * `id`. A failed batch is retried with backoff until it goes through or the relay is stopped, then the batches handed
@@ -64,139 +62,81 @@ export class BatchNotSent extends Error {
  * (or an event that cannot be mapped) is quarantined as a dead letter so the others go out.
  */
 export class OutboxRelay {
-  private subscription?: SubscriptionHandle;
-  private stopped = false;
-  private readonly failures: FailurePolicy;
+  readonly processor: Processor;
+  private readonly prefix: string;
+  /** Batches handed to the publisher and not yet settled (acknowledged and checkpointed), oldest first. */
+  private readonly inFlight: Array<{ first: bigint; acked: boolean; settled: Promise<void> }> = [];
+  /** A publication failed since the relay last handed over a new batch. */
+  private failed = false;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly checkpoints: CheckpointStore,
+    store: EventStore,
+    checkpoints: CheckpointStore,
     private readonly publisher: Publisher,
     private readonly options: RelayOptions,
   ) {
-    this.checkpoint = new BackgroundCheckpoint(checkpoints, options.name, (e) => options.logger?.error(`relay ${options.name}: storing its checkpoint failed (retried after the next batch): ${e.message}`));
-    this.failures = new FailurePolicy({
-      minMs: options.retryDelayMs ?? 500,
-      maxMs: options.maxRetryDelayMs ?? 10_000,
-      ...options.failures,
-      subscriber: options.name,
+    this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+    this.processor = new Processor({
+      name: options.name,
+      label: `relay ${options.name}`,
       store,
-      probe: () => store.ping(),
-      onFailure: (error, delay, what) => options.logger?.warn(`relay ${options.name}: ${what} failed, retrying in ${delay} ms: ${error.message}`),
+      filter: { eventTypes: PUBLISHED_EVENT_TYPES },
+      filterInStore: true,
+      batchSize: options.batchSize ?? 2000,
+      // Stored in the background, only over acknowledged batches: never past the oldest batch in flight.
+      checkpoint: new BackgroundCheckpoint(checkpoints, options.name, (e) => options.logger?.error(`relay ${options.name}: storing its checkpoint failed (retried after the next batch): ${e.message}`)),
+      holds: () => this.inFlight.find((b) => !b.acked)?.first,
+      handle: (events, { retry }) => (retry ? this.republish(events[0]) : this.relay(events)),
+      onStop: async () => {
+        await publisher.close(); // aborts a publication in flight (a broker outage must not hold the shutdown)
+        await Promise.allSettled(this.inFlight.map((b) => b.settled));
+      },
+      failures: {
+        minMs: options.retryDelayMs ?? 500,
+        maxMs: options.maxRetryDelayMs ?? 10_000,
+        ...options.failures,
+        onFailure: (error, delay, what) => options.logger?.warn(`relay ${options.name}: ${what} failed, retrying in ${delay} ms: ${error.message}`),
+      },
     });
   }
 
   /** The last publication error, cleared by the next acknowledged batch (for /health). */
   get lastError(): Error | undefined {
-    return this.failures.lastError;
+    return this.processor.lastError;
   }
 
-  /** Stored after each acknowledged batch, in the background (the next batch does not wait for it). */
-  private readonly checkpoint: BackgroundCheckpoint;
-
-  async start(): Promise<void> {
-    if (this.subscription) throw new Error(`relay ${this.options.name} is already started`);
-    const after = (await this.checkpoints.get(this.options.name)) ?? 0n;
-    this.subscription = this.store.subscribeToAll(
-      { after, batchSize: this.options.batchSize ?? 2000, filter: { eventTypes: [...PUBLISHED_EVENT_TYPES, 'DeadLetterRetryRequested'] } },
-      (events) => this.relay(events),
-    );
-    this.subscription.done.catch((error: unknown) => {
-      if (!(error instanceof RelayStopped)) this.options.logger?.error(`relay ${this.options.name} stopped: ${(error as Error).message}`);
-    });
-  }
-
-  /** Resolves when the subscription has ended (rejects on a fatal error other than `stop()`). */
-  get done(): Promise<void> {
-    if (!this.subscription) return Promise.resolve();
-    return this.subscription.done.catch((error: unknown) => {
-      if (!(error instanceof RelayStopped)) throw error;
-    });
+  start(): Promise<void> {
+    return this.processor.start();
   }
 
   /** Stops after the batch in flight; an unacknowledged batch is not checkpointed and will be published again. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.failures.stop();
-    // Closing the publisher aborts a publication in flight (a broker outage must not hold the shutdown).
-    await Promise.all([this.subscription?.stop(), this.publisher.close()]);
-    await Promise.allSettled(this.inFlight);
-    await this.checkpoint.flush();
+  stop(): Promise<void> {
+    return this.processor.stop();
   }
 
-  /** Batches handed to the publisher and not yet settled (acknowledged and checkpointed), oldest first. */
-  private readonly inFlight: Array<Promise<void>> = [];
-  /** A publication failed since the relay last handed over a new batch. */
-  private failed = false;
-
+  /** Maps a batch (an event that cannot be mapped throws: the policy then relays event by event) and hands it over. */
   private async relay(events: RecordedEvent[]): Promise<void> {
-    const prefix = this.options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
-    let messages: OutboxMessage[] = [];
-    let sources: RecordedEvent[] = [];
-    let retries: RecordedEvent[] | undefined;
-    try {
-      for (const e of events) {
-        const m = toOutboxMessage(e, prefix);
-        if (m) {
-          messages.push(m);
-          sources.push(e);
-        } else if (this.failures.isRetryRequest(e)) (retries ??= []).push(e);
-      }
-    } catch (error) {
-      ({ messages, sources } = await this.mapOneByOne(events, prefix, error));
-    }
-    const position = events[events.length - 1].position;
+    const messages = events.map((e) => toOutboxMessage(e, this.prefix)!);
     // After a failure the batches handed over behind it are sent again first, each in its turn, before a new one.
-    while (this.failed && this.inFlight.length > 0) await this.inFlight[this.inFlight.length - 1].catch(() => undefined);
+    while (this.failed && this.inFlight.length > 0) await this.inFlight[this.inFlight.length - 1].settled.catch(() => undefined);
     this.failed = false;
-    if (this.stopped) throw new RelayStopped();
-    if (retries) await this.retryDeadLetters(retries, prefix);
+    this.processor.signal.throwIfAborted();
     const sent = this.publisher.publish(messages);
     sent.catch(() => undefined); // settled in its turn (below), possibly after it failed
-    const previous = this.inFlight[this.inFlight.length - 1] ?? Promise.resolve();
-    const settled = previous.then(() => this.settle(messages, sources, position, sent));
-    this.inFlight.push(settled);
+    const previous = this.inFlight[this.inFlight.length - 1]?.settled ?? Promise.resolve();
+    const batch = { first: events[0].position, acked: false, settled: Promise.resolve() };
+    batch.settled = previous.then(() => this.settle(batch, messages, events, sent));
+    this.inFlight.push(batch);
     // Handles its failure here too: the subscription sees the error when it waits for this batch.
-    void settled.finally(() => this.inFlight.splice(this.inFlight.indexOf(settled), 1)).catch(() => undefined);
+    void batch.settled.finally(() => this.inFlight.splice(this.inFlight.indexOf(batch), 1)).catch(() => undefined);
     // The subscription hands over the next batch at once while fewer than `maxInFlight` are unacknowledged.
-    while (this.inFlight.length >= (this.publisher.maxInFlight ?? 1)) await this.inFlight[0];
+    while (this.inFlight.length >= (this.publisher.maxInFlight ?? 1)) await this.inFlight[0].settled;
   }
 
-  /** A batch with an event that cannot be mapped: maps event by event, the ones that keep failing quarantined. */
-  private async mapOneByOne(events: RecordedEvent[], prefix: string, error: unknown): Promise<{ messages: OutboxMessage[]; sources: RecordedEvent[] }> {
-    const messages: OutboxMessage[] = [];
-    const sources: RecordedEvent[] = [];
-    for (const e of events) {
-      await this.policy(() =>
-        this.failures.runOne(e, () => {
-          const m = toOutboxMessage(e, prefix);
-          if (m) {
-            messages.push(m);
-            sources.push(e);
-          }
-        }),
-      );
-    }
-    this.options.logger?.warn(`relay ${this.options.name}: mapped a batch event by event after: ${(error as Error).message}`);
-    return { messages, sources };
-  }
-
-  /** Retry requests of this relay's dead letters: published alone, once every batch before them is settled. */
-  private async retryDeadLetters(requests: RecordedEvent[], prefix: string): Promise<void> {
-    while (this.inFlight.length > 0) await this.inFlight[0].catch(() => undefined);
-    for (const request of requests) {
-      await this.policy(() => this.failures.retry(request, ([e]) => this.publisher.publish([toOutboxMessage(e, prefix)!].filter(Boolean))));
-    }
-  }
-
-  /** Runs a policy loop, ending it as the relay's stop does. */
-  private async policy<T>(loop: () => Promise<T>): Promise<T> {
-    try {
-      return await loop();
-    } catch (error) {
-      if (this.stopped) throw new RelayStopped();
-      throw error;
-    }
+  /** A retry request of one of this relay's dead letters: published alone, once every batch before it is settled. */
+  private async republish(event: RecordedEvent): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight[0].settled.catch(() => undefined);
+    await this.publisher.publish([toOutboxMessage(event, this.prefix)!]);
   }
 
   /**
@@ -204,29 +144,30 @@ export class OutboxRelay {
    * batch rejected `poisonAttempts` times, not for an outage, is published message by message (quarantining the ones
    * that keep failing).
    */
-  private async settle(messages: OutboxMessage[], sources: RecordedEvent[], position: bigint, sent: Promise<void>): Promise<void> {
+  private async settle(batch: { acked: boolean }, messages: OutboxMessage[], sources: RecordedEvent[], sent: Promise<void>): Promise<void> {
+    const { failures } = this.processor;
+    const position = sources[sources.length - 1].position;
     let rejected = 0;
     for (let attempt = sent; ; attempt = this.publisher.publish(messages)) {
       try {
         await attempt;
-        this.failures.succeeded();
+        failures.succeeded();
         break;
       } catch (error) {
         this.failed = true;
-        if (this.stopped) throw new RelayStopped();
+        if (this.processor.signal.aborted) throw error;
         if (error instanceof BatchNotSent) continue; // behind a failed batch, which has just gone through: send it now
-        const what = `publishing ${messages.length} events up to position ${position}`;
-        const verdict = await this.failures.judge(error, rejected + 1, what);
+        const verdict = await failures.judge(error, rejected + 1, `publishing ${messages.length} events up to position ${position}`);
         if (!verdict.transient) rejected += 1;
-        if (verdict.quarantine && messages.length > 0) {
-          for (let i = 0; i < messages.length; i++) await this.policy(() => this.failures.runOne(sources[i], () => this.publisher.publish([messages[i]])));
+        if (verdict.quarantine) {
+          for (let i = 0; i < messages.length; i++) await failures.runOne(sources[i], () => this.publisher.publish([messages[i]]));
           break;
         }
-        if (verdict.quarantine) rejected = 0;
-        await this.policy(() => this.failures.sleepFor(verdict.retryInMs));
+        await failures.sleepFor(verdict.retryInMs);
       }
     }
-    this.checkpoint.save(position);
+    batch.acked = true;
+    this.processor.saveCheckpoint();
     this.options.onPublished?.(messages.length, position);
   }
 }

@@ -1,5 +1,5 @@
 import { deterministicId, envelope, type JourneyEvent, type RecordedEvent } from '@journey/domain';
-import { FailurePolicy, type EventStore, type FailureSettings, type SubscriptionHandle } from '@journey/event-store';
+import { Processor, type EventStore, type FailureSettings } from '@journey/event-store';
 import { systemClock, type Clock } from '../runtime/clock';
 import { ownerOf, type Partition } from '../runtime/partition';
 import { reportAppended, type AppendedCallback, type ReactorLogger } from '../runtime/reactor-runner';
@@ -39,10 +39,10 @@ export interface TimerSchedulerOptions {
 }
 
 /**
- * Fires durable timers (see `Reactor`): `TimerScheduled` events in the log are the timers; a `TimerFired` or
- * `TimerCancelled` with the same `timerId` ends them. On start the pending timers of this partition's customers are
- * rebuilt from the log (an indexed read of the three timer event types), so a restart loses nothing and timers that
- * fell due while the process was down fire at once. Pending timers sit in a min-heap by due time with ONE clock
+ * Fires durable timers (see `Reactor`), a handler on the Processor: `TimerScheduled` events in the log are the timers;
+ * a `TimerFired` or `TimerCancelled` with the same `timerId` ends them. Its checkpoint is the log itself: on start the
+ * pending timers of this partition's customers are rebuilt from it (an indexed read of the three timer event types),
+ * so a restart loses nothing and timers that fell due while the process was down fire at once. Pending timers sit in a min-heap by due time with ONE clock
  * timeout armed for the earliest; a live subscription adds and removes timers as their events are appended.
  * `TimerFired` gets id `deterministicId('timer-fired', timerId)`, so a timer fires at most once however often it is
  * attempted (after a crash, or by two schedulers during a partition hand-over).
@@ -52,38 +52,44 @@ export interface TimerSchedulerOptions {
  * and the other timers fire. A retry request of such a dead letter fires the timer again.
  */
 export class TimerScheduler {
-  /** Global position of the last timer event applied. */
-  position = 0n;
-  private readonly failures: FailurePolicy;
+  readonly processor: Processor;
   private readonly clock: Clock;
   private readonly owns: (workspaceId: string, customerId: string) => boolean;
   private readonly pending = new Map<string, PendingTimer>();
   private readonly heap = new MinHeap<PendingTimer>(nextTry);
-  private subscription?: SubscriptionHandle;
   private disarm?: () => void;
   private armedFor?: number;
   private firing: Promise<void> = Promise.resolve();
-  private started = false;
-  private stopped = false;
 
   constructor(private readonly options: TimerSchedulerOptions) {
     this.clock = options.clock ?? systemClock;
     this.owns = ownerOf(options.partition);
     const p = options.partition;
-    this.failures = new FailurePolicy({
-      minMs: options.retryMs ?? 1000,
-      ...options.failures,
-      subscriber: p && p.count > 1 ? `timers#${p.index}/${p.count}` : 'timers',
+    this.processor = new Processor({
+      name: p && p.count > 1 ? `timers#${p.index}/${p.count}` : 'timers',
+      label: 'timer scheduler',
       store: options.store,
-      probe: () => options.store.ping(),
-      now: () => this.clock.now(),
-      onFailure: (error, delay, what) => options.logger?.error(`timer scheduler: ${what} failed at position ${this.position}, retrying in ${delay} ms: ${error.message}`),
+      filter: { eventTypes: TIMER_EVENTS },
+      filterInStore: true,
+      derivesIntoLog: true,
+      checkpoint: { load: () => this.rebuild() },
+      handle: (events, { retry }) => (retry ? this.fire(events.map(timerOf), this.clock.now()) : (this.apply(events), this.arm())),
+      onStop: () => {
+        this.disarm?.();
+        return this.firing;
+      },
+      failures: {
+        minMs: options.retryMs ?? 1000,
+        ...options.failures,
+        now: () => this.clock.now(),
+        onFailure: (error, delay, what) => options.logger?.error(`timer scheduler: ${what} failed at position ${this.processor.position}, retrying in ${delay} ms: ${error.message}`),
+      },
     });
   }
 
   /** Set while the scheduler is failing (cleared by its next success): what /health reports. */
   get lastError(): Error | undefined {
-    return this.failures.lastError;
+    return this.processor.lastError;
   }
 
   /** How many timers are waiting to fire in this process. */
@@ -91,24 +97,12 @@ export class TimerScheduler {
     return this.pending.size;
   }
 
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    for (;;) {
-      const batch = await this.options.store.readAll({ after: this.position, maxCount: 1000, filter: { eventTypes: TIMER_EVENTS } });
-      if (batch.length === 0) break;
-      await this.failures.run(batch, (events) => this.apply(events));
-    }
-    this.subscribe();
-    this.arm();
+  start(): Promise<void> {
+    return this.processor.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.failures.stop();
-    this.disarm?.();
-    await this.subscription?.stop();
-    await this.firing;
+  stop(): Promise<void> {
+    return this.processor.stop();
   }
 
   /** Resolves when the firing in progress (if any) has finished: lets tests assert after moving a fake clock. */
@@ -116,28 +110,21 @@ export class TimerScheduler {
     return this.firing;
   }
 
-  private subscribe(): void {
-    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: [...TIMER_EVENTS, 'DeadLetterRetryRequested'] }, derivesIntoLog: true }, async (events) => {
-      await this.failures.run(events, (batch) => this.apply(batch));
-      this.arm();
-      for (const e of events) if (this.failures.isRetryRequest(e)) await this.failures.retry(e, (batch) => this.fire(batch.map(timerOf), this.clock.now()));
-    });
-    this.subscription = subscription;
-    subscription.done.catch(async (error: Error) => {
-      if (this.stopped) return;
-      try {
-        await this.failures.failed(error, 'the subscription');
-        this.subscribe();
-      } catch {
-        // stopped
-      }
-    });
+  /** Where the processor starts: the pending timers rebuilt from the log (an indexed read of the timer events), armed. */
+  private async rebuild(): Promise<bigint> {
+    let after = this.processor.position;
+    for (;;) {
+      const batch = await this.options.store.readAll({ after, maxCount: 1000, filter: { eventTypes: TIMER_EVENTS } });
+      if (batch.length === 0) break;
+      await this.processor.failures.run(batch, (events) => this.apply(events));
+      after = batch[batch.length - 1].position;
+    }
+    this.arm();
+    return after;
   }
 
   private apply(events: RecordedEvent[]): void {
     for (const e of events) {
-      this.position = e.position;
-      if (e.type === 'DeadLetterRetryRequested') continue;
       const timer = timerOf(e);
       if (e.type !== 'TimerScheduled') {
         this.pending.delete(timer.timerId);
@@ -155,7 +142,7 @@ export class TimerScheduler {
 
   /** Arms one clock timeout for the earliest pending timer (entries of fired or cancelled timers are dropped lazily). */
   private arm(): void {
-    if (this.stopped) return;
+    if (this.processor.signal.aborted) return;
     let next = this.heap.peek();
     while (next && this.pending.get(next.timerId) !== next) {
       this.heap.pop();
@@ -176,7 +163,7 @@ export class TimerScheduler {
   }
 
   private async fireDue(): Promise<void> {
-    if (this.stopped) return;
+    if (this.processor.signal.aborted) return;
     const now = this.clock.now();
     const due: PendingTimer[] = [];
     for (let top = this.heap.peek(); top && nextTry(top) <= now.getTime(); top = this.heap.peek()) {
@@ -191,7 +178,7 @@ export class TimerScheduler {
         } catch (error) {
           // A chunk the store rejects, not for an outage: fire its timers one by one, so one poison timer never holds the others.
           // (an outage is judged once, by retryLater: judging it here too would advance the backoff twice)
-          if (chunk.length === 1 || (await this.failures.isOutage(error))) {
+          if (chunk.length === 1 || (await this.processor.failures.isOutage(error))) {
             await this.retryLater(chunk, error, now);
             continue;
           }
@@ -208,11 +195,11 @@ export class TimerScheduler {
   private async retryLater(timers: PendingTimer[], error: unknown, now: Date): Promise<void> {
     const attempts = Math.max(...timers.map((t) => t.attempts ?? 0)) + 1;
     const what = timers.length === 1 ? `firing timer ${timers[0].timerId} (${timers[0].streamId})` : `firing ${timers.length} timers`;
-    const verdict = await this.failures.judge(error, attempts, what);
+    const verdict = await this.processor.failures.judge(error, attempts, what);
     for (const t of timers) {
       if (this.pending.get(t.timerId) !== t) continue;
       if (verdict.quarantine) {
-        await this.failures.quarantine(t.scheduled, this.failures.lastError!, attempts);
+        await this.processor.failures.quarantine(t.scheduled, this.processor.failures.lastError!, attempts);
         this.pending.delete(t.timerId);
         continue;
       }
@@ -225,7 +212,7 @@ export class TimerScheduler {
   private async fire(timers: PendingTimer[], now: Date): Promise<void> {
     const requests = timers.map((t) => ({ streamId: t.streamId, events: [firedEvent(t, now)], expectedRevision: 'any' as const }));
     reportAppended(requests, await this.options.store.appendMany(requests), this.options.onAppended);
-    this.failures.succeeded();
+    this.processor.failures.succeeded();
     for (const t of timers) if (this.pending.get(t.timerId) === t) this.pending.delete(t.timerId);
   }
 }
