@@ -21,6 +21,9 @@ export const SQLITE_DB = Symbol('SQLITE_DB');
 /** The SQLite file of the read models (SQLITE_FILES.readModels); null when MONGODB_URL puts them in MongoDB. */
 export const SQLITE_READ_MODELS_DB = Symbol('SQLITE_READ_MODELS_DB');
 
+/** The engine under the EventStore port (it names the store's check in /health). */
+export const eventStoreEngine = (config: EngineConfig): 'sqlite' | 'eventstoredb' => (config.eventStoreDbUrl ? 'eventstoredb' : 'sqlite');
+
 /** How often a worker thread checkpoints the event log's WAL into its file (see PersistenceModule). */
 const WAL_CHECKPOINT_MS = 250;
 /**
@@ -67,8 +70,8 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
       inject: [ENGINE_CONFIG, SQLITE_DB],
       // The engine's upcasters bring events written at older schema versions to the shape the code reads.
       useFactory: (config: EngineConfig, db: SqliteDatabase): EventStore =>
-        config.eventStoreDbUrl
-          ? EventStoreDbEventStore.connect(config.eventStoreDbUrl, { upcasters: ENGINE_UPCASTERS })
+        eventStoreEngine(config) === 'eventstoredb'
+          ? EventStoreDbEventStore.connect(config.eventStoreDbUrl!, { upcasters: ENGINE_UPCASTERS })
           : new SqliteEventStore(db, { upcasters: ENGINE_UPCASTERS }),
     },
     /**

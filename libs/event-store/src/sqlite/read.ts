@@ -1,0 +1,88 @@
+import type { Statement } from 'better-sqlite3';
+import type { RecordedEvent, Upcasters } from '@journey/domain';
+import type { ReadAllOptions, ReadStreamOptions } from '../event-store.port';
+import type { SqliteDatabase } from './database';
+import { COLUMNS, prefixClause, toRecorded, type StoredEvent } from './events-table';
+
+/** Share of the log above which a type filter is read in position order rather than seeked per type (see `readAll`). */
+const DENSE_TYPES = 0.3;
+/** More types than this are always read in position order (one index seek each would not pay). */
+const MAX_SEEKED_TYPES = 32;
+/** Prepared statements kept (by SQL text: filters differ in their number of parameters), and type filters' densities. */
+const STATEMENT_CACHE_SIZE = 64;
+
+/** The read side of the SQLite event store: streams, pages of the log (with their query plan), the head. */
+export class EventReader {
+  private readonly statements = new Map<string, Statement<unknown[], StoredEvent>>();
+  /** Per type filter: the share of the log its types made up on the last full page read (chooses the plan of `readAll`). */
+  private readonly typeDensity = new Map<string, number>();
+  private readonly head;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly upcasters: Upcasters,
+  ) {
+    this.head = db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events');
+  }
+
+  /** The position of the last committed event (0 when the log is empty). */
+  headPosition(): number {
+    return this.head.get()?.position ?? 0;
+  }
+
+  readStream(streamId: string, options: ReadStreamOptions = {}): RecordedEvent[] {
+    const backwards = options.direction === 'backwards';
+    const params: unknown[] = [streamId];
+    let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ?`;
+    if (options.fromRevision !== undefined) {
+      sql += backwards ? ' AND revision <= ?' : ' AND revision >= ?';
+      params.push(options.fromRevision);
+    }
+    sql += ` ORDER BY revision ${backwards ? 'DESC' : 'ASC'}`;
+    if (options.maxCount !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(options.maxCount);
+    }
+    return this.statement(sql).all(...params).map((row) => toRecorded(row, this.upcasters));
+  }
+
+  /**
+   * A page of the log, up to position `upTo`. With a type filter the plan follows how dense the types are in the log,
+   * as the last full page of the same filter found them: sparse types (timers, messages) are seeked in the (type,
+   * position) index, one seek per type merged by position, so a catch-up never scans the events it skips; dense ones
+   * (most of the log) are read in position order, skipping the others. (`type IN (...)` on the index would sort every
+   * later matching event for each page: quadratic over a catch-up.)
+   */
+  readAll({ after = 0n, maxCount = 1000, filter }: ReadAllOptions, upTo = Number.MAX_SAFE_INTEGER): RecordedEvent[] {
+    const prefix = prefixClause(filter);
+    const types = filter?.eventTypes?.length ? filter.eventTypes : undefined;
+    const key = types && JSON.stringify(types);
+    let sql: string;
+    let params: unknown[];
+    if (types && types.length <= MAX_SEEKED_TYPES && !((this.typeDensity.get(key!) ?? 0) >= DENSE_TYPES)) {
+      const seek = `SELECT position FROM (SELECT position FROM events WHERE type = ? AND position > ? AND position <= ?${prefix.clause} ORDER BY position LIMIT ?)`;
+      sql = `SELECT ${COLUMNS} FROM events WHERE position IN (SELECT position FROM (${types.map(() => seek).join(' UNION ALL ')}) ORDER BY position LIMIT ?) ORDER BY position`;
+      params = [...types.flatMap((t) => [t, after, upTo, ...prefix.params, maxCount]), maxCount];
+    } else {
+      const typeClause = types ? ` AND +type IN (${types.map(() => '?').join(',')})` : '';
+      sql = `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ?${typeClause}${prefix.clause} ORDER BY position LIMIT ?`;
+      params = [after, upTo, ...(types ?? []), ...prefix.params, maxCount];
+    }
+    const rows = this.statement(sql).all(...params);
+    if (key && rows.length === maxCount) {
+      if (this.typeDensity.size >= STATEMENT_CACHE_SIZE) this.typeDensity.clear();
+      this.typeDensity.set(key, rows.length / (rows[rows.length - 1].position - Number(after)));
+    }
+    return rows.map((row) => toRecorded(row, this.upcasters));
+  }
+
+  private statement(sql: string): Statement<unknown[], StoredEvent> {
+    let s = this.statements.get(sql);
+    if (!s) {
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.clear();
+      s = this.db.prepare<unknown[], StoredEvent>(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}
