@@ -18,17 +18,13 @@ const MAX_LISTED_ERRORS = 10;
 export class IngestionService implements OnModuleDestroy {
   private readonly inFlight = new Set<Promise<unknown>>();
   private draining = false;
-  /** The store's check in /health: a full disk fails it. */
-  private readonly check: string;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly metrics: Metrics,
     private readonly health: HealthChecks,
-    @Inject(ENGINE_CONFIG) config: EngineConfig,
-  ) {
-    this.check = eventStoreCheck(config);
-  }
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+  ) {}
 
   /** The mapping context of a call received now. */
   context(workspaceId: string): SegmentIngestContext {
@@ -68,12 +64,12 @@ export class IngestionService implements OnModuleDestroy {
     this.inFlight.add(append);
     try {
       const results = await append;
-      this.health.writeSucceeded(this.check);
+      this.health.writeSucceeded(eventStoreCheck(this.config));
       const written = results.reduce((sum, r) => sum + r.written, 0);
       this.metrics.ingestedEvents.inc({ workspace: workspaceId, source }, written);
       return written;
     } catch (error) {
-      if (isDiskFull(error)) this.health.writeFailed(this.check, error as Error);
+      if (isDiskFull(error)) this.health.writeFailed(eventStoreCheck(this.config), error as Error); // /health names the store
       throw error;
     } finally {
       this.inFlight.delete(append);

@@ -1,8 +1,9 @@
 import type { Transaction } from 'better-sqlite3';
+import * as fs from 'node:fs';
+import { resolve } from 'node:path';
 import { WrongExpectedRevisionError, checkExpectedRevision, type AppendRequest, type AppendResult } from '../event-store.port';
-import { writeLocked, type SqliteDatabase } from './database';
-import { COLUMNS, type StoredEvent } from './events-table';
-import type { WalSync } from './durability';
+import { logSynchronousMode, writeLocked, type SqliteDatabase } from './database';
+import { COLUMNS, type StoredEvent } from './read';
 
 /** How many of the events committed last are kept in memory for live subscribers (subscribe.ts). */
 export const TAIL_SIZE = 4_096;
@@ -13,7 +14,8 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+/** Settles a caller's promise, once the commit is durable. */
+type Outcome = () => void;
 
 /**
  * The append side of the SQLite event store. Appends that arrive in the same event-loop turn are committed together
@@ -112,11 +114,7 @@ export class GroupCommit {
         return;
       }
     }
-    batch.forEach((item, i) => {
-      const o = outcomes[i];
-      if (o.ok) item.resolve(o.results);
-      else item.reject(o.error);
-    });
+    for (const settle of outcomes) settle();
     this.committed(last);
   }
 
@@ -133,11 +131,12 @@ export class GroupCommit {
   private appendItem(item: Pending): Outcome {
     const before = this.written.length;
     try {
-      return { ok: true, results: this.appendRequests(item.requests) };
+      const results = this.appendRequests(item.requests);
+      return () => item.resolve(results);
     } catch (error) {
       this.written.length = before;
       if (!(error instanceof WrongExpectedRevisionError)) this.forget(); // e.g. a constraint: do not trust the tail
-      return { ok: false, error };
+      return () => item.reject(error);
     }
   }
 
@@ -171,5 +170,69 @@ export class GroupCommit {
       this.written.push({ position, id: e.id, streamId, revision, type: e.type, data, metadata });
     }
     return { streamId, nextExpectedRevision: BigInt(revision), position: BigInt(position), written: revision - current };
+  }
+}
+
+/**
+ * The log's durability FULL (database.ts SynchronousMode): every commit on the connection runs at synchronous=NORMAL
+ * (no fsync while the file's write lock is held), then the WAL file is fdatasynced on libuv's thread pool. That is
+ * what synchronous=FULL does in WAL mode, without blocking the event loop or the other writers while the disk flushes.
+ * A WAL is one ordered file: one fdatasync makes every commit before it durable. Does nothing at durability NORMAL.
+ */
+export class WalSync {
+  private readonly path?: string;
+  private fd?: number;
+  /** Commits of this store whose fdatasync has not completed yet, oldest first: hidden from its live subscribers. */
+  private unsynced: Array<{ first: number; last: number }> = [];
+  /** Every event up to this position is known to be durable (an fdatasync of the WAL began after its commit). */
+  durableUpTo = Number.POSITIVE_INFINITY;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly fdatasync: typeof fs.fdatasync = fs.fdatasync,
+  ) {
+    if (db.memory || logSynchronousMode(db) !== 'FULL') return;
+    this.path = `${resolve(db.name)}-wal`;
+    this.durableUpTo = 0;
+  }
+
+  /** The last position live subscribers may read: this store's commits not yet durable are beyond it. */
+  get visibleUpTo(): number {
+    return this.unsynced.length > 0 ? this.unsynced[0].first - 1 : Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Another writer made the log durable up to `position` (another thread's store, after its own fdatasync). */
+  heard(position: number): void {
+    this.durableUpTo = Math.max(this.durableUpTo, position);
+  }
+
+  /** After this store committed `first..last` (and knows every event before them committed): resolves once they are durable. */
+  async afterCommit(first: number, last: number): Promise<void> {
+    if (!this.path) return;
+    const range = { first, last };
+    this.unsynced.push(range);
+    try {
+      await this.sync(last);
+    } catch (error) {
+      // Committed but maybe not on disk: the callers get the error (a retry is idempotent), and nothing stays hidden.
+      throw new Error(`fdatasync of ${this.path} failed after a commit: ${(error as Error).message}`);
+    } finally {
+      this.unsynced = this.unsynced.filter((r) => r.last > range.last); // one fdatasync covers every earlier commit
+    }
+  }
+
+  /** fdatasyncs the WAL: every event up to `committed` (committed before the call) is durable after it. */
+  async sync(committed: number): Promise<void> {
+    if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) {
+      fs.closeSync(this.fd); // SQLite removed the WAL (every connection closed it meanwhile): sync the new one
+      this.fd = undefined;
+    }
+    const fd = (this.fd ??= fs.openSync(this.path!, 'r+'));
+    await new Promise<void>((done, fail) => this.fdatasync(fd, (error) => (error ? fail(error) : done())));
+    this.heard(committed);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
   }
 }

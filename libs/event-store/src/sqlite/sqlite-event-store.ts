@@ -12,16 +12,14 @@ import type {
   SubscriptionHandle,
 } from '../event-store.port';
 import type { SqliteDatabase } from './database';
-import { GroupCommit } from './append';
-import { WalSync } from './durability';
-import { createEventsTable, type StoredEvent } from './events-table';
-import { EventReader } from './read';
+import { GroupCommit, WalSync } from './append';
+import { EventReader, createEventsTable, type StoredEvent } from './read';
 import { Subscriptions } from './subscribe';
 
 /**
- * The embedded event store, one table in a SQLite file (events-table.ts), composed of its append side (append.ts:
- * group commit; durability.ts: the WAL's fdatasync), its read side (read.ts) and its live side (subscribe.ts). Every
- * append resolves, and every subscriber is handed an event, only once it is durable.
+ * The embedded event store, one table in a SQLite file, composed of its append side (append.ts: group commit and the
+ * WAL's fdatasync), its read side (read.ts: the table, queries and their plans) and its live side (subscribe.ts).
+ * Every append resolves, and every subscriber is handed an event, only once it is durable.
  */
 export class SqliteEventStore implements EventStore {
   /** The events committed last, in position order without gaps: written by the append side, read by subscribers. */

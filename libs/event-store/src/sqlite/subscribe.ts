@@ -4,9 +4,8 @@ import { BroadcastChannel } from 'node:worker_threads';
 import type { RecordedEvent, Upcasters } from '@journey/domain';
 import { eventFilterPredicate, type BatchHandler, type SubscribeOptions, type SubscriptionHandle } from '../event-store.port';
 import type { SqliteDatabase } from './database';
-import type { WalSync } from './durability';
-import { toRecorded, type StoredEvent } from './events-table';
-import type { EventReader } from './read';
+import type { WalSync } from './append';
+import { toRecorded, type EventReader, type StoredEvent } from './read';
 
 /**
  * Fallback poll for writers in other processes (the CLI, a second engine on the same file). Appends in this process,
@@ -54,39 +53,23 @@ export class Subscriptions {
 
   subscribe(options: SubscribeOptions, handler: BatchHandler): SubscriptionHandle {
     let stopped = false;
-    let wake: (() => void) | undefined;
-    const onAppend = () => wake?.();
-    this.appended.on('appended', onAppend);
     const batchSize = options.batchSize ?? 500;
     const matches = eventFilterPredicate(options.filter);
     const run = async () => {
       let after = options.after ?? 0n;
-      try {
-        while (!stopped && !this.closed) {
-          const upTo = this.wal.visibleUpTo;
-          const fromMemory = this.readTail(after, batchSize, matches, upTo);
-          const events = fromMemory ? fromMemory.events : this.reader.readAll({ after, maxCount: batchSize, filter: options.filter }, upTo);
-          if (events.length > 0) {
-            await this.ensureDurable(Number(events[events.length - 1].position));
-            await handler(events);
-            after = events[events.length - 1].position;
-            continue;
-          }
-          if (fromMemory && fromMemory.last > after) {
-            after = fromMemory.last; // a run of events the filter skips
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, POLL_MS);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
+      while (!stopped && !this.closed) {
+        const upTo = this.wal.visibleUpTo;
+        const fromMemory = this.readTail(after, batchSize, matches, upTo);
+        const events = fromMemory ? fromMemory.events : this.reader.readAll({ after, maxCount: batchSize, filter: options.filter }, upTo);
+        if (events.length > 0) {
+          await this.ensureDurable(Number(events[events.length - 1].position));
+          await handler(events);
+          after = events[events.length - 1].position;
+        } else if (fromMemory && fromMemory.last > after) {
+          after = fromMemory.last; // a run of events the filter skips
+        } else {
+          await this.nextAppend(POLL_MS);
         }
-      } finally {
-        this.appended.off('appended', onAppend);
       }
     };
     const done = run();
@@ -94,7 +77,7 @@ export class Subscriptions {
       done,
       stop: async () => {
         stopped = true;
-        wake?.();
+        this.appended.emit('appended'); // wakes it (and the others, who find nothing new)
         await done.catch(() => undefined);
       },
     };
@@ -112,21 +95,24 @@ export class Subscriptions {
    * fdatasync of this store covers everything committed before it.
    */
   private async ensureDurable(position: number): Promise<void> {
-    if (!this.wal.enabled || position <= this.wal.durableUpTo) return;
+    if (position <= this.wal.durableUpTo) return; // (always, at durability NORMAL)
     // Every announcement (and every commit of this store) emits 'appended' after moving durableUpTo: wait for those.
     const deadline = Date.now() + ANNOUNCE_WAIT_MS;
-    for (let left = ANNOUNCE_WAIT_MS; position > this.wal.durableUpTo && left > 0 && !this.closed; left = deadline - Date.now()) {
-      await new Promise<void>((done) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.appended.off('appended', wake);
-          done();
-        };
-        const timer = setTimeout(wake, left);
-        this.appended.on('appended', wake);
-      });
-    }
+    while (position > this.wal.durableUpTo && Date.now() < deadline && !this.closed) await this.nextAppend(deadline - Date.now());
     if (position > this.wal.durableUpTo) await this.wal.sync(this.reader.headPosition());
+  }
+
+  /** Resolves on the next commit or announcement (or stop, or close), or after `ms`. */
+  private nextAppend(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appended.off('appended', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.appended.on('appended', done);
+    });
   }
 
   /**
