@@ -55,6 +55,12 @@ export interface SubscriptionHandle {
 export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** Batch size for catch-up reads; handlers receive events in batches of at most this many. */
   batchSize?: number;
+  /**
+   * The handler writes only back into this log (its events, then its checkpoint after them): it may be handed events
+   * before they are durable, since a loss that drops them drops what it wrote too. Subscribers that write elsewhere
+   * (read models in another store, Kafka, sends) are handed only durable events.
+   */
+  writesOnlyToLog?: boolean;
 }
 
 /**
@@ -102,9 +108,13 @@ export interface EventStore {
   appendToStream(streamId: string, events: JourneyEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /**
    * Append to several streams. The SQLite adapter does it in one transaction (all or nothing); EventStoreDB appends
-   * stream by stream (each atomic). Resolves only when every event is durable.
+   * stream by stream (each atomic). Resolves only when every event is durable, unless they are `rederivable`: events
+   * a `writesOnlyToLog` subscriber derived from the log, its checkpoint stored after them in it. A loss can only drop
+   * a suffix of the log, so never these and that later checkpoint: the subscriber would derive them again (same ids).
+   * Such an append may resolve once the events are readable, their durability following. Never for what the outside
+   * world has been told (an answer, a send).
    */
-  appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
+  appendMany(requests: AppendRequest[], options?: { rederivable?: boolean }): Promise<AppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The position of the last event in the log (0n when empty). */

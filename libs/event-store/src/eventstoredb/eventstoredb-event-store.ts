@@ -122,6 +122,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** Stream by stream, in order, each append atomic on its own: a failure leaves the earlier streams written. */
+  /** Always durable when it resolves (EventStoreDB acknowledges after its own commit), `rederivable` or not. */
   async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     for (const r of requests) results.push(await this.appendToStream(r.streamId, r.events, { expectedRevision: r.expectedRevision }));

@@ -10,17 +10,20 @@ export const TAIL_SIZE = 4_096;
 
 interface Pending {
   requests: AppendRequest[];
+  /** Answered once committed, before the WAL's fdatasync (see EventStore.appendMany). */
+  rederivable: boolean;
   resolve: (r: AppendResult[]) => void;
   reject: (e: unknown) => void;
 }
 
-/** Settles a caller's promise, once the commit is durable. */
-type Outcome = () => void;
+/** Settles a caller's promise: once the commit is durable, or once committed when rederivable. */
+type Outcome = { rederivable: boolean; settle: () => void };
 
 /**
  * The append side of the SQLite event store. Appends that arrive in the same event-loop turn are committed together
  * in one transaction (group commit), under the file's write lock, each caller's requests in their own savepoint so one
- * request's conflict does not fail the others. Each resolves only once its events are durable (durability.ts).
+ * request's conflict does not fail the others. Each resolves only once its events are durable (WalSync below), except
+ * rederivable ones (EventStore.appendMany): once committed.
  *
  * One INSERT per event: the UNIQUE(id) constraint skips an event already stored (idempotency without a lookup). The
  * committed events go to `tail`, the log's last events in position order without gaps: before appending, under the
@@ -61,9 +64,9 @@ export class GroupCommit {
     });
   }
 
-  append(requests: AppendRequest[]): Promise<AppendResult[]> {
+  append(requests: AppendRequest[], rederivable: boolean): Promise<AppendResult[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ requests, resolve, reject });
+      this.pending.push({ requests, rederivable, resolve, reject });
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => {
@@ -104,17 +107,18 @@ export class GroupCommit {
     }
     const written = this.written;
     for (const entry of written) this.remember(entry);
+    for (const o of outcomes) if (o.rederivable) o.settle();
     const last = written.at(-1)?.position;
     if (last !== undefined) {
       this.head = last;
       try {
         await this.wal.afterCommit(written[0].position, last);
       } catch (error) {
-        for (const item of batch) item.reject(error);
+        for (const item of batch) if (!item.rederivable) item.reject(error);
         return;
       }
     }
-    for (const settle of outcomes) settle();
+    for (const o of outcomes) if (!o.rederivable) o.settle();
     this.committed(last);
   }
 
@@ -132,11 +136,11 @@ export class GroupCommit {
     const before = this.written.length;
     try {
       const results = this.appendRequests(item.requests);
-      return () => item.resolve(results);
+      return { rederivable: item.rederivable, settle: () => item.resolve(results) };
     } catch (error) {
       this.written.length = before;
       if (!(error instanceof WrongExpectedRevisionError)) this.forget(); // e.g. a constraint: do not trust the tail
-      return () => item.reject(error);
+      return { rederivable: item.rederivable, settle: () => item.reject(error) };
     }
   }
 

@@ -122,6 +122,15 @@ describe('SqliteEventStore specifics', () => {
     while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(seen.map((e) => e.type)).toEqual(['A']);
 
+    // A derived append (a reactor's effects, followed by its checkpoint in the same WAL) is answered once committed.
+    let derivedAnswered = false;
+    const derived = store.appendMany([{ streamId: 's', events: [event('B')] }], { rederivable: true }).then(() => (derivedAnswered = true));
+    await new Promise((r) => setTimeout(r, 75));
+    expect(derivedAnswered).toBe(true);
+    expect(seen.map((e) => e.type)).toEqual(['A']); // subscribers still wait for the fdatasync
+    await derived;
+    await until(() => seen.length === 2, 'B after its fdatasync');
+    expect(synced).toEqual([`${path}-wal`, `${path}-wal`]);
     await sub.stop();
     await store.close();
   });

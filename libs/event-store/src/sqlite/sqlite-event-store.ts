@@ -51,9 +51,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** In one transaction: all or nothing. */
-  appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+  appendMany(requests: AppendRequest[], options: { rederivable?: boolean } = {}): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
-    return this.appends.append(requests);
+    return this.appends.append(requests, options.rederivable === true);
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {

@@ -18,8 +18,8 @@ const ANNOUNCE_WAIT_MS = 25;
 /**
  * The live side of the SQLite event store. Subscribers are handed events only once they are durable: this store's own
  * commits after their fdatasync; other writers' (another thread, another process) once that thread tells, or after an
- * fdatasync of this store, so nothing derived from the log (read models, Kafka, sends) can ever get ahead of it after
- * a power loss. A live subscriber reads the log's last events from the tail in memory (append.ts), each parsed once
+ * fdatasync of this store (except for subscribers that write only to the log, see SubscribeOptions.writesOnlyToLog),
+ * so nothing derived from the log outside it (read models, Kafka, sends) can ever get ahead of it after a power loss. A live subscriber reads the log's last events from the tail in memory (append.ts), each parsed once
  * for all of them: the events a subscription hands out are frozen (shared between subscribers; immutable anyway).
  */
 export class Subscriptions {
@@ -62,7 +62,7 @@ export class Subscriptions {
         const fromMemory = this.readTail(after, batchSize, matches, upTo);
         const events = fromMemory ? fromMemory.events : this.reader.readAll({ after, maxCount: batchSize, filter: options.filter }, upTo);
         if (events.length > 0) {
-          await this.ensureDurable(Number(events[events.length - 1].position));
+          if (!options.writesOnlyToLog) await this.ensureDurable(Number(events[events.length - 1].position));
           await handler(events);
           after = events[events.length - 1].position;
         } else if (fromMemory && fromMemory.last > after) {

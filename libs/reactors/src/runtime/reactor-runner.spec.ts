@@ -91,6 +91,23 @@ describe('ReactorRunner', () => {
     expect(await checkpoints.get('ping-pong')).toBeGreaterThanOrEqual(last);
   });
 
+  it('appends effects as derived while it keeps up, and waits for their durability when a batch is full (behind)', async () => {
+    const { store, checkpoints } = openStore();
+    const derived: boolean[] = [];
+    const recording = new Proxy(store, {
+      get(target, name) {
+        if (name === 'appendMany') return (requests: AppendRequest[], options?: { rederivable?: boolean }) => (derived.push(options?.rederivable === true), target.appendMany(requests, options));
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    for (const c of ['c1', 'c2']) await appendToCustomer(store, customerEvent(c, 'Ping', {}));
+    const runner = await start(new ReactorRunner(new PingPong(), { store: recording, checkpoints, batchSize: 2 }));
+    await runner.waitFor(await store.headPosition());
+    await runner.waitFor(await appendToCustomer(store, customerEvent('c3', 'Ping', {})));
+    expect(derived).toEqual([false, true]); // [Ping, Ping] filled the batch; then one Ping
+  });
+
   it('resumes from its checkpoint after a restart: nothing is handled twice', async () => {
     const { store, checkpoints } = openStore();
     const first = new PingPong();

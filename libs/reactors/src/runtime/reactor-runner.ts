@@ -144,7 +144,7 @@ export class ReactorRunner {
         const after = (await this.options.checkpoints.get(this.checkpointName)) ?? 0n;
         if (this.stopped) return;
         this.current = after;
-        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.batchSize }, (events) => this.handle(events));
+        this.subscription = this.options.store.subscribeToAll({ after, batchSize: this.batchSize, writesOnlyToLog: true }, (events) => this.handle(events));
         await this.subscription.done;
         return; // stopped, or the store was closed
       } catch (error) {
@@ -175,6 +175,6 @@ export class ReactorRunner {
 
   private async react(events: RecordedEvent[], derived: boolean): Promise<void> {
     const appends = (await this.reactor.react(events, this.context)).filter((a) => a.events.length > 0);
-    if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends), this.options.onAppended);
+    if (appends.length > 0) reportAppended(appends, await this.options.store.appendMany(appends, { rederivable: derived }), this.options.onAppended);
   }
 }

@@ -146,8 +146,8 @@ describe('TimerScheduler', () => {
   it('quarantines a timer whose TimerFired the store keeps rejecting, and fires the other timers (due with it and later); a retry fires it once fixed', async () => {
     const rejecting = Object.create(store) as EventStore;
     let broken = true;
-    rejecting.appendMany = (requests) =>
-      broken && requests.some((r) => r.streamId === customerStreamId('w', 'bad')) ? Promise.reject(new TypeError('stream customer-w-bad rejects the event')) : store.appendMany(requests);
+    rejecting.appendMany = (requests, options) =>
+      broken && requests.some((r) => r.streamId === customerStreamId('w', 'bad')) ? Promise.reject(new TypeError('stream customer-w-bad rejects the event')) : store.appendMany(requests, options);
     const quarantined: string[] = [];
     const scheduler = await startScheduler({ store: rejecting, retryMs: 10, failures: { onQuarantined: (s) => quarantined.push(s) }, logger: { log: () => undefined, error: () => undefined } });
     for (const c of ['c1', 'bad', 'c2']) await schedule(store, c, `t-${c}`, 1_000);
@@ -174,7 +174,7 @@ describe('TimerScheduler', () => {
   it('retries firing while the store is out (transient), however many times, reporting lastError until it heals', async () => {
     const busy = Object.create(store) as EventStore;
     let failuresLeft = 5;
-    busy.appendMany = (requests) => (failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) : store.appendMany(requests));
+    busy.appendMany = (requests, options) => (failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) : store.appendMany(requests, options));
     const scheduler = await startScheduler({ store: busy, retryMs: 10, logger: { log: () => undefined, error: () => undefined } });
     await schedule(store, 'c1', 't1', 1_000);
     await eventually(() => expect(scheduler.pendingCount).toBe(1));

@@ -117,7 +117,7 @@ export class TimerScheduler {
   }
 
   private subscribe(): void {
-    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: [...TIMER_EVENTS, 'DeadLetterRetryRequested'] } }, async (events) => {
+    const subscription = this.options.store.subscribeToAll({ after: this.position, filter: { eventTypes: [...TIMER_EVENTS, 'DeadLetterRetryRequested'] }, writesOnlyToLog: true }, async (events) => {
       await this.failures.run(events, (batch) => this.apply(batch));
       this.arm();
       for (const e of events) if (this.failures.isRetryRequest(e)) await this.failures.retry(e, (batch) => this.fire(batch.map(timerOf), this.clock.now()));
