@@ -17,7 +17,7 @@ interface Pending {
 }
 
 /** Settles a caller's promise: once the commit is durable, or once committed when rederivable. */
-type Outcome = { rederivable: boolean; settle: () => void };
+type Outcome = () => void;
 
 /**
  * The append side of the SQLite event store. Appends that arrive in the same event-loop turn are committed together
@@ -107,7 +107,7 @@ export class GroupCommit {
     }
     const written = this.written;
     for (const entry of written) this.remember(entry);
-    for (const o of outcomes) if (o.rederivable) o.settle();
+    outcomes.forEach((settle, i) => batch[i].rederivable && settle());
     const last = written.at(-1)?.position;
     if (last !== undefined) {
       this.head = last;
@@ -118,7 +118,7 @@ export class GroupCommit {
         return;
       }
     }
-    for (const o of outcomes) if (!o.rederivable) o.settle();
+    outcomes.forEach((settle, i) => batch[i].rederivable || settle());
     this.committed(last);
   }
 
@@ -136,11 +136,11 @@ export class GroupCommit {
     const before = this.written.length;
     try {
       const results = this.appendRequests(item.requests);
-      return { rederivable: item.rederivable, settle: () => item.resolve(results) };
+      return () => item.resolve(results);
     } catch (error) {
       this.written.length = before;
       if (!(error instanceof WrongExpectedRevisionError)) this.forget(); // e.g. a constraint: do not trust the tail
-      return { rederivable: item.rederivable, settle: () => item.reject(error) };
+      return () => item.reject(error);
     }
   }
 
