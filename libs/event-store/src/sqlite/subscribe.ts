@@ -19,8 +19,9 @@ const ANNOUNCE_WAIT_MS = 25;
  * The live side of the SQLite event store. Subscribers are handed events only once they are durable: this store's own
  * commits after their fdatasync; other writers' (another thread, another process) once that thread tells, or after an
  * fdatasync of this store (except for subscribers that write only to the log, see SubscribeOptions.writesOnlyToLog),
- * so nothing derived from the log outside it (read models, Kafka, sends) can ever get ahead of it after a power loss. A live subscriber reads the log's last events from the tail in memory (append.ts), each parsed once
- * for all of them: the events a subscription hands out are frozen (shared between subscribers; immutable anyway).
+ * so nothing derived from the log outside it (read models, Kafka, sends) can ever get ahead of it after a power loss.
+ * A live subscriber reads the log's last events from the tail in memory (append.ts), each parsed once for all of
+ * them: the events a subscription hands out are frozen (shared between subscribers; immutable anyway).
  */
 export class Subscriptions {
   private readonly appended = new EventEmitter();
