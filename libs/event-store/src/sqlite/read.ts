@@ -81,19 +81,11 @@ export class EventReader {
     return this.head.get()?.position ?? 0;
   }
 
-  readStream(streamId: string, options: ReadStreamOptions = {}): RecordedEvent[] {
-    const backwards = options.direction === 'backwards';
-    const params: unknown[] = [streamId];
-    let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ?`;
-    if (options.fromRevision !== undefined) {
-      sql += backwards ? ' AND revision <= ?' : ' AND revision >= ?';
-      params.push(options.fromRevision);
-    }
-    sql += ` ORDER BY revision ${backwards ? 'DESC' : 'ASC'}`;
-    if (options.maxCount !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(options.maxCount);
-    }
+  readStream(streamId: string, { direction, fromRevision, maxCount }: ReadStreamOptions = {}): RecordedEvent[] {
+    const backwards = direction === 'backwards';
+    const from = fromRevision === undefined ? '' : ` AND revision ${backwards ? '<=' : '>='} ?`;
+    const sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ?${from} ORDER BY revision ${backwards ? 'DESC' : 'ASC'}${maxCount === undefined ? '' : ' LIMIT ?'}`;
+    const params = [streamId, fromRevision, maxCount].filter((p) => p !== undefined);
     return this.statement(sql).all(...params).map((row) => toRecorded(row, this.upcasters));
   }
 
