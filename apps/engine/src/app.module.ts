@@ -13,23 +13,24 @@ import { TriggersModule } from './triggers/triggers.module';
 import { BacktestModule } from './backtest/backtest.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 
+/** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
+export const engineModules = ({ keys }: { keys: boolean }) => [
+  CqrsModule.forRoot(),
+  PersistenceModule,
+  OperationsModule,
+  ...(keys ? [AuthModule] : []),
+  // feature modules (one folder each) are added below
+  ReactorsModule,
+  MessagingModule,
+  IngestionModule,
+  ProjectionsModule,
+  CustomersModule,
+  IntegrationModule,
+  TriggersModule,
+  BacktestModule,
+  DeadLettersModule,
+];
+
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */
-@Module({
-  imports: [
-    CqrsModule.forRoot(),
-    PersistenceModule,
-    OperationsModule,
-    AuthModule,
-    // feature modules (one folder each) are added below
-    ReactorsModule,
-    MessagingModule,
-    IngestionModule,
-    ProjectionsModule,
-    CustomersModule,
-    IntegrationModule,
-    TriggersModule,
-    BacktestModule,
-    DeadLettersModule,
-  ],
-})
+@Module({ imports: engineModules({ keys: true }) })
 export class AppModule {}

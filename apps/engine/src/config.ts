@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { synchronousModeFromEnv, type SynchronousMode } from '@journey/event-store';
 import { z } from 'zod';
 import { workspaceIdError } from './auth/api-keys';
@@ -154,7 +153,7 @@ const ENV = z.object({
 /** The engine's configuration from `env`; throws an Error naming each variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const v = parseEnv(ENV, env);
-  const inWorker = isMainThread ? v.JOURNEY_WORKER_ROLES.filter((r) => v.JOURNEY_ROLES.includes(r)) : [];
+  const inWorker = v.JOURNEY_WORKER_ROLES.filter((r) => v.JOURNEY_ROLES.includes(r));
   const workerRoles = v.JOURNEY_ROLES.every((r) => inWorker.includes(r)) ? [] : inWorker;
   return {
     port: v.PORT,

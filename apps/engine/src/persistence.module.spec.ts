@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHECKPOINT_STORE, EVENT_STORE, EventStoreDbCheckpointStore, EventStoreDbEventStore, SqliteCheckpointStore, SqliteEventStore } from '@journey/event-store';
+import { ENGINE_CONFIG } from './config';
+import { eventStoreCheck } from './operations/health';
 import { PersistenceModule } from './persistence.module';
 
 /** The engine under the EventStore port is chosen by EVENTSTOREDB_URL alone (the ESDB client connects lazily, so no server is needed to wire it). */
@@ -24,23 +26,24 @@ describe('PersistenceModule: choice of event store', () => {
     const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule] }).compile();
     const app = moduleRef.createNestApplication();
     await app.init();
-    const result = { store: app.get(EVENT_STORE), checkpoints: app.get(CHECKPOINT_STORE) };
+    const result = { store: app.get(EVENT_STORE), checkpoints: app.get(CHECKPOINT_STORE), check: eventStoreCheck(app.get(ENGINE_CONFIG)) };
     await app.close();
     return result;
   }
 
   it('uses SQLite for events and checkpoints by default', async () => {
     delete process.env.EVENTSTOREDB_URL;
-    const { store, checkpoints } = await wire();
+    const { store, checkpoints, check } = await wire();
     expect(store).toBeInstanceOf(SqliteEventStore);
+    expect(check).toBe('eventStore:sqlite');
     expect(checkpoints).toBeInstanceOf(SqliteCheckpointStore);
   });
 
   it('uses EventStoreDB for events and checkpoints when EVENTSTOREDB_URL is set', async () => {
     process.env.EVENTSTOREDB_URL = 'esdb://127.0.0.1:2113?tls=false';
-    const { store, checkpoints } = await wire();
+    const { store, checkpoints, check } = await wire();
     expect(store).toBeInstanceOf(EventStoreDbEventStore);
-    expect(store.engine).toBe('eventstoredb');
+    expect(check).toBe('eventStore:eventstoredb');
     expect(checkpoints).toBeInstanceOf(EventStoreDbCheckpointStore);
   });
 });

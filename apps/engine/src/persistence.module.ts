@@ -1,6 +1,5 @@
-import { Global, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import {
   CHECKPOINT_STORE,
   EVENT_STORE,
@@ -9,7 +8,6 @@ import {
   SqliteEventStore,
   SQLITE_FILES,
   openSqliteDatabase,
-  writeLocked,
   type CheckpointStore,
   type EventStore,
   type SqliteDatabase,
@@ -21,8 +19,9 @@ export const SQLITE_DB = Symbol('SQLITE_DB');
 /** The SQLite file of the read models (SQLITE_FILES.readModels); null when MONGODB_URL puts them in MongoDB. */
 export const SQLITE_READ_MODELS_DB = Symbol('SQLITE_READ_MODELS_DB');
 
-/** How often a worker thread checkpoints the event log's WAL into its file (see PersistenceModule). */
-const WAL_CHECKPOINT_MS = 250;
+/** The engine under the EventStore port (it names the store's check in /health). */
+export const eventStoreEngine = (config: EngineConfig): 'sqlite' | 'eventstoredb' => (config.eventStoreDbUrl ? 'eventstoredb' : 'sqlite');
+
 /**
  * SQLite page cache per connection (each thread has one per file): large where the hot writes are (the log's appends
  * and the reactors' reads of it; the projector's read-modify-writes), small for the other thread's occasional reads.
@@ -42,11 +41,11 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
     {
       provide: SQLITE_DB,
       inject: [ENGINE_CONFIG],
-      // One thread: SQLite checkpoints the WAL after commits. With a worker thread, the worker does it (see below).
+      // One thread: SQLite checkpoints the WAL after commits. With a worker thread, the worker does it (operations/worker.ts).
       useFactory: (config: EngineConfig): SqliteDatabase =>
         openSqliteDatabase(join(config.dataDir, SQLITE_FILES.events), {
           synchronous: config.sqliteSynchronous,
-          autoCheckpoint: isMainThread && config.workerRoles.size === 0,
+          autoCheckpoint: config.workerRoles.size === 0,
           cacheMb: config.roles.has('api') || config.roles.has('reactor') ? CACHE_MB.log : CACHE_MB.light,
         }),
     },
@@ -67,8 +66,8 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
       inject: [ENGINE_CONFIG, SQLITE_DB],
       // The engine's upcasters bring events written at older schema versions to the shape the code reads.
       useFactory: (config: EngineConfig, db: SqliteDatabase): EventStore =>
-        config.eventStoreDbUrl
-          ? EventStoreDbEventStore.connect(config.eventStoreDbUrl, { upcasters: ENGINE_UPCASTERS })
+        eventStoreEngine(config) === 'eventstoredb'
+          ? EventStoreDbEventStore.connect(config.eventStoreDbUrl!, { upcasters: ENGINE_UPCASTERS })
           : new SqliteEventStore(db, { upcasters: ENGINE_UPCASTERS }),
     },
     /**
@@ -85,31 +84,15 @@ const READ_MODELS_CHECKPOINT_PAGES = 1_000;
   ],
   exports: [ENGINE_CONFIG, SQLITE_DB, SQLITE_READ_MODELS_DB, EVENT_STORE, CHECKPOINT_STORE],
 })
-export class PersistenceModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  private checkpointer?: NodeJS.Timeout;
-
+export class PersistenceModule implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SQLITE_DB) private readonly db: SqliteDatabase,
     @Inject(SQLITE_READ_MODELS_DB) private readonly readModelsDb: SqliteDatabase | null,
   ) {}
 
-  /**
-   * In the worker thread: checkpoint the event log's WAL every WAL_CHECKPOINT_MS, under the file's write lock, so the
-   * WAL stays small (the checkpoint completes, and the next commit starts it over) and the main thread, which answers
-   * ingestion and decides, never runs a checkpoint itself; its writes wait for one (asynchronously) at most briefly.
-   */
-  onApplicationBootstrap(): void {
-    if (isMainThread) return;
-    this.checkpointer = setInterval(() => {
-      writeLocked(this.db, () => this.db.open && this.db.pragma('wal_checkpoint(PASSIVE)')).catch((error: Error) => console.error(`journey: WAL checkpoint failed: ${error.message}`));
-    }, WAL_CHECKPOINT_MS);
-    this.checkpointer.unref();
-  }
-
   /** Last to run: workers have stopped by now (their modules shut down first), so flush and close the files. */
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.checkpointer);
     await this.store.close();
     if (this.db.open) this.db.close();
     if (this.readModelsDb?.open) this.readModelsDb.close();

@@ -56,11 +56,11 @@ export interface SubscribeOptions extends Omit<ReadAllOptions, 'maxCount'> {
   /** Batch size for catch-up reads; handlers receive events in batches of at most this many. */
   batchSize?: number;
   /**
-   * The handler only appends to this log (derived events, its checkpoint after them in the same log): it may be
-   * handed events before they are durable, since a power loss that drops them drops what it derived too. Other
-   * subscribers (read models in another store, Kafka, sends) are handed only durable events.
+   * The handler writes only back into this log (its events, then its checkpoint after them): it may be handed events
+   * before they are durable, since a loss that drops them drops what it wrote too. Subscribers that write elsewhere
+   * (read models in another store, Kafka, sends) are handed only durable events.
    */
-  derivesIntoLog?: boolean;
+  writesOnlyToLog?: boolean;
 }
 
 /**
@@ -104,18 +104,17 @@ export function eventFilterPredicate(filter: EventFilter | undefined): (event: {
 }
 
 export interface EventStore {
-  readonly engine: 'sqlite' | 'eventstoredb';
   /** Append to one stream, atomically. Events whose id is already stored are skipped (idempotent). */
   appendToStream(streamId: string, events: JourneyEvent[], options?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
   /**
-   * Append to several streams. The SQLite adapter does it in one transaction (all or nothing); EventStoreDB
-   * appends stream by stream (each atomic). Resolves only when every event is durable, unless `derived` is set: then
-   * it may resolve once the events are committed and readable, their durability following at once (SQLite: the WAL's
-   * fdatasync). For events derived from the log by a subscriber that stores its checkpoint after them: a power loss
-   * can only drop a suffix of the log, never these events and keep that later checkpoint, so the subscriber replays
-   * and derives them again (with the same ids). Never for what the outside world has been told (an answer, a send).
+   * Append to several streams. The SQLite adapter does it in one transaction (all or nothing); EventStoreDB appends
+   * stream by stream (each atomic). Resolves only when every event is durable, unless they are `rederivable`: events
+   * a `writesOnlyToLog` subscriber derived from the log, its checkpoint stored after them in it. A loss can only drop
+   * a suffix of the log, so never these and that later checkpoint: the subscriber would derive them again (same ids).
+   * Such an append may resolve once the events are readable, their durability following. Never for what the outside
+   * world has been told (an answer, a send).
    */
-  appendMany(requests: AppendRequest[], options?: { derived?: boolean }): Promise<AppendResult[]>;
+  appendMany(requests: AppendRequest[], options?: { rederivable?: boolean }): Promise<AppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The position of the last event in the log (0n when empty). */

@@ -1,5 +1,4 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { isMainThread } from 'node:worker_threads';
 import type { JourneyEvent } from '@journey/domain';
 import { Backoff, EVENT_STORE, WrongExpectedRevisionError, type EventStore, type SubscriptionHandle } from '@journey/event-store';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
@@ -49,7 +48,6 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly health: HealthChecks,
   ) {
-    if (!isMainThread) return;
     const loaded = loadStaticKeys({ dataDir: config.dataDir, workspaceId: config.defaultWorkspace, writeKey: config.writeKey, adminKey: config.adminKey, now: now() });
     announce(loaded);
     this.staticKeys = loaded.keys;
@@ -57,7 +55,6 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!isMainThread) return;
     await this.catchUp();
     this.health.register('keys', async () => {
       if (this.followError) throw new Error(`not following key changes: ${this.followError.message}`);

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { EngineConfig } from '../config';
+import { eventStoreEngine } from '../persistence.module';
 
-/** The name of the event store's readiness check in /health, e.g. `eventStore:sqlite`. */
-export const eventStoreCheck = (store: { engine: string }): string => `eventStore:${store.engine}`;
+/** The name of the event store's readiness check in /health: `eventStore:sqlite` or `eventStore:eventstoredb`. */
+export const eventStoreCheck = (config: EngineConfig): string => `eventStore:${eventStoreEngine(config)}`;
 
 /**
  * Readiness checks of each engine in use; modules register theirs at start-up. A store can answer its ping and still

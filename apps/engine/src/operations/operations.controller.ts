@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { AggregatorRegistry } from 'prom-client';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { Allow } from '../auth/auth.guard';
+import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks, eventStoreCheck } from './health';
 import { Metrics } from './metrics';
 import { WorkerThread } from './worker-thread';
@@ -18,8 +19,9 @@ export class OperationsController {
     private readonly metrics: Metrics,
     private readonly worker: WorkerThread,
     @Inject(EVENT_STORE) store: EventStore,
+    @Inject(ENGINE_CONFIG) config: EngineConfig,
   ) {
-    checks.register(eventStoreCheck(store), () => store.ping());
+    checks.register(eventStoreCheck(config), () => store.ping());
   }
 
   @Get('health')

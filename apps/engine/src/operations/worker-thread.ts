@@ -6,10 +6,10 @@ import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from './health';
 import { Metrics } from './metrics';
 
-/** What the main thread asks its worker thread, and what the worker answers (apps/engine/src/worker.ts). */
+/** What the main thread asks its worker thread, and what the worker answers (worker.ts). */
 export type WorkerRequest = { id: number; type: 'metrics' | 'health' } | { type: 'shutdown' };
 export interface WorkerData {
-  /** The module to run (apps/engine/src/worker). */
+  /** The module to run (worker.ts). */
   entry: string;
   /** The write locks of the SQLite files (libs/event-store/src/sqlite/write-lock.ts), by path. */
   writeLocks: Record<string, SharedArrayBuffer>;
@@ -84,8 +84,8 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
   private start(): Promise<void> {
     const worker = new Worker(`require(require('node:worker_threads').workerData.entry)`, {
       eval: true, // the entry is required, so the loader this process runs with (compiled JS, or TypeScript in tests) applies
-      workerData: { entry: join(__dirname, '..', 'worker'), writeLocks: sharedWriteLocks() } satisfies WorkerData,
-      env: { ...process.env, JOURNEY_ROLES: [...this.config.workerRoles].join(',') },
+      workerData: { entry: join(__dirname, 'worker'), writeLocks: sharedWriteLocks() } satisfies WorkerData,
+      env: { ...process.env, JOURNEY_ROLES: [...this.config.workerRoles].join(','), JOURNEY_WORKER_ROLES: '' },
     });
     this.worker = worker;
     this.ready = false;

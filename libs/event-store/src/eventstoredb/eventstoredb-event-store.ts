@@ -64,7 +64,6 @@ export interface EventStoreDbEventStoreOptions {
  * position mapping, the idempotency window and the other limits.
  */
 export class EventStoreDbEventStore implements EventStore {
-  readonly engine = 'eventstoredb' as const;
   private readonly dedupeWindow: number;
   private readonly maxAppendAttempts: number;
   private readonly readPageSize: number;
@@ -123,8 +122,8 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** Stream by stream, in order, each append atomic on its own: a failure leaves the earlier streams written. */
-  /** Always durable when it resolves (EventStoreDB acknowledges after its own commit): `derived` changes nothing. */
-  async appendMany(requests: AppendRequest[], _options: { derived?: boolean } = {}): Promise<AppendResult[]> {
+  /** Always durable when it resolves (EventStoreDB acknowledges after its own commit), `rederivable` or not. */
+  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     for (const r of requests) results.push(await this.appendToStream(r.streamId, r.events, { expectedRevision: r.expectedRevision }));
     return results;

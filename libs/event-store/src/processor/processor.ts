@@ -40,7 +40,7 @@ export interface ProcessorOptions {
   /** Live, after a batch shorter than `batchSize`, wait this long so that the events appended meanwhile come as one batch. */
   coalesceMs?: number;
   /** Passed to `subscribeToAll`: the handler only appends to this log (see SubscribeOptions). */
-  derivesIntoLog?: boolean;
+  writesOnlyToLog?: boolean;
   /** Run retry requests without holding the subscription up (a delivery may wait out its channel's backoff). */
   retryInBackground?: boolean;
   /** Called when the processor stops, as its subscription ends: end and wait for the handler's own work. */
@@ -157,11 +157,11 @@ export class Processor {
   }
 
   private async run(): Promise<void> {
-    const { filter, filterInStore, derivesIntoLog } = this.options;
+    const { filter, filterInStore, writesOnlyToLog } = this.options;
     const storeFilter = filterInStore ? { eventTypes: [...(filter?.eventTypes ?? []), 'DeadLetterRetryRequested'] } : undefined;
     while (!this.signal.aborted) {
       try {
-        this.subscription = this.options.store.subscribeToAll({ after: this.current, batchSize: this.batchSize, filter: storeFilter, derivesIntoLog }, (events) => this.batch(events));
+        this.subscription = this.options.store.subscribeToAll({ after: this.current, batchSize: this.batchSize, filter: storeFilter, writesOnlyToLog }, (events) => this.batch(events));
         await this.subscription.done;
         return; // stopped, or the store was closed
       } catch (error) {

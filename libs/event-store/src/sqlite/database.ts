@@ -18,7 +18,7 @@ export type SynchronousMode = 'FULL' | 'NORMAL';
  * the log's durability itself (see SynchronousMode). Read models and checkpoints need no more: they are derived from
  * the log and rebuilt or replayed from it. A WAL is one ordered file, so a power loss can only drop its last commits,
  * and the next synced commit makes everything before it durable too; subscribers that derive outside the log are
- * handed only durable events (sqlite-event-store.ts), so derived data never runs ahead of the log.
+ * handed only durable events (subscribe.ts), so derived data never runs ahead of the log.
  */
 export const DERIVED_SYNCHRONOUS: SynchronousMode = 'NORMAL';
 

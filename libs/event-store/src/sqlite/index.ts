@@ -1,4 +1,3 @@
 export * from './database';
 export * from './sqlite-event-store';
 export * from './checkpoint-store';
-export * from './write-lock';

@@ -124,7 +124,7 @@ describe('SqliteEventStore specifics', () => {
 
     // A derived append (a reactor's effects, followed by its checkpoint in the same WAL) is answered once committed.
     let derivedAnswered = false;
-    const derived = store.appendMany([{ streamId: 's', events: [event('B')] }], { derived: true }).then(() => (derivedAnswered = true));
+    const derived = store.appendMany([{ streamId: 's', events: [event('B')] }], { rederivable: true }).then(() => (derivedAnswered = true));
     await new Promise((r) => setTimeout(r, 75));
     expect(derivedAnswered).toBe(true);
     expect(seen.map((e) => e.type)).toEqual(['A']); // subscribers still wait for the fdatasync

@@ -96,7 +96,7 @@ describe('ReactorRunner', () => {
     const derived: boolean[] = [];
     const recording = new Proxy(store, {
       get(target, name) {
-        if (name === 'appendMany') return (requests: AppendRequest[], options?: { derived?: boolean }) => (derived.push(options?.derived === true), target.appendMany(requests, options));
+        if (name === 'appendMany') return (requests: AppendRequest[], options?: { rederivable?: boolean }) => (derived.push(options?.rederivable === true), target.appendMany(requests, options));
         const value = Reflect.get(target, name);
         return typeof value === 'function' ? value.bind(target) : value;
       },

@@ -40,7 +40,7 @@ export interface ReactorRunnerOptions {
  * Runs one reactor on the Processor (checkpoint per reactor and partition): calls `react` per batch of the events of
  * the reactor's filter, appends what it returns (idempotent by event id) and only then moves the checkpoint (in the
  * background, see BackgroundCheckpoint). A crash in between replays the batch; its appends are skipped as duplicates.
- * Keeping up (a batch short of full), the effects are appended `derived` (the checkpoint is stored after them, in the
+ * Keeping up (a batch short of full), the effects are appended `rederivable` (the checkpoint is stored after them, in the
  * same log for SQLite), so the next decision need not wait for their fdatasync; behind (a full batch), it waits for it,
  * which lets the next batch fill up and the work go in fewer, larger commits.
  */
@@ -57,7 +57,7 @@ export class ReactorRunner extends Processor {
     const context: ReactorContext = { store: options.store, now: () => clock.now(), owns: ownerOf(p) };
     const react = async (events: RecordedEvent[], derived: boolean) => {
       const appends = (await reactor.react(events, context)).filter((a) => a.events.length > 0);
-      if (appends.length > 0) reportAppended(appends, await options.store.appendMany(appends, { derived }), options.onAppended);
+      if (appends.length > 0) reportAppended(appends, await options.store.appendMany(appends, { rederivable: derived }), options.onAppended);
     };
     super({
       name,
@@ -65,7 +65,7 @@ export class ReactorRunner extends Processor {
       store: options.store,
       filter: reactor.filter,
       batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-      derivesIntoLog: true,
+      writesOnlyToLog: true,
       checkpoint: new BackgroundCheckpoint(options.checkpoints, name, (e) => options.logger?.error(`reactor ${reactor.name}: storing its checkpoint failed (it is stored again after the next batch): ${e.message}`)),
       handle: (events, { live }) => react(events, live),
       failures: {

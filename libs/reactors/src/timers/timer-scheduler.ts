@@ -71,7 +71,7 @@ export class TimerScheduler {
       store: options.store,
       filter: { eventTypes: TIMER_EVENTS },
       filterInStore: true,
-      derivesIntoLog: true,
+      writesOnlyToLog: true,
       checkpoint: { load: () => this.rebuild() },
       handle: (events, { retry }) => (retry ? this.fire(events.map(timerOf), this.clock.now()) : (this.apply(events), this.arm())),
       onStop: () => {
