@@ -110,7 +110,7 @@ export class Dispatcher {
       handle: (events, { retry }) => (retry ? this.deliver(this.pendingOf(events[0])) : this.onEvents(events)),
       onStop: () => {
         for (const p of this.pending.values()) clearTimeout(p.timer);
-        return Promise.allSettled([...this.pending.values()].map((p) => p.task));
+        return Promise.allSettled([...this.pending.values()].flatMap((p) => p.task ?? []));
       },
       failures: { ...options.failures, now: this.now, onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`) },
     });
@@ -142,7 +142,7 @@ export class Dispatcher {
   async whenIdle(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const busy = [...this.pending.values()].some((p) => p.task) || (await this.store.readAll({ after: this.processor.position, maxCount: 1, filter: FILTER })).length > 0;
+      const busy = [...this.pending.values()].some((p) => p.task !== undefined) || (await this.store.readAll({ after: this.processor.position, maxCount: 1, filter: FILTER })).length > 0;
       if (!busy) return;
       if (Date.now() > deadline) throw new Error(`dispatcher not idle after ${timeoutMs} ms`);
       await sleep(10);

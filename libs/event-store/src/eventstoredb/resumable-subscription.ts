@@ -80,7 +80,11 @@ export function resumableSubscription<Raw>(options: ResumableSubscriptionOptions
       } catch (error) {
         if (error instanceof Fatal) throw error.error;
         if (stopped) return;
-        if (last !== before) (attempt = 0), backoff.reset(); // it made progress: a new series of drops
+        if (last !== before) {
+          // it made progress: a new series of drops
+          attempt = 0;
+          backoff.reset();
+        }
         options.onDrop?.(error, ++attempt);
         const wait = backoff.next();
         await new Promise<void>((resolve) => {

@@ -219,7 +219,7 @@ export class WalSync {
       await this.sync(last);
     } catch (error) {
       // Committed but maybe not on disk: the callers get the error (a retry is idempotent), and nothing stays hidden.
-      throw new Error(`fdatasync of ${this.path} failed after a commit: ${(error as Error).message}`);
+      throw new Error(`fdatasync of ${this.path} failed after a commit: ${(error as Error).message}`, { cause: error });
     } finally {
       this.unsynced = this.unsynced.filter((r) => r.last > range.last); // one fdatasync covers every earlier commit
     }
