@@ -21,7 +21,7 @@ const PAGES = ['Home', 'Pricing', 'Docs', 'Settings', 'Projects'];
 
 /** Deterministic pseudo-random numbers (the same history every run). */
 function random(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 /**
@@ -45,15 +45,35 @@ function* history(events: number, customers: number): Generator<JourneyEvent> {
     seen.set(c, n);
     if (n === 5) {
       // what the stage reactor records once a customer is up and running
-      yield { id, type: 'StageChanged', data: { from: 'onboarding', to: 'active', reason: 'fifth interaction' }, metadata: { ...metadata, source: 'reactor:stage' } };
+      yield {
+        id,
+        type: 'StageChanged',
+        data: { from: 'onboarding', to: 'active', reason: 'fifth interaction' },
+        metadata: { ...metadata, source: 'reactor:stage' },
+      };
     } else if (n === 1 || r < 0.05) {
-      const traits = { email: `${customerId}@example.com`, name: `User ${c}`, plan: c % 3 ? 'pro' : 'free', timezone: c % 2 ? 'Europe/Paris' : 'America/New_York' };
+      const traits = {
+        email: `${customerId}@example.com`,
+        name: `User ${c}`,
+        plan: c % 3 ? 'pro' : 'free',
+        timezone: c % 2 ? 'Europe/Paris' : 'America/New_York',
+      };
       yield { id, type: 'CustomerIdentified', data: { userId: customerId, traits }, metadata };
     } else if (r < 0.2) {
-      yield { id, type: 'PageViewed', data: { kind: 'page', name: PAGES[i % PAGES.length], properties: { path: `/${PAGES[i % PAGES.length].toLowerCase()}` } }, metadata };
+      yield {
+        id,
+        type: 'PageViewed',
+        data: { kind: 'page', name: PAGES[i % PAGES.length], properties: { path: `/${PAGES[i % PAGES.length].toLowerCase()}` } },
+        metadata,
+      };
     } else {
       const event = r < 0.22 ? 'Activated' : r < 0.5 ? 'Logged In' : 'Feature Used';
-      yield { id, type: 'InteractionRecorded', data: { event, properties: { feature: FEATURES[i % FEATURES.length], count: i % 5, plan: c % 3 ? 'pro' : 'free' } }, metadata };
+      yield {
+        id,
+        type: 'InteractionRecorded',
+        data: { event, properties: { feature: FEATURES[i % FEATURES.length], count: i % 5, plan: c % 3 ? 'pro' : 'free' } },
+        metadata,
+      };
     }
   }
 }
@@ -84,7 +104,16 @@ export interface BacktestFigures {
   events: number;
   customers: number;
   fillSeconds: number;
-  runs: Array<{ trigger: string; seconds: number; eventsPerSec: number; peakHeapMb: number; entered: number; sent: Record<string, number>; suppressed: Record<string, number>; exits: Record<string, number> }>;
+  runs: Array<{
+    trigger: string;
+    seconds: number;
+    eventsPerSec: number;
+    peakHeapMb: number;
+    entered: number;
+    sent: Record<string, number>;
+    suppressed: Record<string, number>;
+    exits: Record<string, number>;
+  }>;
   targetSeconds: number;
   meetsTargets: boolean;
 }
@@ -123,7 +152,15 @@ export async function run(options: { events?: number; customers?: number; trigge
       });
       if (report.eventsReplayed !== events) throw new Error(`replayed ${report.eventsReplayed} of ${events} events`);
     }
-    return { bench: 'backtest', events, customers, fillSeconds: +fillSeconds.toFixed(1), runs, targetSeconds: TARGET_SECONDS, meetsTargets: runs.every((r) => r.seconds < TARGET_SECONDS) };
+    return {
+      bench: 'backtest',
+      events,
+      customers,
+      fillSeconds: +fillSeconds.toFixed(1),
+      runs,
+      targetSeconds: TARGET_SECONDS,
+      meetsTargets: runs.every((r) => r.seconds < TARGET_SECONDS),
+    };
   } finally {
     await store.close();
     db.close();
@@ -132,8 +169,14 @@ export async function run(options: { events?: number; customers?: number; trigge
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { events: { type: 'string' }, customers: { type: 'string' }, trigger: { type: 'string', multiple: true } } });
-  run({ events: values.events ? Number(values.events) : undefined, customers: values.customers ? Number(values.customers) : undefined, triggers: values.trigger })
+  const { values } = parseArgs({
+    options: { events: { type: 'string' }, customers: { type: 'string' }, trigger: { type: 'string', multiple: true } },
+  });
+  run({
+    events: values.events ? Number(values.events) : undefined,
+    customers: values.customers ? Number(values.customers) : undefined,
+    triggers: values.trigger,
+  })
     .then((figures) => console.log(JSON.stringify(figures, null, 2)))
     .catch((error) => {
       console.error(error);

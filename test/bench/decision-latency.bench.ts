@@ -18,7 +18,13 @@ import { ingestedEventId } from '@journey/domain';
 import { ADMIN_KEY, percentile, postJson, startEngine } from './harness';
 
 const TARGET_P99_MS = 50;
-const PROBE = { id: 'latency-probe', name: 'Latency probe', reentry: 'every', entry: { event: 'Probe' }, steps: [{ send: { channel: 'inbox', body: 'probe {{ event.properties.n }}' } }] };
+const PROBE = {
+  id: 'latency-probe',
+  name: 'Latency probe',
+  reentry: 'every',
+  entry: { event: 'Probe' },
+  steps: [{ send: { channel: 'inbox', body: 'probe {{ event.properties.n }}' } }],
+};
 
 export interface LatencyFigures {
   bench: 'decision-latency';
@@ -43,7 +49,9 @@ const stats = (xs: number[]) => {
   return { p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s[s.length - 1] ?? NaN) };
 };
 
-export async function run(options: { rate?: number; seconds?: number; warmupSeconds?: number; customers?: number } = {}): Promise<LatencyFigures> {
+export async function run(
+  options: { rate?: number; seconds?: number; warmupSeconds?: number; customers?: number } = {},
+): Promise<LatencyFigures> {
   const rate = options.rate ?? 2000;
   const seconds = options.seconds ?? 20;
   const warmupSeconds = options.warmupSeconds ?? 5;
@@ -53,7 +61,10 @@ export async function run(options: { rate?: number; seconds?: number; warmupSeco
   const engine = await startEngine(process.env.BENCH_ROLES ? { JOURNEY_ROLES: process.env.BENCH_ROLES } : {});
   const db = new Database(join(engine.dataDir, 'journey.db'), { readonly: true, fileMustExist: true });
   try {
-    for (const [path, body] of [['/v1/triggers', PROBE], [`/v1/triggers/${PROBE.id}/enable`, {}]] as const) {
+    for (const [path, body] of [
+      ['/v1/triggers', PROBE],
+      [`/v1/triggers/${PROBE.id}/enable`, {}],
+    ] as const) {
       const res = await postJson(engine.url, path, JSON.stringify(body), ADMIN_KEY);
       if (res.status >= 300) throw new Error(`${path} answered ${res.status}: ${res.text}`);
     }
@@ -102,7 +113,14 @@ export async function run(options: { rate?: number; seconds?: number; warmupSeco
           if (tick < warmupTicks) warmupProbes.add(id);
           else probes++;
         }
-        return { type: 'track', userId: `user-${i % customers}`, messageId, timestamp: new Date().toISOString(), event: probe ? 'Probe' : 'Feature Used', properties: { n: i, feature: `f${i % 13}` } };
+        return {
+          type: 'track',
+          userId: `user-${i % customers}`,
+          messageId,
+          timestamp: new Date().toISOString(),
+          event: probe ? 'Probe' : 'Feature Used',
+          properties: { n: i, feature: `f${i % 13}` },
+        };
       });
       inflight.push(
         postJson(engine.url, '/v1/batch', JSON.stringify({ batch })).then((res) => {
@@ -160,7 +178,9 @@ export async function run(options: { rate?: number; seconds?: number; warmupSeco
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { rate: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' }, customers: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { rate: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' }, customers: { type: 'string' } },
+  });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   run({ rate: num(values.rate), seconds: num(values.seconds), warmupSeconds: num(values.warmup), customers: num(values.customers) })
     .then((figures) => console.log(JSON.stringify(figures, null, 2)))

@@ -22,19 +22,35 @@ export interface RunningEngine {
 }
 
 /** `onSpawn` sees the process before it is healthy (the crash probe kills some engines during start-up). */
-export async function startEngine(env: Record<string, string> = {}, port = 39000 + Math.floor(Math.random() * 1000), onSpawn?: (child: ChildProcess) => void): Promise<RunningEngine> {
+export async function startEngine(
+  env: Record<string, string> = {},
+  port = 39000 + Math.floor(Math.random() * 1000),
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<RunningEngine> {
   const dataDir = env.JOURNEY_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'journey-bench-'));
   // BENCH_ENGINE_NODE_ARGS: extra node flags for the engine under test, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/engine/src/main.js')], {
-    env: { ...process.env, EVENTSTOREDB_URL: '', MONGODB_URL: '', KAFKA_BROKERS: '', PORT: String(port), JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: WRITE_KEY, JOURNEY_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      EVENTSTOREDB_URL: '',
+      MONGODB_URL: '',
+      KAFKA_BROKERS: '',
+      PORT: String(port),
+      JOURNEY_DATA_DIR: dataDir,
+      JOURNEY_WRITE_KEY: WRITE_KEY,
+      JOURNEY_ADMIN_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   onSpawn?.(child);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`engine exited with code ${child.exitCode} (signal ${child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`engine exited with code ${child.exitCode} (signal ${child.signalCode})`);
     try {
       const res = await fetch(`${url}/health`);
       if (res.ok) break;
@@ -78,7 +94,18 @@ export function postJson(url: string, path: string, body: string, key = WRITE_KE
   return new Promise((resolveRequest, reject) => {
     const u = new URL(path, url);
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
+        },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -100,6 +127,20 @@ export function percentile(sorted: number[], p: number): number {
 export function makeCall(i: number, customers: number, runId: string): Record<string, unknown> {
   const userId = `user-${i % customers}`;
   const timestamp = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-  if (i % 20 === 0) return { type: 'identify', userId, messageId: `${runId}-${i}`, timestamp, traits: { email: `${userId}@example.com`, plan: i % 3 ? 'pro' : 'free', first_name: 'Ada' } };
-  return { type: 'track', userId, messageId: `${runId}-${i}`, timestamp, event: i % 7 ? 'Feature Used' : 'Logged In', properties: { feature: `f${i % 13}`, count: i % 5, plan: 'pro' } };
+  if (i % 20 === 0)
+    return {
+      type: 'identify',
+      userId,
+      messageId: `${runId}-${i}`,
+      timestamp,
+      traits: { email: `${userId}@example.com`, plan: i % 3 ? 'pro' : 'free', first_name: 'Ada' },
+    };
+  return {
+    type: 'track',
+    userId,
+    messageId: `${runId}-${i}`,
+    timestamp,
+    event: i % 7 ? 'Feature Used' : 'Logged In',
+    properties: { feature: `f${i % 13}`, count: i % 5, plan: 'pro' },
+  };
 }

@@ -45,11 +45,35 @@ export interface HttpFigures {
 }
 
 export type IngestFigures =
-  | { bench: 'ingest'; mode: 'throughput'; synchronous: string; raw: { events: number; eventsPerSec: number }; http: HttpFigures; ratioHttpToRaw: number; targets: typeof TARGETS; meetsTargets: boolean }
-  | { bench: 'ingest'; mode: 'memory'; synchronous: string; http: HttpFigures; customers: number; peakRssMb: number; finalRssMb: number; targets: typeof TARGETS; meetsTargets: boolean };
+  | {
+      bench: 'ingest';
+      mode: 'throughput';
+      synchronous: string;
+      raw: { events: number; eventsPerSec: number };
+      http: HttpFigures;
+      ratioHttpToRaw: number;
+      targets: typeof TARGETS;
+      meetsTargets: boolean;
+    }
+  | {
+      bench: 'ingest';
+      mode: 'memory';
+      synchronous: string;
+      http: HttpFigures;
+      customers: number;
+      peakRssMb: number;
+      finalRssMb: number;
+      targets: typeof TARGETS;
+      meetsTargets: boolean;
+    };
 
 /** The raw ceiling: the rows the engine writes, inserted with prepared statements in 100-event transactions. */
-function rawCeiling(events: number, customers: number, runId: string, synchronous: SynchronousMode): { events: number; eventsPerSec: number } {
+function rawCeiling(
+  events: number,
+  customers: number,
+  runId: string,
+  synchronous: SynchronousMode,
+): { events: number; eventsPerSec: number } {
   const dir = mkdtempSync(join(tmpdir(), 'journey-raw-'));
   const db = openSqliteDatabase(join(dir, 'raw.db'), { synchronous });
   new SqliteEventStore(db); // creates the same schema
@@ -64,8 +88,23 @@ function rawCeiling(events: number, customers: number, runId: string, synchronou
       revisions.set(stream, revision);
       const now = new Date().toISOString();
       const type = call.type === 'identify' ? 'CustomerIdentified' : 'InteractionRecorded';
-      const metadata = { workspaceId: 'default', customerId: call.userId, occurredAt: call.timestamp, recordedAt: now, correlationId: call.messageId, source: 'bench', schemaVersion: 1 };
-      insert.run(ingestedEventId('default', String(call.messageId)), stream, revision, type, JSON.stringify(call), JSON.stringify(metadata));
+      const metadata = {
+        workspaceId: 'default',
+        customerId: call.userId,
+        occurredAt: call.timestamp,
+        recordedAt: now,
+        correlationId: call.messageId,
+        source: 'bench',
+        schemaVersion: 1,
+      };
+      insert.run(
+        ingestedEventId('default', String(call.messageId)),
+        stream,
+        revision,
+        type,
+        JSON.stringify(call),
+        JSON.stringify(metadata),
+      );
     }
   });
   const started = process.hrtime.bigint();
@@ -76,7 +115,14 @@ function rawCeiling(events: number, customers: number, runId: string, synchronou
   return { events, eventsPerSec: Math.round(events / seconds) };
 }
 
-async function pushHttp(engine: RunningEngine, events: number, customers: number, clients: number, roles: string, runId: string): Promise<HttpFigures> {
+async function pushHttp(
+  engine: RunningEngine,
+  events: number,
+  customers: number,
+  clients: number,
+  roles: string,
+  runId: string,
+): Promise<HttpFigures> {
   const latencies: number[] = [];
   const cpuBefore = engine.cpuSeconds();
   let next = 0;
@@ -96,7 +142,15 @@ async function pushHttp(engine: RunningEngine, events: number, customers: number
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   latencies.sort((a, b) => a - b);
-  return { events, eventsPerSec: Math.round(events / seconds), p50Ms: +percentile(latencies, 50).toFixed(2), p99Ms: +percentile(latencies, 99).toFixed(2), clients, roles, engineCpuUsPerEvent: +(((engine.cpuSeconds() - cpuBefore) * 1e6) / events).toFixed(1) };
+  return {
+    events,
+    eventsPerSec: Math.round(events / seconds),
+    p50Ms: +percentile(latencies, 50).toFixed(2),
+    p99Ms: +percentile(latencies, 99).toFixed(2),
+    clients,
+    roles,
+    engineCpuUsPerEvent: +(((engine.cpuSeconds() - cpuBefore) * 1e6) / events).toFixed(1),
+  };
 }
 
 export async function run(options: IngestOptions = {}): Promise<IngestFigures> {
@@ -114,11 +168,30 @@ export async function run(options: IngestOptions = {}): Promise<IngestFigures> {
     const http = await pushHttp(engine, events, customers, clients, roles, randomUUID());
     if (raw) {
       const ratioHttpToRaw = +(http.eventsPerSec / raw.eventsPerSec).toFixed(3);
-      return { bench: 'ingest', mode: 'throughput', synchronous, raw, http, ratioHttpToRaw, targets: TARGETS, meetsTargets: http.eventsPerSec >= TARGETS.httpEventsPerSec && ratioHttpToRaw >= TARGETS.ratioToRaw };
+      return {
+        bench: 'ingest',
+        mode: 'throughput',
+        synchronous,
+        raw,
+        http,
+        ratioHttpToRaw,
+        targets: TARGETS,
+        meetsTargets: http.eventsPerSec >= TARGETS.httpEventsPerSec && ratioHttpToRaw >= TARGETS.ratioToRaw,
+      };
     }
     const finalRssMb = Math.round(engine.rssMb());
     peakRssMb = Math.round(Math.max(peakRssMb, finalRssMb));
-    return { bench: 'ingest', mode: 'memory', synchronous, http, customers, peakRssMb, finalRssMb, targets: TARGETS, meetsTargets: peakRssMb < TARGETS.rssMb };
+    return {
+      bench: 'ingest',
+      mode: 'memory',
+      synchronous,
+      http,
+      customers,
+      peakRssMb,
+      finalRssMb,
+      targets: TARGETS,
+      meetsTargets: peakRssMb < TARGETS.rssMb,
+    };
   } finally {
     clearInterval(sampler);
     await engine.stop();
@@ -128,10 +201,22 @@ export async function run(options: IngestOptions = {}): Promise<IngestFigures> {
 
 if (require.main === module) {
   const { values } = parseArgs({
-    options: { memory: { type: 'boolean' }, events: { type: 'string' }, customers: { type: 'string' }, clients: { type: 'string' }, roles: { type: 'string' } },
+    options: {
+      memory: { type: 'boolean' },
+      events: { type: 'string' },
+      customers: { type: 'string' },
+      clients: { type: 'string' },
+      roles: { type: 'string' },
+    },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  run({ mode: values.memory ? 'memory' : 'throughput', events: num(values.events), customers: num(values.customers), clients: num(values.clients), roles: values.roles })
+  run({
+    mode: values.memory ? 'memory' : 'throughput',
+    events: num(values.events),
+    customers: num(values.customers),
+    clients: num(values.clients),
+    roles: values.roles,
+  })
     .then((figures) => console.log(JSON.stringify(figures, null, 2)))
     .catch((error) => {
       console.error(error);

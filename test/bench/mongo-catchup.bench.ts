@@ -10,7 +10,16 @@
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { MongoClient, type AnyBulkWriteOperation } from 'mongodb';
 import { STAGES, type RecordedEvent } from '@journey/domain';
-import { COMMANDS_IN_FLIGHT, customersProjection, docKey, MongoReadModelStore, toMongoDoc, WRITES_PER_COMMAND, type StoredDoc, type WriteGuard } from '@journey/read-models';
+import {
+  COMMANDS_IN_FLIGHT,
+  customersProjection,
+  docKey,
+  MongoReadModelStore,
+  toMongoDoc,
+  WRITES_PER_COMMAND,
+  type StoredDoc,
+  type WriteGuard,
+} from '@journey/read-models';
 
 const TARGET_RATIO = 0.5;
 
@@ -32,7 +41,7 @@ export interface MongoCatchUpFigures {
 /** A seeded history of customer events in global order. */
 function history(events: number, customers: number): RecordedEvent[] {
   let x = 12345;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const out: RecordedEvent[] = [];
   for (let i = 1; i <= events; i++) {
     const customerId = `c${Math.floor(rnd() * customers)}`;
@@ -61,7 +70,9 @@ function history(events: number, customers: number): RecordedEvent[] {
   return out;
 }
 
-export async function run(options: { events?: number; customers?: number; batchSize?: number; url?: string } = {}): Promise<MongoCatchUpFigures> {
+export async function run(
+  options: { events?: number; customers?: number; batchSize?: number; url?: string } = {},
+): Promise<MongoCatchUpFigures> {
   const url = options.url ?? process.env.MONGODB_URL;
   if (!url) throw new Error('MONGODB_URL is not set (scripts/servers/mongo.sh start; eval "$(scripts/servers/mongo.sh env)")');
   const events = options.events ?? 100_000;
@@ -86,22 +97,28 @@ export async function run(options: { events?: number; customers?: number; batchS
   try {
     await Promise.all([adapterDb.dropDatabase(), rawDb.dropDatabase()]);
     const info = await adapterDb.command({ buildInfo: 1 });
-    const server = info.ferretdbVersion ? `FerretDB${info.ferretdbVersion === 'unknown' ? '' : ` ${info.ferretdbVersion}`} (MongoDB ${info.version} compatible)` : `MongoDB ${info.version}`;
+    const server = info.ferretdbVersion
+      ? `FerretDB${info.ferretdbVersion === 'unknown' ? '' : ` ${info.ferretdbVersion}`} (MongoDB ${info.version} compatible)`
+      : `MongoDB ${info.version}`;
     const guard: WriteGuard = info.ferretdbVersion ? 'client' : 'server';
     const store = new MongoReadModelStore(adapterDb);
     await store.prepare(customersProjection);
     let started = process.hrtime.bigint();
     for (const batch of batches) await store.applyBatch(customersProjection, batch);
     const adapterSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if ((await store.checkpoint(customersProjection.name)) !== BigInt(events)) throw new Error('the adapter did not reach the end of the history');
+    if ((await store.checkpoint(customersProjection.name)) !== BigInt(events))
+      throw new Error('the adapter did not reach the end of the history');
     const sample = [...memory.values()][0];
-    if (!isDeepStrictEqual((await store.get(customersProjection.name, sample.id))?.doc, JSON.parse(JSON.stringify(sample.doc)))) throw new Error('adapter document differs');
+    if (!isDeepStrictEqual((await store.get(customersProjection.name, sample.id))?.doc, JSON.parse(JSON.stringify(sample.doc))))
+      throw new Error('adapter document differs');
 
     const raw = rawDb.collection('customers');
     await raw.createIndex({ workspaceId: 1, stage: 1 });
     started = process.hrtime.bigint();
     for (const docs of rawBatches) {
-      const ops: AnyBulkWriteOperation[] = docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+      const ops: AnyBulkWriteOperation[] = docs.map((doc) => ({
+        replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true },
+      }));
       const commands: AnyBulkWriteOperation[][] = [];
       for (let i = 0; i < ops.length; i += WRITES_PER_COMMAND) commands.push(ops.slice(i, i + WRITES_PER_COMMAND));
       const worker = async () => {
@@ -115,7 +132,20 @@ export async function run(options: { events?: number; customers?: number; batchS
     const adapterEventsPerSecond = Math.round(events / adapterSeconds);
     const rawEventsPerSecond = Math.round(events / rawSeconds);
     const ratio = +(adapterEventsPerSecond / rawEventsPerSecond).toFixed(2);
-    return { bench: 'mongo-catchup', server, guard, events, customers, batchSize, documentWrites, adapterEventsPerSecond, rawEventsPerSecond, ratio, targetRatio: TARGET_RATIO, meetsTargets: ratio >= TARGET_RATIO };
+    return {
+      bench: 'mongo-catchup',
+      server,
+      guard,
+      events,
+      customers,
+      batchSize,
+      documentWrites,
+      adapterEventsPerSecond,
+      rawEventsPerSecond,
+      ratio,
+      targetRatio: TARGET_RATIO,
+      meetsTargets: ratio >= TARGET_RATIO,
+    };
   } finally {
     await Promise.all([adapterDb.dropDatabase(), rawDb.dropDatabase()]).catch(() => undefined);
     await client.close();

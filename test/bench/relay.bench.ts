@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
-import { KafkaPublisher, OutboxRelay, allTopics, createKafka, ensureTopics, toOutboxMessage, toProduceRequests, type OutboxMessage } from '@journey/integration';
+import {
+  KafkaPublisher,
+  OutboxRelay,
+  allTopics,
+  createKafka,
+  ensureTopics,
+  toOutboxMessage,
+  toProduceRequests,
+  type OutboxMessage,
+} from '@journey/integration';
 
 /**
  * The outbox relay to Kafka: events appended to a temporary SQLite store, then the relay (read the log, map to
@@ -23,7 +32,9 @@ export interface RelayFigures {
   targets: { eventsPerSec: number; ratio: number; met: boolean };
 }
 
-export async function run(opts: { events?: number; customers?: number; batchSize?: number; brokers?: string[] } = {}): Promise<RelayFigures> {
+export async function run(
+  opts: { events?: number; customers?: number; batchSize?: number; brokers?: string[] } = {},
+): Promise<RelayFigures> {
   const events = opts.events ?? 200_000;
   const customers = opts.customers ?? 10_000;
   const batchSize = opts.batchSize ?? 2000;
@@ -42,7 +53,10 @@ export async function run(opts: { events?: number; customers?: number; batchSize
         const event: JourneyEvent = {
           id: randomUUID(),
           type: k % 50 === 0 ? 'StageChanged' : 'InteractionRecorded',
-          data: k % 50 === 0 ? { from: 'onboarding', to: 'active', reason: 'activity' } : { event: k % 7 ? 'Feature Used' : 'Logged In', properties: { feature: `f${k % 13}`, count: k % 5, plan: 'pro' } },
+          data:
+            k % 50 === 0
+              ? { from: 'onboarding', to: 'active', reason: 'activity' }
+              : { event: k % 7 ? 'Feature Used' : 'Logged In', properties: { feature: `f${k % 13}`, count: k % 5, plan: 'pro' } },
           metadata: { workspaceId: 'default', customerId, occurredAt, recordedAt: occurredAt, source: 'bench', schemaVersion: 1 },
         };
         const streamId = customerStreamId('default', customerId);
@@ -59,7 +73,11 @@ export async function run(opts: { events?: number; customers?: number; batchSize
     const rawSeconds = await rawCeiling(kafka, store, head, batchSize, rawPrefix);
 
     // The relay: from the log to Kafka, checkpointing each acknowledged batch.
-    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers }), { name: 'relay:bench', topicPrefix: relayPrefix, batchSize });
+    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers }), {
+      name: 'relay:bench',
+      topicPrefix: relayPrefix,
+      batchSize,
+    });
     const started = process.hrtime.bigint();
     await relay.start();
     while ((await checkpoints.get('relay:bench')) !== head) await new Promise((r) => setTimeout(r, 5));
@@ -92,7 +110,7 @@ export async function run(opts: { events?: number; customers?: number; batchSize
  */
 async function rawCeiling(kafka: Kafka, store: SqliteEventStore, head: bigint, batchSize: number, topicPrefix: string): Promise<number> {
   const batches: OutboxMessage[][] = [];
-  for (let after = 0n; after < head; ) {
+  for (let after = 0n; after < head;) {
     const read = await store.readAll({ after, maxCount: batchSize });
     batches.push(read.map((e) => toOutboxMessage(e, topicPrefix)!));
     after = read[read.length - 1].position;

@@ -25,7 +25,17 @@ function triggers(): Signal[] {
 }
 
 type Condition = Record<string, unknown>;
-const OPS: Record<string, string> = { equals: 'equal', notEquals: 'notEqual', in: 'in', notIn: 'notIn', gt: 'greaterThan', gte: 'greaterThanInclusive', lt: 'lessThan', lte: 'lessThanInclusive', contains: 'contains' };
+const OPS: Record<string, string> = {
+  equals: 'equal',
+  notEquals: 'notEqual',
+  in: 'in',
+  notIn: 'notIn',
+  gt: 'greaterThan',
+  gte: 'greaterThanInclusive',
+  lt: 'lessThan',
+  lte: 'lessThanInclusive',
+  contains: 'contains',
+};
 
 function toRulesEngine(s: Signal): Condition {
   const filters = (fact: string, f: PropertyFilters): Condition[] =>
@@ -44,7 +54,7 @@ function toRulesEngine(s: Signal): Condition {
 
 function events(n: number) {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
   return Array.from({ length: n }, (_, i) => ({
     name: `Event ${Math.floor(rnd() * 8)}`,

@@ -17,13 +17,31 @@ interface Bench {
 }
 
 const BENCHES: Bench[] = [
-  { name: 'ingest', file: 'ingest.bench.js', what: 'HTTP /v1/batch ingestion vs raw SQLite appends (target >= 20k ev/s and >= 25% of raw)' },
+  {
+    name: 'ingest',
+    file: 'ingest.bench.js',
+    what: 'HTTP /v1/batch ingestion vs raw SQLite appends (target >= 20k ev/s and >= 25% of raw)',
+  },
   { name: 'memory', file: 'ingest.bench.js', args: ['--memory'], what: 'engine RSS after 1M events for 10k customers (target < 400 MB)' },
   { name: 'rules', file: 'rules.bench.js', what: 'trigger condition evaluation vs json-rules-engine (target >= 50x)' },
   { name: 'backtest', file: 'backtest.bench.js', what: 'backtest of one trigger over 1M stored events (target < 30 s)' },
-  { name: 'decision-latency', file: 'decision-latency.bench.js', what: 'ingestion answer -> message scheduled at 2k ev/s (target p99 < 50 ms)' },
-  { name: 'relay', file: 'relay.bench.js', needs: 'KAFKA_BROKERS', what: 'outbox relay to Kafka vs raw kafkajs producer (target >= 20k ev/s and >= 50% of raw)' },
-  { name: 'mongo-catchup', file: 'mongo-catchup.bench.js', needs: 'MONGODB_URL', what: 'projection catch-up into MongoDB vs raw bulkWrite (target >= 50% of raw)' },
+  {
+    name: 'decision-latency',
+    file: 'decision-latency.bench.js',
+    what: 'ingestion answer -> message scheduled at 2k ev/s (target p99 < 50 ms)',
+  },
+  {
+    name: 'relay',
+    file: 'relay.bench.js',
+    needs: 'KAFKA_BROKERS',
+    what: 'outbox relay to Kafka vs raw kafkajs producer (target >= 20k ev/s and >= 50% of raw)',
+  },
+  {
+    name: 'mongo-catchup',
+    file: 'mongo-catchup.bench.js',
+    needs: 'MONGODB_URL',
+    what: 'projection catch-up into MongoDB vs raw bulkWrite (target >= 50% of raw)',
+  },
 ];
 
 function runOne(bench: Bench): Promise<{ code: number | null; json?: unknown }> {

@@ -58,8 +58,16 @@ interface Rule {
 }
 
 const call = (type: string, extra: object = {}) => ({ type, userId: 'bob', ...extra });
-const trigger = (id: string, ws: Workspace) => ({ id, name: `Trigger ${MARK[ws]}`, entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Hi' } }] });
-const ingest = (type: string, extra: object = {}): Rule => ({ allow: ['write'], own: (_, n) => ({ body: call(type, { messageId: `m-${type}-${n}`, ...extra }) }) });
+const trigger = (id: string, ws: Workspace) => ({
+  id,
+  name: `Trigger ${MARK[ws]}`,
+  entry: { event: 'Plan Upgraded' },
+  steps: [{ send: { channel: 'inbox', body: 'Hi' } }],
+});
+const ingest = (type: string, extra: object = {}): Rule => ({
+  allow: ['write'],
+  own: (_, n) => ({ body: call(type, { messageId: `m-${type}-${n}`, ...extra }) }),
+});
 const readers: Role[] = ['admin', 'csm', 'analyst'];
 const workers: Role[] = ['admin', 'csm'];
 const customer = { own: (): Probe => ({ params: { id: 'bob' } }), colliding: { params: { id: 'eu-bob' } } };
@@ -80,7 +88,10 @@ const RULES: Record<string, Rule> = {
   'POST /v1/screen': ingest('screen', { name: 'Home' }),
   'POST /v1/group': ingest('group', { groupId: 'g1' }),
   'POST /v1/alias': ingest('alias', { previousId: 'anon-1' }),
-  'POST /v1/batch': { allow: ['write'], own: (_, n) => ({ body: { batch: [{ ...call('track', { event: 'Clicked', messageId: `m-batch-${n}` }) }] } }) },
+  'POST /v1/batch': {
+    allow: ['write'],
+    own: (_, n) => ({ body: { batch: [{ ...call('track', { event: 'Clicked', messageId: `m-batch-${n}` }) }] } }),
+  },
 
   'GET /v1/customers/:id': { allow: readers, ...customer },
   'GET /v1/customers/:id/timeline': { allow: readers, ...customer },
@@ -98,7 +109,11 @@ const RULES: Record<string, Rule> = {
     own: (ws) => ({ params: { id: failedMessageId(ws) } }),
     other: (ws) => ({ params: { id: failedMessageId(OTHER[ws]) } }),
   },
-  'GET /v1/messages/:id/explain': { allow: workers, own: (ws) => ({ params: { id: messageId(ws) } }), other: (ws) => ({ params: { id: messageId(OTHER[ws]) } }) },
+  'GET /v1/messages/:id/explain': {
+    allow: workers,
+    own: (ws) => ({ params: { id: messageId(ws) } }),
+    other: (ws) => ({ params: { id: messageId(OTHER[ws]) } }),
+  },
 
   'POST /v1/triggers': { allow: workers, own: (ws, n) => ({ body: trigger(`matrix-${n}`, ws) }) },
   'GET /v1/triggers': { allow: workers, own: () => ({}) },
@@ -128,7 +143,16 @@ function ruleOf(route: string): Rule | undefined {
 
 function seedEvent(ws: Workspace, type: string, data: Record<string, unknown>): JourneyEvent {
   const at = '2026-01-01T00:00:00.000Z';
-  return envelope({ id: deterministicId('matrix', ws, type, JSON.stringify(data)), type, data, workspaceId: ws, customerId: 'bob', occurredAt: at, recordedAt: at, source: 'test' });
+  return envelope({
+    id: deterministicId('matrix', ws, type, JSON.stringify(data)),
+    type,
+    data,
+    workspaceId: ws,
+    customerId: 'bob',
+    occurredAt: at,
+    recordedAt: at,
+    source: 'test',
+  });
 }
 
 describe('access matrix: endpoint × caller × workspace', () => {
@@ -138,7 +162,10 @@ describe('access matrix: endpoint × caller × workspace', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'journey-matrix-e2e-'));
-    writeFileSync(join(dataDir, 'keys.json'), JSON.stringify({ keys: WORKSPACES.flatMap((ws) => ROLES.map((role) => ({ key: key(ws, role), workspaceId: ws, role }))) }));
+    writeFileSync(
+      join(dataDir, 'keys.json'),
+      JSON.stringify({ keys: WORKSPACES.flatMap((ws) => ROLES.map((role) => ({ key: key(ws, role), workspaceId: ws, role }))) }),
+    );
     // the API and the projections; no reactor or dispatcher adds events of its own
     engine = await startEngine({ dataDir, env: { JOURNEY_ROLES: 'api,projector' } });
     const store = engine.app.get<EventStore>(EVENT_STORE);
@@ -165,7 +192,10 @@ describe('access matrix: endpoint × caller × workspace', () => {
   async function send(method: string, path: string, key: string | undefined, body?: unknown) {
     const res = await fetch(`${engine.url}${path}`, {
       method,
-      headers: { ...(key !== undefined && { authorization: `Bearer ${key}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        ...(key !== undefined && { authorization: `Bearer ${key}` }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, text: await res.text() };
@@ -178,7 +208,9 @@ describe('access matrix: endpoint × caller × workspace', () => {
     expect(routes.length).toBeGreaterThan(20);
     expect(routes.filter((r) => !ruleOf(r))).toEqual([]);
     const docs = (await (await fetch(`${engine.url}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(docs.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    const documented = Object.entries(docs.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
     expect([...documented].sort()).toEqual([...routes].sort());
   });
 

@@ -9,7 +9,10 @@ import { startEngine, type TestEngine } from './support';
 const ORIGIN = 'https://shop.example.com';
 
 const preflight = (engine: TestEngine, path: string, method = 'POST', origin = ORIGIN) =>
-  fetch(`${engine.url}${path}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type' } });
+  fetch(`${engine.url}${path}`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type' },
+  });
 
 describe('HTTP edge', () => {
   let engine: TestEngine;
@@ -18,17 +21,24 @@ describe('HTTP edge', () => {
   });
   afterAll(() => engine?.close());
 
-  it.each(['/v1/track', '/v1/identify', '/v1/batch', '/v1/customers/u1/inbox/m1/opened'])('answers a browser preflight of %s from any origin', async (path) => {
-    const res = await preflight(engine, path);
-    expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toBe('authorization,content-type');
-    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
-  });
+  it.each(['/v1/track', '/v1/identify', '/v1/batch', '/v1/customers/u1/inbox/m1/opened'])(
+    'answers a browser preflight of %s from any origin',
+    async (path) => {
+      const res = await preflight(engine, path);
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toBe('authorization,content-type');
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    },
+  );
 
   it('lets a browser read the answer of a cross-origin track call', async () => {
-    const res = await fetch(`${engine.url}/v1/track`, { method: 'POST', headers: { origin: ORIGIN, authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"userId":"u","event":"x"}' });
+    const res = await fetch(`${engine.url}/v1/track`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, authorization: engine.auth.write, 'content-type': 'application/json' },
+      body: '{"userId":"u","event":"x"}',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('access-control-expose-headers')).toBe('Retry-After'); // a 429's or 503's wait is readable
@@ -62,10 +72,18 @@ describe('HTTP edge', () => {
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     const spy = jest.spyOn(store, 'appendMany').mockRejectedValue(full);
     try {
-      const res = await fetch(`${engine.url}/v1/batch`, { method: 'POST', headers: { authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"batch":[{"type":"track","userId":"u","event":"x"}]}' });
+      const res = await fetch(`${engine.url}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization: engine.auth.write, 'content-type': 'application/json' },
+        body: '{"batch":[{"type":"track","userId":"u","event":"x"}]}',
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('30');
-      expect(await res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full; retry later (a resent messageId is stored once)' });
+      expect(await res.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the engine cannot write: its storage is full; retry later (a resent messageId is stored once)',
+      });
       const health = await fetch(`${engine.url}/health`);
       expect(health.status).toBe(503);
       const body = (await health.json()) as { error: Record<string, { status: string; message: string }> };
@@ -74,16 +92,26 @@ describe('HTTP edge', () => {
     } finally {
       spy.mockRestore();
     }
-    const res = await fetch(`${engine.url}/v1/track`, { method: 'POST', headers: { authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"userId":"u","event":"x"}' });
+    const res = await fetch(`${engine.url}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: engine.auth.write, 'content-type': 'application/json' },
+      body: '{"userId":"u","event":"x"}',
+    });
     expect(res.status).toBe(200);
     expect((await fetch(`${engine.url}/health`)).status).toBe(200);
   });
 
   it('answers an ENOSPC from the WAL sync (the store wraps it in its message) with 503 too', async () => {
     const store = engine.app.get<EventStore>(EVENT_STORE);
-    const spy = jest.spyOn(store, 'appendMany').mockRejectedValue(new Error('fdatasync of /data/journey.db-wal failed after a commit: ENOSPC: no space left on device, fdatasync'));
+    const spy = jest
+      .spyOn(store, 'appendMany')
+      .mockRejectedValue(new Error('fdatasync of /data/journey.db-wal failed after a commit: ENOSPC: no space left on device, fdatasync'));
     try {
-      const res = await fetch(`${engine.url}/v1/track`, { method: 'POST', headers: { authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"userId":"u","event":"x"}' });
+      const res = await fetch(`${engine.url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: engine.auth.write, 'content-type': 'application/json' },
+        body: '{"userId":"u","event":"x"}',
+      });
       expect(res.status).toBe(503);
     } finally {
       spy.mockRestore();

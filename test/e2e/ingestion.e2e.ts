@@ -44,7 +44,12 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
       ['alias', { userId: user, previousId: 'anon-1' }],
     ];
     for (const [i, [type, call]] of calls.entries()) {
-      const res = await post(engine, `/v1/${type}`, { ...call, messageId: `${user}-${i}`, timestamp: `2026-01-0${i + 1}T10:00:00+02:00` }, write());
+      const res = await post(
+        engine,
+        `/v1/${type}`,
+        { ...call, messageId: `${user}-${i}`, timestamp: `2026-01-0${i + 1}T10:00:00+02:00` },
+        write(),
+      );
       expect(res).toEqual({ status: 200, body: { success: true } });
     }
     const events = await stream(user);
@@ -58,7 +63,14 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
     ]);
     events.forEach((e, i) => {
       expect(e.id).toBe(ingestedEventId(WS, `${user}-${i}`));
-      expect(e.metadata).toMatchObject({ workspaceId: WS, customerId: user, occurredAt: `2026-01-0${i + 1}T08:00:00.000Z`, correlationId: `${user}-${i}`, source: 'http', schemaVersion: 1 });
+      expect(e.metadata).toMatchObject({
+        workspaceId: WS,
+        customerId: user,
+        occurredAt: `2026-01-0${i + 1}T08:00:00.000Z`,
+        correlationId: `${user}-${i}`,
+        source: 'http',
+        schemaVersion: 1,
+      });
       expect(Date.parse(e.metadata.recordedAt)).toBeGreaterThan(Date.now() - 60_000);
     });
   });
@@ -66,7 +78,8 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
   it('keys anonymous calls by anonymousId, uses the receive time without a timestamp and generates a messageId', async () => {
     const anon = `anon-${randomUUID()}`;
     const before = Date.now();
-    for (let i = 0; i < 2; i++) expect((await post(engine, '/v1/track', { anonymousId: anon, event: 'Visited' }, write())).status).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await post(engine, '/v1/track', { anonymousId: anon, event: 'Visited' }, write())).status).toBe(200);
     const events = await stream(anon);
     expect(events).toHaveLength(2); // no messageId: each call is its own event
     expect(events[0].id).not.toBe(events[1].id);
@@ -87,8 +100,18 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
     await analytics.closeAndFlush({ timeout: 20_000 });
     expect(errors).toEqual([]);
     const events = await stream(user);
-    expect(events.map((e) => e.type)).toEqual(['CustomerIdentified', 'InteractionRecorded', 'PageViewed', 'AccountLinked', 'IdentitiesMerged']);
-    expect(events[1].data).toMatchObject({ event: 'Signed Up', properties: { plan: 'trial' }, context: { library: { name: '@segment/analytics-node' } } });
+    expect(events.map((e) => e.type)).toEqual([
+      'CustomerIdentified',
+      'InteractionRecorded',
+      'PageViewed',
+      'AccountLinked',
+      'IdentitiesMerged',
+    ]);
+    expect(events[1].data).toMatchObject({
+      event: 'Signed Up',
+      properties: { plan: 'trial' },
+      context: { library: { name: '@segment/analytics-node' } },
+    });
     expect(events[3].data).toEqual({ groupId: 'acme-sdk', traits: { name: 'Acme' } });
   });
 
@@ -108,12 +131,22 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
     ['event missing', '/v1/track', { userId: 'u' }, 'event must be a string'],
     ['properties not an object', '/v1/track', { userId: 'u', event: 'x', properties: [1, 2] }, 'properties must be an object'],
     ['traits not an object', '/v1/identify', { userId: 'u', traits: 'pro' }, 'traits must be an object'],
-    ['timestamp not a date', '/v1/track', { userId: 'u', event: 'x', timestamp: '2026-02-30T00:00:00Z' }, 'timestamp must be a valid ISO 8601 date string'],
+    [
+      'timestamp not a date',
+      '/v1/track',
+      { userId: 'u', event: 'x', timestamp: '2026-02-30T00:00:00Z' },
+      'timestamp must be a valid ISO 8601 date string',
+    ],
     ['groupId missing', '/v1/group', { userId: 'u' }, 'groupId must be a string'],
     ['previousId missing', '/v1/alias', { userId: 'u' }, 'previousId should not be null or undefined'],
     ['a JSON array instead of a call', '/v1/page', [{ userId: 'u' }], 'a Segment call must be a JSON object'],
     ['malformed JSON', '/v1/track', '{"userId": "u", "event": ', 'Unexpected end of JSON input'],
-    ['an unknown call type in a batch', '/v1/batch', { batch: [{ type: 'purchase', userId: 'u' }] }, 'batch[0]: type must be one of identify, track, page, screen, group, alias; got "purchase"'],
+    [
+      'an unknown call type in a batch',
+      '/v1/batch',
+      { batch: [{ type: 'purchase', userId: 'u' }] },
+      'batch[0]: type must be one of identify, track, page, screen, group, alias; got "purchase"',
+    ],
     ['batch not an array', '/v1/batch', { batch: { type: 'track' } }, 'batch must be a non-empty array'],
     ['an empty batch', '/v1/batch', { batch: [] }, 'batch must be a non-empty array'],
   ])('rejects %s with a 400 naming the problem, storing nothing', async (_, path, body, message) => {
@@ -126,7 +159,12 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
 
   it('rejects a body over 500 KB with a 413 saying the limit, storing nothing', async () => {
     const head = await store.headPosition();
-    const res = await post(engine, '/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'x', properties: { blob: 'x'.repeat(520 * 1024) } }] }, write());
+    const res = await post(
+      engine,
+      '/v1/batch',
+      { batch: [{ type: 'track', userId: 'u', event: 'x', properties: { blob: 'x'.repeat(520 * 1024) } }] },
+      write(),
+    );
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request body too large: the limit is 500 KB' });
     expect(ingested(await store.readAll({ after: head }))).toEqual([]);
@@ -142,14 +180,19 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
 
   it('stores the valid calls of a batch and reports the invalid ones by index; 400 when none is valid', async () => {
     const user = `batch-${randomUUID()}`;
-    const res = await post(engine, '/v1/batch', {
-      batch: [
-        { type: 'identify', userId: user, traits: { plan: 'pro' } },
-        { type: 'track', userId: user, event: ['not', 'a', 'string'] },
-        { type: 'track', userId: user, event: 'Ok' },
-        { type: 'teleport', userId: user },
-      ],
-    }, write());
+    const res = await post(
+      engine,
+      '/v1/batch',
+      {
+        batch: [
+          { type: 'identify', userId: user, traits: { plan: 'pro' } },
+          { type: 'track', userId: user, event: ['not', 'a', 'string'] },
+          { type: 'track', userId: user, event: 'Ok' },
+          { type: 'teleport', userId: user },
+        ],
+      },
+      write(),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       success: true,
@@ -163,7 +206,9 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
 
     const none = await post(engine, '/v1/batch', { batch: [{ type: 'track', userId: user }, { type: 'page' }] }, write());
     expect(none.status).toBe(400);
-    expect(none.body.message).toBe('no valid call in the batch: batch[0]: event must be a string; batch[1]: userId or anonymousId is required (a non-empty string)');
+    expect(none.body.message).toBe(
+      'no valid call in the batch: batch[0]: event must be a string; batch[1]: userId or anonymousId is required (a non-empty string)',
+    );
     expect(none.body.rejected.map((r: { index: number }) => r.index)).toEqual([0, 1]);
     expect(await stream(user)).toHaveLength(2);
   });
@@ -178,7 +223,17 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
     const counted = await metric();
     expect((await post(engine, '/v1/track', call, write())).status).toBe(200);
     expect((await post(engine, '/v1/track', call, write())).status).toBe(200);
-    const res = await post(engine, '/v1/batch', { batch: [{ type: 'track', ...call }, { type: 'track', ...call }] }, write());
+    const res = await post(
+      engine,
+      '/v1/batch',
+      {
+        batch: [
+          { type: 'track', ...call },
+          { type: 'track', ...call },
+        ],
+      },
+      write(),
+    );
     expect(res.body).toEqual({ success: true, accepted: 2, rejected: [] });
     const events = await stream(user);
     expect(events).toHaveLength(1);
@@ -187,8 +242,12 @@ describe('Segment-compatible ingestion (in-process engine)', () => {
   });
 
   it('documents the endpoints, their call shapes and the batch semantics in OpenAPI', async () => {
-    const doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as { paths: Record<string, any>; components: { schemas: Record<string, any> } };
-    for (const type of ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch']) expect(Object.keys(doc.paths[`/v1/${type}`].post.responses).sort()).toEqual(['200', '400', '401', '403', '413', '429', '503']);
+    const doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as {
+      paths: Record<string, any>;
+      components: { schemas: Record<string, any> };
+    };
+    for (const type of ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch'])
+      expect(Object.keys(doc.paths[`/v1/${type}`].post.responses).sort()).toEqual(['200', '400', '401', '403', '413', '429', '503']);
     expect(doc.paths['/v1/batch'].post.description).toContain('400 when none is');
     expect(doc.components.schemas.TrackCall.required).toEqual(['event']);
     expect(doc.components.schemas.AliasCall.required).toEqual(['userId', 'previousId']);
@@ -216,7 +275,9 @@ describe('Ingestion durability (engine in a child process)', () => {
     const engine = await spawnEngine({ dataDir });
     const auth = `Basic ${Buffer.from(`${engine.writeKey}:`).toString('base64')}`;
     const ids = Array.from({ length: 50 }, (_, i) => `kill9-${i}`);
-    const answers = await Promise.all(ids.map((id, i) => post(engine, '/v1/track', { userId: `c${i % 7}`, event: 'Clicked', messageId: id }, auth)));
+    const answers = await Promise.all(
+      ids.map((id, i) => post(engine, '/v1/track', { userId: `c${i % 7}`, event: 'Clicked', messageId: id }, auth)),
+    );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(await engine.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     const stored = await storedIds();

@@ -59,8 +59,10 @@ const waitFor: typeof poll = (probe, what, timeoutMs = 20_000) => poll(probe, wh
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ofType = (events: RecordedEvent[], type: string) => events.filter((e) => e.type === type);
 /** The trigger's timers (the stage reactor keeps an inactivity timer of its own per customer). */
-const triggerTimers = (events: RecordedEvent[], type: string) => ofType(events, type).filter((e) => e.data.purpose === `trigger:${TRIGGER}`);
-const byChannel = (events: RecordedEvent[], type: string, channel: string) => ofType(events, type).filter((e) => e.data.channel === channel);
+const triggerTimers = (events: RecordedEvent[], type: string) =>
+  ofType(events, type).filter((e) => e.data.purpose === `trigger:${TRIGGER}`);
+const byChannel = (events: RecordedEvent[], type: string, channel: string) =>
+  ofType(events, type).filter((e) => e.data.channel === channel);
 
 async function inbox(url: string, admin: string, customerId: string): Promise<Array<{ messageId: string; body: string }>> {
   const res = await call(url, admin, 'GET', `/v1/customers/${customerId}/inbox`);
@@ -111,7 +113,11 @@ describe('onboarding nudge: a trigger document, durable timers, exactly-once eff
     expect(byChannel(a, 'MessageSuppressed', 'email').map((e) => e.data.reason)).toEqual(['unknown-channel']);
     const timeline = await call(engine.url, engine.auth.admin, 'GET', '/v1/customers/A/timeline');
     expect(timeline.body.entries.map((e: { summary: string }) => e.summary)).toEqual(
-      expect.arrayContaining([`Trigger ${TRIGGER} v1 matched`, `Message ${message.messageId} scheduled via inbox`, `Message ${message.messageId} delivered via inbox`]),
+      expect.arrayContaining([
+        `Trigger ${TRIGGER} v1 matched`,
+        `Message ${message.messageId} scheduled via inbox`,
+        `Message ${message.messageId} delivered via inbox`,
+      ]),
     );
 
     // explain: the causal chain back to the identify, the trigger version and step, every guard, the delivery
@@ -120,9 +126,21 @@ describe('onboarding nudge: a trigger document, durable timers, exactly-once eff
       return res.status === 200 && res.body.delivery.some((d: { type: string }) => d.type === 'MessageDelivered') && res.body;
     }, 'the explanation of the delivered message');
     expect(explained).toMatchObject({ customerId: 'A', channel: 'inbox', status: 'delivered', decision: { outcome: 'scheduled' } });
-    expect(explained.trigger).toMatchObject({ id: TRIGGER, name: 'Activation nudge', version: 1, step: '1.onTimeout.0', stepDefinition: { kind: 'send', channel: 'inbox' } });
+    expect(explained.trigger).toMatchObject({
+      id: TRIGGER,
+      name: 'Activation nudge',
+      version: 1,
+      step: '1.onTimeout.0',
+      stepDefinition: { kind: 'send', channel: 'inbox' },
+    });
     expect(explained.template).toMatchObject({ body: message.body });
-    expect(explained.causedBy.map((e: { type: string }) => e.type)).toEqual(['TimerFired', 'TimerScheduled', 'TimerFired', 'TimerScheduled', 'CustomerIdentified']);
+    expect(explained.causedBy.map((e: { type: string }) => e.type)).toEqual([
+      'TimerFired',
+      'TimerScheduled',
+      'TimerFired',
+      'TimerScheduled',
+      'CustomerIdentified',
+    ]);
     expect(explained.guards.map((g: { guard: string; verdict: string }) => `${g.guard}: ${g.verdict}`)).toEqual([
       'consent: passed',
       'frequency-cap 2 per 1d (customer): passed',
@@ -135,7 +153,11 @@ describe('onboarding nudge: a trigger document, durable timers, exactly-once eff
     ]);
     const email = ofType(a, 'MessageScheduled')[0].data.messageId as string;
     const emailExplained = await call(engine.url, engine.auth.admin, 'GET', `/v1/messages/${email}/explain`);
-    expect(emailExplained.body).toMatchObject({ status: 'suppressed', trigger: { step: '0' }, delivery: [{ type: 'MessageSuppressed', detail: expect.stringMatching(/^unknown-channel: /) }] });
+    expect(emailExplained.body).toMatchObject({
+      status: 'suppressed',
+      trigger: { step: '0' },
+      delivery: [{ type: 'MessageSuppressed', detail: expect.stringMatching(/^unknown-channel: /) }],
+    });
     expect((await call(engine.url, engine.auth.admin, 'GET', '/v1/messages/nope/explain')).status).toBe(404);
 
     // the match is counted in /metrics (one run for A; B activated in time)
@@ -150,7 +172,15 @@ describe('onboarding nudge: a trigger document, durable timers, exactly-once eff
     }, 'trigger analytics');
     expect(stats).toMatchObject({ version: 1, runs: 1, treated: 1, converted: 0, holdout: { runs: 0 } });
     expect(stats.steps).toEqual([
-      expect.objectContaining({ step: '0', kind: 'send', entered: 1, scheduled: 1, sent: 0, delivered: 0, suppressed: { 'unknown-channel': 1 } }),
+      expect.objectContaining({
+        step: '0',
+        kind: 'send',
+        entered: 1,
+        scheduled: 1,
+        sent: 0,
+        delivered: 0,
+        suppressed: { 'unknown-channel': 1 },
+      }),
       expect.objectContaining({ step: '1', kind: 'waitUntil', entered: 1 }),
       expect.objectContaining({ step: '1.onTimeout.0', kind: 'send', entered: 1, scheduled: 1, sent: 1, delivered: 1, suppressed: {} }),
     ]);

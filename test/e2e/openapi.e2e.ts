@@ -8,7 +8,12 @@ import { startEngine, type TestEngine } from './support';
 /** The OpenAPI document (/docs-json) is what clients and the fuzz probe (test/probes/fuzz.ts) generate requests from. */
 describe('OpenAPI document', () => {
   let engine: TestEngine;
-  let doc: { paths: Record<string, Record<string, { security?: unknown[]; requestBody?: { content: Record<string, { schema: Record<string, any> }> } }>> };
+  let doc: {
+    paths: Record<
+      string,
+      Record<string, { security?: unknown[]; requestBody?: { content: Record<string, { schema: Record<string, any> }> } }>
+    >;
+  };
   beforeAll(async () => {
     engine = await startEngine();
     doc = (await (await fetch(`${engine.url}/docs-json`)).json()) as typeof doc;
@@ -18,7 +23,9 @@ describe('OpenAPI document', () => {
   const bodySchema = (path: string, method: string) => doc.paths[path][method].requestBody!.content['application/json'].schema;
 
   it('declares the key every operation but /health needs', () => {
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, security: op.security })));
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, security: op.security })),
+    );
     expect(operations.length).toBeGreaterThan(20);
     expect(operations.filter((o) => o.at !== 'GET /health' && !o.security?.length).map((o) => o.at)).toEqual([]);
   });

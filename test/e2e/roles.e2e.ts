@@ -31,8 +31,18 @@ const WAIT_S = 5;
 const CUSTOMERS = 40;
 
 const TRIGGERS = [
-  { id: 'roles-now', name: 'Send at once', entry: { event: 'Signed Up' }, steps: [{ send: { channel: 'inbox', body: 'Welcome {{ customer.traits.name | default: "there" }}' } }] },
-  { id: 'roles-later', name: 'Send after a wait', entry: { event: 'Trial Started' }, steps: [{ wait: { duration: `${WAIT_S}s` } }, { send: { channel: 'inbox', body: 'How is the trial going?' } }] },
+  {
+    id: 'roles-now',
+    name: 'Send at once',
+    entry: { event: 'Signed Up' },
+    steps: [{ send: { channel: 'inbox', body: 'Welcome {{ customer.traits.name | default: "there" }}' } }],
+  },
+  {
+    id: 'roles-later',
+    name: 'Send after a wait',
+    entry: { event: 'Trial Started' },
+    steps: [{ wait: { duration: `${WAIT_S}s` } }, { send: { channel: 'inbox', body: 'How is the trial going?' } }],
+  },
 ];
 
 async function call(url: string, authorization: string, method: string, path: string, body?: unknown) {
@@ -70,12 +80,17 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
   let a: EngineProcess;
   let b: EngineProcess;
   let c: EngineProcess;
-  const reactorEnv = (index: number) => ({ ...KEYS, JOURNEY_ROLES: 'reactor', JOURNEY_PARTITION_COUNT: '2', JOURNEY_PARTITION_INDEX: String(index) });
+  const reactorEnv = (index: number) => ({
+    ...KEYS,
+    JOURNEY_ROLES: 'reactor',
+    JOURNEY_PARTITION_COUNT: '2',
+    JOURNEY_PARTITION_INDEX: String(index),
+  });
 
   /** Customer id -> its events (customer streams only). */
   async function byCustomer(): Promise<Map<string, RecordedEvent[]>> {
     const out = new Map<string, RecordedEvent[]>();
-    for (let after = 0n; ; ) {
+    for (let after = 0n; ;) {
       const page = await store.readAll({ after, maxCount: 5000, filter: { streamPrefixes: ['customer-'] } });
       if (page.length === 0) return out;
       for (const e of page) {
@@ -87,9 +102,12 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
     }
   }
 
-  const scheduled = (events: RecordedEvent[] | undefined, trigger: string) => (events ?? []).filter((e) => e.type === 'MessageScheduled' && e.data.triggerId === trigger);
-  const fired = (events: RecordedEvent[] | undefined, trigger: string) => (events ?? []).filter((e) => e.type === 'TimerFired' && e.data.purpose === `trigger:${trigger}`);
-  const timers = (events: RecordedEvent[] | undefined, trigger: string) => (events ?? []).filter((e) => e.type === 'TimerScheduled' && e.data.purpose === `trigger:${trigger}`);
+  const scheduled = (events: RecordedEvent[] | undefined, trigger: string) =>
+    (events ?? []).filter((e) => e.type === 'MessageScheduled' && e.data.triggerId === trigger);
+  const fired = (events: RecordedEvent[] | undefined, trigger: string) =>
+    (events ?? []).filter((e) => e.type === 'TimerFired' && e.data.purpose === `trigger:${trigger}`);
+  const timers = (events: RecordedEvent[] | undefined, trigger: string) =>
+    (events ?? []).filter((e) => e.type === 'TimerScheduled' && e.data.purpose === `trigger:${trigger}`);
 
   async function ingest(customers: string[]): Promise<void> {
     const batch = customers.flatMap((userId) => [
@@ -110,14 +128,22 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
         expect({ id, trigger: t.id, scheduled: messages.length }).toEqual({ id, trigger: t.id, scheduled: 1 });
         const delivered = stream.filter((e) => e.type === 'MessageDelivered' && e.data.messageId === messages[0].data.messageId);
         expect({ id, trigger: t.id, delivered: delivered.length }).toEqual({ id, trigger: t.id, delivered: 1 });
-        expect({ id, trigger: t.id, matched: stream.filter((e) => e.type === 'TriggerMatched' && e.data.triggerId === t.id).length }).toEqual({ id, trigger: t.id, matched: 1 });
+        expect({
+          id,
+          trigger: t.id,
+          matched: stream.filter((e) => e.type === 'TriggerMatched' && e.data.triggerId === t.id).length,
+        }).toEqual({ id, trigger: t.id, matched: 1 });
       }
       expect({ id, fired: fired(stream, 'roles-later').length }).toEqual({ id, fired: 1 });
     }
   }
 
   const allDelivered = (events: Map<string, RecordedEvent[]>, customers: string[]) =>
-    customers.every((id) => TRIGGERS.every((t) => scheduled(events.get(id), t.id).length > 0) && (events.get(id) ?? []).filter((e) => e.type === 'MessageDelivered').length >= TRIGGERS.length);
+    customers.every(
+      (id) =>
+        TRIGGERS.every((t) => scheduled(events.get(id), t.id).length > 0) &&
+        (events.get(id) ?? []).filter((e) => e.type === 'MessageDelivered').length >= TRIGGERS.length,
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'journey-roles-e2e-'));
@@ -160,13 +186,26 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
       const byTriggers = own.filter((e) => e.metadata.source === TRIGGER_SOURCE).length;
       const byTimers = own.filter((e) => e.type === 'TimerFired').length;
       const byStage = own.filter((e) => e.metadata.source === 'reactor').length;
-      expect({ partition: p, stage: sample(metrics, 'journey_reactor_events_total', { reactor: 'stage', outcome: 'written' }) }).toEqual({ partition: p, stage: byStage });
-      expect({ partition: p, triggers: sample(metrics, 'journey_reactor_events_total', { reactor: 'triggers', outcome: 'written' }) }).toEqual({ partition: p, triggers: byTriggers });
-      expect({ partition: p, timers: sample(metrics, 'journey_reactor_events_total', { reactor: 'timers', outcome: 'written' }) }).toEqual({ partition: p, timers: byTimers });
+      expect({ partition: p, stage: sample(metrics, 'journey_reactor_events_total', { reactor: 'stage', outcome: 'written' }) }).toEqual({
+        partition: p,
+        stage: byStage,
+      });
+      expect({
+        partition: p,
+        triggers: sample(metrics, 'journey_reactor_events_total', { reactor: 'triggers', outcome: 'written' }),
+      }).toEqual({ partition: p, triggers: byTriggers });
+      expect({ partition: p, timers: sample(metrics, 'journey_reactor_events_total', { reactor: 'timers', outcome: 'written' }) }).toEqual({
+        partition: p,
+        timers: byTimers,
+      });
       expect(byTriggers).toBeGreaterThan(0);
       expect(byTimers).toBeGreaterThan(0);
       for (const reactor of ['triggers', 'stage', 'timers']) {
-        expect({ partition: p, reactor, duplicates: sample(metrics, 'journey_reactor_events_total', { reactor, outcome: 'duplicate' }) }).toEqual({ partition: p, reactor, duplicates: 0 });
+        expect({
+          partition: p,
+          reactor,
+          duplicates: sample(metrics, 'journey_reactor_events_total', { reactor, outcome: 'duplicate' }),
+        }).toEqual({ partition: p, reactor, duplicates: 0 });
       }
     }
 
@@ -188,7 +227,9 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
     // both processes start their customers' runs: the immediate message and the wait's durable timer
     const started = await waitFor(async () => {
       const all = await byCustomer();
-      return customers.every((id) => scheduled(all.get(id), 'roles-now').length === 1 && timers(all.get(id), 'roles-later').length === 1) && all;
+      return (
+        customers.every((id) => scheduled(all.get(id), 'roles-now').length === 1 && timers(all.get(id), 'roles-later').length === 1) && all
+      );
     }, 'every customer to have its immediate message and its timer');
     const dueAt = (id: string) => Date.parse(String(timers(started.get(id), 'roles-later')[0].data.dueAt));
     const lastDue = Math.max(...mine[0].map(dueAt));
@@ -196,14 +237,23 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
     expect((await b.kill('SIGKILL')).signal).toBe('SIGKILL');
 
     // C's customers go on: their timers fire and the second message goes out
-    await waitFor(async () => {
-      const all = await byCustomer();
-      return mine[1].every((id) => scheduled(all.get(id), 'roles-later').length === 1);
-    }, "C's customers to get their second message", 30_000);
+    await waitFor(
+      async () => {
+        const all = await byCustomer();
+        return mine[1].every((id) => scheduled(all.get(id), 'roles-later').length === 1);
+      },
+      "C's customers to get their second message",
+      30_000,
+    );
     // B's customers wait: past their due time, C fired none of their timers and sent them nothing
     await sleep(Math.max(0, lastDue - Date.now()) + 1500);
     const whileDown = await byCustomer();
-    for (const id of mine[0]) expect({ id, fired: fired(whileDown.get(id), 'roles-later').length, sent: scheduled(whileDown.get(id), 'roles-later').length }).toEqual({ id, fired: 0, sent: 0 });
+    for (const id of mine[0])
+      expect({
+        id,
+        fired: fired(whileDown.get(id), 'roles-later').length,
+        sent: scheduled(whileDown.get(id), 'roles-later').length,
+      }).toEqual({ id, fired: 0, sent: 0 });
 
     // B again: its timers are rebuilt from the log and fire at once; its reactors resume from their checkpoints
     b = await spawnEngine({ dataDir: dir, env: reactorEnv(0) });

@@ -35,7 +35,16 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Tes
   const adminKey = options.env?.JOURNEY_ADMIN_KEY ?? `ak_${randomBytes(9).toString('hex')}`;
   // In jest's process every role runs on the main thread (a worker thread could not load the TypeScript sources);
   // engines spawned by test/support/engine-process.ts run as `npm start` does, with the worker thread.
-  const env = { LOG_LEVEL: 'error', JOURNEY_WORKER_ROLES: '', ...EMBEDDED_DEFAULT, ...options.env, JOURNEY_DATA_DIR: dataDir, JOURNEY_WRITE_KEY: writeKey, JOURNEY_ADMIN_KEY: adminKey, PORT: '0' };
+  const env = {
+    LOG_LEVEL: 'error',
+    JOURNEY_WORKER_ROLES: '',
+    ...EMBEDDED_DEFAULT,
+    ...options.env,
+    JOURNEY_DATA_DIR: dataDir,
+    JOURNEY_WRITE_KEY: writeKey,
+    JOURNEY_ADMIN_KEY: adminKey,
+    PORT: '0',
+  };
   // The configuration is read from process.env while the app is created: one start at a time, then restore it.
   const started = starting.then(async () => {
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));

@@ -19,7 +19,11 @@ describe('engine threads: main (api, reactor) + worker (projector, dispatcher, r
     return { status: res.status, text: await res.text() };
   };
   const post = (path: string, body: unknown, authorization: string) =>
-    fetch(`${engine.url}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${engine.url}${path}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'journey-threads-e2e-'));
@@ -35,7 +39,12 @@ describe('engine threads: main (api, reactor) + worker (projector, dispatcher, r
     expect(health.status).toBe('ok');
     expect(health.details['worker-thread (projector, dispatcher, relay)']).toEqual({ status: 'up' });
 
-    const trigger = { id: 'threads-welcome', name: 'Welcome', entry: { event: 'CustomerIdentified' }, steps: [{ send: { channel: 'inbox', body: 'Welcome, {{ customer.traits.name }}' } }] };
+    const trigger = {
+      id: 'threads-welcome',
+      name: 'Welcome',
+      entry: { event: 'CustomerIdentified' },
+      steps: [{ send: { channel: 'inbox', body: 'Welcome, {{ customer.traits.name }}' } }],
+    };
     expect((await post('/v1/triggers', trigger, admin())).status).toBe(201);
     expect((await post(`/v1/triggers/${trigger.id}/enable`, {}, admin())).status).toBe(200);
     const write = `Basic ${Buffer.from(`${engine.writeKey}:`).toString('base64')}`;

@@ -28,7 +28,9 @@ describe('trigger dates and durations out of range', () => {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
   }
   const timers = async (customerId: string) =>
-    (await store.readStream(customerStreamId('default', customerId))).filter((e: RecordedEvent) => e.type === 'TimerScheduled' && e.data.purpose === `trigger:${TRIGGER}`);
+    (await store.readStream(customerStreamId('default', customerId))).filter(
+      (e: RecordedEvent) => e.type === 'TimerScheduled' && e.data.purpose === `trigger:${TRIGGER}`,
+    );
 
   beforeAll(async () => {
     engine = await startEngine();
@@ -40,19 +42,41 @@ describe('trigger dates and durations out of range', () => {
     const forever = library.replace('wait: { duration: 30d }', 'wait: { duration: 999999999999d }');
     expect(forever).not.toBe(library);
     const message = 'steps[1].wait.duration: expected a duration of at most 3650d (10 years), got "999999999999d"';
-    expect(await call('POST', '/v1/triggers', forever, undefined, 'application/yaml')).toMatchObject({ status: 400, body: { errors: [message] } });
-    const draft = { id: 'forever', name: 'Forever', entry: { event: 'Ping' }, steps: [{ wait: { duration: '30d' } }, { wait: { duration: '999999999999d' } }] };
-    expect(await call('POST', '/v1/triggers/backtest', { definition: draft })).toMatchObject({ status: 400, body: { message: [`definition.${message}`] } });
+    expect(await call('POST', '/v1/triggers', forever, undefined, 'application/yaml')).toMatchObject({
+      status: 400,
+      body: { errors: [message] },
+    });
+    const draft = {
+      id: 'forever',
+      name: 'Forever',
+      entry: { event: 'Ping' },
+      steps: [{ wait: { duration: '30d' } }, { wait: { duration: '999999999999d' } }],
+    };
+    expect(await call('POST', '/v1/triggers/backtest', { definition: draft })).toMatchObject({
+      status: 400,
+      body: { message: [`definition.${message}`] },
+    });
     expect(await call('POST', '/v1/triggers', { ...draft, steps: [{ wait: { duration: '1d' } }] })).toMatchObject({ status: 201 });
     expect(await call('PUT', '/v1/triggers/forever', draft)).toMatchObject({ status: 400, body: { errors: [message] } });
-    expect(await call('POST', '/v1/triggers/forever/backtest', { definition: draft })).toMatchObject({ status: 400, body: { message: [`definition.${message}`] } });
+    expect(await call('POST', '/v1/triggers/forever/backtest', { definition: draft })).toMatchObject({
+      status: 400,
+      body: { message: [`definition.${message}`] },
+    });
   });
 
   it('a customer with renewal_date 1e300 (or beyond year 9999) gets nothing, the next customer still gets its decision; backtests answer 200', async () => {
-    expect(await call('POST', '/v1/triggers', library, undefined, 'application/yaml')).toMatchObject({ status: 201, body: { id: TRIGGER, version: 1 } });
+    expect(await call('POST', '/v1/triggers', library, undefined, 'application/yaml')).toMatchObject({
+      status: 201,
+      body: { id: TRIGGER, version: 1 },
+    });
     expect(await call('POST', `/v1/triggers/${TRIGGER}/enable`)).toMatchObject({ status: 200, body: { enabled: true } });
     const renewal = new Date(Date.now() + 100 * 86_400_000).toISOString().slice(0, 10);
-    for (const [userId, renewal_date] of [['huge', 1e300], ['negative', -1e300], ['far', '+275760-09-13T00:00:00Z'], ['ok', renewal]] as const)
+    for (const [userId, renewal_date] of [
+      ['huge', 1e300],
+      ['negative', -1e300],
+      ['far', '+275760-09-13T00:00:00Z'],
+      ['ok', renewal],
+    ] as const)
       expect(await call('POST', '/v1/identify', { userId, traits: { renewal_date } }, engine.auth.write)).toMatchObject({ status: 200 });
 
     // 90 days before the renewal date, at 09:00 (UTC: the customer has no time zone)
@@ -64,7 +88,14 @@ describe('trigger dates and durations out of range', () => {
 
     const stored = await call('POST', `/v1/triggers/${TRIGGER}/backtest`, {});
     expect(stored).toMatchObject({ status: 200, body: { triggerId: TRIGGER, customers: 4 } });
-    const draft = await call('POST', '/v1/triggers/backtest', { definition: { id: 'renewal-draft', name: 'Draft', entry: { all: [{ event: 'CustomerIdentified' }, { traits: { renewal_date: { before: '+3650d' } } }] }, steps: [{ wait: { duration: '3650d' } }] } });
+    const draft = await call('POST', '/v1/triggers/backtest', {
+      definition: {
+        id: 'renewal-draft',
+        name: 'Draft',
+        entry: { all: [{ event: 'CustomerIdentified' }, { traits: { renewal_date: { before: '+3650d' } } }] },
+        steps: [{ wait: { duration: '3650d' } }],
+      },
+    });
     expect(draft).toMatchObject({ status: 200, body: { entered: { customers: 1, sampleCustomerIds: ['ok'] } } });
   });
 });

@@ -10,7 +10,12 @@ const ACME = 'Bearer acme-admin-isolation';
 const EU = 'Bearer acme-eu-admin-isolation';
 const EU_WRITE = 'Bearer acme-eu-write-isolation';
 
-const welcome = { id: 'welcome', name: 'Welcome', entry: { event: 'CustomerIdentified' }, steps: [{ send: { channel: 'inbox', body: 'Hi' } }] };
+const welcome = {
+  id: 'welcome',
+  name: 'Welcome',
+  entry: { event: 'CustomerIdentified' },
+  steps: [{ send: { channel: 'inbox', body: 'Hi' } }],
+};
 
 describe('workspaces whose ids share a prefix stay apart', () => {
   let engine: TestEngine;
@@ -31,8 +36,16 @@ describe('workspaces whose ids share a prefix stay apart', () => {
     );
     engine = await startEngine({ dataDir, env: { JOURNEY_ROLES: 'api,projector' } });
     http = request(engine.app.getHttpServer());
-    await http.post('/v1/identify').set('Authorization', EU_WRITE).send({ userId: 'bob', traits: { name: 'Bob of acme-eu' }, timestamp: '2025-01-01T00:00:00Z' }).expect(200);
-    await http.post('/v1/triggers').set('Authorization', EU).send({ ...welcome, id: 'welcome' }).expect(201);
+    await http
+      .post('/v1/identify')
+      .set('Authorization', EU_WRITE)
+      .send({ userId: 'bob', traits: { name: 'Bob of acme-eu' }, timestamp: '2025-01-01T00:00:00Z' })
+      .expect(200);
+    await http
+      .post('/v1/triggers')
+      .set('Authorization', EU)
+      .send({ ...welcome, id: 'welcome' })
+      .expect(201);
     await engine.app.get(ProjectionsService).waitForCatchUp();
   });
 
@@ -41,7 +54,7 @@ describe('workspaces whose ids share a prefix stay apart', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("lets acme-eu read its own customer and trigger", async () => {
+  it('lets acme-eu read its own customer and trigger', async () => {
     expect((await http.get('/v1/customers/bob').set('Authorization', EU).expect(200)).body.traits).toEqual({ name: 'Bob of acme-eu' });
     expect((await http.get('/v1/customers/bob/timeline').set('Authorization', EU).expect(200)).body.entries.length).toBeGreaterThan(0);
     await http.get('/v1/triggers/welcome').set('Authorization', EU).expect(200);

@@ -58,7 +58,11 @@ async function main(): Promise<void> {
         const body = JSON.parse(raw) as { messageId: string; body: string };
         received.push({ messageId: body.messageId, idempotencyKey: String(req.headers['idempotency-key']), ref: body.body });
       } catch {
-        received.push({ messageId: '?', idempotencyKey: String(req.headers['idempotency-key']), ref: `unparsable body: ${raw.slice(0, 80)}` });
+        received.push({
+          messageId: '?',
+          idempotencyKey: String(req.headers['idempotency-key']),
+          ref: `unparsable body: ${raw.slice(0, 80)}`,
+        });
       }
       setTimeout(() => res.writeHead(200).end(), Math.random() * 30);
     });
@@ -69,8 +73,15 @@ async function main(): Promise<void> {
 
   let engine: RunningEngine = await startProbeEngine(dataDir, port, env);
   const admin = (path: string, body: unknown) =>
-    fetch(`${engine.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  for (const [path, body] of [['/v1/triggers', TRIGGER], [`/v1/triggers/${TRIGGER.id}/enable`, {}]] as const) {
+    fetch(`${engine.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  for (const [path, body] of [
+    ['/v1/triggers', TRIGGER],
+    [`/v1/triggers/${TRIGGER.id}/enable`, {}],
+  ] as const) {
     const res = await admin(path, body);
     if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
   }
@@ -144,7 +155,9 @@ async function main(): Promise<void> {
       } else died++;
     }
     engine = await startProbeEngine(dataDir, port, env);
-    process.stdout.write(`\rcrash: ${killed}/${kills} kills (${killedStarting} during start-up), ${acked.size} acked, ${received.length} webhooks received`);
+    process.stdout.write(
+      `\rcrash: ${killed}/${kills} kills (${killedStarting} during start-up), ${acked.size} acked, ${received.length} webhooks received`,
+    );
   }
   process.stdout.write('\n');
   stopping = true;
@@ -167,7 +180,7 @@ async function main(): Promise<void> {
   const storedIds = new Set<string>();
   try {
     const store = new SqliteEventStore(db);
-    for (let after = 0n; ; ) {
+    for (let after = 0n; ;) {
       const page: RecordedEvent[] = await store.readAll({ after, maxCount: 10_000 });
       if (page.length === 0) break;
       for (const e of page) {
@@ -190,7 +203,9 @@ async function main(): Promise<void> {
     keysByMessage.set(r.messageId, (keysByMessage.get(r.messageId) ?? new Set()).add(r.idempotencyKey));
     messagesByPing.set(r.ref, (messagesByPing.get(r.ref) ?? new Set()).add(r.messageId));
   }
-  const keyMismatch = [...keysByMessage].filter(([m, keys]) => keys.size > 1 || !keys.has(m)).map(([m, keys]) => `${m}: ${[...keys].join(', ')}`);
+  const keyMismatch = [...keysByMessage]
+    .filter(([m, keys]) => keys.size > 1 || !keys.has(m))
+    .map(([m, keys]) => `${m}: ${[...keys].join(', ')}`);
   const decidedTwice = [...messagesByPing].filter(([, ms]) => ms.size > 1).map(([p, ms]) => `${p}: ${[...ms].join(', ')}`);
   const missing = [...ackedPings].filter((p) => !messagesByPing.has(p));
   const unasked = [...messagesByPing.keys()].filter((p) => !storedIds.has(ingestedEventId(WS, p)));
@@ -200,12 +215,16 @@ async function main(): Promise<void> {
   if (loadError) failures.push(`the load stopped: ${(loadError as Error).message}`);
   if (died) failures.push(`${died} engine processes exited by themselves (see their output above)`);
   if (acked.size === 0 || ackedPings.size === 0) failures.push('nothing was acknowledged');
-  if (new Set(ackedAtKill).size < Math.min(kills, ackedAtKill.length) / 2) failures.push('most kills saw no new acknowledgement: the load did not run between kills');
+  if (new Set(ackedAtKill).size < Math.min(kills, ackedAtKill.length) / 2)
+    failures.push('most kills saw no new acknowledgement: the load did not run between kills');
   if (lost.length) failures.push(`${lost.length} acknowledged messageIds lost: ${sample(lost)}`);
   if (duplicated.length) failures.push(`${duplicated.length} messageIds stored more than once: ${sample(duplicated)}`);
   if (keyMismatch.length) failures.push(`${keyMismatch.length} messages received with a different Idempotency-Key: ${sample(keyMismatch)}`);
   if (decidedTwice.length) failures.push(`${decidedTwice.length} pings sent as two different messages: ${sample(decidedTwice)}`);
-  if (missing.length) failures.push(`${missing.length} acknowledged pings never reached the webhook within ${settleMs / 1000} s of the last restart: ${sample(missing)}`);
+  if (missing.length)
+    failures.push(
+      `${missing.length} acknowledged pings never reached the webhook within ${settleMs / 1000} s of the last restart: ${sample(missing)}`,
+    );
   if (unasked.length) failures.push(`${unasked.length} webhooks for pings not in the log: ${sample(unasked)}`);
   const resentSameKey = received.length - keysByMessage.size;
   report('crash', failures, {

@@ -2,11 +2,34 @@ import { parseJunit, slope } from './figures';
 
 describe('probe figures', () => {
   it('fits the least-squares slope (MB per minute of a soak)', () => {
-    expect(slope([[0, 100], [1, 110], [2, 120]])).toBeCloseTo(10);
-    expect(slope([[0, 100], [1, 120], [2, 100], [3, 120]])).toBeCloseTo(4);
-    expect(slope([[0, 5], [1, 5]])).toBe(0);
+    expect(
+      slope([
+        [0, 100],
+        [1, 110],
+        [2, 120],
+      ]),
+    ).toBeCloseTo(10);
+    expect(
+      slope([
+        [0, 100],
+        [1, 120],
+        [2, 100],
+        [3, 120],
+      ]),
+    ).toBeCloseTo(4);
+    expect(
+      slope([
+        [0, 5],
+        [1, 5],
+      ]),
+    ).toBe(0);
     expect(slope([[1, 5]])).toBeNaN();
-    expect(slope([[1, 5], [1, 6]])).toBeNaN();
+    expect(
+      slope([
+        [1, 5],
+        [1, 6],
+      ]),
+    ).toBeNaN();
   });
 
   it("reads schemathesis' JUnit report: a 5xx is a failure of its operation, a tool error is kept apart", () => {

@@ -20,11 +20,20 @@ export interface Testcase {
 }
 
 export function parseJunit(xml: string): Testcase[] {
-  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#10;/g, '\n').replace(/&amp;/g, '&');
+  const unescape = (s: string) =>
+    s
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&#10;/g, '\n')
+      .replace(/&amp;/g, '&');
   return [...xml.matchAll(/<testcase\b([^>]*?)(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((m) => {
     const name = unescape(/name="([^"]*)"/.exec(m[1])?.[1] ?? '?');
     const of = (tag: string) =>
-      [...(m[2] ?? '').matchAll(new RegExp(`<${tag}\\b([^>]*?)(?:\\/>|>([\\s\\S]*?)<\\/${tag}>)`, 'g'))].map((b) => unescape(`${/message="([^"]*)"/.exec(b[1])?.[1] ?? ''}\n${b[2] ?? ''}`).trim());
+      [...(m[2] ?? '').matchAll(new RegExp(`<${tag}\\b([^>]*?)(?:\\/>|>([\\s\\S]*?)<\\/${tag}>)`, 'g'))].map((b) =>
+        unescape(`${/message="([^"]*)"/.exec(b[1])?.[1] ?? ''}\n${b[2] ?? ''}`).trim(),
+      );
     return { name, failures: of('failure'), errors: of('error') };
   });
 }

@@ -31,7 +31,16 @@ async function main(): Promise<void> {
   let code: number;
   try {
     // Something to find: a customer with a few events (the fuzzer also writes its own).
-    await postJson(engine.url, '/v1/batch', JSON.stringify({ batch: [{ type: 'identify', userId: SEEDED_CUSTOMER, traits: { name: 'Ada' } }, { type: 'track', userId: SEEDED_CUSTOMER, event: 'Activated' }] }));
+    await postJson(
+      engine.url,
+      '/v1/batch',
+      JSON.stringify({
+        batch: [
+          { type: 'identify', userId: SEEDED_CUSTOMER, traits: { name: 'Ada' } },
+          { type: 'track', userId: SEEDED_CUSTOMER, event: 'Activated' },
+        ],
+      }),
+    );
     const basic = Buffer.from(`${WRITE_KEY}:`).toString('base64');
     const config = [
       '# Written by test/probes/fuzz.ts for one run.',
@@ -41,7 +50,12 @@ async function main(): Promise<void> {
       '[[operations]]',
       `include-tag = "${WRITE_KEY_OPERATIONS.tag}"`,
       `headers = { Authorization = "Basic ${basic}" }`,
-      ...WRITE_KEY_OPERATIONS.operationIds.flatMap((id) => ['', '[[operations]]', `include-operation-id = "${id}"`, `headers = { Authorization = "Basic ${basic}" }`]),
+      ...WRITE_KEY_OPERATIONS.operationIds.flatMap((id) => [
+        '',
+        '[[operations]]',
+        `include-operation-id = "${id}"`,
+        `headers = { Authorization = "Basic ${basic}" }`,
+      ]),
       '',
       '# The seeded customer, so the customer queries reach their logic (asOf) instead of a 404.',
       '[[operations]]',
@@ -51,20 +65,34 @@ async function main(): Promise<void> {
     ].join('\n');
     const configFile = join(out, 'schemathesis.toml');
     writeFileSync(configFile, config);
-    code = await run(join(bin, 'schemathesis'), [
-      '--config-file', configFile,
-      'run', `${engine.url}/docs-json`,
-      '--checks', 'not_a_server_error',
-      '--phases', phases,
-      '--max-examples', String(maxExamples),
-      ...(maxTime > 0 ? ['--max-time', String(maxTime)] : []),
-      '--workers', String(workers),
-      '--seed', String(Number(process.env.PROBE_SEED ?? Date.now() % 1_000_000)),
-      '--report', 'junit,ndjson',
-      '--report-junit-path', join(out, 'junit.xml'),
-      '--report-ndjson-path', join(out, 'events.ndjson'),
-      '--no-color',
-    ], { timeoutMs: args.short ? 10 * 60_000 : undefined });
+    code = await run(
+      join(bin, 'schemathesis'),
+      [
+        '--config-file',
+        configFile,
+        'run',
+        `${engine.url}/docs-json`,
+        '--checks',
+        'not_a_server_error',
+        '--phases',
+        phases,
+        '--max-examples',
+        String(maxExamples),
+        ...(maxTime > 0 ? ['--max-time', String(maxTime)] : []),
+        '--workers',
+        String(workers),
+        '--seed',
+        String(Number(process.env.PROBE_SEED ?? Date.now() % 1_000_000)),
+        '--report',
+        'junit,ndjson',
+        '--report-junit-path',
+        join(out, 'junit.xml'),
+        '--report-ndjson-path',
+        join(out, 'events.ndjson'),
+        '--no-color',
+      ],
+      { timeoutMs: args.short ? 10 * 60_000 : undefined },
+    );
   } finally {
     await engine.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -76,10 +104,19 @@ async function main(): Promise<void> {
   const failing = junit.filter((t) => t.failures.length > 0);
   for (const t of failing) console.error(`fuzz: 5xx from ${t.name}: ${t.failures.length} distinct failure(s)\n${t.failures.join('\n')}`);
   const toolErrors = junit.filter((t) => t.errors.length > 0);
-  for (const t of toolErrors) console.error(`fuzz: schemathesis could not run every case of ${t.name} (not a 5xx): ${t.errors.join(' | ').slice(0, 300)}`);
+  for (const t of toolErrors)
+    console.error(`fuzz: schemathesis could not run every case of ${t.name} (not a 5xx): ${t.errors.join(' | ').slice(0, 300)}`);
   const failures = failing.map((t) => `${t.name} answered 5xx (${t.failures.length} distinct)`);
   if (junit.length === 0) failures.push(`the JUnit report lists no operation: nothing was tested (schemathesis exited ${code})`);
-  report('fuzz', failures, { operations: junit.length, failingOperations: failing.length, toolErrors: toolErrors.length, schemathesisExit: code, maxExamples, phases, results: out });
+  report('fuzz', failures, {
+    operations: junit.length,
+    failingOperations: failing.length,
+    toolErrors: toolErrors.length,
+    schemathesisExit: code,
+    maxExamples,
+    phases,
+    results: out,
+  });
 }
 
 main().catch((error) => {

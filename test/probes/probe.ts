@@ -50,7 +50,12 @@ export function freePort(): Promise<number> {
 }
 
 /** The built engine (dist/apps/engine/src/main.js) on `port`, the embedded default on `dataDir`. */
-export function startProbeEngine(dataDir: string, port: number, env: Record<string, string> = {}, onSpawn?: (child: ChildProcess) => void): Promise<RunningEngine> {
+export function startProbeEngine(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<RunningEngine> {
   return startEngine({ LOG_LEVEL: 'error', JOURNEY_DATA_DIR: dataDir, ...env }, port, (child) => {
     engines.add(child);
     child.once('exit', () => engines.delete(child));
@@ -72,10 +77,20 @@ export function resultsDir(probe: string): string {
 }
 
 /** Runs a command to its end with inherited output; resolves with its exit code. `timeoutMs`: SIGKILL it after that. */
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<number> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
-    const timer = options.timeoutMs ? setTimeout(() => (console.error(`${command}: killed after ${options.timeoutMs} ms`), child.kill('SIGKILL')), options.timeoutMs) : undefined;
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      cwd: options.cwd ?? ROOT,
+      env: options.env ?? process.env,
+    });
+    const timer = options.timeoutMs
+      ? setTimeout(() => (console.error(`${command}: killed after ${options.timeoutMs} ms`), child.kill('SIGKILL')), options.timeoutMs)
+      : undefined;
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);

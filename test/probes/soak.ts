@@ -59,13 +59,21 @@ async function main(): Promise<void> {
   let workerRestarts = NaN;
   try {
     const TRIGGER = trigger((warmupMinutes * 60) / 2);
-    for (const [path, body] of [['/v1/triggers', TRIGGER], [`/v1/triggers/${TRIGGER.id}/enable`, {}]] as const) {
-      const res = await fetch(`${engine.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const [path, body] of [
+      ['/v1/triggers', TRIGGER],
+      [`/v1/triggers/${TRIGGER.id}/enable`, {}],
+    ] as const) {
+      const res = await fetch(`${engine.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
     }
     const heap = async () => {
       const text = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text();
-      const used = (thread: string) => Number(new RegExp(`journey_thread_heap_bytes\\{thread="${thread}",kind="used"\\} (\\d+)`).exec(text)?.[1] ?? NaN) / 2 ** 20;
+      const used = (thread: string) =>
+        Number(new RegExp(`journey_thread_heap_bytes\\{thread="${thread}",kind="used"\\} (\\d+)`).exec(text)?.[1] ?? NaN) / 2 ** 20;
       workerRestarts = Number(/^journey_worker_thread_restarts_total (\d+)/m.exec(text)?.[1] ?? NaN);
       return { main: used('main'), worker: used('worker') };
     };
@@ -114,21 +122,37 @@ async function main(): Promise<void> {
   }
 
   const csv = join(out, 'rss.csv');
-  writeFileSync(csv, ['seconds,rss_mb,heap_main_mb,heap_worker_mb,events_acked', ...samples.map((s) => [s.seconds.toFixed(1), s.rssMb.toFixed(2), s.heapMainMb.toFixed(2), s.heapWorkerMb.toFixed(2), s.acked].join(','))].join('\n') + '\n');
+  writeFileSync(
+    csv,
+    [
+      'seconds,rss_mb,heap_main_mb,heap_worker_mb,events_acked',
+      ...samples.map((s) =>
+        [s.seconds.toFixed(1), s.rssMb.toFixed(2), s.heapMainMb.toFixed(2), s.heapWorkerMb.toFixed(2), s.acked].join(','),
+      ),
+    ].join('\n') + '\n',
+  );
   const after = samples.filter((s) => s.seconds >= warmupMinutes * 60);
   const rssSlope = slope(after.map((s) => [s.seconds / 60, s.rssMb]));
   const heapMainSlope = slope(after.map((s) => [s.seconds / 60, s.heapMainMb]));
   const heapWorkerSlope = slope(after.map((s) => [s.seconds / 60, s.heapWorkerMb]));
   const png = join(out, 'rss.png');
-  const chart = await run(join(bin, 'python'), [join(ROOT, 'test', 'probes', 'chart.py'), csv, png, String(warmupMinutes * 60), String(maxSlope)], { env: { ...process.env, MPLBACKEND: 'Agg' } });
+  const chart = await run(
+    join(bin, 'python'),
+    [join(ROOT, 'test', 'probes', 'chart.py'), csv, png, String(warmupMinutes * 60), String(maxSlope)],
+    { env: { ...process.env, MPLBACKEND: 'Agg' } },
+  );
   const seconds = samples.length ? samples[samples.length - 1].seconds : 0;
   const achieved = seconds > 0 ? acked / (minutes * 60) : 0;
 
   const failures: string[] = [];
   if (after.length < 5) failures.push(`only ${after.length} samples after the warm-up: run longer (--minutes)`);
   if (!(rssSlope <= maxSlope)) failures.push(`RSS grew ${rssSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`);
-  if (!(heapMainSlope <= maxSlope)) failures.push(`the main thread's used heap grew ${heapMainSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`);
-  if (!(heapWorkerSlope <= maxSlope)) failures.push(`the worker thread's used heap grew ${heapWorkerSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`);
+  if (!(heapMainSlope <= maxSlope))
+    failures.push(`the main thread's used heap grew ${heapMainSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`);
+  if (!(heapWorkerSlope <= maxSlope))
+    failures.push(
+      `the worker thread's used heap grew ${heapWorkerSlope.toFixed(2)} MB/min after the warm-up (threshold ${maxSlope} MB/min)`,
+    );
   if (refused > 0) failures.push(`${refused} events were not acknowledged`);
   if (workerRestarts !== 0) failures.push(`the worker thread restarted ${workerRestarts} times (journey_worker_thread_restarts_total)`);
   if (achieved < rate * 0.9) failures.push(`the engine took ${achieved.toFixed(0)} events/s, under 90% of the ${rate} asked`);

@@ -16,8 +16,10 @@ export async function probeVenv(): Promise<string> {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return bin;
   const python = process.env.PYTHON ?? 'python3';
   console.log(`probes: installing ${requirements} into ${venv}`);
-  if (!existsSync(join(bin, 'python')) && (await run(python, ['-m', 'venv', venv])) !== 0) throw new Error(`${python} -m venv ${venv} failed`);
-  if ((await run(join(bin, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements])) !== 0) throw new Error('pip install failed');
+  if (!existsSync(join(bin, 'python')) && (await run(python, ['-m', 'venv', venv])) !== 0)
+    throw new Error(`${python} -m venv ${venv} failed`);
+  if ((await run(join(bin, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements])) !== 0)
+    throw new Error('pip install failed');
   writeFileSync(stamp, wanted);
   return bin;
 }

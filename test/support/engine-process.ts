@@ -25,15 +25,29 @@ const ROOT = join(__dirname, '..', '..');
  */
 export const EMBEDDED_DEFAULT: Record<string, string> = { EVENTSTOREDB_URL: '', MONGODB_URL: '', KAFKA_BROKERS: '' };
 
-export async function spawnEngine(options: { dataDir: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<EngineProcess> {
+export async function spawnEngine(options: {
+  dataDir: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}): Promise<EngineProcess> {
   const writeKey = options.env?.JOURNEY_WRITE_KEY ?? `wk_${randomBytes(9).toString('hex')}`;
   const adminKey = options.env?.JOURNEY_ADMIN_KEY ?? `ak_${randomBytes(9).toString('hex')}`;
   const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/ts-register.js'), join(ROOT, 'test/support/engine-child.ts')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'error', ...EMBEDDED_DEFAULT, ...options.env, JOURNEY_DATA_DIR: options.dataDir, JOURNEY_WRITE_KEY: writeKey, JOURNEY_ADMIN_KEY: adminKey },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'error',
+      ...EMBEDDED_DEFAULT,
+      ...options.env,
+      JOURNEY_DATA_DIR: options.dataDir,
+      JOURNEY_WRITE_KEY: writeKey,
+      JOURNEY_ADMIN_KEY: adminKey,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -1,7 +1,11 @@
 /** Polling for asynchronous effects in tests: the one place that waits, with a message naming what never came. */
 
 /** Polls `probe` until it gives a value (anything but undefined or false); fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

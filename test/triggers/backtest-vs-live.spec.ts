@@ -60,7 +60,15 @@ interface Batch {
   events: JourneyEvent[];
 }
 
-const TRACKS = ['Activated', 'Logged In', 'Report Created', 'Dashboard Created', 'Project Created', 'Subscription Renewed', 'Something Else'];
+const TRACKS = [
+  'Activated',
+  'Logged In',
+  'Report Created',
+  'Dashboard Created',
+  'Project Created',
+  'Subscription Renewed',
+  'Something Else',
+];
 const STAGES = ['onboarding', 'active', 'at-risk', 'renewal', 'churned'] as const;
 
 /** A history of two customers: batches of 1 to 3 events arriving at once, some of them late (event time before arrival). */
@@ -75,7 +83,17 @@ function history(seed: number): { batches: Batch[]; end: number } {
   if (r.next() < 0.5)
     for (let day = 0; day < 30; day++, at += DAY) {
       const metadata = { workspaceId: WS, customerId: 'a', occurredAt: iso(at), recordedAt: iso(at), source: 'http', schemaVersion: 1 };
-      batches.push({ at, events: [{ id: deterministicId('generated', seed, n++), type: 'InteractionRecorded', data: { event: 'Logged In', properties: {} }, metadata }] });
+      batches.push({
+        at,
+        events: [
+          {
+            id: deterministicId('generated', seed, n++),
+            type: 'InteractionRecorded',
+            data: { event: 'Logged In', properties: {} },
+            metadata,
+          },
+        ],
+      });
     }
   for (let i = 0, count = 5 + Math.floor(r.next() * 25); i < count; i++) {
     at += r.pick([60_000, HOUR, 5 * HOUR, 11 * HOUR, DAY, 3 * DAY, 8 * DAY, 15 * DAY]);
@@ -100,7 +118,12 @@ function history(seed: number): { batches: Batch[]; end: number } {
         stage[customerId] = to;
       } else if (kind < 0.35) {
         type = 'TraitsUpdated';
-        data = { traits: r.next() < 0.5 ? { renewal_date: new Date(occurred + r.pick([30, 89, 150]) * DAY).toISOString().slice(0, 10) } : { features_used: ['dashboards'] } };
+        data = {
+          traits:
+            r.next() < 0.5
+              ? { renewal_date: new Date(occurred + r.pick([30, 89, 150]) * DAY).toISOString().slice(0, 10) }
+              : { features_used: ['dashboards'] },
+        };
       } else {
         type = 'InteractionRecorded';
         data = { event: r.pick(TRACKS), properties: {} };
@@ -120,13 +143,32 @@ function history(seed: number): { batches: Batch[]; end: number } {
 /** A decided event without its ids: what it decided, and when. */
 function decision(e: JourneyEvent): string {
   const d = e.data as Record<string, unknown>;
-  const keep = ['version', 'step', 'kind', 'variant', 'channel', 'notBefore', 'template', 'reason', 'dueAt', 'title', 'priority', 'resolution', 'from', 'to', 'traits', 'event'];
+  const keep = [
+    'version',
+    'step',
+    'kind',
+    'variant',
+    'channel',
+    'notBefore',
+    'template',
+    'reason',
+    'dueAt',
+    'title',
+    'priority',
+    'resolution',
+    'from',
+    'to',
+    'traits',
+    'event',
+  ];
   const payload = (d.payload as Record<string, unknown> | undefined)?.kind;
   return `${e.metadata.occurredAt} ${e.type} ${JSON.stringify(Object.fromEntries(keep.filter((k) => d[k] !== undefined).map((k) => [k, d[k]])))}${payload ? ` ${payload}` : ''}`;
 }
 
-const byCustomer = (out: Map<string, string[]>, customerId: string, e: JourneyEvent) => out.set(customerId, [...(out.get(customerId) ?? []), decision(e)]);
-const sorted = (m: Map<string, string[]>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([c, ds]) => [c, [...ds].sort()]));
+const byCustomer = (out: Map<string, string[]>, customerId: string, e: JourneyEvent) =>
+  out.set(customerId, [...(out.get(customerId) ?? []), decision(e)]);
+const sorted = (m: Map<string, string[]>) =>
+  Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([c, ds]) => [c, [...ds].sort()]));
 
 /** The live reactor over the log, driven as the reactor runner and the TimerScheduler drive it; returns the store too. */
 async function live(definition: TriggerDefinition, batches: Batch[], end: number) {
@@ -148,7 +190,8 @@ async function live(definition: TriggerDefinition, batches: Batch[], end: number
       if (events.length === 0) return;
       after = events[events.length - 1].position;
       for (const e of events as Array<RecordedEvent & TypedEvent>) {
-        if (e.type === 'TimerScheduled') timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.recordedAt)) });
+        if (e.type === 'TimerScheduled')
+          timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), Date.parse(e.metadata.recordedAt)) });
         if (e.type === 'TimerCancelled' || e.type === 'TimerFired') timers.delete(e.data.timerId);
       }
       const appends = await reactor.react(events, ctx);
@@ -162,12 +205,23 @@ async function live(definition: TriggerDefinition, batches: Batch[], end: number
       if (!next || next.at >= before) return;
       timers.delete(String(next.scheduled.data.timerId));
       clock.set(new Date(next.at));
-      const { timerId, purpose, payload, dueAt } = next.scheduled.data as { timerId: string; purpose: string; payload?: Record<string, unknown>; dueAt: string };
+      const { timerId, purpose, payload, dueAt } = next.scheduled.data as {
+        timerId: string;
+        purpose: string;
+        payload?: Record<string, unknown>;
+        dueAt: string;
+      };
       const fired: JourneyEvent = {
         id: deterministicId('timer-fired', timerId),
         type: 'TimerFired',
         data: { timerId, purpose, ...(payload ? { payload } : {}) },
-        metadata: { ...next.scheduled.metadata, occurredAt: dueAt, recordedAt: new Date(next.at).toISOString(), causationId: next.scheduled.id, source: 'timer' },
+        metadata: {
+          ...next.scheduled.metadata,
+          occurredAt: dueAt,
+          recordedAt: new Date(next.at).toISOString(),
+          causationId: next.scheduled.id,
+          source: 'timer',
+        },
       };
       await store.appendToStream(next.scheduled.streamId, [fired]);
       await drain();
@@ -176,7 +230,9 @@ async function live(definition: TriggerDefinition, batches: Batch[], end: number
   for (const batch of batches) {
     await fireBefore(batch.at);
     clock.set(new Date(batch.at));
-    await store.appendMany(batch.events.map((e) => ({ streamId: customerStreamId(WS, e.metadata.customerId), events: [e], expectedRevision: 'any' as const })));
+    await store.appendMany(
+      batch.events.map((e) => ({ streamId: customerStreamId(WS, e.metadata.customerId), events: [e], expectedRevision: 'any' as const })),
+    );
     await drain();
   }
   await fireBefore(end);
@@ -192,7 +248,17 @@ const waitsForItsTask: TriggerDefinition = {
   name: 'Waits for its task',
   reentry: 'every',
   entry: { event: 'Logged In' },
-  steps: [{ task: { title: 'Say hello' } }, { wait: { until: { event: 'CsmTaskOpened' }, timeout: '1d', onEvent: [{ send: { channel: 'inbox', body: 'opened' } }], onTimeout: [{ send: { channel: 'inbox', body: 'timed out' } }] } }],
+  steps: [
+    { task: { title: 'Say hello' } },
+    {
+      wait: {
+        until: { event: 'CsmTaskOpened' },
+        timeout: '1d',
+        onEvent: [{ send: { channel: 'inbox', body: 'opened' } }],
+        onTimeout: [{ send: { channel: 'inbox', body: 'timed out' } }],
+      },
+    },
+  ],
 };
 
 describe('backtest and live decide the same on the same history (every library trigger, generated histories)', () => {
@@ -203,7 +269,12 @@ describe('backtest and live decide the same on the same history (every library t
         const { batches, end } = history(seed);
         const { store, decided } = await live(definition, batches, end);
         const backtested = new Map<string, string[]>();
-        await runBacktest(store, { workspaceId: WS, definition, to: new Date(end), observe: (c, _input, ds) => ds.forEach((e) => byCustomer(backtested, c, e)) });
+        await runBacktest(store, {
+          workspaceId: WS,
+          definition,
+          to: new Date(end),
+          observe: (c, _input, ds) => ds.forEach((e) => byCustomer(backtested, c, e)),
+        });
         await store.close();
         expect({ seed, decisions: sorted(backtested) }).toEqual({ seed, decisions: sorted(decided) });
         decisions += [...decided.values()].reduce((n, ds) => n + ds.length, 0);

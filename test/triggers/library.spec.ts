@@ -12,8 +12,12 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
 }
 const program = (id: string) => enabledProgram(library.get(id));
 const sends = (events: JourneyEvent[]) =>
-  ofType(events, 'MessageScheduled').map((e) => `${e.metadata.occurredAt.slice(0, 10)} ${e.data.channel}: ${(e.data.template as { subject?: string; body: string }).subject ?? (e.data.template as { body: string }).body}`);
-const tasks = (events: JourneyEvent[]) => ofType(events, 'CsmTaskOpened').map((e) => `${e.metadata.occurredAt.slice(0, 10)} ${e.data.title} (${e.data.priority})`);
+  ofType(events, 'MessageScheduled').map(
+    (e) =>
+      `${e.metadata.occurredAt.slice(0, 10)} ${e.data.channel}: ${(e.data.template as { subject?: string; body: string }).subject ?? (e.data.template as { body: string }).body}`,
+  );
+const tasks = (events: JourneyEvent[]) =>
+  ofType(events, 'CsmTaskOpened').map((e) => `${e.metadata.occurredAt.slice(0, 10)} ${e.data.title} (${e.data.priority})`);
 
 describe('trigger library (triggers/library/*.yaml) played through the pure deciders', () => {
   it('every library trigger is valid and named after its file', () => {
@@ -40,7 +44,7 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       h.track('2025-03-04T09:00:00Z', 'Logged In');
       const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-20T00:00:00Z'));
       expect(sends(decided)).toEqual([
-        '2025-03-03 email: Welcome to Acme, {{ customer.traits.name | default: \'there\' }}!',
+        "2025-03-03 email: Welcome to Acme, {{ customer.traits.name | default: 'there' }}!",
         '2025-03-04 inbox: Tip: invite your team from Settings > Members.',
         '2025-03-06 email: Need a hand getting started?',
         '2025-03-08 inbox: Create your first project in 2 minutes: open Projects > New.',
@@ -57,7 +61,10 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       h.track('2025-03-05T10:00:00Z', 'Activated', {}, '2025-03-05T18:00:00Z');
       h.track('2025-03-20T10:00:00Z', 'Project Created');
       const { decided } = simulateCustomer(all(), h.events, new Date('2025-03-25T00:00:00Z'));
-      expect(sends(decided).map((s) => s.slice(11))).toEqual(['email: Welcome to Acme, {{ customer.traits.name | default: \'there\' }}!', 'inbox: Tip: invite your team from Settings > Members.']);
+      expect(sends(decided).map((s) => s.slice(11))).toEqual([
+        "email: Welcome to Acme, {{ customer.traits.name | default: 'there' }}!",
+        'inbox: Tip: invite your team from Settings > Members.',
+      ]);
       expect(tasks(decided)).toEqual(['2025-03-12 Onboarding stalled: reach out (high)']);
       expect(ofType(decided, 'CsmTaskClosed').map((e) => e.data.resolution)).toEqual(['resolved by Project Created']);
     });
@@ -84,14 +91,17 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       expect(ofType(decided, 'TimerCancelled')).toEqual([]);
     });
 
-    it('usage drop: logins fall to a fraction of the customer\'s own baseline -> at-risk and a CSM task; the stage change chains into the at-risk renewal task', () => {
+    it("usage drop: logins fall to a fraction of the customer's own baseline -> at-risk and a CSM task; the stage change chains into the at-risk renewal task", () => {
       const h = new History('eve');
       h.identify('2025-01-01T00:00:00Z', { renewal_date: '2025-05-15' });
       for (let day = 1; day <= 28; day++) h.track(`2025-02-${String(day).padStart(2, '0')}T09:00:00Z`, 'Logged In');
       h.track('2025-03-08T09:00:00Z', 'Logged In');
       const { decided } = simulateCustomer([program('usage-drop'), program('renewal-at-risk')], h.events);
       expect(ofType(decided, 'StageChanged').map((e) => e.data.to)).toEqual(['at-risk']);
-      expect(tasks(decided)).toEqual(['2025-03-08 Usage dropped by half: check in (normal)', '2025-03-08 At-risk customer with an upcoming renewal (urgent)']);
+      expect(tasks(decided)).toEqual([
+        '2025-03-08 Usage dropped by half: check in (normal)',
+        '2025-03-08 At-risk customer with an upcoming renewal (urgent)',
+      ]);
       // steady usage does not trigger it
       const steady = new History('fay');
       for (let day = 1; day <= 35; day++) steady.track(new Date(Date.UTC(2025, 1, day, 9)).toISOString(), 'Logged In');
@@ -109,7 +119,14 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
         h.track('2025-03-11T10:00:00Z', 'Dashboard Created');
         const { decided } = simulateCustomer([program('usage-feature-adoption')], h.events, new Date('2025-04-01T00:00:00Z'));
         const variant = String(ofType(decided, 'TriggerRunStepEntered').find((e) => e.data.kind === 'split')?.data.variant);
-        outcomes.set(variant, [...(outcomes.get(variant) ?? []), JSON.stringify([ofType(decided, 'TriggerMatched').length, sends(decided).map((s) => s.split(':')[0]), ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)])]);
+        outcomes.set(variant, [
+          ...(outcomes.get(variant) ?? []),
+          JSON.stringify([
+            ofType(decided, 'TriggerMatched').length,
+            sends(decided).map((s) => s.split(':')[0]),
+            ofType(decided, 'TriggerRunExited').map((e) => e.data.reason),
+          ]),
+        ]);
       }
       expect(new Set(outcomes.get('email'))).toEqual(new Set([JSON.stringify([1, ['2025-03-09 email'], ['converted']])]));
       expect(new Set(outcomes.get('inbox'))).toEqual(new Set([JSON.stringify([1, ['2025-03-09 inbox'], ['converted']])]));
@@ -122,7 +139,9 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       const h = new History('gus');
       h.identify('2025-01-10T12:00:00Z', { timezone: 'America/Los_Angeles', renewal_date: '2025-07-01' });
       const full = simulateCustomer([program('renewal-sequence')], h.events, new Date('2025-08-01T00:00:00Z')).decided;
-      expect(ofType(full, 'MessageScheduled').map((e) => `${e.metadata.occurredAt} ${(e.data.template as { subject: string }).subject}`)).toEqual([
+      expect(
+        ofType(full, 'MessageScheduled').map((e) => `${e.metadata.occurredAt} ${(e.data.template as { subject: string }).subject}`),
+      ).toEqual([
         '2025-04-02T16:00:00.000Z Your renewal is in 90 days',
         '2025-05-02T16:00:00.000Z Your renewal is in 60 days',
         '2025-06-01T16:00:00.000Z Your renewal is in 30 days',
@@ -153,8 +172,17 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
   it('a replay keeps only the history the triggers can still read, and decides exactly as with all of it', () => {
     // Two years of a customer with bursts, lulls, late events and a stage change or two, through the whole library.
     let seed = 11;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
-    const names = ['Logged In', 'Logged In', 'Feature Used', 'Report Created', 'Dashboard Created', 'Project Created', 'Activated', 'Subscription Renewed'];
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
+    const names = [
+      'Logged In',
+      'Logged In',
+      'Feature Used',
+      'Report Created',
+      'Dashboard Created',
+      'Project Created',
+      'Activated',
+      'Subscription Renewed',
+    ];
     const programs = [...library.keys()].map(program);
     for (const customer of ['p1', 'p2', 'p3']) {
       const h = new History(customer);
@@ -183,11 +211,34 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
 
   it('hostile trait and property values (dates out of range, odd types, unknown or oddly spelled zones) never make a library trigger throw', () => {
     const programs = [...library.keys()].map(program);
-    const values = [1e300, -1e300, Number.MAX_VALUE, -0, '', 'next tuesday', '+275760-09-13T00:00:00Z', '-271821-04-20T00:00:00Z', '9999-12-31', '0000-01-01', '2025-02-30', null, true, [], [1, 'x'], { a: { b: 1 } }];
+    const values = [
+      1e300,
+      -1e300,
+      Number.MAX_VALUE,
+      -0,
+      '',
+      'next tuesday',
+      '+275760-09-13T00:00:00Z',
+      '-271821-04-20T00:00:00Z',
+      '9999-12-31',
+      '0000-01-01',
+      '2025-02-30',
+      null,
+      true,
+      [],
+      [1, 'x'],
+      { a: { b: 1 } },
+    ];
     const zones = ['Mars/Olympus', 'europe/paris', 'Etc/GMT+14', '+05:30', 42, null];
     for (const [i, value] of values.entries()) {
       const h = new History(`hostile-${i}`);
-      h.identify('2025-01-01T00:00:00Z', { renewal_date: value, timezone: zones[i % zones.length], features_used: value, unsubscribed: value, name: value });
+      h.identify('2025-01-01T00:00:00Z', {
+        renewal_date: value,
+        timezone: zones[i % zones.length],
+        features_used: value,
+        unsubscribed: value,
+        name: value,
+      });
       h.track('2025-01-02T00:00:00Z', 'Logged In', { count: value, plan: value });
       h.stage('2025-01-03T00:00:00Z', null, 'at-risk');
       h.traits('2025-01-04T00:00:00Z', { renewal_date: values[(i + 1) % values.length] });

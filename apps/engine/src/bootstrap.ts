@@ -17,7 +17,8 @@ export const BODY_LIMIT = '500kb';
  * sent (two messageIds differing only there would become one event). A 400 (HttpErrorsFilter).
  */
 function requireUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
-  if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) throw Object.assign(new Error('the request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(body))
+    throw Object.assign(new Error('the request body is not valid UTF-8'), { status: 400, type: 'encoding.invalid' });
 }
 
 /** Builds the engine application (used by main.ts and by the end-to-end tests). */
@@ -33,7 +34,10 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
   const docs = new DocumentBuilder()
     .setTitle('Journey Engine')
     .setDescription('Event-sourced customer journey engine: Segment-compatible ingestion, journey queries, triggers and operations.')
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Segment style: the workspace write key as user name, empty password' }, 'writeKey')
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: 'Segment style: the workspace write key as user name, empty password' },
+      'writeKey',
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A write key, or an admin / csm / analyst key' }, 'key')
     .addGlobalResponse(
       { status: 413, description: `The request body is over ${BODY_LIMIT}` },

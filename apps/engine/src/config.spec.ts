@@ -18,8 +18,19 @@ describe('engine configuration from the environment', () => {
       adminKey: undefined,
       logLevel: 'info',
       partition: undefined,
-      kafka: { topicPrefix: 'journey.', partitions: 6, replicationFactor: -1, ingestTopic: undefined, ingestGroup: 'journey-ingest', ingestWorkspace: 'default' },
-      messaging: { webhook: undefined, email: undefined, retry: { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 86_400_000 } },
+      kafka: {
+        topicPrefix: 'journey.',
+        partitions: 6,
+        replicationFactor: -1,
+        ingestTopic: undefined,
+        ingestGroup: 'journey-ingest',
+        ingestWorkspace: 'default',
+      },
+      messaging: {
+        webhook: undefined,
+        email: undefined,
+        retry: { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 86_400_000 },
+      },
       rateLimit: { perSecond: 1000, burst: 2000 },
       corsOrigins: [],
       failures: { minMs: 500, maxMs: 30_000, poisonAttempts: 3 },
@@ -81,12 +92,18 @@ describe('engine configuration from the environment', () => {
   });
 
   it('given a partition index outside the count, then it names the index and the range', () => {
-    expect(() => loadConfig({ JOURNEY_PARTITION_COUNT: '2', JOURNEY_PARTITION_INDEX: '2' })).toThrow('JOURNEY_PARTITION_INDEX must be an integer from 0 to 1, got "2"');
-    expect(() => loadConfig({ JOURNEY_PARTITION_COUNT: '2', JOURNEY_PARTITION_INDEX: '-1' })).toThrow('JOURNEY_PARTITION_INDEX must be an integer from 0 to 1, got "-1"');
+    expect(() => loadConfig({ JOURNEY_PARTITION_COUNT: '2', JOURNEY_PARTITION_INDEX: '2' })).toThrow(
+      'JOURNEY_PARTITION_INDEX must be an integer from 0 to 1, got "2"',
+    );
+    expect(() => loadConfig({ JOURNEY_PARTITION_COUNT: '2', JOURNEY_PARTITION_INDEX: '-1' })).toThrow(
+      'JOURNEY_PARTITION_INDEX must be an integer from 0 to 1, got "-1"',
+    );
   });
 
   it('given several wrong variables, then one error names each of them', () => {
     expect(loadConfig({ JOURNEY_WORKSPACE: 'acme' }).kafka.ingestWorkspace).toBe('acme');
-    expect(() => loadConfig({ PORT: 'x', JOURNEY_POISON_ATTEMPTS: '0' })).toThrow(/PORT must be a port number, got "x"\nJOURNEY_POISON_ATTEMPTS must be a positive integer, got "0"/);
+    expect(() => loadConfig({ PORT: 'x', JOURNEY_POISON_ATTEMPTS: '0' })).toThrow(
+      /PORT must be a port number, got "x"\nJOURNEY_POISON_ATTEMPTS must be a positive integer, got "0"/,
+    );
   });
 });

@@ -93,7 +93,10 @@ export const DEFAULT_WORKER_ROLES: readonly Role[] = ['projector', 'dispatcher',
 /** A comma-separated list of roles (`fallback` when unset). */
 const roles = (fallback: readonly Role[]) =>
   variable<Role[]>((raw) => {
-    const names = (raw ?? fallback.join(',')).split(',').map((r) => r.trim()).filter(Boolean);
+    const names = (raw ?? fallback.join(','))
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
     const unknown = names.find((r) => !ROLE_LIST.safeParse(r).success);
     return unknown === undefined ? { value: names as Role[] } : { error: `: unknown role "${unknown}" (known: ${ROLES.join(', ')})` };
   });

@@ -30,15 +30,23 @@ export class HttpErrorsFilter implements ExceptionFilter {
     if (e?.type === 'entity.parse.failed') {
       response.status(400).json({ statusCode: 400, error: 'Bad Request', message: `malformed JSON body: ${e.message}` });
     } else if (e?.type === 'entity.too.large') {
-      response.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `request body too large: the limit is ${Math.round((e.limit ?? 0) / 1024)} KB` });
+      response.status(413).json({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: `request body too large: the limit is ${Math.round((e.limit ?? 0) / 1024)} KB`,
+      });
     } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
       response.status(400).json({ statusCode: 400, error: 'Bad Request', message: e.message ?? 'bad request' });
     } else if (isDiskFull(error)) {
       this.logger.error(`storage full: ${(error as Error).message}`);
       response.setHeader('Retry-After', String(DISK_FULL_RETRY_AFTER_S));
-      response.status(503).json({ statusCode: 503, error: 'Service Unavailable', message: 'the engine cannot write: its storage is full; retry later (a resent messageId is stored once)' });
+      response.status(503).json({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the engine cannot write: its storage is full; retry later (a resent messageId is stored once)',
+      });
     } else {
-      this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+      this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       response.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
     }
   }

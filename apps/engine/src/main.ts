@@ -12,12 +12,15 @@ import { loadConfig } from './config';
 const HEAP_GROWING_PERCENT = 25;
 
 async function main(): Promise<void> {
-  if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent')))
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const config = loadConfig();
   const app = await createEngineApp({ logLevel: config.logLevel });
   await app.listen(config.port, '0.0.0.0');
   app.getHttpServer().keepAliveTimeout = 65_000;
-  console.log(`journey: engine listening on http://localhost:${config.port} (data in ${config.dataDir}; roles ${[...config.roles].join(', ')}); API docs at /docs`);
+  console.log(
+    `journey: engine listening on http://localhost:${config.port} (data in ${config.dataDir}; roles ${[...config.roles].join(', ')}); API docs at /docs`,
+  );
 }
 
 main().catch((error) => {

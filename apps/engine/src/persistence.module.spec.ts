@@ -2,7 +2,14 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECKPOINT_STORE, EVENT_STORE, EventStoreDbCheckpointStore, EventStoreDbEventStore, SqliteCheckpointStore, SqliteEventStore } from '@journey/event-store';
+import {
+  CHECKPOINT_STORE,
+  EVENT_STORE,
+  EventStoreDbCheckpointStore,
+  EventStoreDbEventStore,
+  SqliteCheckpointStore,
+  SqliteEventStore,
+} from '@journey/event-store';
 import { ENGINE_CONFIG } from './config';
 import { eventStoreCheck } from './operations/health';
 import { PersistenceModule } from './persistence.module';

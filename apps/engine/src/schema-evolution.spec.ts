@@ -42,8 +42,25 @@ jest.mock('../../../libs/domain/src/engine-upcasters', () => {
   // Every event type some writer writes (the test below fails on a written type missing here).
   const types = [
     ...['CustomerIdentified', 'TraitsUpdated', 'InteractionRecorded', 'PageViewed', 'AccountLinked', 'IdentitiesMerged', 'StageChanged'],
-    ...['TriggerMatched', 'MessageScheduled', 'MessageSent', 'MessageDelivered', 'MessageFailed', 'MessageResendRequested', 'MessageSuppressed'],
-    ...['MessageOpened', 'MessageClicked', 'CsmTaskOpened', 'CsmTaskClosed', 'TimerScheduled', 'TimerFired', 'TimerCancelled', 'CustomerForgotten'],
+    ...[
+      'TriggerMatched',
+      'MessageScheduled',
+      'MessageSent',
+      'MessageDelivered',
+      'MessageFailed',
+      'MessageResendRequested',
+      'MessageSuppressed',
+    ],
+    ...[
+      'MessageOpened',
+      'MessageClicked',
+      'CsmTaskOpened',
+      'CsmTaskClosed',
+      'TimerScheduled',
+      'TimerFired',
+      'TimerCancelled',
+      'CustomerForgotten',
+    ],
     ...['TriggerDefined', 'TriggerEnabled', 'TriggerDisabled', 'TriggerRunStepEntered', 'TriggerRunExited'],
     ...['EventQuarantined', 'DeadLetterRetryRequested', 'DeadLetterResolved', 'ApiKeyCreated', 'ApiKeyRevoked'],
   ];
@@ -52,12 +69,17 @@ jest.mock('../../../libs/domain/src/engine-upcasters', () => {
     calls.push(String(data.legacyId ?? '(an event written at the current version)'));
     return { ...data, upcast: true };
   };
-  return { ENGINE_UPCASTERS: Upcasters.of(types.map((type) => ({ type, fromVersion: 1, upcast }))), mockUpcastCalls: calls, mockUpcastTypes: types };
+  return {
+    ENGINE_UPCASTERS: Upcasters.of(types.map((type) => ({ type, fromVersion: 1, upcast }))),
+    mockUpcastCalls: calls,
+    mockUpcastTypes: types,
+  };
 });
 
-const { mockUpcastCalls: upcastCalls, mockUpcastTypes: upcastTypes } = jest.requireMock<{ mockUpcastCalls: string[]; mockUpcastTypes: string[] }>(
-  '../../../libs/domain/src/engine-upcasters',
-);
+const { mockUpcastCalls: upcastCalls, mockUpcastTypes: upcastTypes } = jest.requireMock<{
+  mockUpcastCalls: string[];
+  mockUpcastTypes: string[];
+}>('../../../libs/domain/src/engine-upcasters');
 
 const WS = 'w';
 const at = (day: number, hour = 10) => new Date(Date.UTC(2025, 2, day, hour)).toISOString();
@@ -70,7 +92,13 @@ async function writeThroughEveryWriter(): Promise<Record<string, JourneyEvent[]>
   const ingested = parseSegmentBatch(
     {
       batch: [
-        { type: 'identify', userId: 'ada', traits: { name: 'Ada', renewal_date: '2026-01-01T00:00:00.000Z' }, messageId: 'm-identify', timestamp: at(1) },
+        {
+          type: 'identify',
+          userId: 'ada',
+          traits: { name: 'Ada', renewal_date: '2026-01-01T00:00:00.000Z' },
+          messageId: 'm-identify',
+          timestamp: at(1),
+        },
         { type: 'track', userId: 'ada', event: 'Signed Up', messageId: 'm-track', timestamp: at(1, 11) },
         { type: 'page', userId: 'ada', name: 'Home', messageId: 'm-page', timestamp: at(1, 12) },
         { type: 'group', userId: 'ada', groupId: 'acme', messageId: 'm-group', timestamp: at(1, 13) },
@@ -85,13 +113,26 @@ async function writeThroughEveryWriter(): Promise<Record<string, JourneyEvent[]>
   const identify = ingested.events[0];
   const stage = decideStage(initialStageState, identify, new Date(at(1, 15)));
   const afterStage = stage.reduce(evolveStage, evolveStage(initialStageState, identify));
-  const renewalMoved = decideStage(afterStage, { ...identify, id: 'identify-2', data: { ...identify.data, traits: { renewal_date: '2026-06-01T00:00:00.000Z' } } }, new Date(at(2)));
+  const renewalMoved = decideStage(
+    afterStage,
+    { ...identify, id: 'identify-2', data: { ...identify.data, traits: { renewal_date: '2026-06-01T00:00:00.000Z' } } },
+    new Date(at(2)),
+  );
   written['stage reactor'] = [...stage, ...renewalMoved];
 
   let trigger = initialTriggerState('welcome');
-  const definition = { id: 'welcome', name: 'Welcome', entry: { absent: { event: 'Activated', for: '1d', after: { event: 'CustomerIdentified' } } }, steps: [{ send: { channel: 'inbox', subject: 'Hi', body: 'Welcome' } }] };
+  const definition = {
+    id: 'welcome',
+    name: 'Welcome',
+    entry: { absent: { event: 'Activated', for: '1d', after: { event: 'CustomerIdentified' } } },
+    steps: [{ send: { channel: 'inbox', subject: 'Hi', body: 'Welcome' } }],
+  };
   written['trigger definitions'] = [];
-  for (const command of [{ type: 'DefineTrigger', definition } as const, { type: 'EnableTrigger' } as const, { type: 'DisableTrigger' } as const]) {
+  for (const command of [
+    { type: 'DefineTrigger', definition } as const,
+    { type: 'EnableTrigger' } as const,
+    { type: 'DisableTrigger' } as const,
+  ]) {
     for (const e of decideTrigger(command, trigger, { workspaceId: WS, now: new Date(at(1)) })) {
       written['trigger definitions'].push(e);
       trigger = evolveTrigger(trigger, e);
@@ -114,19 +155,39 @@ async function writeThroughEveryWriter(): Promise<Record<string, JourneyEvent[]>
     delivery = events.reduce(evolveDelivery, delivery);
   };
   decide(decideDelivery({ type: 'StartAttempt', now: new Date(at(3)), retry }, delivery));
-  decide(decideDelivery({ type: 'CompleteAttempt', now: new Date(at(3)), attempt: 1, retry, result: { ok: false, retryable: false, error: 'HTTP 400' } }, delivery));
+  decide(
+    decideDelivery(
+      { type: 'CompleteAttempt', now: new Date(at(3)), attempt: 1, retry, result: { ok: false, retryable: false, error: 'HTTP 400' } },
+      delivery,
+    ),
+  );
   const resend = requestResend(delivery, new Date(at(4)));
   if (!resend) throw new Error('a failed message can be sent again');
   decide([resend]);
   decide(decideDelivery({ type: 'StartAttempt', now: new Date(at(4)), retry }, delivery));
-  decide(decideDelivery({ type: 'CompleteAttempt', now: new Date(at(4)), attempt: 2, retry, result: { ok: true, content: { subject: 'Hi', body: 'Welcome' } } }, delivery));
+  decide(
+    decideDelivery(
+      {
+        type: 'CompleteAttempt',
+        now: new Date(at(4)),
+        attempt: 2,
+        retry,
+        result: { ok: true, content: { subject: 'Hi', body: 'Welcome' } },
+      },
+      delivery,
+    ),
+  );
   written['dispatcher (and admin re-sends)'] = delivered;
 
   const subject = { ...identify, streamId: customerStreamId(WS, 'ada'), revision: 0n, position: 1n };
   const quarantined = eventQuarantined('projector', subject, { reason: 'TypeError', error: 'boom', attempts: 3 }, new Date(at(2)));
   const [letter] = foldDeadLetters([{ ...quarantined, streamId: 'deadletters-w', revision: 0n, position: 2n }]);
   const retried = deadLetterRetryRequested(letter, 'admin', 'retry-1', new Date(at(2, 11)));
-  written['dead letters (failure policy, admin retries)'] = [quarantined, retried, deadLetterResolved('projector', subject, 'retry-1', new Date(at(2, 12)))];
+  written['dead letters (failure policy, admin retries)'] = [
+    quarantined,
+    retried,
+    deadLetterResolved('projector', subject, 'retry-1', new Date(at(2, 12))),
+  ];
 
   const record = recordOf(generateKey('admin'), { workspaceId: WS, role: 'admin', name: 'ops', createdAt: at(1), source: 'api' });
   written['API keys'] = [keyCreated(record, at(1)), keyRevoked(WS, { keyId: record.id, reason: 'revoked', by: 'key_admin' }, at(2))];
@@ -171,7 +232,11 @@ describe('schema evolution: upcasters run on old events only, for every writer',
 
   beforeAll(async () => {
     written = await writeThroughEveryWriter();
-    const byId = new Map(Object.values(written).flat().map((e) => [e.id, e]));
+    const byId = new Map(
+      Object.values(written)
+        .flat()
+        .map((e) => [e.id, e]),
+    );
     fresh = [...byId.values()].map(asWritten);
   });
   beforeEach(() => {
@@ -196,7 +261,11 @@ describe('schema evolution: upcasters run on old events only, for every writer',
     const read = await store.readAll({ maxCount: 10_000 });
     await store.close();
 
-    expect([...upcastCalls].sort()).toEqual(old().map((e) => e.id).sort());
+    expect([...upcastCalls].sort()).toEqual(
+      old()
+        .map((e) => e.id)
+        .sort(),
+    );
     expect(read).toHaveLength(fresh.length + upcastTypes.length);
     expect(read.every((e) => e.metadata.schemaVersion === 2)).toBe(true);
     const readById = new Map(read.map((e) => [e.id, e]));
@@ -207,11 +276,27 @@ describe('schema evolution: upcasters run on old events only, for every writer',
   it('reading back through the EventStoreDB mapping does the same', () => {
     const esdb = (e: JourneyEvent, position: bigint) => {
       const stored = toEventData(e);
-      return { streamId: 's', id: e.id, isJson: true, revision: 0n, type: e.type, created: new Date(0), data: stored.data, metadata: stored.metadata, position: { commit: position, prepare: position } };
+      return {
+        streamId: 's',
+        id: e.id,
+        isJson: true,
+        revision: 0n,
+        type: e.type,
+        created: new Date(0),
+        data: stored.data,
+        metadata: stored.metadata,
+        position: { commit: position, prepare: position },
+      };
     };
-    const read = [...fresh, ...old()].map((e, i) => fromRecordedEvent(esdb(e, BigInt(i + 1)) as Parameters<typeof fromRecordedEvent>[0], ENGINE_UPCASTERS));
+    const read = [...fresh, ...old()].map((e, i) =>
+      fromRecordedEvent(esdb(e, BigInt(i + 1)) as Parameters<typeof fromRecordedEvent>[0], ENGINE_UPCASTERS),
+    );
 
-    expect([...upcastCalls].sort()).toEqual(old().map((e) => e.id).sort());
+    expect([...upcastCalls].sort()).toEqual(
+      old()
+        .map((e) => e.id)
+        .sort(),
+    );
     expect(read.every((e) => e?.metadata.schemaVersion === 2)).toBe(true);
   });
 });

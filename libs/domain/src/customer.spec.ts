@@ -4,7 +4,12 @@ import type { EventDataByType, EventType, JourneyEvent } from './events';
 let seq = 0;
 function event<T extends EventType>(type: T, data: EventDataByType[T], occurredAt = '2025-01-01T10:00:00.000Z'): JourneyEvent {
   seq += 1;
-  return { id: `e${seq}`, type, data: data as never, metadata: { workspaceId: 'w', customerId: 'c1', occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 } };
+  return {
+    id: `e${seq}`,
+    type,
+    data: data as never,
+    metadata: { workspaceId: 'w', customerId: 'c1', occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 },
+  };
 }
 
 /** Given events, when folded, then the state. */
@@ -78,7 +83,9 @@ describe('customer state (evolveCustomer)', () => {
       event('CsmTaskClosed', { taskId: 't1', resolution: 'done' }),
       event('CsmTaskClosed', { taskId: 'nope', resolution: 'done' }),
     );
-    expect(s.openTasks).toEqual([{ taskId: 't2', title: 'Renewal', priority: 'normal', dueAt: '2025-02-01T00:00:00Z', openedAt: '2025-01-01T10:00:00.000Z' }]);
+    expect(s.openTasks).toEqual([
+      { taskId: 't2', title: 'Renewal', priority: 'normal', dueAt: '2025-02-01T00:00:00Z', openedAt: '2025-01-01T10:00:00.000Z' },
+    ]);
     expect(s.closedTasks).toBe(1);
   });
 
@@ -110,7 +117,10 @@ describe('customer state (evolveCustomer)', () => {
 
   describe('health', () => {
     it('is the stage base plus activity and engagement, minus open tasks and failures, within 0..100', () => {
-      const active = given(event('CustomerIdentified', { userId: 'c1', traits: {} }), event('StageChanged', { from: 'onboarding', to: 'active', reason: 'r' }));
+      const active = given(
+        event('CustomerIdentified', { userId: 'c1', traits: {} }),
+        event('StageChanged', { from: 'onboarding', to: 'active', reason: 'r' }),
+      );
       expect(active.health).toBe(80);
       const busy = given(
         event('CustomerIdentified', { userId: 'c1', traits: {} }),
@@ -126,7 +136,10 @@ describe('customer state (evolveCustomer)', () => {
         event('MessageFailed', { messageId: 'm', channel: 'email', attempts: 3, error: 'bounce' }),
       );
       expect(troubled.health).toBe(30 - 20 - 5);
-      const churned = given(event('StageChanged', { from: 'active', to: 'churned', reason: 'cancelled' }), event('CsmTaskOpened', { taskId: 't', title: 'a', priority: 'p' }));
+      const churned = given(
+        event('StageChanged', { from: 'active', to: 'churned', reason: 'cancelled' }),
+        event('CsmTaskOpened', { taskId: 't', title: 'a', priority: 'p' }),
+      );
       expect(churned.health).toBe(0);
       expect(customerHealth(churned)).toBe(churned.health);
     });

@@ -1,4 +1,13 @@
-import { ACTIVITY_TYPES, MESSAGE_STATUS, typed, type EventDataByType, type JourneyEvent, type MessageStatus, type Stage, type Traits } from './events';
+import {
+  ACTIVITY_TYPES,
+  MESSAGE_STATUS,
+  typed,
+  type EventDataByType,
+  type JourneyEvent,
+  type MessageStatus,
+  type Stage,
+  type Traits,
+} from './events';
 import { eventTime as eventMs } from './event-time';
 
 /**
@@ -37,7 +46,9 @@ export interface CustomerState {
 export type MessageCounters = Record<MessageStatus, number>;
 
 /** A CSM task opened on the customer and not closed yet: the CsmTaskOpened data that describes it, and when. */
-export type OpenTask = Pick<EventDataByType['CsmTaskOpened'], 'taskId' | 'title' | 'owner' | 'priority' | 'dueAt' | 'triggerId'> & { openedAt: string };
+export type OpenTask = Pick<EventDataByType['CsmTaskOpened'], 'taskId' | 'title' | 'owner' | 'priority' | 'dueAt' | 'triggerId'> & {
+  openedAt: string;
+};
 
 export function initialCustomerState(workspaceId: string, customerId: string): CustomerState {
   return {
@@ -79,7 +90,12 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
   switch (e.type) {
     case 'CustomerIdentified': {
       const d = e.data;
-      return { ...s, traits: mergeTraits(s, d.traits), stage: s.stage ?? 'onboarding', stageSince: s.stage ? s.stageSince : eventTime(event) };
+      return {
+        ...s,
+        traits: mergeTraits(s, d.traits),
+        stage: s.stage ?? 'onboarding',
+        stageSince: s.stage ? s.stageSince : eventTime(event),
+      };
     }
     case 'TraitsUpdated': {
       const d = e.data;
@@ -103,7 +119,10 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       const d = e.data;
       return {
         ...s,
-        interactions: { total: s.interactions.total + 1, byEvent: { ...s.interactions.byEvent, [d.event]: (s.interactions.byEvent[d.event] ?? 0) + 1 } },
+        interactions: {
+          total: s.interactions.total + 1,
+          byEvent: { ...s.interactions.byEvent, [d.event]: (s.interactions.byEvent[d.event] ?? 0) + 1 },
+        },
       };
     }
     case 'PageViewed':
@@ -115,7 +134,12 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
     case 'CsmTaskOpened': {
       const d = e.data;
       if (s.openTasks.some((t) => t.taskId === d.taskId)) return s;
-      const task: OpenTask = { taskId: d.taskId, title: d.title, priority: d.priority, openedAt: eventTime(event) ?? event.metadata.occurredAt };
+      const task: OpenTask = {
+        taskId: d.taskId,
+        title: d.title,
+        priority: d.priority,
+        openedAt: eventTime(event) ?? event.metadata.occurredAt,
+      };
       if (d.owner !== undefined) task.owner = d.owner;
       if (d.dueAt !== undefined) task.dueAt = d.dueAt;
       if (d.triggerId !== undefined) task.triggerId = d.triggerId;

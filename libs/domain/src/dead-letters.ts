@@ -67,10 +67,28 @@ export type DeadLetterResolvedData = {
 const MAX_ERROR_CHARS = 2_000;
 
 /** A dead-letter event about `subject`, caused by it or by the retry request `retryOf` (which carries its correlation). */
-function deadLetterEvent<T extends string, D>(type: T, id: string, subject: DeadLetterSubject, data: D, now: Date, retryOf?: string): JourneyEvent<T, D> {
+function deadLetterEvent<T extends string, D>(
+  type: T,
+  id: string,
+  subject: DeadLetterSubject,
+  data: D,
+  now: Date,
+  retryOf?: string,
+): JourneyEvent<T, D> {
   const at = now.toISOString();
-  const cause = retryOf === undefined ? subject : { id: retryOf, metadata: { correlationId: subject.metadata.correlationId ?? subject.id } };
-  return envelope({ id, type, data, workspaceId: subject.metadata.workspaceId, customerId: subject.metadata.customerId, occurredAt: at, recordedAt: at, cause, source: 'quarantine' });
+  const cause =
+    retryOf === undefined ? subject : { id: retryOf, metadata: { correlationId: subject.metadata.correlationId ?? subject.id } };
+  return envelope({
+    id,
+    type,
+    data,
+    workspaceId: subject.metadata.workspaceId,
+    customerId: subject.metadata.customerId,
+    occurredAt: at,
+    recordedAt: at,
+    cause,
+    source: 'quarantine',
+  });
 }
 
 /**
@@ -95,15 +113,44 @@ export function eventQuarantined(
     attempts: failure.attempts,
     ...(failure.retryOf ? { retryOf: failure.retryOf } : {}),
   };
-  return deadLetterEvent('EventQuarantined', deterministicId('event-quarantined', subscriber, subject.id, failure.retryOf ?? ''), subject, data, now, failure.retryOf);
+  return deadLetterEvent(
+    'EventQuarantined',
+    deterministicId('event-quarantined', subscriber, subject.id, failure.retryOf ?? ''),
+    subject,
+    data,
+    now,
+    failure.retryOf,
+  );
 }
 
-export function deadLetterRetryRequested(letter: DeadLetter, by: string, requestId: string, now: Date): JourneyEvent<'DeadLetterRetryRequested', DeadLetterRetryRequestedData> {
-  const subject: DeadLetterSubject = { id: letter.eventId, type: letter.eventType, streamId: letter.streamId, position: BigInt(letter.position), metadata: { workspaceId: letter.workspaceId, customerId: letter.customerId } };
-  return deadLetterEvent('DeadLetterRetryRequested', requestId, subject, { deadLetterId: letter.id, subscriber: letter.subscriber, eventId: letter.eventId, position: letter.position, by }, now);
+export function deadLetterRetryRequested(
+  letter: DeadLetter,
+  by: string,
+  requestId: string,
+  now: Date,
+): JourneyEvent<'DeadLetterRetryRequested', DeadLetterRetryRequestedData> {
+  const subject: DeadLetterSubject = {
+    id: letter.eventId,
+    type: letter.eventType,
+    streamId: letter.streamId,
+    position: BigInt(letter.position),
+    metadata: { workspaceId: letter.workspaceId, customerId: letter.customerId },
+  };
+  return deadLetterEvent(
+    'DeadLetterRetryRequested',
+    requestId,
+    subject,
+    { deadLetterId: letter.id, subscriber: letter.subscriber, eventId: letter.eventId, position: letter.position, by },
+    now,
+  );
 }
 
-export function deadLetterResolved(subscriber: string, subject: DeadLetterSubject, retryOf: string, now: Date): JourneyEvent<'DeadLetterResolved', DeadLetterResolvedData> {
+export function deadLetterResolved(
+  subscriber: string,
+  subject: DeadLetterSubject,
+  retryOf: string,
+  now: Date,
+): JourneyEvent<'DeadLetterResolved', DeadLetterResolvedData> {
   const data: DeadLetterResolvedData = { deadLetterId: deadLetterId(subscriber, subject.id), subscriber, eventId: subject.id, retryOf };
   return deadLetterEvent('DeadLetterResolved', deterministicId('dead-letter-resolved', retryOf), subject, data, now, retryOf);
 }

@@ -1,16 +1,39 @@
-import { decideDelivery, deliveryDueAt, evolveDelivery, initialDeliveryState, nextAttemptAt, requestResend, retryDelayMs, type DeliveryCommand, type RetryPolicy } from './delivery';
+import {
+  decideDelivery,
+  deliveryDueAt,
+  evolveDelivery,
+  initialDeliveryState,
+  nextAttemptAt,
+  requestResend,
+  retryDelayMs,
+  type DeliveryCommand,
+  type RetryPolicy,
+} from './delivery';
 import type { JourneyEvent } from './events';
 import { deterministicId } from './ids';
 
 const now = new Date('2025-03-01T10:00:00.000Z');
-const meta = { workspaceId: 'w', customerId: 'c1', occurredAt: 'x', recordedAt: 'x', source: 'test', schemaVersion: 1, correlationId: 'corr' };
+const meta = {
+  workspaceId: 'w',
+  customerId: 'c1',
+  occurredAt: 'x',
+  recordedAt: 'x',
+  source: 'test',
+  schemaVersion: 1,
+  correlationId: 'corr',
+};
 const scheduled = (extra: Record<string, unknown> = {}): JourneyEvent => ({
   id: 'sched-1',
   type: 'MessageScheduled',
   data: { messageId: 'm1', channel: 'webhook', template: { body: 'hi' }, ...extra },
   metadata: meta,
 });
-const sent = (attempt: number): JourneyEvent => ({ id: `s${attempt}`, type: 'MessageSent', data: { messageId: 'm1', channel: 'webhook', attempt }, metadata: meta });
+const sent = (attempt: number): JourneyEvent => ({
+  id: `s${attempt}`,
+  type: 'MessageSent',
+  data: { messageId: 'm1', channel: 'webhook', attempt },
+  metadata: meta,
+});
 const outcome = (type: string): JourneyEvent => ({ id: type, type, data: { messageId: 'm1', channel: 'webhook' }, metadata: meta });
 
 /** given events, when command, then events (type + data). */
@@ -19,14 +42,27 @@ function given(events: JourneyEvent[]) {
   return {
     when: (command: DeliveryCommand) => {
       const produced = decideDelivery(command, state);
-      return { then: (expected: Array<{ type: string; data: Record<string, unknown> }>) => expect(produced.map(({ type, data }) => ({ type, data }))).toEqual(expected), produced };
+      return {
+        then: (expected: Array<{ type: string; data: Record<string, unknown> }>) =>
+          expect(produced.map(({ type, data }) => ({ type, data }))).toEqual(expected),
+        produced,
+      };
     },
   };
 }
 
 const retry: RetryPolicy = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 60_000, budgetMs: 24 * 3_600_000 };
-const start = (extra: Partial<Extract<DeliveryCommand, { type: 'StartAttempt' }>> = {}): DeliveryCommand => ({ type: 'StartAttempt', now, retry, ...extra });
-const complete = (attempt: number, result: Extract<DeliveryCommand, { type: 'CompleteAttempt' }>['result'], extra: Partial<Extract<DeliveryCommand, { type: 'CompleteAttempt' }>> = {}): DeliveryCommand => ({ type: 'CompleteAttempt', now, attempt, retry, result, ...extra });
+const start = (extra: Partial<Extract<DeliveryCommand, { type: 'StartAttempt' }>> = {}): DeliveryCommand => ({
+  type: 'StartAttempt',
+  now,
+  retry,
+  ...extra,
+});
+const complete = (
+  attempt: number,
+  result: Extract<DeliveryCommand, { type: 'CompleteAttempt' }>['result'],
+  extra: Partial<Extract<DeliveryCommand, { type: 'CompleteAttempt' }>> = {},
+): DeliveryCommand => ({ type: 'CompleteAttempt', now, attempt, retry, result, ...extra });
 
 describe('delivery decider', () => {
   it('a scheduled message is sent as attempt 1, with a deterministic id and the scheduling event as cause', () => {
@@ -36,26 +72,44 @@ describe('delivery decider', () => {
         id: deterministicId('message-sent', 'm1', 1),
         type: 'MessageSent',
         data: { messageId: 'm1', channel: 'webhook', attempt: 1 },
-        metadata: expect.objectContaining({ workspaceId: 'w', customerId: 'c1', causationId: 'sched-1', correlationId: 'corr', source: 'dispatcher', occurredAt: now.toISOString() }),
+        metadata: expect.objectContaining({
+          workspaceId: 'w',
+          customerId: 'c1',
+          causationId: 'sched-1',
+          correlationId: 'corr',
+          source: 'dispatcher',
+          occurredAt: now.toISOString(),
+        }),
       },
     ]);
   });
 
   it('a message sent without an outcome (crash while sending) is sent again as the next attempt', () => {
-    given([scheduled(), sent(1)]).when(start()).then([{ type: 'MessageSent', data: { messageId: 'm1', channel: 'webhook', attempt: 2 } }]);
+    given([scheduled(), sent(1)])
+      .when(start())
+      .then([{ type: 'MessageSent', data: { messageId: 'm1', channel: 'webhook', attempt: 2 } }]);
   });
 
   it('a message with an outcome is never sent again, whatever the outcome', () => {
     for (const type of ['MessageDelivered', 'MessageFailed', 'MessageSuppressed']) {
-      given([scheduled(), sent(1), outcome(type)]).when(start()).then([]);
-      given([scheduled(), sent(1), outcome(type)]).when(complete(1, { ok: true })).then([]);
+      given([scheduled(), sent(1), outcome(type)])
+        .when(start())
+        .then([]);
+      given([scheduled(), sent(1), outcome(type)])
+        .when(complete(1, { ok: true }))
+        .then([]);
     }
   });
 
   it('suppresses instead of sending when the dispatcher found a reason', () => {
     given([scheduled()])
       .when(start({ suppress: { reason: 'template-error', detail: 'undefined variable: customer.traits.name' } }))
-      .then([{ type: 'MessageSuppressed', data: { messageId: 'm1', channel: 'webhook', reason: 'template-error', detail: 'undefined variable: customer.traits.name' } }]);
+      .then([
+        {
+          type: 'MessageSuppressed',
+          data: { messageId: 'm1', channel: 'webhook', reason: 'template-error', detail: 'undefined variable: customer.traits.name' },
+        },
+      ]);
   });
 
   it('fails when a crash left the last allowed attempt without an outcome', () => {
@@ -66,11 +120,18 @@ describe('delivery decider', () => {
   it('records a successful attempt as delivered, keeping detail and content', () => {
     given([scheduled(), sent(2)])
       .when(complete(2, { ok: true, detail: 'HTTP 202', content: { subject: 'S', body: 'B' } }))
-      .then([{ type: 'MessageDelivered', data: { messageId: 'm1', channel: 'webhook', attempt: 2, detail: 'HTTP 202', content: { subject: 'S', body: 'B' } } }]);
+      .then([
+        {
+          type: 'MessageDelivered',
+          data: { messageId: 'm1', channel: 'webhook', attempt: 2, detail: 'HTTP 202', content: { subject: 'S', body: 'B' } },
+        },
+      ]);
   });
 
   it('a retryable error with attempts left decides nothing (the dispatcher retries later)', () => {
-    given([scheduled(), sent(1)]).when(complete(1, { ok: false, retryable: true, error: 'HTTP 503' })).then([]);
+    given([scheduled(), sent(1)])
+      .when(complete(1, { ok: false, retryable: true, error: 'HTTP 503' }))
+      .then([]);
   });
 
   it('a retryable error on the last attempt fails the message', () => {
@@ -91,7 +152,9 @@ describe('delivery decider', () => {
 
   it('knows when a message is due and how long to back off', () => {
     expect(deliveryDueAt([scheduled()].reduce(evolveDelivery, initialDeliveryState()))).toBeUndefined();
-    expect(deliveryDueAt([scheduled({ notBefore: '2025-03-02T09:00:00Z' })].reduce(evolveDelivery, initialDeliveryState()))).toEqual(new Date('2025-03-02T09:00:00Z'));
+    expect(deliveryDueAt([scheduled({ notBefore: '2025-03-02T09:00:00Z' })].reduce(evolveDelivery, initialDeliveryState()))).toEqual(
+      new Date('2025-03-02T09:00:00Z'),
+    );
     const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 350 };
     expect([1, 2, 3, 4].map((a) => retryDelayMs(policy, a))).toEqual([100, 200, 350, 350]);
   });
@@ -111,7 +174,12 @@ describe('delivery decider', () => {
     it('gives up when the next retry would start after the budget, measured from the first attempt', () => {
       given([scheduled(), sentAt(1, 0), sentAt(30, 23.5 * 3_600_000)])
         .when(complete(30, { ok: false, retryable: true, error: 'HTTP 503' }, { retry: unlimited, now: hours(23.5) }))
-        .then([{ type: 'MessageFailed', data: { messageId: 'm1', channel: 'webhook', attempts: 30, error: 'HTTP 503 (gave up: the retry budget of 24 h is spent)' } }]);
+        .then([
+          {
+            type: 'MessageFailed',
+            data: { messageId: 'm1', channel: 'webhook', attempts: 30, error: 'HTTP 503 (gave up: the retry budget of 24 h is spent)' },
+          },
+        ]);
     });
 
     it('knows when the next attempt is due from the log (durable across restarts)', () => {
@@ -127,12 +195,19 @@ describe('delivery decider', () => {
         .then([{ type: 'MessageSent', data: { messageId: 'm1', channel: 'webhook', attempt: 21 } }]);
       // Sent again and again without an outcome (a crash each time) until the planned time is past the budget.
       const { produced } = given([scheduled(), sentAt(1, 0), sentAt(40, 24 * 3_600_000)]).when(start({ retry: unlimited, now: hours(25) }));
-      expect(produced.map((e) => [e.type, (e.data as { error?: string }).error])).toEqual([['MessageFailed', expect.stringContaining('the retry budget of 24 h is spent')]]);
+      expect(produced.map((e) => [e.type, (e.data as { error?: string }).error])).toEqual([
+        ['MessageFailed', expect.stringContaining('the retry budget of 24 h is spent')],
+      ]);
     });
   });
 
   describe('re-send of a failed message', () => {
-    const failed = (): JourneyEvent => ({ id: 'f1', type: 'MessageFailed', data: { messageId: 'm1', channel: 'webhook', attempts: 3, error: 'HTTP 500' }, metadata: meta });
+    const failed = (): JourneyEvent => ({
+      id: 'f1',
+      type: 'MessageFailed',
+      data: { messageId: 'm1', channel: 'webhook', attempts: 3, error: 'HTTP 500' },
+      metadata: meta,
+    });
     const resendOf = (events: JourneyEvent[]) => requestResend(events.reduce(evolveDelivery, initialDeliveryState()), now);
 
     it('is requested only for a failed message, with an id per re-send', () => {
@@ -155,13 +230,24 @@ describe('delivery decider', () => {
     it('starts a new round: the next attempt number, a fresh attempt limit, new outcome ids', () => {
       const history = [scheduled(), sent(1), sent(2), sent(3), failed()];
       const resend = resendOf(history)!;
-      given([...history, resend]).when(start()).then([{ type: 'MessageSent', data: { messageId: 'm1', channel: 'webhook', attempt: 4 } }]);
-      given([...history, resend, sent(4)]).when(complete(4, { ok: false, retryable: true, error: 'HTTP 503' })).then([]);
+      given([...history, resend])
+        .when(start())
+        .then([{ type: 'MessageSent', data: { messageId: 'm1', channel: 'webhook', attempt: 4 } }]);
+      given([...history, resend, sent(4)])
+        .when(complete(4, { ok: false, retryable: true, error: 'HTTP 503' }))
+        .then([]);
       const { produced } = given([...history, resend, sent(4)]).when(complete(4, { ok: true }));
       expect(produced.map((e) => [e.type, e.id])).toEqual([['MessageDelivered', deterministicId('message-delivered', 'm1', 'resend', 1)]]);
-      const again = given([...history, resend, sent(4), sent(5), sent(6)]).when(complete(6, { ok: false, retryable: true, error: 'HTTP 503' })).produced;
-      expect(again.map((e) => [e.type, e.id, (e.data as { attempts: number }).attempts])).toEqual([['MessageFailed', deterministicId('message-failed', 'm1', 'resend', 1), 6]]);
-      expect(requestResend([...history, resend, sent(4), sent(5), sent(6), ...again].reduce(evolveDelivery, initialDeliveryState()), now)?.data.resend).toBe(2);
+      const again = given([...history, resend, sent(4), sent(5), sent(6)]).when(
+        complete(6, { ok: false, retryable: true, error: 'HTTP 503' }),
+      ).produced;
+      expect(again.map((e) => [e.type, e.id, (e.data as { attempts: number }).attempts])).toEqual([
+        ['MessageFailed', deterministicId('message-failed', 'm1', 'resend', 1), 6],
+      ]);
+      expect(
+        requestResend([...history, resend, sent(4), sent(5), sent(6), ...again].reduce(evolveDelivery, initialDeliveryState()), now)?.data
+          .resend,
+      ).toBe(2);
     });
   });
 });

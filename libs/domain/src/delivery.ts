@@ -85,7 +85,14 @@ export function evolveDelivery(state: DeliveryState, event: JourneyEvent): Deliv
     }
     case 'MessageResendRequested':
       if (state.outcome !== 'failed') return state;
-      return { ...state, outcome: undefined, resends: state.resends + 1, before: state.attempts, roundStartedAt: undefined, lastSentAt: undefined };
+      return {
+        ...state,
+        outcome: undefined,
+        resends: state.resends + 1,
+        before: state.attempts,
+        roundStartedAt: undefined,
+        lastSentAt: undefined,
+      };
     case 'MessageDelivered':
       return { ...state, outcome: state.outcome ?? 'delivered' };
     case 'MessageFailed':
@@ -122,7 +129,8 @@ export function decideDelivery(command: DeliveryCommand, state: DeliveryState): 
     if (result.content !== undefined) data.content = result.content;
     return [event('MessageDelivered', data)];
   }
-  if (!result.retryable || attempt - state.before >= retry.maxAttempts) return [event('MessageFailed', { messageId, channel, attempts: attempt, error: result.error })];
+  if (!result.retryable || attempt - state.before >= retry.maxAttempts)
+    return [event('MessageFailed', { messageId, channel, attempts: attempt, error: result.error })];
   const retryAt = command.now.getTime() + retryDelayMs(retry, attempt - state.before);
   if (pastBudget(state, retry, retryAt)) {
     return [event('MessageFailed', { messageId, channel, attempts: attempt, error: `${result.error} (gave up: ${budgetSpent(retry)})` })];
@@ -189,7 +197,12 @@ export function retryDelayMs(policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelay
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
 
-const OUTCOME_KEYS = { MessageSent: 'message-sent', MessageDelivered: 'message-delivered', MessageFailed: 'message-failed', MessageSuppressed: 'message-suppressed' } as const;
+const OUTCOME_KEYS = {
+  MessageSent: 'message-sent',
+  MessageDelivered: 'message-delivered',
+  MessageFailed: 'message-failed',
+  MessageSuppressed: 'message-suppressed',
+} as const;
 
 function eventFactory(scheduled: NonNullable<DeliveryState['scheduled']>, resends: number, now: Date) {
   const cause = causeOf(scheduled);
@@ -202,6 +215,16 @@ function eventFactory(scheduled: NonNullable<DeliveryState['scheduled']>, resend
           ? deterministicId(OUTCOME_KEYS[type], data.messageId)
           : deterministicId(OUTCOME_KEYS[type], data.messageId, 'resend', resends);
     const at = now.toISOString();
-    return envelope({ id, type, data, workspaceId: scheduled.workspaceId, customerId: scheduled.customerId, occurredAt: at, recordedAt: at, cause, source: 'dispatcher' }) as DeliveryEvent;
+    return envelope({
+      id,
+      type,
+      data,
+      workspaceId: scheduled.workspaceId,
+      customerId: scheduled.customerId,
+      occurredAt: at,
+      recordedAt: at,
+      cause,
+      source: 'dispatcher',
+    }) as DeliveryEvent;
   };
 }

@@ -32,7 +32,16 @@ export function envelope<T extends string, D>(f: EnvelopeFields<T, D>): JourneyE
   const schemaVersion = ENGINE_UPCASTERS.currentVersion(f.type);
   const { workspaceId, customerId, occurredAt, recordedAt, source, cause } = f;
   const metadata: EventMetadata = cause
-    ? { workspaceId, customerId, occurredAt, recordedAt, causationId: cause.id, correlationId: cause.metadata.correlationId ?? cause.id, source, schemaVersion }
+    ? {
+        workspaceId,
+        customerId,
+        occurredAt,
+        recordedAt,
+        causationId: cause.id,
+        correlationId: cause.metadata.correlationId ?? cause.id,
+        source,
+        schemaVersion,
+      }
     : f.correlationId !== undefined
       ? { workspaceId, customerId, occurredAt, recordedAt, correlationId: f.correlationId, source, schemaVersion }
       : { workspaceId, customerId, occurredAt, recordedAt, source, schemaVersion };

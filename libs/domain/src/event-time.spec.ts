@@ -1,6 +1,8 @@
 import { eventTime, occurredTime } from './event-time';
 
-const at = (occurredAt: string, recordedAt: string) => ({ metadata: { workspaceId: 'w', occurredAt, recordedAt, source: 't', schemaVersion: 1 } });
+const at = (occurredAt: string, recordedAt: string) => ({
+  metadata: { workspaceId: 'w', occurredAt, recordedAt, source: 't', schemaVersion: 1 },
+});
 
 describe('event time', () => {
   it('given a valid occurredAt, then both read it (any ISO offset)', () => {

@@ -27,7 +27,8 @@ function given(inputs: JourneyEvent[], policy: StagePolicy = DEFAULT_STAGE_POLIC
       const produced = decideStage(state, incoming, now ?? new Date(incoming.metadata.occurredAt), policy);
       return {
         produced,
-        then: (expected: Array<{ type: string; data: Record<string, unknown> }>) => expect(produced.map(({ type, data }) => ({ type, data }))).toEqual(expected),
+        then: (expected: Array<{ type: string; data: Record<string, unknown> }>) =>
+          expect(produced.map(({ type, data }) => ({ type, data }))).toEqual(expected),
       };
     },
   };
@@ -44,13 +45,21 @@ const fire = (purpose: 'inactivity' | 'renewal', day?: number) => (state: StageS
   if (!timer) throw new Error(`no pending ${purpose} timer`);
   return event('TimerFired', { timerId: timer.timerId, purpose: `stage:${purpose}` }, day === undefined ? timer.dueAt : at(day));
 };
-const changed = (from: string | null, to: string, reason?: string) => ({ type: 'StageChanged', data: { from, to, reason: reason ?? expect.any(String) } });
-const inactivityTimer = (dueDay: number) => ({ type: 'TimerScheduled', data: { timerId: expect.any(String), dueAt: at(dueDay), purpose: 'stage:inactivity' } });
+const changed = (from: string | null, to: string, reason?: string) => ({
+  type: 'StageChanged',
+  data: { from, to, reason: reason ?? expect.any(String) },
+});
+const inactivityTimer = (dueDay: number) => ({
+  type: 'TimerScheduled',
+  data: { timerId: expect.any(String), dueAt: at(dueDay), purpose: 'stage:inactivity' },
+});
 
 describe('stage model', () => {
   describe('onboarding and activation', () => {
     it('the first identify starts onboarding and arms the inactivity timer from the event time', () => {
-      given([]).when(identify(0)).then([changed(null, 'onboarding', 'first seen: CustomerIdentified'), inactivityTimer(14)]);
+      given([])
+        .when(identify(0))
+        .then([changed(null, 'onboarding', 'first seen: CustomerIdentified'), inactivityTimer(14)]);
     });
 
     it('gives every produced event a deterministic id from the customer and the causing event, with the cause recorded', () => {
@@ -59,25 +68,43 @@ describe('stage model', () => {
       const again = given([]).when(e, new Date(T0 + 5000)).produced;
       expect(again.map((x) => x.id)).toEqual(first.map((x) => x.id));
       expect(new Set(first.map((x) => x.id)).size).toBe(first.length);
-      expect(first[0].metadata).toMatchObject({ workspaceId: 'w', customerId: 'c1', causationId: e.id, occurredAt: at(0), source: 'reactor' });
+      expect(first[0].metadata).toMatchObject({
+        workspaceId: 'w',
+        customerId: 'c1',
+        causationId: e.id,
+        occurredAt: at(0),
+        source: 'reactor',
+      });
       const other = given([]).when(identify(0)).produced;
       expect(other[0].id).not.toBe(first[0].id);
     });
 
     it('an activation event moves onboarding to active without a second inactivity timer', () => {
-      given([identify(0)]).when(track('Project Created', 2)).then([changed('onboarding', 'active', 'activation event "Project Created"')]);
-      given([identify(0)]).when(track('Activated', 2)).then([changed('onboarding', 'active')]);
+      given([identify(0)])
+        .when(track('Project Created', 2))
+        .then([changed('onboarding', 'active', 'activation event "Project Created"')]);
+      given([identify(0)])
+        .when(track('Activated', 2))
+        .then([changed('onboarding', 'active')]);
     });
 
     it('other track events are activity but not activation; activation events are configurable', () => {
-      given([identify(0)]).when(track('Logged In', 1)).then([]);
+      given([identify(0)])
+        .when(track('Logged In', 1))
+        .then([]);
       const policy = { ...DEFAULT_STAGE_POLICY, activationEvents: ['First Invoice Paid'] };
-      given([identify(0)], policy).when(track('Project Created', 1)).then([]);
-      given([identify(0)], policy).when(track('First Invoice Paid', 1)).then([changed('onboarding', 'active')]);
+      given([identify(0)], policy)
+        .when(track('Project Created', 1))
+        .then([]);
+      given([identify(0)], policy)
+        .when(track('First Invoice Paid', 1))
+        .then([changed('onboarding', 'active')]);
     });
 
     it('a customer first seen through a track call starts onboarding too, and an activation as first event goes straight on to active', () => {
-      given([]).when(track('Activated', 0)).then([changed(null, 'onboarding'), changed('onboarding', 'active'), inactivityTimer(14)]);
+      given([])
+        .when(track('Activated', 0))
+        .then([changed(null, 'onboarding'), changed('onboarding', 'active'), inactivityTimer(14)]);
     });
   });
 
@@ -95,16 +122,22 @@ describe('stage model', () => {
     });
 
     it('uses the configured inactivity period', () => {
-      given([], { ...DEFAULT_STAGE_POLICY, inactivityDays: 3 }).when(identify(0)).then([changed(null, 'onboarding'), inactivityTimer(3)]);
+      given([], { ...DEFAULT_STAGE_POLICY, inactivityDays: 3 })
+        .when(identify(0))
+        .then([changed(null, 'onboarding'), inactivityTimer(3)]);
     });
 
     it('an onboarding customer who never activates becomes at-risk as well', () => {
-      given([identify(0)]).when(fire('inactivity')).then([changed('onboarding', 'at-risk')]);
+      given([identify(0)])
+        .when(fire('inactivity'))
+        .then([changed('onboarding', 'at-risk')]);
     });
 
     it('a timer that is no longer pending (stale or unknown id) changes nothing', () => {
       const { state } = given([identify(0)]);
-      given([identify(0)]).when(event('TimerFired', { timerId: 'someone-else', purpose: 'stage:inactivity' }, at(14))).then([]);
+      given([identify(0)])
+        .when(event('TimerFired', { timerId: 'someone-else', purpose: 'stage:inactivity' }, at(14)))
+        .then([]);
       expect(state.inactivityTimer).toBeDefined();
     });
 
@@ -145,12 +178,18 @@ describe('stage model', () => {
 
   describe('churn', () => {
     it('the track event "Subscription Cancelled" churns the customer', () => {
-      given([identify(0), track('Activated', 1)]).when(track('Subscription Cancelled', 3)).then([changed('active', 'churned', 'churn event "Subscription Cancelled"')]);
+      given([identify(0), track('Activated', 1)])
+        .when(track('Subscription Cancelled', 3))
+        .then([changed('active', 'churned', 'churn event "Subscription Cancelled"')]);
     });
 
     it('the trait status "churned" churns the customer (identify or traits update)', () => {
-      given([identify(0)]).when(traitsUpdated({ status: 'Churned' }, 2)).then([changed('onboarding', 'churned', 'trait status is "churned"')]);
-      given([identify(0), track('Activated', 1)]).when(identify(2, { status: 'churned' })).then([changed('active', 'churned')]);
+      given([identify(0)])
+        .when(traitsUpdated({ status: 'Churned' }, 2))
+        .then([changed('onboarding', 'churned', 'trait status is "churned"')]);
+      given([identify(0), track('Activated', 1)])
+        .when(identify(2, { status: 'churned' }))
+        .then([changed('active', 'churned')]);
     });
 
     it('activity after the churn reactivates; a late event from before the churn does not; the inactivity timer does nothing', () => {
@@ -169,19 +208,29 @@ describe('stage model', () => {
     });
 
     it('a renewal date in the future arms the renewal timer the notice period before it; when it fires: renewal', () => {
-      given([identify(0), track('Activated', 1)]).when(traitsUpdated({ renewal_date: at(100) }, 2)).then([renewalTimer(70, 100)]);
+      given([identify(0), track('Activated', 1)])
+        .when(traitsUpdated({ renewal_date: at(100) }, 2))
+        .then([renewalTimer(70, 100)]);
       given([identify(0), track('Activated', 1), traitsUpdated({ renewal_date: at(100) }, 2)])
         .when(fire('renewal'))
         .then([changed('active', 'renewal', `renewal on ${at(100)}`)]);
     });
 
     it('a renewal date inside the notice window arms a timer that is already due (it fires at once)', () => {
-      given([identify(0, { renewal_date: at(10) })]).when(fire('renewal')).then([changed('onboarding', 'renewal')]);
-      expect(given([]).when(identify(0, { renewal_date: at(10) })).produced.find((e) => e.type === 'TimerScheduled' && e.data.purpose === 'stage:renewal')?.data).toMatchObject({ dueAt: at(-20) });
+      given([identify(0, { renewal_date: at(10) })])
+        .when(fire('renewal'))
+        .then([changed('onboarding', 'renewal')]);
+      expect(
+        given([])
+          .when(identify(0, { renewal_date: at(10) }))
+          .produced.find((e) => e.type === 'TimerScheduled' && e.data.purpose === 'stage:renewal')?.data,
+      ).toMatchObject({ dueAt: at(-20) });
     });
 
     it('a renewal date in the past arms nothing', () => {
-      given([identify(0)]).when(traitsUpdated({ renewal_date: at(-5) }, 1)).then([]);
+      given([identify(0)])
+        .when(traitsUpdated({ renewal_date: at(-5) }, 1))
+        .then([]);
     });
 
     it('a new renewal date cancels the pending timer and arms a new one; renewing moves renewal back to active', () => {
@@ -189,10 +238,15 @@ describe('stage model', () => {
       const { state } = given(history);
       given(history)
         .when(traitsUpdated({ renewal_date: at(200) }, 3))
-        .then([{ type: 'TimerCancelled', data: { timerId: state.renewalTimer!.timerId, reason: 'renewal date changed' } }, renewalTimer(170, 200)]);
+        .then([
+          { type: 'TimerCancelled', data: { timerId: state.renewalTimer!.timerId, reason: 'renewal date changed' } },
+          renewalTimer(170, 200),
+        ]);
       const inRenewal = [...history, event('TimerFired', { timerId: state.renewalTimer!.timerId, purpose: 'stage:renewal' }, at(70))];
       expect(given(inRenewal).state.stage).toBe('renewal');
-      given(inRenewal).when(traitsUpdated({ renewal_date: at(465) }, 90)).then([renewalTimer(435, 465), changed('renewal', 'active', `renewal date moved to ${at(465)}`)]);
+      given(inRenewal)
+        .when(traitsUpdated({ renewal_date: at(465) }, 90))
+        .then([renewalTimer(435, 465), changed('renewal', 'active', `renewal date moved to ${at(465)}`)]);
     });
 
     it('an at-risk customer stays at-risk when the renewal notice comes', () => {
@@ -203,11 +257,18 @@ describe('stage model', () => {
       expect(decideStage(atRisk, fire('renewal')(atRisk), new Date(at(14)))).toEqual([]);
     });
 
-    it.each([['next tuesday'], [42], [{ date: '2025-05-01' }], [true]])('an invalid renewal_date trait (%p) is ignored without a crash: the previous date stands', (value) => {
-      const { state } = given([identify(0, { renewal_date: at(100) })]);
-      given([identify(0, { renewal_date: at(100) })]).when(traitsUpdated({ renewal_date: value }, 2)).then([]);
-      expect(evolveStage(state, traitsUpdated({ renewal_date: value }, 2)).renewalDate).toBe(at(100));
-      given([]).when(identify(0, { renewal_date: value })).then([changed(null, 'onboarding'), inactivityTimer(14)]);
-    });
+    it.each([['next tuesday'], [42], [{ date: '2025-05-01' }], [true]])(
+      'an invalid renewal_date trait (%p) is ignored without a crash: the previous date stands',
+      (value) => {
+        const { state } = given([identify(0, { renewal_date: at(100) })]);
+        given([identify(0, { renewal_date: at(100) })])
+          .when(traitsUpdated({ renewal_date: value }, 2))
+          .then([]);
+        expect(evolveStage(state, traitsUpdated({ renewal_date: value }, 2)).renewalDate).toBe(at(100));
+        given([])
+          .when(identify(0, { renewal_date: value }))
+          .then([changed(null, 'onboarding'), inactivityTimer(14)]);
+      },
+    );
   });
 });

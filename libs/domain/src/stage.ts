@@ -104,7 +104,8 @@ export function evolveStage(state: StageState, event: JourneyEvent): StageState 
     if ('renewal_date' in traits) {
       const renewal = traits.renewal_date;
       if (renewal === null || renewal === '') next = { ...next, renewalDate: undefined };
-      else if (typeof renewal === 'string' && !Number.isNaN(Date.parse(renewal))) next = { ...next, renewalDate: new Date(renewal).toISOString() };
+      else if (typeof renewal === 'string' && !Number.isNaN(Date.parse(renewal)))
+        next = { ...next, renewalDate: new Date(renewal).toISOString() };
       // anything else is not a date: ignored, the previous renewal date stands
     }
   }
@@ -145,7 +146,11 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
   };
   const schedule = (purpose: string, dueMs: number, payload?: Record<string, unknown>) => {
     const timerId = deterministicId('stage-timer', workspaceId, customerId, event.id, purpose);
-    emit('TimerScheduled', { timerId, dueAt: new Date(dueMs).toISOString(), purpose, ...(payload ? { payload } : {}) }, `schedule:${purpose}`);
+    emit(
+      'TimerScheduled',
+      { timerId, dueAt: new Date(dueMs).toISOString(), purpose, ...(payload ? { payload } : {}) },
+      `schedule:${purpose}`,
+    );
   };
 
   const churn = churnSignal(event, policy);
@@ -157,7 +162,11 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
     const at = eventTime(event);
     if (stage === 'onboarding' && e.type === 'InteractionRecorded' && policy.activationEvents.includes(String(e.data.event))) {
       changeTo('active', `activation event ${what}`);
-    } else if (stage === 'at-risk' && next.lastActivityAt && (!state.atRiskAt || Date.parse(next.lastActivityAt) + inactivityMs > Date.parse(state.atRiskAt))) {
+    } else if (
+      stage === 'at-risk' &&
+      next.lastActivityAt &&
+      (!state.atRiskAt || Date.parse(next.lastActivityAt) + inactivityMs > Date.parse(state.atRiskAt))
+    ) {
       changeTo('active', `reactivated: ${what}`);
     } else if (stage === 'churned' && at !== undefined && (!state.churnedAt || at > Date.parse(state.churnedAt))) {
       changeTo('active', `reactivated after churn: ${what}`);
@@ -169,12 +178,19 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
   }
 
   if (next.renewalDate !== state.renewalDate) {
-    if (state.renewalTimer) emit('TimerCancelled', { timerId: state.renewalTimer.timerId, reason: 'renewal date changed' }, `cancel:${state.renewalTimer.timerId}`);
+    if (state.renewalTimer)
+      emit(
+        'TimerCancelled',
+        { timerId: state.renewalTimer.timerId, reason: 'renewal date changed' },
+        `cancel:${state.renewalTimer.timerId}`,
+      );
     const renewalMs = next.renewalDate ? Date.parse(next.renewalDate) : undefined;
     const noticeMs = renewalMs === undefined ? undefined : renewalMs - policy.renewalNoticeDays * DAY_MS;
-    if (renewalMs !== undefined && noticeMs !== undefined && renewalMs > now.getTime()) schedule(RENEWAL_TIMER, noticeMs, { renewalDate: next.renewalDate });
+    if (renewalMs !== undefined && noticeMs !== undefined && renewalMs > now.getTime())
+      schedule(RENEWAL_TIMER, noticeMs, { renewalDate: next.renewalDate });
     const windowOpen = renewalMs !== undefined && noticeMs !== undefined && noticeMs <= now.getTime() && now.getTime() < renewalMs;
-    if (stage === 'renewal' && !windowOpen) changeTo('active', next.renewalDate ? `renewal date moved to ${next.renewalDate}` : 'renewal date removed');
+    if (stage === 'renewal' && !windowOpen)
+      changeTo('active', next.renewalDate ? `renewal date moved to ${next.renewalDate}` : 'renewal date removed');
   }
 
   if (e.type === 'TimerFired') {
@@ -182,12 +198,17 @@ export function decideStage(state: StageState, event: JourneyEvent, now: Date, p
     if (e.data.purpose === INACTIVITY_TIMER && timer && timer.timerId === e.data.timerId && state.lastActivityAt) {
       const deadline = Date.parse(state.lastActivityAt) + inactivityMs;
       if (deadline <= Date.parse(timer.dueAt)) {
-        if (stage === 'onboarding' || stage === 'active' || stage === 'renewal') changeTo('at-risk', `no activity for ${policy.inactivityDays} days since ${state.lastActivityAt}`);
+        if (stage === 'onboarding' || stage === 'active' || stage === 'renewal')
+          changeTo('at-risk', `no activity for ${policy.inactivityDays} days since ${state.lastActivityAt}`);
       } else if (stage !== 'churned') {
         schedule(INACTIVITY_TIMER, deadline);
       }
     }
-    if (e.data.purpose === RENEWAL_TIMER && state.renewalTimer?.timerId === e.data.timerId && (stage === 'onboarding' || stage === 'active')) {
+    if (
+      e.data.purpose === RENEWAL_TIMER &&
+      state.renewalTimer?.timerId === e.data.timerId &&
+      (stage === 'onboarding' || stage === 'active')
+    ) {
       changeTo('renewal', `renewal on ${state.renewalDate}`);
     }
   }

@@ -24,13 +24,22 @@ describe('timeline', () => {
       recorded('PageViewed', { kind: 'page', name: 'Pricing', properties: {} }, '2025-01-01T00:02:00Z'),
       recorded('StageChanged', { from: 'onboarding', to: 'active', reason: 'activated' }, '2025-01-01T00:03:00Z'),
       recorded('TimerScheduled', { timerId: 't', dueAt: '2025-01-08T00:00:00Z', purpose: 'stage:inactivity' }, '2025-01-01T00:03:00Z'),
-      recorded('MessageScheduled', { messageId: 'm1', channel: 'email', template: { body: 'Hello {{name}}' }, to: 'a@x.io' }, '2025-01-01T00:04:00Z'),
+      recorded(
+        'MessageScheduled',
+        { messageId: 'm1', channel: 'email', template: { body: 'Hello {{name}}' }, to: 'a@x.io' },
+        '2025-01-01T00:04:00Z',
+      ),
       recorded('MessageSuppressed', { messageId: 'm1', channel: 'email', reason: 'quiet-hours' }, '2025-01-01T00:05:00Z'),
       recorded('CsmTaskOpened', { taskId: 'k', title: 'Call', priority: 'high' }, '2025-01-01T00:06:00Z'),
     ];
     const timeline = buildTimeline(events);
     expect(timeline.map((t) => t.kind)).toEqual(['identify', 'interaction', 'page', 'stage', 'message', 'message', 'task']);
-    expect(timeline[1]).toMatchObject({ type: 'InteractionRecorded', summary: 'Tracked "Signed Up"', details: { event: 'Signed Up', properties: { plan: 'pro' } }, position: '2' });
+    expect(timeline[1]).toMatchObject({
+      type: 'InteractionRecorded',
+      summary: 'Tracked "Signed Up"',
+      details: { event: 'Signed Up', properties: { plan: 'pro' } },
+      position: '2',
+    });
     expect(timeline[3].summary).toBe('Stage onboarding → active: activated');
     expect(timeline[4].details).toEqual({ messageId: 'm1', channel: 'email' });
     expect(timeline[5].summary).toBe('Message m1 suppressed via email: quiet-hours');

@@ -14,7 +14,8 @@ import { eventTime } from './event-time';
  *
  * Timers are internal mechanics and are not shown.
  */
-export type TimelineKind = 'identify' | 'traits' | 'interaction' | 'page' | 'account' | 'alias' | 'stage' | 'trigger' | 'message' | 'task' | 'forgotten';
+export type TimelineKind =
+  'identify' | 'traits' | 'interaction' | 'page' | 'account' | 'alias' | 'stage' | 'trigger' | 'message' | 'task' | 'forgotten';
 
 export interface TimelineEntry {
   eventId: string;
@@ -72,15 +73,27 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
   switch (e.type) {
     case 'CustomerIdentified': {
       const d = e.data;
-      return { kind: 'identify', summary: 'Identified', details: clean({ userId: personal(d.userId), anonymousId: personal(d.anonymousId), traits: personal(d.traits) }) };
+      return {
+        kind: 'identify',
+        summary: 'Identified',
+        details: clean({ userId: personal(d.userId), anonymousId: personal(d.anonymousId), traits: personal(d.traits) }),
+      };
     }
     case 'TraitsUpdated': {
       const d = e.data;
-      return { kind: 'traits', summary: `Traits updated: ${Object.keys(d.traits ?? {}).join(', ')}`, details: clean({ traits: personal(d.traits), by: d.by }) };
+      return {
+        kind: 'traits',
+        summary: `Traits updated: ${Object.keys(d.traits ?? {}).join(', ')}`,
+        details: clean({ traits: personal(d.traits), by: d.by }),
+      };
     }
     case 'InteractionRecorded': {
       const d = e.data;
-      return { kind: 'interaction', summary: `Tracked "${d.event}"`, details: clean({ event: d.event, properties: personal(d.properties) }) };
+      return {
+        kind: 'interaction',
+        summary: `Tracked "${d.event}"`,
+        details: clean({ event: d.event, properties: personal(d.properties) }),
+      };
     }
     case 'PageViewed': {
       const d = e.data;
@@ -92,15 +105,27 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
     }
     case 'AccountLinked': {
       const d = e.data;
-      return { kind: 'account', summary: `Linked to account ${d.groupId}`, details: clean({ groupId: d.groupId, traits: personal(d.traits) }) };
+      return {
+        kind: 'account',
+        summary: `Linked to account ${d.groupId}`,
+        details: clean({ groupId: d.groupId, traits: personal(d.traits) }),
+      };
     }
     case 'IdentitiesMerged': {
       const d = e.data;
-      return { kind: 'alias', summary: 'Identities merged', details: clean({ previousId: personal(d.previousId), userId: personal(d.userId) }) };
+      return {
+        kind: 'alias',
+        summary: 'Identities merged',
+        details: clean({ previousId: personal(d.previousId), userId: personal(d.userId) }),
+      };
     }
     case 'StageChanged': {
       const d = e.data;
-      return { kind: 'stage', summary: `Stage ${d.from ?? '(none)'} → ${d.to}: ${d.reason}`, details: { from: d.from, to: d.to, reason: d.reason } };
+      return {
+        kind: 'stage',
+        summary: `Stage ${d.from ?? '(none)'} → ${d.to}: ${d.reason}`,
+        details: { from: d.from, to: d.to, reason: d.reason },
+      };
     }
     case 'TriggerMatched': {
       const d = e.data;
@@ -110,7 +135,11 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
       // a run cut off by the causal depth limit (see MAX_CAUSAL_DEPTH); other exits are bookkeeping
       const d = e.data;
       if (d.reason !== 'causal-depth') return undefined;
-      return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} cut off: causal-depth (too many triggers in a row caused this)`, details: { ...d } };
+      return {
+        kind: 'trigger',
+        summary: `Trigger ${d.triggerId} v${d.version} cut off: causal-depth (too many triggers in a row caused this)`,
+        details: { ...d },
+      };
     }
     case 'CsmTaskOpened': {
       const d = e.data;

@@ -19,7 +19,8 @@ export class Upcasters {
 
   private constructor(list: readonly Upcaster[]) {
     for (const u of list) {
-      if (!Number.isInteger(u.fromVersion) || u.fromVersion < 1) throw new Error(`upcaster for ${u.type}: fromVersion must be an integer >= 1, got ${u.fromVersion}`);
+      if (!Number.isInteger(u.fromVersion) || u.fromVersion < 1)
+        throw new Error(`upcaster for ${u.type}: fromVersion must be an integer >= 1, got ${u.fromVersion}`);
       const key = `${u.type}@${u.fromVersion}`;
       if (this.steps.has(key)) throw new Error(`two upcasters for ${u.type} from schema version ${u.fromVersion}`);
       this.steps.set(key, u.upcast);

@@ -26,7 +26,12 @@ describe('event store port: expected revisions', () => {
 
   it('names the stream, the expectation and the actual revision when it fails', () => {
     expect(() => checkExpectedRevision('customer-w-c', 3n, -1n)).toThrow(
-      expect.objectContaining({ streamId: 'customer-w-c', expected: 3n, actual: -1n, message: 'wrong expected revision on stream customer-w-c: expected 3, actual no stream' }),
+      expect.objectContaining({
+        streamId: 'customer-w-c',
+        expected: 3n,
+        actual: -1n,
+        message: 'wrong expected revision on stream customer-w-c: expected 3, actual no stream',
+      }),
     );
   });
 });
@@ -93,7 +98,10 @@ describe('BackgroundCheckpoint', () => {
 
   it('skips a save of the position already stored, and still writes the next one', async () => {
     const stored: bigint[] = [];
-    const checkpoint = new BackgroundCheckpoint({ get: async () => 4n, set: async (_n: string, p: bigint) => void stored.push(p) }, 'dispatcher');
+    const checkpoint = new BackgroundCheckpoint(
+      { get: async () => 4n, set: async (_n: string, p: bigint) => void stored.push(p) },
+      'dispatcher',
+    );
     expect(await checkpoint.load()).toBe(4n);
     checkpoint.save(4n);
     await checkpoint.flush();
@@ -104,7 +112,12 @@ describe('BackgroundCheckpoint', () => {
 
   it('paced by everyMs: one write for the saves within the interval, and flush does not wait for the interval', async () => {
     const stored: bigint[] = [];
-    const checkpoint = new BackgroundCheckpoint({ get: async () => undefined, set: async (_n: string, p: bigint) => void stored.push(p) }, 'dispatcher', undefined, 60_000);
+    const checkpoint = new BackgroundCheckpoint(
+      { get: async () => undefined, set: async (_n: string, p: bigint) => void stored.push(p) },
+      'dispatcher',
+      undefined,
+      60_000,
+    );
     for (let p = 1n; p <= 5n; p++) checkpoint.save(p);
     await new Promise((r) => setTimeout(r, 20));
     expect(stored).toEqual([]);

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
-import { SqliteCheckpointStore, SqliteEventStore, listDeadLetters, openSqliteDatabase, requestDeadLetterRetry, type EventStore } from '@journey/event-store';
+import {
+  SqliteCheckpointStore,
+  SqliteEventStore,
+  listDeadLetters,
+  openSqliteDatabase,
+  requestDeadLetterRetry,
+  type EventStore,
+} from '@journey/event-store';
 import { eventually } from '../../reactors/src/testing/eventually';
 import { InboxChannel } from './channel';
 import { Dispatcher } from './dispatcher';
@@ -12,7 +19,12 @@ const FAILURES = { minMs: 5, maxMs: 20, poisonAttempts: 3 };
 
 function event(type: string, customerId: string, data: Record<string, unknown>): JourneyEvent {
   const at = new Date().toISOString();
-  return { id: randomUUID(), type, data, metadata: { workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test', schemaVersion: 1 } };
+  return {
+    id: randomUUID(),
+    type,
+    data,
+    metadata: { workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test', schemaVersion: 1 },
+  };
 }
 
 describe('Dispatcher failures (FailurePolicy)', () => {
@@ -23,12 +35,27 @@ describe('Dispatcher failures (FailurePolicy)', () => {
   const schedule = async (customer: string) => {
     const messageId = randomUUID();
     const stream = customerStreamId(WS, customer);
-    await store.appendToStream(stream, [event('CustomerIdentified', customer, { userId: customer, traits: { name: customer } }), event('MessageScheduled', customer, { messageId, channel: 'inbox', template: { subject: 'Hi', body: 'Hello {{ customer.traits.name }}' } })]);
+    await store.appendToStream(stream, [
+      event('CustomerIdentified', customer, { userId: customer, traits: { name: customer } }),
+      event('MessageScheduled', customer, {
+        messageId,
+        channel: 'inbox',
+        template: { subject: 'Hi', body: 'Hello {{ customer.traits.name }}' },
+      }),
+    ]);
     return messageId;
   };
   const inbox = async (customer: string) => inboxFromStream(await store.readStream(customerStreamId(WS, customer))).map((m) => m.body);
   const start = async (wrapped: EventStore, options: Partial<ConstructorParameters<typeof Dispatcher>[0]> = {}) => {
-    const d = new Dispatcher({ store: wrapped, checkpoints, channels: [new InboxChannel()], retry: FAST, failures: FAILURES, name: `dispatcher-${randomUUID()}`, ...options });
+    const d = new Dispatcher({
+      store: wrapped,
+      checkpoints,
+      channels: [new InboxChannel()],
+      retry: FAST,
+      failures: FAILURES,
+      name: `dispatcher-${randomUUID()}`,
+      ...options,
+    });
     running.push(d);
     await d.start();
     return d;
@@ -40,7 +67,10 @@ describe('Dispatcher failures (FailurePolicy)', () => {
   it("quarantines a message whose customer's events it cannot read, delivers the others, and delivers it on retry once fixed", async () => {
     let broken = true;
     const picky = Object.create(store) as EventStore;
-    picky.readStream = (streamId, options) => (broken && streamId === customerStreamId(WS, 'bad') ? Promise.reject(new TypeError("Cannot read properties of null (reading 'traits')")) : store.readStream(streamId, options));
+    picky.readStream = (streamId, options) =>
+      broken && streamId === customerStreamId(WS, 'bad')
+        ? Promise.reject(new TypeError("Cannot read properties of null (reading 'traits')"))
+        : store.readStream(streamId, options);
     const quarantined: string[] = [];
     await schedule('a');
     await schedule('bad');
@@ -48,7 +78,13 @@ describe('Dispatcher failures (FailurePolicy)', () => {
     await schedule('b');
     await eventually(async () => expect(await listDeadLetters(store, WS)).toHaveLength(1));
     const [letter] = await listDeadLetters(store, WS);
-    expect(letter).toMatchObject({ status: 'quarantined', customerId: 'bad', eventType: 'MessageScheduled', reason: 'TypeError', attempts: 3 });
+    expect(letter).toMatchObject({
+      status: 'quarantined',
+      customerId: 'bad',
+      eventType: 'MessageScheduled',
+      reason: 'TypeError',
+      attempts: 3,
+    });
     expect(quarantined).toHaveLength(1);
     await eventually(async () => expect([await inbox('a'), await inbox('b')]).toEqual([['Hello a'], ['Hello b']]));
     await d.whenIdle();
@@ -68,7 +104,9 @@ describe('Dispatcher failures (FailurePolicy)', () => {
     flaky.readStream = (streamId, options) => {
       if (streamId !== customerStreamId(WS, 't')) return store.readStream(streamId, options); // the earlier tests' messages
       seen.push(d?.lastError?.message);
-      return failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })) : store.readStream(streamId, options);
+      return failuresLeft-- > 0
+        ? Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))
+        : store.readStream(streamId, options);
     };
     // eslint-disable-next-line prefer-const -- flaky.readStream reads d while start() runs, before it is assigned
     let d: Dispatcher | undefined;
@@ -84,7 +122,8 @@ describe('Dispatcher failures (FailurePolicy)', () => {
     const dying = Object.create(store) as EventStore;
     let subscriptions = 0;
     dying.subscribeToAll = (options, handler) => {
-      if (subscriptions++ === 0) return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
+      if (subscriptions++ === 0)
+        return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
       return store.subscribeToAll(options, handler);
     };
     const d = await start(dying);

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SMTPServer } from 'smtp-server';
-import { customerStreamId, evolveDelivery, initialDeliveryState, requestResend, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import {
+  customerStreamId,
+  evolveDelivery,
+  initialDeliveryState,
+  requestResend,
+  type JourneyEvent,
+  type RecordedEvent,
+} from '@journey/domain';
 import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
 import { InboxChannel, LogChannel, type Channel } from './channel';
 import { Dispatcher, type DispatcherOptions } from './dispatcher';
@@ -25,7 +32,6 @@ function event(type: string, customerId: string, data: Record<string, unknown>, 
   const at = new Date().toISOString();
   return { id, type, data, metadata: { workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test', schemaVersion: 1 } };
 }
-
 
 /** A store, a customer with traits, and dispatchers that the test starts and stops. */
 function fixture() {
@@ -56,7 +62,9 @@ function fixture() {
       return d;
     },
     async messageEvents(messageId: string): Promise<RecordedEvent[]> {
-      return (await store.readStream(stream)).filter((e) => (e.data as { messageId?: string }).messageId === messageId && e.type !== 'MessageScheduled');
+      return (await store.readStream(stream)).filter(
+        (e) => (e.data as { messageId?: string }).messageId === messageId && e.type !== 'MessageScheduled',
+      );
     },
     async outcome(messageId: string): Promise<RecordedEvent | undefined> {
       return (await this.messageEvents(messageId)).find((e) => ['MessageDelivered', 'MessageFailed', 'MessageSuppressed'].includes(e.type));
@@ -108,13 +116,23 @@ describe('Dispatcher with the webhook channel', () => {
       await f.identify({ name: 'Ann', email: 'ann@example.com' });
       const cause = event('InteractionRecorded', 'ignored', { event: 'Report Created', properties: { report: 'Churn' } });
       await f.store.appendToStream(f.stream, [cause]);
-      const messageId = await f.schedule({ channel: 'webhook', template: { subject: 'Hi {{ customer.traits.name }}', body: 'Your {{ event.report }} report is ready' }, causingEventId: cause.id });
+      const messageId = await f.schedule({
+        channel: 'webhook',
+        template: { subject: 'Hi {{ customer.traits.name }}', body: 'Your {{ event.report }} report is ready' },
+        causingEventId: cause.id,
+      });
       await f.start([new WebhookChannel({ url: hook.url, secret: SECRET })]);
       const outcome = await waitFor(() => f.outcome(messageId), 'an outcome');
       expect(outcome).toMatchObject({ type: 'MessageDelivered', data: { messageId, channel: 'webhook', attempt: 1, detail: 'HTTP 202' } });
       expect(hook.received).toHaveLength(1);
       const [req] = hook.received;
-      expect(req.body).toMatchObject({ messageId, customerId: f.stream.slice(`customer-${WS}-`.length), subject: 'Hi Ann', body: 'Your Churn report is ready', attempt: 1 });
+      expect(req.body).toMatchObject({
+        messageId,
+        customerId: f.stream.slice(`customer-${WS}-`.length),
+        subject: 'Hi Ann',
+        body: 'Your Churn report is ready',
+        attempt: 1,
+      });
       expect(req.headers['idempotency-key']).toBe(messageId);
       expect(req.headers['x-journey-signature']).toBe(webhookSignature(SECRET, req.raw));
       expect(req.headers['x-journey-signature']).not.toBe(webhookSignature('other secret', req.raw));
@@ -143,7 +161,12 @@ describe('Dispatcher with the webhook channel', () => {
         [messageId, 3],
       ]);
       for (const r of hook.received) expect(r.headers['x-journey-signature']).toBe(webhookSignature(SECRET, r.raw));
-      expect((await f.messageEvents(messageId)).map((e) => e.type)).toEqual(['MessageSent', 'MessageSent', 'MessageSent', 'MessageDelivered']);
+      expect((await f.messageEvents(messageId)).map((e) => e.type)).toEqual([
+        'MessageSent',
+        'MessageSent',
+        'MessageSent',
+        'MessageDelivered',
+      ]);
       expect(f.outcomes.filter((o) => o === 'webhook:retried')).toHaveLength(2);
     } finally {
       await hook.close();
@@ -249,7 +272,11 @@ describe('Dispatcher across restarts', () => {
     const f = fixture();
     const hook = await webhookReceiver(() => 200);
     try {
-      const messageId = await f.schedule({ channel: 'webhook', template: { body: 'later' }, notBefore: new Date(Date.now() + 60_000).toISOString() });
+      const messageId = await f.schedule({
+        channel: 'webhook',
+        template: { body: 'later' },
+        notBefore: new Date(Date.now() + 60_000).toISOString(),
+      });
       const d = await f.start([new WebhookChannel({ url: hook.url })]);
       await d.whenIdle();
       expect(d.pendingCount).toBe(1);
@@ -274,7 +301,10 @@ describe('Dispatcher suppressions', () => {
       const unknown = await f.schedule({ channel: 'pigeon', template: { body: 'coo' } });
       const broken = await f.schedule({ channel: 'webhook', template: { body: 'Hi {{ customer.traits.surname }}' } });
       await f.start([new WebhookChannel({ url: hook.url })]);
-      expect(await waitFor(() => f.outcome(unknown), 'an outcome')).toMatchObject({ type: 'MessageSuppressed', data: { reason: 'unknown-channel', detail: expect.stringContaining('"pigeon"') } });
+      expect(await waitFor(() => f.outcome(unknown), 'an outcome')).toMatchObject({
+        type: 'MessageSuppressed',
+        data: { reason: 'unknown-channel', detail: expect.stringContaining('"pigeon"') },
+      });
       expect(await waitFor(() => f.outcome(broken), 'an outcome')).toMatchObject({
         type: 'MessageSuppressed',
         data: { reason: 'template-error', detail: 'body: undefined variable: customer.traits.surname, line:1, col:7' },
@@ -293,12 +323,17 @@ describe('Dispatcher suppressions', () => {
     try {
       await f.identify({ name: 'Ann' });
       const logged = await f.schedule({ channel: 'log', template: { body: 'Hi {{ customer.traits.name }}' } });
-      const d = await f.start([new LogChannel({ info: (obj: object, msg: string) => lines.push([obj as Record<string, unknown>, msg]) } as never)]);
+      const d = await f.start([
+        new LogChannel({ info: (obj: object, msg: string) => lines.push([obj as Record<string, unknown>, msg]) } as never),
+      ]);
       expect(await waitFor(() => f.outcome(logged), 'an outcome')).toMatchObject({ type: 'MessageDelivered', data: { detail: 'logged' } });
       expect(lines).toEqual([[expect.objectContaining({ channel: 'log', messageId: logged, body: 'Hi Ann', attempt: 1 }), 'message']]);
       await f.store.appendToStream(f.stream, [event('CustomerForgotten', 'x', {})]);
       const forgotten = await f.schedule({ channel: 'log', template: { body: 'Hi' } });
-      expect(await waitFor(() => f.outcome(forgotten), 'an outcome')).toMatchObject({ type: 'MessageSuppressed', data: { reason: 'customer-forgotten' } });
+      expect(await waitFor(() => f.outcome(forgotten), 'an outcome')).toMatchObject({
+        type: 'MessageSuppressed',
+        data: { reason: 'customer-forgotten' },
+      });
       await d.whenIdle();
       expect(lines).toHaveLength(1);
     } finally {
@@ -313,7 +348,9 @@ describe('Dispatcher suppressions', () => {
       const messageId = await f.schedule({ channel: 'inbox', template: { subject: 'Tip', body: 'Hello {{ customer.traits.name }}' } });
       await f.start([new InboxChannel()]);
       await waitFor(() => f.outcome(messageId), 'an outcome');
-      expect(inboxFromStream(await f.store.readStream(f.stream))).toEqual([{ messageId, subject: 'Tip', body: 'Hello Ann', deliveredAt: expect.any(String), opened: false }]);
+      expect(inboxFromStream(await f.store.readStream(f.stream))).toEqual([
+        { messageId, subject: 'Tip', body: 'Hello Ann', deliveredAt: expect.any(String), opened: false },
+      ]);
     } finally {
       await f.close();
     }
@@ -342,7 +379,10 @@ describe('Dispatcher with the email channel (SMTP)', () => {
     const f = fixture();
     try {
       await f.identify({ name: 'Ann', email: 'ann@example.com' });
-      const messageId = await f.schedule({ channel: 'email', template: { subject: 'Welcome {{ customer.traits.name }}', body: 'Hi {{ customer.traits.name }}, thanks for joining.' } });
+      const messageId = await f.schedule({
+        channel: 'email',
+        template: { subject: 'Welcome {{ customer.traits.name }}', body: 'Hi {{ customer.traits.name }}, thanks for joining.' },
+      });
       await f.start([email]);
       expect(await waitFor(() => f.outcome(messageId), 'an outcome')).toMatchObject({ type: 'MessageDelivered', data: { attempt: 1 } });
       expect(mails).toHaveLength(1);
@@ -365,7 +405,10 @@ describe('Dispatcher with the email channel (SMTP)', () => {
     try {
       const messageId = await f.schedule({ channel: 'email', template: { body: 'x' } });
       await f.start([email]);
-      expect(await waitFor(() => f.outcome(messageId), 'an outcome')).toMatchObject({ type: 'MessageFailed', data: { attempts: 1, error: expect.stringContaining('no recipient') } });
+      expect(await waitFor(() => f.outcome(messageId), 'an outcome')).toMatchObject({
+        type: 'MessageFailed',
+        data: { attempts: 1, error: expect.stringContaining('no recipient') },
+      });
     } finally {
       email.close();
       await f.close();
@@ -384,11 +427,20 @@ describe('Dispatcher and unsafe templates', () => {
       process.chdir(dataDir);
       await f.identify({ name: 'Ann' });
       const leak = await f.schedule({ channel: 'inbox', template: { body: "{% include 'data/keys.json' %}" } });
-      const spin = await f.schedule({ channel: 'inbox', template: { body: '{% for a in (1..100000) %}{% for b in (1..100000) %}{{ a }}{% endfor %}{% endfor %}' } });
+      const spin = await f.schedule({
+        channel: 'inbox',
+        template: { body: '{% for a in (1..100000) %}{% for b in (1..100000) %}{{ a }}{% endfor %}{% endfor %}' },
+      });
       const next = await f.schedule({ channel: 'inbox', template: { body: 'Hi {{ customer.traits.name }}' } });
       const first = await f.start([new InboxChannel()]);
-      expect(await waitFor(() => f.outcome(leak), 'an outcome')).toMatchObject({ type: 'MessageSuppressed', data: { reason: 'template-error', detail: expect.stringContaining('the "include" tag is not allowed') } });
-      expect(await waitFor(() => f.outcome(spin), 'an outcome')).toMatchObject({ type: 'MessageSuppressed', data: { reason: 'template-error', detail: expect.stringMatching(/limit exceeded/) } });
+      expect(await waitFor(() => f.outcome(leak), 'an outcome')).toMatchObject({
+        type: 'MessageSuppressed',
+        data: { reason: 'template-error', detail: expect.stringContaining('the "include" tag is not allowed') },
+      });
+      expect(await waitFor(() => f.outcome(spin), 'an outcome')).toMatchObject({
+        type: 'MessageSuppressed',
+        data: { reason: 'template-error', detail: expect.stringMatching(/limit exceeded/) },
+      });
       expect(await waitFor(() => f.outcome(next), 'an outcome')).toMatchObject({ type: 'MessageDelivered' });
       await first.whenIdle();
       await first.stop();
@@ -414,9 +466,14 @@ describe('Dispatcher retry budget and re-send', () => {
     const hook = await webhookReceiver(() => 503);
     try {
       const messageId = await f.schedule({ channel: 'webhook', template: { body: 'x' } });
-      await f.start([new WebhookChannel({ url: hook.url })], { retry: { maxAttempts: Infinity, baseDelayMs: 20, maxDelayMs: 40, budgetMs: 2000 } });
+      await f.start([new WebhookChannel({ url: hook.url })], {
+        retry: { maxAttempts: Infinity, baseDelayMs: 20, maxDelayMs: 40, budgetMs: 2000 },
+      });
       const outcome = await waitFor(() => f.outcome(messageId), 'an outcome');
-      expect(outcome).toMatchObject({ type: 'MessageFailed', data: { error: 'webhook answered HTTP 503: nope (gave up: the retry budget of 2 s is spent)' } });
+      expect(outcome).toMatchObject({
+        type: 'MessageFailed',
+        data: { error: 'webhook answered HTTP 503: nope (gave up: the retry budget of 2 s is spent)' },
+      });
       const sent = (await f.messageEvents(messageId)).filter((e) => e.type === 'MessageSent');
       expect(sent.length).toBeGreaterThan(3);
       expect(hook.received).toHaveLength(sent.length);
@@ -439,7 +496,9 @@ describe('Dispatcher retry budget and re-send', () => {
       await first.stop();
       await f.start([new WebhookChannel({ url: hook.url })], { retry });
       expect(await waitFor(() => f.outcome(messageId), 'an outcome')).toMatchObject({ type: 'MessageDelivered', data: { attempt: 2 } });
-      const [one, two] = (await f.messageEvents(messageId)).filter((e) => e.type === 'MessageSent').map((e) => Date.parse(e.metadata.occurredAt));
+      const [one, two] = (await f.messageEvents(messageId))
+        .filter((e) => e.type === 'MessageSent')
+        .map((e) => Date.parse(e.metadata.occurredAt));
       expect(two - one).toBeGreaterThanOrEqual(1500);
       expect(hook.received).toHaveLength(2);
     } finally {
@@ -453,27 +512,37 @@ describe('Dispatcher retry budget and re-send', () => {
     let up = false;
     const hook = await webhookReceiver(() => (up ? 200 : 400));
     const resend = async (messageId: string) => {
-      const state = (await f.store.readStream(f.stream)).filter((e) => (e.data as { messageId?: string }).messageId === messageId).reduce(evolveDelivery, initialDeliveryState());
+      const state = (await f.store.readStream(f.stream))
+        .filter((e) => (e.data as { messageId?: string }).messageId === messageId)
+        .reduce(evolveDelivery, initialDeliveryState());
       await f.store.appendToStream(f.stream, [requestResend(state, new Date())!]);
     };
     try {
       const live = await f.schedule({ channel: 'webhook', template: { body: 'x' } });
       const later = await f.schedule({ channel: 'webhook', template: { body: 'y' } });
       const first = await f.start([new WebhookChannel({ url: hook.url })]);
-      for (const id of [live, later]) expect(await waitFor(() => f.outcome(id), 'an outcome')).toMatchObject({ type: 'MessageFailed', data: { attempts: 1 } });
+      for (const id of [live, later])
+        expect(await waitFor(() => f.outcome(id), 'an outcome')).toMatchObject({ type: 'MessageFailed', data: { attempts: 1 } });
       await first.whenIdle();
 
       up = true;
       await resend(live);
       await waitFor(async () => (await f.messageEvents(live)).find((e) => e.type === 'MessageDelivered'), 'the re-sent message delivered');
-      expect((await f.messageEvents(live)).map((e) => e.type)).toEqual(['MessageSent', 'MessageFailed', 'MessageResendRequested', 'MessageSent', 'MessageDelivered']);
+      expect((await f.messageEvents(live)).map((e) => e.type)).toEqual([
+        'MessageSent',
+        'MessageFailed',
+        'MessageResendRequested',
+        'MessageSent',
+        'MessageDelivered',
+      ]);
       await first.stop();
 
       // Requested while no dispatcher runs: the next one picks it up.
       await resend(later);
       await f.start([new WebhookChannel({ url: hook.url })]);
       await waitFor(async () => (await f.messageEvents(later)).find((e) => e.type === 'MessageDelivered'), 'the re-sent message delivered');
-      const requests = (id: string) => hook.received.filter((r) => r.body.messageId === id).map((r) => [r.headers['idempotency-key'], r.body.attempt]);
+      const requests = (id: string) =>
+        hook.received.filter((r) => r.body.messageId === id).map((r) => [r.headers['idempotency-key'], r.body.attempt]);
       expect(requests(live)).toEqual([
         [live, 1],
         [live, 2],
@@ -488,4 +557,3 @@ describe('Dispatcher retry budget and re-send', () => {
     }
   });
 });
-

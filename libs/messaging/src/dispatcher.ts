@@ -103,8 +103,17 @@ export class Dispatcher {
       store: options.store,
       filter: FILTER,
       filterInStore: true,
-      checkpoint: new BackgroundCheckpoint(options.checkpoints, name, (error) => options.logger?.error({ err: error }, 'dispatcher: checkpoint not saved, will retry'), CHECKPOINT_EVERY_MS),
-      holds: () => [...this.pending.values()].reduce<bigint | undefined>((low, p) => (low === undefined || p.position < low ? p.position : low), undefined),
+      checkpoint: new BackgroundCheckpoint(
+        options.checkpoints,
+        name,
+        (error) => options.logger?.error({ err: error }, 'dispatcher: checkpoint not saved, will retry'),
+        CHECKPOINT_EVERY_MS,
+      ),
+      holds: () =>
+        [...this.pending.values()].reduce<bigint | undefined>(
+          (low, p) => (low === undefined || p.position < low ? p.position : low),
+          undefined,
+        ),
       // A dead letter's MessageScheduled is delivered again in the background (a delivery may wait out the channel's retries).
       retryInBackground: true,
       handle: (events, { retry }) => (retry ? this.deliver(this.pendingOf(events[0])) : this.onEvents(events)),
@@ -112,7 +121,11 @@ export class Dispatcher {
         for (const p of this.pending.values()) clearTimeout(p.timer);
         return Promise.allSettled([...this.pending.values()].flatMap((p) => p.task ?? []));
       },
-      failures: { ...options.failures, now: this.now, onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`) },
+      failures: {
+        ...options.failures,
+        now: this.now,
+        onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`),
+      },
     });
   }
 
@@ -142,7 +155,9 @@ export class Dispatcher {
   async whenIdle(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const busy = [...this.pending.values()].some((p) => p.task !== undefined) || (await this.store.readAll({ after: this.processor.position, maxCount: 1, filter: FILTER })).length > 0;
+      const busy =
+        [...this.pending.values()].some((p) => p.task !== undefined) ||
+        (await this.store.readAll({ after: this.processor.position, maxCount: 1, filter: FILTER })).length > 0;
       if (!busy) return;
       if (Date.now() > deadline) throw new Error(`dispatcher not idle after ${timeoutMs} ms`);
       await sleep(10);
@@ -217,7 +232,8 @@ export class Dispatcher {
       p.dueAt = new Date(this.now().getTime() + verdict.retryInMs);
       this.plan(p);
     } catch (e) {
-      if (!this.processor.signal.aborted) this.options.logger?.error({ err: e, messageId: p.messageId }, 'dispatcher: could not handle a failed delivery');
+      if (!this.processor.signal.aborted)
+        this.options.logger?.error({ err: e, messageId: p.messageId }, 'dispatcher: could not handle a failed delivery');
     }
   }
 
@@ -239,7 +255,9 @@ export class Dispatcher {
   /** One attempt. Returns the wait before the next one, or undefined when the message is done (or we are stopping). */
   private async attempt(p: Pending): Promise<number | undefined> {
     const events = await this.store.readStream(p.streamId);
-    const state = events.filter((e) => (e.data as { messageId?: string }).messageId === p.messageId).reduce(evolveDelivery, initialDeliveryState());
+    const state = events
+      .filter((e) => (e.data as { messageId?: string }).messageId === p.messageId)
+      .reduce(evolveDelivery, initialDeliveryState());
     if (state.outcome) return undefined;
     // Backing off from an attempt made before a restart: wait for the rest of it.
     const due = nextAttemptAt(state, this.retry);
@@ -252,7 +270,10 @@ export class Dispatcher {
     let content: MessageTemplate | undefined;
     let suppress: { reason: string; detail?: string } | undefined;
     if (!channel) {
-      suppress = { reason: 'unknown-channel', detail: `no channel "${channelName}" is configured (configured: ${[...this.channels.keys()].join(', ')})` };
+      suppress = {
+        reason: 'unknown-channel',
+        detail: `no channel "${channelName}" is configured (configured: ${[...this.channels.keys()].join(', ')})`,
+      };
     } else if (forgotten) {
       suppress = { reason: 'customer-forgotten' };
     } else {
@@ -271,7 +292,15 @@ export class Dispatcher {
     if (started.type !== 'MessageSent' || !channel || !content) return undefined;
 
     const attempt = started.data.attempt;
-    const message: RenderedMessage = { messageId: p.messageId, channel: channelName, workspaceId: scheduled.workspaceId, customerId: scheduled.customerId, to, traits, ...content };
+    const message: RenderedMessage = {
+      messageId: p.messageId,
+      channel: channelName,
+      workspaceId: scheduled.workspaceId,
+      customerId: scheduled.customerId,
+      to,
+      traits,
+      ...content,
+    };
     let result: AttemptResult;
     try {
       const { detail } = await channel.send(message, { idempotencyKey: p.messageId, attempt, signal: this.processor.signal });
@@ -280,20 +309,28 @@ export class Dispatcher {
       if (this.processor.signal.aborted) return undefined; // outcome unknown: sent again after a restart
       result = { ok: false, retryable: !(error instanceof DeliveryError) || error.retryable, error: (error as Error).message };
     }
-    const decided = decideDelivery({ type: 'CompleteAttempt', now: this.now(), attempt, retry: this.retry, result }, evolveDelivery(state, started));
+    const decided = decideDelivery(
+      { type: 'CompleteAttempt', now: this.now(), attempt, retry: this.retry, result },
+      evolveDelivery(state, started),
+    );
     if (decided.length > 0) {
       await this.append(p.streamId, ...decided);
       return undefined;
     }
     this.options.onOutcome?.(channelName, 'retried');
-    this.options.logger?.warn({ messageId: p.messageId, channel: channelName, attempt, error: !result.ok && result.error }, 'dispatcher: attempt failed, will retry');
+    this.options.logger?.warn(
+      { messageId: p.messageId, channel: channelName, attempt, error: !result.ok && result.error },
+      'dispatcher: attempt failed, will retry',
+    );
     return retryDelayMs(this.retry, attempt - state.before);
   }
 
   private async append(streamId: string, ...events: DeliveryEvent[]): Promise<void> {
     await this.store.appendToStream(streamId, events);
     for (const e of events) {
-      const outcome = ({ MessageSent: 'sent', MessageDelivered: 'delivered', MessageFailed: 'failed', MessageSuppressed: 'suppressed' } as const)[e.type];
+      const outcome = (
+        { MessageSent: 'sent', MessageDelivered: 'delivered', MessageFailed: 'failed', MessageSuppressed: 'suppressed' } as const
+      )[e.type];
       this.options.onOutcome?.(e.data.channel, outcome);
     }
   }

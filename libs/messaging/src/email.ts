@@ -21,7 +21,12 @@ export class EmailChannel implements Channel {
 
   constructor(private readonly options: EmailOptions) {
     const timeout = options.timeoutMs ?? 30_000;
-    this.transport = nodemailer.createTransport({ url: options.smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
+    this.transport = nodemailer.createTransport({
+      url: options.smtpUrl,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    });
   }
 
   async send(message: RenderedMessage, ctx: SendContext): Promise<{ detail?: string }> {

@@ -20,7 +20,13 @@ export function inboxFromStream(events: Iterable<JourneyEvent>): InboxMessage[] 
     if (e.type === 'MessageDelivered') {
       const d = e.data;
       if (d.channel !== 'inbox' || !d.content) continue;
-      messages.set(d.messageId, { messageId: d.messageId, ...(d.content.subject !== undefined && { subject: d.content.subject }), body: d.content.body, deliveredAt: e.metadata.recordedAt, opened: false });
+      messages.set(d.messageId, {
+        messageId: d.messageId,
+        ...(d.content.subject !== undefined && { subject: d.content.subject }),
+        body: d.content.body,
+        deliveredAt: e.metadata.recordedAt,
+        opened: false,
+      });
     } else if (e.type === 'CustomerForgotten') {
       messages.clear();
     } else if (e.type === 'MessageOpened') {

@@ -3,25 +3,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TemplateError, TemplateRenderer, type TemplateScope } from './templates';
 
-const scope: TemplateScope = { customer: { id: 'cust-1', traits: { name: 'Ann', plan: 'pro', seats: 3 } }, event: { feature: 'reports', count: 2 } };
+const scope: TemplateScope = {
+  customer: { id: 'cust-1', traits: { name: 'Ann', plan: 'pro', seats: 3 } },
+  event: { feature: 'reports', count: 2 },
+};
 
 describe('TemplateRenderer (Liquid)', () => {
   const renderer = new TemplateRenderer();
 
   it('renders subject and body with the customer and the causing event in scope', async () => {
     const rendered = await renderer.render(
-      { subject: 'Welcome {{ customer.traits.name }}', body: 'Hi {{ customer.traits.name | upcase }} ({{ customer.id }}): you used {{ event.feature }} {{ event.count }} times on {{ customer.traits.plan }}.' },
+      {
+        subject: 'Welcome {{ customer.traits.name }}',
+        body: 'Hi {{ customer.traits.name | upcase }} ({{ customer.id }}): you used {{ event.feature }} {{ event.count }} times on {{ customer.traits.plan }}.',
+      },
       scope,
     );
     expect(rendered).toEqual({ subject: 'Welcome Ann', body: 'Hi ANN (cust-1): you used reports 2 times on pro.' });
   });
 
   it('leaves the subject out when the template has none', async () => {
-    expect(await renderer.render({ body: '{% if customer.traits.seats > 2 %}big{% else %}small{% endif %}' }, scope)).toEqual({ body: 'big' });
+    expect(await renderer.render({ body: '{% if customer.traits.seats > 2 %}big{% else %}small{% endif %}' }, scope)).toEqual({
+      body: 'big',
+    });
   });
 
   it('allows optional values through default and if', async () => {
-    const rendered = await renderer.render({ body: 'Hi {{ customer.traits.nickname | default: "there" }}{% if customer.traits.company %} from {{ customer.traits.company }}{% endif %}' }, scope);
+    const rendered = await renderer.render(
+      {
+        body: 'Hi {{ customer.traits.nickname | default: "there" }}{% if customer.traits.company %} from {{ customer.traits.company }}{% endif %}',
+      },
+      scope,
+    );
     expect(rendered.body).toBe('Hi there');
   });
 
@@ -96,21 +109,30 @@ describe('TemplateRenderer safety (templates are written by API users)', () => {
 
   it('stops a render that takes longer than its time bound', async () => {
     const quick = new TemplateRenderer({ renderLimitMs: 20 });
-    const attempt = quick.render({ body: '{% for a in (1..2000) %}{% for b in (1..2000) %}{% if b == 0 %}{% endif %}{% endfor %}{% endfor %}' }, scope);
+    const attempt = quick.render(
+      { body: '{% for a in (1..2000) %}{% for b in (1..2000) %}{% if b == 0 %}{% endif %}{% endfor %}{% endfor %}' },
+      scope,
+    );
     await expect(attempt).rejects.toThrow(/body: .*template render limit exceeded/);
   });
 
   it('refuses output over the size bound, and renders up to it', async () => {
     const small = new TemplateRenderer({ maxOutputChars: 100 });
     await expect(small.render({ body: '{% for a in (1..100) %}x{% endfor %}' }, scope)).resolves.toEqual({ body: 'x'.repeat(100) });
-    await expect(small.render({ body: '{% for a in (1..101) %}x{% endfor %}' }, scope)).rejects.toThrow(/body: .*output limit exceeded \(more than 100 characters\)/);
+    await expect(small.render({ body: '{% for a in (1..101) %}x{% endfor %}' }, scope)).rejects.toThrow(
+      /body: .*output limit exceeded \(more than 100 characters\)/,
+    );
     // the default output bound, with time to reach it on a loaded machine (the time bound is the test above)
     const patient = new TemplateRenderer({ renderLimitMs: 60_000 });
-    await expect(patient.render({ body: '{% for a in (1..1000000) %}xxxxxxxxxx{% endfor %}' }, scope)).rejects.toThrow(/output limit exceeded/);
+    await expect(patient.render({ body: '{% for a in (1..1000000) %}xxxxxxxxxx{% endfor %}' }, scope)).rejects.toThrow(
+      /output limit exceeded/,
+    );
   });
 
   it('reads own properties only: no prototype, no constructor', async () => {
-    await expect(renderer.render({ body: '{{ customer.traits.constructor.name }}' }, scope)).rejects.toThrow(/undefined variable: customer.traits.constructor/);
+    await expect(renderer.render({ body: '{{ customer.traits.constructor.name }}' }, scope)).rejects.toThrow(
+      /undefined variable: customer.traits.constructor/,
+    );
     await expect(renderer.render({ body: '{{ customer.traits.__proto__ }}' }, scope)).rejects.toThrow(/undefined variable/);
   });
 
@@ -127,7 +149,8 @@ describe('TemplateRenderer.check (what deploying a trigger asks)', () => {
     expect(renderer.check('Hi {{ customer.traits.name | default: "there" }}')).toBeUndefined();
     expect(renderer.check('Hi {{ customer.traits.name ')).toMatch(/not closed/);
     expect(renderer.check('{% if x %}open')).toMatch(/not closed/);
-    for (const tag of ['include', 'render', 'layout']) expect(renderer.check(`{% ${tag} 'x' %}`)).toMatch(new RegExp(`the "${tag}" tag is not allowed`));
+    for (const tag of ['include', 'render', 'layout'])
+      expect(renderer.check(`{% ${tag} 'x' %}`)).toMatch(new RegExp(`the "${tag}" tag is not allowed`));
     expect(renderer.check('x'.repeat(101))).toMatch(/parse length limit exceeded/);
   });
 });

@@ -33,7 +33,13 @@ export interface TemplateLimits {
   parseLimit: number;
 }
 
-export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { cacheSize: 1000, renderLimitMs: 500, maxOutputChars: 256 * 1024, memoryLimit: 10_000_000, parseLimit: 1_000_000 };
+export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = {
+  cacheSize: 1000,
+  renderLimitMs: 500,
+  maxOutputChars: 256 * 1024,
+  memoryLimit: 10_000_000,
+  parseLimit: 1_000_000,
+};
 
 /** Templates never read files: the tags that would (`include`, `render`, `layout`) are refused when the template is parsed. */
 const FILE_TAGS = ['include', 'render', 'layout'] as const;

@@ -73,7 +73,9 @@ describe('WebhookChannel timeout', () => {
     const receiver = await slowReceiver(50);
     try {
       const channel = new WebhookChannel({ url: receiver.url, timeoutMs: 1000 });
-      await expect(channel.send(message, { idempotencyKey: 'm-1', attempt: 1, signal: new AbortController().signal })).resolves.toEqual({ detail: 'HTTP 200' });
+      await expect(channel.send(message, { idempotencyKey: 'm-1', attempt: 1, signal: new AbortController().signal })).resolves.toEqual({
+        detail: 'HTTP 200',
+      });
     } finally {
       await new Promise((r) => receiver.server.close(r));
     }

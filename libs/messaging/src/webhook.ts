@@ -35,7 +35,11 @@ export class WebhookChannel implements Channel {
     const sentAt = this.now().toISOString();
     const { messageId, channel, workspaceId, customerId, to, subject, body: text } = message;
     const body = JSON.stringify({ messageId, channel, workspaceId, customerId, to, subject, body: text, attempt: ctx.attempt, sentAt });
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey, [TIMESTAMP_HEADER]: sentAt };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'idempotency-key': ctx.idempotencyKey,
+      [TIMESTAMP_HEADER]: sentAt,
+    };
     if (this.options.secret) headers[SIGNATURE_HEADER] = webhookSignature(this.options.secret, body);
     // A timer we hold, not `AbortSignal.any([.., AbortSignal.timeout()])`: Node 20 may collect the timeout signal that
     // `any` only references weakly, and the call then never times out.
@@ -60,7 +64,10 @@ export class WebhookChannel implements Channel {
       // Drain the body (within the deadline) so the connection can be reused; its text helps explain a refusal.
       const answer = (await response.text().catch(() => '')).slice(0, 200);
       if (response.ok) return { detail: `HTTP ${response.status}` };
-      throw new DeliveryError(`webhook answered HTTP ${response.status}${answer ? `: ${answer}` : ''}`, isRetryableHttpStatus(response.status));
+      throw new DeliveryError(
+        `webhook answered HTTP ${response.status}${answer ? `: ${answer}` : ''}`,
+        isRetryableHttpStatus(response.status),
+      );
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', stop);

@@ -30,15 +30,24 @@ describe('ProjectionRunner failures', () => {
     const { events, store } = open();
     const state = { failures: 6 };
     const errors: string[] = [];
-    const runner = new ProjectionRunner(customersProjection, events, flaky(store, state), { retryDelayMs: 1, maxRetryDelayMs: 4, coalesceMs: 0, onError: () => errors.push(runner.status()[0].lastError ?? 'none') });
+    const runner = new ProjectionRunner(customersProjection, events, flaky(store, state), {
+      retryDelayMs: 1,
+      maxRetryDelayMs: 4,
+      coalesceMs: 0,
+      onError: () => errors.push(runner.status()[0].lastError ?? 'none'),
+    });
     await runner.start();
     try {
-      await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} }), event('b', 'InteractionRecorded', { event: 'x', properties: {} })]);
+      await appendAll(events, [
+        event('a', 'InteractionRecorded', { event: 'x', properties: {} }),
+        event('b', 'InteractionRecorded', { event: 'x', properties: {} }),
+      ]);
       await runner.waitFor(await events.headPosition());
       expect(state.failures).toBe(0);
       expect(errors).toEqual(Array(6).fill('connection 3 to 127.0.0.1:27017 closed'));
       expect(runner.status()[0].lastError).toBeUndefined();
-      for (const c of ['a', 'b']) expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc.interactions.total).toBe(1);
+      for (const c of ['a', 'b'])
+        expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc.interactions.total).toBe(1);
       expect(await listDeadLetters(events, 'w')).toEqual([]);
     } finally {
       await runner.stop();
@@ -49,7 +58,10 @@ describe('ProjectionRunner failures', () => {
     const { events, store } = open();
     const state = { checkpointFailures: 0 };
     const failing = Object.create(store) as ReadModelStore;
-    failing.checkpoint = (...args) => (state.checkpointFailures-- > 0 ? Promise.reject(Object.assign(new Error('server selection timed out'), { name: 'MongoServerSelectionError' })) : store.checkpoint(...args));
+    failing.checkpoint = (...args) =>
+      state.checkpointFailures-- > 0
+        ? Promise.reject(Object.assign(new Error('server selection timed out'), { name: 'MongoServerSelectionError' }))
+        : store.checkpoint(...args);
     const subscribe = events.subscribeToAll.bind(events);
     let subscriptions = 0;
     events.subscribeToAll = (options, handler) => {

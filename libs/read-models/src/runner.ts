@@ -80,7 +80,12 @@ export class ProjectionRunner {
 
   status(): RunnerStatus[] {
     const { isRunning: running, lastError } = this.processor;
-    return this.projections.map((p) => ({ name: p.name, running, position: this.positions.get(p.name)!, ...(lastError ? { lastError: lastError.message } : {}) }));
+    return this.projections.map((p) => ({
+      name: p.name,
+      running,
+      position: this.positions.get(p.name)!,
+      ...(lastError ? { lastError: lastError.message } : {}),
+    }));
   }
 
   /** The position every projection of this runner has reached. */
@@ -100,7 +105,9 @@ export class ProjectionRunner {
     const wasRunning = this.processor.isRunning;
     await this.stop();
     try {
-      const report = await rebuildProjection(this.events, this.store, projection, { batchSize: options.batchSize ?? this.options.batchSize });
+      const report = await rebuildProjection(this.events, this.store, projection, {
+        batchSize: options.batchSize ?? this.options.batchSize,
+      });
       this.advance([projection], [report.position]);
       return report;
     } finally {
@@ -138,7 +145,12 @@ const SWAP_ATTEMPTS = 10;
  * two and swaps the fresh one in: readers never see a half-built model. Works while a live runner in another process
  * keeps projecting (the swap happens only when both are at the same position; otherwise it catches up and retries).
  */
-export async function rebuildProjection(events: EventStore, store: ReadModelStore, projection: Projection, options: { batchSize?: number } = {}): Promise<RebuildReport> {
+export async function rebuildProjection(
+  events: EventStore,
+  store: ReadModelStore,
+  projection: Projection,
+  options: { batchSize?: number } = {},
+): Promise<RebuildReport> {
   const started = Date.now();
   const batchSize = options.batchSize ?? 1000;
   await store.prepare(projection);
@@ -158,7 +170,14 @@ export async function rebuildProjection(events: EventStore, store: ReadModelStor
   throw new Error(`rebuild of ${projection.name}: the live model kept moving; could not swap after ${SWAP_ATTEMPTS} attempts`);
 }
 
-async function catchUp(events: EventStore, store: ReadModelStore, projection: Projection, target: ReadModelTarget, until: bigint, batchSize: number): Promise<void> {
+async function catchUp(
+  events: EventStore,
+  store: ReadModelStore,
+  projection: Projection,
+  target: ReadModelTarget,
+  until: bigint,
+  batchSize: number,
+): Promise<void> {
   let position = await store.checkpoint(projection.name, target);
   while (position < until) {
     const batch: RecordedEvent[] = (await events.readAll({ after: position, maxCount: batchSize })).filter((e) => e.position <= until);

@@ -51,7 +51,12 @@ export interface ReadModelStore {
    * `applyBatch` for several projections over the same events (one live runner serves them all). SQLite: every
    * projection's documents and checkpoint in one transaction. Returns each projection's new checkpoint, in order.
    */
-  applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target?: ReadModelTarget, options?: ApplyOptions): Promise<bigint[]>;
+  applyBatches(
+    projections: readonly Projection[],
+    events: readonly RecordedEvent[],
+    target?: ReadModelTarget,
+    options?: ApplyOptions,
+  ): Promise<bigint[]>;
   /** Drops any previous rebuild and creates empty rebuild collections (readers keep seeing the live ones). */
   startRebuild(projection: Projection): Promise<void>;
   /**
@@ -61,7 +66,11 @@ export interface ReadModelStore {
   finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined>;
   get<T = Record<string, unknown>>(collection: string, id: string): Promise<StoredDoc<T> | undefined>;
   /** Documents whose top-level fields equal `where`. */
-  find<T = Record<string, unknown>>(collection: string, where: Record<string, FieldValue>, options?: FindOptions): Promise<Array<StoredDoc<T>>>;
+  find<T = Record<string, unknown>>(
+    collection: string,
+    where: Record<string, FieldValue>,
+    options?: FindOptions,
+  ): Promise<Array<StoredDoc<T>>>;
   /** How many documents matching `where` have each value of `field`. */
   countBy(collection: string, field: string, where: Record<string, FieldValue>): Promise<Array<{ value: unknown; count: number }>>;
 }

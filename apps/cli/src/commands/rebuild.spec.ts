@@ -13,7 +13,14 @@ const event = (i: number, type: string, data: Record<string, unknown>): JourneyE
   id: `cli-${i}`,
   type,
   data,
-  metadata: { workspaceId: 'default', customerId: 'u1', occurredAt: '2025-01-01T00:00:00Z', recordedAt: '2025-01-01T00:00:00Z', source: 'test', schemaVersion: 1 },
+  metadata: {
+    workspaceId: 'default',
+    customerId: 'u1',
+    occurredAt: '2025-01-01T00:00:00Z',
+    recordedAt: '2025-01-01T00:00:00Z',
+    source: 'test',
+    schemaVersion: 1,
+  },
 });
 
 describe('journey rebuild', () => {
@@ -38,7 +45,9 @@ describe('journey rebuild', () => {
     expect(logs).toEqual([
       expect.stringMatching(/^customers: rebuilt to position 3 in \d+ ms \(1 customers\); identical to the live model$/),
       expect.stringMatching(/^stage-analytics: rebuilt to position 3 in \d+ ms \(1 stage_transitions\); identical to the live model$/),
-      expect.stringMatching(/^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts\); identical to the live model$/),
+      expect.stringMatching(
+        /^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts\); identical to the live model$/,
+      ),
     ]);
     const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));
@@ -47,6 +56,8 @@ describe('journey rebuild', () => {
   });
 
   it('names the known projections when given an unknown one', async () => {
-    await expect(buildProgram().parseAsync(['node', 'journey', 'rebuild', 'nope', '--data-dir', dir])).rejects.toThrow(/unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, or all\)/);
+    await expect(buildProgram().parseAsync(['node', 'journey', 'rebuild', 'nope', '--data-dir', dir])).rejects.toThrow(
+      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, or all\)/,
+    );
   });
 });

@@ -34,9 +34,13 @@ export function registerRebuildCommand(program: Command): void {
     .action(async (name: string, options: { dataDir?: string }) => {
       const dataDir = resolve(options.dataDir ?? process.env.JOURNEY_DATA_DIR ?? './data');
       for (const r of await rebuild(dataDir, name)) {
-        const docs = Object.entries(r.documents).map(([c, n]) => `${n} ${c}`).join(', ');
+        const docs = Object.entries(r.documents)
+          .map(([c, n]) => `${n} ${c}`)
+          .join(', ');
         const diffs = Object.values(r.differences).reduce((a, b) => a + b, 0);
-        console.log(`${r.projection}: rebuilt to position ${r.position} in ${r.durationMs} ms (${docs}); ${r.identical ? 'identical to the live model' : `${diffs} document(s) differed from the live model and were replaced`}`);
+        console.log(
+          `${r.projection}: rebuilt to position ${r.position} in ${r.durationMs} ms (${docs}); ${r.identical ? 'identical to the live model' : `${diffs} document(s) differed from the live model and were replaced`}`,
+        );
       }
     });
 }

@@ -19,7 +19,8 @@ import { runBacktest } from '@journey/reactors';
 
 /** `journey triggers …`: triggers as code. Files are YAML or JSON trigger documents (see triggers/library). */
 
-export type FileCheck = { file: string; ok: true; definition: TriggerDefinition } | { file: string; ok: false; errors: TriggerValidationError[] };
+export type FileCheck =
+  { file: string; ok: true; definition: TriggerDefinition } | { file: string; ok: false; errors: TriggerValidationError[] };
 
 export function checkFile(file: string): FileCheck {
   if (!existsSync(file)) return { file, ok: false, errors: [{ path: '', message: 'no such file' }] };
@@ -56,16 +57,31 @@ function parseTime(name: string, value?: string): Date | undefined {
 }
 
 /** Replays a trigger file over the embedded store of a data directory (read only); a progress bar on long replays. */
-export async function backtestFile(file: string, options: { dataDir?: string; from?: string; to?: string; workspace?: string; progress?: boolean }): Promise<BacktestReport> {
+export async function backtestFile(
+  file: string,
+  options: { dataDir?: string; from?: string; to?: string; workspace?: string; progress?: boolean },
+): Promise<BacktestReport> {
   const definition = loadValid(file);
   const from = parseTime('from', options.from);
   const to = parseTime('to', options.to);
   return withStore(dataDirOf(options.dataDir), async (store) => {
     const head = Number(await store.headPosition());
-    const bar = options.progress && head >= 50_000 ? new SingleBar({ format: 'replaying {bar} {percentage}% | {value}/{total} log positions | {eta}s left', stream: process.stderr }, Presets.shades_classic) : undefined;
+    const bar =
+      options.progress && head >= 50_000
+        ? new SingleBar(
+            { format: 'replaying {bar} {percentage}% | {value}/{total} log positions | {eta}s left', stream: process.stderr },
+            Presets.shades_classic,
+          )
+        : undefined;
     bar?.start(head, 0);
     try {
-      return await runBacktest(store, { workspaceId: options.workspace ?? 'default', definition, from, to, onProgress: (position) => bar?.update(position) });
+      return await runBacktest(store, {
+        workspaceId: options.workspace ?? 'default',
+        definition,
+        from,
+        to,
+        onProgress: (position) => bar?.update(position),
+      });
     } finally {
       bar?.stop();
     }
@@ -91,7 +107,9 @@ export function formatReport(r: BacktestReport): string {
     if (s.outcomes) parts.push(`ended by: ${counts(s.outcomes)}`);
     if (s.sent) parts.push(`sent: ${counts(s.sent)}`, `suppressed: ${counts(s.suppressed ?? {})}`);
     if (s.deferredByQuietHours) parts.push(`deferred by quiet hours: ${s.deferredByQuietHours}`);
-    lines.push(`${'  '.repeat(depth + 1)}[${s.step}] ${s.label}: ${parts.join('; ')}${s.sampleCustomerIds.length ? ` (e.g. ${s.sampleCustomerIds.join(', ')})` : ''}`);
+    lines.push(
+      `${'  '.repeat(depth + 1)}[${s.step}] ${s.label}: ${parts.join('; ')}${s.sampleCustomerIds.length ? ` (e.g. ${s.sampleCustomerIds.join(', ')})` : ''}`,
+    );
   }
   lines.push(
     `  messages sent: ${counts(r.messages.sent)}; suppressed: ${counts(r.messages.suppressed)}; deferred by quiet hours: ${r.messages.deferredByQuietHours}`,
@@ -116,7 +134,10 @@ export class TriggersApi {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
-      throw new Error(`cannot reach the engine at ${this.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { cause: e });
+      throw new Error(
+        `cannot reach the engine at ${this.url}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
+        { cause: e },
+      );
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -132,7 +153,9 @@ export class TriggersApi {
     const res = await this.call(method, path, body);
     if (res.status >= 200 && res.status < 300) return res.body;
     const message = (res.body as { message?: unknown })?.message ?? res.body;
-    throw new Error(`${method} ${path} answered ${res.status}: ${Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : JSON.stringify(message)}`);
+    throw new Error(
+      `${method} ${path} answered ${res.status}: ${Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : JSON.stringify(message)}`,
+    );
   }
 }
 
@@ -170,7 +193,9 @@ interface TriggerSummary {
 export function formatList(body: unknown): string[] {
   const items = (Array.isArray(body) ? body : ((body as { triggers?: unknown[] })?.triggers ?? [])) as TriggerSummary[];
   if (items.length === 0) return ['no triggers'];
-  return items.map((t) => `${t.id ?? t.triggerId}\tv${t.version ?? '?'}\t${t.enabled ? 'enabled' : 'disabled'}\t${t.name ?? t.definition?.name ?? ''}`);
+  return items.map(
+    (t) => `${t.id ?? t.triggerId}\tv${t.version ?? '?'}\t${t.enabled ? 'enabled' : 'disabled'}\t${t.name ?? t.definition?.name ?? ''}`,
+  );
 }
 
 /** A readable structural diff: `~ path: old -> new`, `+ path: value`, `- path: value` (empty when equal). */
@@ -178,7 +203,9 @@ export function diffDefinitions(a: unknown, b: unknown, path = ''): string[] {
   const show = (v: unknown) => JSON.stringify(v);
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
   if (isObj(a) && isObj(b) && Array.isArray(a) === Array.isArray(b)) {
-    const keys = Array.isArray(a) ? Array.from({ length: Math.max(a.length, (b as unknown as unknown[]).length) }, (_, i) => i) : [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    const keys = Array.isArray(a)
+      ? Array.from({ length: Math.max(a.length, (b as unknown as unknown[]).length) }, (_, i) => i)
+      : [...new Set([...Object.keys(a), ...Object.keys(b)])];
     return keys.flatMap((k) => {
       const p = typeof k === 'number' ? `${path}[${k}]` : path ? `${path}.${k}` : k;
       const [x, y] = [(a as Record<string | number, unknown>)[k], (b as Record<string | number, unknown>)[k]];
@@ -208,7 +235,10 @@ function version(state: TriggerState, v: string): { label: string; definition: T
 }
 
 /** `diff <id> <v1> <v2>` between stored versions, or `diff <file>` between a file and the deployed latest version. */
-export async function diff(args: string[], options: { dataDir?: string; workspace?: string }): Promise<{ from: string; to: string; lines: string[] }> {
+export async function diff(
+  args: string[],
+  options: { dataDir?: string; workspace?: string },
+): Promise<{ from: string; to: string; lines: string[] }> {
   const workspace = options.workspace ?? 'default';
   const dataDir = dataDirOf(options.dataDir);
   if (args.length === 1 && existsSync(args[0])) {
@@ -259,7 +289,7 @@ export function registerTriggersCommand(program: Command): void {
 
   triggers
     .command('deploy')
-    .description("create or update triggers on a running engine through its HTTP API")
+    .description('create or update triggers on a running engine through its HTTP API')
     .argument('<files...>')
     .option(...urlOption)
     .option(...keyOption)
@@ -279,7 +309,9 @@ export function registerTriggersCommand(program: Command): void {
 
   triggers
     .command('diff')
-    .description('structural diff of two stored versions (<id> <v1> <v2>, "latest" allowed), or of a file against the deployed latest version (<file>)')
+    .description(
+      'structural diff of two stored versions (<id> <v1> <v2>, "latest" allowed), or of a file against the deployed latest version (<file>)',
+    )
     .argument('<args...>')
     .option(...dataDirOption)
     .option(...workspaceOption)

@@ -88,7 +88,16 @@ export function keyRevoked(workspaceId: string, data: ApiKeyRevokedData, at: str
 }
 
 function keyEvent<T extends string, D>(type: T, keyId: string, workspaceId: string, data: D, at: string): JourneyEvent<T, D> {
-  return envelope({ id: deterministicId(type, workspaceId, keyId), type, data, workspaceId, customerId: '', occurredAt: at, recordedAt: at, source: 'admin' });
+  return envelope({
+    id: deterministicId(type, workspaceId, keyId),
+    type,
+    data,
+    workspaceId,
+    customerId: '',
+    occurredAt: at,
+    recordedAt: at,
+    source: 'admin',
+  });
 }
 
 /**
@@ -121,7 +130,16 @@ export class KeyRing {
   apply(event: JourneyEvent | RecordedEvent): void {
     if (event.type === 'ApiKeyCreated') {
       const d = event.data as unknown as ApiKeyCreatedData;
-      this.add({ id: d.keyId, hash: d.hash, workspaceId: event.metadata.workspaceId, role: d.role, name: d.name, lastFour: d.lastFour, createdAt: event.metadata.recordedAt, source: 'api' });
+      this.add({
+        id: d.keyId,
+        hash: d.hash,
+        workspaceId: event.metadata.workspaceId,
+        role: d.role,
+        name: d.name,
+        lastFour: d.lastFour,
+        createdAt: event.metadata.recordedAt,
+        source: 'api',
+      });
     } else if (event.type === 'ApiKeyRevoked') {
       this.revoke((event.data as unknown as ApiKeyRevokedData).keyId);
     }

@@ -1,4 +1,15 @@
-import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  createParamDecorator,
+} from '@nestjs/common';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { KeyStore, keyFromAuthorization, type KeyRole, type Principal } from './key-store';
 import { TokenBuckets } from './rate-limit';
@@ -8,7 +19,9 @@ import { ROLES_KEY, rolesOf } from './routes';
 export const Allow = (...roles: KeyRole[]) => SetMetadata(ROLES_KEY, roles);
 
 /** The authenticated workspace, role and key of the request. */
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest().principal);
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal => ctx.switchToHttp().getRequest().principal,
+);
 
 /**
  * Every endpoint needs a key; handlers without `@Allow` are admin-only. Routes marked `@Allow()` with no role are
@@ -30,18 +43,26 @@ export class AuthGuard implements CanActivate {
     if (roles.length === 0) return true;
     const request = context.switchToHttp().getRequest();
     const principal = this.keys.authenticate(keyFromAuthorization(request.headers.authorization));
-    if (!principal) throw new UnauthorizedException('a valid key is required: HTTP Basic with the write key as user name, or Authorization: Bearer <key>');
+    if (!principal)
+      throw new UnauthorizedException(
+        'a valid key is required: HTTP Basic with the write key as user name, or Authorization: Bearer <key>',
+      );
     const wait = this.buckets.take(principal.keyId, Date.now());
     if (wait > 0) {
       const seconds = Math.max(1, Math.ceil(wait));
       context.switchToHttp().getResponse().setHeader('Retry-After', String(seconds));
       const { perSecond, burst } = this.buckets.limit;
       throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `rate limit of this key exceeded (${perSecond} requests/s, bursts of ${burst}): retry after ${seconds} s` },
+        {
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `rate limit of this key exceeded (${perSecond} requests/s, bursts of ${burst}): retry after ${seconds} s`,
+        },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
-    if (!roles.includes(principal.role)) throw new ForbiddenException(`this endpoint needs a key with role ${roles.join(' or ')}; this key has role ${principal.role}`);
+    if (!roles.includes(principal.role))
+      throw new ForbiddenException(`this endpoint needs a key with role ${roles.join(' or ')}; this key has role ${principal.role}`);
     request.principal = principal;
     return true;
   }

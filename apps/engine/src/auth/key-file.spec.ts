@@ -14,7 +14,15 @@ describe('static keys (keys.json and the environment)', () => {
   const seed = (env: { writeKey?: string; adminKey?: string } = {}) => ({ dataDir: dir, workspaceId: 'default', now: NOW, ...env });
 
   it('accepts a plaintext keys.json of older releases and rewrites it with hashes only (0600); the keys keep working, also after the next start', () => {
-    writeFileSync(file(), JSON.stringify({ keys: [{ key: 'csm-secret-1234', workspaceId: 'acme', role: 'csm' }, { key: 'an-analyst-key', workspaceId: 'acme-eu', role: 'analyst', name: 'Ann' }] }));
+    writeFileSync(
+      file(),
+      JSON.stringify({
+        keys: [
+          { key: 'csm-secret-1234', workspaceId: 'acme', role: 'csm' },
+          { key: 'an-analyst-key', workspaceId: 'acme-eu', role: 'analyst', name: 'Ann' },
+        ],
+      }),
+    );
     const first = loadStaticKeys(seed({ writeKey: 'wk', adminKey: 'ak' }));
     expect(first.hashedFile).toBe(file());
     const text = readFileSync(file(), 'utf8');
@@ -24,7 +32,12 @@ describe('static keys (keys.json and the environment)', () => {
     expect(statSync(file()).mode & 0o777).toBe(0o600);
     for (const loaded of [first, loadStaticKeys(seed({ writeKey: 'wk', adminKey: 'ak' }))]) {
       const ring = new KeyRing(loaded.keys);
-      expect(ring.byKeyHash(hashKey('csm-secret-1234'))).toMatchObject({ workspaceId: 'acme', role: 'csm', lastFour: '1234', source: 'file' });
+      expect(ring.byKeyHash(hashKey('csm-secret-1234'))).toMatchObject({
+        workspaceId: 'acme',
+        role: 'csm',
+        lastFour: '1234',
+        source: 'file',
+      });
       expect(ring.byKeyHash(hashKey('an-analyst-key'))).toMatchObject({ workspaceId: 'acme-eu', role: 'analyst', name: 'Ann' });
       expect(ring.byKeyHash(hashKey('ak'))).toMatchObject({ workspaceId: 'default', role: 'admin', source: 'env' });
     }

@@ -56,13 +56,17 @@ export function loadStaticKeys(seed: KeySeed): LoadedKeys {
     }
   } else if (!seed.writeKey || !seed.adminKey) {
     result.generated = (['write', 'admin'] as const).map((role) => ({ key: generateKey(role), role, workspaceId: seed.workspaceId }));
-    const records = result.generated.map((g) => recordOf(g.key, { workspaceId: g.workspaceId, role: g.role, name: `generated ${g.role} key`, createdAt: seed.now, source: 'file' }));
+    const records = result.generated.map((g) =>
+      recordOf(g.key, { workspaceId: g.workspaceId, role: g.role, name: `generated ${g.role} key`, createdAt: seed.now, source: 'file' }),
+    );
     mkdirSync(seed.dataDir, { recursive: true });
     writeKeyFile(file, records);
     result.keys.push(...records);
   }
-  if (seed.writeKey) result.keys.push(recordOf(seed.writeKey, { workspaceId: seed.workspaceId, role: 'write', name: 'JOURNEY_WRITE_KEY', source: 'env' }));
-  if (seed.adminKey) result.keys.push(recordOf(seed.adminKey, { workspaceId: seed.workspaceId, role: 'admin', name: 'JOURNEY_ADMIN_KEY', source: 'env' }));
+  if (seed.writeKey)
+    result.keys.push(recordOf(seed.writeKey, { workspaceId: seed.workspaceId, role: 'write', name: 'JOURNEY_WRITE_KEY', source: 'env' }));
+  if (seed.adminKey)
+    result.keys.push(recordOf(seed.adminKey, { workspaceId: seed.workspaceId, role: 'admin', name: 'JOURNEY_ADMIN_KEY', source: 'env' }));
   return result;
 }
 
@@ -82,24 +86,46 @@ export function parseKeyFile(text: string, file: string): { records: KeyRecord[]
     if (typeof entry !== 'object' || entry === null) throw new Error(`${where}: must be an object`);
     const wsError = workspaceIdError(entry.workspaceId);
     if (wsError) throw new Error(`${where}.workspaceId: ${wsError}`);
-    if (!(KEY_ROLES as readonly unknown[]).includes(entry.role)) throw new Error(`${where}.role: must be one of ${KEY_ROLES.join(', ')}, got ${JSON.stringify(entry.role)}`);
+    if (!(KEY_ROLES as readonly unknown[]).includes(entry.role))
+      throw new Error(`${where}.role: must be one of ${KEY_ROLES.join(', ')}, got ${JSON.stringify(entry.role)}`);
     if (entry.name !== undefined && typeof entry.name !== 'string') throw new Error(`${where}.name: must be a string`);
-    const fields = { workspaceId: entry.workspaceId as string, role: entry.role as KeyRole, name: (entry.name as string | undefined) ?? '', source: 'file' as const };
+    const fields = {
+      workspaceId: entry.workspaceId as string,
+      role: entry.role as KeyRole,
+      name: (entry.name as string | undefined) ?? '',
+      source: 'file' as const,
+    };
     const createdAt = typeof entry.createdAt === 'string' ? entry.createdAt : undefined;
     if (typeof entry.key === 'string' && entry.key.length > 0) {
       plaintext = true;
       return { ...recordOf(entry.key, fields), ...(createdAt && { createdAt }) };
     }
     if (typeof entry.hash !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(entry.hash)) {
-      throw new Error(`${where}: needs "key" (the key; rewritten as its hash at start) or "hash" ("sha256:" and the 64 hex digits of the key's SHA-256)`);
+      throw new Error(
+        `${where}: needs "key" (the key; rewritten as its hash at start) or "hash" ("sha256:" and the 64 hex digits of the key's SHA-256)`,
+      );
     }
-    return { id: keyIdOf(entry.hash), hash: entry.hash, lastFour: typeof entry.lastFour === 'string' ? entry.lastFour : '', ...fields, ...(createdAt && { createdAt }) };
+    return {
+      id: keyIdOf(entry.hash),
+      hash: entry.hash,
+      lastFour: typeof entry.lastFour === 'string' ? entry.lastFour : '',
+      ...fields,
+      ...(createdAt && { createdAt }),
+    };
   });
   return { records, plaintext };
 }
 
 function writeKeyFile(file: string, records: KeyRecord[]): void {
-  const keys = records.map((r) => ({ id: r.id, hash: r.hash, lastFour: r.lastFour, workspaceId: r.workspaceId, role: r.role, name: r.name, ...(r.createdAt && { createdAt: r.createdAt }) }));
+  const keys = records.map((r) => ({
+    id: r.id,
+    hash: r.hash,
+    lastFour: r.lastFour,
+    workspaceId: r.workspaceId,
+    role: r.role,
+    name: r.name,
+    ...(r.createdAt && { createdAt: r.createdAt }),
+  }));
   const temp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(temp, JSON.stringify({ keys }, null, 2) + '\n', { mode: 0o600 });

@@ -31,13 +31,25 @@ describe('KeyStore following the log', () => {
     const health = new HealthChecks();
     const keys = new KeyStore({ dataDir: dir, defaultWorkspace: 'default', writeKey: 'wk', adminKey: 'ak' } as EngineConfig, store, health);
     await keys.onApplicationBootstrap();
-    const failure = await waitFor(() => health.checks.get('keys')!().then(() => undefined, (e: Error) => e.message), 'the keys check to fail');
+    const failure = await waitFor(
+      () =>
+        health.checks.get('keys')!().then(
+          () => undefined,
+          (e: Error) => e.message,
+        ),
+      'the keys check to fail',
+    );
     expect(failure).toBe('not following key changes: connection lost');
     await waitFor(() => handlers.length === 1, 'the subscription to be opened again');
     await expect(health.checks.get('keys')!()).resolves.toBeUndefined();
 
     const record = recordOf('ck_new', { workspaceId: 'acme', role: 'csm', name: 'n', source: 'api' });
-    const event: RecordedEvent = { ...keyCreated(record, '2026-01-01T00:00:00.000Z'), streamId: keysStreamId('acme'), revision: 0n, position: 7n };
+    const event: RecordedEvent = {
+      ...keyCreated(record, '2026-01-01T00:00:00.000Z'),
+      streamId: keysStreamId('acme'),
+      revision: 0n,
+      position: 7n,
+    };
     await handlers[0]([event]);
     expect(keys.authenticate('ck_new')).toEqual({ workspaceId: 'acme', role: 'csm', keyId: record.id });
     expect(keys.authenticate('ak')).toMatchObject({ workspaceId: 'default', role: 'admin' });
@@ -47,7 +59,8 @@ describe('KeyStore following the log', () => {
 
   it('decides a revocation again when another process changed the workspace meanwhile: the last admin key stays (409)', async () => {
     const stream: RecordedEvent[] = [];
-    const record = (e: JourneyEvent) => stream.push({ ...e, streamId: keysStreamId('default'), revision: BigInt(stream.length), position: BigInt(stream.length + 1) });
+    const record = (e: JourneyEvent) =>
+      stream.push({ ...e, streamId: keysStreamId('default'), revision: BigInt(stream.length), position: BigInt(stream.length + 1) });
     const second = recordOf('ak_second', { workspaceId: 'default', role: 'admin', name: 'second', source: 'api' });
     record(keyCreated(second, '2026-01-01T00:00:00.000Z'));
     const appends: unknown[] = [];
@@ -63,7 +76,11 @@ describe('KeyStore following the log', () => {
         throw new Error(`unexpected append of ${JSON.stringify(events)}`);
       }),
     } as unknown as EventStore;
-    const keys = new KeyStore({ dataDir: dir, defaultWorkspace: 'default', writeKey: 'wk', adminKey: 'ak' } as EngineConfig, store, new HealthChecks());
+    const keys = new KeyStore(
+      { dataDir: dir, defaultWorkspace: 'default', writeKey: 'wk', adminKey: 'ak' } as EngineConfig,
+      store,
+      new HealthChecks(),
+    );
     const envAdmin = keyIdOf(hashKey('ak'));
     await expect(keys.revoke({ workspaceId: 'default', role: 'admin', keyId: second.id }, envAdmin)).rejects.toThrow('last admin key');
     expect(appends).toEqual([0n]);

@@ -1,9 +1,29 @@
-import { ConflictException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { JourneyEvent } from '@journey/domain';
 import { Backoff, EVENT_STORE, WrongExpectedRevisionError, type EventStore, type SubscriptionHandle } from '@journey/event-store';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
-import { KEY_EVENT_TYPES, KeyRing, generateKey, hashKey, keyCreated, keyRevoked, keysStreamId, recordOf, type KeyRecord, type KeyRole, type Principal } from './api-keys';
+import {
+  KEY_EVENT_TYPES,
+  KeyRing,
+  generateKey,
+  hashKey,
+  keyCreated,
+  keyRevoked,
+  keysStreamId,
+  recordOf,
+  type KeyRecord,
+  type KeyRole,
+  type Principal,
+} from './api-keys';
 import { loadStaticKeys, type LoadedKeys } from './key-file';
 
 export { KEY_ROLES, type KeyRole, type Principal } from './api-keys';
@@ -48,7 +68,13 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly health: HealthChecks,
   ) {
-    const loaded = loadStaticKeys({ dataDir: config.dataDir, workspaceId: config.defaultWorkspace, writeKey: config.writeKey, adminKey: config.adminKey, now: now() });
+    const loaded = loadStaticKeys({
+      dataDir: config.dataDir,
+      workspaceId: config.defaultWorkspace,
+      writeKey: config.writeKey,
+      adminKey: config.adminKey,
+      now: now(),
+    });
     announce(loaded);
     this.staticKeys = loaded.keys;
     this.ring = new KeyRing(this.staticKeys);
@@ -93,7 +119,13 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
   async create(principal: Principal, fields: { role: KeyRole; name: string }): Promise<{ key: string } & KeyView> {
     const key = generateKey(fields.role);
     const at = now();
-    const record = recordOf(key, { workspaceId: principal.workspaceId, role: fields.role, name: fields.name, createdAt: at, source: 'api' });
+    const record = recordOf(key, {
+      workspaceId: principal.workspaceId,
+      role: fields.role,
+      name: fields.name,
+      createdAt: at,
+      source: 'api',
+    });
     await this.change(principal.workspaceId, () => [keyCreated(record, at)]);
     return { key, ...view(record) };
   }
@@ -105,8 +137,14 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     await this.change(principal.workspaceId, (ring) => {
       const old = this.target(ring, principal.workspaceId, id);
       const key = generateKey(old.role);
-      created = { key, record: recordOf(key, { workspaceId: principal.workspaceId, role: old.role, name: old.name, createdAt: at, source: 'api' }) };
-      return [keyCreated(created.record, at), keyRevoked(principal.workspaceId, { keyId: id, reason: 'rotated', replacedBy: created.record.id, by: principal.keyId }, at)];
+      created = {
+        key,
+        record: recordOf(key, { workspaceId: principal.workspaceId, role: old.role, name: old.name, createdAt: at, source: 'api' }),
+      };
+      return [
+        keyCreated(created.record, at),
+        keyRevoked(principal.workspaceId, { keyId: id, reason: 'rotated', replacedBy: created.record.id, by: principal.keyId }, at),
+      ];
     });
     return { key: created!.key, replaces: id, ...view(created!.record) };
   }
@@ -116,7 +154,9 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     await this.change(principal.workspaceId, (ring) => {
       const target = this.target(ring, principal.workspaceId, id);
       if (target.role === 'admin' && ring.list(principal.workspaceId).filter((k) => k.role === 'admin').length <= 1) {
-        throw new ConflictException(`key ${id} is the last admin key of workspace "${principal.workspaceId}": create another admin key first (or rotate this one)`);
+        throw new ConflictException(
+          `key ${id} is the last admin key of workspace "${principal.workspaceId}": create another admin key first (or rotate this one)`,
+        );
       }
       return [keyRevoked(principal.workspaceId, { keyId: id, reason: 'revoked', by: principal.keyId }, now())];
     });
@@ -220,6 +260,10 @@ function announce(loaded: LoadedKeys): void {
       ].join('\n'),
     );
   }
-  if (loaded.hashedFile) console.log(`journey: ${loaded.hashedFile} held plaintext keys: rewritten with their SHA-256 hashes (the keys keep working)`);
-  if (loaded.rewriteError) console.warn(`journey: keys.json holds plaintext keys and could not be rewritten hashed (${loaded.rewriteError}); replace each "key" by its "hash" (see deploy/configuration.md)`);
+  if (loaded.hashedFile)
+    console.log(`journey: ${loaded.hashedFile} held plaintext keys: rewritten with their SHA-256 hashes (the keys keep working)`);
+  if (loaded.rewriteError)
+    console.warn(
+      `journey: keys.json holds plaintext keys and could not be rewritten hashed (${loaded.rewriteError}); replace each "key" by its "hash" (see deploy/configuration.md)`,
+    );
 }

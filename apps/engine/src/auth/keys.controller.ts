@@ -25,13 +25,19 @@ const FIELDS = new Set(['role', 'name']);
 
 /** `{ role, name? }`: every problem named by its field. */
 export function parseNewKey(body: unknown): { role: KeyRole; name: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ path: 'body', message: 'body must be a JSON object { "role": ..., "name": ... }' }]);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid([{ path: 'body', message: 'body must be a JSON object { "role": ..., "name": ... }' }]);
   const { role, name } = body as { role?: unknown; name?: unknown };
   const errors: Array<{ path: string; message: string }> = [];
   for (const field of Object.keys(body)) {
-    if (!FIELDS.has(field)) errors.push({ path: field, message: `${field}: unknown field (keys are created in the workspace of the admin key; fields: role, name)` });
+    if (!FIELDS.has(field))
+      errors.push({
+        path: field,
+        message: `${field}: unknown field (keys are created in the workspace of the admin key; fields: role, name)`,
+      });
   }
-  if (!(KEY_ROLES as readonly unknown[]).includes(role)) errors.push({ path: 'role', message: `role must be one of ${KEY_ROLES.join(', ')}, got ${JSON.stringify(role)}` });
+  if (!(KEY_ROLES as readonly unknown[]).includes(role))
+    errors.push({ path: 'role', message: `role must be one of ${KEY_ROLES.join(', ')}, got ${JSON.stringify(role)}` });
   // eslint-disable-next-line no-control-regex -- control characters are what the name may not hold
   if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name))) {
     errors.push({ path: 'name', message: `name must be a string of at most ${MAX_NAME} characters without control characters` });
@@ -44,7 +50,14 @@ function invalid(errors: Array<{ path: string; message: string }>): BadRequestEx
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: errors.map((e) => e.message).join('; '), errors });
 }
 
-const KEY_VIEW = { id: 'key_3f2a…', role: 'csm', name: 'Sam (CSM)', lastFour: 'x9Qe', createdAt: '2026-01-01T00:00:00.000Z', source: 'api' };
+const KEY_VIEW = {
+  id: 'key_3f2a…',
+  role: 'csm',
+  name: 'Sam (CSM)',
+  lastFour: 'x9Qe',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  source: 'api',
+};
 
 /**
  * The workspace's keys, for its admin keys: create, list, rotate, revoke, without a restart. Answers show a key's
@@ -65,7 +78,13 @@ export class KeysController {
 
   @Post()
   @ApiOperation({ summary: 'Create a key of the workspace; the answer holds the key, shown this once only' })
-  @ApiBody({ schema: { type: 'object', required: ['role'], properties: { role: { type: 'string', enum: [...KEY_ROLES] }, name: { type: 'string', maxLength: MAX_NAME } } } })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['role'],
+      properties: { role: { type: 'string', enum: [...KEY_ROLES] }, name: { type: 'string', maxLength: MAX_NAME } },
+    },
+  })
   @ApiCreatedResponse({ schema: { example: { key: 'ck_…', ...KEY_VIEW } } })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     return this.commandBus.execute(new CreateKeyCommand(principal, parseNewKey(body)));

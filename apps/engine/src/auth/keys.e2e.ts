@@ -20,7 +20,12 @@ async function call(engine: TestEngine, key: string | undefined, method: string,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined) as any };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined) as any,
+  };
 }
 
 /** Whether `key` is accepted by `engine` (a read every role but write may make: 403 means known, 401 unknown). */
@@ -103,7 +108,17 @@ describe('keys over the admin API', () => {
     expect(rotated.body.key).not.toBe(old.key);
     expect(await accepted(b, old.key)).toBe(false);
     await waitFor(async () => !(await accepted(a, old.key)), 'the other process to refuse the rotated key');
-    await waitFor(async () => (await fetch(`${a.url}/v1/track`, { method: 'POST', headers: { authorization: `Bearer ${rotated.body.key}`, 'content-type': 'application/json' }, body: '{"userId":"u","event":"x"}' })).status === 200, 'the new write key to ingest in the other process');
+    await waitFor(
+      async () =>
+        (
+          await fetch(`${a.url}/v1/track`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${rotated.body.key}`, 'content-type': 'application/json' },
+            body: '{"userId":"u","event":"x"}',
+          })
+        ).status === 200,
+      'the new write key to ingest in the other process',
+    );
   });
 
   it('revokes a key at once in every process; never the last admin key of a workspace (409)', async () => {
@@ -137,25 +152,40 @@ describe('keys over the admin API', () => {
     const gone = (await call(a, FILE_KEYS.acmeAdmin, 'POST', '/v1/admin/keys', { role: 'analyst', name: 'gone' })).body;
     expect((await call(a, FILE_KEYS.acmeAdmin, 'DELETE', `/v1/admin/keys/${gone.id}`)).status).toBe(204);
     await a.close();
-    a = await startEngine({ dataDir, env: { JOURNEY_ROLES: 'api', JOURNEY_WRITE_KEY: 'wk-default-e2e', JOURNEY_ADMIN_KEY: 'ak-default-e2e' } });
+    a = await startEngine({
+      dataDir,
+      env: { JOURNEY_ROLES: 'api', JOURNEY_WRITE_KEY: 'wk-default-e2e', JOURNEY_ADMIN_KEY: 'ak-default-e2e' },
+    });
     expect(await accepted(a, kept.key)).toBe(true);
     expect(await accepted(a, gone.key)).toBe(false);
     expect(await accepted(a, FILE_KEYS.euAdmin)).toBe(false); // revoked above, although keys.json still lists it
     expect(await accepted(a, 'ak-default-e2e')).toBe(true);
-    expect((await call(a, 'ak-default-e2e', 'GET', '/v1/admin/keys')).body.keys.map((k: { name: string }) => k.name).sort()).toEqual(['JOURNEY_ADMIN_KEY', 'JOURNEY_WRITE_KEY']);
+    expect((await call(a, 'ak-default-e2e', 'GET', '/v1/admin/keys')).body.keys.map((k: { name: string }) => k.name).sort()).toEqual([
+      'JOURNEY_ADMIN_KEY',
+      'JOURNEY_WRITE_KEY',
+    ]);
   });
 
   // last: it revokes one of acme's two admin keys
   it('lets only one of two concurrent revocations of the last two admin keys win, across processes', async () => {
     const first = (await call(a, FILE_KEYS.acmeAdmin, 'POST', '/v1/admin/keys', { role: 'admin', name: 'race 1' })).body;
-    const admins = (await call(a, FILE_KEYS.acmeAdmin, 'GET', '/v1/admin/keys')).body.keys.filter((k: { role: string }) => k.role === 'admin');
+    const admins = (await call(a, FILE_KEYS.acmeAdmin, 'GET', '/v1/admin/keys')).body.keys.filter(
+      (k: { role: string }) => k.role === 'admin',
+    );
     // leave exactly two admin keys: the file's and `first`
-    for (const k of admins) if (k.id !== first.id && k.lastFour !== FILE_KEYS.acmeAdmin.slice(-4)) expect((await call(a, first.key, 'DELETE', `/v1/admin/keys/${k.id}`)).status).toBe(204);
+    for (const k of admins)
+      if (k.id !== first.id && k.lastFour !== FILE_KEYS.acmeAdmin.slice(-4))
+        expect((await call(a, first.key, 'DELETE', `/v1/admin/keys/${k.id}`)).status).toBe(204);
     const fileAdmin = admins.find((k: { lastFour: string }) => k.lastFour === FILE_KEYS.acmeAdmin.slice(-4));
     await waitFor(() => accepted(b, first.key), 'the new admin key in the other process');
-    const [x, y] = await Promise.all([call(a, first.key, 'DELETE', `/v1/admin/keys/${fileAdmin.id}`), call(b, FILE_KEYS.acmeAdmin, 'DELETE', `/v1/admin/keys/${first.id}`)]);
+    const [x, y] = await Promise.all([
+      call(a, first.key, 'DELETE', `/v1/admin/keys/${fileAdmin.id}`),
+      call(b, FILE_KEYS.acmeAdmin, 'DELETE', `/v1/admin/keys/${first.id}`),
+    ]);
     expect([x.status, y.status].sort()).toEqual([204, 409]);
-    const left = (await call(a, x.status === 204 ? first.key : FILE_KEYS.acmeAdmin, 'GET', '/v1/admin/keys')).body.keys.filter((k: { role: string }) => k.role === 'admin');
+    const left = (await call(a, x.status === 204 ? first.key : FILE_KEYS.acmeAdmin, 'GET', '/v1/admin/keys')).body.keys.filter(
+      (k: { role: string }) => k.role === 'admin',
+    );
     expect(left).toHaveLength(1);
   });
 });
@@ -176,7 +206,11 @@ describe('per-key rate limits', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
     expect(refused.body.message).toContain('0.01 requests/s');
-    const track = await fetch(`${engine.url}/v1/track`, { method: 'POST', headers: { authorization: engine.auth.write, 'content-type': 'application/json' }, body: '{"userId":"u","event":"x"}' });
+    const track = await fetch(`${engine.url}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: engine.auth.write, 'content-type': 'application/json' },
+      body: '{"userId":"u","event":"x"}',
+    });
     expect(track.status).toBe(200);
     expect((await fetch(`${engine.url}/health`)).status).toBe(200); // no key, no limit
   });

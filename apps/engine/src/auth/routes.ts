@@ -10,7 +10,10 @@ export const ROLES_KEY = 'journey:roles';
  * with no role: public. The one rule the guard applies and the route table reports.
  */
 export function rolesOf(handler: object, controller: object): KeyRole[] {
-  return (Reflect.getMetadata(ROLES_KEY, handler) as KeyRole[] | undefined) ?? (Reflect.getMetadata(ROLES_KEY, controller) as KeyRole[] | undefined) ?? ['admin'];
+  return (
+    (Reflect.getMetadata(ROLES_KEY, handler) as KeyRole[] | undefined) ??
+    (Reflect.getMetadata(ROLES_KEY, controller) as KeyRole[] | undefined) ?? ['admin']
+  );
 }
 
 export interface Route {
@@ -36,7 +39,8 @@ export function listRoutes(app: INestApplicationContext): Route[] {
         const own = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
         if (own === undefined) continue;
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-        for (const base of bases) for (const path of paths(own)) routes.push({ method, path: join(base, path), roles: rolesOf(handler, controller) });
+        for (const base of bases)
+          for (const path of paths(own)) routes.push({ method, path: join(base, path), roles: rolesOf(handler, controller) });
       }
     }
   }
@@ -55,5 +59,8 @@ export function pathMatcher(path: string): RegExp {
 const paths = (value: string | string[] | undefined): string[] => (value === undefined ? [''] : Array.isArray(value) ? value : [value]);
 
 function join(base: string, path: string): string {
-  return `/${[base, path].map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+  return `/${[base, path]
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
 }

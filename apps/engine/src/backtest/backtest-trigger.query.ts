@@ -34,7 +34,8 @@ export class BacktestTriggerHandler implements IQueryHandler<BacktestTriggerQuer
 
   async execute({ workspaceId, triggerId: id, request: { from, to, definition } }: BacktestTriggerQuery): Promise<BacktestReport> {
     if (id === undefined) {
-      if (definition === undefined) throw new BadRequestException('definition: is required (or backtest a stored trigger with POST /v1/triggers/:id/backtest)');
+      if (definition === undefined)
+        throw new BadRequestException('definition: is required (or backtest a stored trigger with POST /v1/triggers/:id/backtest)');
       return runBacktest(this.store, { workspaceId, definition: validDraft(definition), from, to, version: 1 });
     }
     let state = initialTriggerState(id);
@@ -52,6 +53,12 @@ export class BacktestTriggerHandler implements IQueryHandler<BacktestTriggerQuer
 
 function validDraft(doc: unknown, field = 'definition'): TriggerDefinition {
   const v = validateTrigger(doc, TRIGGER_VALIDATION);
-  if (!v.ok) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: v.errors.map((e) => formatValidationError({ ...e, path: e.path ? `${field}.${e.path}` : field })), errors: v.errors });
+  if (!v.ok)
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: v.errors.map((e) => formatValidationError({ ...e, path: e.path ? `${field}.${e.path}` : field })),
+      errors: v.errors,
+    });
   return v.definition;
 }

@@ -12,7 +12,8 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 /** `{ from?, to?, definition? }`: the range [from, to) as ISO 8601 times (to defaults to now) and a draft definition. */
 export function parseBacktestRequest(body: unknown): { from?: Date; to?: Date; definition?: unknown } {
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('the body must be a JSON object: { "from"?, "to"?, "definition"? }');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequestException('the body must be a JSON object: { "from"?, "to"?, "definition"? }');
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).filter((k) => !['from', 'to', 'definition'].includes(k));
   if (unknown.length) throw new BadRequestException(`${unknown[0]}: unknown field; expected from, to, definition`);
@@ -20,7 +21,10 @@ export function parseBacktestRequest(body: unknown): { from?: Date; to?: Date; d
     const v = b[field];
     if (v === undefined) return undefined;
     const ms = typeof v === 'string' && ISO_8601.test(v) ? Date.parse(v) : NaN;
-    if (Number.isNaN(ms)) throw new BadRequestException(`${field}: expected an ISO 8601 date or date-time such as 2025-01-31T00:00:00Z, got ${JSON.stringify(v)}`);
+    if (Number.isNaN(ms))
+      throw new BadRequestException(
+        `${field}: expected an ISO 8601 date or date-time such as 2025-01-31T00:00:00Z, got ${JSON.stringify(v)}`,
+      );
     return new Date(ms);
   };
   const from = time('from');
@@ -51,7 +55,7 @@ export class BacktestController {
 
   @Post(':id/backtest')
   @HttpCode(200)
-  @ApiOperation({ summary: "Backtest trigger :id over [from, to): a draft of it given as definition, else its stored latest version" })
+  @ApiOperation({ summary: 'Backtest trigger :id over [from, to): a draft of it given as definition, else its stored latest version' })
   @ApiBody({ required: false, schema: backtestBodySchema(false) })
   async backtest(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: unknown): Promise<BacktestReport> {
     return this.queryBus.execute(new BacktestTriggerQuery(principal.workspaceId, id, parseBacktestRequest(body)));

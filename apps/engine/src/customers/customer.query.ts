@@ -31,7 +31,11 @@ export class CustomerHandler implements IQueryHandler<CustomerQuery> {
     if (asOf) {
       const events = eventsAsOf(await this.events.readStream(customerStreamId(workspaceId, id)), asOf);
       if (events.length === 0) throw new NotFoundException(`customer "${id}" had no events as of ${asOf.toISOString()}`);
-      return { ...foldCustomer(workspaceId, id, events), position: events[events.length - 1].position.toString(), asOf: asOf.toISOString() };
+      return {
+        ...foldCustomer(workspaceId, id, events),
+        position: events[events.length - 1].position.toString(),
+        asOf: asOf.toISOString(),
+      };
     }
     const stored = await this.store.get<CustomerState>(CUSTOMERS, customerDocId(workspaceId, id));
     if (!stored) throw new NotFoundException(`customer "${id}" not found`);

@@ -13,7 +13,8 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 export function parseAsOf(value: unknown): Date | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'string' && ISO_8601.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new BadRequestException(`asOf must be an ISO 8601 date or date-time such as 2025-01-31T12:00:00Z, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms))
+    throw new BadRequestException(`asOf must be an ISO 8601 date or date-time such as 2025-01-31T12:00:00Z, got ${JSON.stringify(value)}`);
   return new Date(ms);
 }
 

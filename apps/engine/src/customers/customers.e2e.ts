@@ -14,7 +14,12 @@ const OTHER_WORKSPACE = 'Bearer other-ws-csm-e2e';
 let seq = 0;
 function event(customerId: string, type: string, data: Record<string, unknown>, occurredAt: string, recordedAt = occurredAt): JourneyEvent {
   seq += 1;
-  return { id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, type, data, metadata: { workspaceId: 'default', customerId, occurredAt, recordedAt, source: 'test', schemaVersion: 1 } };
+  return {
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    type,
+    data,
+    metadata: { workspaceId: 'default', customerId, occurredAt, recordedAt, source: 'test', schemaVersion: 1 },
+  };
 }
 
 describe('customers, timeline and analytics over HTTP', () => {
@@ -45,9 +50,16 @@ describe('customers, timeline and analytics over HTTP', () => {
       event('u1', 'CsmTaskOpened', { taskId: 't1', title: 'Check in', owner: 'sam', priority: 'normal' }, '2025-01-03T09:00:00.000Z'),
       // late: happened on Jan 1st, recorded on Jan 5th
       event('u1', 'PageViewed', { kind: 'page', name: 'Pricing', properties: {} }, '2025-01-01T10:00:00.000Z', '2025-01-05T00:00:00.000Z'),
-      event('u1', 'TimerScheduled', { timerId: 'x', dueAt: '2025-02-01T00:00:00Z', purpose: 'stage:inactivity' }, '2025-01-05T00:00:00.000Z'),
+      event(
+        'u1',
+        'TimerScheduled',
+        { timerId: 'x', dueAt: '2025-02-01T00:00:00Z', purpose: 'stage:inactivity' },
+        '2025-01-05T00:00:00.000Z',
+      ),
     ]);
-    await store.appendToStream(customerStreamId('default', 'u2'), [event('u2', 'CustomerIdentified', { userId: 'u2', traits: {} }, '2025-01-04T00:00:00.000Z')]);
+    await store.appendToStream(customerStreamId('default', 'u2'), [
+      event('u2', 'CustomerIdentified', { userId: 'u2', traits: {} }, '2025-01-04T00:00:00.000Z'),
+    ]);
     await engine.app.get(ProjectionsService).waitForCatchUp();
   });
 
@@ -91,13 +103,28 @@ describe('customers, timeline and analytics over HTTP', () => {
 
   it('gives the timeline in event-time order, without timers', async () => {
     const res = await http.get('/v1/customers/u1/timeline').set('Authorization', CSM).expect(200);
-    expect(res.body.entries.map((e: { type: string }) => e.type)).toEqual(['CustomerIdentified', 'PageViewed', 'InteractionRecorded', 'StageChanged', 'CsmTaskOpened']);
+    expect(res.body.entries.map((e: { type: string }) => e.type)).toEqual([
+      'CustomerIdentified',
+      'PageViewed',
+      'InteractionRecorded',
+      'StageChanged',
+      'CsmTaskOpened',
+    ]);
   });
 
   it('travels in time with asOf: the timeline and the state as the engine knew them', async () => {
-    const before = await http.get('/v1/customers/u1/timeline').query({ asOf: '2025-01-04T00:00:00Z' }).set('Authorization', CSM).expect(200);
+    const before = await http
+      .get('/v1/customers/u1/timeline')
+      .query({ asOf: '2025-01-04T00:00:00Z' })
+      .set('Authorization', CSM)
+      .expect(200);
     expect(before.body.asOf).toBe('2025-01-04T00:00:00.000Z');
-    expect(before.body.entries.map((e: { type: string }) => e.type)).toEqual(['CustomerIdentified', 'InteractionRecorded', 'StageChanged', 'CsmTaskOpened']);
+    expect(before.body.entries.map((e: { type: string }) => e.type)).toEqual([
+      'CustomerIdentified',
+      'InteractionRecorded',
+      'StageChanged',
+      'CsmTaskOpened',
+    ]);
     const state = await http.get('/v1/customers/u1').query({ asOf: '2025-01-02T00:00:00Z' }).set('Authorization', CSM).expect(200);
     expect(state.body).toMatchObject({ stage: 'onboarding', interactions: { total: 0 }, openTasks: [] });
     await http.get('/v1/customers/u1').query({ asOf: '2024-12-31T00:00:00Z' }).set('Authorization', CSM).expect(404);
@@ -132,7 +159,13 @@ describe('customers, timeline and analytics over HTTP', () => {
     const before = await http.get('/v1/customers/u1').set('Authorization', CSM).expect(200);
     const analyticsBefore = await http.get('/v1/analytics/stages').set('Authorization', CSM).expect(200);
     const rebuilt = await http.post('/v1/admin/projections/customers/rebuild').set('Authorization', engine.auth.admin).expect(200);
-    expect(rebuilt.body).toMatchObject({ projection: 'customers', position: head, identical: true, documents: { customers: 2 }, differences: { customers: 0 } });
+    expect(rebuilt.body).toMatchObject({
+      projection: 'customers',
+      position: head,
+      identical: true,
+      documents: { customers: 2 },
+      differences: { customers: 0 },
+    });
     await http.post('/v1/admin/projections/stage-analytics/rebuild').set('Authorization', engine.auth.admin).expect(200);
     expect((await http.get('/v1/customers/u1').set('Authorization', CSM).expect(200)).body).toEqual(before.body);
     expect((await http.get('/v1/analytics/stages').set('Authorization', CSM).expect(200)).body).toEqual(analyticsBefore.body);

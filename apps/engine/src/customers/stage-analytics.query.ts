@@ -21,8 +21,11 @@ export class StageAnalyticsHandler implements IQueryHandler<StageAnalyticsQuery>
 
   async execute({ workspaceId }: StageAnalyticsQuery): Promise<StageAnalytics> {
     const customersPerStage: Record<string, number> = { none: 0, ...Object.fromEntries(STAGES.map((s) => [s, 0])) };
-    for (const { value, count } of await this.store.countBy(CUSTOMERS, 'stage', { workspaceId })) customersPerStage[value === null ? 'none' : String(value)] = count;
-    const transitions = (await this.store.find<StageTransitionDoc>(STAGE_TRANSITIONS, { workspaceId }, { orderBy: ['day', 'from', 'to'] })).map(({ doc }) => ({
+    for (const { value, count } of await this.store.countBy(CUSTOMERS, 'stage', { workspaceId }))
+      customersPerStage[value === null ? 'none' : String(value)] = count;
+    const transitions = (
+      await this.store.find<StageTransitionDoc>(STAGE_TRANSITIONS, { workspaceId }, { orderBy: ['day', 'from', 'to'] })
+    ).map(({ doc }) => ({
       day: doc.day,
       from: doc.from,
       to: doc.to,

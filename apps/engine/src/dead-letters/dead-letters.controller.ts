@@ -22,14 +22,18 @@ export class DeadLettersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The workspace's dead letters: subscriber, event, reason and error, when, and status (quarantined, retrying, resolved)" })
+  @ApiOperation({
+    summary: "The workspace's dead letters: subscriber, event, reason and error, when, and status (quarantined, retrying, resolved)",
+  })
   list(@CurrentPrincipal() principal: Principal) {
     return this.queryBus.execute(new ListDeadLettersQuery(principal.workspaceId));
   }
 
   @Post(':id/retry')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Run a dead letter\'s event through its subscriber again (asynchronously): resolved on success, quarantined again on failure' })
+  @ApiOperation({
+    summary: "Run a dead letter's event through its subscriber again (asynchronously): resolved on success, quarantined again on failure",
+  })
   retry(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return this.commandBus.execute(new RetryDeadLetterCommand(principal.workspaceId, id));
   }

@@ -19,7 +19,8 @@ export class RetryDeadLetterHandler implements ICommandHandler<RetryDeadLetterCo
 
   async execute({ workspaceId, deadLetterId: id }: RetryDeadLetterCommand): Promise<DeadLetter> {
     const retry = await requestDeadLetterRetry(this.store, workspaceId, id, 'admin');
-    if (retry.outcome === 'not-found') throw new NotFoundException(`no dead letter "${id}" in this workspace (GET /v1/admin/dead-letters lists them)`);
+    if (retry.outcome === 'not-found')
+      throw new NotFoundException(`no dead letter "${id}" in this workspace (GET /v1/admin/dead-letters lists them)`);
     if (retry.outcome === 'resolved') throw new ConflictException(`dead letter "${id}" is already resolved`);
     return retry.letter;
   }

@@ -23,10 +23,23 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
   applyDecorators(
     Post(type),
     HttpCode(200),
-    ApiOperation({ summary, description: `Segment \`${type}\` call. Answered 200 {"success": true} once the event is durable; a resend with the same messageId is a no-op.` }),
+    ApiOperation({
+      summary,
+      description: `Segment \`${type}\` call. Answered 200 {"success": true} once the event is durable; a resend with the same messageId is a no-op.`,
+    }),
     ApiBody({ type: dto }),
     ApiOkResponse({ description: 'Stored durably', schema: { example: { success: true } } }),
-    ApiBadRequestResponse({ description: 'Invalid call; `message` and `errors[].path` name the fields', schema: { example: { statusCode: 400, error: 'Bad Request', message: 'event must be a string', errors: [{ path: 'event', message: 'event must be a string' }] } } }),
+    ApiBadRequestResponse({
+      description: 'Invalid call; `message` and `errors[].path` name the fields',
+      schema: {
+        example: {
+          statusCode: 400,
+          error: 'Bad Request',
+          message: 'event must be a string',
+          errors: [{ path: 'event', message: 'event must be a string' }],
+        },
+      },
+    }),
   );
 
 /**
@@ -42,7 +55,9 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
 @ApiExtraModels(IdentifyCall, TrackCall, PageCall, GroupCall, AliasCall)
 @ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
 @ApiForbiddenResponse({ description: 'The key is not a write key' })
-@ApiServiceUnavailableResponse({ description: 'The engine is shutting down, or its storage is full (Retry-After); nothing was stored, retry' })
+@ApiServiceUnavailableResponse({
+  description: 'The engine is shutting down, or its storage is full (Retry-After); nothing was stored, retry',
+})
 @Allow('write')
 @Controller('v1')
 export class IngestionController {
@@ -88,8 +103,23 @@ export class IngestionController {
       'ones are durable), and 400 when none is. Resent calls (same messageId) are accepted and stored once.',
   })
   @ApiBody({ type: SegmentBatch })
-  @ApiOkResponse({ description: 'The valid calls are stored durably', schema: { example: { success: true, accepted: 2, rejected: [{ index: 1, errors: [{ path: 'event', message: 'event must be a string' }] }] } } })
-  @ApiBadRequestResponse({ description: 'Not a batch, or no valid call in it; `message` names the calls and fields', schema: { example: { statusCode: 400, error: 'Bad Request', message: 'no valid call in the batch: batch[0]: userId or anonymousId is required (a non-empty string)', rejected: [] } } })
+  @ApiOkResponse({
+    description: 'The valid calls are stored durably',
+    schema: {
+      example: { success: true, accepted: 2, rejected: [{ index: 1, errors: [{ path: 'event', message: 'event must be a string' }] }] },
+    },
+  })
+  @ApiBadRequestResponse({
+    description: 'Not a batch, or no valid call in it; `message` names the calls and fields',
+    schema: {
+      example: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'no valid call in the batch: batch[0]: userId or anonymousId is required (a non-empty string)',
+        rejected: [],
+      },
+    },
+  })
   batch(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     return this.commandBus.execute(new RecordSegmentBatchCommand(principal.workspaceId, body));
   }

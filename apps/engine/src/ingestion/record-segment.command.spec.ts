@@ -19,7 +19,14 @@ describe('recording Segment calls through the CommandBus', () => {
     store = new SqliteEventStore(openSqliteDatabase(':memory:'));
     const moduleRef = await Test.createTestingModule({
       imports: [CqrsModule.forRoot()],
-      providers: [{ provide: EVENT_STORE, useValue: store }, Metrics, HealthChecks, IngestionService, RecordSegmentCallHandler, RecordSegmentBatchHandler],
+      providers: [
+        { provide: EVENT_STORE, useValue: store },
+        Metrics,
+        HealthChecks,
+        IngestionService,
+        RecordSegmentCallHandler,
+        RecordSegmentBatchHandler,
+      ],
     }).compile();
     await moduleRef.init();
     commands = moduleRef.get(CommandBus);
@@ -31,22 +38,43 @@ describe('recording Segment calls through the CommandBus', () => {
   const outcomes = async () => Object.fromEntries((await metrics.ingestRequests.get()).values.map((v) => [v.labels.outcome, v.value]));
 
   it('stores a call in its customer stream, the type given by the path', async () => {
-    expect(await commands.execute(new RecordSegmentCallCommand('ws', 'track', { userId: 'u1', event: 'Signed Up', messageId: 'm1' }))).toEqual({ success: true });
+    expect(
+      await commands.execute(new RecordSegmentCallCommand('ws', 'track', { userId: 'u1', event: 'Signed Up', messageId: 'm1' })),
+    ).toEqual({ success: true });
     const [event] = await store.readStream(customerStreamId('ws', 'u1'));
-    expect(event).toMatchObject({ type: 'InteractionRecorded', data: { event: 'Signed Up' }, metadata: { workspaceId: 'ws', customerId: 'u1', source: 'http' } });
+    expect(event).toMatchObject({
+      type: 'InteractionRecorded',
+      data: { event: 'Signed Up' },
+      metadata: { workspaceId: 'ws', customerId: 'u1', source: 'http' },
+    });
     await expect(commands.execute(new RecordSegmentCallCommand('ws', 'track', { userId: 'u1' }))).rejects.toThrow('event must be a string');
     expect(await outcomes()).toEqual({ accepted: 1, rejected: 1 });
   });
 
   it('stores the valid calls of a batch and reports the others by index; none valid is a 400 listing ten and a count', async () => {
-    const outcome = await commands.execute(new RecordSegmentBatchCommand('ws', { batch: [{ type: 'identify', userId: 'u2' }, { type: 'track', userId: 'u2' }] }));
-    expect(outcome).toEqual({ success: true, accepted: 1, rejected: [{ index: 1, errors: [{ path: 'event', message: 'event must be a string' }] }] });
+    const outcome = await commands.execute(
+      new RecordSegmentBatchCommand('ws', {
+        batch: [
+          { type: 'identify', userId: 'u2' },
+          { type: 'track', userId: 'u2' },
+        ],
+      }),
+    );
+    expect(outcome).toEqual({
+      success: true,
+      accepted: 1,
+      rejected: [{ index: 1, errors: [{ path: 'event', message: 'event must be a string' }] }],
+    });
     expect(await store.readStream(customerStreamId('ws', 'u2'))).toHaveLength(1);
     const invalid = Array.from({ length: 12 }, () => ({ type: 'track', userId: 'u3' }));
     const rejection = commands.execute(new RecordSegmentBatchCommand('ws', { batch: invalid }));
     await expect(rejection).rejects.toThrow(BadRequestException);
-    await expect(rejection).rejects.toThrow(/^no valid call in the batch: batch\[0\]: event must be a string; .*batch\[9\]: event must be a string; and 2 more$/);
-    await expect(commands.execute(new RecordSegmentBatchCommand('ws', { batch: [] }))).rejects.toThrow('batch must be a non-empty array of Segment calls');
+    await expect(rejection).rejects.toThrow(
+      /^no valid call in the batch: batch\[0\]: event must be a string; .*batch\[9\]: event must be a string; and 2 more$/,
+    );
+    await expect(commands.execute(new RecordSegmentBatchCommand('ws', { batch: [] }))).rejects.toThrow(
+      'batch must be a non-empty array of Segment calls',
+    );
     expect(await outcomes()).toEqual({ partial: 1, rejected: 2 });
   });
 });

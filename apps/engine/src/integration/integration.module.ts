@@ -1,7 +1,16 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } from '@journey/event-store';
-import { InProcessBus, InProcessPublisher, KafkaIngestionConsumer, KafkaPublisher, OutboxRelay, allTopics, createKafka, ensureTopics } from '@journey/integration';
+import {
+  InProcessBus,
+  InProcessPublisher,
+  KafkaIngestionConsumer,
+  KafkaPublisher,
+  OutboxRelay,
+  allTopics,
+  createKafka,
+  ensureTopics,
+} from '@journey/integration';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
@@ -34,20 +43,41 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
     const { roles, kafkaBrokers, kafka: settings } = this.config;
     const kafka = kafkaBrokers ? createKafka({ brokers: kafkaBrokers, clientId: 'journey-engine', logger: this.logger }) : undefined;
     if (roles.has('relay')) {
-      if (kafka) await ensureTopics(kafka, allTopics(settings.topicPrefix), { partitions: settings.partitions, replicationFactor: settings.replicationFactor });
+      if (kafka)
+        await ensureTopics(kafka, allTopics(settings.topicPrefix), {
+          partitions: settings.partitions,
+          replicationFactor: settings.replicationFactor,
+        });
       const name = kafka ? 'relay:kafka' : 'relay:bus';
-      const published = new Counter({ name: 'journey_relay_published_events_total', help: 'Integration events acknowledged by the bus or Kafka', labelNames: ['relay'], registers: [this.metrics.registry] });
-      const position = new Gauge({ name: 'journey_relay_position', help: 'Last global position the relay has published', labelNames: ['relay'], registers: [this.metrics.registry] });
-      const relay = new OutboxRelay(this.store, this.checkpoints, kafkaBrokers ? new KafkaPublisher({ brokers: kafkaBrokers, clientId: 'journey-engine', logger: this.logger }) : new InProcessPublisher(this.bus), {
-        name,
-        topicPrefix: settings.topicPrefix,
-        logger: this.logger,
-        failures: this.failures.settings,
-        onPublished: (count, at) => {
-          published.inc({ relay: name }, count);
-          position.set({ relay: name }, Number(at));
-        },
+      const published = new Counter({
+        name: 'journey_relay_published_events_total',
+        help: 'Integration events acknowledged by the bus or Kafka',
+        labelNames: ['relay'],
+        registers: [this.metrics.registry],
       });
+      const position = new Gauge({
+        name: 'journey_relay_position',
+        help: 'Last global position the relay has published',
+        labelNames: ['relay'],
+        registers: [this.metrics.registry],
+      });
+      const relay = new OutboxRelay(
+        this.store,
+        this.checkpoints,
+        kafkaBrokers
+          ? new KafkaPublisher({ brokers: kafkaBrokers, clientId: 'journey-engine', logger: this.logger })
+          : new InProcessPublisher(this.bus),
+        {
+          name,
+          topicPrefix: settings.topicPrefix,
+          logger: this.logger,
+          failures: this.failures.settings,
+          onPublished: (count, at) => {
+            published.inc({ relay: name }, count);
+            position.set({ relay: name }, Number(at));
+          },
+        },
+      );
       this.health.register(name, async () => {
         if (relay.lastError) throw new Error(`publishing fails: ${relay.lastError.message}`);
       });
@@ -56,7 +86,11 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
     }
     if (roles.has('ingest') && settings.ingestTopic) {
       if (!kafka) throw new Error('JOURNEY_KAFKA_INGEST_TOPIC is set but KAFKA_BROKERS is not');
-      const deadLetters = new Counter({ name: 'journey_kafka_dead_letters_total', help: 'Ingestion records sent to the dead-letter topic', registers: [this.metrics.registry] });
+      const deadLetters = new Counter({
+        name: 'journey_kafka_dead_letters_total',
+        help: 'Ingestion records sent to the dead-letter topic',
+        registers: [this.metrics.registry],
+      });
       const workspace = settings.ingestWorkspace;
       const ingestion = new KafkaIngestionConsumer(kafka, this.store, {
         topic: settings.ingestTopic,

@@ -1,6 +1,14 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { InboxMessage } from '@journey/messaging';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
@@ -26,8 +34,18 @@ export class InboxController {
   @Get()
   @Allow('admin', 'csm', 'analyst')
   @ApiOperation({ summary: "The customer's in-app inbox: delivered inbox messages, newest first" })
-  @ApiOkResponse({ schema: { example: { customerId: 'user-1', messages: [{ messageId: '…', subject: 'Welcome', body: 'Hi Ann', deliveredAt: '2025-01-01T00:00:00.000Z', opened: false }] } } })
-  inbox(@Param('id') customerId: string, @CurrentPrincipal() principal: Principal): Promise<{ customerId: string; messages: InboxMessage[] }> {
+  @ApiOkResponse({
+    schema: {
+      example: {
+        customerId: 'user-1',
+        messages: [{ messageId: '…', subject: 'Welcome', body: 'Hi Ann', deliveredAt: '2025-01-01T00:00:00.000Z', opened: false }],
+      },
+    },
+  })
+  inbox(
+    @Param('id') customerId: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ customerId: string; messages: InboxMessage[] }> {
     return this.queryBus.execute(new InboxQuery(principal.workspaceId, customerId));
   }
 
@@ -37,7 +55,11 @@ export class InboxController {
   @ApiOperation({ summary: 'Record that the customer opened an inbox message (idempotent: the first open counts)' })
   @ApiOkResponse({ schema: { example: { success: true } } })
   @ApiNotFoundResponse({ description: "No delivered inbox message with this id in the customer's inbox" })
-  opened(@Param('id') customerId: string, @Param('messageId') messageId: string, @CurrentPrincipal() principal: Principal): Promise<{ success: true }> {
+  opened(
+    @Param('id') customerId: string,
+    @Param('messageId') messageId: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ success: true }> {
     return this.commandBus.execute(new OpenInboxMessageCommand(principal.workspaceId, customerId, messageId));
   }
 }

@@ -1,6 +1,15 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
 import { ResendMessageCommand, type ResendAccepted } from './resend-message.command';
@@ -17,7 +26,9 @@ export class MessagesController {
   @Post(':id/resend')
   @HttpCode(202)
   @Allow('admin')
-  @ApiOperation({ summary: 'Send a failed message again (same messageId and Idempotency-Key); explain lists the request and the new attempts' })
+  @ApiOperation({
+    summary: 'Send a failed message again (same messageId and Idempotency-Key); explain lists the request and the new attempts',
+  })
   @ApiAcceptedResponse({ schema: { example: { messageId: '…', resend: 1 } } })
   @ApiNotFoundResponse({ description: 'No message with this id in the key’s workspace (or not projected yet)' })
   @ApiConflictResponse({ description: 'The message has not failed (it is waiting, being sent, delivered or suppressed)' })

@@ -60,7 +60,12 @@ describe('POST /v1/messages/:id/resend', () => {
   async function schedule(customerId: string): Promise<string> {
     const messageId = randomUUID();
     const at = new Date().toISOString();
-    const event: JourneyEvent = { id: randomUUID(), type: 'MessageScheduled', data: { messageId, channel: 'webhook', template: { body: 'Hi {{ customer.id }}' } }, metadata: { workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test', schemaVersion: 1 } };
+    const event: JourneyEvent = {
+      id: randomUUID(),
+      type: 'MessageScheduled',
+      data: { messageId, channel: 'webhook', template: { body: 'Hi {{ customer.id }}' } },
+      metadata: { workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test', schemaVersion: 1 },
+    };
     await store.appendToStream(customerStreamId(WS, customerId), [event]);
     return messageId;
   }
@@ -88,9 +93,18 @@ describe('POST /v1/messages/:id/resend', () => {
     expect(unknown.body.message).toMatch(/^id: no message/);
 
     up = true;
-    expect(await call('POST', `/v1/messages/${messageId}/resend`, engine.auth.admin)).toEqual({ status: 202, body: { messageId, resend: 1 } });
+    expect(await call('POST', `/v1/messages/${messageId}/resend`, engine.auth.admin)).toEqual({
+      status: 202,
+      body: { messageId, resend: 1 },
+    });
     const explanation = await explained(messageId, 'delivered');
-    expect(explanation.delivery.map((d: { type: string }) => d.type)).toEqual(['MessageSent', 'MessageFailed', 'MessageResendRequested', 'MessageSent', 'MessageDelivered']);
+    expect(explanation.delivery.map((d: { type: string }) => d.type)).toEqual([
+      'MessageSent',
+      'MessageFailed',
+      'MessageResendRequested',
+      'MessageSent',
+      'MessageDelivered',
+    ]);
     expect(explanation.delivery[2]).toMatchObject({ type: 'MessageResendRequested', detail: 're-send 1 requested' });
     expect(received.filter((r) => r.headers['idempotency-key'] === messageId).map((r) => r.body.attempt)).toEqual([1, 2]);
 
@@ -151,24 +165,43 @@ describe('re-send across threads (the engine as `npm start` runs it: the dispatc
     const e = engine!;
     const admin = `Bearer ${e.adminKey}`;
     const send = async (method: string, path: string, authorization: string, body?: unknown) => {
-      const res = await fetch(`${e.url}${path}`, { method, headers: { authorization, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${e.url}${path}`, {
+        method,
+        headers: { authorization, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     };
-    const trigger = { id: 'resend-hook', name: 'Webhook on sign-up', entry: { event: 'Signed Up' }, steps: [{ send: { channel: 'webhook', body: 'Welcome {{ customer.id }}' } }] };
+    const trigger = {
+      id: 'resend-hook',
+      name: 'Webhook on sign-up',
+      entry: { event: 'Signed Up' },
+      steps: [{ send: { channel: 'webhook', body: 'Welcome {{ customer.id }}' } }],
+    };
     expect((await send('POST', '/v1/triggers', admin, trigger)).status).toBe(201);
     expect((await send('POST', `/v1/triggers/${trigger.id}/enable`, admin)).status).toBe(200);
     const write = `Basic ${Buffer.from(`${e.writeKey}:`).toString('base64')}`;
     expect((await send('POST', '/v1/track', write, { userId: `u-${randomUUID()}`, event: 'Signed Up' })).status).toBe(200);
 
     const [first] = await waitFor(async () => (received.length > 0 ? received : undefined), 'the first webhook request', 20_000);
-    await waitFor(async () => ((await send('GET', `/v1/messages/${first.messageId}/explain`, admin)).body.status === 'failed' ? true : undefined), 'the message failed', 20_000);
+    await waitFor(
+      async () => ((await send('GET', `/v1/messages/${first.messageId}/explain`, admin)).body.status === 'failed' ? true : undefined),
+      'the message failed',
+      20_000,
+    );
     up = true;
-    expect(await send('POST', `/v1/messages/${first.messageId}/resend`, admin)).toEqual({ status: 202, body: { messageId: first.messageId, resend: 1 } });
-    await waitFor(async () => ((await send('GET', `/v1/messages/${first.messageId}/explain`, admin)).body.status === 'delivered' ? true : undefined), 'the re-sent message delivered', 20_000);
+    expect(await send('POST', `/v1/messages/${first.messageId}/resend`, admin)).toEqual({
+      status: 202,
+      body: { messageId: first.messageId, resend: 1 },
+    });
+    await waitFor(
+      async () => ((await send('GET', `/v1/messages/${first.messageId}/explain`, admin)).body.status === 'delivered' ? true : undefined),
+      'the re-sent message delivered',
+      20_000,
+    );
     expect(received).toEqual([
       { key: first.messageId, messageId: first.messageId, attempt: 1 },
       { key: first.messageId, messageId: first.messageId, attempt: 2 },
     ]);
   });
 });
-

@@ -2,7 +2,11 @@ import { loadConfig } from '../config';
 
 describe('messaging configuration', () => {
   it('has only the always-on channels and default retries without delivery variables: 24 h of capped backoff, no attempt limit', () => {
-    expect(loadConfig({}).messaging).toEqual({ webhook: undefined, email: undefined, retry: { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 86_400_000 } });
+    expect(loadConfig({}).messaging).toEqual({
+      webhook: undefined,
+      email: undefined,
+      retry: { maxAttempts: Infinity, baseDelayMs: 1000, maxDelayMs: 3_600_000, budgetMs: 86_400_000 },
+    });
   });
 
   it('reads the webhook, SMTP and retry settings', () => {
@@ -27,7 +31,9 @@ describe('messaging configuration', () => {
   it('names the variable that is wrong', () => {
     expect(() => loadConfig({ JOURNEY_WEBHOOK_URL: 'ftp://x' })).toThrow(/JOURNEY_WEBHOOK_URL must be an http\(s\) URL/);
     expect(() => loadConfig({ JOURNEY_DELIVERY_MAX_ATTEMPTS: '0' })).toThrow(/JOURNEY_DELIVERY_MAX_ATTEMPTS must be a positive integer/);
-    expect(() => loadConfig({ JOURNEY_DELIVERY_RETRY_BUDGET_MS: '24h' })).toThrow(/JOURNEY_DELIVERY_RETRY_BUDGET_MS must be a positive integer, got "24h"/);
+    expect(() => loadConfig({ JOURNEY_DELIVERY_RETRY_BUDGET_MS: '24h' })).toThrow(
+      /JOURNEY_DELIVERY_RETRY_BUDGET_MS must be a positive integer, got "24h"/,
+    );
     expect(() => loadConfig({ JOURNEY_WEBHOOK_URL: 'http://x', JOURNEY_WEBHOOK_TIMEOUT_MS: 'soon' })).toThrow(/JOURNEY_WEBHOOK_TIMEOUT_MS/);
   });
 });

@@ -35,10 +35,15 @@ export class ResendMessageHandler implements ICommandHandler<ResendMessageComman
     const found = await this.readModels.get<MessageDoc>(MESSAGES, messageDocId(workspaceId, messageId));
     if (!found) throw new NotFoundException(`id: no message "${messageId}" in this workspace`);
     const streamId = customerStreamId(workspaceId, found.doc.customerId);
-    const state = (await this.store.readStream(streamId)).filter((e) => e.data.messageId === messageId).reduce(evolveDelivery, initialDeliveryState());
+    const state = (await this.store.readStream(streamId))
+      .filter((e) => e.data.messageId === messageId)
+      .reduce(evolveDelivery, initialDeliveryState());
     if (!state.scheduled) throw new NotFoundException(`id: message "${messageId}" was never scheduled for delivery`);
     const request = requestResend(state, new Date());
-    if (!request) throw new ConflictException(`id: message "${messageId}" is ${state.outcome ?? 'not resolved yet (waiting or being sent)'}; only a failed message can be re-sent`);
+    if (!request)
+      throw new ConflictException(
+        `id: message "${messageId}" is ${state.outcome ?? 'not resolved yet (waiting or being sent)'}; only a failed message can be re-sent`,
+      );
     await this.store.appendToStream(streamId, [request]);
     return { messageId, resend: request.data.resend };
   }

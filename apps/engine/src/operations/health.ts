@@ -32,4 +32,3 @@ export class HealthChecks {
     if (this.writeFailures.size > 0) this.writeFailures.delete(name);
   }
 }
-

@@ -144,7 +144,8 @@ export class WorkerThread implements OnApplicationBootstrap, OnModuleDestroy {
 
   private request(type: 'metrics' | 'health'): Promise<unknown> {
     const worker = this.worker;
-    if (!worker || !this.ready) return Promise.reject(new Error(`worker thread (${this.roles}) is not running${this.lastExit ? `: ${this.lastExit}` : ''}`));
+    if (!worker || !this.ready)
+      return Promise.reject(new Error(`worker thread (${this.roles}) is not running${this.lastExit ? `: ${this.lastExit}` : ''}`));
     const id = ++this.nextId;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -34,7 +34,9 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
   const db = app.get<SqliteDatabase>(SQLITE_DB);
   db.pragma('wal_autocheckpoint = 0');
   const checkpointer = setInterval(() => {
-    writeLocked(db, () => db.open && db.pragma('wal_checkpoint(PASSIVE)')).catch((error: Error) => console.error(`journey: WAL checkpoint failed: ${error.message}`));
+    writeLocked(db, () => db.open && db.pragma('wal_checkpoint(PASSIVE)')).catch((error: Error) =>
+      console.error(`journey: WAL checkpoint failed: ${error.message}`),
+    );
   }, WAL_CHECKPOINT_MS);
   checkpointer.unref();
   const reply = (m: WorkerReply) => port.postMessage(m);
@@ -47,7 +49,14 @@ async function main(port: NonNullable<typeof parentPort>): Promise<void> {
     const answer =
       m.type === 'metrics'
         ? metrics.registry.getMetricsAsJSON()
-        : Promise.all([...health.checks].map(([name, check]) => check().then(() => undefined, (e: Error) => `${name}: ${e.message}`))).then((r) => r.filter(Boolean));
+        : Promise.all(
+            [...health.checks].map(([name, check]) =>
+              check().then(
+                () => undefined,
+                (e: Error) => `${name}: ${e.message}`,
+              ),
+            ),
+          ).then((r) => r.filter(Boolean));
     answer.then(
       (result) => reply({ id: m.id, result }),
       (error: Error) => reply({ id: m.id, error: error.message }),

@@ -18,7 +18,8 @@ import { RebuildProjectionHandler } from './rebuild-projection.command';
     {
       provide: READ_MODEL_STORE,
       inject: [ENGINE_CONFIG, SQLITE_READ_MODELS_DB],
-      useFactory: (config: EngineConfig, db: SqliteDatabase | null): ReadModelStore => (db ? new SqliteReadModelStore(db) : MongoReadModelStore.fromUrl(config.mongoUrl!)),
+      useFactory: (config: EngineConfig, db: SqliteDatabase | null): ReadModelStore =>
+        db ? new SqliteReadModelStore(db) : MongoReadModelStore.fromUrl(config.mongoUrl!),
     },
     ProjectionsService,
     ProjectionStatusHandler,

@@ -18,7 +18,13 @@ describeWithServer('engine with MONGODB_URL', 'MONGODB_URL', (url) => {
   let base: string;
 
   beforeAll(async () => {
-    Object.assign(process.env, { MONGODB_URL: url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`), JOURNEY_DATA_DIR: dir, JOURNEY_WRITE_KEY: 'wk_mongo', JOURNEY_ADMIN_KEY: 'ak_mongo', JOURNEY_WORKER_ROLES: '' }); // one thread in jest (see test/e2e/support.ts)
+    Object.assign(process.env, {
+      MONGODB_URL: url.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`),
+      JOURNEY_DATA_DIR: dir,
+      JOURNEY_WRITE_KEY: 'wk_mongo',
+      JOURNEY_ADMIN_KEY: 'ak_mongo',
+      JOURNEY_WORKER_ROLES: '',
+    }); // one thread in jest (see test/e2e/support.ts)
     app = await createEngineApp({ logLevel: 'error' });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
@@ -43,7 +49,15 @@ describeWithServer('engine with MONGODB_URL', 'MONGODB_URL', (url) => {
     const res = await fetch(`${base}/v1/customers/u1`, { headers: { authorization: 'Bearer ak_mongo' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ customerId: 'u1', traits: { plan: 'pro' } });
-    const entry = await client.db(dbName).collection('read_models').findOne({ _id: 'customers' } as never);
-    expect(await client.db(dbName).collection(entry!.collections.customers).findOne({ _id: 'default/u1' } as never)).toMatchObject({ customerId: 'u1', traits: { plan: 'pro' } });
+    const entry = await client
+      .db(dbName)
+      .collection('read_models')
+      .findOne({ _id: 'customers' } as never);
+    expect(
+      await client
+        .db(dbName)
+        .collection(entry!.collections.customers)
+        .findOne({ _id: 'default/u1' } as never),
+    ).toMatchObject({ customerId: 'u1', traits: { plan: 'pro' } });
   });
 });

@@ -61,7 +61,13 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
     // Projected in the worker thread (or in another process): positions from the stored checkpoints.
     const statuses = here
       ? this.runner.status()
-      : await Promise.all(PROJECTIONS.map(async (p) => ({ name: p.name, running: this.config.workerRoles.has('projector'), position: await this.store.checkpoint(p.name) })));
+      : await Promise.all(
+          PROJECTIONS.map(async (p) => ({
+            name: p.name,
+            running: this.config.workerRoles.has('projector'),
+            position: await this.store.checkpoint(p.name),
+          })),
+        );
     return statuses.map((s) => {
       const lag = Number(head > s.position ? head - s.position : 0n);
       if (here) this.metrics.projectionLag.set({ projection: s.name }, lag);
@@ -76,7 +82,8 @@ export class ProjectionsService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async rebuild(name: string): Promise<RebuildReport> {
-    if (!PROJECTIONS.some((p) => p.name === name)) throw new NotFoundException(`unknown projection "${name}" (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`);
+    if (!PROJECTIONS.some((p) => p.name === name))
+      throw new NotFoundException(`unknown projection "${name}" (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`);
     const report = await this.runner.rebuild({ projection: name });
     this.logger.log(`rebuilt ${name} to position ${report.position} in ${report.durationMs} ms (identical to live: ${report.identical})`);
     return report;

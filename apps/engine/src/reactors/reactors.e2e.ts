@@ -14,9 +14,15 @@ const env = { JOURNEY_ROLES: 'api,reactor', JOURNEY_INACTIVITY_DAYS: String(INAC
 const stream = customerStreamId('default', 'ada');
 
 function event(type: string, data: Record<string, unknown>, occurredAt: string): JourneyEvent {
-  return { id: randomUUID(), type, data, metadata: { workspaceId: 'default', customerId: 'ada', occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 } };
+  return {
+    id: randomUUID(),
+    type,
+    data,
+    metadata: { workspaceId: 'default', customerId: 'ada', occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 },
+  };
 }
-const stages = (events: RecordedEvent[]) => events.filter((e) => e.type === 'StageChanged').map((e) => `${String(e.data.from)}->${String(e.data.to)}`);
+const stages = (events: RecordedEvent[]) =>
+  events.filter((e) => e.type === 'StageChanged').map((e) => `${String(e.data.from)}->${String(e.data.to)}`);
 
 describe('reactors in the engine: stage model and durable timers across a restart', () => {
   let dataDir: string;
@@ -43,7 +49,10 @@ describe('reactors in the engine: stage model and durable timers across a restar
     const beforeRestart = await store.readStream(stream);
     expect(stages(beforeRestart)).toEqual(['null->onboarding', 'onboarding->active']);
     const timer = beforeRestart.find((e) => e.type === 'TimerScheduled');
-    expect(timer?.data).toMatchObject({ purpose: 'stage:inactivity', dueAt: new Date(Date.parse(occurredAt) + INACTIVITY_SECONDS * 1000).toISOString() });
+    expect(timer?.data).toMatchObject({
+      purpose: 'stage:inactivity',
+      dueAt: new Date(Date.parse(occurredAt) + INACTIVITY_SECONDS * 1000).toISOString(),
+    });
 
     const health = await request(engine.app.getHttpServer()).get('/health').expect(200);
     expect(health.body.details).toMatchObject({ 'reactor:stage': { status: 'up' }, timers: { status: 'up' } });

@@ -45,14 +45,29 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       appended.inc({ reactor, outcome: 'duplicate' }, duplicates);
     };
     for (const reactor of this.registeredReactors()) {
-      const runner = new ReactorRunner(reactor, { store: this.store, checkpoints: this.checkpoints, clock: this.clock, partition, logger: this.logger, onAppended: count(reactor.name), failures: this.failures.settings });
+      const runner = new ReactorRunner(reactor, {
+        store: this.store,
+        checkpoints: this.checkpoints,
+        clock: this.clock,
+        partition,
+        logger: this.logger,
+        onAppended: count(reactor.name),
+        failures: this.failures.settings,
+      });
       this.runners.set(reactor.name, runner);
       this.health.register(`reactor:${reactor.name}`, async () => {
         if (runner.lastError) throw new Error(`failing at position ${runner.position}: ${runner.lastError.message}`);
       });
       await runner.start();
     }
-    const scheduler = new TimerScheduler({ store: this.store, clock: this.clock, partition, logger: this.logger, onAppended: count('timers'), failures: this.failures.settings });
+    const scheduler = new TimerScheduler({
+      store: this.store,
+      clock: this.clock,
+      partition,
+      logger: this.logger,
+      onAppended: count('timers'),
+      failures: this.failures.settings,
+    });
     this.scheduler = scheduler;
     this.health.register('timers', async () => {
       if (scheduler.lastError) throw new Error(scheduler.lastError.message);
@@ -87,7 +102,8 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
     const reactors = [...new Set(instances)];
     const names = reactors.map((r) => r.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-    if (duplicate) throw new Error(`two reactors are registered under the name "${duplicate}": reactor names must be unique (they name checkpoints)`);
+    if (duplicate)
+      throw new Error(`two reactors are registered under the name "${duplicate}": reactor names must be unique (they name checkpoints)`);
     return reactors;
   }
 }

@@ -8,8 +8,18 @@ describe('stage policy from the environment', () => {
 
   it('reads fractional days and comma-separated event names', () => {
     expect(
-      loadStagePolicy({ JOURNEY_INACTIVITY_DAYS: '0.5', JOURNEY_RENEWAL_NOTICE_DAYS: '0', JOURNEY_ACTIVATION_EVENTS: 'Activated, Invoice Paid ,', JOURNEY_CHURN_EVENTS: 'Account Closed' }),
-    ).toEqual({ inactivityDays: 0.5, renewalNoticeDays: 0, activationEvents: ['Activated', 'Invoice Paid'], churnEvents: ['Account Closed'] });
+      loadStagePolicy({
+        JOURNEY_INACTIVITY_DAYS: '0.5',
+        JOURNEY_RENEWAL_NOTICE_DAYS: '0',
+        JOURNEY_ACTIVATION_EVENTS: 'Activated, Invoice Paid ,',
+        JOURNEY_CHURN_EVENTS: 'Account Closed',
+      }),
+    ).toEqual({
+      inactivityDays: 0.5,
+      renewalNoticeDays: 0,
+      activationEvents: ['Activated', 'Invoice Paid'],
+      churnEvents: ['Account Closed'],
+    });
   });
 
   it.each([

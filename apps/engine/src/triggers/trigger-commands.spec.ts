@@ -15,7 +15,12 @@ import { TriggersService } from './triggers.service';
 import { UpdateTriggerCommand, UpdateTriggerHandler } from './update-trigger.command';
 
 const CSM: Principal = { workspaceId: 'ws', role: 'csm', keyId: 'k1' };
-const thanks = (body = 'Thanks!') => ({ id: 'thanks', name: 'Thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body } }] });
+const thanks = (body = 'Thanks!') => ({
+  id: 'thanks',
+  name: 'Thanks',
+  entry: { event: 'Plan Upgraded' },
+  steps: [{ send: { channel: 'inbox', body } }],
+});
 
 describe('trigger commands and queries on the buses', () => {
   let store: SqliteEventStore;
@@ -46,16 +51,35 @@ describe('trigger commands and queries on the buses', () => {
   afterEach(async () => store.close());
 
   it('defines, versions, enables and disables a trigger through the decider, one event per change', async () => {
-    expect(await commands.execute(new DefineTriggerCommand(CSM, thanks()))).toEqual({ id: 'thanks', name: 'Thanks', version: 1, enabled: false, changed: true });
+    expect(await commands.execute(new DefineTriggerCommand(CSM, thanks()))).toEqual({
+      id: 'thanks',
+      name: 'Thanks',
+      version: 1,
+      enabled: false,
+      changed: true,
+    });
     expect(await commands.execute(new UpdateTriggerCommand(CSM, 'thanks', thanks()))).toMatchObject({ version: 1, changed: false });
-    expect(await commands.execute(new UpdateTriggerCommand(CSM, 'thanks', thanks('Thanks again!'), 1))).toMatchObject({ version: 2, changed: true });
+    expect(await commands.execute(new UpdateTriggerCommand(CSM, 'thanks', thanks('Thanks again!'), 1))).toMatchObject({
+      version: 2,
+      changed: true,
+    });
     expect(await commands.execute(new EnableTriggerCommand(CSM, 'thanks', 2))).toMatchObject({ version: 2, enabled: true, changed: true });
     expect(await commands.execute(new DisableTriggerCommand(CSM, 'thanks'))).toMatchObject({ enabled: false, changed: true });
-    expect((await store.readStream(triggerStreamId('ws', 'thanks'))).map((e) => e.type)).toEqual(['TriggerDefined', 'TriggerDefined', 'TriggerEnabled', 'TriggerDisabled']);
-    expect(await queries.execute(new ListTriggersQuery('ws'))).toEqual({ triggers: [{ id: 'thanks', name: 'Thanks', version: 2, enabled: false }] });
+    expect((await store.readStream(triggerStreamId('ws', 'thanks'))).map((e) => e.type)).toEqual([
+      'TriggerDefined',
+      'TriggerDefined',
+      'TriggerEnabled',
+      'TriggerDisabled',
+    ]);
+    expect(await queries.execute(new ListTriggersQuery('ws'))).toEqual({
+      triggers: [{ id: 'thanks', name: 'Thanks', version: 2, enabled: false }],
+    });
     const detail = await queries.execute(new GetTriggerQuery('ws', 'thanks', 1));
     expect(detail).toMatchObject({ shownVersion: 1, version: 2, definition: thanks() });
-    expect(detail.versions.map((v) => [v.version, v.definedBy])).toEqual([[1, 'http:csm'], [2, 'http:csm']]);
+    expect(detail.versions.map((v) => [v.version, v.definedBy])).toEqual([
+      [1, 'http:csm'],
+      [2, 'http:csm'],
+    ]);
   });
 
   it('maps the decider and the stream to 400, 404 and 409', async () => {
@@ -64,7 +88,9 @@ describe('trigger commands and queries on the buses', () => {
     await expect(commands.execute(new EnableTriggerCommand(CSM, 'thanks'))).rejects.toThrow(NotFoundException);
     await commands.execute(new DefineTriggerCommand(CSM, thanks()));
     await expect(commands.execute(new DefineTriggerCommand(CSM, thanks()))).rejects.toThrow(ConflictException);
-    await expect(commands.execute(new EnableTriggerCommand(CSM, 'thanks', 3))).rejects.toThrow('If-Match: trigger "thanks" is at version 1, not 3');
+    await expect(commands.execute(new EnableTriggerCommand(CSM, 'thanks', 3))).rejects.toThrow(
+      'If-Match: trigger "thanks" is at version 1, not 3',
+    );
     await expect(queries.execute(new GetTriggerQuery('ws', 'thanks', 2))).rejects.toThrow(NotFoundException);
     await expect(queries.execute(new GetTriggerQuery('other', 'thanks'))).rejects.toThrow(NotFoundException);
   });
@@ -75,7 +101,9 @@ describe('trigger commands and queries on the buses', () => {
     await expect(queries.execute(new BacktestTriggerQuery('ws', 'thanks', { definition: { ...thanks(), id: 'other' } }))).rejects.toThrow(
       'definition.id: expected "thanks" (the trigger in the path), got "other"',
     );
-    await expect(queries.execute(new BacktestTriggerQuery('ws', undefined, { definition: { id: 'x' } }))).rejects.toThrow(BadRequestException);
+    await expect(queries.execute(new BacktestTriggerQuery('ws', undefined, { definition: { id: 'x' } }))).rejects.toThrow(
+      BadRequestException,
+    );
     await commands.execute(new DefineTriggerCommand(CSM, thanks()));
     const report = await queries.execute(new BacktestTriggerQuery('ws', 'thanks', {}));
     expect(report).toMatchObject({ triggerId: 'thanks', version: 1 });

@@ -94,14 +94,17 @@ export class TriggerInsightsService {
     const byId = new Map(stream.map((e) => [e.id, e]));
     const own = stream.filter((e) => (MESSAGE_STATUS.has(e.type) || e.type === 'MessageResendRequested') && e.data.messageId === messageId);
     const decision =
-      own.find((e) => e.type === 'MessageScheduled') ?? own.find((e) => e.type === 'MessageSuppressed' && e.metadata.source === TRIGGER_SOURCE) ?? own[0];
-    if (!decision) throw new NotFoundException(`message "${messageId}" has no events in customer "${message.customerId}"'s stream (forgotten?)`);
+      own.find((e) => e.type === 'MessageScheduled') ??
+      own.find((e) => e.type === 'MessageSuppressed' && e.metadata.source === TRIGGER_SOURCE) ??
+      own[0];
+    if (!decision)
+      throw new NotFoundException(`message "${messageId}" has no events in customer "${message.customerId}"'s stream (forgotten?)`);
     const data = decision.data as EventDataByType['MessageScheduled'] & Partial<EventDataByType['MessageSuppressed']>;
     const suppressedByTrigger = decision.type === 'MessageSuppressed';
 
     const causedBy: ExplainedEvent[] = [];
     const seen = new Set<string>();
-    for (let id = decision.metadata.causationId; id && !seen.has(id); ) {
+    for (let id = decision.metadata.causationId; id && !seen.has(id);) {
       seen.add(id);
       const cause = byId.get(id);
       if (!cause) {
@@ -125,7 +128,9 @@ export class TriggerInsightsService {
       },
       causedBy,
       ...(data.triggerId ? { trigger: await this.triggerOf(workspaceId, data, stream) } : {}),
-      ...(suppressedByTrigger ? {} : { template: { id: data.templateId, version: data.templateVersion, subject: data.template?.subject, body: data.template?.body } }),
+      ...(suppressedByTrigger
+        ? {}
+        : { template: { id: data.templateId, version: data.templateVersion, subject: data.template?.subject, body: data.template?.body } }),
       guards: data.guards ?? [],
       delivery: own
         .filter((e) => e !== decision && e.type !== 'MessageScheduled')
@@ -137,15 +142,26 @@ export class TriggerInsightsService {
               : d.reason !== undefined
                 ? `${String(d.reason)}${d.detail ? `: ${String(d.detail)}` : ''}`
                 : (d.error ?? d.detail ?? d.url);
-          return { ...describe(e), ...(detail !== undefined ? { detail: String(detail) } : {}), attempt: Number(d.attempt ?? d.attempts) || undefined };
+          return {
+            ...describe(e),
+            ...(detail !== undefined ? { detail: String(detail) } : {}),
+            attempt: Number(d.attempt ?? d.attempts) || undefined,
+          };
         }),
     };
   }
 
-  private async triggerOf(workspaceId: string, data: EventDataByType['MessageScheduled'], stream: RecordedEvent[]): Promise<MessageExplanation['trigger']> {
+  private async triggerOf(
+    workspaceId: string,
+    data: EventDataByType['MessageScheduled'],
+    stream: RecordedEvent[],
+  ): Promise<MessageExplanation['trigger']> {
     const triggerId = data.triggerId!;
     const version = data.triggerVersion ?? 0;
-    const state = (await this.events.readStream(triggerStreamId(workspaceId, triggerId))).reduce(evolveTrigger, initialTriggerState(triggerId));
+    const state = (await this.events.readStream(triggerStreamId(workspaceId, triggerId))).reduce(
+      evolveTrigger,
+      initialTriggerState(triggerId),
+    );
     const definition = state.definitions[version];
     const step = data.step ?? '';
     const compiled = definition && step ? compileTrigger(definition, version).steps.get(step) : undefined;
@@ -163,8 +179,26 @@ export class TriggerInsightsService {
   async analytics(workspaceId: string, triggerId?: string): Promise<TriggerVersionStats[]> {
     const where: Record<string, FieldValue> = { workspaceId, ...(triggerId ? { triggerId } : {}) };
     const count = async (collection: string, field: string, extra: Record<string, FieldValue> = {}) =>
-      new Map((await this.readModels.countBy(collection, field, { ...where, ...extra })).filter((r) => r.value).map((r) => [String(r.value), r.count]));
-    const [steps, scheduled, sent, delivered, failed, opened, clicked, suppressed, runs, converted, convertedAt, holdouts, holdoutsConverted] = await Promise.all([
+      new Map(
+        (await this.readModels.countBy(collection, field, { ...where, ...extra }))
+          .filter((r) => r.value)
+          .map((r) => [String(r.value), r.count]),
+      );
+    const [
+      steps,
+      scheduled,
+      sent,
+      delivered,
+      failed,
+      opened,
+      clicked,
+      suppressed,
+      runs,
+      converted,
+      convertedAt,
+      holdouts,
+      holdoutsConverted,
+    ] = await Promise.all([
       this.readModels.find<StepDoc>(TRIGGER_STEPS, where),
       count(MESSAGES, 'key', { scheduled: 1 }),
       count(MESSAGES, 'key', { sent: 1 }),
@@ -247,5 +281,12 @@ function describe(e: RecordedEvent): ExplainedEvent {
           : e.type === 'TriggerRunExited'
             ? String(d.reason)
             : undefined;
-  return { id: e.id, type: e.type, occurredAt: e.metadata.occurredAt, recordedAt: e.metadata.recordedAt, source: e.metadata.source, ...(detail !== undefined ? { detail } : {}) };
+  return {
+    id: e.id,
+    type: e.type,
+    occurredAt: e.metadata.occurredAt,
+    recordedAt: e.metadata.recordedAt,
+    source: e.metadata.source,
+    ...(detail !== undefined ? { detail } : {}),
+  };
 }

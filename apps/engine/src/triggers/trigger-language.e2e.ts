@@ -4,8 +4,19 @@ import { startEngine, type TestEngine } from '../../../../test/e2e/support';
 import { ReactorWorkers } from '../reactors/reactors.module';
 
 type Doc = Record<string, unknown>;
-const send = (send: Doc) => ({ id: 'bad-send', name: 'Bad send', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body: 'Hi', ...send } }] });
-const relay = (id: string, entry: string, emit: string) => ({ id, name: id, reentry: 'every', entry: { event: entry }, steps: [{ emit: { event: emit } }] });
+const send = (send: Doc) => ({
+  id: 'bad-send',
+  name: 'Bad send',
+  entry: { event: 'Plan Upgraded' },
+  steps: [{ send: { channel: 'inbox', body: 'Hi', ...send } }],
+});
+const relay = (id: string, entry: string, emit: string) => ({
+  id,
+  name: id,
+  reentry: 'every',
+  entry: { event: entry },
+  steps: [{ emit: { event: emit } }],
+});
 
 /** Every trigger document among the examples of a JSON value (an OpenAPI document): objects with `entry` and `steps`. */
 function triggerExamples(v: unknown, out: Doc[] = []): Doc[] {
@@ -41,7 +52,8 @@ describe('the trigger language at deploy (over HTTP)', () => {
     await engine?.close();
   });
 
-  const errorsOf = async (call: request.Test, status = 400) => (await call.set('Authorization', admin).expect(status)).body.errors as string[];
+  const errorsOf = async (call: request.Test, status = 400) =>
+    (await call.set('Authorization', admin).expect(status)).body.errors as string[];
 
   it('refuses a template that does not parse, one with a file tag and an unknown channel, naming the path: POST, PUT and draft backtest', async () => {
     const cases: Array<[Doc, string]> = [
@@ -66,8 +78,16 @@ describe('the trigger language at deploy (over HTTP)', () => {
     expect(await errorsOf(http.post('/v1/triggers').send(relay('self', 'Ping', 'Ping')))).toEqual([
       'steps[0].emit.event: emits "Ping", which starts this trigger again (reentry: every): a trigger cannot re-trigger itself',
     ]);
-    await http.post('/v1/triggers').set('Authorization', admin).send(relay('ping', 'Ping', 'Pong')).expect(201);
-    await http.post('/v1/triggers').set('Authorization', admin).send(relay('pong', 'Pong', 'Ping')).expect(201);
+    await http
+      .post('/v1/triggers')
+      .set('Authorization', admin)
+      .send(relay('ping', 'Ping', 'Pong'))
+      .expect(201);
+    await http
+      .post('/v1/triggers')
+      .set('Authorization', admin)
+      .send(relay('pong', 'Pong', 'Ping'))
+      .expect(201);
     await http.post('/v1/triggers/ping/enable').set('Authorization', admin).expect(200);
     expect(await errorsOf(http.post('/v1/triggers/pong/enable'))).toEqual([
       'steps[0].emit.event: emits "Ping", which starts a cycle of triggers with reentry: every: pong → ping → pong',
@@ -77,7 +97,11 @@ describe('the trigger language at deploy (over HTTP)', () => {
     await http.post('/v1/triggers/ping/disable').set('Authorization', admin).expect(200);
     await http.post('/v1/triggers/pong/enable').set('Authorization', admin).expect(200);
     await http.post('/v1/triggers/ping/enable').set('Authorization', admin).expect(400);
-    await http.put('/v1/triggers/pong').set('Authorization', admin).send(relay('pong', 'Pong', 'Done')).expect(200);
+    await http
+      .put('/v1/triggers/pong')
+      .set('Authorization', admin)
+      .send(relay('pong', 'Pong', 'Done'))
+      .expect(200);
     await http.post('/v1/triggers/ping/enable').set('Authorization', admin).expect(200);
     expect(await errorsOf(http.put('/v1/triggers/pong').send(relay('pong', 'Pong', 'Ping')))).toEqual([
       'steps[0].emit.event: emits "Ping", which starts a cycle of triggers with reentry: every: pong → ping → pong',
@@ -123,7 +147,11 @@ describe('the trigger language at deploy (over HTTP)', () => {
       const entry = (example.entry as { event?: string }).event;
       expect(entry).toBeDefined(); // an example the test can start with one track call
       const userId = `docs-example-${i}`;
-      await http.post('/v1/identify').set('Authorization', engine.auth.write).send({ userId, traits: { name: 'Ada' } }).expect(200);
+      await http
+        .post('/v1/identify')
+        .set('Authorization', engine.auth.write)
+        .send({ userId, traits: { name: 'Ada' } })
+        .expect(200);
       await http.post('/v1/track').set('Authorization', engine.auth.write).send({ userId, event: entry }).expect(200);
       const inbox = await eventually(async () => {
         const r = await http.get(`/v1/customers/${userId}/inbox`).set('Authorization', admin).expect(200);

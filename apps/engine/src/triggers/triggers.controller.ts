@@ -19,7 +19,15 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { parse as parseYaml } from 'yaml';
 import { Allow, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
-import { MessageExplanationDto, TRIGGER_DOCUMENT_SCHEMA, TriggerAnalyticsDto, TriggerChangeDto, TriggerDetailDto, TriggerListDto, TriggerValidationErrorDto } from './triggers.dto';
+import {
+  MessageExplanationDto,
+  TRIGGER_DOCUMENT_SCHEMA,
+  TriggerAnalyticsDto,
+  TriggerChangeDto,
+  TriggerDetailDto,
+  TriggerListDto,
+  TriggerValidationErrorDto,
+} from './triggers.dto';
 import type { TriggerChange } from './triggers.service';
 import { DefineTriggerCommand } from './define-trigger.command';
 import { UpdateTriggerCommand } from './update-trigger.command';
@@ -48,7 +56,12 @@ function document(body: unknown): unknown {
   try {
     return parseYaml(body);
   } catch (error) {
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `body: not valid YAML: ${(error as Error).message.split('\n')[0]}`, errors: [`body: not valid YAML`] });
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `body: not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      errors: [`body: not valid YAML`],
+    });
   }
 }
 
@@ -56,13 +69,17 @@ function document(body: unknown): unknown {
 export function parseIfMatch(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(value);
-  if (!m) throw new BadRequestException(`If-Match must be the trigger version the change is based on, e.g. If-Match: "3"; got ${JSON.stringify(value)}`);
+  if (!m)
+    throw new BadRequestException(
+      `If-Match must be the trigger version the change is based on, e.g. If-Match: "3"; got ${JSON.stringify(value)}`,
+    );
   return Number(m[1]);
 }
 
 function parseVersion(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[1-9]\d{0,8}$/.test(value)) throw new BadRequestException(`version must be a positive integer, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !/^[1-9]\d{0,8}$/.test(value))
+    throw new BadRequestException(`version must be a positive integer, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -93,7 +110,11 @@ export class TriggersController {
   @ApiCreatedResponse({ type: TriggerChangeDto })
   @ApiBadRequestResponse({ type: TriggerValidationErrorDto, description: 'Invalid document: every error as `path: expected ...`' })
   @ApiConflictResponse({ description: 'A trigger with this id exists (PUT adds a version)' })
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<TriggerChange> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TriggerChange> {
     const change = await this.commandBus.execute(new DefineTriggerCommand(principal, document(body)));
     etag(res, change);
     return change;
@@ -113,7 +134,12 @@ export class TriggersController {
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiOkResponse({ type: TriggerDetailDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger or version' })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query('version') version: unknown, @Res({ passthrough: true }) res: Response) {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query('version') version: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const detail = await this.queryBus.execute(new GetTriggerQuery(principal.workspaceId, id, parseVersion(version)));
     etag(res, detail);
     return detail;
@@ -124,7 +150,11 @@ export class TriggersController {
   @ApiOperation({ summary: 'A new version of a trigger (the same document again changes nothing)' })
   @ApiConsumes('application/json', ...YAML_TYPES)
   @DOCUMENT_BODY
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The version this change is based on; 409 if the trigger is at another one' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'The version this change is based on; 409 if the trigger is at another one',
+  })
   @ApiOkResponse({ type: TriggerChangeDto })
   @ApiBadRequestResponse({ type: TriggerValidationErrorDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger (POST creates one)' })
@@ -148,7 +178,11 @@ export class TriggersController {
   @ApiHeader({ name: 'If-Match', required: false, description: 'The version being enabled; 409 if the trigger is at another one' })
   @ApiOkResponse({ type: TriggerChangeDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
-  async enable(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<TriggerChange> {
+  async enable(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<TriggerChange> {
     return this.commandBus.execute(new EnableTriggerCommand(principal, id, parseIfMatch(ifMatch)));
   }
 
@@ -158,7 +192,11 @@ export class TriggersController {
   @ApiOperation({ summary: 'Disable the trigger: no new runs; active runs end' })
   @ApiOkResponse({ type: TriggerChangeDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
-  async disable(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Headers('if-match') ifMatch: string | undefined): Promise<TriggerChange> {
+  async disable(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<TriggerChange> {
     return this.commandBus.execute(new DisableTriggerCommand(principal, id, parseIfMatch(ifMatch)));
   }
 }
@@ -174,7 +212,9 @@ export class TriggerInsightsController {
 
   @Get('messages/:id/explain')
   @Allow('admin', 'csm')
-  @ApiOperation({ summary: 'Why a message was sent or suppressed: causal chain, trigger and template versions, every guard, delivery outcomes' })
+  @ApiOperation({
+    summary: 'Why a message was sent or suppressed: causal chain, trigger and template versions, every guard, delivery outcomes',
+  })
   @ApiOkResponse({ type: MessageExplanationDto })
   @ApiNotFoundResponse({ description: 'Unknown message (or not projected yet)' })
   async explain(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
@@ -182,7 +222,10 @@ export class TriggerInsightsController {
   }
 
   @Get('analytics/triggers')
-  @ApiOperation({ summary: 'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion' })
+  @ApiOperation({
+    summary:
+      'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion',
+  })
   @ApiQuery({ name: 'triggerId', required: false })
   @ApiOkResponse({ type: TriggerAnalyticsDto })
   async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown) {

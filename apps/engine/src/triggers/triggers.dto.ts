@@ -24,14 +24,20 @@ export class TriggerVersionDto {
 
 export class TriggerDetailDto extends TriggerSummaryDto {
   @ApiProperty({ description: 'The version whose definition is shown' }) shownVersion!: number;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The trigger document of that version' }) definition!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The trigger document of that version' }) definition!: Record<
+    string,
+    unknown
+  >;
   @ApiProperty({ type: [TriggerVersionDto] }) versions!: TriggerVersionDto[];
 }
 
 export class TriggerValidationErrorDto {
   @ApiProperty({ example: 400 }) statusCode!: number;
   @ApiProperty({ example: 'invalid trigger: steps[0].wait.duration: expected a duration like "3d", got "soon"' }) message!: string;
-  @ApiProperty({ example: ['steps[0].wait.duration: expected a duration like "3d", got "soon"'], description: 'Every error, as `path: expected ...`' })
+  @ApiProperty({
+    example: ['steps[0].wait.duration: expected a duration like "3d", got "soon"'],
+    description: 'Every error, as `path: expected ...`',
+  })
   errors!: string[];
 }
 
@@ -56,12 +62,26 @@ export class MessageExplanationDto {
   @ApiProperty() customerId!: string;
   @ApiProperty({ example: 'inbox' }) channel!: string;
   @ApiProperty({ enum: ['scheduled', 'sent', 'delivered', 'failed', 'suppressed'] }) status!: string;
-  @ApiProperty({ description: 'The trigger decision: scheduled, or suppressed by a guard (reason, detail)' }) decision!: Record<string, unknown>;
-  @ApiProperty({ type: [ExplainedEventDto], description: 'Causal chain, from the direct cause back to the root event' }) causedBy!: ExplainedEventDto[];
-  @ApiPropertyOptional({ description: 'Trigger id, name, version, step (and its definition), run id and the run events' }) trigger?: Record<string, unknown>;
-  @ApiPropertyOptional({ description: 'Template id and version when the step names one, and the Liquid subject/body' }) template?: Record<string, unknown>;
+  @ApiProperty({ description: 'The trigger decision: scheduled, or suppressed by a guard (reason, detail)' }) decision!: Record<
+    string,
+    unknown
+  >;
+  @ApiProperty({ type: [ExplainedEventDto], description: 'Causal chain, from the direct cause back to the root event' })
+  causedBy!: ExplainedEventDto[];
+  @ApiPropertyOptional({ description: 'Trigger id, name, version, step (and its definition), run id and the run events' }) trigger?: Record<
+    string,
+    unknown
+  >;
+  @ApiPropertyOptional({ description: 'Template id and version when the step names one, and the Liquid subject/body' }) template?: Record<
+    string,
+    unknown
+  >;
   @ApiProperty({ type: [GuardVerdictDto] }) guards!: GuardVerdictDto[];
-  @ApiProperty({ type: [ExplainedEventDto], description: 'MessageSent / MessageDelivered / MessageFailed / MessageSuppressed (dispatcher) / MessageResendRequested (admin) / opened / clicked' })
+  @ApiProperty({
+    type: [ExplainedEventDto],
+    description:
+      'MessageSent / MessageDelivered / MessageFailed / MessageSuppressed (dispatcher) / MessageResendRequested (admin) / opened / clicked',
+  })
   delivery!: ExplainedEventDto[];
 }
 
@@ -117,10 +137,16 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
     priority: { type: 'number', description: 'Higher wins when several triggers send on the same event; default 0' },
     entry: {
       type: 'object',
-      description: 'A signal: { event, where? }, { absent }, { inactive }, { count }, { sum }, { usageDrop }, { date }, { stage }, { inStage }, { trait }, { traits }, { all }, { any }, { not }',
+      description:
+        'A signal: { event, where? }, { absent }, { inactive }, { count }, { sum }, { usageDrop }, { date }, { stage }, { inStage }, { trait }, { traits }, { all }, { any }, { not }',
       properties: { event: { type: 'string' }, where: { type: 'object', additionalProperties: true } },
     },
-    reentry: { oneOf: [{ type: 'string', enum: ['once', 'every'] }, { type: 'object', required: ['oncePer'], additionalProperties: false, properties: { oncePer: DURATION_SCHEMA } }] },
+    reentry: {
+      oneOf: [
+        { type: 'string', enum: ['once', 'every'] },
+        { type: 'object', required: ['oncePer'], additionalProperties: false, properties: { oncePer: DURATION_SCHEMA } },
+      ],
+    },
     maxEventAge: DURATION_SCHEMA,
     steps: {
       type: 'array',
@@ -134,26 +160,70 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
           send: {
             type: 'object',
             required: ['channel', 'body'],
-            properties: { channel: { type: 'string', enum: ['inbox', 'webhook', 'email', 'log'] }, body: { type: 'string', description: 'Liquid template' }, subject: { type: 'string' }, to: { type: 'string' }, topic: { type: 'string' } },
+            properties: {
+              channel: { type: 'string', enum: ['inbox', 'webhook', 'email', 'log'] },
+              body: { type: 'string', description: 'Liquid template' },
+              subject: { type: 'string' },
+              to: { type: 'string' },
+              topic: { type: 'string' },
+            },
           },
           wait: { type: 'object', properties: { duration: DURATION_SCHEMA } },
-          task: { type: 'object', required: ['title'], properties: { title: { type: 'string' }, owner: { type: 'string' }, priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] }, due: DURATION_SCHEMA } },
+          task: {
+            type: 'object',
+            required: ['title'],
+            properties: {
+              title: { type: 'string' },
+              owner: { type: 'string' },
+              priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] },
+              due: DURATION_SCHEMA,
+            },
+          },
           exit: { type: 'object', properties: { reason: { type: 'string' } } },
         },
       },
     },
-    exit: { type: 'array', items: { type: 'object', required: ['when'], properties: { when: { type: 'object' }, reason: { type: 'string' } } } },
+    exit: {
+      type: 'array',
+      items: { type: 'object', required: ['when'], properties: { when: { type: 'object' }, reason: { type: 'string' } } },
+    },
     guards: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        frequencyCaps: { type: 'array', items: { type: 'object', required: ['max', 'per', 'scope'], properties: { max: { type: 'number', minimum: 0 }, per: DURATION_SCHEMA, scope: { type: 'string', enum: ['customer', 'channel', 'trigger'] } } } },
-        quietHours: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'string', description: 'HH:MM, e.g. 21:00' }, end: { type: 'string', description: 'HH:MM, e.g. 08:00' } } },
+        frequencyCaps: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['max', 'per', 'scope'],
+            properties: {
+              max: { type: 'number', minimum: 0 },
+              per: DURATION_SCHEMA,
+              scope: { type: 'string', enum: ['customer', 'channel', 'trigger'] },
+            },
+          },
+        },
+        quietHours: {
+          type: 'object',
+          required: ['start', 'end'],
+          properties: {
+            start: { type: 'string', description: 'HH:MM, e.g. 21:00' },
+            end: { type: 'string', description: 'HH:MM, e.g. 08:00' },
+          },
+        },
       },
     },
   },
   // deployable as written (test: trigger-language.e2e.ts): a wait short enough to see the message arrive while trying it
-  example: { id: 'welcome-tip', name: 'Welcome tip', entry: { event: 'CustomerIdentified' }, steps: [{ wait: { duration: '2s' } }, { send: { channel: 'inbox', body: 'A tip for you, {{ customer.traits.name | default: "there" }}: invite your team.' } }] },
+  example: {
+    id: 'welcome-tip',
+    name: 'Welcome tip',
+    entry: { event: 'CustomerIdentified' },
+    steps: [
+      { wait: { duration: '2s' } },
+      { send: { channel: 'inbox', body: 'A tip for you, {{ customer.traits.name | default: "there" }}: invite your team.' } },
+    ],
+  },
 };
 
 /** `{ from?, to?, definition? }` of the backtest endpoints. */
@@ -163,6 +233,10 @@ export function backtestBodySchema(definitionRequired: boolean) {
     type: 'object',
     additionalProperties: false,
     ...(definitionRequired ? { required: ['definition'] } : {}),
-    properties: { from: { ...time, description: 'Start of the range (ISO 8601); the beginning of the log when absent' }, to: { ...time, description: 'End of the range (ISO 8601, exclusive); now when absent' }, definition: TRIGGER_DOCUMENT_SCHEMA },
+    properties: {
+      from: { ...time, description: 'Start of the range (ISO 8601); the beginning of the log when absent' },
+      to: { ...time, description: 'End of the range (ISO 8601, exclusive); now when absent' },
+      definition: TRIGGER_DOCUMENT_SCHEMA,
+    },
   };
 }

@@ -11,7 +11,12 @@ const ANALYST = 'Bearer analyst-key-triggers';
 const OTHER = 'Bearer other-ws-csm-triggers';
 const LIBRARY = join(__dirname, '../../../../triggers/library');
 
-const thanks = (body = 'Thanks {{ traits.name }}!') => ({ id: 'upgrade-thanks', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded' }, steps: [{ send: { channel: 'inbox', body } }] });
+const thanks = (body = 'Thanks {{ traits.name }}!') => ({
+  id: 'upgrade-thanks',
+  name: 'Upgrade thanks',
+  entry: { event: 'Plan Upgraded' },
+  steps: [{ send: { channel: 'inbox', body } }],
+});
 
 describe('triggers over HTTP', () => {
   let engine: TestEngine;
@@ -46,10 +51,22 @@ describe('triggers over HTTP', () => {
     await http.post('/v1/triggers').set('Authorization', CSM).send(thanks()).expect(409);
 
     // the same document again is not a new version
-    expect((await http.put('/v1/triggers/upgrade-thanks').set('Authorization', CSM).send(thanks()).expect(200)).body).toMatchObject({ version: 1, changed: false });
-    const v2 = await http.put('/v1/triggers/upgrade-thanks').set('Authorization', CSM).set('If-Match', '"1"').send(thanks('Cheers!')).expect(200);
+    expect((await http.put('/v1/triggers/upgrade-thanks').set('Authorization', CSM).send(thanks()).expect(200)).body).toMatchObject({
+      version: 1,
+      changed: false,
+    });
+    const v2 = await http
+      .put('/v1/triggers/upgrade-thanks')
+      .set('Authorization', CSM)
+      .set('If-Match', '"1"')
+      .send(thanks('Cheers!'))
+      .expect(200);
     expect(v2.body).toMatchObject({ version: 2, changed: true });
-    expect((await http.post('/v1/triggers/upgrade-thanks/enable').set('Authorization', engine.auth.admin).expect(200)).body).toMatchObject({ version: 2, enabled: true, changed: true });
+    expect((await http.post('/v1/triggers/upgrade-thanks/enable').set('Authorization', engine.auth.admin).expect(200)).body).toMatchObject({
+      version: 2,
+      enabled: true,
+      changed: true,
+    });
 
     const list = await http.get('/v1/triggers').set('Authorization', CSM).expect(200);
     expect(list.body.triggers).toEqual([{ id: 'upgrade-thanks', name: 'Upgrade thanks', version: 2, enabled: true }]);
@@ -66,7 +83,10 @@ describe('triggers over HTTP', () => {
     await http.get('/v1/triggers/upgrade-thanks?version=3').set('Authorization', CSM).expect(404);
     await http.get('/v1/triggers/upgrade-thanks?version=zero').set('Authorization', CSM).expect(400);
 
-    expect((await http.post('/v1/triggers/upgrade-thanks/disable').set('Authorization', CSM).expect(200)).body).toMatchObject({ enabled: false, changed: true });
+    expect((await http.post('/v1/triggers/upgrade-thanks/disable').set('Authorization', CSM).expect(200)).body).toMatchObject({
+      enabled: false,
+      changed: true,
+    });
     const stream = await engine.app.get<EventStore>(EVENT_STORE).readStream(triggerStreamId('default', 'upgrade-thanks'));
     expect(stream.map((e) => e.type)).toEqual(['TriggerDefined', 'TriggerDefined', 'TriggerEnabled', 'TriggerDisabled']);
   });
@@ -76,8 +96,22 @@ describe('triggers over HTTP', () => {
     const res = await http.post('/v1/triggers').set('Authorization', CSM).set('Content-Type', 'application/yaml').send(yaml).expect(201);
     expect(res.body).toMatchObject({ id: 'onboarding-activation-nudge', name: 'Activation nudge', version: 1 });
     const edited = yaml.replace('for: 3d', 'for: 1d');
-    expect((await http.put('/v1/triggers/onboarding-activation-nudge').set('Authorization', CSM).set('Content-Type', 'text/yaml').send(edited).expect(200)).body.version).toBe(2);
-    const bad = await http.put('/v1/triggers/onboarding-activation-nudge').set('Authorization', CSM).set('Content-Type', 'text/yaml').send('id: [unclosed').expect(400);
+    expect(
+      (
+        await http
+          .put('/v1/triggers/onboarding-activation-nudge')
+          .set('Authorization', CSM)
+          .set('Content-Type', 'text/yaml')
+          .send(edited)
+          .expect(200)
+      ).body.version,
+    ).toBe(2);
+    const bad = await http
+      .put('/v1/triggers/onboarding-activation-nudge')
+      .set('Authorization', CSM)
+      .set('Content-Type', 'text/yaml')
+      .send('id: [unclosed')
+      .expect(400);
     expect(bad.body.message).toMatch(/not valid YAML/);
   });
 
@@ -85,30 +119,63 @@ describe('triggers over HTTP', () => {
     const res = await http
       .post('/v1/triggers')
       .set('Authorization', CSM)
-      .send({ id: 'broken', name: 'Broken', entry: { event: 'X' }, steps: [{ wait: { duration: 'soon' } }, { send: { channel: 'inbox' } }] })
+      .send({
+        id: 'broken',
+        name: 'Broken',
+        entry: { event: 'X' },
+        steps: [{ wait: { duration: 'soon' } }, { send: { channel: 'inbox' } }],
+      })
       .expect(400);
-    expect(res.body.errors).toEqual(expect.arrayContaining([expect.stringMatching(/^steps\[0\]\.wait\.duration: expected a duration like "3d", got "soon"$/), expect.stringMatching(/^steps\[1\]\.send\.body: /)]));
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^steps\[0\]\.wait\.duration: expected a duration like "3d", got "soon"$/),
+        expect.stringMatching(/^steps\[1\]\.send\.body: /),
+      ]),
+    );
     expect(res.body.message).toMatch(/^invalid trigger: /);
     await http.get('/v1/triggers/broken').set('Authorization', CSM).expect(404);
     // the body's id must be the trigger's
-    const mismatch = await http.put('/v1/triggers/upgrade-thanks').set('Authorization', CSM).send({ ...thanks(), id: 'other' }).expect(400);
+    const mismatch = await http
+      .put('/v1/triggers/upgrade-thanks')
+      .set('Authorization', CSM)
+      .send({ ...thanks(), id: 'other' })
+      .expect(400);
     expect(mismatch.body.errors).toEqual([expect.stringMatching(/^id: expected "upgrade-thanks"/)]);
     await http.post('/v1/triggers').set('Authorization', CSM).send([1, 2]).expect(400);
   });
 
   it('answers 404 for unknown triggers and 409 when If-Match is not the current version', async () => {
-    await http.put('/v1/triggers/nope').set('Authorization', CSM).send({ ...thanks(), id: 'nope' }).expect(404);
+    await http
+      .put('/v1/triggers/nope')
+      .set('Authorization', CSM)
+      .send({ ...thanks(), id: 'nope' })
+      .expect(404);
     await http.post('/v1/triggers/nope/enable').set('Authorization', CSM).expect(404);
     await http.get('/v1/triggers/nope').set('Authorization', CSM).expect(404);
-    const stale = await http.put('/v1/triggers/upgrade-thanks').set('Authorization', CSM).set('If-Match', '1').send(thanks('Stale edit')).expect(409);
+    const stale = await http
+      .put('/v1/triggers/upgrade-thanks')
+      .set('Authorization', CSM)
+      .set('If-Match', '1')
+      .send(thanks('Stale edit'))
+      .expect(409);
     expect(stale.body.message).toMatch(/at version 2, not 1/);
     await http.put('/v1/triggers/upgrade-thanks').set('Authorization', CSM).set('If-Match', 'latest').send(thanks('x')).expect(400);
   });
 
   it('serializes concurrent writers: of three edits based on the same version, one wins and the others get 409', async () => {
-    await http.post('/v1/triggers').set('Authorization', CSM).send({ ...thanks(), id: 'race', name: 'Race' }).expect(201);
+    await http
+      .post('/v1/triggers')
+      .set('Authorization', CSM)
+      .send({ ...thanks(), id: 'race', name: 'Race' })
+      .expect(201);
     const results = await Promise.all(
-      ['A', 'B', 'C'].map((body) => http.put('/v1/triggers/race').set('Authorization', CSM).set('If-Match', '1').send({ ...thanks(body), id: 'race', name: 'Race' })),
+      ['A', 'B', 'C'].map((body) =>
+        http
+          .put('/v1/triggers/race')
+          .set('Authorization', CSM)
+          .set('If-Match', '1')
+          .send({ ...thanks(body), id: 'race', name: 'Race' }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     const stream = await engine.app.get<EventStore>(EVENT_STORE).readStream(triggerStreamId('default', 'race'));

@@ -33,10 +33,15 @@ const HANDLERS = [
 @Module({
   imports: [ProjectionsModule],
   controllers: [TriggersController, TriggerInsightsController],
-  providers: [TriggersService, TriggerInsightsService, ...HANDLERS, {
+  providers: [
+    TriggersService,
+    TriggerInsightsService,
+    ...HANDLERS,
+    {
       provide: REACTORS,
       inject: [Metrics],
       useFactory: (metrics: Metrics) => new TriggerReactor({ onMatched: (trigger) => metrics.triggerMatches.inc({ trigger }) }),
-    },],
+    },
+  ],
 })
 export class TriggersModule {}

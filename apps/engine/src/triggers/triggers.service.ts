@@ -62,7 +62,9 @@ export class TriggersService {
   }
 
   private async states(workspaceId: string): Promise<Map<string, TriggerState>> {
-    const events = await this.store.readAll({ filter: { streamPrefixes: [triggerStreamId(workspaceId, '')], eventTypes: DEFINITION_TYPES } });
+    const events = await this.store.readAll({
+      filter: { streamPrefixes: [triggerStreamId(workspaceId, '')], eventTypes: DEFINITION_TYPES },
+    });
     const states = new Map<string, TriggerState>();
     for (const e of events) {
       if (e.metadata.workspaceId !== workspaceId) continue; // `trigger-a-` is also the prefix of workspace `a-b`'s streams
@@ -101,11 +103,19 @@ export class TriggersService {
    * The write path of every trigger command: load the trigger's stream, call the definition decider, append with the
    * stream's revision as expected revision. Without If-Match, a command that lost a race decides again.
    */
-  async decideAndAppend(principal: Principal, triggerId: string, command: TriggerCommand, options: { mustExist: boolean; ifMatch?: number }): Promise<TriggerChange> {
+  async decideAndAppend(
+    principal: Principal,
+    triggerId: string,
+    command: TriggerCommand,
+    options: { mustExist: boolean; ifMatch?: number },
+  ): Promise<TriggerChange> {
     for (let attempt = 1; ; attempt++) {
       const { state } = await this.load(principal.workspaceId, triggerId);
       if (options.mustExist && state.version === 0) throw notFound(triggerId);
-      if (!options.mustExist && state.version > 0) throw new ConflictException(`id: trigger "${triggerId}" already exists (version ${state.version}); PUT /v1/triggers/${triggerId} adds a version`);
+      if (!options.mustExist && state.version > 0)
+        throw new ConflictException(
+          `id: trigger "${triggerId}" already exists (version ${state.version}); PUT /v1/triggers/${triggerId} adds a version`,
+        );
       if (options.ifMatch !== undefined && options.ifMatch !== state.version)
         throw new ConflictException(`If-Match: trigger "${triggerId}" is at version ${state.version}, not ${options.ifMatch}`);
       let events;
@@ -122,7 +132,9 @@ export class TriggersService {
       // The decider's event ids derive from the revision, so a writer that lost the race either fails the expected
       // revision or (same ids as the winner's events) writes nothing: both are a conflict.
       const written = await this.store
-        .appendToStream(triggerStreamId(principal.workspaceId, triggerId), events, { expectedRevision: state.revision === 0 ? 'no_stream' : BigInt(state.revision - 1) })
+        .appendToStream(triggerStreamId(principal.workspaceId, triggerId), events, {
+          expectedRevision: state.revision === 0 ? 'no_stream' : BigInt(state.revision - 1),
+        })
         .then(
           (r) => r.written === events.length,
           (error: unknown) => {
@@ -131,7 +143,8 @@ export class TriggersService {
           },
         );
       if (written) return { ...summary(after), changed: true };
-      if (options.ifMatch !== undefined || attempt >= RETRIES) throw new ConflictException(`trigger "${triggerId}" was changed concurrently; read it again and retry`);
+      if (options.ifMatch !== undefined || attempt >= RETRIES)
+        throw new ConflictException(`trigger "${triggerId}" was changed concurrently; read it again and retry`);
     }
   }
 

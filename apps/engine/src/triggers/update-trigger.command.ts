@@ -20,6 +20,11 @@ export class UpdateTriggerHandler implements ICommandHandler<UpdateTriggerComman
 
   async execute({ principal, triggerId, document, ifMatch }: UpdateTriggerCommand): Promise<TriggerChange> {
     validDocument(document);
-    return this.triggers.decideAndAppend(principal, triggerId, { type: 'DefineTrigger', definition: document }, { mustExist: true, ifMatch });
+    return this.triggers.decideAndAppend(
+      principal,
+      triggerId,
+      { type: 'DefineTrigger', definition: document },
+      { mustExist: true, ifMatch },
+    );
   }
 }

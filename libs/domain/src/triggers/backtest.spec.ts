@@ -11,7 +11,13 @@ const nudge = assertValidTrigger({
   entry: { absent: { event: 'Activated', for: '3d', after: { event: 'CustomerIdentified' } } },
   exit: [{ when: { event: 'Churned' }, reason: 'churned' }],
   steps: [
-    { branch: { if: { traits: { plan: 'pro' } }, then: [{ send: { channel: 'email', body: 'pro tips' } }], else: [{ send: { channel: 'inbox', body: 'upgrade?' } }] } },
+    {
+      branch: {
+        if: { traits: { plan: 'pro' } },
+        then: [{ send: { channel: 'email', body: 'pro tips' } }],
+        else: [{ send: { channel: 'inbox', body: 'upgrade?' } }],
+      },
+    },
     { wait: { until: { event: 'Activated' }, timeout: '2d', onTimeout: [{ send: { channel: 'slack', body: 'still stuck' } }] } },
   ],
 });
@@ -21,7 +27,13 @@ const interleave = (...histories: History[]) =>
   histories.flatMap((h) => h.events).sort((a, b) => Date.parse(a.metadata.recordedAt) - Date.parse(b.metadata.recordedAt));
 
 function backtest(events: JourneyEvent[], options: { from?: string; to?: string } = {}) {
-  const bt = new Backtest({ workspaceId: 'ws', definition: nudge, version: 3, from: options.from ? new Date(options.from) : undefined, to: new Date(options.to ?? '2025-04-01T00:00:00Z') });
+  const bt = new Backtest({
+    workspaceId: 'ws',
+    definition: nudge,
+    version: 3,
+    from: options.from ? new Date(options.from) : undefined,
+    to: new Date(options.to ?? '2025-04-01T00:00:00Z'),
+  });
   for (const e of events) bt.add(e);
   return bt.report();
 }
@@ -83,10 +95,22 @@ describe('Backtest', () => {
     const events = [
       ...h.events,
       // the deployed version already ran for c1: must not make the draft think a run is active
-      bookkeeping('TriggerMatched', { triggerId: 'nudge', version: 1, runId: 'r1', causingEventId: h.events[0].id }, '2025-03-01T10:00:00Z'),
+      bookkeeping(
+        'TriggerMatched',
+        { triggerId: 'nudge', version: 1, runId: 'r1', causingEventId: h.events[0].id },
+        '2025-03-01T10:00:00Z',
+      ),
       // another trigger's message an hour later: the draft's next send that day is capped
-      bookkeeping('MessageScheduled', { messageId: 'm-other', channel: 'email', triggerId: 'other', template: { body: 'x' } }, '2025-03-01T11:00:00Z'),
-      bookkeeping('MessageScheduled', { messageId: 'm-old', channel: 'email', triggerId: 'nudge', template: { body: 'x' } }, '2025-03-03T09:00:00Z'),
+      bookkeeping(
+        'MessageScheduled',
+        { messageId: 'm-other', channel: 'email', triggerId: 'other', template: { body: 'x' } },
+        '2025-03-01T11:00:00Z',
+      ),
+      bookkeeping(
+        'MessageScheduled',
+        { messageId: 'm-old', channel: 'email', triggerId: 'nudge', template: { body: 'x' } },
+        '2025-03-03T09:00:00Z',
+      ),
     ];
     h.track('2025-03-02T09:00:00Z', 'Ping'); // within a day of the other trigger's message
     h.track('2025-03-03T12:00:00Z', 'Ping'); // the deployed nudge's own message is not history for the draft

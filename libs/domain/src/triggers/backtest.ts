@@ -118,7 +118,13 @@ export class Backtest {
   constructor(private readonly options: BacktestOptions) {
     const { definition } = options;
     const version = options.version ?? 1;
-    this.program = triggerProgram({ triggerId: definition.id, version, enabled: true, definitions: { [version]: definition }, revision: 0 });
+    this.program = triggerProgram({
+      triggerId: definition.id,
+      version,
+      enabled: true,
+      definitions: { [version]: definition },
+      revision: 0,
+    });
     this.from = options.from?.getTime() ?? -Infinity;
     this.to = options.to.getTime();
     const samples = options.samples ?? 5;
@@ -135,7 +141,11 @@ export class Backtest {
     const arrived = Date.parse(recordedAt);
     if (!(arrived < this.to)) return;
     let sim = this.customers.get(customerId);
-    if (!sim) this.customers.set(customerId, (sim = new CustomerSimulation([this.program], (input, decided) => this.observe(customerId, input, decided), backtestId)));
+    if (!sim)
+      this.customers.set(
+        customerId,
+        (sim = new CustomerSimulation([this.program], (input, decided) => this.observe(customerId, input, decided), backtestId)),
+      );
     if (arrived < this.from) {
       this.context++;
       sim.prior(event);
@@ -239,7 +249,8 @@ export class Backtest {
     const step = at ? this.program.latest.steps.get(at) : undefined;
     const stats = at ? this.steps.get(at) : undefined;
     if (!step || !stats) return;
-    if (step.kind === 'branch') bump(stats.branches, step.then === step.else ? 'then/else (both empty)' : next === step.then ? 'then' : 'else');
+    if (step.kind === 'branch')
+      bump(stats.branches, step.then === step.else ? 'then/else (both empty)' : next === step.then ? 'then' : 'else');
     if (step.kind === 'waitUntil') bump(stats.outcomes, input.type === 'TimerFired' ? 'timeout' : 'event');
   }
 }
@@ -268,7 +279,13 @@ function label(step: CompiledStep): string {
 }
 
 function formatMs(ms: number): string {
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['w', 604_800_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms / 1000}s`;
 }
 

@@ -124,7 +124,10 @@ export function compileSignal(signal: Signal): Predicate {
     const { name, to } = signal.trait;
     const test = to === undefined ? TRUE_VALUE : compileFilter(to);
     return (ctx) => {
-      const changed = ctx.event && (ctx.event.type === 'TraitsUpdated' || ctx.event.type === 'CustomerIdentified') ? (ctx.event.props.traits as Traits) : undefined;
+      const changed =
+        ctx.event && (ctx.event.type === 'TraitsUpdated' || ctx.event.type === 'CustomerIdentified')
+          ? (ctx.event.props.traits as Traits)
+          : undefined;
       if (!changed || !(name in changed)) return false;
       const value = changed[name];
       return !sameValue(value, ctx.previousTraits[name]) && test(value, ctx.now);
@@ -294,7 +297,9 @@ export function historyNeedsExceed(next: HistoryNeeds, kept: HistoryNeeds): bool
 export function pruneHistory(history: ActivityRecord[], needs: HistoryNeeds, now: number): ActivityRecord[] {
   let lastActivity = history.length - 1;
   while (lastActivity >= 0 && !history[lastActivity].activity) lastActivity--;
-  return history.filter((r, i) => i === lastActivity || now - r.at <= (needs.byName.get(r.name) ?? -Infinity) || (r.activity && now - r.at <= needs.activityMs));
+  return history.filter(
+    (r, i) => i === lastActivity || now - r.at <= (needs.byName.get(r.name) ?? -Infinity) || (r.activity && now - r.at <= needs.activityMs),
+  );
 }
 
 type ValueTest = (value: unknown, now: number) => boolean;

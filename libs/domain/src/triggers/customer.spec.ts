@@ -11,7 +11,11 @@ const capped = {
   name: 'Capped',
   reentry: 'every',
   entry: { all: [{ event: 'Ping' }, { count: { event: 'Ping', within: '2d', gte: 3 } }] },
-  steps: [{ send: { channel: 'email', body: 'hi' } }, { wait: { duration: '1h' } }, { task: { title: 'Call', closeOn: { count: { event: 'Pong', within: '3d', gte: 2 } } } }],
+  steps: [
+    { send: { channel: 'email', body: 'hi' } },
+    { wait: { duration: '1h' } },
+    { task: { title: 'Call', closeOn: { count: { event: 'Pong', within: '3d', gte: 2 } } } },
+  ],
   guards: { frequencyCaps: [{ max: 2, per: '1d', scope: 'customer' }] },
 };
 
@@ -77,10 +81,20 @@ describe('customer views pruned to what the triggers read', () => {
     const ctx = { workspaceId: 'ws', now: new Date('2025-01-01T00:00:00Z') };
     for (const e of decideTrigger({ type: 'DefineTrigger', definition: capped }, state, ctx)) state = evolveTrigger(state, e);
     const disabled = historyNeeds([triggerProgram(state)]);
-    expect({ byName: [...disabled.byName], activityMs: disabled.activityMs, messagesMs: disabled.messagesMs }).toEqual({ byName: [['Pong', 3 * DAY]], activityMs: 0, messagesMs: 0 });
+    expect({ byName: [...disabled.byName], activityMs: disabled.activityMs, messagesMs: disabled.messagesMs }).toEqual({
+      byName: [['Pong', 3 * DAY]],
+      activityMs: 0,
+      messagesMs: 0,
+    });
     for (const e of decideTrigger({ type: 'EnableTrigger' }, state, ctx)) state = evolveTrigger(state, e);
     const enabled = historyNeeds([triggerProgram(state)]);
-    expect({ byName: [...enabled.byName], messagesMs: enabled.messagesMs }).toEqual({ byName: [['Ping', 2 * DAY], ['Pong', 3 * DAY]], messagesMs: DAY });
+    expect({ byName: [...enabled.byName], messagesMs: enabled.messagesMs }).toEqual({
+      byName: [
+        ['Ping', 2 * DAY],
+        ['Pong', 3 * DAY],
+      ],
+      messagesMs: DAY,
+    });
     expect(historyNeedsExceed(enabled, disabled)).toBe(true);
     expect(historyNeedsExceed(disabled, enabled)).toBe(false);
     expect(historyNeedsExceed(enabled, enabled)).toBe(false);
@@ -94,7 +108,11 @@ describe('customer views pruned to what the triggers read', () => {
     for (const e of h.events) decideOnView([], view, e, new Date('2025-02-01T00:00:00Z'));
     const needs = { ...emptyHistoryNeeds(), byName: new Map([['Ping', 5 * DAY]]) };
     pruneView(view, needs, Date.parse('2025-02-01T00:00:00Z'));
-    expect(view.history.every((r) => r.name === 'Ping' ? Date.parse('2025-02-01T00:00:00Z') - r.at <= 5 * DAY : r.at === Date.parse('2025-01-28T00:00:00Z'))).toBe(true);
+    expect(
+      view.history.every((r) =>
+        r.name === 'Ping' ? Date.parse('2025-02-01T00:00:00Z') - r.at <= 5 * DAY : r.at === Date.parse('2025-01-28T00:00:00Z'),
+      ),
+    ).toBe(true);
     expect(view.history.filter((r) => r.name === 'Ping').length).toBeGreaterThan(0);
     // pruned again once it has doubled from what it kept, and never below the floor
     expect(view.pruneAt).toBe(Math.max(8, 2 * (view.history.length + view.messages.length)));

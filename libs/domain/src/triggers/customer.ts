@@ -10,7 +10,16 @@ import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
 import type { TriggerProgram } from './program';
-import { decideRun, evolveRun, initialRunState, TRIGGER_SOURCE, type IdFactory, type RunContext, type RunState, type ScheduledMessage } from './run';
+import {
+  decideRun,
+  evolveRun,
+  initialRunState,
+  TRIGGER_SOURCE,
+  type IdFactory,
+  type RunContext,
+  type RunState,
+  type ScheduledMessage,
+} from './run';
 import { safeTimeZone } from './time';
 
 /** Run bookkeeping: never an input to triggers (and never counted as activity). */
@@ -91,8 +100,10 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   const e = typed(event);
   if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
-  if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string') view.contextTimeZone = e.data.context.timezone;
-  if (e.type === 'MessageScheduled') view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
+  if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string')
+    view.contextTimeZone = e.data.context.timezone;
+  if (e.type === 'MessageScheduled')
+    view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);
   foldDepth(view, e);
@@ -177,7 +188,14 @@ function insertByTime(history: ActivityRecord[], r: ActivityRecord): void {
  * re-fold the stream. `inputFolded`: the view already holds the input (an event a trigger emitted, folded with the
  * decision that emitted it, now decided on in its turn).
  */
-export function decideOnView(programs: readonly TriggerProgram[], view: CustomerView, input: JourneyEvent, now: Date, ids?: IdFactory, inputFolded = false): JourneyEvent[] {
+export function decideOnView(
+  programs: readonly TriggerProgram[],
+  view: CustomerView,
+  input: JourneyEvent,
+  now: Date,
+  ids?: IdFactory,
+  inputFolded = false,
+): JourneyEvent[] {
   if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) {
     if (!inputFolded) applyToView(view, input);
     return [];
@@ -207,7 +225,8 @@ export function decideOnView(programs: readonly TriggerProgram[], view: Customer
     const program = ordered[i];
     const events = decideRun(program, runs[i], input, ctx);
     for (const e of events) applyToView(view, e);
-    if (!ctx.claim && events.some((e) => e.type === 'MessageScheduled')) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
+    if (!ctx.claim && events.some((e) => e.type === 'MessageScheduled'))
+      ctx.claim = { triggerId: program.id, priority: program.latest.priority };
     out.push(...events);
   }
   return out;
@@ -228,7 +247,11 @@ const sortedPrograms = new WeakMap<readonly TriggerProgram[], TriggerProgram[]>(
 /** Higher priority first, then by id (sorted once per array of programs). */
 function byPriority(programs: readonly TriggerProgram[]): TriggerProgram[] {
   let sorted = sortedPrograms.get(programs);
-  if (!sorted) sortedPrograms.set(programs, (sorted = [...programs].sort((a, b) => b.latest.priority - a.latest.priority || a.id.localeCompare(b.id))));
+  if (!sorted)
+    sortedPrograms.set(
+      programs,
+      (sorted = [...programs].sort((a, b) => b.latest.priority - a.latest.priority || a.id.localeCompare(b.id))),
+    );
   return sorted;
 }
 
@@ -244,7 +267,12 @@ export interface SimulationResult {
  * at their due time (a TimerFired with the TimerScheduler's id), in time order between the inputs, then up to `until`.
  * Events the triggers emit that are inputs themselves (stage, traits, custom events) are fed back, as the log would.
  */
-export function simulateCustomer(programs: readonly TriggerProgram[], inputs: readonly JourneyEvent[], until?: Date, options: { keepHistory?: boolean } = {}): SimulationResult {
+export function simulateCustomer(
+  programs: readonly TriggerProgram[],
+  inputs: readonly JourneyEvent[],
+  until?: Date,
+  options: { keepHistory?: boolean } = {},
+): SimulationResult {
   const stream: JourneyEvent[] = [];
   const decided: JourneyEvent[] = [];
   const sim = new CustomerSimulation(
@@ -331,7 +359,8 @@ export class CustomerSimulation {
     this.observe(input, effects);
     for (const effect of effects) {
       const e = typed(effect);
-      if (e.type === 'TimerScheduled') this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), occurredTime(e)) });
+      if (e.type === 'TimerScheduled')
+        this.timers.set(e.data.timerId, { scheduled: e, at: Math.max(Date.parse(e.data.dueAt), occurredTime(e)) });
       if (e.type === 'TimerCancelled') this.timers.delete(e.data.timerId);
       if (!TRIGGER_BOOKKEEPING_TYPES.has(e.type)) this.effects.push({ event: e, at: now });
     }

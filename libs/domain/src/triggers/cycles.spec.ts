@@ -23,9 +23,21 @@ describe('findTriggerCycle', () => {
   });
 
   it('given a trait update or a task that starts the trigger again, then a cycle too', () => {
-    const traits: TriggerDefinition = { id: 't', name: 't', reentry: 'every', entry: { event: 'TraitsUpdated' }, steps: [{ set: { traits: { seen: true } } }] };
+    const traits: TriggerDefinition = {
+      id: 't',
+      name: 't',
+      reentry: 'every',
+      entry: { event: 'TraitsUpdated' },
+      steps: [{ set: { traits: { seen: true } } }],
+    };
     expect(findTriggerCycle([traits], 't')).toEqual({ cycle: ['t', 't'], path: 'steps[0].set.traits', event: 'TraitsUpdated' });
-    const task: TriggerDefinition = { id: 'k', name: 'k', reentry: 'every', entry: { event: 'CsmTaskOpened' }, steps: [{ wait: { duration: '1d' } }, { task: { title: 'Call' } }] };
+    const task: TriggerDefinition = {
+      id: 'k',
+      name: 'k',
+      reentry: 'every',
+      entry: { event: 'CsmTaskOpened' },
+      steps: [{ wait: { duration: '1d' } }, { task: { title: 'Call' } }],
+    };
     expect(findTriggerCycle([task], 'k')?.path).toBe('steps[1].task');
   });
 });

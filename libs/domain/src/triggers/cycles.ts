@@ -48,7 +48,8 @@ export function findTriggerCycle(definitions: readonly TriggerDefinition[], star
   const byId = new Map(every.map((d) => [d.id, { emits: emittedEvents(d), entry: entryEvents(d.entry) }]));
   const start = byId.get(startId);
   if (!start) return undefined;
-  const next = (id: string) => byId.get(id)!.emits.flatMap((e) => [...byId].filter(([, t]) => t.entry.has(e.event)).map(([to]) => ({ to, emit: e })));
+  const next = (id: string) =>
+    byId.get(id)!.emits.flatMap((e) => [...byId].filter(([, t]) => t.entry.has(e.event)).map(([to]) => ({ to, emit: e })));
   // breadth first: the shortest cycle back to the start
   const from = new Map<string, { prev: string; emit: { event: string; path: string } }>();
   const queue = [startId];

@@ -1,5 +1,12 @@
 import type { JourneyEvent } from '../events';
-import { decideTrigger, evolveTrigger, initialTriggerState, TriggerCommandError, type TriggerCommand, type TriggerState } from './definition';
+import {
+  decideTrigger,
+  evolveTrigger,
+  initialTriggerState,
+  TriggerCommandError,
+  type TriggerCommand,
+  type TriggerState,
+} from './definition';
 import { InvalidTriggerError } from './validate';
 
 const doc = (subject: string) => ({
@@ -29,7 +36,11 @@ describe('trigger definition decider', () => {
   });
 
   it('given a definition, when updated, then version 2 and version 1 stays readable', () => {
-    const { state, events } = given({ type: 'DefineTrigger', definition: doc('Hi') }, { type: 'EnableTrigger' }, { type: 'DefineTrigger', definition: doc('Hello') });
+    const { state, events } = given(
+      { type: 'DefineTrigger', definition: doc('Hi') },
+      { type: 'EnableTrigger' },
+      { type: 'DefineTrigger', definition: doc('Hello') },
+    );
     expect(events.map((e) => e.type)).toEqual(['TriggerDefined', 'TriggerEnabled', 'TriggerDefined']);
     expect(state.version).toBe(2);
     expect(state.enabled).toBe(true);
@@ -59,8 +70,12 @@ describe('trigger definition decider', () => {
 
   it('rejects an invalid document with every error, an id mismatch, and enabling an undefined trigger', () => {
     const state = initialTriggerState('welcome');
-    expect(() => decideTrigger({ type: 'DefineTrigger', definition: { ...doc('Hi'), steps: [] } }, state, ctx)).toThrow(InvalidTriggerError);
-    expect(() => decideTrigger({ type: 'DefineTrigger', definition: { ...doc('Hi'), id: 'other' } }, state, ctx)).toThrow(/id: expected "welcome"/);
+    expect(() => decideTrigger({ type: 'DefineTrigger', definition: { ...doc('Hi'), steps: [] } }, state, ctx)).toThrow(
+      InvalidTriggerError,
+    );
+    expect(() => decideTrigger({ type: 'DefineTrigger', definition: { ...doc('Hi'), id: 'other' } }, state, ctx)).toThrow(
+      /id: expected "welcome"/,
+    );
     expect(() => decideTrigger({ type: 'EnableTrigger' }, state, ctx)).toThrow(TriggerCommandError);
   });
 });

@@ -21,10 +21,7 @@ export interface TriggerState {
   revision: number;
 }
 
-export type TriggerCommand =
-  | { type: 'DefineTrigger'; definition: unknown }
-  | { type: 'EnableTrigger' }
-  | { type: 'DisableTrigger' };
+export type TriggerCommand = { type: 'DefineTrigger'; definition: unknown } | { type: 'EnableTrigger' } | { type: 'DisableTrigger' };
 
 export class TriggerCommandError extends Error {
   constructor(
@@ -68,7 +65,11 @@ export function latestDefinition(state: TriggerState): TriggerDefinition | undef
  * same document again, enabling an enabled trigger or disabling a disabled one are no-ops (no events). Enabling
  * enables the latest version; a new version of an enabled trigger takes effect at once.
  */
-export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx: { workspaceId: string; now: Date; by?: string }): TriggerDefinitionEvent[] {
+export function decideTrigger(
+  command: TriggerCommand,
+  state: TriggerState,
+  ctx: { workspaceId: string; now: Date; by?: string },
+): TriggerDefinitionEvent[] {
   const make = <T extends TriggerDefinitionEvent['type']>(type: T, data: EventDataByType[T], offset = 0) =>
     envelope({
       id: deterministicId('trigger-definition', ctx.workspaceId, state.triggerId, state.revision + offset),
@@ -84,10 +85,19 @@ export function decideTrigger(command: TriggerCommand, state: TriggerState, ctx:
     case 'DefineTrigger': {
       const definition = assertValidTrigger(command.definition);
       if (definition.id !== state.triggerId)
-        throw new TriggerCommandError('id_mismatch', `id: expected "${state.triggerId}" (the trigger being defined), got "${definition.id}"`);
+        throw new TriggerCommandError(
+          'id_mismatch',
+          `id: expected "${state.triggerId}" (the trigger being defined), got "${definition.id}"`,
+        );
       const latest = latestDefinition(state);
       if (latest && canonicalJson(latest) === canonicalJson(definition)) return [];
-      return [make('TriggerDefined', { triggerId: state.triggerId, version: state.version + 1, definition: definition as unknown as Record<string, unknown> })];
+      return [
+        make('TriggerDefined', {
+          triggerId: state.triggerId,
+          version: state.version + 1,
+          definition: definition as unknown as Record<string, unknown>,
+        }),
+      ];
     }
     case 'EnableTrigger':
       if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);

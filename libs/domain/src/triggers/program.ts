@@ -1,6 +1,14 @@
 /** Compiles a trigger definition once: entry, exit rules and every step (flattened to addresses) become closures. */
 import type { Stage, Traits, Properties } from '../events';
-import { addHistoryNeeds, compileEntry, compileSignal, emptyHistoryNeeds, type CompiledEntry, type HistoryNeeds, type Predicate } from './conditions';
+import {
+  addHistoryNeeds,
+  compileEntry,
+  compileSignal,
+  emptyHistoryNeeds,
+  type CompiledEntry,
+  type HistoryNeeds,
+  type Predicate,
+} from './conditions';
 import type { TriggerState } from './definition';
 import { forEachStep, type Signal, type Step, type TaskPriority, type TriggerDefinition } from './schema';
 import { parseDuration } from './time';
@@ -71,7 +79,12 @@ export function compileTrigger(definition: TriggerDefinition, version: number): 
     first,
     steps,
     exits: (definition.exit ?? []).map((x) => ({ when: compileSignal(x.when), reason: x.reason ?? 'goal reached' })),
-    caps: (definition.guards?.frequencyCaps ?? []).map((c) => ({ max: c.max, perMs: parseDuration(c.per)!.ms, per: c.per, scope: c.scope })),
+    caps: (definition.guards?.frequencyCaps ?? []).map((c) => ({
+      max: c.max,
+      perMs: parseDuration(c.per)!.ms,
+      per: c.per,
+      scope: c.scope,
+    })),
     quietHours: definition.guards?.quietHours,
   };
 }
@@ -145,7 +158,11 @@ function compileStep(step: Step, here: string, next: string, out: Map<string, Co
     return {
       kind: 'split',
       holdout: s.holdout ?? 0,
-      variants: s.variants.map((v, i) => ({ name: v.name, weight: v.weight, first: flatten(v.steps, `${here}.variants.${i}.`, next, out) })),
+      variants: s.variants.map((v, i) => ({
+        name: v.name,
+        weight: v.weight,
+        first: flatten(v.steps, `${here}.variants.${i}.`, next, out),
+      })),
     };
   }
   if ('send' in step) return { kind: 'send', ...step.send, next };

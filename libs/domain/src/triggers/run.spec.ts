@@ -4,13 +4,21 @@ import { decideTrigger, evolveTrigger, initialTriggerState } from './definition'
 import { triggerProgram } from './program';
 import { enabledProgram, History, ofType } from './testing';
 
-const send = (subject: string, extra: Record<string, unknown> = {}) => ({ send: { channel: 'email', subject, body: `{{ traits.name }}: ${subject}`, ...extra } });
-const subjects = (events: JourneyEvent[]) => ofType(events, 'MessageScheduled').map((e) => (e.data.template as { subject: string }).subject);
+const send = (subject: string, extra: Record<string, unknown> = {}) => ({
+  send: { channel: 'email', subject, body: `{{ traits.name }}: ${subject}`, ...extra },
+});
+const subjects = (events: JourneyEvent[]) =>
+  ofType(events, 'MessageScheduled').map((e) => (e.data.template as { subject: string }).subject);
 const suppressed = (events: JourneyEvent[]) => ofType(events, 'MessageSuppressed').map((e) => e.data.reason);
 
 describe('trigger runs (decideRun through simulateCustomer)', () => {
   it('given an event trigger with filters, when a matching event arrives, then matched, message scheduled, run completed — with deterministic ids', () => {
-    const p = enabledProgram({ id: 'upgrade', name: 'Upgrade thanks', entry: { event: 'Plan Upgraded', where: { plan: { in: ['pro', 'team'] }, seats: { gte: 5 } } }, steps: [send('Thanks')] });
+    const p = enabledProgram({
+      id: 'upgrade',
+      name: 'Upgrade thanks',
+      entry: { event: 'Plan Upgraded', where: { plan: { in: ['pro', 'team'] }, seats: { gte: 5 } } },
+      steps: [send('Thanks')],
+    });
     const h = new History();
     h.track('2025-03-01T10:00:00Z', 'Plan Upgraded', { plan: 'pro', seats: 3 });
     h.track('2025-03-02T10:00:00Z', 'Plan Upgraded', { plan: 'free', seats: 10 });
@@ -83,7 +91,14 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       entry: { event: 'Trial Started' },
       exit: [{ when: { event: 'Subscribed' }, reason: 'converted' }],
       steps: [
-        { wait: { until: { event: 'Project Created' }, timeout: '2d', onEvent: [send('Great start')], onTimeout: [send('Create a project')] } },
+        {
+          wait: {
+            until: { event: 'Project Created' },
+            timeout: '2d',
+            onEvent: [send('Great start')],
+            onTimeout: [send('Create a project')],
+          },
+        },
         { wait: { duration: '5d' } },
         send('Trial ends soon'),
       ],
@@ -124,18 +139,39 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     expect(scheduled.map((e) => e.data.notBefore)).toEqual([undefined, undefined, '2025-03-05T13:00:00.000Z']);
     expect(suppressed(decided)).toEqual(['frequency-cap', 'consent']);
     // every guard checked is recorded with its verdict, in order (what explain reports)
-    const verdicts = (e: JourneyEvent) => (e.data.guards as Array<{ guard: string; verdict: string }>).map((g) => `${g.guard}: ${g.verdict}`);
-    expect(verdicts(scheduled[1])).toEqual(['consent: passed', 'frequency-cap 2 per 1d (channel email): passed', 'priority: passed', 'quiet-hours: passed']);
-    expect(verdicts(scheduled[2])).toEqual(['consent: passed', 'frequency-cap 2 per 1d (channel email): passed', 'priority: passed', 'quiet-hours: deferred']);
+    const verdicts = (e: JourneyEvent) =>
+      (e.data.guards as Array<{ guard: string; verdict: string }>).map((g) => `${g.guard}: ${g.verdict}`);
+    expect(verdicts(scheduled[1])).toEqual([
+      'consent: passed',
+      'frequency-cap 2 per 1d (channel email): passed',
+      'priority: passed',
+      'quiet-hours: passed',
+    ]);
+    expect(verdicts(scheduled[2])).toEqual([
+      'consent: passed',
+      'frequency-cap 2 per 1d (channel email): passed',
+      'priority: passed',
+      'quiet-hours: deferred',
+    ]);
     const [capped, unsubscribed] = ofType(decided, 'MessageSuppressed');
     expect(verdicts(capped)).toEqual(['consent: passed', 'frequency-cap 2 per 1d (channel email): suppressed']);
     expect(verdicts(unsubscribed)).toEqual(['consent: suppressed']);
     expect(capped.data).toMatchObject({ triggerId: 'tips', triggerVersion: 1, step: '0' });
-    expect(scheduled[0].data).toMatchObject({ triggerId: 'tips', triggerVersion: 1, step: '0', runId: ofType(decided, 'TriggerMatched')[0].data.runId });
+    expect(scheduled[0].data).toMatchObject({
+      triggerId: 'tips',
+      triggerVersion: 1,
+      step: '0',
+      runId: ofType(decided, 'TriggerMatched')[0].data.runId,
+    });
   });
 
   it('durations in seconds (short waits)', () => {
-    const p = enabledProgram({ id: 'quick', name: 'Quick', entry: { event: 'Signed Up' }, steps: [{ wait: { duration: '30s' } }, send('Hello')] });
+    const p = enabledProgram({
+      id: 'quick',
+      name: 'Quick',
+      entry: { event: 'Signed Up' },
+      steps: [{ wait: { duration: '30s' } }, send('Hello')],
+    });
     const h = new History();
     h.track('2025-03-01T10:00:00Z', 'Signed Up');
     const { decided } = simulateCustomer([p], h.events, new Date('2025-03-01T10:01:00Z'));
@@ -144,13 +180,21 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
   });
 
   it('priority: when two triggers send on the same event, the lower priority one is suppressed', () => {
-    const high = enabledProgram({ id: 'renewal-offer', name: 'Offer', priority: 10, entry: { event: 'Pricing Viewed' }, steps: [send('Offer')] });
+    const high = enabledProgram({
+      id: 'renewal-offer',
+      name: 'Offer',
+      priority: 10,
+      entry: { event: 'Pricing Viewed' },
+      steps: [send('Offer')],
+    });
     const low = enabledProgram({ id: 'pricing-tips', name: 'Tips', entry: { event: 'Pricing Viewed' }, steps: [send('Tips')] });
     const h = new History();
     h.track('2025-03-01T10:00:00Z', 'Pricing Viewed');
     const { decided } = simulateCustomer([low, high], h.events);
     expect(subjects(decided)).toEqual(['Offer']);
-    expect(ofType(decided, 'MessageSuppressed').map((e) => [e.data.reason, e.data.detail])).toEqual([['priority', 'trigger renewal-offer (priority 10) matched the same event']]);
+    expect(ofType(decided, 'MessageSuppressed').map((e) => [e.data.reason, e.data.detail])).toEqual([
+      ['priority', 'trigger renewal-offer (priority 10) matched the same event'],
+    ]);
   });
 
   it('re-entry: once ever, once per period, every time', () => {
@@ -177,7 +221,17 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       id: 'ab',
       name: 'AB',
       entry: { event: 'Ping' },
-      steps: [{ split: { holdout: 20, variants: [{ name: 'A', weight: 1, steps: [send('A')] }, { name: 'B', weight: 1, steps: [send('B')] }] } }],
+      steps: [
+        {
+          split: {
+            holdout: 20,
+            variants: [
+              { name: 'A', weight: 1, steps: [send('A')] },
+              { name: 'B', weight: 1, steps: [send('B')] },
+            ],
+          },
+        },
+      ],
     };
     const p = enabledProgram(def);
     const outcome = (customer: string) => {
@@ -208,7 +262,9 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       id: 'at-risk',
       name: 'At risk',
       entry: { stage: { entered: 'at-risk' } },
-      steps: [{ task: { title: 'Call the customer', owner: 'csm@acme.test', priority: 'high', due: '2d', closeOn: { event: 'Call Logged' } } }],
+      steps: [
+        { task: { title: 'Call the customer', owner: 'csm@acme.test', priority: 'high', due: '2d', closeOn: { event: 'Call Logged' } } },
+      ],
     });
     const h = new History();
     h.stage('2025-03-01T10:00:00Z', 'active', 'at-risk');
@@ -216,8 +272,12 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     h.track('2025-03-03T10:00:00Z', 'Call Logged');
     const { decided } = simulateCustomer([p], h.events);
     const opened = ofType(decided, 'CsmTaskOpened');
-    expect(opened.map((e) => e.data)).toEqual([expect.objectContaining({ title: 'Call the customer', owner: 'csm@acme.test', priority: 'high', dueAt: '2025-03-03T10:00:00.000Z' })]);
-    expect(ofType(decided, 'CsmTaskClosed').map((e) => [e.data.taskId, e.data.resolution])).toEqual([[opened[0].data.taskId, 'resolved by Call Logged']]);
+    expect(opened.map((e) => e.data)).toEqual([
+      expect.objectContaining({ title: 'Call the customer', owner: 'csm@acme.test', priority: 'high', dueAt: '2025-03-03T10:00:00.000Z' }),
+    ]);
+    expect(ofType(decided, 'CsmTaskClosed').map((e) => [e.data.taskId, e.data.resolution])).toEqual([
+      [opened[0].data.taskId, 'resolved by Call Logged'],
+    ]);
   });
 
   it('sliding window: fewer than 3 logins in the last 14 days, counting late events by event time', () => {
@@ -239,15 +299,34 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
   });
 
   it("given no timezone trait, then the time zone is Segment's context.timezone of the latest identify or track; a timezone trait wins", () => {
-    const p = enabledProgram({ id: 'tip', name: 'Tip', reentry: 'every', entry: { event: 'Tip Requested' }, guards: { quietHours: { start: '21:00', end: '08:00' } }, steps: [send('Tip')] });
+    const p = enabledProgram({
+      id: 'tip',
+      name: 'Tip',
+      reentry: 'every',
+      entry: { event: 'Tip Requested' },
+      guards: { quietHours: { start: '21:00', end: '08:00' } },
+      steps: [send('Tip')],
+    });
     const h = new History();
     h.add('CustomerIdentified', { userId: 'c1', traits: {}, context: { timezone: 'Asia/Tokyo' } }, '2025-03-01T00:00:00Z');
     h.track('2025-03-03T13:00:00Z', 'Tip Requested'); // 22:00 in Tokyo
-    h.add('InteractionRecorded', { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } }, '2025-03-04T03:00:00Z'); // 22:00 in New York
+    h.add(
+      'InteractionRecorded',
+      { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } },
+      '2025-03-04T03:00:00Z',
+    ); // 22:00 in New York
     h.traits('2025-03-05T00:00:00Z', { timezone: 'Europe/Paris' });
-    h.add('InteractionRecorded', { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } }, '2025-03-05T21:00:00Z'); // 22:00 in Paris
+    h.add(
+      'InteractionRecorded',
+      { event: 'Tip Requested', properties: {}, context: { timezone: 'America/New_York' } },
+      '2025-03-05T21:00:00Z',
+    ); // 22:00 in Paris
     const scheduled = ofType(simulateCustomer([p], h.events).decided, 'MessageScheduled');
-    expect(scheduled.map((e) => e.data.notBefore)).toEqual(['2025-03-03T23:00:00.000Z', '2025-03-04T13:00:00.000Z', '2025-03-06T07:00:00.000Z']);
+    expect(scheduled.map((e) => e.data.notBefore)).toEqual([
+      '2025-03-03T23:00:00.000Z',
+      '2025-03-04T13:00:00.000Z',
+      '2025-03-06T07:00:00.000Z',
+    ]);
   });
 
   describe('a reminder waiting out quiet hours', () => {
@@ -271,7 +350,9 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       const [scheduled] = ofType(decided, 'MessageScheduled');
       expect(scheduled.data.notBefore).toBe('2025-03-03T08:00:00.000Z');
       const late = ofType(decided, 'MessageSuppressed');
-      expect(late.map((e) => [e.data.messageId, e.data.reason, e.metadata.occurredAt])).toEqual([[scheduled.data.messageId, 'late-event', '2025-03-02T23:30:00.000Z']]);
+      expect(late.map((e) => [e.data.messageId, e.data.reason, e.metadata.occurredAt])).toEqual([
+        [scheduled.data.messageId, 'late-event', '2025-03-02T23:30:00.000Z'],
+      ]);
       expect(late[0].data).toMatchObject({ triggerId: 'nudge', triggerVersion: 1, runId: scheduled.data.runId, step: '0' });
     });
 
@@ -280,12 +361,18 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       after.track('2025-03-02T22:30:00Z', 'Activated');
       const sent = history();
       sent.track('2025-03-02T12:00:00Z', 'Activated', {}, '2025-03-03T09:00:00Z');
-      for (const h of [after, sent]) expect(suppressed(simulateCustomer([nudge], h.events, new Date('2025-03-03T12:00:00Z')).decided)).toEqual([]);
+      for (const h of [after, sent])
+        expect(suppressed(simulateCustomer([nudge], h.events, new Date('2025-03-03T12:00:00Z')).decided)).toEqual([]);
     });
   });
 
   it('date-relative: 30 days before renewal_date at 09:00 in the customer time zone; a changed date re-arms', () => {
-    const p = enabledProgram({ id: 'renewal-30', name: 'Renewal', entry: { date: { trait: 'renewal_date', offset: '-30d' } }, steps: [send('Renewal in 30 days')] });
+    const p = enabledProgram({
+      id: 'renewal-30',
+      name: 'Renewal',
+      entry: { date: { trait: 'renewal_date', offset: '-30d' } },
+      steps: [send('Renewal in 30 days')],
+    });
     const h = new History();
     h.identify('2025-01-01T00:00:00Z', { timezone: 'Europe/Paris', renewal_date: '2025-06-30' });
     h.traits('2025-02-01T00:00:00Z', { renewal_date: '2025-07-31' });
@@ -296,7 +383,12 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
   });
 
   describe('dates and durations out of range never throw', () => {
-    const renewal = enabledProgram({ id: 'renewal-30', name: 'Renewal', entry: { date: { trait: 'renewal_date', offset: '-30d' } }, steps: [send('Renewal in 30 days')] });
+    const renewal = enabledProgram({
+      id: 'renewal-30',
+      name: 'Renewal',
+      entry: { date: { trait: 'renewal_date', offset: '-30d' } },
+      steps: [send('Renewal in 30 days')],
+    });
 
     it.each([[1e300], [-1e300], ['next tuesday'], ['+275760-09-13T00:00:00Z'], ['10000-01-01'], ['2025-02-30'], [{ at: '2025-06-30' }]])(
       'given a date trigger, when renewal_date is %p, then it is not a date: no watch, no throw',
@@ -319,8 +411,20 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     });
 
     it('given a date filter, when the trait is -1e300 or a year beyond 9999, then neither before nor after holds', () => {
-      const p = enabledProgram({ id: 'soon', name: 'Soon', reentry: 'every', entry: { all: [{ event: 'Ping' }, { traits: { renewal_date: { before: '+90d' } } }] }, steps: [send('Soon')] });
-      const later = enabledProgram({ id: 'later', name: 'Later', reentry: 'every', entry: { all: [{ event: 'Ping' }, { traits: { renewal_date: { after: '2020-01-01' } } }] }, steps: [send('Later')] });
+      const p = enabledProgram({
+        id: 'soon',
+        name: 'Soon',
+        reentry: 'every',
+        entry: { all: [{ event: 'Ping' }, { traits: { renewal_date: { before: '+90d' } } }] },
+        steps: [send('Soon')],
+      });
+      const later = enabledProgram({
+        id: 'later',
+        name: 'Later',
+        reentry: 'every',
+        entry: { all: [{ event: 'Ping' }, { traits: { renewal_date: { after: '2020-01-01' } } }] },
+        steps: [send('Later')],
+      });
       for (const value of [-1e300, 1e300, '10000-01-01', '+275760-09-13T00:00:00Z']) {
         const h = new History();
         h.identify('2025-01-01T00:00:00Z', { renewal_date: value });
@@ -335,9 +439,39 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
 
     it('given a definition stored before durations were bounded (a wait of 999999999999d), then it decides with the 10-year maximum instead of throwing', () => {
       let state = initialTriggerState('forever');
-      const definition = { id: 'forever', name: 'Forever', reentry: 'every', entry: { event: 'Ping' }, steps: [{ wait: { duration: '999999999999d' } }, { task: { title: 'Call', due: '999999999999d' } }] };
-      state = evolveTrigger(state, { id: 'd1', type: 'TriggerDefined', data: { triggerId: 'forever', version: 1, definition }, metadata: { workspaceId: 'ws', customerId: '', occurredAt: '2025-01-01T00:00:00Z', recordedAt: '2025-01-01T00:00:00Z', source: 'admin', schemaVersion: 1 } });
-      state = evolveTrigger(state, { id: 'd2', type: 'TriggerEnabled', data: { triggerId: 'forever', version: 1 }, metadata: { workspaceId: 'ws', customerId: '', occurredAt: '2025-01-01T00:00:00Z', recordedAt: '2025-01-01T00:00:00Z', source: 'admin', schemaVersion: 1 } });
+      const definition = {
+        id: 'forever',
+        name: 'Forever',
+        reentry: 'every',
+        entry: { event: 'Ping' },
+        steps: [{ wait: { duration: '999999999999d' } }, { task: { title: 'Call', due: '999999999999d' } }],
+      };
+      state = evolveTrigger(state, {
+        id: 'd1',
+        type: 'TriggerDefined',
+        data: { triggerId: 'forever', version: 1, definition },
+        metadata: {
+          workspaceId: 'ws',
+          customerId: '',
+          occurredAt: '2025-01-01T00:00:00Z',
+          recordedAt: '2025-01-01T00:00:00Z',
+          source: 'admin',
+          schemaVersion: 1,
+        },
+      });
+      state = evolveTrigger(state, {
+        id: 'd2',
+        type: 'TriggerEnabled',
+        data: { triggerId: 'forever', version: 1 },
+        metadata: {
+          workspaceId: 'ws',
+          customerId: '',
+          occurredAt: '2025-01-01T00:00:00Z',
+          recordedAt: '2025-01-01T00:00:00Z',
+          source: 'admin',
+          schemaVersion: 1,
+        },
+      });
       const h = new History();
       h.track('2025-03-01T10:00:00Z', 'Ping');
       const { decided } = simulateCustomer([triggerProgram(state)], h.events, new Date('2040-01-01T00:00:00Z'));
@@ -346,7 +480,12 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     });
 
     it('given an event whose time is not a time, when it would arm an absence watch, then nothing is armed (no Invalid Date)', () => {
-      const p = enabledProgram({ id: 'activation', name: 'Activation', entry: { absent: { event: 'Activated', for: '3d', after: { event: 'CustomerIdentified' } } }, steps: [send('Hi')] });
+      const p = enabledProgram({
+        id: 'activation',
+        name: 'Activation',
+        entry: { absent: { event: 'Activated', for: '3d', after: { event: 'CustomerIdentified' } } },
+        steps: [send('Hi')],
+      });
       const h = new History();
       h.identify('not a time', {}, '2025-03-01T10:00:00Z');
       expect(simulateCustomer([p], h.events, new Date('2025-03-10T00:00:00Z')).decided).toEqual([]);
@@ -358,9 +497,17 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       id: 'plan-change',
       name: 'Plan change',
       entry: { trait: { name: 'plan', to: 'enterprise' } },
-      steps: [{ set: { stage: 'active', traits: { tier: 'gold' } } }, { emit: { event: 'Enterprise Onboarding Started', properties: { by: 'trigger' } } }],
+      steps: [
+        { set: { stage: 'active', traits: { tier: 'gold' } } },
+        { emit: { event: 'Enterprise Onboarding Started', properties: { by: 'trigger' } } },
+      ],
     });
-    const left = enabledProgram({ id: 'left-onboarding', name: 'Left onboarding', entry: { stage: { left: 'onboarding' } }, steps: [send('Welcome aboard')] });
+    const left = enabledProgram({
+      id: 'left-onboarding',
+      name: 'Left onboarding',
+      entry: { stage: { left: 'onboarding' } },
+      steps: [send('Welcome aboard')],
+    });
     const h = new History();
     h.identify('2025-03-01T10:00:00Z', { plan: 'enterprise' });
     h.stage('2025-03-01T10:00:01Z', null, 'onboarding');
@@ -384,7 +531,8 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
     let state = initialTriggerState('t');
     const ctx = { workspaceId: 'ws', now: new Date('2025-01-01T00:00:00Z') };
     const def = { id: 't', name: 'T', reentry: 'every', entry: { event: 'Ping' }, steps: [{ wait: { duration: '1d' } }, send('Later')] };
-    for (const c of [{ type: 'DefineTrigger', definition: def } as const, { type: 'EnableTrigger' } as const]) for (const e of decideTrigger(c, state, ctx)) state = evolveTrigger(state, e);
+    for (const c of [{ type: 'DefineTrigger', definition: def } as const, { type: 'EnableTrigger' } as const])
+      for (const e of decideTrigger(c, state, ctx)) state = evolveTrigger(state, e);
     const enabled = triggerProgram(state);
     const h = new History();
     h.track('2025-03-01T10:00:00Z', 'Ping');
@@ -398,8 +546,20 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
   });
 
   describe('causal chains', () => {
-    const ping = enabledProgram({ id: 'ping', name: 'Ping', reentry: 'every', entry: { event: 'Ping' }, steps: [{ emit: { event: 'Pong' } }] });
-    const pong = enabledProgram({ id: 'pong', name: 'Pong', reentry: 'every', entry: { event: 'Pong' }, steps: [{ emit: { event: 'Ping' } }] });
+    const ping = enabledProgram({
+      id: 'ping',
+      name: 'Ping',
+      reentry: 'every',
+      entry: { event: 'Ping' },
+      steps: [{ emit: { event: 'Pong' } }],
+    });
+    const pong = enabledProgram({
+      id: 'pong',
+      name: 'Pong',
+      reentry: 'every',
+      entry: { event: 'Pong' },
+      steps: [{ emit: { event: 'Ping' } }],
+    });
 
     it(`given two triggers that start each other, when one Ping arrives, then the chain is cut at depth ${MAX_CAUSAL_DEPTH} with reason causal-depth`, () => {
       const h = new History();
@@ -407,7 +567,10 @@ describe('trigger runs (decideRun through simulateCustomer)', () => {
       const { decided } = simulateCustomer([ping, pong], h.events);
       expect(ofType(decided, 'InteractionRecorded')).toHaveLength(MAX_CAUSAL_DEPTH);
       expect(ofType(decided, 'TriggerMatched')).toHaveLength(MAX_CAUSAL_DEPTH + 1);
-      expect(ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)).toEqual([...Array(MAX_CAUSAL_DEPTH).fill('completed'), 'causal-depth']);
+      expect(ofType(decided, 'TriggerRunExited').map((e) => e.data.reason)).toEqual([
+        ...Array(MAX_CAUSAL_DEPTH).fill('completed'),
+        'causal-depth',
+      ]);
     });
 
     it('given a sequence of waits, then its timers do not deepen the chain: every step runs', () => {

@@ -57,21 +57,32 @@ export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
 export function evolveRun(state: RunState, event: JourneyEvent): RunState {
   const e = typed(event);
   const at = occurredTime(e);
-  if (state.deferred && Object.values(state.deferred).some((d) => d.notBefore <= at)) state = { ...state, deferred: pending(state.deferred, (d) => d.notBefore > at) };
+  if (state.deferred && Object.values(state.deferred).some((d) => d.notBefore <= at))
+    state = { ...state, deferred: pending(state.deferred, (d) => d.notBefore > at) };
   switch (e.type) {
     case 'TriggerMatched': {
-      const watch = state.fired?.eventId === e.metadata.causationId ? { armedAt: state.fired!.armedAt, dueAt: state.fired!.dueAt } : undefined;
+      const watch =
+        state.fired?.eventId === e.metadata.causationId ? { armedAt: state.fired!.armedAt, dueAt: state.fired!.dueAt } : undefined;
       const active = { runId: e.data.runId, version: e.data.version, step: '', ...(watch ? { watch } : {}) };
       return { ...state, entries: state.entries + 1, lastEnteredAt: at, armed: undefined, fired: undefined, active };
     }
     case 'MessageScheduled': {
       const { active } = state;
       if (!active?.watch || e.data.runId !== active.runId || !e.data.notBefore) return state;
-      const d: DeferredMessage = { ...active.watch, channel: e.data.channel, notBefore: Date.parse(e.data.notBefore), runId: active.runId, step: e.data.step ?? '', version: active.version };
+      const d: DeferredMessage = {
+        ...active.watch,
+        channel: e.data.channel,
+        notBefore: Date.parse(e.data.notBefore),
+        runId: active.runId,
+        step: e.data.step ?? '',
+        version: active.version,
+      };
       return { ...state, deferred: { ...state.deferred, [e.data.messageId]: d } };
     }
     case 'MessageSuppressed':
-      return state.deferred?.[e.data.messageId] ? { ...state, deferred: pending(state.deferred, (_d, id) => id !== e.data.messageId) } : state;
+      return state.deferred?.[e.data.messageId]
+        ? { ...state, deferred: pending(state.deferred, (_d, id) => id !== e.data.messageId) }
+        : state;
     case 'TriggerRunStepEntered':
       return state.active?.runId === e.data.runId ? { ...state, active: { ...state.active, step: e.data.step, wait: undefined } } : state;
     case 'TriggerRunExited':
@@ -80,19 +91,23 @@ export function evolveRun(state: RunState, event: JourneyEvent): RunState {
       const p = e.data.payload ?? {};
       const dueAt = Date.parse(e.data.dueAt);
       if (p.kind === 'entry') return { ...state, armed: { timerId: e.data.timerId, dueAt, armedAt: Number(p.armedAt) } };
-      if (state.active && p.runId === state.active.runId) return { ...state, active: { ...state.active, wait: { timerId: e.data.timerId, dueAt } } };
+      if (state.active && p.runId === state.active.runId)
+        return { ...state, active: { ...state.active, wait: { timerId: e.data.timerId, dueAt } } };
       return state;
     }
     case 'TimerCancelled':
     case 'TimerFired': {
       const id = e.data.timerId;
-      if (state.armed?.timerId === id && e.type === 'TimerFired') return { ...state, armed: undefined, fired: { eventId: e.id, armedAt: state.armed.armedAt, dueAt: state.armed.dueAt } };
+      if (state.armed?.timerId === id && e.type === 'TimerFired')
+        return { ...state, armed: undefined, fired: { eventId: e.id, armedAt: state.armed.armedAt, dueAt: state.armed.dueAt } };
       if (state.armed?.timerId === id) return { ...state, armed: undefined };
       if (state.active?.wait?.timerId === id) return { ...state, active: { ...state.active, wait: undefined } };
       return state;
     }
     case 'CsmTaskOpened':
-      return e.data.step === undefined ? state : { ...state, tasks: { ...state.tasks, [e.data.taskId]: { version: e.data.triggerVersion ?? 0, step: e.data.step } } };
+      return e.data.step === undefined
+        ? state
+        : { ...state, tasks: { ...state.tasks, [e.data.taskId]: { version: e.data.triggerVersion ?? 0, step: e.data.step } } };
     case 'CsmTaskClosed': {
       if (!(e.data.taskId in state.tasks)) return state;
       const { [e.data.taskId]: _closed, ...tasks } = state.tasks;
@@ -103,7 +118,10 @@ export function evolveRun(state: RunState, event: JourneyEvent): RunState {
   }
 }
 
-function pending(deferred: Record<string, DeferredMessage>, keep: (d: DeferredMessage, messageId: string) => boolean): Record<string, DeferredMessage> | undefined {
+function pending(
+  deferred: Record<string, DeferredMessage>,
+  keep: (d: DeferredMessage, messageId: string) => boolean,
+): Record<string, DeferredMessage> | undefined {
   const left = Object.entries(deferred).filter(([id, d]) => keep(d, id));
   return left.length ? Object.fromEntries(left) : undefined;
 }
@@ -204,7 +222,17 @@ class RunDecision {
       const guards: GuardVerdict[] = [{ guard: 'late-event', verdict: 'suppressed', detail }];
       this.emit(
         'MessageSuppressed',
-        { messageId, channel: d.channel, reason: 'late-event', detail, triggerId: this.program.id, triggerVersion: d.version, runId: d.runId, step: d.step, guards },
+        {
+          messageId,
+          channel: d.channel,
+          reason: 'late-event',
+          detail,
+          triggerId: this.program.id,
+          triggerVersion: d.version,
+          runId: d.runId,
+          step: d.step,
+          guards,
+        },
         messageId,
         'late',
       );
@@ -228,7 +256,8 @@ class RunDecision {
       } else if (this.canEnter(t) && t.entry.condition(this.ctx)) this.start(t);
       return;
     }
-    if ((t.reentry.kind === 'once' && this.state.entries > 0) || !this.ctx.event || this.ctx.now - this.ctx.event.at > t.maxEventAgeMs) return;
+    if ((t.reentry.kind === 'once' && this.state.entries > 0) || !this.ctx.event || this.ctx.now - this.ctx.event.at > t.maxEventAgeMs)
+      return;
     let current = armed;
     if (current && temporal.cancels(this.ctx, current.dueAt)) {
       this.cancelTimer(current.timerId, `${temporal.kind} watch no longer holds`);
@@ -270,14 +299,26 @@ class RunDecision {
     while (addr !== END) {
       const step = t.steps.get(addr)!;
       const entered = (variant?: string) =>
-        this.emit('TriggerRunStepEntered', { triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}) }, runId, addr, 'entered');
+        this.emit(
+          'TriggerRunStepEntered',
+          { triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}) },
+          runId,
+          addr,
+          'entered',
+        );
       if (step.kind !== 'split') entered();
       switch (step.kind) {
         case 'wait':
         case 'waitUntil': {
           const timerId = this.id('trigger-timer', runId, addr);
           const dueAt = isoTime(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs));
-          this.emit('TimerScheduled', { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr } }, runId, addr, 'timer');
+          this.emit(
+            'TimerScheduled',
+            { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr } },
+            runId,
+            addr,
+            'timer',
+          );
           return;
         }
         case 'branch':
@@ -299,7 +340,16 @@ class RunDecision {
           const dueAt = step.dueMs === undefined ? undefined : isoTime(this.ctx.now + step.dueMs);
           this.emit(
             'CsmTaskOpened',
-            { taskId, title: step.title, owner: step.owner, priority: step.priority, dueAt, triggerId: t.id, triggerVersion: t.version, ...(step.closeOn ? { step: addr } : {}) },
+            {
+              taskId,
+              title: step.title,
+              owner: step.owner,
+              priority: step.priority,
+              dueAt,
+              triggerId: t.id,
+              triggerVersion: t.version,
+              ...(step.closeOn ? { step: addr } : {}),
+            },
             runId,
             addr,
             'task',
@@ -310,7 +360,13 @@ class RunDecision {
         case 'set':
           if (step.traits) this.emit('TraitsUpdated', { traits: step.traits, by: `trigger:${t.id}` }, runId, addr, 'traits');
           if (step.stage && step.stage !== this.ctx.stage)
-            this.emit('StageChanged', { from: this.ctx.stage, to: step.stage, reason: `trigger ${t.id} v${t.version}` }, runId, addr, 'stage');
+            this.emit(
+              'StageChanged',
+              { from: this.ctx.stage, to: step.stage, reason: `trigger ${t.id} v${t.version}` },
+              runId,
+              addr,
+              'stage',
+            );
           addr = step.next;
           break;
         case 'emit':
@@ -342,7 +398,11 @@ class RunDecision {
       const window = `${t.quietHours.start}-${t.quietHours.end} ${this.ctx.timeZone}`;
       guards.push(
         notBefore
-          ? { guard: 'quiet-hours', verdict: 'deferred', detail: `inside quiet hours ${window}: deferred to ${new Date(notBefore).toISOString()}` }
+          ? {
+              guard: 'quiet-hours',
+              verdict: 'deferred',
+              detail: `inside quiet hours ${window}: deferred to ${new Date(notBefore).toISOString()}`,
+            }
           : { guard: 'quiet-hours', verdict: 'passed', detail: `outside quiet hours ${window}` },
       );
     }
@@ -370,7 +430,11 @@ class RunDecision {
   }
 
   /** The first guard that suppresses the send, if any; every guard checked goes to `verdicts`. */
-  private guard(t: CompiledTrigger, step: Extract<CompiledStep, { kind: 'send' }>, verdicts: GuardVerdict[]): { reason: string; detail: string } | undefined {
+  private guard(
+    t: CompiledTrigger,
+    step: Extract<CompiledStep, { kind: 'send' }>,
+    verdicts: GuardVerdict[],
+  ): { reason: string; detail: string } | undefined {
     const suppress = (guard: string, reason: string, detail: string) => {
       verdicts.push({ guard, verdict: 'suppressed', detail });
       return { reason, detail };
@@ -378,22 +442,39 @@ class RunDecision {
     const traits = this.ctx.traits;
     const listed = (key: string, value: string) => Array.isArray(traits[key]) && (traits[key] as unknown[]).includes(value);
     if (traits.unsubscribed === true) return suppress('consent', 'consent', 'customer unsubscribed from all messages');
-    if (listed('unsubscribedChannels', step.channel)) return suppress('consent', 'consent', `customer unsubscribed from channel ${step.channel}`);
-    if (step.topic && listed('unsubscribedTopics', step.topic)) return suppress('consent', 'consent', `customer unsubscribed from topic ${step.topic}`);
-    verdicts.push({ guard: 'consent', verdict: 'passed', detail: `subscribed to channel ${step.channel}${step.topic ? ` and topic ${step.topic}` : ''}` });
+    if (listed('unsubscribedChannels', step.channel))
+      return suppress('consent', 'consent', `customer unsubscribed from channel ${step.channel}`);
+    if (step.topic && listed('unsubscribedTopics', step.topic))
+      return suppress('consent', 'consent', `customer unsubscribed from topic ${step.topic}`);
+    verdicts.push({
+      guard: 'consent',
+      verdict: 'passed',
+      detail: `subscribed to channel ${step.channel}${step.topic ? ` and topic ${step.topic}` : ''}`,
+    });
     for (const cap of t.caps) {
       const from = this.ctx.now - cap.perMs;
       const count = [...this.ctx.messages, ...this.sent].filter(
         (m) => m.at > from && (cap.scope === 'customer' || (cap.scope === 'channel' ? m.channel === step.channel : m.triggerId === t.id)),
       ).length;
       const name = `frequency-cap ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`;
-      if (count >= cap.max) return suppress(name, 'frequency-cap', `at most ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`);
+      if (count >= cap.max)
+        return suppress(
+          name,
+          'frequency-cap',
+          `at most ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`,
+        );
       verdicts.push({ guard: name, verdict: 'passed', detail: `${count} sent in the last ${cap.per}` });
     }
     const claim = this.ctx.claim;
     if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
       return suppress('priority', 'priority', `trigger ${claim.triggerId} (priority ${claim.priority}) matched the same event`);
-    verdicts.push({ guard: 'priority', verdict: 'passed', detail: claim ? `trigger ${claim.triggerId} (priority ${claim.priority}) does not outrank priority ${t.priority}` : 'no higher-priority trigger sent on this event' });
+    verdicts.push({
+      guard: 'priority',
+      verdict: 'passed',
+      detail: claim
+        ? `trigger ${claim.triggerId} (priority ${claim.priority}) does not outrank priority ${t.priority}`
+        : 'no higher-priority trigger sent on this event',
+    });
     return undefined;
   }
 
@@ -426,7 +507,7 @@ class RunDecision {
 
 /** Stable per-customer bucket 0..99: the same customer always lands in the same variant (or the holdout). */
 function pickVariant(step: Extract<CompiledStep, { kind: 'split' }>, triggerId: string, customerId: string) {
-  const bucket = createHash('sha1').update(`${triggerId}\u001f${customerId}`).digest().readUInt32BE(0) % 10_000 / 100;
+  const bucket = (createHash('sha1').update(`${triggerId}\u001f${customerId}`).digest().readUInt32BE(0) % 10_000) / 100;
   if (bucket < step.holdout) return undefined;
   const total = step.variants.reduce((s, v) => s + v.weight, 0);
   let point = ((bucket - step.holdout) / (100 - step.holdout)) * total;

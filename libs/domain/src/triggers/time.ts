@@ -88,7 +88,13 @@ function parseIsoDate(text: string): IsoDate | undefined {
     if (oh > 23 || om > 59) return undefined;
     offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
   }
-  return { ms: utc(year, month, day, hour, minute) + second * 1000 + Math.floor(fraction) - offset, year, month, day, dateOnly: m[4] === undefined };
+  return {
+    ms: utc(year, month, day, hour, minute) + second * 1000 + Math.floor(fraction) - offset,
+    year,
+    month,
+    day,
+    dateOnly: m[4] === undefined,
+  };
 }
 
 /** `Date.UTC` for any year (it maps years 0-99 to 1900-1999); month 1-12, overflow allowed. */

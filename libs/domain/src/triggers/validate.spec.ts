@@ -26,7 +26,13 @@ describe('validateTrigger', () => {
   it('reports every error, with nested paths', () => {
     const doc = {
       id: 'bad id!',
-      entry: { all: [{ event: 'Login', where: { plan: { gt: 'x' } } }, { inactive: { for: '3d' } }, { absent: { event: 'A', for: '1d', after: { event: 'B' } } }] },
+      entry: {
+        all: [
+          { event: 'Login', where: { plan: { gt: 'x' } } },
+          { inactive: { for: '3d' } },
+          { absent: { event: 'A', for: '1d', after: { event: 'B' } } },
+        ],
+      },
       steps: [
         { branch: { if: { not: { inactive: { for: '1d' } } }, then: [{ send: { channel: 'email' } }] } },
         { sned: {} },
@@ -70,8 +76,17 @@ describe('validateTrigger', () => {
       ...valid,
       maxEventAge: long,
       reentry: { oncePer: '3651d' },
-      entry: { all: [{ absent: { event: 'A', for: long, after: { event: 'B' } } }, { count: { event: 'Login', within: long, gte: 1 } }, { traits: { renewal_date: { after: '-522w', before: '+3650d' } } }] },
-      exit: [{ when: { sum: { event: 'Paid', property: 'amount', within: '87601h', gt: 1 } } }, { when: { usageDrop: { window: long, baseline: long, below: 0.5 } } }],
+      entry: {
+        all: [
+          { absent: { event: 'A', for: long, after: { event: 'B' } } },
+          { count: { event: 'Login', within: long, gte: 1 } },
+          { traits: { renewal_date: { after: '-522w', before: '+3650d' } } },
+        ],
+      },
+      exit: [
+        { when: { sum: { event: 'Paid', property: 'amount', within: '87601h', gt: 1 } } },
+        { when: { usageDrop: { window: long, baseline: long, below: 0.5 } } },
+      ],
       steps: [
         { wait: { duration: long } },
         { wait: { until: { event: 'Replied' }, timeout: long } },
@@ -80,7 +95,8 @@ describe('validateTrigger', () => {
       ],
       guards: { frequencyCaps: [{ max: 1, per: long, scope: 'customer' }] },
     };
-    const tooLong = (path: string) => `${path}: expected a duration of at most 3650d (10 years), got ${JSON.stringify(path.endsWith('oncePer') ? '3651d' : path.includes('sum') ? '87601h' : long)}`;
+    const tooLong = (path: string) =>
+      `${path}: expected a duration of at most 3650d (10 years), got ${JSON.stringify(path.endsWith('oncePer') ? '3651d' : path.includes('sum') ? '87601h' : long)}`;
     expect(errorsOf(doc)).toEqual([
       tooLong('maxEventAge'),
       tooLong('reentry.oncePer'),
@@ -96,7 +112,9 @@ describe('validateTrigger', () => {
       tooLong('guards.frequencyCaps[0].per'),
     ]);
     expect(errorsOf({ ...valid, entry: { inactive: { for: long } } })).toEqual([tooLong('entry.inactive.for')]);
-    expect(errorsOf({ ...valid, entry: { date: { trait: 'renewal_date', offset: `-${long}` } } })).toEqual([`entry.date.offset: expected a duration of at most 3650d (10 years), got "-${long}"`]);
+    expect(errorsOf({ ...valid, entry: { date: { trait: 'renewal_date', offset: `-${long}` } } })).toEqual([
+      `entry.date.offset: expected a duration of at most 3650d (10 years), got "-${long}"`,
+    ]);
   });
 
   it('given a filter date bound that is not an ISO date in years 0000 to 9999, then it is an error naming its path', () => {
@@ -104,7 +122,9 @@ describe('validateTrigger', () => {
       expect(errorsOf({ ...valid, entry: { traits: { renewal_date: { before: bound } } } })).toEqual([
         `entry.traits.renewal_date.before: expected an ISO date (years 0000 to 9999) or an offset from now like "+90d", got ${JSON.stringify(bound)}`,
       ]);
-    expect(errorsOf({ ...valid, entry: { traits: { renewal_date: { before: '2030-01-01', after: '2025-01-01T00:00:00Z' } } } })).toEqual([]);
+    expect(errorsOf({ ...valid, entry: { traits: { renewal_date: { before: '2030-01-01', after: '2025-01-01T00:00:00Z' } } } })).toEqual(
+      [],
+    );
   });
 
   it('parses YAML and JSON alike, and reports a syntax error as such', () => {
@@ -126,10 +146,18 @@ steps:
   });
 
   describe('a trigger that re-triggers itself', () => {
-    const loop = (reentry: unknown) => ({ id: 'loop', name: 'Loop', reentry, entry: { any: [{ event: 'Ping' }, { event: 'Other' }] }, steps: [{ branch: { if: { traits: { vip: true } }, then: [{ emit: { event: 'Ping' } }] } }] });
+    const loop = (reentry: unknown) => ({
+      id: 'loop',
+      name: 'Loop',
+      reentry,
+      entry: { any: [{ event: 'Ping' }, { event: 'Other' }] },
+      steps: [{ branch: { if: { traits: { vip: true } }, then: [{ emit: { event: 'Ping' } }] } }],
+    });
 
     it('given reentry every and an emit of its own entry event, then it is refused at the emit step', () => {
-      expect(errorsOf(loop('every'))).toEqual(['steps[0].branch.then[0].emit.event: emits "Ping", which starts this trigger again (reentry: every): a trigger cannot re-trigger itself']);
+      expect(errorsOf(loop('every'))).toEqual([
+        'steps[0].branch.then[0].emit.event: emits "Ping", which starts this trigger again (reentry: every): a trigger cannot re-trigger itself',
+      ]);
     });
 
     it('given reentry once or oncePer, then it ends on its own and is accepted', () => {
@@ -144,12 +172,17 @@ steps:
 
     it('given an unknown channel, then it is an error naming the path', () => {
       const r = validateTrigger(withSend({ channel: 'sms' }), ports);
-      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual(['steps[0].send.channel: unknown channel "sms"; expected one of email, inbox']);
+      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual([
+        'steps[0].send.channel: unknown channel "sms"; expected one of email, inbox',
+      ]);
     });
 
     it('given a body or subject the checker refuses, then it is an error naming the path', () => {
       const r = validateTrigger(withSend({ subject: '{% nope %}', body: '{% nope %}' }), ports);
-      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual(['steps[0].send.body: not a valid template: unknown tag', 'steps[0].send.subject: not a valid template: unknown tag']);
+      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual([
+        'steps[0].send.body: not a valid template: unknown tag',
+        'steps[0].send.subject: not a valid template: unknown tag',
+      ]);
     });
 
     it('given good channels and templates, then it is valid', () => {

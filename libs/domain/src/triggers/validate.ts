@@ -64,7 +64,22 @@ export function assertValidTrigger(doc: unknown): TriggerDefinition {
   return r.definition;
 }
 
-const SIGNAL_KINDS = ['event', 'absent', 'inactive', 'count', 'sum', 'usageDrop', 'date', 'stage', 'inStage', 'trait', 'traits', 'all', 'any', 'not'];
+const SIGNAL_KINDS = [
+  'event',
+  'absent',
+  'inactive',
+  'count',
+  'sum',
+  'usageDrop',
+  'date',
+  'stage',
+  'inStage',
+  'trait',
+  'traits',
+  'all',
+  'any',
+  'not',
+];
 const STEP_KINDS = ['wait', 'branch', 'split', 'send', 'task', 'set', 'emit', 'exit'];
 const FILTER_OPS = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'before', 'after', 'exists', 'contains'];
 const COMPARATORS = ['lt', 'lte', 'gt', 'gte', 'eq'];
@@ -91,7 +106,8 @@ class Validator {
     if (!isObj(v)) return this.fail(path, `expected an object, got ${show(v)}`);
     for (const k of required) if (v[k] === undefined) this.fail(join(path, k), 'is required');
     for (const k of Object.keys(v))
-      if (!required.includes(k) && !optional.includes(k)) this.fail(join(path, k), `unknown field; expected one of ${[...required, ...optional].join(', ')}`);
+      if (!required.includes(k) && !optional.includes(k))
+        this.fail(join(path, k), `unknown field; expected one of ${[...required, ...optional].join(', ')}`);
     return true;
   }
 
@@ -115,7 +131,8 @@ class Validator {
 
   private channel(path: string, v: unknown): void {
     const { channels } = this.ports;
-    if (channels && typeof v === 'string' && v.trim() !== '' && !channels.includes(v)) this.fail(path, `unknown channel ${show(v)}; expected one of ${channels.join(', ')}`);
+    if (channels && typeof v === 'string' && v.trim() !== '' && !channels.includes(v))
+      this.fail(path, `unknown channel ${show(v)}; expected one of ${channels.join(', ')}`);
   }
 
   private template(path: string, v: unknown): void {
@@ -146,26 +163,37 @@ class Validator {
     this.number('priority', doc.priority, true);
     this.duration('maxEventAge', doc.maxEventAge, true);
     if (doc.reentry !== undefined && doc.reentry !== 'once' && doc.reentry !== 'every') {
-      if (isObj(doc.reentry) && 'oncePer' in doc.reentry && Object.keys(doc.reentry).length === 1) this.duration('reentry.oncePer', doc.reentry.oncePer);
+      if (isObj(doc.reentry) && 'oncePer' in doc.reentry && Object.keys(doc.reentry).length === 1)
+        this.duration('reentry.oncePer', doc.reentry.oncePer);
       else this.fail('reentry', `expected "once", "every" or { oncePer: "30d" }, got ${show(doc.reentry)}`);
     }
     if (doc.entry !== undefined) this.entry('entry', doc.entry);
     if (doc.steps !== undefined) this.steps('steps', doc.steps);
-    this.list('exit', doc.exit, (p, r) => {
-      if (this.object(p, r, ['when'], ['reason'])) {
-        if (r.when !== undefined) this.signal(`${p}.when`, r.when, false);
-        this.string(`${p}.reason`, r.reason, true);
-      }
-    }, true);
+    this.list(
+      'exit',
+      doc.exit,
+      (p, r) => {
+        if (this.object(p, r, ['when'], ['reason'])) {
+          if (r.when !== undefined) this.signal(`${p}.when`, r.when, false);
+          this.string(`${p}.reason`, r.reason, true);
+        }
+      },
+      true,
+    );
     if (doc.guards !== undefined && this.object('guards', doc.guards, [], ['frequencyCaps', 'quietHours'])) {
       const g = doc.guards;
-      this.list('guards.frequencyCaps', g.frequencyCaps, (p, c) => {
-        if (!this.object(p, c, ['max', 'per', 'scope'], [])) return;
-        this.number(`${p}.max`, c.max, false, 0);
-        this.duration(`${p}.per`, c.per);
-        if (c.scope !== undefined && !['customer', 'channel', 'trigger'].includes(c.scope as string))
-          this.fail(`${p}.scope`, `expected one of customer, channel, trigger, got ${show(c.scope)}`);
-      }, true);
+      this.list(
+        'guards.frequencyCaps',
+        g.frequencyCaps,
+        (p, c) => {
+          if (!this.object(p, c, ['max', 'per', 'scope'], [])) return;
+          this.number(`${p}.max`, c.max, false, 0);
+          this.duration(`${p}.per`, c.per);
+          if (c.scope !== undefined && !['customer', 'channel', 'trigger'].includes(c.scope as string))
+            this.fail(`${p}.scope`, `expected one of customer, channel, trigger, got ${show(c.scope)}`);
+        },
+        true,
+      );
       if (g.quietHours !== undefined && this.object('guards.quietHours', g.quietHours, ['start', 'end'], [])) {
         for (const k of ['start', 'end'] as const) {
           const t = g.quietHours[k];
@@ -209,7 +237,8 @@ class Validator {
         return;
       case 'count':
       case 'sum': {
-        if (!this.object(p, body, kind === 'sum' ? ['event', 'within', 'property'] : ['event', 'within'], ['where', ...COMPARATORS])) return;
+        if (!this.object(p, body, kind === 'sum' ? ['event', 'within', 'property'] : ['event', 'within'], ['where', ...COMPARATORS]))
+          return;
         this.eventSignal(p, { event: body.event, where: body.where });
         this.duration(`${p}.within`, body.within);
         if (kind === 'sum') this.string(`${p}.property`, body.property);
@@ -299,7 +328,10 @@ class Validator {
 
   private step(path: string, v: unknown): void {
     if (!isObj(v) || Object.keys(v).length !== 1 || !STEP_KINDS.includes(Object.keys(v)[0]))
-      return void this.fail(path, `expected a step with exactly one of ${STEP_KINDS.join(', ')}, got ${show(isObj(v) ? Object.keys(v) : v)}`);
+      return void this.fail(
+        path,
+        `expected a step with exactly one of ${STEP_KINDS.join(', ')}, got ${show(isObj(v) ? Object.keys(v) : v)}`,
+      );
     const kind = Object.keys(v)[0];
     const body = v[kind];
     const p = `${path}.${kind}`;
@@ -362,7 +394,8 @@ class Validator {
       case 'emit':
         if (!this.object(p, body, ['event'], ['properties'])) return;
         this.string(`${p}.event`, body.event);
-        if (body.properties !== undefined && !isObj(body.properties)) this.fail(`${p}.properties`, `expected an object, got ${show(body.properties)}`);
+        if (body.properties !== undefined && !isObj(body.properties))
+          this.fail(`${p}.properties`, `expected an object, got ${show(body.properties)}`);
         return;
       case 'exit':
         if (body !== null && this.object(p, body, [], ['reason'])) this.string(`${p}.reason`, body.reason, true);

@@ -6,7 +6,11 @@ import { WrongExpectedRevisionError, type EventStore } from '../event-store.port
  * The contract every EventStore adapter passes. Each adapter's spec calls this with a factory for a fresh store.
  * Streams are named with a random suffix, so the suite also runs against a shared, non-empty server.
  */
-export function describeEventStoreContract(name: string, createStore: () => Promise<EventStore>, dispose: (s: EventStore) => Promise<void> = (s) => s.close()): void {
+export function describeEventStoreContract(
+  name: string,
+  createStore: () => Promise<EventStore>,
+  dispose: (s: EventStore) => Promise<void> = (s) => s.close(),
+): void {
   describe(`EventStore contract: ${name}`, () => {
     let store: EventStore;
     const run = randomUUID().slice(0, 8);
@@ -23,19 +27,36 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
       id,
       type,
       data,
-      metadata: { workspaceId: 'w', customerId: 'c', occurredAt: '2026-01-01T00:00:00.000Z', recordedAt: '2026-01-01T00:00:01.000Z', source: 'test', schemaVersion: 1 },
+      metadata: {
+        workspaceId: 'w',
+        customerId: 'c',
+        occurredAt: '2026-01-01T00:00:00.000Z',
+        recordedAt: '2026-01-01T00:00:01.000Z',
+        source: 'test',
+        schemaVersion: 1,
+      },
     });
 
     it('appends to a new stream and reads it forwards and backwards, with data and metadata intact', async () => {
       const s = stream('rw');
-      const result = await store.appendToStream(s, [event('A', { n: 1, nested: { x: [1, 'two'] } }), event('B', { n: 2 }), event('C', { n: 3 })], { expectedRevision: 'no_stream' });
+      const result = await store.appendToStream(
+        s,
+        [event('A', { n: 1, nested: { x: [1, 'two'] } }), event('B', { n: 2 }), event('C', { n: 3 })],
+        { expectedRevision: 'no_stream' },
+      );
       expect(result.nextExpectedRevision).toBe(2n);
       expect(result.written).toBe(3);
       const forwards = await store.readStream(s);
       expect(forwards.map((e) => e.type)).toEqual(['A', 'B', 'C']);
       expect(forwards.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
       expect(forwards[0].data).toEqual({ n: 1, nested: { x: [1, 'two'] } });
-      expect(forwards[0].metadata).toMatchObject({ workspaceId: 'w', customerId: 'c', source: 'test', schemaVersion: 1, occurredAt: '2026-01-01T00:00:00.000Z' });
+      expect(forwards[0].metadata).toMatchObject({
+        workspaceId: 'w',
+        customerId: 'c',
+        source: 'test',
+        schemaVersion: 1,
+        occurredAt: '2026-01-01T00:00:00.000Z',
+      });
       expect(forwards.every((e) => e.streamId === s)).toBe(true);
       const backwards = await store.readStream(s, { direction: 'backwards', maxCount: 2 });
       expect(backwards.map((e) => e.type)).toEqual(['C', 'B']);
@@ -50,9 +71,15 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
     it('enforces the expected revision with a clear conflict error', async () => {
       const s = stream('occ');
       await store.appendToStream(s, [event('A')], { expectedRevision: 'no_stream' });
-      await expect(store.appendToStream(s, [event('B')], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(WrongExpectedRevisionError);
-      await expect(store.appendToStream(s, [event('B')], { expectedRevision: 5n })).rejects.toThrow(/wrong expected revision.*expected 5.*actual 0/);
-      await expect(store.appendToStream(stream('occ-none'), [event('B')], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      await expect(store.appendToStream(s, [event('B')], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(
+        WrongExpectedRevisionError,
+      );
+      await expect(store.appendToStream(s, [event('B')], { expectedRevision: 5n })).rejects.toThrow(
+        /wrong expected revision.*expected 5.*actual 0/,
+      );
+      await expect(store.appendToStream(stream('occ-none'), [event('B')], { expectedRevision: 'stream_exists' })).rejects.toBeInstanceOf(
+        WrongExpectedRevisionError,
+      );
       const ok = await store.appendToStream(s, [event('B')], { expectedRevision: 0n });
       expect(ok.nextExpectedRevision).toBe(1n);
       expect((await store.readStream(s)).map((e) => e.type)).toEqual(['A', 'B']);
@@ -86,7 +113,10 @@ export function describeEventStoreContract(name: string, createStore: () => Prom
     it('reads all from a position, exclusive, in pages, with type and stream-prefix filters', async () => {
       const s = stream('page');
       const before = await store.headPosition();
-      await store.appendToStream(s, Array.from({ length: 7 }, (_, i) => event(i % 2 ? 'Odd' : 'Even', { i })));
+      await store.appendToStream(
+        s,
+        Array.from({ length: 7 }, (_, i) => event(i % 2 ? 'Odd' : 'Even', { i })),
+      );
       const filter = { streamPrefixes: [s] };
       const first = await store.readAll({ after: before, maxCount: 3, filter });
       const second = await store.readAll({ after: first[2].position, maxCount: 10, filter });

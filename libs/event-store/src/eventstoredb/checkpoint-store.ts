@@ -28,7 +28,11 @@ export class EventStoreDbCheckpointStore implements CheckpointStore {
 
   async get(name: string): Promise<bigint | undefined> {
     try {
-      for await (const resolved of this.client.readStream(checkpointStreamId(name), { direction: BACKWARDS, fromRevision: END, maxCount: 1 })) {
+      for await (const resolved of this.client.readStream(checkpointStreamId(name), {
+        direction: BACKWARDS,
+        fromRevision: END,
+        maxCount: 1,
+      })) {
         return positionFromCheckpoint(resolved.event?.data);
       }
       return undefined;
@@ -40,7 +44,10 @@ export class EventStoreDbCheckpointStore implements CheckpointStore {
 
   async set(name: string, position: bigint): Promise<void> {
     const stream = checkpointStreamId(name);
-    const result = await this.client.appendToStream(stream, jsonEvent({ type: CHECKPOINT_EVENT_TYPE, data: { position: position.toString() } }));
+    const result = await this.client.appendToStream(
+      stream,
+      jsonEvent({ type: CHECKPOINT_EVENT_TYPE, data: { position: position.toString() } }),
+    );
     if (result.nextExpectedRevision === 0n) await this.client.setStreamMetadata(stream, { maxCount: KEEP_CHECKPOINTS });
   }
 }

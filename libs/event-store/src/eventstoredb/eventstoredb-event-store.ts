@@ -87,7 +87,9 @@ export class EventStoreDbEventStore implements EventStore {
     this.readPageSize = Math.max(2, options.readPageSize ?? 1000);
     this.upcasters = options.upcasters ?? ENGINE_UPCASTERS;
     this.onSubscriptionDrop =
-      options.onSubscriptionDrop ?? ((error, attempt) => console.warn(`journey: EventStoreDB subscription dropped (attempt ${attempt}), resubscribing: ${String(error)}`));
+      options.onSubscriptionDrop ??
+      ((error, attempt) =>
+        console.warn(`journey: EventStoreDB subscription dropped (attempt ${attempt}), resubscribing: ${String(error)}`));
   }
 
   /**
@@ -95,7 +97,11 @@ export class EventStoreDbEventStore implements EventStore {
    * the revision just read and appends with that exact revision as ESDB's expectation. If another writer got in
    * between, ESDB refuses and the whole step runs again (it may find that the other writer stored these very ids).
    */
-  async appendToStream(streamId: string, events: JourneyEvent[], options: { expectedRevision?: ExpectedRevision } = {}): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: JourneyEvent[],
+    options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
     this.assertOpen();
     if (!streamId) throw new Error('streamId is required');
     const expected = options.expectedRevision ?? 'any';
@@ -108,7 +114,8 @@ export class EventStoreDbEventStore implements EventStore {
         seen.add(e.id);
         return true;
       });
-      if (fresh.length === 0) return { streamId, nextExpectedRevision: current, position: knownPosition(recent[0]?.position) ?? 0n, written: 0 };
+      if (fresh.length === 0)
+        return { streamId, nextExpectedRevision: current, position: knownPosition(recent[0]?.position) ?? 0n, written: 0 };
       checkExpectedRevision(streamId, expected, current);
       try {
         const result = await this.client.appendToStream(streamId, fresh.map(toEventData), { expectedRevision: exactExpectation(current) });
@@ -116,7 +123,8 @@ export class EventStoreDbEventStore implements EventStore {
         return { streamId, nextExpectedRevision: result.nextExpectedRevision, position, written: fresh.length };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        if (attempt >= this.maxAppendAttempts) throw new WrongExpectedRevisionError(streamId, expected, toPortRevision(error.actualVersion));
+        if (attempt >= this.maxAppendAttempts)
+          throw new WrongExpectedRevisionError(streamId, expected, toPortRevision(error.actualVersion));
       }
     }
   }
@@ -151,7 +159,9 @@ export class EventStoreDbEventStore implements EventStore {
     let from = after;
     while (out.length < maxCount) {
       const pageFrom = from;
-      const page = await collect(this.client.readAll({ fromPosition: readPositionAfter(pageFrom), direction: FORWARDS, maxCount: this.readPageSize }));
+      const page = await collect(
+        this.client.readAll({ fromPosition: readPositionAfter(pageFrom), direction: FORWARDS, maxCount: this.readPageSize }),
+      );
       for (const resolved of page) {
         if (!resolved.event) continue;
         const position = toPortPosition(resolved.event.position);

@@ -18,7 +18,16 @@ const envelope = (over: Partial<JourneyEvent> = {}): JourneyEvent => ({
   id: '0b7c6f0e-8d2a-4a57-9d43-2f9f1c1e0a11',
   type: 'InteractionRecorded',
   data: { event: 'Signed Up', properties: { plan: 'pro', seats: [1, 2] } },
-  metadata: { workspaceId: 'w', customerId: 'c', occurredAt: '2026-01-01T00:00:00.000Z', recordedAt: '2026-01-01T00:00:01.000Z', source: 'http', schemaVersion: 1, correlationId: 'corr', causationId: 'cause' },
+  metadata: {
+    workspaceId: 'w',
+    customerId: 'c',
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    recordedAt: '2026-01-01T00:00:01.000Z',
+    source: 'http',
+    schemaVersion: 1,
+    correlationId: 'corr',
+    causationId: 'cause',
+  },
   ...over,
 });
 
@@ -99,7 +108,9 @@ describe('EventStoreDB mapping: events', () => {
   it('tolerates events without metadata and refuses to invent a position', () => {
     expect(fromRecordedEvent(recorded({ metadata: undefined }))?.metadata).toEqual({});
     expect(() => fromRecordedEvent(recorded({ position: undefined }))).toThrow(/22\.6 or later/);
-    expect(() => fromRecordedEvent(recorded({ position: { commit: 18446744073709551615n, prepare: 18446744073709551615n } }))).toThrow(/22\.6 or later/);
+    expect(() => fromRecordedEvent(recorded({ position: { commit: 18446744073709551615n, prepare: 18446744073709551615n } }))).toThrow(
+      /22\.6 or later/,
+    );
     expect(knownPosition({ commit: 77n, prepare: 77n })).toBe(77n);
   });
 
@@ -114,7 +125,10 @@ describe('EventStoreDB mapping: events', () => {
 
 describe('EventStoreDB mapping: filters', () => {
   it('filters on the server by stream prefix when there are prefixes', () => {
-    expect(serverFilter({ eventTypes: ['A'], streamPrefixes: ['customer-'] })).toMatchObject({ filterOn: 'streamName', prefixes: ['customer-'] });
+    expect(serverFilter({ eventTypes: ['A'], streamPrefixes: ['customer-'] })).toMatchObject({
+      filterOn: 'streamName',
+      prefixes: ['customer-'],
+    });
   });
 
   it('filters on the server by exact event type otherwise, with regex characters escaped', () => {

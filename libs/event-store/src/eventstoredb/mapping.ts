@@ -89,7 +89,8 @@ export function fromRecordedEvent(event: EsdbRecordedEvent, upcasters: Upcasters
   if (!event.isJson || isSystemEvent(event.streamId, event.type)) return undefined;
   if (!isPlainObject(event.data)) return undefined;
   const position = knownPosition(event.position);
-  if (position === undefined) throw new Error('EventStoreDB returned an event without its $all position: the adapter needs EventStoreDB 22.6 or later');
+  if (position === undefined)
+    throw new Error('EventStoreDB returned an event without its $all position: the adapter needs EventStoreDB 22.6 or later');
   const metadata: Record<string, unknown> = {};
   if (isPlainObject(event.metadata)) for (const [k, v] of Object.entries(event.metadata)) if (!k.startsWith('$')) metadata[k] = v;
   return upcasters.upcast({

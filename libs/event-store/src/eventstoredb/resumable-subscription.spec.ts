@@ -18,7 +18,17 @@ class FakeSource extends PassThrough implements SubscriptionSource<number> {
 
 /** Raw item n becomes an event at position n; negative numbers are "system events" and are skipped. */
 const toEvent = (n: number): RecordedEvent | undefined =>
-  n < 0 ? undefined : { id: `e${n}`, type: 'T', data: { n }, metadata: { workspaceId: 'w', customerId: 'c', occurredAt: 'x', recordedAt: 'x', source: 't', schemaVersion: 1 }, streamId: 's', revision: BigInt(n), position: BigInt(n) };
+  n < 0
+    ? undefined
+    : {
+        id: `e${n}`,
+        type: 'T',
+        data: { n },
+        metadata: { workspaceId: 'w', customerId: 'c', occurredAt: 'x', recordedAt: 'x', source: 't', schemaVersion: 1 },
+        streamId: 's',
+        revision: BigInt(n),
+        position: BigInt(n),
+      };
 
 const until = async (check: () => boolean, what: string): Promise<void> => {
   const deadline = Date.now() + 5000;

@@ -15,7 +15,13 @@ export type DeadLetterRetry = { outcome: 'requested' | 'resolved'; letter: DeadL
  * which the subscriber picks up wherever it runs. Answers the dead letter as it is now (status `retrying`); a letter
  * already resolved is left as it is (`resolved`), and `not-found` when the workspace has no dead letter with this id.
  */
-export async function requestDeadLetterRetry(store: EventStore, workspaceId: string, id: string, by: string, now = new Date()): Promise<DeadLetterRetry> {
+export async function requestDeadLetterRetry(
+  store: EventStore,
+  workspaceId: string,
+  id: string,
+  by: string,
+  now = new Date(),
+): Promise<DeadLetterRetry> {
   const letter = (await listDeadLetters(store, workspaceId)).find((l) => l.id === id);
   if (!letter) return { outcome: 'not-found' };
   if (letter.status === 'resolved') return { outcome: 'resolved', letter };

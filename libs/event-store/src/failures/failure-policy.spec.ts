@@ -10,7 +10,14 @@ const event = (customerId: string, type = 'InteractionRecorded'): JourneyEvent =
   id: randomUUID(),
   type,
   data: { event: 'x', properties: {} },
-  metadata: { workspaceId: 'w', customerId, occurredAt: '2025-01-01T00:00:00.000Z', recordedAt: '2025-01-01T00:00:00.000Z', source: 'test', schemaVersion: 1 },
+  metadata: {
+    workspaceId: 'w',
+    customerId,
+    occurredAt: '2025-01-01T00:00:00.000Z',
+    recordedAt: '2025-01-01T00:00:00.000Z',
+    source: 'test',
+    schemaVersion: 1,
+  },
 });
 
 const coded = (code: string | number, name = 'Error', message = 'boom') => Object.assign(new Error(message), { code, name });
@@ -59,7 +66,14 @@ describe('FailurePolicy', () => {
   const setup = (options: Partial<ConstructorParameters<typeof FailurePolicy>[0]> = {}) => {
     const store = new SqliteEventStore(openSqliteDatabase(':memory:'));
     const quarantined: string[] = [];
-    const policy = new FailurePolicy({ subscriber: 'test', store, minMs: 1, maxMs: 5, onQuarantined: (s, e) => quarantined.push(`${s}:${e.metadata.customerId}`), ...options });
+    const policy = new FailurePolicy({
+      subscriber: 'test',
+      store,
+      minMs: 1,
+      maxMs: 5,
+      onQuarantined: (s, e) => quarantined.push(`${s}:${e.metadata.customerId}`),
+      ...options,
+    });
     const append = async (...events: JourneyEvent[]): Promise<RecordedEvent[]> => {
       for (const e of events) await store.appendToStream(customerStreamId('w', e.metadata.customerId), [e]);
       return (await store.readAll()).filter((r) => events.some((e) => e.id === r.id));
@@ -109,7 +123,17 @@ describe('FailurePolicy', () => {
     expect(poisonAttempts).toBe(3);
     expect(quarantined).toEqual(['test:poison']);
     expect(await letters()).toEqual([
-      expect.objectContaining({ status: 'quarantined', subscriber: 'test', eventId: batch[1].id, eventType: 'InteractionRecorded', streamId: batch[1].streamId, position: batch[1].position.toString(), reason: 'RangeError', error: 'Invalid time value', attempts: 3 }),
+      expect.objectContaining({
+        status: 'quarantined',
+        subscriber: 'test',
+        eventId: batch[1].id,
+        eventType: 'InteractionRecorded',
+        streamId: batch[1].streamId,
+        position: batch[1].position.toString(),
+        reason: 'RangeError',
+        error: 'Invalid time value',
+        attempts: 3,
+      }),
     ]);
     expect(policy.lastError).toBeUndefined();
   });

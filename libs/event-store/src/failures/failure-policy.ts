@@ -153,7 +153,10 @@ export class FailurePolicy {
 
   private report(error: Error, delay: number, what: string): void {
     if (this.options.onFailure) this.options.onFailure(error, delay, what);
-    else this.options.logger?.error(`${this.subscriber}: ${what} failed (${classifyFailure(error)}), retrying in ${delay} ms: ${error.stack ?? error.message}`);
+    else
+      this.options.logger?.error(
+        `${this.subscriber}: ${what} failed (${classifyFailure(error)}), retrying in ${delay} ms: ${error.stack ?? error.message}`,
+      );
   }
 
   /** Handles a batch by the policy; resolves once every event is handled or quarantined. */
@@ -221,12 +224,19 @@ export class FailurePolicy {
     const data = request.data as unknown as DeadLetterRetryRequestedData;
     const stream = deadLetterStreamId(request.metadata.workspaceId);
     const letters = await this.withRetries(() => this.options.store.readStream(stream), `reading ${stream}`);
-    const answered = letters.some((e) => e.metadata.causationId === request.id && (e.type === 'DeadLetterResolved' || e.type === 'EventQuarantined'));
+    const answered = letters.some(
+      (e) => e.metadata.causationId === request.id && (e.type === 'DeadLetterResolved' || e.type === 'EventQuarantined'),
+    );
     if (answered) return;
     const position = BigInt(data.position);
-    const [event] = await this.withRetries(() => this.options.store.readAll({ after: position - 1n, maxCount: 1 }), `reading the event at position ${position}`);
+    const [event] = await this.withRetries(
+      () => this.options.store.readAll({ after: position - 1n, maxCount: 1 }),
+      `reading the event at position ${position}`,
+    );
     if (!event || event.id !== data.eventId) {
-      this.options.logger?.error(`${this.subscriber}: dead letter ${data.deadLetterId}: no event ${data.eventId} at position ${position}; retry ${request.id} ignored`);
+      this.options.logger?.error(
+        `${this.subscriber}: dead letter ${data.deadLetterId}: no event ${data.eventId} at position ${position}; retry ${request.id} ignored`,
+      );
       return;
     }
     const outcome = await this.runOne(event, handle, undefined, request.id);
@@ -240,15 +250,24 @@ export class FailurePolicy {
   async quarantine(event: RecordedEvent, error: Error, attempts: number, retryOf?: string): Promise<void> {
     if (isDeadLetterRecord(event)) {
       // Never a dead letter of a dead letter (a subscriber failing on its own records would write them forever).
-      this.options.logger?.error(`${this.subscriber}: skipped dead-letter record ${event.id} (${event.type}) that failed after ${attempts} attempts: ${error.message}`);
+      this.options.logger?.error(
+        `${this.subscriber}: skipped dead-letter record ${event.id} (${event.type}) that failed after ${attempts} attempts: ${error.message}`,
+      );
       this.succeeded();
       return;
     }
-    const record = eventQuarantined(this.subscriber, event, { reason: failureReason(error), error: error.message, attempts, retryOf }, this.now());
+    const record = eventQuarantined(
+      this.subscriber,
+      event,
+      { reason: failureReason(error), error: error.message, attempts, retryOf },
+      this.now(),
+    );
     const stream = deadLetterStreamId(event.metadata.workspaceId);
     await this.withRetries(() => this.options.store.appendToStream(stream, [record]), 'recording a dead letter');
     const data = record.data as EventQuarantinedData;
-    this.options.logger?.error(`${this.subscriber}: quarantined event ${event.id} (${event.type}, ${event.streamId}, position ${event.position}) after ${attempts} attempts as dead letter ${data.deadLetterId}: ${error.stack ?? error.message}`);
+    this.options.logger?.error(
+      `${this.subscriber}: quarantined event ${event.id} (${event.type}, ${event.streamId}, position ${event.position}) after ${attempts} attempts as dead letter ${data.deadLetterId}: ${error.stack ?? error.message}`,
+    );
     this.options.onQuarantined?.(this.subscriber, event, error);
     this.succeeded(); // the subscriber moves on
   }

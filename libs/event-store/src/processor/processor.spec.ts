@@ -10,7 +10,14 @@ const event = (customerId: string, type = 'Ping'): JourneyEvent => ({
   id: randomUUID(),
   type,
   data: {},
-  metadata: { workspaceId: 'w', customerId, occurredAt: '2025-01-01T00:00:00.000Z', recordedAt: '2025-01-01T00:00:00.000Z', source: 'test', schemaVersion: 1 },
+  metadata: {
+    workspaceId: 'w',
+    customerId,
+    occurredAt: '2025-01-01T00:00:00.000Z',
+    recordedAt: '2025-01-01T00:00:00.000Z',
+    source: 'test',
+    schemaVersion: 1,
+  },
 });
 
 async function eventually(check: () => unknown | Promise<unknown>, timeoutMs = 5_000): Promise<void> {
@@ -148,7 +155,8 @@ describe('Processor', () => {
     const from: Array<bigint | undefined> = [];
     dying.subscribeToAll = (options, handler) => {
       from.push(options.after);
-      if (from.length === 1) return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
+      if (from.length === 1)
+        return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
       if (from.length <= 3) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
       return store.subscribeToAll(options, handler);
     };

@@ -77,7 +77,12 @@ export class Processor {
 
   constructor(private readonly options: ProcessorOptions) {
     this.name = options.name;
-    this.failures = new FailurePolicy({ probe: () => options.store.ping(), ...options.failures, subscriber: options.name, store: options.store });
+    this.failures = new FailurePolicy({
+      probe: () => options.store.ping(),
+      ...options.failures,
+      subscriber: options.name,
+      store: options.store,
+    });
     if (options.filter) this.relevant = eventFilterPredicate(options.filter);
   }
 
@@ -139,7 +144,11 @@ export class Processor {
   waitFor(position: bigint, timeoutMs = 10_000): Promise<void> {
     if (this.current >= position) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => waiter.reject(new Error(`${this.label} did not reach position ${position} within ${timeoutMs} ms (it is at ${this.current})`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          waiter.reject(new Error(`${this.label} did not reach position ${position} within ${timeoutMs} ms (it is at ${this.current})`)),
+        timeoutMs,
+      );
       const end = (settle: () => void) => {
         clearTimeout(timer);
         this.waiters.delete(waiter);
@@ -161,7 +170,10 @@ export class Processor {
     const storeFilter = filterInStore ? { eventTypes: [...(filter?.eventTypes ?? []), 'DeadLetterRetryRequested'] } : undefined;
     while (!this.signal.aborted) {
       try {
-        this.subscription = this.options.store.subscribeToAll({ after: this.current, batchSize: this.batchSize, filter: storeFilter, writesOnlyToLog }, (events) => this.batch(events));
+        this.subscription = this.options.store.subscribeToAll(
+          { after: this.current, batchSize: this.batchSize, filter: storeFilter, writesOnlyToLog },
+          (events) => this.batch(events),
+        );
         await this.subscription.done;
         return; // stopped, or the store was closed
       } catch (error) {

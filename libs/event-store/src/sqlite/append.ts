@@ -52,8 +52,12 @@ export class GroupCommit {
   ) {
     this.stmts = {
       exists: db.prepare<[string], { position: number }>('SELECT position FROM events WHERE id = ?'),
-      lastOfStream: db.prepare<[string], { position: number; revision: number }>('SELECT position, revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
-      insert: db.prepare('INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING'),
+      lastOfStream: db.prepare<[string], { position: number; revision: number }>(
+        'SELECT position, revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+      ),
+      insert: db.prepare(
+        'INSERT INTO events (id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
+      ),
       head: db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
       after: db.prepare<[number], StoredEvent>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position`),
     };
@@ -160,7 +164,8 @@ export class GroupCommit {
     const last = this.stmts.lastOfStream.get(streamId);
     const current = last?.revision ?? -1;
     // The expected revision applies only if something is new: resending an append that succeeded is not a conflict.
-    if (expectedRevision !== 'any' && events.some((e) => e.id && this.stmts.exists.get(e.id) === undefined)) checkExpectedRevision(streamId, expectedRevision, BigInt(current));
+    if (expectedRevision !== 'any' && events.some((e) => e.id && this.stmts.exists.get(e.id) === undefined))
+      checkExpectedRevision(streamId, expectedRevision, BigInt(current));
     let revision = current;
     let position = last?.position ?? 0;
     for (const e of events) {

@@ -9,7 +9,9 @@ export class SqliteCheckpointStore implements CheckpointStore {
   constructor(private readonly db: SqliteDatabase) {
     db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID');
     this.getStmt = db.prepare<[string], { position: string }>('SELECT position FROM checkpoints WHERE name = ?');
-    this.setStmt = db.prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
+    this.setStmt = db.prepare(
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+    );
   }
 
   /** Synchronous variant for use inside a caller's transaction. */

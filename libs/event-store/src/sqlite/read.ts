@@ -40,7 +40,15 @@ export function createEventsTable(db: SqliteDatabase): void {
 
 export function toRecorded(e: StoredEvent, upcasters: Upcasters): RecordedEvent {
   const { id, type, streamId } = e;
-  return upcasters.upcast({ id, type, data: JSON.parse(e.data), metadata: JSON.parse(e.metadata), streamId, revision: BigInt(e.revision), position: BigInt(e.position) });
+  return upcasters.upcast({
+    id,
+    type,
+    data: JSON.parse(e.data),
+    metadata: JSON.parse(e.metadata),
+    streamId,
+    revision: BigInt(e.revision),
+    position: BigInt(e.position),
+  });
 }
 
 /** The stream prefixes of a filter as a WHERE clause: each prefix a range (prefix <= stream_id < prefix + 1), no substring per row. */
@@ -53,7 +61,6 @@ export function prefixClause(filter?: EventFilter): { clause: string; params: st
   });
   return { clause: ` AND (${ranges.map((r) => r.sql).join(' OR ')})`, params: ranges.flatMap((r) => r.params) };
 }
-
 
 /** Share of the log above which a type filter is read in position order rather than seeked per type (see `readAll`). */
 const DENSE_TYPES = 0.3;
@@ -86,7 +93,9 @@ export class EventReader {
     const from = fromRevision === undefined ? '' : ` AND revision ${backwards ? '<=' : '>='} ?`;
     const sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ?${from} ORDER BY revision ${backwards ? 'DESC' : 'ASC'}${maxCount === undefined ? '' : ' LIMIT ?'}`;
     const params = [streamId, fromRevision, maxCount].filter((p) => p !== undefined);
-    return this.statement(sql).all(...params).map((row) => toRecorded(row, this.upcasters));
+    return this.statement(sql)
+      .all(...params)
+      .map((row) => toRecorded(row, this.upcasters));
   }
 
   /**

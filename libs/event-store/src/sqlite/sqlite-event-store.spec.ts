@@ -48,7 +48,12 @@ describe('SqliteEventStore specifics', () => {
   it('a request that fails in the group leaves no trace: its other streams keep their revisions', async () => {
     const store = new SqliteEventStore(openSqliteDatabase(':memory:'));
     await store.appendToStream('taken', [event('A')]);
-    await expect(store.appendMany([{ streamId: 'fresh', events: [event('B')] }, { streamId: 'taken', events: [event('C')], expectedRevision: 'no_stream' }])).rejects.toThrow(/wrong expected revision/);
+    await expect(
+      store.appendMany([
+        { streamId: 'fresh', events: [event('B')] },
+        { streamId: 'taken', events: [event('C')], expectedRevision: 'no_stream' },
+      ]),
+    ).rejects.toThrow(/wrong expected revision/);
     const next = await store.appendToStream('fresh', [event('D')], { expectedRevision: 'no_stream' });
     expect(next.nextExpectedRevision).toBe(0n);
     expect((await store.readStream('fresh')).map((e) => [e.type, e.revision])).toEqual([['D', 0n]]);
@@ -70,11 +75,18 @@ describe('SqliteEventStore specifics', () => {
     expect((await a.appendToStream('s', [event('A3')])).nextExpectedRevision).toBe(5n);
     expect((await b.readStream('s')).map((e) => `${e.type}@${e.revision}`)).toEqual(['A1@0', 'Shared@1', 'B1@2', 'A2@3', 'C1@4', 'A3@5']);
     // What the others wrote is remembered too, not dropped: a's live subscribers read the whole tail from memory.
-    expect((a['tail'] as Array<{ type: string; position: number }>).map((e) => `${e.type}@${e.position}`)).toEqual(['A1@1', 'Shared@2', 'B1@3', 'A2@4', 'C1@5', 'A3@6']);
+    expect((a['tail'] as Array<{ type: string; position: number }>).map((e) => `${e.type}@${e.position}`)).toEqual([
+      'A1@1',
+      'Shared@2',
+      'B1@3',
+      'A2@4',
+      'C1@5',
+      'A3@6',
+    ]);
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 
-  it('live subscribers get every event in order, other writers\' ones included, filtered, as shared read-only objects', async () => {
+  it("live subscribers get every event in order, other writers' ones included, filtered, as shared read-only objects", async () => {
     const path = join(dir, 'live.db');
     const store = new SqliteEventStore(openSqliteDatabase(path));
     const other = new SqliteEventStore(openSqliteDatabase(path));
@@ -163,7 +175,9 @@ describe('SqliteEventStore specifics', () => {
 
   it('with durability NORMAL, does not sync the WAL at each commit', async () => {
     const synced: number[] = [];
-    const store = new SqliteEventStore(openSqliteDatabase(join(dir, 'normal.db'), { synchronous: 'NORMAL' }), { fdatasync: ((fd: number) => synced.push(fd)) as unknown as typeof fs.fdatasync });
+    const store = new SqliteEventStore(openSqliteDatabase(join(dir, 'normal.db'), { synchronous: 'NORMAL' }), {
+      fdatasync: ((fd: number) => synced.push(fd)) as unknown as typeof fs.fdatasync,
+    });
     await store.appendToStream('s', [event('A')]);
     expect(synced).toEqual([]);
     await store.close();
@@ -173,33 +187,52 @@ describe('SqliteEventStore specifics', () => {
     const db = openSqliteDatabase(join(dir, 'types.db'));
     const store = new SqliteEventStore(db);
     const types = (i: number) => (i % 97 === 0 ? 'Rare' : i % 10 === 0 ? 'Other' : 'Common');
-    for (let i = 0; i < 3000; i += 500) await store.appendMany(Array.from({ length: 5 }, (_, k) => ({ streamId: `s-${k}`, events: Array.from({ length: 100 }, (_, j) => event(types(i + k * 100 + j), { i: i + k * 100 + j })) })));
+    for (let i = 0; i < 3000; i += 500)
+      await store.appendMany(
+        Array.from({ length: 5 }, (_, k) => ({
+          streamId: `s-${k}`,
+          events: Array.from({ length: 100 }, (_, j) => event(types(i + k * 100 + j), { i: i + k * 100 + j })),
+        })),
+      );
     const all = await store.readAll({ maxCount: 10_000 });
     const prepared: string[] = [];
     const prepare = db.prepare.bind(db);
     jest.spyOn(db, 'prepare').mockImplementation(((sql: string) => (prepared.push(sql), prepare(sql))) as typeof db.prepare);
     const pages = async (filter: { eventTypes: string[]; streamPrefixes?: string[] }) => {
       const out: RecordedEvent[] = [];
-      for (let after = 0n; ; ) {
+      for (let after = 0n; ;) {
         const page = await store.readAll({ after, maxCount: 100, filter });
         if (page.length === 0) return out;
         out.push(...page);
         after = page[page.length - 1].position;
       }
     };
-    const expected = (wanted: string[], prefix = '') => all.filter((e) => wanted.includes(e.type) && e.streamId.startsWith(prefix)).map((e) => e.position);
+    const expected = (wanted: string[], prefix = '') =>
+      all.filter((e) => wanted.includes(e.type) && e.streamId.startsWith(prefix)).map((e) => e.position);
     expect((await pages({ eventTypes: ['Rare', 'Common'] })).map((e) => e.position)).toEqual(expected(['Rare', 'Common']));
     expect((await pages({ eventTypes: ['Rare'] })).map((e) => e.position)).toEqual(expected(['Rare']));
-    expect((await pages({ eventTypes: ['Rare', 'Other'], streamPrefixes: ['s-3'] })).map((e) => e.position)).toEqual(expected(['Rare', 'Other'], 's-3'));
+    expect((await pages({ eventTypes: ['Rare', 'Other'], streamPrefixes: ['s-3'] })).map((e) => e.position)).toEqual(
+      expected(['Rare', 'Other'], 's-3'),
+    );
     // the dense filter switched to reading in log order after its first full page; the sparse ones stayed on the index
-    const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1)).map((r) => (r as { detail: string }).detail);
+    const plan = (sql: string) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1))
+        .map((r) => (r as { detail: string }).detail);
     const dense = prepared.filter((sql) => sql.includes('+type IN'));
     const seeks = prepared.filter((sql) => sql.includes('UNION ALL'));
     expect([dense.length, seeks.length]).toEqual([1, 2]);
     expect(plan(dense[0])).toEqual(['SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)']);
     for (const sql of seeks) {
       const searches = plan(sql).filter((d) => d.startsWith('SEARCH'));
-      expect(searches.every((d) => d === 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)' || /USING (COVERING )?INDEX events_type \(type=\? AND position>\? AND position<\?\)/.test(d))).toBe(true);
+      expect(
+        searches.every(
+          (d) =>
+            d === 'SEARCH events USING INTEGER PRIMARY KEY (rowid=?)' ||
+            /USING (COVERING )?INDEX events_type \(type=\? AND position>\? AND position<\?\)/.test(d),
+        ),
+      ).toBe(true);
     }
     await store.close();
   });

@@ -120,7 +120,12 @@ export class Subscriptions {
    * A read from the tail when `after` is in it: up to `maxCount` events that pass the filter, and the position read up
    * to (past events the filter skips). Undefined otherwise.
    */
-  private readTail(after: bigint, maxCount: number, matches: (e: StoredEvent) => boolean, upTo: number): { events: RecordedEvent[]; last: bigint } | undefined {
+  private readTail(
+    after: bigint,
+    maxCount: number,
+    matches: (e: StoredEvent) => boolean,
+    upTo: number,
+  ): { events: RecordedEvent[]; last: bigint } | undefined {
     const tail = this.tail;
     if (tail.length === 0) return undefined;
     const first = tail[0].position;
@@ -129,7 +134,8 @@ export class Subscriptions {
     if (start < 0 || start >= end) return undefined;
     const events: RecordedEvent[] = [];
     let i = start;
-    for (; i < end && events.length < maxCount; i++) if (matches(tail[i])) events.push((tail[i].recorded ??= deepFreeze(toRecorded(tail[i], this.upcasters))));
+    for (; i < end && events.length < maxCount; i++)
+      if (matches(tail[i])) events.push((tail[i].recorded ??= deepFreeze(toRecorded(tail[i], this.upcasters))));
     return { events, last: BigInt(tail[i - 1].position) };
   }
 }

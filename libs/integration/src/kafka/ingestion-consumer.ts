@@ -7,7 +7,12 @@ import type { IntegrationLogger } from '../outbox/relay';
 import { ensureTopics } from './kafka-client';
 
 /** Headers a dead letter carries besides the original record's own. */
-export const DLQ_HEADERS = { reason: 'journey-dlq-reason', topic: 'journey-dlq-topic', partition: 'journey-dlq-partition', offset: 'journey-dlq-offset' } as const;
+export const DLQ_HEADERS = {
+  reason: 'journey-dlq-reason',
+  topic: 'journey-dlq-topic',
+  partition: 'journey-dlq-partition',
+  offset: 'journey-dlq-offset',
+} as const;
 
 export interface IngestionConsumerOptions {
   topic: string;
@@ -54,7 +59,11 @@ export class KafkaIngestionConsumer {
     await ensureTopics(this.kafka, [this.options.topic, this.deadLetterTopic]);
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 1000 });
+    this.consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 1000,
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.lastError = payload.error;
       this.options.logger?.error(`kafka ingestion consumer crashed (restart: ${payload.restart}): ${payload.error.message}`);
@@ -62,7 +71,12 @@ export class KafkaIngestionConsumer {
     this.consumer.on(this.consumer.events.FETCH_START, () => (this.lastError = undefined));
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
-    await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: true, autoCommitThreshold: 1, eachBatch: (payload) => this.ingest(payload) });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitThreshold: 1,
+      eachBatch: (payload) => this.ingest(payload),
+    });
   }
 
   async stop(): Promise<void> {
@@ -96,7 +110,9 @@ export class KafkaIngestionConsumer {
       if (dead.length > 0) {
         await this.producer!.send({ topic: this.deadLetterTopic, acks: -1, messages: dead });
         for (const { headers } of dead) {
-          this.options.logger?.warn(`kafka ingestion: record ${batch.topic}[${batch.partition}]@${headers![DLQ_HEADERS.offset]} sent to ${this.deadLetterTopic}: ${headers![DLQ_HEADERS.reason]}`);
+          this.options.logger?.warn(
+            `kafka ingestion: record ${batch.topic}[${batch.partition}]@${headers![DLQ_HEADERS.offset]} sent to ${this.deadLetterTopic}: ${headers![DLQ_HEADERS.reason]}`,
+          );
         }
       }
       const results = streams.size > 0 ? await this.store.appendMany([...streams].map(([streamId, events]) => ({ streamId, events }))) : [];

@@ -10,7 +10,13 @@ export interface KafkaClientOptions {
 
 /** The client settings, as plain data (a producer thread builds its own client from them). */
 export function kafkaConfig({ brokers, clientId = 'journey-engine' }: KafkaClientOptions): KafkaConfig {
-  return { brokers, clientId, connectionTimeout: 3000, retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 }, logLevel: logLevel.WARN };
+  return {
+    brokers,
+    clientId,
+    connectionTimeout: 3000,
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
+    logLevel: logLevel.WARN,
+  };
 }
 
 /** A kafkajs log line as the engine's logger gets it (warnings and errors only). */
@@ -37,7 +43,11 @@ export function createKafka(options: KafkaClientOptions): Kafka {
  * Creates the topics that are missing (existing ones are left as they are). `replicationFactor` -1 takes the broker's
  * default; production clusters should use 3 with `min.insync.replicas` 2 (deploy/kafka.md).
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], options: { partitions?: number; replicationFactor?: number } = {}): Promise<void> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  options: { partitions?: number; replicationFactor?: number } = {},
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -46,7 +56,11 @@ export async function ensureTopics(kafka: Kafka, topics: string[], options: { pa
     if (missing.length === 0) return;
     await admin.createTopics({
       waitForLeaders: false,
-      topics: missing.map((topic) => ({ topic, numPartitions: options.partitions ?? -1, replicationFactor: options.replicationFactor ?? -1 })),
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: options.partitions ?? -1,
+        replicationFactor: options.replicationFactor ?? -1,
+      })),
     });
     await waitForLeaders(admin, missing);
   } finally {
@@ -63,7 +77,8 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
   await pRetry(
     async () => {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-      if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
       throw new Error(`kafka: topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
     },
     { retries: Math.ceil(timeoutMs / 200), factor: 1, minTimeout: 200, maxTimeout: 200, maxRetryTime: timeoutMs },

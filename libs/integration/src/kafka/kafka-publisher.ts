@@ -86,7 +86,10 @@ parentPort.on('message', (m) => {
 });
 `;
 
-type ThreadReply = { type: 'log'; level: number; message: string; error?: string } | { type: 'closed' } | { id: number; error?: string; detail?: ErrorDetail; unsent?: true };
+type ThreadReply =
+  | { type: 'log'; level: number; message: string; error?: string }
+  | { type: 'closed' }
+  | { id: number; error?: string; detail?: ErrorDetail; unsent?: true };
 
 /** An error of the producer thread, as it posts it. */
 export interface ErrorDetail {
@@ -103,7 +106,13 @@ export function threadError(message: string, detail?: ErrorDetail): Error {
   const error = new Error(message);
   if (!detail) return error;
   const { name, retriable, code, type, cause } = detail;
-  return Object.assign(error, { ...(name ? { name } : {}), retriable, code, type, ...(cause ? { cause: threadError(cause.message, cause) } : {}) });
+  return Object.assign(error, {
+    ...(name ? { name } : {}),
+    retriable,
+    code,
+    type,
+    ...(cause ? { cause: threadError(cause.message, cause) } : {}),
+  });
 }
 
 /**
@@ -160,7 +169,10 @@ export class KafkaPublisher implements Publisher {
 
   private producerThread(): Worker {
     if (this.thread) return this.thread;
-    const thread = new Worker(PRODUCER_THREAD, { eval: true, workerData: { kafkajs: require.resolve('kafkajs'), config: kafkaConfig(this.client) } });
+    const thread = new Worker(PRODUCER_THREAD, {
+      eval: true,
+      workerData: { kafkajs: require.resolve('kafkajs'), config: kafkaConfig(this.client) },
+    });
     thread.unref();
     thread.on('message', (m: ThreadReply) => {
       if ('id' in m) {

@@ -38,9 +38,15 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
     for (const c of customers) await store.appendToStream(customerStreamId('acme', c), sampleEvents('acme', c));
     for (let i = 0; i < 300; i++) {
       const c = customers[i % 3];
-      await store.appendToStream(customerStreamId('acme', c), [sampleEvent('InteractionRecorded', { event: `e${i}`, properties: { i } }, 'acme', c)]);
+      await store.appendToStream(customerStreamId('acme', c), [
+        sampleEvent('InteractionRecorded', { event: `e${i}`, properties: { i } }, 'acme', c),
+      ]);
     }
-    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers: brokers(), clientId: 'journey-test' }), { name: 'relay:kafka', topicPrefix: prefix, batchSize: 100 });
+    const relay = new OutboxRelay(store, checkpoints, new KafkaPublisher({ brokers: brokers(), clientId: 'journey-test' }), {
+      name: 'relay:kafka',
+      topicPrefix: prefix,
+      batchSize: 100,
+    });
     await relay.start();
     await until(async () => (await checkpoints.get('relay:kafka')) === (await store.headPosition()), 'relay checkpoint at head');
     await relay.stop();
@@ -59,7 +65,9 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
     expect(new Set(records.map((r) => r.event.id))).toEqual(new Set(expected.map((e) => e.id)));
     // Per customer key and topic (one partition), the log order.
     for (const c of customers) {
-      const interactions = records.filter((r) => r.key === `acme:${c}` && r.topic === `${prefix}customer-events`).map((r) => BigInt(r.event.position));
+      const interactions = records
+        .filter((r) => r.key === `acme:${c}` && r.topic === `${prefix}customer-events`)
+        .map((r) => BigInt(r.event.position));
       expect(interactions.length).toBeGreaterThan(100);
       expect(interactions).toEqual([...interactions].sort((a, b) => (a < b ? -1 : 1)));
     }
@@ -79,7 +87,14 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
       { type: 'track', userId: 'u2', event: 'No Message Id' },
       { type: 'page', userId: 'u1', messageId: 'm3', name: 'Pricing' },
     ];
-    await producer.send({ topic, messages: calls.map((c, i) => ({ key: i % 2 ? 'u2' : 'u1', value: typeof c === 'string' ? c : JSON.stringify(c), headers: { origin: 'test' } })) });
+    await producer.send({
+      topic,
+      messages: calls.map((c, i) => ({
+        key: i % 2 ? 'u2' : 'u1',
+        value: typeof c === 'string' ? c : JSON.stringify(c),
+        headers: { origin: 'test' },
+      })),
+    });
 
     const consumerOptions = { topic, groupId: `g-${topic}`, workspaceId: 'acme' };
     let consumer = new KafkaIngestionConsumer(kafka, store, consumerOptions);
@@ -91,7 +106,11 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
     const events = await store.readAll();
     expect(events.map((e) => e.type).sort()).toEqual(['CustomerIdentified', 'InteractionRecorded', 'InteractionRecorded', 'PageViewed']);
     expect(events.every((e) => e.metadata.source === 'kafka' && e.metadata.workspaceId === 'acme')).toBe(true);
-    expect((await store.readStream(customerStreamId('acme', 'u1'))).map((e) => e.type)).toEqual(['CustomerIdentified', 'InteractionRecorded', 'PageViewed']);
+    expect((await store.readStream(customerStreamId('acme', 'u1'))).map((e) => e.type)).toEqual([
+      'CustomerIdentified',
+      'InteractionRecorded',
+      'PageViewed',
+    ]);
     expect(dead.map((d) => d.value).sort()).toEqual([JSON.stringify(calls[3]), 'not json {'].sort());
     const reasons = dead.map((d) => d.headers[DLQ_HEADERS.reason]).sort();
     expect(reasons[0]).toMatch(/^invalid JSON/);
@@ -103,13 +122,19 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
     await admin.connect();
     await admin.resetOffsets({ groupId: consumerOptions.groupId, topic, earliest: true });
     await admin.disconnect();
-    await producer.send({ topic, messages: [{ key: 'u3', value: JSON.stringify({ type: 'track', userId: 'u3', messageId: 'marker', event: 'Marker' }) }] });
+    await producer.send({
+      topic,
+      messages: [{ key: 'u3', value: JSON.stringify({ type: 'track', userId: 'u3', messageId: 'marker', event: 'Marker' }) }],
+    });
     await producer.disconnect();
     consumer = new KafkaIngestionConsumer(kafka, store, consumerOptions);
     await consumer.start();
     await until(async () => (await store.readStream(customerStreamId('acme', 'u3'))).length === 1, 'marker ingested');
     await consumer.stop();
-    expect((await store.readAll()).map((e) => e.id)).toEqual([...events.map((e) => e.id), (await store.readStream(customerStreamId('acme', 'u3')))[0].id]);
+    expect((await store.readAll()).map((e) => e.id)).toEqual([
+      ...events.map((e) => e.id),
+      (await store.readStream(customerStreamId('acme', 'u3')))[0].id,
+    ]);
   });
 
   it('dead-letters the calls the HTTP API refuses (nesting, lone surrogates, timestamps, bad UTF-8) with the field named, logs and counts them, and ingests what follows', async () => {
@@ -121,34 +146,67 @@ describeWithServer('Kafka integration', 'KAFKA_BROKERS', () => {
       [`{"type":"identify","userId":"u","traits":${deep(10_000)}}`, /^invalid Segment call: traits must not nest deeper than 32 levels/],
       ['{"type":"identify","userId":"x\\ud800"}', /^invalid Segment call: userId must be well-formed UTF-16/],
       ['{"type":"track","userId":"u","event":"e","messageId":"m\\udc00"}', /^invalid Segment call: messageId must be well-formed UTF-16/],
-      ['{"type":"track","userId":"u","event":"e","timestamp":"2024-W01-1"}', /^invalid Segment call: timestamp must be a valid ISO 8601 date string/],
-      ['{"type":"track","userId":"u","event":"e","timestamp":"20240101T100000Z"}', /^invalid Segment call: timestamp must be a valid ISO 8601 date string/],
-      ['{"type":"track","userId":"u","event":"e","properties":{"a":{"b\\udfff":1}}}', /^invalid Segment call: properties\.a\["b\\udfff"\] \(a key\) must be well-formed UTF-16/],
+      [
+        '{"type":"track","userId":"u","event":"e","timestamp":"2024-W01-1"}',
+        /^invalid Segment call: timestamp must be a valid ISO 8601 date string/,
+      ],
+      [
+        '{"type":"track","userId":"u","event":"e","timestamp":"20240101T100000Z"}',
+        /^invalid Segment call: timestamp must be a valid ISO 8601 date string/,
+      ],
+      [
+        '{"type":"track","userId":"u","event":"e","properties":{"a":{"b\\udfff":1}}}',
+        /^invalid Segment call: properties\.a\["b\\udfff"\] \(a key\) must be well-formed UTF-16/,
+      ],
     ];
-    const notUtf8 = Buffer.concat([Buffer.from('{"type":"track","userId":"u","event":"e","messageId":"m'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const notUtf8 = Buffer.concat([
+      Buffer.from('{"type":"track","userId":"u","event":"e","messageId":"m'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
     const good = { type: 'track', userId: 'after', messageId: 'good', event: 'Still Here', timestamp: '2026-01-31T12:00:00Z' };
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: [...nasty.map(([value]) => ({ key: 'u', value })), { key: 'u', value: notUtf8 }, { key: 'after', value: JSON.stringify(good) }] });
+    await producer.send({
+      topic,
+      messages: [
+        ...nasty.map(([value]) => ({ key: 'u', value })),
+        { key: 'u', value: notUtf8 },
+        { key: 'after', value: JSON.stringify(good) },
+      ],
+    });
     nasty.push([notUtf8.toString('utf8'), /^the record value is not valid UTF-8$/]);
     await producer.disconnect();
 
     const warnings: string[] = [];
     let deadLettered = 0;
     const logger = { log: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) };
-    const consumer = new KafkaIngestionConsumer(kafka, store, { topic, groupId: `g-${topic}`, workspaceId: 'acme', logger, onIngested: (_, dead) => (deadLettered += dead) });
+    const consumer = new KafkaIngestionConsumer(kafka, store, {
+      topic,
+      groupId: `g-${topic}`,
+      workspaceId: 'acme',
+      logger,
+      onIngested: (_, dead) => (deadLettered += dead),
+    });
     await consumer.start();
     try {
-      await until(async () => (await store.readStream(customerStreamId('acme', 'after'))).length === 1, 'the good call after the nasty ones ingested');
+      await until(
+        async () => (await store.readStream(customerStreamId('acme', 'after'))).length === 1,
+        'the good call after the nasty ones ingested',
+      );
       const dead = await consumeAll(kafka, [consumer.deadLetterTopic], nasty.length, { raw: true });
       expect(dead.map((d) => d.value)).toEqual(nasty.map(([value]) => value));
       dead.forEach((d, i) => expect(d.headers[DLQ_HEADERS.reason]).toMatch(nasty[i][1]));
     } finally {
       await consumer.stop();
     }
-    expect((await store.readAll()).map((e) => [e.metadata.customerId, e.data.event, e.metadata.occurredAt])).toEqual([['after', 'Still Here', '2026-01-31T12:00:00.000Z']]);
+    expect((await store.readAll()).map((e) => [e.metadata.customerId, e.data.event, e.metadata.occurredAt])).toEqual([
+      ['after', 'Still Here', '2026-01-31T12:00:00.000Z'],
+    ]);
     expect(deadLettered).toBe(nasty.length);
     expect(warnings).toHaveLength(nasty.length);
-    warnings.forEach((w, i) => expect(w).toMatch(new RegExp(`^kafka ingestion: record ${topic}\\[0\\]@${i} sent to ${topic}\\.dlq: ${nasty[i][1].source.slice(1)}`)));
+    warnings.forEach((w, i) =>
+      expect(w).toMatch(new RegExp(`^kafka ingestion: record ${topic}\\[0\\]@${i} sent to ${topic}\\.dlq: ${nasty[i][1].source.slice(1)}`)),
+    );
   });
 });

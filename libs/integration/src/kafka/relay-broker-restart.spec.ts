@@ -49,7 +49,10 @@ describeWithServer('Kafka relay across a broker restart', 'KAFKA_BROKERS', () =>
         await store.appendMany(
           Array.from({ length: 50 }, (_, k) => {
             const c = `c${(i + k) % CUSTOMERS}`;
-            return { streamId: customerStreamId('acme', c), events: [sampleEvent('InteractionRecorded', { event: 'Tick', properties: { n: i + k } }, 'acme', c)] };
+            return {
+              streamId: customerStreamId('acme', c),
+              events: [sampleEvent('InteractionRecorded', { event: 'Tick', properties: { n: i + k } }, 'acme', c)],
+            };
           }),
         );
         await new Promise((r) => setTimeout(r, 100));
@@ -85,6 +88,8 @@ describeWithServer('Kafka relay across a broker restart', 'KAFKA_BROKERS', () =>
       state.seen.add(r.event.id);
     }
     expect(byKey.size).toBe(CUSTOMERS);
-    console.log(`broker restart: ${EVENTS} events, ${records.length} records, ${duplicates} duplicates, relay at position ${atStop} when the broker stopped, ${warnings.length} failed publications retried by the relay (the others by the producer)`);
+    console.log(
+      `broker restart: ${EVENTS} events, ${records.length} records, ${duplicates} duplicates, relay at position ${atStop} when the broker stopped, ${warnings.length} failed publications retried by the relay (the others by the producer)`,
+    );
   }, 240_000);
 });

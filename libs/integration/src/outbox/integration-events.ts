@@ -22,7 +22,10 @@ const PUBLISHED = {
   IdentitiesMerged: { topic: 'customer-events', fields: ['previousId', 'userId'] },
   CustomerForgotten: { topic: 'customer-events', fields: ['reason'] },
   StageChanged: { topic: 'stage-changes', fields: ['from', 'to', 'reason'] },
-  MessageScheduled: { topic: 'messages', fields: ['messageId', 'channel', 'triggerId', 'triggerVersion', 'templateId', 'templateVersion', 'causingEventId', 'notBefore'] },
+  MessageScheduled: {
+    topic: 'messages',
+    fields: ['messageId', 'channel', 'triggerId', 'triggerVersion', 'templateId', 'templateVersion', 'causingEventId', 'notBefore'],
+  },
   MessageSent: { topic: 'messages', fields: ['messageId', 'channel', 'attempt'] },
   MessageDelivered: { topic: 'messages', fields: ['messageId', 'channel', 'attempt', 'detail'] },
   MessageFailed: { topic: 'messages', fields: ['messageId', 'channel', 'attempts', 'error'] },

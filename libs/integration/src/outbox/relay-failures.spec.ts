@@ -11,7 +11,11 @@ class PickyPublisher implements Publisher {
   readonly acknowledged: string[] = [];
   rejects = new Set<string>();
   failuresLeft = 0;
-  failure = () => Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', retriable: false });
+  failure = () =>
+    Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
+      name: 'KafkaJSProtocolError',
+      retriable: false,
+    });
 
   async publish(messages: OutboxMessage[]): Promise<void> {
     if (this.failuresLeft > 0) {
@@ -36,9 +40,19 @@ describe('OutboxRelay failures (FailurePolicy)', () => {
     const { store, checkpoints } = open();
     const publisher = new PickyPublisher();
     publisher.rejects.add('bad');
-    for (const [c, n] of [['a', 'e1'], ['bad', 'e2'], ['b', 'e3']]) await store.appendToStream(customerStreamId('w', c), [track(c, n)]);
+    for (const [c, n] of [
+      ['a', 'e1'],
+      ['bad', 'e2'],
+      ['b', 'e3'],
+    ])
+      await store.appendToStream(customerStreamId('w', c), [track(c, n)]);
     const quarantined: string[] = [];
-    const relay = new OutboxRelay(store, checkpoints, publisher, { name: 'relay:test', retryDelayMs: 1, maxRetryDelayMs: 5, failures: { onQuarantined: (s) => quarantined.push(s) } });
+    const relay = new OutboxRelay(store, checkpoints, publisher, {
+      name: 'relay:test',
+      retryDelayMs: 1,
+      maxRetryDelayMs: 5,
+      failures: { onQuarantined: (s) => quarantined.push(s) },
+    });
     await relay.start();
     try {
       await until(async () => (await listDeadLetters(store, 'w')).length === 1, 'a dead letter');
@@ -47,7 +61,14 @@ describe('OutboxRelay failures (FailurePolicy)', () => {
       expect(publisher.acknowledged).toEqual(['a:e1', 'b:e3', 'c:e4']);
       expect(quarantined).toEqual(['relay:test']);
       const [letter] = await listDeadLetters(store, 'w');
-      expect(letter).toMatchObject({ status: 'quarantined', subscriber: 'relay:test', customerId: 'bad', eventType: 'InteractionRecorded', reason: 'KafkaJSProtocolError', attempts: 3 });
+      expect(letter).toMatchObject({
+        status: 'quarantined',
+        subscriber: 'relay:test',
+        customerId: 'bad',
+        eventType: 'InteractionRecorded',
+        reason: 'KafkaJSProtocolError',
+        attempts: 3,
+      });
       expect(relay.lastError).toBeUndefined();
 
       publisher.rejects.clear();
@@ -80,7 +101,11 @@ describe('OutboxRelay failures (FailurePolicy)', () => {
     const { store, checkpoints } = open();
     const publisher = new PickyPublisher();
     publisher.failuresLeft = 6;
-    publisher.failure = () => Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError', retriable: true });
+    publisher.failure = () =>
+      Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
+        name: 'KafkaJSConnectionError',
+        retriable: true,
+      });
     await store.appendToStream(customerStreamId('w', 'a'), [track('a', 'e1'), track('a', 'e2')]);
     const relay = new OutboxRelay(store, checkpoints, publisher, { name: 'relay:test', retryDelayMs: 1, maxRetryDelayMs: 5 });
     await relay.start();
@@ -101,7 +126,8 @@ describe('OutboxRelay failures (FailurePolicy)', () => {
     const dying = Object.create(store) as typeof store;
     let subscriptions = 0;
     dying.subscribeToAll = (options, handler) => {
-      if (subscriptions++ === 0) return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
+      if (subscriptions++ === 0)
+        return { done: Promise.reject(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' })), stop: async () => undefined };
       return store.subscribeToAll(options, handler);
     };
     await store.appendToStream(customerStreamId('w', 'a'), [track('a', 'e1')]);

@@ -14,7 +14,6 @@ import { until } from '../../../../test/support/wait';
 const dir = mkdtempSync(join(tmpdir(), 'journey-relay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 function open(name: string): { db: SqliteDatabase; store: SqliteEventStore; checkpoints: SqliteCheckpointStore } {
   const db = openSqliteDatabase(join(dir, `${name}.db`));
   return { db, store: new SqliteEventStore(db), checkpoints: new SqliteCheckpointStore(db) };
@@ -41,8 +40,14 @@ describe('OutboxRelay through the in-process bus', () => {
     const validate = schemaValidator();
     for (const r of received) expect(validate(r.event)).toEqual([]);
     const stage = received.find((r) => r.event.type === 'journey.StageChanged' && r.event.workspace === 'beta')!;
-    expect(stage).toMatchObject({ topic: 'journey.stage-changes', key: 'beta:c2', event: { subject: 'c2', source: 'journey-engine/beta' } });
-    expect(new Set(received.map((r) => r.topic))).toEqual(new Set(['journey.customer-events', 'journey.stage-changes', 'journey.messages', 'journey.csm-tasks']));
+    expect(stage).toMatchObject({
+      topic: 'journey.stage-changes',
+      key: 'beta:c2',
+      event: { subject: 'c2', source: 'journey-engine/beta' },
+    });
+    expect(new Set(received.map((r) => r.topic))).toEqual(
+      new Set(['journey.customer-events', 'journey.stage-changes', 'journey.messages', 'journey.csm-tasks']),
+    );
   });
 
   it('resumes from its checkpoint after a restart and honours a topic prefix', async () => {
@@ -72,7 +77,9 @@ describe('OutboxRelay through the in-process bus', () => {
   it('retries a batch whose publication failed, without moving the checkpoint, and loses nothing', async () => {
     const { store, checkpoints } = open('retry');
     for (let i = 0; i < 30; i++) {
-      await store.appendToStream(customerStreamId('acme', `c${i % 3}`), [sampleEvent('InteractionRecorded', { event: `e${i}`, properties: {} }, 'acme', `c${i % 3}`)]);
+      await store.appendToStream(customerStreamId('acme', `c${i % 3}`), [
+        sampleEvent('InteractionRecorded', { event: `e${i}`, properties: {} }, 'acme', `c${i % 3}`),
+      ]);
     }
     const bus = new InProcessBus();
     const seen: string[] = [];
@@ -102,7 +109,9 @@ describe('OutboxRelay through the in-process bus', () => {
   it('hands batches over ahead of their acknowledgement, and after a failure sends the failed batch, then the ones behind it, in log order', async () => {
     const { store, checkpoints } = open('pipelined');
     for (let i = 0; i < 60; i++) {
-      await store.appendToStream(customerStreamId('acme', `c${i % 3}`), [sampleEvent('InteractionRecorded', { event: `e${i}`, properties: {} }, 'acme', `c${i % 3}`)]);
+      await store.appendToStream(customerStreamId('acme', `c${i % 3}`), [
+        sampleEvent('InteractionRecorded', { event: `e${i}`, properties: {} }, 'acme', `c${i % 3}`),
+      ]);
     }
     /** Sends one batch at a time in the order handed over; a batch handed over before a failure is known fails unsent. */
     class AheadPublisher implements Publisher {
@@ -141,7 +150,12 @@ describe('OutboxRelay through the in-process bus', () => {
     }
     const publisher = new AheadPublisher();
     const positions: bigint[] = [];
-    const relay = new OutboxRelay(store, checkpoints, publisher, { name: 'relay:test', batchSize: 10, retryDelayMs: 10, onPublished: (_, at) => positions.push(at) });
+    const relay = new OutboxRelay(store, checkpoints, publisher, {
+      name: 'relay:test',
+      batchSize: 10,
+      retryDelayMs: 10,
+      onPublished: (_, at) => positions.push(at),
+    });
     await relay.start();
     await until(async () => (await checkpoints.get('relay:test')) === (await store.headPosition()), 'checkpoint at head');
     await relay.stop();

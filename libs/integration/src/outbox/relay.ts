@@ -84,7 +84,9 @@ export class OutboxRelay {
       filterInStore: true,
       batchSize: options.batchSize ?? 2000,
       // Stored in the background, only over acknowledged batches: never past the oldest batch in flight.
-      checkpoint: new BackgroundCheckpoint(checkpoints, options.name, (e) => options.logger?.error(`relay ${options.name}: storing its checkpoint failed (retried after the next batch): ${e.message}`)),
+      checkpoint: new BackgroundCheckpoint(checkpoints, options.name, (e) =>
+        options.logger?.error(`relay ${options.name}: storing its checkpoint failed (retried after the next batch): ${e.message}`),
+      ),
       holds: () => this.inFlight.find((b) => !b.acked)?.first,
       handle: (events, { retry }) => (retry ? this.republish(events[0]) : this.relay(events)),
       onStop: async () => {
@@ -95,7 +97,8 @@ export class OutboxRelay {
         minMs: options.retryDelayMs ?? 500,
         maxMs: options.maxRetryDelayMs ?? 10_000,
         ...options.failures,
-        onFailure: (error, delay, what) => options.logger?.warn(`relay ${options.name}: ${what} failed, retrying in ${delay} ms: ${error.message}`),
+        onFailure: (error, delay, what) =>
+          options.logger?.warn(`relay ${options.name}: ${what} failed, retrying in ${delay} ms: ${error.message}`),
       },
     });
   }

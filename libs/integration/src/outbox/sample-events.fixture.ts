@@ -12,7 +12,16 @@ export const SAMPLE_DATA: { [T in PublishedEventType]: EventDataByType[T] } = {
   IdentitiesMerged: { previousId: 'anon-1', userId: 'u1' },
   CustomerForgotten: { reason: 'GDPR request' },
   StageChanged: { from: null, to: 'onboarding', reason: 'first identify' },
-  MessageScheduled: { messageId: 'm1', channel: 'email', triggerId: 't1', triggerVersion: 2, template: { subject: 'Hi', body: 'Hello {{name}}' }, to: 'ada@example.com', causingEventId: 'e1', notBefore: '2026-01-01T09:00:00.000Z' },
+  MessageScheduled: {
+    messageId: 'm1',
+    channel: 'email',
+    triggerId: 't1',
+    triggerVersion: 2,
+    template: { subject: 'Hi', body: 'Hello {{name}}' },
+    to: 'ada@example.com',
+    causingEventId: 'e1',
+    notBefore: '2026-01-01T09:00:00.000Z',
+  },
   MessageSent: { messageId: 'm1', channel: 'email', attempt: 1 },
   MessageDelivered: { messageId: 'm1', channel: 'in-app', attempt: 1, content: { body: 'secret body' } },
   MessageFailed: { messageId: 'm1', channel: 'webhook', attempts: 3, error: 'HTTP 500' },
@@ -23,15 +32,31 @@ export const SAMPLE_DATA: { [T in PublishedEventType]: EventDataByType[T] } = {
   CsmTaskClosed: { taskId: 'k1', resolution: 'done' },
 };
 
-export function sampleEvent(type: string, data: object, workspaceId: string, customerId: string, occurredAt = '2026-01-01T00:00:00.000Z'): JourneyEvent {
-  return { id: randomUUID(), type, data: data as Record<string, unknown>, metadata: { workspaceId, customerId, occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 } };
+export function sampleEvent(
+  type: string,
+  data: object,
+  workspaceId: string,
+  customerId: string,
+  occurredAt = '2026-01-01T00:00:00.000Z',
+): JourneyEvent {
+  return {
+    id: randomUUID(),
+    type,
+    data: data as Record<string, unknown>,
+    metadata: { workspaceId, customerId, occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 },
+  };
 }
 
 /** Every published type once, plus internal events that must not be published. */
 export function sampleEvents(workspaceId: string, customerId: string): JourneyEvent[] {
   return [
     ...Object.entries(SAMPLE_DATA).map(([type, data]) => sampleEvent(type, data, workspaceId, customerId)),
-    sampleEvent('TimerScheduled', { timerId: 't', dueAt: '2026-01-03T00:00:00.000Z', purpose: 'stage:inactivity' }, workspaceId, customerId),
+    sampleEvent(
+      'TimerScheduled',
+      { timerId: 't', dueAt: '2026-01-03T00:00:00.000Z', purpose: 'stage:inactivity' },
+      workspaceId,
+      customerId,
+    ),
     sampleEvent('TriggerMatched', { triggerId: 't1', version: 2, runId: 'r', causingEventId: 'e1' }, workspaceId, customerId),
   ];
 }

@@ -23,5 +23,21 @@ export const CLOUDEVENT_SCHEMA: object = cloudEvent;
 
 /** One JSON Schema per published event type; `$id` is the `dataschema` URI the events carry. */
 export const INTEGRATION_EVENT_SCHEMAS: Record<PublishedEventType, object> = {
-  CustomerIdentified, TraitsUpdated, InteractionRecorded, PageViewed, AccountLinked, IdentitiesMerged, CustomerForgotten, StageChanged, MessageScheduled, MessageSent, MessageDelivered, MessageFailed, MessageSuppressed, MessageOpened, MessageClicked, CsmTaskOpened, CsmTaskClosed,
+  CustomerIdentified,
+  TraitsUpdated,
+  InteractionRecorded,
+  PageViewed,
+  AccountLinked,
+  IdentitiesMerged,
+  CustomerForgotten,
+  StageChanged,
+  MessageScheduled,
+  MessageSent,
+  MessageDelivered,
+  MessageFailed,
+  MessageSuppressed,
+  MessageOpened,
+  MessageClicked,
+  CsmTaskOpened,
+  CsmTaskClosed,
 };

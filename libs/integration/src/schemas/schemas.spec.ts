@@ -19,7 +19,14 @@ describe('integration event schemas', () => {
   it.each(PUBLISHED_EVENT_TYPES)('every published %s validates against its schema', (type) => {
     const message = toOutboxMessage(recorded(type, SAMPLE_DATA[type]))!;
     expect(validate(message.event)).toEqual([]);
-    expect(message.event).toMatchObject({ specversion: '1.0', type: `journey.${type}`, subject: 'cust-1', source: 'journey-engine/acme', workspace: 'acme', position: '7' });
+    expect(message.event).toMatchObject({
+      specversion: '1.0',
+      type: `journey.${type}`,
+      subject: 'cust-1',
+      source: 'journey-engine/acme',
+      workspace: 'acme',
+      position: '7',
+    });
   });
 
   it('keeps internal fields out of the published data', () => {
@@ -36,7 +43,9 @@ describe('integration event schemas', () => {
     expect(validate({ ...ok, type: 'journey.MessageSent' }).join()).toMatch(/\/type/);
     expect(validate({ ...ok, time: 'yesterday' }).join()).toMatch(/\/time/);
     expect(validate({ ...ok, position: -1 } as never).join()).toMatch(/\/position/);
-    expect(validate({ ...ok, dataschema: 'urn:journey-engine:integration:journey.Nope:v1' })).toEqual(['no schema for dataschema urn:journey-engine:integration:journey.Nope:v1']);
+    expect(validate({ ...ok, dataschema: 'urn:journey-engine:integration:journey.Nope:v1' })).toEqual([
+      'no schema for dataschema urn:journey-engine:integration:journey.Nope:v1',
+    ]);
   });
 
   it('does not publish internal events', () => {

@@ -10,7 +10,9 @@ function nested(depth: number, leaf: unknown = 1): unknown {
 describe('jsonValueProblem', () => {
   it('accepts JSON within the limits, up to each limit', () => {
     const { depth, keys, items, keyLength, stringLength } = INGESTION_LIMITS;
-    expect(jsonValueProblem({ plan: 'pro', seats: 12, trial: false, tags: ['a', null, 1.5], address: { city: 'Zürich 😀' } }, 'traits')).toBeUndefined();
+    expect(
+      jsonValueProblem({ plan: 'pro', seats: 12, trial: false, tags: ['a', null, 1.5], address: { city: 'Zürich 😀' } }, 'traits'),
+    ).toBeUndefined();
     expect(jsonValueProblem(nested(depth), 'traits')).toBeUndefined();
     expect(jsonValueProblem({ list: nested(depth - 2, []) }, 'traits')).toBeUndefined();
     expect(jsonValueProblem(Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, i])), 'traits')).toBeUndefined();
@@ -20,18 +22,28 @@ describe('jsonValueProblem', () => {
   });
 
   it('refuses nesting beyond the limit, objects and arrays alike, at any depth without overflowing the stack', () => {
-    expect(jsonValueProblem(nested(INGESTION_LIMITS.depth + 1), 'traits')).toBe('traits must not nest deeper than 32 levels (objects and arrays)');
-    expect(jsonValueProblem({ list: nested(INGESTION_LIMITS.depth - 1, []) }, 'properties')).toBe('properties must not nest deeper than 32 levels (objects and arrays)');
-    expect(jsonValueProblem(JSON.parse('['.repeat(1_000_000) + ']'.repeat(1_000_000)), 'context')).toBe('context must not nest deeper than 32 levels (objects and arrays)');
+    expect(jsonValueProblem(nested(INGESTION_LIMITS.depth + 1), 'traits')).toBe(
+      'traits must not nest deeper than 32 levels (objects and arrays)',
+    );
+    expect(jsonValueProblem({ list: nested(INGESTION_LIMITS.depth - 1, []) }, 'properties')).toBe(
+      'properties must not nest deeper than 32 levels (objects and arrays)',
+    );
+    expect(jsonValueProblem(JSON.parse('['.repeat(1_000_000) + ']'.repeat(1_000_000)), 'context')).toBe(
+      'context must not nest deeper than 32 levels (objects and arrays)',
+    );
   });
 
   it('names the path of the first bad value in document order', () => {
     const value = { items: [{ sku: 'ok' }, { sku: 'x\ud800' }], later: 'y\udc00' };
     expect(jsonValueProblem(value, 'properties')).toBe('properties.items[1].sku must be well-formed UTF-16 (no lone surrogate)');
-    expect(jsonValueProblem({ 'a b': { 'x\udfff': 1 } }, 'traits')).toBe('traits["a b"]["x\\udfff"] (a key) must be well-formed UTF-16 (no lone surrogate)');
+    expect(jsonValueProblem({ 'a b': { 'x\udfff': 1 } }, 'traits')).toBe(
+      'traits["a b"]["x\\udfff"] (a key) must be well-formed UTF-16 (no lone surrogate)',
+    );
     expect(jsonValueProblem({ bio: 'x'.repeat(32_769) }, 'traits')).toBe('traits.bio must be at most 32768 characters long');
     expect(jsonValueProblem({ a: { ['k'.repeat(257)]: 1 } }, 'traits')).toBe('a key of traits.a must be at most 256 characters long');
-    expect(jsonValueProblem({ a: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i])) }, 'traits')).toBe('traits.a must have at most 1000 keys');
+    expect(jsonValueProblem({ a: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i])) }, 'traits')).toBe(
+      'traits.a must have at most 1000 keys',
+    );
     expect(jsonValueProblem({ ids: new Array(10_001).fill(0) }, 'properties')).toBe('properties.ids must have at most 10000 items');
   });
 
@@ -42,7 +54,9 @@ describe('jsonValueProblem', () => {
     expect(jsonValueProblem({ f: () => 1 }, 'properties')).toBe('properties.f must be a JSON value');
     expect(jsonValueProblem({ u: undefined }, 'properties')).toBe('properties.u must be a JSON value');
     expect(jsonValueProblem({ b: 1n }, 'properties')).toBe('properties.b must be a JSON value');
-    expect(jsonValueProblem(JSON.parse('{"a":[{"__proto__":{"admin":true}}]}'), 'traits')).toBe('traits.a[0]: the key __proto__ is not allowed');
+    expect(jsonValueProblem(JSON.parse('{"a":[{"__proto__":{"admin":true}}]}'), 'traits')).toBe(
+      'traits.a[0]: the key __proto__ is not allowed',
+    );
   });
 });
 

@@ -77,7 +77,8 @@ export function jsonValueProblem(value: unknown, field: string): string | undefi
         if (keys.length > maxKeys) return `${pathOf(node, field)} must have at most ${maxKeys} keys`;
         for (let i = keys.length - 1; i >= 0; i--) {
           const key = keys[i];
-          if (!key.isWellFormed()) return `${pathOf(node, field)}[${JSON.stringify(key)}] (a key) must be well-formed UTF-16 (no lone surrogate)`;
+          if (!key.isWellFormed())
+            return `${pathOf(node, field)}[${JSON.stringify(key)}] (a key) must be well-formed UTF-16 (no lone surrogate)`;
           if (key.length > keyLength) return `a key of ${pathOf(node, field)} must be at most ${keyLength} characters long`;
           if (key === '__proto__') return `${pathOf(node, field)}: the key __proto__ is not allowed`;
           stack.push({ value: (v as Record<string, unknown>)[key], depth: node.depth + 1, parent: node, key });

@@ -3,7 +3,17 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { envelope, ingestedEventId, type JourneyEvent, type TypedEvent } from '@journey/domain';
 import { compileCheck, type CompiledCheck } from './compiled-validator';
 import { describeValue, parseDateTime } from './input-rules';
-import { SEGMENT_CALL_CLASSES, SEGMENT_CALL_RULES, SEGMENT_CALL_TYPES, type AliasCall, type GroupCall, type IdentifyCall, type PageCall, type SegmentCallType, type TrackCall } from './segment-calls';
+import {
+  SEGMENT_CALL_CLASSES,
+  SEGMENT_CALL_RULES,
+  SEGMENT_CALL_TYPES,
+  type AliasCall,
+  type GroupCall,
+  type IdentifyCall,
+  type PageCall,
+  type SegmentCallType,
+  type TrackCall,
+} from './segment-calls';
 
 /**
  * Segment calls -> journey events: validation and mapping, with no I/O and no clock (the caller passes the receive
@@ -72,7 +82,10 @@ export function parseSegmentBatch(raw: unknown, context: SegmentIngestContext): 
   return { ok: true, events, accepted: batch.length - rejected.length, rejected };
 }
 
-const CHECKS = Object.fromEntries(SEGMENT_CALL_TYPES.map((type) => [type, compileCheck(SEGMENT_CALL_RULES[type])])) as Record<SegmentCallType, CompiledCheck>;
+const CHECKS = Object.fromEntries(SEGMENT_CALL_TYPES.map((type) => [type, compileCheck(SEGMENT_CALL_RULES[type])])) as Record<
+  SegmentCallType,
+  CompiledCheck
+>;
 
 function fail(path: string, message: string): { ok: false; errors: FieldError[] } {
   return { ok: false, errors: [{ path, message }] };
@@ -102,7 +115,10 @@ function toEvent(call: Call, context: SegmentIngestContext): JourneyEvent {
 function journeyData(call: Call): Pick<TypedEvent, 'type' | 'data'> {
   switch (call.type) {
     case 'identify':
-      return { type: 'CustomerIdentified', data: { userId: call.userId, anonymousId: call.anonymousId, traits: call.traits ?? {}, context: call.context } };
+      return {
+        type: 'CustomerIdentified',
+        data: { userId: call.userId, anonymousId: call.anonymousId, traits: call.traits ?? {}, context: call.context },
+      };
     case 'track':
       return { type: 'InteractionRecorded', data: { event: call.event, properties: call.properties ?? {}, context: call.context } };
     case 'page':

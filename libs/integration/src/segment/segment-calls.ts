@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { ValidateBy, ValidateIf, isDefined, isIn, isNotEmpty, isObject, isString, maxLength, type ValidationArguments } from 'class-validator';
+import {
+  ValidateBy,
+  ValidateIf,
+  isDefined,
+  isIn,
+  isNotEmpty,
+  isObject,
+  isString,
+  maxLength,
+  type ValidationArguments,
+} from 'class-validator';
 import { INGESTION_LIMITS, describeValue, jsonValueProblem, parseDateTime } from './input-rules';
 
 /**
@@ -38,11 +48,31 @@ const anonymousIdMessage = (problem: string) => (args: ValidationArguments) =>
   hasUserId(args.object) ? `anonymousId ${problem}` : 'userId or anonymousId is required (a non-empty string)';
 
 // class-validator's predicates with the messages of its decorators (IsString, IsNotEmpty, MaxLength, IsIn, ...).
-const IS_STRING = (message = (args: ValidationArguments) => `${args.property} must be a string`): FieldCheck => ({ name: 'isString', test: isString, message });
-const IS_NOT_EMPTY = (message = (args: ValidationArguments) => `${args.property} should not be empty`): FieldCheck => ({ name: 'isNotEmpty', test: isNotEmpty, message });
-const MAX_LENGTH = (max: number): FieldCheck => ({ name: 'maxLength', test: (value) => maxLength(value, max), message: (args) => `${args.property} must be shorter than or equal to ${max} characters` });
-const IS_DEFINED: FieldCheck = { name: 'isDefined', test: isDefined, message: (args) => `${args.property} should not be null or undefined` };
-const IS_OBJECT: FieldCheck = { name: 'isObject', test: (value) => isObject(value), message: (args) => `${args.property} must be an object` };
+const IS_STRING = (message = (args: ValidationArguments) => `${args.property} must be a string`): FieldCheck => ({
+  name: 'isString',
+  test: isString,
+  message,
+});
+const IS_NOT_EMPTY = (message = (args: ValidationArguments) => `${args.property} should not be empty`): FieldCheck => ({
+  name: 'isNotEmpty',
+  test: isNotEmpty,
+  message,
+});
+const MAX_LENGTH = (max: number): FieldCheck => ({
+  name: 'maxLength',
+  test: (value) => maxLength(value, max),
+  message: (args) => `${args.property} must be shorter than or equal to ${max} characters`,
+});
+const IS_DEFINED: FieldCheck = {
+  name: 'isDefined',
+  test: isDefined,
+  message: (args) => `${args.property} should not be null or undefined`,
+};
+const IS_OBJECT: FieldCheck = {
+  name: 'isObject',
+  test: (value) => isObject(value),
+  message: (args) => `${args.property} must be an object`,
+};
 const IS_CALL_TYPE: FieldCheck = {
   name: 'isIn',
   test: (value) => isIn(value, SEGMENT_CALL_TYPES as unknown as unknown[]),
@@ -92,13 +122,24 @@ const CUSTOMER_RULES: CallRules = {
   ...CALL_RULES,
   userId: OPTIONAL_ID,
   anonymousId: {
-    when: (call: { userId?: unknown; anonymousId?: unknown }) => !hasUserId(call) || (call.anonymousId !== undefined && call.anonymousId !== null),
-    checks: [IS_STRING(anonymousIdMessage('must be a string')), IS_NOT_EMPTY(anonymousIdMessage('should not be empty')), MAX_LENGTH(ID_MAX), IS_WELL_FORMED],
+    when: (call: { userId?: unknown; anonymousId?: unknown }) =>
+      !hasUserId(call) || (call.anonymousId !== undefined && call.anonymousId !== null),
+    checks: [
+      IS_STRING(anonymousIdMessage('must be a string')),
+      IS_NOT_EMPTY(anonymousIdMessage('should not be empty')),
+      MAX_LENGTH(ID_MAX),
+      IS_WELL_FORMED,
+    ],
   },
 };
 
 // Each class's own fields first, then the inherited ones: the order class-validator reports them in.
-const PAGE_RULES: CallRules = { name: OPTIONAL_NAME, category: OPTIONAL_NAME, properties: optionalJsonObject('properties'), ...CUSTOMER_RULES };
+const PAGE_RULES: CallRules = {
+  name: OPTIONAL_NAME,
+  category: OPTIONAL_NAME,
+  properties: optionalJsonObject('properties'),
+  ...CUSTOMER_RULES,
+};
 
 export const SEGMENT_CALL_RULES: Readonly<Record<SegmentCallType, CallRules>> = {
   identify: { traits: optionalJsonObject('traits'), ...CUSTOMER_RULES },
@@ -114,7 +155,10 @@ function applyRules(cls: abstract new () => object, rules: CallRules): void {
   for (const [property, rule] of Object.entries(rules)) {
     if (rule.when) ValidateIf(rule.when)(cls.prototype, property);
     for (const check of rule.checks) {
-      ValidateBy({ name: check.name, validator: { validate: (value, args) => check.test(value, args!.object), defaultMessage: (args) => check.message(args!) } })(cls.prototype, property);
+      ValidateBy({
+        name: check.name,
+        validator: { validate: (value, args) => check.test(value, args!.object), defaultMessage: (args) => check.message(args!) },
+      })(cls.prototype, property);
     }
   }
 }
@@ -126,10 +170,17 @@ export abstract class SegmentCall {
   @ApiPropertyOptional({ enum: SEGMENT_CALL_TYPES, description: 'Required in /v1/batch; on the other endpoints the path gives it' })
   type: SegmentCallType;
 
-  @ApiPropertyOptional({ description: 'Client id of the call, used for dedupe (a resend is a no-op); generated when absent', maxLength: ID_MAX })
+  @ApiPropertyOptional({
+    description: 'Client id of the call, used for dedupe (a resend is a no-op); generated when absent',
+    maxLength: ID_MAX,
+  })
   messageId?: string;
 
-  @ApiPropertyOptional({ description: 'Event time: an RFC 3339 date-time with a time zone, 1970 to 9999; the receive time when absent', format: 'date-time', example: '2026-01-31T12:00:00.000Z' })
+  @ApiPropertyOptional({
+    description: 'Event time: an RFC 3339 date-time with a time zone, 1970 to 9999; the receive time when absent',
+    format: 'date-time',
+    example: '2026-01-31T12:00:00.000Z',
+  })
   timestamp?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: FREE_FORM })
@@ -146,7 +197,12 @@ export abstract class CustomerCall extends SegmentCall {
 }
 
 export class IdentifyCall extends CustomerCall {
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: FREE_FORM, example: { email: 'ada@example.com', plan: 'pro' } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: FREE_FORM,
+    example: { email: 'ada@example.com', plan: 'pro' },
+  })
   traits?: Record<string, unknown>;
 }
 
@@ -187,11 +243,22 @@ export class AliasCall extends SegmentCall {
   previousId: string;
 }
 
-export const SEGMENT_CALL_CLASSES = { identify: IdentifyCall, track: TrackCall, page: PageCall, screen: PageCall, group: GroupCall, alias: AliasCall } as const;
+export const SEGMENT_CALL_CLASSES = {
+  identify: IdentifyCall,
+  track: TrackCall,
+  page: PageCall,
+  screen: PageCall,
+  group: GroupCall,
+  alias: AliasCall,
+} as const;
 for (const type of SEGMENT_CALL_TYPES) if (type !== 'screen') applyRules(SEGMENT_CALL_CLASSES[type], SEGMENT_CALL_RULES[type]);
 
 /** The `/v1/batch` body, as `@segment/analytics-node` sends it. */
 export class SegmentBatch {
-  @ApiProperty({ description: 'Calls, each with its "type"', type: 'array', items: { oneOf: [...new Set(Object.values(SEGMENT_CALL_CLASSES))].map((c) => ({ $ref: getSchemaPath(c) })) } })
+  @ApiProperty({
+    description: 'Calls, each with its "type"',
+    type: 'array',
+    items: { oneOf: [...new Set(Object.values(SEGMENT_CALL_CLASSES))].map((c) => ({ $ref: getSchemaPath(c) })) },
+  })
   batch: SegmentCall[];
 }

@@ -38,7 +38,10 @@ describeWithServer('MongoDB test server', 'MONGODB_URL', (url) => {
     await client.connect();
     try {
       const collection = client.db().collection<{ _id: string; n: number }>(`servers_spec_${randomUUID().slice(0, 8)}`);
-      await collection.insertMany([{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }]);
+      await collection.insertMany([
+        { _id: 'a', n: 1 },
+        { _id: 'b', n: 2 },
+      ]);
       expect(await collection.find({ n: { $gt: 1 } }).toArray()).toEqual([{ _id: 'b', n: 2 }]);
       await collection.drop();
     } finally {

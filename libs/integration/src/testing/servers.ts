@@ -13,7 +13,10 @@ function envValue(name: ServerEnv): string | undefined {
 
 /** The brokers in KAFKA_BROKERS (comma-separated host:port list), or undefined when it is not set. */
 export function kafkaBrokers(): string[] | undefined {
-  return envValue('KAFKA_BROKERS')?.split(',').map((b) => b.trim()).filter(Boolean);
+  return envValue('KAFKA_BROKERS')
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 /** MONGODB_URL (e.g. mongodb://127.0.0.1:27018/journey_test), or undefined when it is not set. */
@@ -41,4 +44,3 @@ export function describeWithServer(name: string, envVar: ServerEnv, suite: (valu
     });
   });
 }
-

@@ -26,15 +26,24 @@ describe('runBacktest', () => {
     const at = (day: number) => new Date(Date.UTC(2025, 2, day, 9)).toISOString();
     for (let i = 0; i < 5; i++) {
       await appendToCustomer(store, customerEvent(`c${i}`, 'CustomerIdentified', { userId: `c${i}`, traits: {} }, at(1 + i)));
-      if (i % 2 === 0) await appendToCustomer(store, customerEvent(`c${i}`, 'InteractionRecorded', { event: 'Signed Up', properties: {} }, at(2 + i)));
+      if (i % 2 === 0)
+        await appendToCustomer(store, customerEvent(`c${i}`, 'InteractionRecorded', { event: 'Signed Up', properties: {} }, at(2 + i)));
     }
     await appendToCustomer(store, customerEvent('x', 'InteractionRecorded', { event: 'Signed Up', properties: {} }, at(3), 'other'));
     // a trigger stream is not customer history
-    await store.appendToStream(triggerStreamId('w', 'welcome'), [customerEvent('', 'TriggerDefined', { triggerId: 'welcome', version: 1, definition: welcome }, at(2))]);
+    await store.appendToStream(triggerStreamId('w', 'welcome'), [
+      customerEvent('', 'TriggerDefined', { triggerId: 'welcome', version: 1, definition: welcome }, at(2)),
+    ]);
     const head = await store.headPosition();
 
     const progress: Array<[number, number]> = [];
-    const report = await runBacktest(store, { workspaceId: 'w', definition: welcome, to: new Date('2025-04-01T00:00:00Z'), pageSize: 3, onProgress: (p, h) => progress.push([p, h]) });
+    const report = await runBacktest(store, {
+      workspaceId: 'w',
+      definition: welcome,
+      to: new Date('2025-04-01T00:00:00Z'),
+      pageSize: 3,
+      onProgress: (p, h) => progress.push([p, h]),
+    });
 
     expect(report).toMatchObject({ eventsReplayed: 8, customers: 5, entered: { runs: 3, customers: 3 }, exits: { completed: 3 } });
     expect(report.steps.map((s) => [s.step, s.kind, s.runs])).toEqual([
@@ -48,7 +57,10 @@ describe('runBacktest', () => {
   });
 
   it('stops at `to`: a wait still running then is reported active, its send not made', async () => {
-    await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Signed Up', properties: {} }, '2025-03-01T09:00:00Z'));
+    await appendToCustomer(
+      store,
+      customerEvent('c1', 'InteractionRecorded', { event: 'Signed Up', properties: {} }, '2025-03-01T09:00:00Z'),
+    );
     const report = await runBacktest(store, { workspaceId: 'w', definition: welcome, to: new Date('2025-03-01T20:00:00Z') });
     expect(report).toMatchObject({ entered: { runs: 1 }, activeAtEnd: 1, messages: { sent: {} } });
   });

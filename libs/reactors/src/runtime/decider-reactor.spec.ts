@@ -32,7 +32,11 @@ const TRIGGERS: TriggerDefinition[] = [
     priority: 1,
     reentry: 'every',
     entry: { event: 'Welcomed' },
-    steps: [{ wait: { duration: '1h' } }, { branch: { if: { traits: { welcomed: true } }, then: [{ send: { channel: 'email', body: 'nudge' } }] } }, { set: { stage: 'active' } }],
+    steps: [
+      { wait: { duration: '1h' } },
+      { branch: { if: { traits: { welcomed: true } }, then: [{ send: { channel: 'email', body: 'nudge' } }] } },
+      { set: { stage: 'active' } },
+    ],
     exit: [{ when: { event: 'Upgraded' }, reason: 'converted' }],
   },
   {
@@ -83,7 +87,10 @@ class World {
   }
 
   restart(): void {
-    this.reactors = [new TriggerReactor({ cacheSize: this.cacheSize }), new StageReactor({ ...stagePolicy }, { cacheSize: this.cacheSize })];
+    this.reactors = [
+      new TriggerReactor({ cacheSize: this.cacheSize }),
+      new StageReactor({ ...stagePolicy }, { cacheSize: this.cacheSize }),
+    ];
   }
 
   /** What the runner does for one batch; `crash` fails before the append or before the checkpoint (a replay follows). */
@@ -108,7 +115,10 @@ class World {
   async fireDue(): Promise<void> {
     const all = await this.store.readAll();
     const done = new Set(all.filter((e) => e.type === 'TimerCancelled' || e.type === 'TimerFired').map((e) => String(e.data.timerId)));
-    for (const t of all.filter((e) => e.type === 'TimerScheduled' && !done.has(String(e.data.timerId)) && Date.parse(String(e.data.dueAt)) <= this.clock.now().getTime())) {
+    for (const t of all.filter(
+      (e) =>
+        e.type === 'TimerScheduled' && !done.has(String(e.data.timerId)) && Date.parse(String(e.data.dueAt)) <= this.clock.now().getTime(),
+    )) {
       const { timerId, purpose, payload } = t.data as { timerId: string; purpose: string; payload?: Record<string, unknown> };
       const at = this.clock.now().toISOString();
       await this.append({
@@ -121,11 +131,22 @@ class World {
   }
 
   async log(): Promise<Array<Pick<RecordedEvent, 'id' | 'type' | 'streamId' | 'data'> & { position: string }>> {
-    return (await this.store.readAll()).map((e) => ({ id: e.id, type: e.type, streamId: e.streamId, position: String(e.position), data: e.data }));
+    return (await this.store.readAll()).map((e) => ({
+      id: e.id,
+      type: e.type,
+      streamId: e.streamId,
+      position: String(e.position),
+      data: e.data,
+    }));
   }
 }
 
-const stagePolicy = { inactivityDays: 1 / 6, renewalNoticeDays: 1, activationEvents: ['Activated'], churnEvents: ['Subscription Cancelled'] };
+const stagePolicy = {
+  inactivityDays: 1 / 6,
+  renewalNoticeDays: 1,
+  activationEvents: ['Activated'],
+  churnEvents: ['Subscription Cancelled'],
+};
 
 /** Drives several worlds through the same randomized history: ingestion, batches of both reactors, crashes, restarts, timers. */
 async function play(seed: number, worlds: World[]): Promise<void> {
@@ -180,16 +201,20 @@ async function play(seed: number, worlds: World[]): Promise<void> {
 }
 
 describe('per-customer state caches of the reactors', () => {
-  it.each([1, 2, 3, 4])('decide exactly as without a cache over a randomized history with crashes, replays and restarts (seed %i)', async (seed) => {
-    const [uncached, tiny, cached] = [new World(0), new World(2), new World(10_000)];
-    await play(seed, [uncached, tiny, cached]);
-    const log = await uncached.log();
-    // the history is rich enough to mean something: sends, fed-back events, tasks, stage changes, timers
-    const types = new Set(log.map((e) => e.type));
-    for (const t of ['MessageScheduled', 'TraitsUpdated', 'CsmTaskOpened', 'StageChanged', 'TimerFired', 'TriggerRunExited']) expect(types).toContain(t);
-    expect(await tiny.log()).toEqual(log);
-    expect(await cached.log()).toEqual(log);
-  });
+  it.each([1, 2, 3, 4])(
+    'decide exactly as without a cache over a randomized history with crashes, replays and restarts (seed %i)',
+    async (seed) => {
+      const [uncached, tiny, cached] = [new World(0), new World(2), new World(10_000)];
+      await play(seed, [uncached, tiny, cached]);
+      const log = await uncached.log();
+      // the history is rich enough to mean something: sends, fed-back events, tasks, stage changes, timers
+      const types = new Set(log.map((e) => e.type));
+      for (const t of ['MessageScheduled', 'TraitsUpdated', 'CsmTaskOpened', 'StageChanged', 'TimerFired', 'TriggerRunExited'])
+        expect(types).toContain(t);
+      expect(await tiny.log()).toEqual(log);
+      expect(await cached.log()).toEqual(log);
+    },
+  );
 
   it('reads a customer stream once, then keeps the state in memory as the customer goes on', async () => {
     const world = new World(10_000);
@@ -208,6 +233,8 @@ describe('per-customer state caches of the reactors', () => {
       await world.run(1, 1000);
     }
     expect(world.reads - before).toBeLessThanOrEqual(2); // at most once per reactor, if the customer was not cached
-    expect((await world.log()).filter((e) => e.type === 'MessageScheduled' && e.streamId === customerStreamId('w', 'a')).length).toBeGreaterThan(0);
+    expect(
+      (await world.log()).filter((e) => e.type === 'MessageScheduled' && e.streamId === customerStreamId('w', 'a')).length,
+    ).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,14 @@
 import { customerStreamId, deadLetterStreamId, deterministicId, type RecordedEvent } from '@journey/domain';
-import { SqliteCheckpointStore, SqliteEventStore, listDeadLetters, openSqliteDatabase, requestDeadLetterRetry, type AppendRequest, type CheckpointStore, type EventStore } from '@journey/event-store';
+import {
+  SqliteCheckpointStore,
+  SqliteEventStore,
+  listDeadLetters,
+  openSqliteDatabase,
+  requestDeadLetterRetry,
+  type AppendRequest,
+  type CheckpointStore,
+  type EventStore,
+} from '@journey/event-store';
 import { eventually } from '../testing/eventually';
 import { StageReactor } from '../stage/stage-reactor';
 import { FakeClock } from '../testing/fake-clock';
@@ -18,8 +27,10 @@ function recordingLogger(): ReactorLogger & { errors: string[] } {
   return { errors, log: () => undefined, error: (m) => errors.push(m) };
 }
 
-const identify = (customer: string, at = '2025-01-01T00:00:00.000Z') => customerEvent(customer, 'CustomerIdentified', { userId: customer, traits: {} }, at);
-const track = (customer: string, name: string, at = '2025-01-01T00:00:00.000Z') => customerEvent(customer, 'InteractionRecorded', { event: name, properties: {} }, at);
+const identify = (customer: string, at = '2025-01-01T00:00:00.000Z') =>
+  customerEvent(customer, 'CustomerIdentified', { userId: customer, traits: {} }, at);
+const track = (customer: string, name: string, at = '2025-01-01T00:00:00.000Z') =>
+  customerEvent(customer, 'InteractionRecorded', { event: name, properties: {} }, at);
 const typesOf = async (store: EventStore, customer: string) => (await store.readStream(customerStreamId('w', customer))).map((e) => e.type);
 
 /** Answers every `Ping` with a `Pong` (deterministic id) in the same stream. */
@@ -96,7 +107,11 @@ describe('ReactorRunner', () => {
     const derived: boolean[] = [];
     const recording = new Proxy(store, {
       get(target, name) {
-        if (name === 'appendMany') return (requests: AppendRequest[], options?: { rederivable?: boolean }) => (derived.push(options?.rederivable === true), target.appendMany(requests, options));
+        if (name === 'appendMany')
+          return (requests: AppendRequest[], options?: { rederivable?: boolean }) => (
+            derived.push(options?.rederivable === true),
+            target.appendMany(requests, options)
+          );
         const value = Reflect.get(target, name);
         return typeof value === 'function' ? value.bind(target) : value;
       },
@@ -130,14 +145,28 @@ describe('ReactorRunner', () => {
     await appendToCustomer(store, identify('c1'));
     const activated = await appendToCustomer(store, track('c1', 'Activated'));
     // The first runner appends its effects, but its checkpoint never reaches the store; then it stops (the crash).
-    const first = await start(new ReactorRunner(new StageReactor(), { store, checkpoints: new CrashingCheckpoints(checkpoints, 1), logger, clock: new FakeClock(), onAppended }));
+    const first = await start(
+      new ReactorRunner(new StageReactor(), {
+        store,
+        checkpoints: new CrashingCheckpoints(checkpoints, 1),
+        logger,
+        clock: new FakeClock(),
+        onAppended,
+      }),
+    );
     await first.waitFor(activated);
     await first.stop();
     expect(logger.errors).toEqual([expect.stringMatching(/reactor stage: storing its checkpoint failed .*crash before the checkpoint/)]);
     expect(await checkpoints.get(first.checkpointName)).toBeUndefined();
     const second = await start(new ReactorRunner(new StageReactor(), { store, checkpoints, logger, clock: new FakeClock(), onAppended }));
     await second.waitFor(await store.headPosition());
-    expect(await typesOf(store, 'c1')).toEqual(['CustomerIdentified', 'InteractionRecorded', 'StageChanged', 'TimerScheduled', 'StageChanged']);
+    expect(await typesOf(store, 'c1')).toEqual([
+      'CustomerIdentified',
+      'InteractionRecorded',
+      'StageChanged',
+      'TimerScheduled',
+      'StageChanged',
+    ]);
     expect(appended).toEqual([
       [3, 0],
       [0, 3],
@@ -165,14 +194,29 @@ describe('ReactorRunner', () => {
     reactor.rejects.add('bad');
     for (const c of ['c1', 'bad', 'c2']) await appendToCustomer(store, customerEvent(c, 'Ping', {}));
     const quarantined: string[] = [];
-    const runner = await start(new ReactorRunner(reactor, { store, checkpoints, retry: { minMs: 1, maxMs: 5 }, failures: { onQuarantined: (s) => quarantined.push(s) } }));
+    const runner = await start(
+      new ReactorRunner(reactor, {
+        store,
+        checkpoints,
+        retry: { minMs: 1, maxMs: 5 },
+        failures: { onQuarantined: (s) => quarantined.push(s) },
+      }),
+    );
     await runner.waitFor(await store.headPosition());
     await runner.waitFor(await appendToCustomer(store, customerEvent('c3', 'Ping', {})));
     for (const c of ['c1', 'c2', 'c3']) expect(await typesOf(store, c)).toEqual(['Ping', 'Pong']);
     expect(await typesOf(store, 'bad')).toEqual(['Ping']);
     expect(quarantined).toEqual(['ping-pong']);
     const [letter] = await listDeadLetters(store, 'w');
-    expect(letter).toMatchObject({ status: 'quarantined', subscriber: 'ping-pong', customerId: 'bad', eventType: 'Ping', reason: 'RangeError', error: 'Invalid time value (bad)', attempts: 3 });
+    expect(letter).toMatchObject({
+      status: 'quarantined',
+      subscriber: 'ping-pong',
+      customerId: 'bad',
+      eventType: 'Ping',
+      reason: 'RangeError',
+      error: 'Invalid time value (bad)',
+      attempts: 3,
+    });
     expect(runner.lastError).toBeUndefined();
     // The checkpoint went past it: a restart does not stop on it again.
     const head = await store.headPosition();
@@ -182,7 +226,11 @@ describe('ReactorRunner', () => {
     await requestDeadLetterRetry(store, 'w', letter.id, 'test');
     await eventually(async () => expect((await listDeadLetters(store, 'w'))[0].status).toBe('resolved'));
     expect(await typesOf(store, 'bad')).toEqual(['Ping', 'Pong']);
-    expect((await store.readStream(deadLetterStreamId('w'))).map((e) => e.type)).toEqual(['EventQuarantined', 'DeadLetterRetryRequested', 'DeadLetterResolved']);
+    expect((await store.readStream(deadLetterStreamId('w'))).map((e) => e.type)).toEqual([
+      'EventQuarantined',
+      'DeadLetterRetryRequested',
+      'DeadLetterResolved',
+    ]);
   });
 
   it('retries a transient failure (the store is busy) until it heals, reporting lastError meanwhile, without quarantining', async () => {
@@ -191,7 +239,14 @@ describe('ReactorRunner', () => {
     reactor.failuresLeft = 5; // more than the poison attempts: a transient error never counts as one
     reactor.failure = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
     const errors: Array<string | undefined> = [];
-    const runner = await start(new ReactorRunner(reactor, { store, checkpoints, retry: { minMs: 5, maxMs: 10 }, logger: { log: () => undefined, error: () => errors.push(runner.lastError?.message) } }));
+    const runner = await start(
+      new ReactorRunner(reactor, {
+        store,
+        checkpoints,
+        retry: { minMs: 5, maxMs: 10 },
+        logger: { log: () => undefined, error: () => errors.push(runner.lastError?.message) },
+      }),
+    );
     await runner.waitFor(await appendToCustomer(store, customerEvent('c1', 'Ping', {})));
     expect(errors).toEqual(Array(5).fill('database is locked'));
     expect(runner.lastError).toBeUndefined();
@@ -216,7 +271,9 @@ describe('ReactorRunner', () => {
       };
     };
     const customers = Array.from({ length: 24 }, (_, i) => `customer-${i}`);
-    const [p0, p1] = await Promise.all([0, 1].map((index) => start(new ReactorRunner(recording(handled[index]), { store, checkpoints, partition: { index, count: 2 } }))));
+    const [p0, p1] = await Promise.all(
+      [0, 1].map((index) => start(new ReactorRunner(recording(handled[index]), { store, checkpoints, partition: { index, count: 2 } }))),
+    );
     expect(p0.checkpointName).not.toBe(p1.checkpointName);
     for (const c of customers) await appendToCustomer(store, identify(c));
     await p0.waitFor(await store.headPosition());

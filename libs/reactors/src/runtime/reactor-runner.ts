@@ -1,5 +1,13 @@
 import type { RecordedEvent } from '@journey/domain';
-import { BackgroundCheckpoint, Processor, type AppendRequest, type AppendResult, type CheckpointStore, type EventStore, type FailureSettings } from '@journey/event-store';
+import {
+  BackgroundCheckpoint,
+  Processor,
+  type AppendRequest,
+  type AppendResult,
+  type CheckpointStore,
+  type EventStore,
+  type FailureSettings,
+} from '@journey/event-store';
 import { systemClock, type Clock } from './clock';
 import { ownerOf, type Partition } from './partition';
 import type { Reactor, ReactorContext } from './reactor';
@@ -57,7 +65,8 @@ export class ReactorRunner extends Processor {
     const context: ReactorContext = { store: options.store, now: () => clock.now(), owns: ownerOf(p) };
     const react = async (events: RecordedEvent[], derived: boolean) => {
       const appends = (await reactor.react(events, context)).filter((a) => a.events.length > 0);
-      if (appends.length > 0) reportAppended(appends, await options.store.appendMany(appends, { rederivable: derived }), options.onAppended);
+      if (appends.length > 0)
+        reportAppended(appends, await options.store.appendMany(appends, { rederivable: derived }), options.onAppended);
     };
     super({
       name,
@@ -66,13 +75,18 @@ export class ReactorRunner extends Processor {
       filter: reactor.filter,
       batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
       writesOnlyToLog: true,
-      checkpoint: new BackgroundCheckpoint(options.checkpoints, name, (e) => options.logger?.error(`reactor ${reactor.name}: storing its checkpoint failed (it is stored again after the next batch): ${e.message}`)),
+      checkpoint: new BackgroundCheckpoint(options.checkpoints, name, (e) =>
+        options.logger?.error(
+          `reactor ${reactor.name}: storing its checkpoint failed (it is stored again after the next batch): ${e.message}`,
+        ),
+      ),
       handle: (events, { live }) => react(events, live),
       failures: {
         ...options.retry,
         ...options.failures,
         now: () => clock.now(),
-        onFailure: (error, delay, what) => options.logger?.error(`reactor ${reactor.name} failed (${what}), retrying in ${delay} ms: ${error.stack ?? error.message}`),
+        onFailure: (error, delay, what) =>
+          options.logger?.error(`reactor ${reactor.name} failed (${what}), retrying in ${delay} ms: ${error.stack ?? error.message}`),
       },
     });
     this.checkpointName = name;

@@ -53,7 +53,9 @@ describe('StageReactor', () => {
     const all = await store.readAll();
     const owned: ReactorContext = { ...ctx, owns: (_w, c) => c === 'mine' };
     const appends = await reactor.react(all, owned);
-    expect(appends.map((a) => [a.streamId, a.events.map((e) => (e.type === 'StageChanged' ? `${e.data.from}->${e.data.to}` : e.type))])).toEqual([
+    expect(
+      appends.map((a) => [a.streamId, a.events.map((e) => (e.type === 'StageChanged' ? `${e.data.from}->${e.data.to}` : e.type))]),
+    ).toEqual([
       [customerStreamId('w', 'mine'), ['null->onboarding', 'TimerScheduled']],
       [customerStreamId('w', 'mine'), ['onboarding->active']],
     ]);

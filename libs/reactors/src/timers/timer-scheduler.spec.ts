@@ -10,9 +10,14 @@ const START = Date.parse('2025-01-01T00:00:00.000Z');
 const iso = (offsetMs: number) => new Date(START + offsetMs).toISOString();
 
 const schedule = (store: EventStore, customer: string, timerId: string, dueInMs: number) =>
-  appendToCustomer(store, customerEvent(customer, 'TimerScheduled', { timerId, dueAt: iso(dueInMs), purpose: 'test:reminder', payload: { n: timerId } }, iso(0)));
-const cancel = (store: EventStore, customer: string, timerId: string) => appendToCustomer(store, customerEvent(customer, 'TimerCancelled', { timerId, reason: 'test' }, iso(0)));
-const firedIds = async (store: EventStore) => (await store.readAll({ filter: { eventTypes: ['TimerFired'] } })).map((e) => (e.data as { timerId: string }).timerId);
+  appendToCustomer(
+    store,
+    customerEvent(customer, 'TimerScheduled', { timerId, dueAt: iso(dueInMs), purpose: 'test:reminder', payload: { n: timerId } }, iso(0)),
+  );
+const cancel = (store: EventStore, customer: string, timerId: string) =>
+  appendToCustomer(store, customerEvent(customer, 'TimerCancelled', { timerId, reason: 'test' }, iso(0)));
+const firedIds = async (store: EventStore) =>
+  (await store.readAll({ filter: { eventTypes: ['TimerFired'] } })).map((e) => (e.data as { timerId: string }).timerId);
 
 describe('TimerScheduler', () => {
   let store: EventStore;
@@ -116,7 +121,10 @@ describe('TimerScheduler', () => {
   it('only fires the timers of the customers of its partition', async () => {
     const customers = Array.from({ length: 12 }, (_, i) => `c${i}`);
     const appended: Array<[number, number]> = [];
-    const scheduler = await startScheduler({ partition: { index: 1, count: 3 }, onAppended: (written, duplicates) => appended.push([written, duplicates]) });
+    const scheduler = await startScheduler({
+      partition: { index: 1, count: 3 },
+      onAppended: (written, duplicates) => appended.push([written, duplicates]),
+    });
     for (const c of customers) await schedule(store, c, `t-${c}`, 1_000);
     const owned = customers.filter((c) => partitionOf('w', c, 3) === 1);
     expect(owned.length).toBeGreaterThan(0);
@@ -131,7 +139,11 @@ describe('TimerScheduler', () => {
     const failing = Object.create(store) as EventStore;
     let failuresLeft = 1;
     failing.appendMany = (requests) => (failuresLeft-- > 0 ? Promise.reject(new Error('disk full')) : store.appendMany(requests));
-    const scheduler = await startScheduler({ store: failing, retryMs: 5_000, logger: { log: () => undefined, error: (m) => errors.push(m) } });
+    const scheduler = await startScheduler({
+      store: failing,
+      retryMs: 5_000,
+      logger: { log: () => undefined, error: (m) => errors.push(m) },
+    });
     await schedule(store, 'c1', 't1', 1_000);
     await eventually(() => expect(scheduler.pendingCount).toBe(1));
     await advance(scheduler, 1_000);
@@ -147,9 +159,16 @@ describe('TimerScheduler', () => {
     const rejecting = Object.create(store) as EventStore;
     let broken = true;
     rejecting.appendMany = (requests, options) =>
-      broken && requests.some((r) => r.streamId === customerStreamId('w', 'bad')) ? Promise.reject(new TypeError('stream customer-w-bad rejects the event')) : store.appendMany(requests, options);
+      broken && requests.some((r) => r.streamId === customerStreamId('w', 'bad'))
+        ? Promise.reject(new TypeError('stream customer-w-bad rejects the event'))
+        : store.appendMany(requests, options);
     const quarantined: string[] = [];
-    const scheduler = await startScheduler({ store: rejecting, retryMs: 10, failures: { onQuarantined: (s) => quarantined.push(s) }, logger: { log: () => undefined, error: () => undefined } });
+    const scheduler = await startScheduler({
+      store: rejecting,
+      retryMs: 10,
+      failures: { onQuarantined: (s) => quarantined.push(s) },
+      logger: { log: () => undefined, error: () => undefined },
+    });
     for (const c of ['c1', 'bad', 'c2']) await schedule(store, c, `t-${c}`, 1_000);
     await schedule(store, 'c3', 't-c3', 5_000);
     await eventually(() => expect(scheduler.pendingCount).toBe(4));
@@ -159,7 +178,14 @@ describe('TimerScheduler', () => {
     await advance(scheduler, 20); // third: quarantined
     expect(quarantined).toEqual(['timers']);
     const [letter] = await listDeadLetters(store, 'w');
-    expect(letter).toMatchObject({ status: 'quarantined', subscriber: 'timers', customerId: 'bad', eventType: 'TimerScheduled', reason: 'TypeError', attempts: 3 });
+    expect(letter).toMatchObject({
+      status: 'quarantined',
+      subscriber: 'timers',
+      customerId: 'bad',
+      eventType: 'TimerScheduled',
+      reason: 'TypeError',
+      attempts: 3,
+    });
     expect(scheduler.lastError).toBeUndefined();
     await advance(scheduler, 4_000);
     expect((await firedIds(store)).sort()).toEqual(['t-c1', 't-c2', 't-c3']);
@@ -174,7 +200,10 @@ describe('TimerScheduler', () => {
   it('retries firing while the store is out (transient), however many times, reporting lastError until it heals', async () => {
     const busy = Object.create(store) as EventStore;
     let failuresLeft = 5;
-    busy.appendMany = (requests, options) => (failuresLeft-- > 0 ? Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })) : store.appendMany(requests, options));
+    busy.appendMany = (requests, options) =>
+      failuresLeft-- > 0
+        ? Promise.reject(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))
+        : store.appendMany(requests, options);
     const scheduler = await startScheduler({ store: busy, retryMs: 10, logger: { log: () => undefined, error: () => undefined } });
     await schedule(store, 'c1', 't1', 1_000);
     await eventually(() => expect(scheduler.pendingCount).toBe(1));
@@ -194,7 +223,12 @@ describe('TimerScheduler', () => {
     await appendToCustomer(store, unreadable());
     await schedule(store, 'c2', 't2', 1_000);
     await eventually(() => expect(scheduler.pendingCount).toBe(2));
-    await eventually(async () => expect((await listDeadLetters(store, 'w')).map((l) => [l.customerId, l.reason])).toEqual([['odd', 'TypeError'], ['odd', 'TypeError']]));
+    await eventually(async () =>
+      expect((await listDeadLetters(store, 'w')).map((l) => [l.customerId, l.reason])).toEqual([
+        ['odd', 'TypeError'],
+        ['odd', 'TypeError'],
+      ]),
+    );
     await advance(scheduler, 1_000);
     expect((await firedIds(store)).sort()).toEqual(['t1', 't2']);
   });

@@ -82,7 +82,10 @@ export class TimerScheduler {
         minMs: options.retryMs ?? 1000,
         ...options.failures,
         now: () => this.clock.now(),
-        onFailure: (error, delay, what) => options.logger?.error(`timer scheduler: ${what} failed at position ${this.processor.position}, retrying in ${delay} ms: ${error.message}`),
+        onFailure: (error, delay, what) =>
+          options.logger?.error(
+            `timer scheduler: ${what} failed at position ${this.processor.position}, retrying in ${delay} ms: ${error.message}`,
+          ),
       },
     });
   }
@@ -132,7 +135,9 @@ export class TimerScheduler {
       }
       if (!this.owns(e.metadata.workspaceId, e.metadata.customerId)) continue;
       if (Number.isNaN(timer.dueAt)) {
-        this.options.logger?.error(`timer ${timer.timerId} in ${e.streamId} has an invalid dueAt "${String((e.data as Record<string, unknown>).dueAt)}": ignored`);
+        this.options.logger?.error(
+          `timer ${timer.timerId} in ${e.streamId} has an invalid dueAt "${String((e.data as Record<string, unknown>).dueAt)}": ignored`,
+        );
         continue;
       }
       this.pending.set(timer.timerId, timer);
@@ -220,7 +225,14 @@ export class TimerScheduler {
 /** The timer a timer event is about (only `TimerScheduled` carries its due time, purpose and payload). */
 function timerOf(e: RecordedEvent): PendingTimer {
   const data = e.data as Record<string, unknown>;
-  return { timerId: String(data.timerId), dueAt: Date.parse(String(data.dueAt)), purpose: String(data.purpose), payload: data.payload as Record<string, unknown> | undefined, streamId: e.streamId, scheduled: e };
+  return {
+    timerId: String(data.timerId),
+    dueAt: Date.parse(String(data.dueAt)),
+    purpose: String(data.purpose),
+    payload: data.payload as Record<string, unknown> | undefined,
+    streamId: e.streamId,
+    scheduled: e,
+  };
 }
 
 function firedEvent(timer: PendingTimer, now: Date): JourneyEvent {

@@ -1,4 +1,13 @@
-import { customerStreamId, decideTrigger, deterministicId, evolveTrigger, initialTriggerState, triggerStreamId, type TriggerCommand, type TriggerDefinition } from '@journey/domain';
+import {
+  customerStreamId,
+  decideTrigger,
+  deterministicId,
+  evolveTrigger,
+  initialTriggerState,
+  triggerStreamId,
+  type TriggerCommand,
+  type TriggerDefinition,
+} from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
 import { customerEvent } from '../testing/events';
 import { FakeClock } from '../testing/fake-clock';
@@ -13,7 +22,10 @@ const hourly: TriggerDefinition = {
   name: 'Hourly',
   reentry: 'every',
   entry: { all: [{ event: 'Ping' }, { count: { event: 'Ping', within: '1h', gte: 2 } }] },
-  steps: [{ send: { channel: 'email', body: 'busy hour' } }, { task: { title: 'Look', closeOn: { count: { event: 'Pong', within: '2h', gte: 2 } } } }],
+  steps: [
+    { send: { channel: 'email', body: 'busy hour' } },
+    { task: { title: 'Look', closeOn: { count: { event: 'Pong', within: '2h', gte: 2 } } } },
+  ],
   guards: { frequencyCaps: [{ max: 2, per: '1h', scope: 'customer' }] },
 };
 /** Reads a week of pings: deployed later, it must see what the views of `hourly` no longer keep. */
@@ -58,7 +70,10 @@ class World {
   }
 
   async track(customerId: string, name: string): Promise<void> {
-    const event = { ...customerEvent(customerId, 'InteractionRecorded', { event: name, properties: {} }, this.clock.now().toISOString()), id: deterministicId('test', this.n++) };
+    const event = {
+      ...customerEvent(customerId, 'InteractionRecorded', { event: name, properties: {} }, this.clock.now().toISOString()),
+      id: deterministicId('test', this.n++),
+    };
     await this.store.appendToStream(customerStreamId('w', customerId), [event]);
   }
 
@@ -66,7 +81,10 @@ class World {
     const stream = triggerStreamId('w', definition.id);
     let state = (await this.store.readStream(stream)).reduce(evolveTrigger, initialTriggerState(definition.id));
     for (const type of commands) {
-      const decided = decideTrigger(type === 'DefineTrigger' ? { type, definition } : { type }, state, { workspaceId: 'w', now: this.clock.now() });
+      const decided = decideTrigger(type === 'DefineTrigger' ? { type, definition } : { type }, state, {
+        workspaceId: 'w',
+        now: this.clock.now(),
+      });
       await this.store.appendToStream(stream, decided);
       state = decided.reduce(evolveTrigger, state);
     }
@@ -74,7 +92,9 @@ class World {
 
   /** What the reactor appended, in order. */
   async decided(): Promise<Array<{ id: string; type: string; streamId: string; data: unknown }>> {
-    return (await this.store.readAll({ maxCount: 1_000_000 })).filter((e) => e.metadata.source === 'reactor:triggers').map((e) => ({ id: e.id, type: e.type, streamId: e.streamId, data: e.data }));
+    return (await this.store.readAll({ maxCount: 1_000_000 }))
+      .filter((e) => e.metadata.source === 'reactor:triggers')
+      .map((e) => ({ id: e.id, type: e.type, streamId: e.streamId, data: e.data }));
   }
 }
 
@@ -101,7 +121,8 @@ describe('TriggerReactor keeps per customer only the history its triggers read',
 
     const decided = await full.decided();
     expect(await pruned.decided()).toEqual(decided);
-    for (const type of ['MessageScheduled', 'MessageSuppressed', 'CsmTaskOpened', 'CsmTaskClosed']) expect(decided.some((e) => e.type === type)).toBe(true);
+    for (const type of ['MessageScheduled', 'MessageSuppressed', 'CsmTaskOpened', 'CsmTaskClosed'])
+      expect(decided.some((e) => e.type === type)).toBe(true);
     // full views hold every record and message; pruned ones as many after 3,000 events as after 600
     expect(full.reactor.kept()).toMatchObject({ customers: 3 });
     expect(full.reactor.kept().records).toBeGreaterThan(3000);
@@ -115,29 +136,40 @@ describe('TriggerReactor keeps per customer only the history its triggers read',
   it.each([
     ['in a later batch (views kept between batches are dropped)', false],
     ['in the batch that touched the customer (the view is rebuilt with the effects not stored yet)', true],
-  ])('given a trigger deployed and enabled %s that reads further back than the views kept, then it decides as with full histories', async (_name, sameBatch) => {
-    const [pruned, full] = [new World(), new World({ keepHistory: true })];
-    for (const w of [pruned, full]) for (const t of [hourly, capped]) await w.admin(t, 'DefineTrigger', 'EnableTrigger');
-    await play([pruned, full], 400); // ~1.5 days, the views of hourly keep about the last hour
-    expect(pruned.reactor.kept().records).toBeLessThan(3 * 64 * 2);
-    for (const w of [pruned, full]) {
-      w.clock.advance(2 * HOUR);
-      await w.track('a', 'Ping');
-      if (!sameBatch) await w.step();
-      await w.admin(weekly, 'DefineTrigger', 'EnableTrigger');
-      w.clock.advance(60_000);
-      await w.track('a', 'Ping');
-      await w.track('b', 'Ping');
-      await w.step();
-    }
-    const decided = await full.decided();
-    const sends = (triggerId: string) => decided.filter((e) => ['MessageScheduled', 'MessageSuppressed'].includes(e.type) && (e.data as { triggerId: string }).triggerId === triggerId);
-    expect(sends('weekly').map((e) => [e.type, e.streamId])).toEqual([
-      ['MessageScheduled', customerStreamId('w', 'a')],
-      ['MessageScheduled', customerStreamId('w', 'b')],
-    ]);
-    // a's two pings: the first one's message (decided in the batch, not stored when the view was rebuilt) caps the second
-    expect(sends('capped').filter((e) => e.streamId === customerStreamId('w', 'a')).slice(-2).map((e) => e.type)).toEqual(['MessageScheduled', 'MessageSuppressed']);
-    expect(await pruned.decided()).toEqual(decided);
-  });
+  ])(
+    'given a trigger deployed and enabled %s that reads further back than the views kept, then it decides as with full histories',
+    async (_name, sameBatch) => {
+      const [pruned, full] = [new World(), new World({ keepHistory: true })];
+      for (const w of [pruned, full]) for (const t of [hourly, capped]) await w.admin(t, 'DefineTrigger', 'EnableTrigger');
+      await play([pruned, full], 400); // ~1.5 days, the views of hourly keep about the last hour
+      expect(pruned.reactor.kept().records).toBeLessThan(3 * 64 * 2);
+      for (const w of [pruned, full]) {
+        w.clock.advance(2 * HOUR);
+        await w.track('a', 'Ping');
+        if (!sameBatch) await w.step();
+        await w.admin(weekly, 'DefineTrigger', 'EnableTrigger');
+        w.clock.advance(60_000);
+        await w.track('a', 'Ping');
+        await w.track('b', 'Ping');
+        await w.step();
+      }
+      const decided = await full.decided();
+      const sends = (triggerId: string) =>
+        decided.filter(
+          (e) => ['MessageScheduled', 'MessageSuppressed'].includes(e.type) && (e.data as { triggerId: string }).triggerId === triggerId,
+        );
+      expect(sends('weekly').map((e) => [e.type, e.streamId])).toEqual([
+        ['MessageScheduled', customerStreamId('w', 'a')],
+        ['MessageScheduled', customerStreamId('w', 'b')],
+      ]);
+      // a's two pings: the first one's message (decided in the batch, not stored when the view was rebuilt) caps the second
+      expect(
+        sends('capped')
+          .filter((e) => e.streamId === customerStreamId('w', 'a'))
+          .slice(-2)
+          .map((e) => e.type),
+      ).toEqual(['MessageScheduled', 'MessageSuppressed']);
+      expect(await pruned.decided()).toEqual(decided);
+    },
+  );
 });

@@ -1,4 +1,13 @@
-import { customerStreamId, decideTrigger, deterministicId, initialTriggerState, evolveTrigger, triggerStreamId, type TriggerCommand, type RecordedEvent } from '@journey/domain';
+import {
+  customerStreamId,
+  decideTrigger,
+  deterministicId,
+  initialTriggerState,
+  evolveTrigger,
+  triggerStreamId,
+  type TriggerCommand,
+  type RecordedEvent,
+} from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
 import { appendToCustomer, customerEvent } from '../testing/events';
 import { FakeClock } from '../testing/fake-clock';
@@ -38,7 +47,10 @@ describe('TriggerReactor', () => {
   /** What the TimerScheduler does for a due timer. */
   const fire = async (c: string, scheduled: RecordedEvent) => {
     const { timerId, purpose, payload } = scheduled.data as { timerId: string; purpose: string; payload: Record<string, unknown> };
-    await appendToCustomer(store, { ...customerEvent(c, 'TimerFired', { timerId, purpose, payload }, clock.now().toISOString()), id: deterministicId('timer-fired', timerId) });
+    await appendToCustomer(store, {
+      ...customerEvent(c, 'TimerFired', { timerId, purpose, payload }, clock.now().toISOString()),
+      id: deterministicId('timer-fired', timerId),
+    });
   };
 
   beforeEach(() => {
@@ -56,11 +68,18 @@ describe('TriggerReactor', () => {
     expect(await step(reactor)).toEqual(['TimerScheduled', 'TimerScheduled']);
 
     clock.set('2025-03-02T10:00:00.000Z');
-    await appendToCustomer(store, customerEvent('c2', 'InteractionRecorded', { event: 'Activated', properties: {} }, clock.now().toISOString()));
+    await appendToCustomer(
+      store,
+      customerEvent('c2', 'InteractionRecorded', { event: 'Activated', properties: {} }, clock.now().toISOString()),
+    );
     expect(await step(reactor)).toEqual(['TimerCancelled']);
 
     clock.set('2025-03-04T10:00:00.000Z');
-    for (const c of ['c1', 'c2']) await fire(c, (await stream(c)).find((e) => e.type === 'TimerScheduled')!);
+    for (const c of ['c1', 'c2'])
+      await fire(
+        c,
+        (await stream(c)).find((e) => e.type === 'TimerScheduled')!,
+      );
     expect(await step(reactor)).toEqual(['TriggerMatched', 'TriggerRunStepEntered', 'MessageScheduled', 'TriggerRunExited']);
 
     // a fresh reactor replaying the whole log (lost checkpoint) decides the same events: all duplicates
@@ -73,7 +92,10 @@ describe('TriggerReactor', () => {
   });
 
   it('ignores customers before the trigger is enabled, and ends active runs when it is disabled', async () => {
-    await admin({ type: 'DefineTrigger', definition: { ...nudge, entry: { event: 'Ping' }, steps: [{ wait: { duration: '1d' } }, nudge.steps[0]] } });
+    await admin({
+      type: 'DefineTrigger',
+      definition: { ...nudge, entry: { event: 'Ping' }, steps: [{ wait: { duration: '1d' } }, nudge.steps[0]] },
+    });
     const reactor = new TriggerReactor();
     await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Ping', properties: {} }, clock.now().toISOString()));
     expect(await step(reactor)).toEqual([]);
@@ -81,7 +103,10 @@ describe('TriggerReactor', () => {
     await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Ping', properties: {} }, clock.now().toISOString()));
     expect(await step(reactor)).toEqual(['TriggerMatched', 'TriggerRunStepEntered', 'TimerScheduled']);
     await admin({ type: 'DisableTrigger' });
-    await appendToCustomer(store, customerEvent('c1', 'InteractionRecorded', { event: 'Other', properties: {} }, clock.now().toISOString()));
+    await appendToCustomer(
+      store,
+      customerEvent('c1', 'InteractionRecorded', { event: 'Other', properties: {} }, clock.now().toISOString()),
+    );
     expect(await step(reactor)).toEqual(['TimerCancelled', 'TriggerRunExited']);
   });
 
@@ -90,7 +115,8 @@ describe('TriggerReactor', () => {
     let state = initialTriggerState('noisy');
     const noisy = { ...nudge, id: 'noisy', entry: { event: 'Never' } };
     for (let i = 0; i < 1201; i++) {
-      const command: TriggerCommand = i === 0 ? { type: 'DefineTrigger', definition: noisy } : { type: i % 2 ? 'EnableTrigger' : 'DisableTrigger' };
+      const command: TriggerCommand =
+        i === 0 ? { type: 'DefineTrigger', definition: noisy } : { type: i % 2 ? 'EnableTrigger' : 'DisableTrigger' };
       const decided = decideTrigger(command, state, { workspaceId: 'w', now: clock.now() });
       await store.appendToStream(triggerStreamId('w', 'noisy'), decided);
       state = decided.reduce(evolveTrigger, state);

@@ -133,7 +133,7 @@ export class TriggerReactor implements Reactor {
   /** The definitions in the log before `before`, page by page. */
   private async loadDefinitions(before: bigint, ctx: ReactorContext): Promise<void> {
     const filter = { streamPrefixes: [TRIGGER_STREAM], eventTypes: [...DEFINITION_TYPES] };
-    for (let after = 0n; after < before; ) {
+    for (let after = 0n; after < before;) {
       const page = await ctx.store.readAll({ after, filter, maxCount: DEFINITIONS_PAGE });
       for (const e of page) if (e.position < before) this.applyDefinition(e, false);
       after = page.length === DEFINITIONS_PAGE ? page[page.length - 1].position : before;

@@ -1,7 +1,14 @@
 import { customerStreamId, foldCustomer, STAGES, type CustomerState, type JourneyEvent, type Stage } from '@journey/domain';
 import { listDeadLetters, requestDeadLetterRetry, type EventStore } from '@journey/event-store';
 import type { Projection } from '../projection';
-import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS, type StageTransitionDoc } from '../projections';
+import {
+  CUSTOMERS,
+  customerDocId,
+  customersProjection,
+  stageAnalyticsProjection,
+  STAGE_TRANSITIONS,
+  type StageTransitionDoc,
+} from '../projections';
 import { ProjectionRunner, rebuildProjection } from '../runner';
 import type { ReadModelStore } from '../store.port';
 
@@ -15,15 +22,25 @@ export interface ReadModelStoreFixture {
 }
 
 let n = 0;
-export function event(customerId: string, type: string, data: Record<string, unknown>, occurredAt = '2025-04-01T10:00:00.000Z'): JourneyEvent {
+export function event(
+  customerId: string,
+  type: string,
+  data: Record<string, unknown>,
+  occurredAt = '2025-04-01T10:00:00.000Z',
+): JourneyEvent {
   n += 1;
-  return { id: `ev-${n}`, type, data, metadata: { workspaceId: 'w', customerId, occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 } };
+  return {
+    id: `ev-${n}`,
+    type,
+    data,
+    metadata: { workspaceId: 'w', customerId, occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 },
+  };
 }
 
 /** A seeded pseudo-random history: identifies, interactions, pages, stage changes, messages, tasks, late events. */
 export function randomHistory(count: number, customers: number, seed: number): JourneyEvent[] {
   let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const stage = new Map<string, Stage | null>();
   const out: JourneyEvent[] = [];
@@ -39,7 +56,15 @@ export function randomHistory(count: number, customers: number, seed: number): J
       const to = pick(STAGES);
       out.push(event(c, 'StageChanged', { from: stage.get(c) ?? null, to, reason: 'random' }, at));
       stage.set(c, to);
-    } else if (r < 0.85) out.push(event(c, pick(['MessageScheduled', 'MessageSent', 'MessageDelivered', 'MessageFailed', 'MessageOpened']), { messageId: `m${i}`, channel: 'email' }, at));
+    } else if (r < 0.85)
+      out.push(
+        event(
+          c,
+          pick(['MessageScheduled', 'MessageSent', 'MessageDelivered', 'MessageFailed', 'MessageOpened']),
+          { messageId: `m${i}`, channel: 'email' },
+          at,
+        ),
+      );
     else if (r < 0.93) out.push(event(c, 'CsmTaskOpened', { taskId: `t${Math.floor(rnd() * 5)}`, title: 'x', priority: 'p' }, at));
     else out.push(event(c, 'CsmTaskClosed', { taskId: `t${Math.floor(rnd() * 5)}`, resolution: 'done' }, at));
   }
@@ -97,7 +122,9 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     ]);
     expect((await store.find(CUSTOMERS, { workspaceId: 'w', stage: 'onboarding' })).map((d) => d.id)).toEqual(['w/b']);
     expect((await store.find(CUSTOMERS, { workspaceId: 'w' }, { limit: 2 })).map((d) => d.id)).toEqual(['w/a', 'w/b']);
-    expect((await store.find(STAGE_TRANSITIONS, { workspaceId: 'w' })).map((d) => d.doc)).toEqual([{ workspaceId: 'w', day: '2025-04-02', from: 'onboarding', to: 'active', count: 1 }]);
+    expect((await store.find(STAGE_TRANSITIONS, { workspaceId: 'w' })).map((d) => d.doc)).toEqual([
+      { workspaceId: 'w', day: '2025-04-02', from: 'onboarding', to: 'active', count: 1 },
+    ]);
     expect(await store.checkpoint('customers')).toBe(head);
     await runner.stop();
     await analytics.stop();
@@ -149,14 +176,19 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     const picky: Projection = {
       ...customersProjection,
       apply: (batch, docs) => {
-        if (broken && batch.some((e) => e.metadata.customerId === 'bad' && e.streamId.startsWith('customer-'))) throw new TypeError('cannot project bad');
+        if (broken && batch.some((e) => e.metadata.customerId === 'bad' && e.streamId.startsWith('customer-')))
+          throw new TypeError('cannot project bad');
         return customersProjection.apply(batch, docs);
       },
     };
     const runner = new ProjectionRunner(picky, events, store, { retryDelayMs: 1, maxRetryDelayMs: 5, coalesceMs: 0 });
     await runner.start();
     try {
-      await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} }), event('bad', 'InteractionRecorded', { event: 'x', properties: {} }), event('b', 'InteractionRecorded', { event: 'x', properties: {} })]);
+      await appendAll(events, [
+        event('a', 'InteractionRecorded', { event: 'x', properties: {} }),
+        event('bad', 'InteractionRecorded', { event: 'x', properties: {} }),
+        event('b', 'InteractionRecorded', { event: 'x', properties: {} }),
+      ]);
       const waitForLetter = async (status: string) => {
         for (let i = 0; i < 500; i++) {
           const letters = await listDeadLetters(events, 'w');
@@ -166,10 +198,17 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
         throw new Error(`no dead letter ${status}: ${JSON.stringify(await listDeadLetters(events, 'w'))}`);
       };
       const letter = await waitForLetter('quarantined');
-      expect(letter).toMatchObject({ subscriber: 'projections', customerId: 'bad', reason: 'TypeError', error: 'cannot project bad', attempts: 3 });
+      expect(letter).toMatchObject({
+        subscriber: 'projections',
+        customerId: 'bad',
+        reason: 'TypeError',
+        error: 'cannot project bad',
+        attempts: 3,
+      });
       await appendAll(events, [event('c', 'InteractionRecorded', { event: 'x', properties: {} })]);
       await runner.waitFor(await events.headPosition());
-      for (const c of ['a', 'b', 'c']) expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc.interactions.total).toBe(1);
+      for (const c of ['a', 'b', 'c'])
+        expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc.interactions.total).toBe(1);
       expect(await store.get(CUSTOMERS, customerDocId('w', 'bad'))).toBeUndefined();
       expect(runner.status()[0].lastError).toBeUndefined();
 
@@ -197,7 +236,10 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     for (const p of [customersProjection, stageAnalyticsProjection]) await store.prepare(p);
     expect(await store.applyBatch(customersProjection, all.slice(0, 2))).toBe(all[1].position);
     expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], all)).toEqual([all[2].position, all[2].position]);
-    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], all.slice(1))).toEqual([all[2].position, all[2].position]);
+    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], all.slice(1))).toEqual([
+      all[2].position,
+      all[2].position,
+    ]);
     const expected = expectedCustomers(history);
     for (const c of ['a', 'b']) expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', c)))?.doc).toEqual(expected.get(c));
     const [transitions] = await store.find<StageTransitionDoc>(STAGE_TRANSITIONS, { workspaceId: 'w', day: '2025-04-03' });
@@ -213,7 +255,10 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     await appendAll(events, history);
     const head = await events.headPosition();
     await runner.waitFor(head, 25_000);
-    expect(runner.status().map((s) => [s.name, s.position])).toEqual([[customersProjection.name, head], [stageAnalyticsProjection.name, head]]);
+    expect(runner.status().map((s) => [s.name, s.position])).toEqual([
+      [customersProjection.name, head],
+      [stageAnalyticsProjection.name, head],
+    ]);
 
     const expected = expectedCustomers(history);
     const live = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
@@ -228,7 +273,13 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     expect(await store.finishRebuild(customersProjection, head)).toBeUndefined();
 
     const report = await runner.rebuild({ projection: customersProjection.name });
-    expect(report).toMatchObject({ projection: 'customers', position: head, identical: true, documents: { customers: expected.size }, differences: { customers: 0 } });
+    expect(report).toMatchObject({
+      projection: 'customers',
+      position: head,
+      identical: true,
+      documents: { customers: expected.size },
+      differences: { customers: 0 },
+    });
     const analytics = await runner.rebuild({ projection: stageAnalyticsProjection.name });
     expect(analytics.identical).toBe(true);
     const transitions = await store.find<{ count: number }>(STAGE_TRANSITIONS, { workspaceId: 'w' });
@@ -255,7 +306,10 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     await appendAll(events, history.slice(0, 600));
     const runner = new ProjectionRunner(customersProjection, events, store, { batchSize: 60, retryDelayMs: 20 });
     await runner.start();
-    const [report] = await Promise.all([rebuildProjection(events, store, customersProjection, { batchSize: 150 }), appendAll(events, history.slice(600))]);
+    const [report] = await Promise.all([
+      rebuildProjection(events, store, customersProjection, { batchSize: 150 }),
+      appendAll(events, history.slice(600)),
+    ]);
     expect(report.identical).toBe(true);
     await runner.waitFor(await events.headPosition(), 25_000);
     const expected = expectedCustomers(history);

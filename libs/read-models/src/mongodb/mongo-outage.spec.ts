@@ -64,7 +64,13 @@ describeWithServer('ProjectionRunner through a MongoDB outage', 'MONGODB_URL', (
   beforeAll(async () => {
     proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 27017) });
     const port = await proxy.listen();
-    client = new MongoClient(`mongodb://127.0.0.1:${port}/${dbName}`, { serverSelectionTimeoutMS: 300, connectTimeoutMS: 300, socketTimeoutMS: 2_000, heartbeatFrequencyMS: 500, directConnection: true });
+    client = new MongoClient(`mongodb://127.0.0.1:${port}/${dbName}`, {
+      serverSelectionTimeoutMS: 300,
+      connectTimeoutMS: 300,
+      socketTimeoutMS: 2_000,
+      heartbeatFrequencyMS: 500,
+      directConnection: true,
+    });
     direct = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
   });
   afterAll(async () => {
@@ -78,14 +84,22 @@ describeWithServer('ProjectionRunner through a MongoDB outage', 'MONGODB_URL', (
     const events = new SqliteEventStore(openSqliteDatabase(join(dir, 'events.db'), { synchronous: 'NORMAL' }));
     const store = new MongoReadModelStore(client.db(dbName), client);
     const errors: Error[] = [];
-    const runner = new ProjectionRunner(customersProjection, events, store, { retryDelayMs: 50, maxRetryDelayMs: 200, coalesceMs: 0, onError: (e) => errors.push(e) });
+    const runner = new ProjectionRunner(customersProjection, events, store, {
+      retryDelayMs: 50,
+      maxRetryDelayMs: 200,
+      coalesceMs: 0,
+      onError: (e) => errors.push(e),
+    });
     await runner.start();
     try {
       await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} })]);
       await runner.waitFor(await events.headPosition(), 20_000);
 
       proxy.cut();
-      await appendAll(events, [event('a', 'InteractionRecorded', { event: 'y', properties: {} }), event('b', 'InteractionRecorded', { event: 'y', properties: {} })]);
+      await appendAll(events, [
+        event('a', 'InteractionRecorded', { event: 'y', properties: {} }),
+        event('b', 'InteractionRecorded', { event: 'y', properties: {} }),
+      ]);
       // Failing: the status (what /health reports) says so, and it keeps retrying (more than one failed attempt).
       for (let i = 0; i < 1000 && errors.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
       expect(errors.length).toBeGreaterThanOrEqual(4);

@@ -6,7 +6,14 @@ import type { CustomerState } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
 import { describeWithServer } from '../../../integration/src/testing/servers';
 import { appendAll, event, expectedCustomers, randomHistory, readModelStoreContract } from '../contract/read-model-store.contract';
-import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS, type StageTransitionDoc } from '../projections';
+import {
+  CUSTOMERS,
+  customerDocId,
+  customersProjection,
+  stageAnalyticsProjection,
+  STAGE_TRANSITIONS,
+  type StageTransitionDoc,
+} from '../projections';
 import { ProjectionRunner } from '../runner';
 import { CATALOG, MongoReadModelStore, type WriteGuard } from './mongo-read-model-store';
 
@@ -63,33 +70,39 @@ describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
     expect((await db.collection('customers__1').indexes()).map((i) => i.key)).toEqual([{ _id: 1 }, { workspaceId: 1, stage: 1 }]);
   });
 
-  it.each<WriteGuard>(['client', 'server'])('converges when the checkpoint write was lost after the documents were written (replay never double-counts; %s guard)', async (guard) => {
-    const { events, store, db } = open(guard);
-    const history = randomHistory(600, 20, 3);
-    await appendAll(events, history);
-    const all = await events.readAll();
-    for (const p of [customersProjection, stageAnalyticsProjection]) {
-      await store.prepare(p);
-      await store.applyBatch(p, all.slice(0, 250));
-      await store.applyBatch(p, all.slice(250, 400));
-      // The crash: the documents of the second batch are written, its checkpoint is not.
-      await db.collection(CATALOG).updateOne({ _id: p.name } as never, { $set: { position: all[249].position } });
-    }
-    const runners = [customersProjection, stageAnalyticsProjection].map((p) => new ProjectionRunner(p, events, store, { batchSize: 61 }));
-    for (const r of runners) await r.start();
-    for (const r of runners) await r.waitFor(all[all.length - 1].position);
-    for (const r of runners) await r.stop();
-    const expected = expectedCustomers(history);
-    const docs = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
-    expect(docs.length).toBe(expected.size);
-    for (const d of docs) expect(d.doc).toEqual(expected.get(d.doc.customerId));
-    const transitions = await store.find<StageTransitionDoc>(STAGE_TRANSITIONS, {});
-    expect(transitions.reduce((sum, t) => sum + t.doc.count, 0)).toBe(history.filter((e) => e.type === 'StageChanged').length);
-  });
+  it.each<WriteGuard>(['client', 'server'])(
+    'converges when the checkpoint write was lost after the documents were written (replay never double-counts; %s guard)',
+    async (guard) => {
+      const { events, store, db } = open(guard);
+      const history = randomHistory(600, 20, 3);
+      await appendAll(events, history);
+      const all = await events.readAll();
+      for (const p of [customersProjection, stageAnalyticsProjection]) {
+        await store.prepare(p);
+        await store.applyBatch(p, all.slice(0, 250));
+        await store.applyBatch(p, all.slice(250, 400));
+        // The crash: the documents of the second batch are written, its checkpoint is not.
+        await db.collection(CATALOG).updateOne({ _id: p.name } as never, { $set: { position: all[249].position } });
+      }
+      const runners = [customersProjection, stageAnalyticsProjection].map((p) => new ProjectionRunner(p, events, store, { batchSize: 61 }));
+      for (const r of runners) await r.start();
+      for (const r of runners) await r.waitFor(all[all.length - 1].position);
+      for (const r of runners) await r.stop();
+      const expected = expectedCustomers(history);
+      const docs = await store.find<CustomerState>(CUSTOMERS, { workspaceId: 'w' });
+      expect(docs.length).toBe(expected.size);
+      for (const d of docs) expect(d.doc).toEqual(expected.get(d.doc.customerId));
+      const transitions = await store.find<StageTransitionDoc>(STAGE_TRANSITIONS, {});
+      expect(transitions.reduce((sum, t) => sum + t.doc.count, 0)).toBe(history.filter((e) => e.type === 'StageChanged').length);
+    },
+  );
 
   it('takes an insert race as a guarded replace (E11000: the other writer got there first)', async () => {
     const { events, store, db } = open();
-    await appendAll(events, [event('a', 'InteractionRecorded', { event: 'x', properties: {} }), event('b', 'InteractionRecorded', { event: 'x', properties: {} })]);
+    await appendAll(events, [
+      event('a', 'InteractionRecorded', { event: 'x', properties: {} }),
+      event('b', 'InteractionRecorded', { event: 'x', properties: {} }),
+    ]);
     const all = await events.readAll();
     await store.prepare(customersProjection);
     // Another process inserted both documents after this store's read found nothing: 'a' older than the batch, 'b' newer.

@@ -22,7 +22,19 @@
  * checkpoint compare-and-set (the generation changed) and retries from the checkpoint into the new collections.
  * Old generations are dropped when the next rebuild starts.
  */
-import { MongoBulkWriteError, MongoClient, MongoServerError, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter, type UpdateFilter, type UpdateOptions, type UpdateResult } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type UpdateFilter,
+  type UpdateOptions,
+  type UpdateResult,
+} from 'mongodb';
 import pLimit from 'p-limit';
 import { canonicalJson, type RecordedEvent } from '@journey/domain';
 import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
@@ -66,8 +78,10 @@ function checkName(name: string, what: string): string {
 
 const collectionName = (collection: string, generation: number) => `${checkName(collection, 'collection')}__${generation}`;
 
-const encodeKey = (key: string) => (/[.%\0]|^\$/.test(key) ? key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\0/g, '%00').replace(/^\$/, '%24') : key);
-const decodeKey = (key: string) => (key.includes('%') ? key.replace(/%(25|2E|24|00)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))) : key);
+const encodeKey = (key: string) =>
+  /[.%\0]|^\$/.test(key) ? key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\0/g, '%00').replace(/^\$/, '%24') : key;
+const decodeKey = (key: string) =>
+  key.includes('%') ? key.replace(/%(25|2E|24|00)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))) : key;
 
 /** Maps every object key (JSON semantics: undefined properties are left out, undefined array items become null). */
 function mapKeys(value: unknown, key: (k: string) => string): unknown {
@@ -146,11 +160,21 @@ export class MongoReadModelStore implements ReadModelStore {
     return (target === 'live' ? entry?.position : entry?.rebuild?.position) ?? 0n;
   }
 
-  async applyBatch(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget = 'live', options: ApplyOptions = {}): Promise<bigint> {
+  async applyBatch(
+    projection: Projection,
+    events: readonly RecordedEvent[],
+    target: ReadModelTarget = 'live',
+    options: ApplyOptions = {},
+  ): Promise<bigint> {
     return this.exclusive(`${projection.name}/${target}`, () => this.apply(projection, events, target, options.replay));
   }
 
-  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live', options: ApplyOptions = {}): Promise<bigint[]> {
+  async applyBatches(
+    projections: readonly Projection[],
+    events: readonly RecordedEvent[],
+    target: ReadModelTarget = 'live',
+    options: ApplyOptions = {},
+  ): Promise<bigint[]> {
     return Promise.all(projections.map((p) => this.applyBatch(p, events, target, options)));
   }
 
@@ -162,7 +186,8 @@ export class MongoReadModelStore implements ReadModelStore {
     const guard = await this.guard();
     const loaded = new Map<string, StoredDoc>();
     const byCollection = new Map<string, Set<string>>();
-    for (const ref of projection.reads(fresh)) byCollection.set(ref.collection, (byCollection.get(ref.collection) ?? new Set()).add(ref.id));
+    for (const ref of projection.reads(fresh))
+      byCollection.set(ref.collection, (byCollection.get(ref.collection) ?? new Set()).add(ref.id));
     for (const [collection, ids] of byCollection) {
       for (const stored of await readDocs(this.collection(side, collection), [...ids], guard)) {
         loaded.set(docKey({ collection, id: String(stored._id) }), fromMongoDoc(stored));
@@ -170,11 +195,13 @@ export class MongoReadModelStore implements ReadModelStore {
     }
     const commands: Array<() => Promise<void>> = [];
     const puts = new Map<string, PutDoc[]>();
-    for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref)))) puts.set(put.collection, [...(puts.get(put.collection) ?? []), put]);
+    for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref))))
+      puts.set(put.collection, [...(puts.get(put.collection) ?? []), put]);
     for (const [collection, docs] of puts) {
       const writes = docs.flatMap((put) => guardedWrite(put, loaded.get(docKey(put)), guard));
       const target = this.collection(side, collection);
-      for (let i = 0; i < writes.length; i += WRITES_PER_COMMAND) commands.push(() => writeOrdered(target, writes.slice(i, i + WRITES_PER_COMMAND)));
+      for (let i = 0; i < writes.length; i += WRITES_PER_COMMAND)
+        commands.push(() => writeOrdered(target, writes.slice(i, i + WRITES_PER_COMMAND)));
     }
     await inParallel(commands, COMMANDS_IN_FLIGHT[guard]);
     if (replay) return side.position;
@@ -191,7 +218,9 @@ export class MongoReadModelStore implements ReadModelStore {
     const now = await this.entry(projection.name);
     const current = target === 'live' ? now : now.rebuild;
     if (current?.generation !== side.generation) {
-      throw new Error(`${projection.name}: the ${target} collections were replaced during the batch (rebuild); retrying from the checkpoint`);
+      throw new Error(
+        `${projection.name}: the ${target} collections were replaced during the batch (rebuild); retrying from the checkpoint`,
+      );
     }
     return current.position;
   }
@@ -210,13 +239,19 @@ export class MongoReadModelStore implements ReadModelStore {
       const m = /^(.+)__\d+$/.exec(name);
       if (m && ours.has(m[1]) && !live.has(name)) await this.db.dropCollection(name);
     }
-    const rebuild: Side = { generation, position: 0n, collections: Object.fromEntries(projection.collections.map((c) => [c.name, collectionName(c.name, generation)])) };
+    const rebuild: Side = {
+      generation,
+      position: 0n,
+      collections: Object.fromEntries(projection.collections.map((c) => [c.name, collectionName(c.name, generation)])),
+    };
     await this.createCollections(projection, rebuild);
     await this.updateCatalog({ _id: projection.name }, { $set: { rebuild } });
   }
 
   async finishRebuild(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
-    return this.exclusive(`${projection.name}/live`, () => this.exclusive(`${projection.name}/rebuild`, () => this.swap(projection, position)));
+    return this.exclusive(`${projection.name}/live`, () =>
+      this.exclusive(`${projection.name}/rebuild`, () => this.swap(projection, position)),
+    );
   }
 
   private async swap(projection: Projection, position: bigint): Promise<SwapReport | undefined> {
@@ -230,7 +265,13 @@ export class MongoReadModelStore implements ReadModelStore {
       report.differences[c.name] = compared.differences;
     }
     const swapped = await this.updateCatalog(
-      { _id: projection.name, generation: entry.generation, position: position, 'rebuild.generation': rebuild.generation, 'rebuild.position': position },
+      {
+        _id: projection.name,
+        generation: entry.generation,
+        position: position,
+        'rebuild.generation': rebuild.generation,
+        'rebuild.position': position,
+      },
       { $set: { generation: rebuild.generation, collections: rebuild.collections }, $unset: { rebuild: '' } },
     );
     return swapped.matchedCount === 1 ? report : undefined;
@@ -257,7 +298,11 @@ export class MongoReadModelStore implements ReadModelStore {
     const live = await this.live(collection);
     if (!live) return [];
     const groups = await live
-      .aggregate([{ $match: filter(where) }, { $group: { _id: `$${checkName(field, 'field')}`, count: { $sum: 1 } } }, { $sort: { _id: 1 } }])
+      .aggregate([
+        { $match: filter(where) },
+        { $group: { _id: `$${checkName(field, 'field')}`, count: { $sum: 1 } } },
+        { $sort: { _id: 1 } },
+      ])
       .toArray();
     return groups.map((g) => ({ value: mapKeys(g._id ?? null, decodeKey), count: Number(g.count) }));
   }
@@ -285,7 +330,11 @@ export class MongoReadModelStore implements ReadModelStore {
    * come from: on FerretDB an update rewrites the whole document it read, so a live checkpoint written beside the
    * start of a rebuild could drop the rebuild. (Across processes the compare-and-set filters decide.)
    */
-  private updateCatalog(filter: Filter<CatalogDoc>, update: UpdateFilter<CatalogDoc>, options?: UpdateOptions): Promise<UpdateResult<CatalogDoc>> {
+  private updateCatalog(
+    filter: Filter<CatalogDoc>,
+    update: UpdateFilter<CatalogDoc>,
+    options?: UpdateOptions,
+  ): Promise<UpdateResult<CatalogDoc>> {
     return this.exclusive(`${String(filter._id)}/catalog`, () => this.catalog.updateOne(filter, update, options));
   }
 
@@ -321,7 +370,10 @@ export class MongoReadModelStore implements ReadModelStore {
 
   /** The live collection holding `collection` (resolved on every call, so a swap is seen at once). */
   private async live(collection: string): Promise<Collection | undefined> {
-    const entry = await this.catalog.findOne({ [`collections.${checkName(collection, 'collection')}`]: { $exists: true } }, { projection: { collections: 1 } });
+    const entry = await this.catalog.findOne(
+      { [`collections.${checkName(collection, 'collection')}`]: { $exists: true } },
+      { projection: { collections: 1 } },
+    );
     return entry ? this.db.collection(entry.collections[collection]) : undefined;
   }
 
@@ -334,7 +386,9 @@ export class MongoReadModelStore implements ReadModelStore {
         if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
       }
       for (const fields of c.indexes) {
-        await this.db.collection(name).createIndex(Object.fromEntries(fields.map((f) => [checkName(f, 'field'), 1])), { name: fields.join('_') });
+        await this.db
+          .collection(name)
+          .createIndex(Object.fromEntries(fields.map((f) => [checkName(f, 'field'), 1])), { name: fields.join('_') });
       }
     }
   }
@@ -378,7 +432,9 @@ function guardedWrite(put: PutDoc, stored: StoredDoc | undefined, guard: WriteGu
   return [guard === 'server' ? guardedReplace(doc) : { replaceOne: { filter: { _id: doc._id }, replacement: doc } }];
 }
 
-const guardedReplace = (doc: Document): AnyBulkWriteOperation => ({ replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc } });
+const guardedReplace = (doc: Document): AnyBulkWriteOperation => ({
+  replaceOne: { filter: { _id: doc._id, _pos: { $lt: doc._pos } }, replacement: doc },
+});
 
 /**
  * One ordered bulkWrite. An insert that finds the document already there (another writer created it after this batch
@@ -421,7 +477,11 @@ async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Pro
  * documents beyond `position` are a concurrent writer's batch whose checkpoint is not stored yet (the swap will make it
  * retry): they are not compared.
  */
-async function compareCollections(live: Collection, rebuilt: Collection, position: bigint): Promise<{ documents: number; differences: number }> {
+async function compareCollections(
+  live: Collection,
+  rebuilt: Collection,
+  position: bigint,
+): Promise<{ documents: number; differences: number }> {
   const a = live.find({}, { ...READ, sort: { _id: 1 } })[Symbol.asyncIterator]();
   const b = rebuilt.find({}, { ...READ, sort: { _id: 1 } })[Symbol.asyncIterator]();
   let [x, y] = await Promise.all([a.next(), b.next()]);

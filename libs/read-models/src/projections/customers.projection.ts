@@ -10,7 +10,9 @@ export function customerDocId(workspaceId: string, customerId: string): string {
 
 /** Customer events are those of customer streams; they carry the workspace and customer in their metadata. */
 function customerOf(e: RecordedEvent): string | undefined {
-  return e.streamId.startsWith('customer-') && e.metadata.customerId ? customerDocId(e.metadata.workspaceId, e.metadata.customerId) : undefined;
+  return e.streamId.startsWith('customer-') && e.metadata.customerId
+    ? customerDocId(e.metadata.workspaceId, e.metadata.customerId)
+    : undefined;
 }
 
 /** `customers`: one `CustomerState` per customer (any event of its stream creates it), queryable by workspace and stage. */
@@ -30,7 +32,13 @@ export const customersProjection: Projection = {
     for (const e of events) {
       const id = customerOf(e);
       if (!id) continue;
-      batch.update<CustomerState>(CUSTOMERS, id, e.position, () => initialCustomerState(e.metadata.workspaceId, e.metadata.customerId), (s) => evolveCustomer(s, e));
+      batch.update<CustomerState>(
+        CUSTOMERS,
+        id,
+        e.position,
+        () => initialCustomerState(e.metadata.workspaceId, e.metadata.customerId),
+        (s) => evolveCustomer(s, e),
+      );
     }
     return batch.puts();
   },

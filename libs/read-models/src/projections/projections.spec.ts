@@ -3,7 +3,12 @@ import type { DocLookup, PutDoc, StoredDoc } from '../projection';
 import { customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS } from '.';
 
 let position = 0n;
-function recorded<T extends EventType>(customerId: string, type: T, data: EventDataByType[T], occurredAt = '2025-03-01T12:00:00Z'): RecordedEvent {
+function recorded<T extends EventType>(
+  customerId: string,
+  type: T,
+  data: EventDataByType[T],
+  occurredAt = '2025-03-01T12:00:00Z',
+): RecordedEvent {
   position += 1n;
   return {
     id: `e${position}`,
@@ -24,7 +29,10 @@ function storeOf(puts: PutDoc[], into = new Map<string, StoredDoc>()): Map<strin
   }
   return into;
 }
-const lookupIn = (docs: Map<string, StoredDoc>): DocLookup => (ref) => docs.get(`${ref.collection}/${ref.id}`);
+const lookupIn =
+  (docs: Map<string, StoredDoc>): DocLookup =>
+  (ref) =>
+    docs.get(`${ref.collection}/${ref.id}`);
 
 describe('customers projection', () => {
   const events = [

@@ -41,7 +41,13 @@ export const stageAnalyticsProjection: Projection = {
     for (const e of events) {
       const t = transitionOf(e);
       if (!t) continue;
-      batch.update<StageTransitionDoc>(STAGE_TRANSITIONS, t.id, e.position, () => ({ ...t.key, count: 0 }), (doc) => ({ ...doc, count: doc.count + 1 }));
+      batch.update<StageTransitionDoc>(
+        STAGE_TRANSITIONS,
+        t.id,
+        e.position,
+        () => ({ ...t.key, count: 0 }),
+        (doc) => ({ ...doc, count: doc.count + 1 }),
+      );
     }
     return batch.puts();
   },

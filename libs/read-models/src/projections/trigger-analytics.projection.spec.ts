@@ -1,20 +1,47 @@
-import { decideTrigger, initialTriggerState, simulateCustomer, triggerStreamId, type JourneyEvent, type RecordedEvent } from '@journey/domain';
+import {
+  decideTrigger,
+  initialTriggerState,
+  simulateCustomer,
+  triggerStreamId,
+  type JourneyEvent,
+  type RecordedEvent,
+} from '@journey/domain';
 import { enabledProgram, History } from '../../../domain/src/triggers/testing';
 import type { DocLookup, PutDoc, StoredDoc } from '../projection';
-import { MESSAGES, TRIGGER_RUNS, TRIGGER_STEPS, messageDocId, stepKey, triggerAnalyticsProjection as projection, type MessageDoc, type RunDoc, type StepDoc } from '.';
+import {
+  MESSAGES,
+  TRIGGER_RUNS,
+  TRIGGER_STEPS,
+  messageDocId,
+  stepKey,
+  triggerAnalyticsProjection as projection,
+  type MessageDoc,
+  type RunDoc,
+  type StepDoc,
+} from '.';
 
 const definition = {
   id: 'welcome',
   name: 'Welcome',
   entry: { event: 'Signed Up' },
   exit: [{ when: { event: 'Activated' }, reason: 'converted' }],
-  steps: [{ split: { holdout: 50, variants: [{ name: 'a', weight: 1, steps: [{ send: { channel: 'inbox', body: 'Hi' } }, { wait: { duration: '2d' } }] }] } }],
+  steps: [
+    {
+      split: {
+        holdout: 50,
+        variants: [{ name: 'a', weight: 1, steps: [{ send: { channel: 'inbox', body: 'Hi' } }, { wait: { duration: '2d' } }] }],
+      },
+    },
+  ],
 };
 
 /** 40 customers sign up; every third activates a day later. The log: the trigger definition, then each customer's stream. */
 function log(): { events: RecordedEvent[]; activated: Set<string> } {
   const program = enabledProgram(definition, 'w');
-  const [defined] = decideTrigger({ type: 'DefineTrigger', definition }, initialTriggerState('welcome'), { workspaceId: 'w', now: new Date('2025-01-01T00:00:00Z') });
+  const [defined] = decideTrigger({ type: 'DefineTrigger', definition }, initialTriggerState('welcome'), {
+    workspaceId: 'w',
+    now: new Date('2025-01-01T00:00:00Z'),
+  });
   const events: RecordedEvent[] = [];
   let position = 0n;
   const push = (e: JourneyEvent, streamId: string) => events.push({ ...e, streamId, revision: 0n, position: ++position });
@@ -33,8 +60,17 @@ function log(): { events: RecordedEvent[]; activated: Set<string> } {
       // the dispatcher's outcome for every scheduled message; odd customers open it
       if (e.type === 'MessageScheduled') {
         const meta = { ...e.metadata, source: 'dispatcher' };
-        push({ id: `${e.id}-d`, type: 'MessageDelivered', data: { messageId: e.data.messageId, channel: 'inbox', attempt: 1 }, metadata: meta }, `customer-w-c${i}`);
-        if (i % 2) push({ id: `${e.id}-o`, type: 'MessageOpened', data: { messageId: e.data.messageId }, metadata: meta }, `customer-w-c${i}`);
+        push(
+          {
+            id: `${e.id}-d`,
+            type: 'MessageDelivered',
+            data: { messageId: e.data.messageId, channel: 'inbox', attempt: 1 },
+            metadata: meta,
+          },
+          `customer-w-c${i}`,
+        );
+        if (i % 2)
+          push({ id: `${e.id}-o`, type: 'MessageOpened', data: { messageId: e.data.messageId }, metadata: meta }, `customer-w-c${i}`);
       }
     }
   }
@@ -46,14 +82,20 @@ function project(events: RecordedEvent[], size: number, docs = new Map<string, S
   const key = (c: string, id: string) => `${c}/${id}`;
   for (let i = 0; i < events.length; i += size) {
     const batch = events.slice(i, i + size);
-    const loaded = new Map(projection.reads(batch).flatMap((r) => (docs.has(key(r.collection, r.id)) ? [[key(r.collection, r.id), docs.get(key(r.collection, r.id))!]] : [])));
+    const loaded = new Map(
+      projection
+        .reads(batch)
+        .flatMap((r) => (docs.has(key(r.collection, r.id)) ? [[key(r.collection, r.id), docs.get(key(r.collection, r.id))!]] : [])),
+    );
     const lookup: DocLookup = (r) => loaded.get(key(r.collection, r.id));
-    for (const p of projection.apply(batch, lookup) as PutDoc[]) if ((docs.get(key(p.collection, p.id))?.pos ?? -1n) < p.pos) docs.set(key(p.collection, p.id), p);
+    for (const p of projection.apply(batch, lookup) as PutDoc[])
+      if ((docs.get(key(p.collection, p.id))?.pos ?? -1n) < p.pos) docs.set(key(p.collection, p.id), p);
   }
   return docs;
 }
 
-const docsOf = <T>(docs: Map<string, StoredDoc>, collection: string) => [...docs.entries()].filter(([k]) => k.startsWith(`${collection}/`)).map(([, d]) => d.doc as T);
+const docsOf = <T>(docs: Map<string, StoredDoc>, collection: string) =>
+  [...docs.entries()].filter(([k]) => k.startsWith(`${collection}/`)).map(([, d]) => d.doc as T);
 
 describe('trigger-analytics projection', () => {
   const { events, activated } = log();
@@ -66,8 +108,28 @@ describe('trigger-analytics projection', () => {
     expect(runs).toHaveLength(40);
     expect(treated.length).toBeGreaterThan(5);
     expect(held.length).toBeGreaterThan(5);
-    expect(treated.filter((r) => r.converted).map((r) => r.customerId).sort()).toEqual(treated.filter((r) => activated.has(r.customerId)).map((r) => r.customerId).sort());
-    expect(held.filter((r) => r.holdoutConverted).map((r) => r.customerId).sort()).toEqual(held.filter((r) => activated.has(r.customerId)).map((r) => r.customerId).sort());
+    expect(
+      treated
+        .filter((r) => r.converted)
+        .map((r) => r.customerId)
+        .sort(),
+    ).toEqual(
+      treated
+        .filter((r) => activated.has(r.customerId))
+        .map((r) => r.customerId)
+        .sort(),
+    );
+    expect(
+      held
+        .filter((r) => r.holdoutConverted)
+        .map((r) => r.customerId)
+        .sort(),
+    ).toEqual(
+      held
+        .filter((r) => activated.has(r.customerId))
+        .map((r) => r.customerId)
+        .sort(),
+    );
     expect(held.filter((r) => r.holdoutConverted).length).toBeGreaterThan(0);
     expect(held.every((r) => r.exitReason === 'holdout' && !r.converted)).toBe(true);
     expect(treated.filter((r) => r.converted).every((r) => r.stepKey === stepKey('welcome', 1, '0.variants.0.1'))).toBe(true);
@@ -77,8 +139,20 @@ describe('trigger-analytics projection', () => {
 
     const messages = docsOf<MessageDoc>(docs, MESSAGES);
     expect(messages).toHaveLength(treated.length);
-    expect(messages.every((m) => m.key === stepKey('welcome', 1, '0.variants.0.0') && m.scheduled && m.delivered && m.status === 'delivered')).toBe(true);
-    expect(messages.filter((m) => m.opened).map((m) => m.customerId).sort()).toEqual(treated.filter((r) => Number(r.customerId.slice(1)) % 2).map((r) => r.customerId).sort());
+    expect(
+      messages.every((m) => m.key === stepKey('welcome', 1, '0.variants.0.0') && m.scheduled && m.delivered && m.status === 'delivered'),
+    ).toBe(true);
+    expect(
+      messages
+        .filter((m) => m.opened)
+        .map((m) => m.customerId)
+        .sort(),
+    ).toEqual(
+      treated
+        .filter((r) => Number(r.customerId.slice(1)) % 2)
+        .map((r) => r.customerId)
+        .sort(),
+    );
     expect(docs.get(`${MESSAGES}/${messageDocId('w', messages[0].messageId)}`)?.doc).toEqual(messages[0]);
   });
 

@@ -1,4 +1,11 @@
-import { MESSAGE_STATUS, activityRecord, type EventDataByType, type RecordedEvent, type Signal, type TriggerDefinition } from '@journey/domain';
+import {
+  MESSAGE_STATUS,
+  activityRecord,
+  type EventDataByType,
+  type RecordedEvent,
+  type Signal,
+  type TriggerDefinition,
+} from '@journey/domain';
 import { DocBatch, type DocLookup, type DocRef, type Projection, type PutDoc } from '../projection';
 
 /** `messages`: one document per message (any channel, any origin): who it is for, which trigger step sent it, its fate. */
@@ -94,7 +101,10 @@ function goalEvents(signal: Signal): string[] {
 
 function goalsOf(definition: TriggerDefinition): GoalsDoc {
   const exits = definition.exit ?? [];
-  return { reasons: [...new Set(exits.map((x) => x.reason ?? 'goal reached'))], events: [...new Set(exits.flatMap((x) => goalEvents(x.when)))] };
+  return {
+    reasons: [...new Set(exits.map((x) => x.reason ?? 'goal reached'))],
+    events: [...new Set(exits.flatMap((x) => goalEvents(x.when)))],
+  };
 }
 
 const isCustomerEvent = (e: RecordedEvent) => e.streamId.startsWith('customer-') && !!e.metadata.customerId;
@@ -110,9 +120,21 @@ const isCustomerEvent = (e: RecordedEvent) => e.streamId.startsWith('customer-')
 export const triggerAnalyticsProjection: Projection = {
   name: 'trigger-analytics',
   collections: [
-    { name: MESSAGES, indexes: [['workspaceId', 'key'], ['workspaceId', 'suppressedKey']] },
+    {
+      name: MESSAGES,
+      indexes: [
+        ['workspaceId', 'key'],
+        ['workspaceId', 'suppressedKey'],
+      ],
+    },
     { name: TRIGGER_STEPS, indexes: [['workspaceId']] },
-    { name: TRIGGER_RUNS, indexes: [['workspaceId', 'key'], ['workspaceId', 'stepKey']] },
+    {
+      name: TRIGGER_RUNS,
+      indexes: [
+        ['workspaceId', 'key'],
+        ['workspaceId', 'stepKey'],
+      ],
+    },
     { name: TRIGGER_GOALS, indexes: [] },
     { name: TRIGGER_HOLDOUTS, indexes: [] },
   ],
@@ -124,7 +146,8 @@ export const triggerAnalyticsProjection: Projection = {
       const d = e.data as Record<string, unknown>;
       if (MESSAGE_STATUS.has(e.type)) add(MESSAGES, messageDocId(ws, String(d.messageId)));
       if (e.type === 'TriggerDefined') add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
-      if (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered' || e.type === 'TriggerRunExited') add(TRIGGER_RUNS, docId(ws, String(d.runId)));
+      if (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered' || e.type === 'TriggerRunExited')
+        add(TRIGGER_RUNS, docId(ws, String(d.runId)));
       if (e.type === 'TriggerRunStepEntered') add(TRIGGER_STEPS, docId(ws, String(d.triggerId), Number(d.version), String(d.step)));
       if (e.type === 'TriggerRunExited') add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
       if (isCustomerEvent(e)) add(TRIGGER_HOLDOUTS, docId(ws, e.metadata.customerId));
@@ -142,7 +165,13 @@ export const triggerAnalyticsProjection: Projection = {
         case 'TriggerDefined': {
           const d = e.data as EventDataByType['TriggerDefined'];
           const doc = goalsOf(d.definition as unknown as TriggerDefinition);
-          batch.update<GoalsDoc>(TRIGGER_GOALS, docId(ws, d.triggerId, d.version), pos, () => doc, () => doc);
+          batch.update<GoalsDoc>(
+            TRIGGER_GOALS,
+            docId(ws, d.triggerId, d.version),
+            pos,
+            () => doc,
+            () => doc,
+          );
           break;
         }
         case 'TriggerMatched': {
@@ -162,7 +191,13 @@ export const triggerAnalyticsProjection: Projection = {
             holdout: 0,
             holdoutConverted: 0,
           };
-          batch.update<RunDoc>(TRIGGER_RUNS, docId(ws, d.runId), pos, () => run, (r) => r);
+          batch.update<RunDoc>(
+            TRIGGER_RUNS,
+            docId(ws, d.runId),
+            pos,
+            () => run,
+            (r) => r,
+          );
           break;
         }
         case 'TriggerRunStepEntered': {
@@ -174,20 +209,36 @@ export const triggerAnalyticsProjection: Projection = {
             () => ({ workspaceId: ws, triggerId: d.triggerId, version: d.version, step: d.step, kind: d.kind, entered: 0 }),
             (s) => ({ ...s, entered: s.entered + 1 }),
           );
-          updateRun(batch, docId(ws, d.runId), pos, (r) => ({ ...r, step: d.step, stepKey: stepKey(d.triggerId, d.version, d.step), ...(d.variant ? { variant: d.variant } : {}) }));
+          updateRun(batch, docId(ws, d.runId), pos, (r) => ({
+            ...r,
+            step: d.step,
+            stepKey: stepKey(d.triggerId, d.version, d.step),
+            ...(d.variant ? { variant: d.variant } : {}),
+          }));
           break;
         }
         case 'TriggerRunExited': {
           const d = e.data as EventDataByType['TriggerRunExited'];
           const goal = batch.get<GoalsDoc>(TRIGGER_GOALS, docId(ws, d.triggerId, d.version))?.doc;
           const runId = docId(ws, d.runId);
-          updateRun(batch, runId, pos, (r) => ({ ...r, exitReason: d.reason, converted: goal?.reasons.includes(d.reason) ? 1 : 0, holdout: d.reason === 'holdout' ? 1 : 0 }));
+          updateRun(batch, runId, pos, (r) => ({
+            ...r,
+            exitReason: d.reason,
+            converted: goal?.reasons.includes(d.reason) ? 1 : 0,
+            holdout: d.reason === 'holdout' ? 1 : 0,
+          }));
           const run = batch.get<RunDoc>(TRIGGER_RUNS, runId)?.doc;
           if (run?.holdout && run.exitReason === d.reason && goal?.events.length) {
-            batch.update<HoldoutsDoc>(TRIGGER_HOLDOUTS, docId(ws, customerId), pos, () => ({ workspaceId: ws, customerId, pending: [] }), (h) => ({
-              ...h,
-              pending: [...h.pending.filter((p) => p.run.runId !== run.runId), { run, goals: goal.events }],
-            }));
+            batch.update<HoldoutsDoc>(
+              TRIGGER_HOLDOUTS,
+              docId(ws, customerId),
+              pos,
+              () => ({ workspaceId: ws, customerId, pending: [] }),
+              (h) => ({
+                ...h,
+                pending: [...h.pending.filter((p) => p.run.runId !== run.runId), { run, goals: goal.events }],
+              }),
+            );
           }
           break;
         }
@@ -213,8 +264,21 @@ function convertHoldouts(batch: DocBatch, e: RecordedEvent, name: string): void 
   const holdouts = batch.get<HoldoutsDoc>(TRIGGER_HOLDOUTS, id);
   const converted = holdouts?.doc.pending.filter((p) => p.goals.includes(name)) ?? [];
   if (!holdouts || converted.length === 0) return;
-  batch.update<HoldoutsDoc>(TRIGGER_HOLDOUTS, id, e.position, () => holdouts.doc, (h) => ({ ...h, pending: h.pending.filter((p) => !p.goals.includes(name)) }));
-  for (const { run } of converted) batch.update<RunDoc>(TRIGGER_RUNS, docId(run.workspaceId, run.runId), e.position, () => run, (r) => ({ ...r, holdoutConverted: 1 }));
+  batch.update<HoldoutsDoc>(
+    TRIGGER_HOLDOUTS,
+    id,
+    e.position,
+    () => holdouts.doc,
+    (h) => ({ ...h, pending: h.pending.filter((p) => !p.goals.includes(name)) }),
+  );
+  for (const { run } of converted)
+    batch.update<RunDoc>(
+      TRIGGER_RUNS,
+      docId(run.workspaceId, run.runId),
+      e.position,
+      () => run,
+      (r) => ({ ...r, holdoutConverted: 1 }),
+    );
 }
 
 function applyMessage(batch: DocBatch, e: RecordedEvent): void {
@@ -243,7 +307,14 @@ function applyMessage(batch: DocBatch, e: RecordedEvent): void {
   });
   const origin = (m: MessageDoc, o: { triggerId?: string; triggerVersion?: number; step?: string; runId?: string }): MessageDoc =>
     o.triggerId && o.triggerVersion !== undefined && o.step !== undefined
-      ? { ...m, triggerId: o.triggerId, version: o.triggerVersion, step: o.step, runId: o.runId ?? '', key: stepKey(o.triggerId, o.triggerVersion, o.step) }
+      ? {
+          ...m,
+          triggerId: o.triggerId,
+          version: o.triggerVersion,
+          step: o.step,
+          runId: o.runId ?? '',
+          key: stepKey(o.triggerId, o.triggerVersion, o.step),
+        }
       : m;
   batch.update<MessageDoc>(MESSAGES, messageDocId(ws, String(d.messageId)), e.position, initial, (m) => {
     switch (e.type) {

@@ -49,7 +49,10 @@ describe('SqliteReadModelStore with ProjectionRunner', () => {
              CREATE TEMP TRIGGER crash_update BEFORE UPDATE ON main.checkpoints BEGIN SELECT RAISE(ABORT, 'simulated crash'); END;`);
     // Asserted by property, not toThrow: better-sqlite3's native addon keeps the SqliteError class of the first jest test
     // file that loaded it, so in later files (--runInBand) the error belongs to another realm and is not `instanceof Error`.
-    await expect(store.applyBatch(customersProjection, batch)).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'simulated crash' });
+    await expect(store.applyBatch(customersProjection, batch)).rejects.toMatchObject({
+      code: 'SQLITE_CONSTRAINT_TRIGGER',
+      message: 'simulated crash',
+    });
     expect(await store.get(CUSTOMERS, customerDocId('w', 'a'))).toBeUndefined();
     expect(await store.find(CUSTOMERS, {})).toEqual([]);
     expect(await store.checkpoint('customers')).toBe(0n);
@@ -69,14 +72,24 @@ describe('SqliteReadModelStore with ProjectionRunner', () => {
   it('applies several projections in one transaction: a failure in one leaves every one as it was', async () => {
     const { events, store, db } = open();
     for (const p of [customersProjection, stageAnalyticsProjection]) await store.prepare(p);
-    await appendAll(events, [event('a', 'StageChanged', { from: null, to: 'active', reason: 'r' }), event('a', 'InteractionRecorded', { event: 'x', properties: {} })]);
+    await appendAll(events, [
+      event('a', 'StageChanged', { from: null, to: 'active', reason: 'r' }),
+      event('a', 'InteractionRecorded', { event: 'x', properties: {} }),
+    ]);
     const batch = await events.readAll();
-    db.exec(`CREATE TEMP TRIGGER crash BEFORE INSERT ON main.checkpoints WHEN NEW.name = '${stageAnalyticsProjection.name}' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END;`);
-    await expect(store.applyBatches([customersProjection, stageAnalyticsProjection], batch)).rejects.toMatchObject({ message: 'simulated crash' });
+    db.exec(
+      `CREATE TEMP TRIGGER crash BEFORE INSERT ON main.checkpoints WHEN NEW.name = '${stageAnalyticsProjection.name}' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END;`,
+    );
+    await expect(store.applyBatches([customersProjection, stageAnalyticsProjection], batch)).rejects.toMatchObject({
+      message: 'simulated crash',
+    });
     expect(await store.find(CUSTOMERS, {})).toEqual([]);
     expect(await store.checkpoint(customersProjection.name)).toBe(0n);
     db.exec('DROP TRIGGER crash');
-    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], batch)).toEqual([batch[1].position, batch[1].position]);
+    expect(await store.applyBatches([customersProjection, stageAnalyticsProjection], batch)).toEqual([
+      batch[1].position,
+      batch[1].position,
+    ]);
     expect((await store.get<CustomerState>(CUSTOMERS, customerDocId('w', 'a')))?.doc.interactions.total).toBe(1);
     expect((await store.find<{ count: number }>(STAGE_TRANSITIONS, {})).map((d) => d.doc.count)).toEqual([1]);
     db.close();
@@ -85,10 +98,19 @@ describe('SqliteReadModelStore with ProjectionRunner', () => {
   it('compares documents, not their text, when a rebuild checks rebuild == live (key order aside)', async () => {
     const { events, store, db } = open();
     await store.prepare(customersProjection);
-    await appendAll(events, [event('a', 'CustomerIdentified', { userId: 'a', traits: { plan: 'pro', seats: 3 } }), event('b', 'InteractionRecorded', { event: 'x', properties: {} })]);
+    await appendAll(events, [
+      event('a', 'CustomerIdentified', { userId: 'a', traits: { plan: 'pro', seats: 3 } }),
+      event('b', 'InteractionRecorded', { event: 'x', properties: {} }),
+    ]);
     await store.applyBatch(customersProjection, await events.readAll());
     const reversed = (value: unknown): unknown =>
-      value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) : value;
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(
+            Object.entries(value)
+              .reverse()
+              .map(([k, v]) => [k, reversed(v)]),
+          )
+        : value;
     const row = db.prepare<[string], { doc: string }>(`SELECT doc FROM rm_${CUSTOMERS} WHERE id = ?`).get(customerDocId('w', 'a'))!;
     const reordered = JSON.stringify(reversed(JSON.parse(row.doc)));
     expect(reordered).not.toBe(row.doc);

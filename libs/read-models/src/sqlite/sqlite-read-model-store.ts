@@ -58,12 +58,14 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async prepare(projection: Projection): Promise<void> {
     await writeLocked(this.db, () =>
-      this.db.transaction(() => {
-        for (const c of projection.collections) {
-          this.createTable(c, 'live');
-          this.createIndexes(c);
-        }
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          for (const c of projection.collections) {
+            this.createTable(c, 'live');
+            this.createIndexes(c);
+          }
+        })
+        .immediate(),
     );
   }
 
@@ -75,8 +77,15 @@ export class SqliteReadModelStore implements ReadModelStore {
     return (await this.applyBatches([projection], events, target))[0];
   }
 
-  async applyBatches(projections: readonly Projection[], events: readonly RecordedEvent[], target: ReadModelTarget = 'live', options: ApplyOptions = {}): Promise<bigint[]> {
-    return writeLocked(this.db, () => this.db.transaction(() => projections.map((p) => this.applySync(p, events, target, options.replay))).immediate());
+  async applyBatches(
+    projections: readonly Projection[],
+    events: readonly RecordedEvent[],
+    target: ReadModelTarget = 'live',
+    options: ApplyOptions = {},
+  ): Promise<bigint[]> {
+    return writeLocked(this.db, () =>
+      this.db.transaction(() => projections.map((p) => this.applySync(p, events, target, options.replay))).immediate(),
+    );
   }
 
   private applySync(projection: Projection, events: readonly RecordedEvent[], target: ReadModelTarget, replay = false): bigint {
@@ -100,13 +109,15 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async startRebuild(projection: Projection): Promise<void> {
     await writeLocked(this.db, () =>
-      this.db.transaction(() => {
-        for (const c of projection.collections) {
-          this.db.exec(`DROP TABLE IF EXISTS ${table(c.name, 'rebuild')}`);
-          this.createTable(c, 'rebuild');
-        }
-        this.checkpoints.setSync(checkpointName(projection.name, 'rebuild'), 0n);
-      }).immediate(),
+      this.db
+        .transaction(() => {
+          for (const c of projection.collections) {
+            this.db.exec(`DROP TABLE IF EXISTS ${table(c.name, 'rebuild')}`);
+            this.createTable(c, 'rebuild');
+          }
+          this.checkpoints.setSync(checkpointName(projection.name, 'rebuild'), 0n);
+        })
+        .immediate(),
     );
   }
 
@@ -141,10 +152,16 @@ export class SqliteReadModelStore implements ReadModelStore {
     return rows.map((r) => toStored<T>(r));
   }
 
-  async countBy(collection: string, fieldName: string, where: Record<string, FieldValue>): Promise<Array<{ value: unknown; count: number }>> {
+  async countBy(
+    collection: string,
+    fieldName: string,
+    where: Record<string, FieldValue>,
+  ): Promise<Array<{ value: unknown; count: number }>> {
     const { clause, params } = whereClause(where);
     return this.db
-      .prepare<unknown[], { value: unknown; count: number }>(`SELECT ${field(fieldName)} AS value, COUNT(*) AS count FROM ${table(collection)}${clause} GROUP BY value ORDER BY value`)
+      .prepare<unknown[], { value: unknown; count: number }>(
+        `SELECT ${field(fieldName)} AS value, COUNT(*) AS count FROM ${table(collection)}${clause} GROUP BY value ORDER BY value`,
+      )
       .all(...params);
   }
 
@@ -161,7 +178,9 @@ export class SqliteReadModelStore implements ReadModelStore {
       const t = table(collection, target);
       s = {
         get: this.db.prepare(`SELECT id, pos, doc FROM ${t} WHERE id = ?`),
-        put: this.db.prepare(`INSERT INTO ${t} (id, pos, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET pos = excluded.pos, doc = excluded.doc WHERE pos < excluded.pos`),
+        put: this.db.prepare(
+          `INSERT INTO ${t} (id, pos, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET pos = excluded.pos, doc = excluded.doc WHERE pos < excluded.pos`,
+        ),
       };
       this.statements.set(key, s);
     }
@@ -176,11 +195,16 @@ export class SqliteReadModelStore implements ReadModelStore {
          WHERE ${a}.id IS NULL OR ${b}.id IS NULL OR ${a}.pos != ${b}.pos OR ${a}.doc != ${b}.doc`,
       )
       .all();
-    return rows.filter((row) => row.l === null || row.r === null || row.lpos !== row.rpos || canonicalJson(JSON.parse(row.l)) !== canonicalJson(JSON.parse(row.r))).length;
+    return rows.filter(
+      (row) =>
+        row.l === null || row.r === null || row.lpos !== row.rpos || canonicalJson(JSON.parse(row.l)) !== canonicalJson(JSON.parse(row.r)),
+    ).length;
   }
 
   private createTable(c: CollectionSpec, target: ReadModelTarget): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table(c.name, target)} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`);
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${table(c.name, target)} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
+    );
   }
 
   private createIndexes(c: CollectionSpec): void {
