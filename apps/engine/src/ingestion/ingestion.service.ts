@@ -2,8 +2,7 @@ import { BadRequestException, Inject, Injectable, OnModuleDestroy, ServiceUnavai
 import { customerStreamId, type JourneyEvent } from '@journey/domain';
 import type { FieldError, SegmentIngestContext } from '@journey/integration';
 import { EVENT_STORE, isDiskFull, type AppendRequest, type EventStore } from '@journey/event-store';
-import { ENGINE_CONFIG, type EngineConfig } from '../config';
-import { HealthChecks, eventStoreCheck } from '../operations/health';
+import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
 
 /** Ingestion over HTTP records `metadata.source: http`. */
@@ -23,7 +22,6 @@ export class IngestionService implements OnModuleDestroy {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly metrics: Metrics,
     private readonly health: HealthChecks,
-    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
   ) {}
 
   /** The mapping context of a call received now. */
@@ -64,12 +62,12 @@ export class IngestionService implements OnModuleDestroy {
     this.inFlight.add(append);
     try {
       const results = await append;
-      this.health.writeSucceeded(eventStoreCheck(this.config));
+      this.health.writeSucceeded();
       const written = results.reduce((sum, r) => sum + r.written, 0);
       this.metrics.ingestedEvents.inc({ workspace: workspaceId, source }, written);
       return written;
     } catch (error) {
-      if (isDiskFull(error)) this.health.writeFailed(eventStoreCheck(this.config), error as Error); // /health names the store
+      if (isDiskFull(error)) this.health.writeFailed(error as Error); // /health names the store
       throw error;
     } finally {
       this.inFlight.delete(append);

@@ -13,22 +13,24 @@ export const eventStoreCheck = (config: EngineConfig): string => `eventStore:${e
 @Injectable()
 export class HealthChecks {
   readonly checks = new Map<string, () => Promise<unknown>>();
-  private readonly writeFailures = new Map<string, string>();
+  /** The event store's check, the one whose writes fail (see `writeFailed`). */
+  private eventStore?: string;
+  private writeFailure?: string;
 
-  register(name: string, check: () => Promise<unknown>): void {
+  register(name: string, check: () => Promise<unknown>, options: { eventStore?: boolean } = {}): void {
+    if (options.eventStore) this.eventStore = name;
     this.checks.set(name, async () => {
       await check();
-      const failure = this.writeFailures.get(name);
-      if (failure) throw new Error(failure);
+      if (name === this.eventStore && this.writeFailure) throw new Error(this.writeFailure);
     });
   }
 
-  /** A write to the store checked by `name` failed (e.g. its disk is full): its check fails until `writeSucceeded`. */
-  writeFailed(name: string, error: Error, at = new Date()): void {
-    this.writeFailures.set(name, `writes fail since ${at.toISOString()}: ${error.message}`);
+  /** A write to the event store failed (e.g. its disk is full): its check fails until `writeSucceeded`. */
+  writeFailed(error: Error, at = new Date()): void {
+    this.writeFailure = `writes fail since ${at.toISOString()}: ${error.message}`;
   }
 
-  writeSucceeded(name: string): void {
-    if (this.writeFailures.size > 0) this.writeFailures.delete(name);
+  writeSucceeded(): void {
+    this.writeFailure = undefined;
   }
 }

@@ -21,7 +21,7 @@ export class OperationsController {
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(ENGINE_CONFIG) config: EngineConfig,
   ) {
-    checks.register(eventStoreCheck(config), () => store.ping());
+    checks.register(eventStoreCheck(config), () => store.ping(), { eventStore: true });
   }
 
   @Get('health')
