@@ -1,14 +1,14 @@
 /**
  * `npm run probe:soak [-- --short] [--minutes=N] [--rate=N] [--warmup-minutes=N] [--max-slope=N]`: the engine as
- * `npm start` runs it, one enabled trigger (a count window half as long as the warm-up), a steady ingestion rate (default 1,000 events/s over 10,000 customers)
- * for a bounded time (short form: 4 minutes, the first one a warm-up; long form: 30, 5 of warm-up), the process RSS and
- * each thread's used heap sampled every 2 s into rss.csv. Each slope (MB/min, least squares over the samples after the
- * warm-up) must stay under the threshold: an engine whose memory is bounded levels off once every customer is known,
- * so a slope that lasts is memory growing with the number of events seen. RSS alone can hide it for minutes (the
- * allocator gives pages back now and then), hence the heaps too. Threshold: 5 MB/min in the short form (a 3-minute fit
- * still carries GC saw-teeth of tens of MB), 2 MB/min in the long one (60 MB over 30 minutes); the unbounded trigger
- * histories of issue 9 grew 26.6 MB/min. Writes rss.csv and rss.png (matplotlib, from the probes' venv) under
- * probe-results/ and prints the folder.
+ * `npm start` runs it, one enabled trigger (a count window half as long as the warm-up), a steady ingestion rate
+ * (default 1,000 events/s over 10,000 customers) for a bounded time (short form: 4 minutes, the first one a warm-up;
+ * long form: 30, 5 of warm-up), the process RSS and each thread's used heap sampled every 2 s into rss.csv. Each slope
+ * (MB/min, least squares over the samples after the warm-up) must stay under the threshold: an engine whose memory is
+ * bounded levels off once every customer is known, so a slope that lasts is memory growing with the number of events
+ * seen. RSS alone can hide it for minutes (the allocator gives pages back now and then), hence the heaps too.
+ * Threshold: 5 MB/min in the short form (a 3-minute fit still carries GC saw-teeth of tens of MB), 2 MB/min in the long
+ * one (60 MB over 30 minutes); the unbounded trigger histories of issue 9 grew 26.6 MB/min. Writes rss.csv and rss.png
+ * (matplotlib, from the probes' venv) under probe-results/ and prints the folder.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

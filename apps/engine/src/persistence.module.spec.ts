@@ -14,7 +14,10 @@ import { ENGINE_CONFIG } from './config';
 import { eventStoreCheck } from './operations/health';
 import { PersistenceModule } from './persistence.module';
 
-/** The engine under the EventStore port is chosen by EVENTSTOREDB_URL alone (the ESDB client connects lazily, so no server is needed to wire it). */
+/**
+ * The engine under the EventStore port is chosen by EVENTSTOREDB_URL alone (the ESDB client connects lazily, so no
+ * server is needed to wire it).
+ */
 describe('PersistenceModule: choice of event store', () => {
   const saved = { ...process.env };
   let dir: string;

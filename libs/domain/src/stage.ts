@@ -19,10 +19,11 @@ import { envelope } from './envelope';
  * - any -> churned: a track event named in `policy.churnEvents`, or the trait `status` = "churned".
  * - at-risk | churned -> active (reactivation): activity after the at-risk deadline / after the churn.
  *
- * The inactivity timer is re-armed lazily: at most one is pending (none while at-risk or churned); when it fires the decider compares the latest
- * activity (the max `occurredAt` seen, so late events never move it back) with the timer's due time and either marks
- * the customer at risk or schedules the next deadline. This costs one timer per inactivity period instead of two
- * events per activity event, and a late event still counts because the check happens when the timer fires.
+ * The inactivity timer is re-armed lazily: at most one is pending (none while at-risk or churned); when it fires the
+ * decider compares the latest activity (the max `occurredAt` seen, so late events never move it back) with the timer's
+ * due time and either marks the customer at risk or schedules the next deadline. This costs one timer per inactivity
+ * period instead of two events per activity event, and a late event still counts because the check happens when the
+ * timer fires.
  */
 
 export interface StagePolicy {

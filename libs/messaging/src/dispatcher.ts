@@ -55,7 +55,10 @@ interface Pending {
   dueAt?: Date;
   timer?: NodeJS.Timeout;
   task?: Promise<void>;
-  /** What brought it: its MessageScheduled or a MessageResendRequested (what a dead letter holds), and the failed attempts at it not due to an outage. */
+  /**
+   * What brought it: its MessageScheduled or a MessageResendRequested (what a dead letter holds), and the failed
+   * attempts at it not due to an outage.
+   */
   scheduled: RecordedEvent;
   failures: number;
 }

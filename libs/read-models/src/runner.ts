@@ -10,7 +10,10 @@ export interface RunnerOptions {
    * appended meanwhile are applied together in one transaction instead of one transaction per append. Default 10 ms.
    */
   coalesceMs?: number;
-  /** Wait before retrying a failed batch (or resubscribing): doubles from `retryDelayMs` (default 500) up to `maxRetryDelayMs` (30 s), forever. */
+  /**
+   * Wait before retrying a failed batch (or resubscribing): doubles from `retryDelayMs` (default 500) up to
+   * `maxRetryDelayMs` (30 s), forever.
+   */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
   /** The subscriber name its dead letters are recorded under (default `projections`). */

@@ -287,7 +287,10 @@ export function mergeHistoryNeeds(needs: HistoryNeeds, more: HistoryNeeds): Hist
   return needs;
 }
 
-/** Whether `next` reads something a view pruned for `kept` may have dropped (a name kept shorter or not at all, a longer activity or message window). */
+/**
+ * Whether `next` reads something a view pruned for `kept` may have dropped (a name kept shorter or not at all, a longer
+ * activity or message window).
+ */
 export function historyNeedsExceed(next: HistoryNeeds, kept: HistoryNeeds): boolean {
   for (const [name, ms] of next.byName) if (ms > (kept.byName.get(name) ?? -Infinity)) return true;
   return next.activityMs > kept.activityMs || next.messagesMs > kept.messagesMs;

@@ -7,7 +7,10 @@
  */
 import { forEachStep, type Signal, type TriggerDefinition } from './schema';
 
-/** The events whose arrival can start (or arm) the trigger: its entry's event signals, counts, sums and absence references (not what it waits to be absent, nor anything under `not`). */
+/**
+ * The events whose arrival can start (or arm) the trigger: its entry's event signals, counts, sums and absence
+ * references (not what it waits to be absent, nor anything under `not`).
+ */
 export function entryEvents(signal: Signal, out = new Set<string>()): Set<string> {
   if ('event' in signal) out.add(signal.event);
   else if ('count' in signal) out.add(signal.count.event);

@@ -52,7 +52,10 @@ export type Signal =
   | { sum: WindowAggregate & { property: string } }
   /** Count in the last `window` fell below `below` x the customer's own average over the `baseline` before it. */
   | { usageDrop: { event?: string; window: Duration; baseline: Duration; below: number } }
-  /** `offset` (e.g. `-30d`) from a date trait or event property, at local time `at` (default 09:00) in the customer's time zone (temporal). */
+  /**
+   * `offset` (e.g. `-30d`) from a date trait or event property, at local time `at` (default 09:00) in the customer's
+   * time zone (temporal).
+   */
   | { date: { trait?: string; event?: string; property?: string; offset: Duration; at?: string } }
   | { stage: { entered?: Stage; left?: Stage } }
   | { inStage: Stage | Stage[] }

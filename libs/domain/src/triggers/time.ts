@@ -23,7 +23,10 @@ export interface ParsedDuration {
   ms: number;
   /** Whole calendar days (for `d`/`w`), applied to local dates so DST does not shift the hour. */
   days?: number;
-  /** Longer than `MAX_DURATION_DAYS`: validation refuses it; `ms` and `days` are clamped to the maximum (a definition stored before the bound still compiles). */
+  /**
+   * Longer than `MAX_DURATION_DAYS`: validation refuses it; `ms` and `days` are clamped to the maximum (a definition
+   * stored before the bound still compiles).
+   */
   tooLong?: true;
 }
 
@@ -45,7 +48,10 @@ export function durationMs(text: string): number {
   return d.ms;
 }
 
-/** An instant (ms) as ISO 8601, clamped to the range of a `Date` so it never throws "Invalid time value" (not for NaN: callers refuse a time that is not one). */
+/**
+ * An instant (ms) as ISO 8601, clamped to the range of a `Date` so it never throws "Invalid time value" (not for NaN:
+ * callers refuse a time that is not one).
+ */
 export function isoTime(ms: number): string {
   return new Date(Math.min(TIME_LIMIT, Math.max(-TIME_LIMIT, ms))).toISOString();
 }
@@ -135,7 +141,10 @@ function format(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Zone names as customers give them (any case, unknown ones) -> `safeTimeZone`'s answer; emptied when full, so odd spellings cannot grow it. */
+/**
+ * Zone names as customers give them (any case, unknown ones) -> `safeTimeZone`'s answer; emptied when full, so odd
+ * spellings cannot grow it.
+ */
 const zoneNames = new Map<string, string>();
 const MAX_ZONE_NAMES = 1024;
 
@@ -182,7 +191,10 @@ export function zonedTime(t: LocalTime, timeZone: string): number {
   return second;
 }
 
-/** A date value (see `dateValue`) as a local calendar date in the zone (a plain ISO date is that calendar date); undefined when not a date. */
+/**
+ * A date value (see `dateValue`) as a local calendar date in the zone (a plain ISO date is that calendar date);
+ * undefined when not a date.
+ */
 export function localDate(value: unknown, timeZone: string): LocalTime | undefined {
   const d = typeof value === 'string' ? parseIsoDate(value) : undefined;
   if (d?.dateOnly) return { year: d.year, month: d.month, day: d.day, hour: 0, minute: 0 };

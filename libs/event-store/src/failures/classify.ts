@@ -138,7 +138,10 @@ function inCauseChain(error: unknown, test: (e: unknown) => boolean): boolean {
   return false;
 }
 
-/** `transient` when the error, or any error in its `cause` chain (KafkaJS: `originalError`), is one of the infrastructure; else `poison`. */
+/**
+ * `transient` when the error, or any error in its `cause` chain (KafkaJS: `originalError`), is one of the
+ * infrastructure; else `poison`.
+ */
 export function classifyFailure(error: unknown): FailureKind {
   return inCauseChain(error, transientItself) ? 'transient' : 'poison';
 }

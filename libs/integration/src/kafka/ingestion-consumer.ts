@@ -27,7 +27,10 @@ export interface IngestionConsumerOptions {
   chunkSize?: number;
   logger?: IntegrationLogger;
   now?: () => Date;
-  /** Called after each chunk is durable: events newly written (after dedupe) and messages dead-lettered (each one is also logged with its reason). */
+  /**
+   * Called after each chunk is durable: events newly written (after dedupe) and messages dead-lettered (each one is
+   * also logged with its reason).
+   */
   onIngested?: (written: number, deadLettered: number) => void;
 }
 

@@ -78,7 +78,10 @@ export interface IntegrationEvent {
   data: Record<string, unknown>;
 }
 
-/** An integration event with where it goes: topic and key. The key `<workspace>:<customerId>` (the workspace escaped as in stream ids) keeps a customer in order. */
+/**
+ * An integration event with where it goes: topic and key. The key `<workspace>:<customerId>` (the workspace escaped as
+ * in stream ids) keeps a customer in order.
+ */
 export interface OutboxMessage {
   topic: string;
   key: string;

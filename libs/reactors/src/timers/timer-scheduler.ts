@@ -42,10 +42,10 @@ export interface TimerSchedulerOptions {
  * Fires durable timers (see `Reactor`), a handler on the Processor: `TimerScheduled` events in the log are the timers;
  * a `TimerFired` or `TimerCancelled` with the same `timerId` ends them. Its checkpoint is the log itself: on start the
  * pending timers of this partition's customers are rebuilt from it (an indexed read of the three timer event types),
- * so a restart loses nothing and timers that fell due while the process was down fire at once. Pending timers sit in a min-heap by due time with ONE clock
- * timeout armed for the earliest; a live subscription adds and removes timers as their events are appended.
- * `TimerFired` gets id `deterministicId('timer-fired', timerId)`, so a timer fires at most once however often it is
- * attempted (after a crash, or by two schedulers during a partition hand-over).
+ * so a restart loses nothing and timers that fell due while the process was down fire at once. Pending timers sit in a
+ * min-heap by due time with ONE clock timeout armed for the earliest; a live subscription adds and removes timers as
+ * their events are appended. `TimerFired` gets id `deterministicId('timer-fired', timerId)`, so a timer fires at most
+ * once however often it is attempted (after a crash, or by two schedulers during a partition hand-over).
  *
  * Failures follow the shared FailurePolicy: firing is retried with backoff while the store is out; a timer whose
  * TimerFired keeps being rejected (or a timer event that cannot be read) is quarantined as a dead letter of `timers`
