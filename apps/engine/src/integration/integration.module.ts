@@ -78,9 +78,7 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
           },
         },
       );
-      this.health.register(name, async () => {
-        if (relay.lastError) throw new Error(`publishing fails: ${relay.lastError.message}`);
-      });
+      this.health.registerSubscriber(name, relay, (e) => `publishing fails: ${e.message}`);
       await relay.start();
       this.relay = relay;
     }
@@ -102,9 +100,7 @@ export class IntegrationWorkers implements OnApplicationBootstrap, OnModuleDestr
           deadLetters.inc(dead);
         },
       });
-      this.health.register('kafka:ingest', async () => {
-        if (ingestion.lastError) throw new Error(ingestion.lastError.message);
-      });
+      this.health.registerSubscriber('kafka:ingest', ingestion);
       await ingestion.start();
       this.ingestion = ingestion;
     }

@@ -48,10 +48,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
       onOutcome: (channel, outcome) => this.metrics.messages.inc({ channel, outcome }),
       failures: this.failures.settings,
     });
-    const dispatcher = this.dispatcher;
-    this.health.register('dispatcher', async () => {
-      if (dispatcher.lastError) throw new Error(dispatcher.lastError.message);
-    });
+    this.health.registerSubscriber('dispatcher', this.dispatcher);
     await this.dispatcher.start();
   }
 

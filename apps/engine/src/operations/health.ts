@@ -25,6 +25,14 @@ export class HealthChecks {
     });
   }
 
+  /** A subscriber's check (a Processor, or anything with a `lastError`): it fails while the subscriber is failing. */
+  registerSubscriber(name: string, subscriber: { readonly lastError?: Error }, describe = (error: Error) => error.message): void {
+    this.register(name, async () => {
+      const error = subscriber.lastError;
+      if (error) throw new Error(describe(error));
+    });
+  }
+
   /** A write to the event store failed (e.g. its disk is full): its check fails until `writeSucceeded`. */
   writeFailed(error: Error, at = new Date()): void {
     this.writeFailure = `writes fail since ${at.toISOString()}: ${error.message}`;

@@ -55,9 +55,7 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
         failures: this.failures.settings,
       });
       this.runners.set(reactor.name, runner);
-      this.health.register(`reactor:${reactor.name}`, async () => {
-        if (runner.lastError) throw new Error(`failing at position ${runner.position}: ${runner.lastError.message}`);
-      });
+      this.health.registerSubscriber(`reactor:${reactor.name}`, runner, (e) => `failing at position ${runner.position}: ${e.message}`);
       await runner.start();
     }
     const scheduler = new TimerScheduler({
@@ -69,9 +67,7 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
       failures: this.failures.settings,
     });
     this.scheduler = scheduler;
-    this.health.register('timers', async () => {
-      if (scheduler.lastError) throw new Error(scheduler.lastError.message);
-    });
+    this.health.registerSubscriber('timers', scheduler);
     await scheduler.start();
   }
 
