@@ -155,11 +155,12 @@ async function main(): Promise<void> {
       } else died++;
     }
     engine = await startProbeEngine(dataDir, port, env);
-    process.stdout.write(
-      `\rcrash: ${killed}/${kills} kills (${killedStarting} during start-up), ${acked.size} acked, ${received.length} webhooks received`,
-    );
+    const line = `crash: ${killed}/${kills} kills (${killedStarting} during start-up), ${acked.size} acked, ${received.length} webhooks received`;
+    if (process.stdout.isTTY)
+      process.stdout.write(`\r${line}`); // a terminal gets a live line, a log (CI) a line per kill
+    else console.log(line);
   }
-  process.stdout.write('\n');
+  if (process.stdout.isTTY) process.stdout.write('\n');
   stopping = true;
   await load.catch(() => undefined);
   const loadSeconds = (Date.now() - started) / 1000;
