@@ -14,7 +14,14 @@ import {
   type RecordedEvent,
   type RetryPolicy,
 } from '@journey/domain';
-import { BackgroundCheckpoint, Processor, type CheckpointStore, type EventStore, type FailureSettings } from '@journey/event-store';
+import {
+  BackgroundCheckpoint,
+  Processor,
+  ProcessorHandler,
+  type CheckpointStore,
+  type EventStore,
+  type FailureSettings,
+} from '@journey/event-store';
 import { DeliveryError, type Channel, type RenderedMessage } from './channel';
 import { TemplateError, TemplateRenderer, type MessageTemplate } from './templates';
 
@@ -80,9 +87,10 @@ interface Pending {
  *
  * Failures that are not the channel's follow the shared FailurePolicy: an outage of the store is retried with backoff
  * until it heals (the subscription too, always resubscribed); a message whose preparation keeps failing (its template,
- * its customer's events) is quarantined as a dead letter after a few attempts, and the others go on.
+ * its customer's events) is quarantined as a dead letter after a few attempts, and the others go on. `stop()` stops
+ * taking work and aborts the channel calls in flight (their messages are sent again after a restart).
  */
-export class Dispatcher {
+export class Dispatcher extends ProcessorHandler {
   readonly processor: Processor;
   private readonly store: EventStore;
   private readonly channels: Map<string, Channel>;
@@ -93,6 +101,7 @@ export class Dispatcher {
   private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly options: DispatcherOptions) {
+    super();
     this.store = options.store;
     this.channels = new Map(options.channels.map((c) => [c.name, c]));
     this.templates = options.templates ?? new TemplateRenderer();
@@ -130,20 +139,6 @@ export class Dispatcher {
         onFailure: (error, retryInMs, what) => options.logger?.error({ err: error, retryInMs }, `dispatcher: ${what} failed, will retry`),
       },
     });
-  }
-
-  /** Set while the dispatcher is failing (cleared by its next success): what /health reports. */
-  get lastError(): Error | undefined {
-    return this.processor.lastError;
-  }
-
-  start(): Promise<void> {
-    return this.processor.start();
-  }
-
-  /** Stops taking work and aborts the channel calls in flight (their messages are sent again after a restart). */
-  stop(): Promise<void> {
-    return this.processor.stop();
   }
 
   /** A message to deliver from its MessageScheduled (waiting for notBefore) or its MessageResendRequested (at once). */

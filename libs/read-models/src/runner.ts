@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
-import { Processor, type EventStore, type FailureSettings } from '@journey/event-store';
+import { Processor, ProcessorHandler, type EventStore, type FailureSettings } from '@journey/event-store';
 import type { Projection } from './projection';
 import type { ReadModelStore, ReadModelTarget, SwapReport } from './store.port';
 
@@ -39,7 +39,7 @@ export interface RunnerStatus {
  * checkpoint atomically (SQLite: in one transaction) and skips the events a projection already has, so the checkpoint
  * is the store's, not the processor's. A dead letter's retry is applied as a replay (the checkpoint stays).
  */
-export class ProjectionRunner {
+export class ProjectionRunner extends ProcessorHandler {
   readonly projections: readonly Projection[];
   readonly processor: Processor;
   private readonly positions = new Map<string, bigint>();
@@ -50,6 +50,7 @@ export class ProjectionRunner {
     private readonly store: ReadModelStore,
     private readonly options: RunnerOptions = {},
   ) {
+    super();
     this.projections = Array.isArray(projections) ? projections : [projections as Projection];
     for (const p of this.projections) this.positions.set(p.name, 0n);
     this.processor = new Processor({
@@ -71,14 +72,6 @@ export class ProjectionRunner {
         onFailure: (error) => options.onError?.(error),
       },
     });
-  }
-
-  start(): Promise<void> {
-    return this.processor.start();
-  }
-
-  stop(): Promise<void> {
-    return this.processor.stop();
   }
 
   status(): RunnerStatus[] {

@@ -49,6 +49,27 @@ export interface ProcessorOptions {
   failures?: Omit<FailurePolicyOptions, 'subscriber' | 'store'>;
 }
 
+/**
+ * A subscriber that owns its Processor (the timers, the dispatcher, the relay, the projections): starting, stopping and
+ * failing are the processor's. Its handler's own work in flight ends through `onStop`.
+ */
+export abstract class ProcessorHandler {
+  abstract readonly processor: Processor;
+
+  /** Set while the subscriber is failing (cleared by its next success): what /health reports. */
+  get lastError(): Error | undefined {
+    return this.processor.lastError;
+  }
+
+  start(): Promise<void> {
+    return this.processor.start();
+  }
+
+  stop(): Promise<void> {
+    return this.processor.stop();
+  }
+}
+
 interface Waiter {
   position: bigint;
   resolve(): void;

@@ -1,5 +1,12 @@
 import type { RecordedEvent } from '@journey/domain';
-import { BackgroundCheckpoint, Processor, type CheckpointStore, type EventStore, type FailureSettings } from '@journey/event-store';
+import {
+  BackgroundCheckpoint,
+  Processor,
+  ProcessorHandler,
+  type CheckpointStore,
+  type EventStore,
+  type FailureSettings,
+} from '@journey/event-store';
 import { DEFAULT_TOPIC_PREFIX, PUBLISHED_EVENT_TYPES, toOutboxMessage, type OutboxMessage } from './integration-events';
 
 /**
@@ -59,9 +66,10 @@ export class BatchNotSent extends Error {
  *
  * Failures follow the shared FailurePolicy: a transient one (a broker outage) is retried forever with backoff; a batch
  * rejected otherwise `poisonAttempts` times is published message by message, and a message that keeps being rejected
- * (or an event that cannot be mapped) is quarantined as a dead letter so the others go out.
+ * (or an event that cannot be mapped) is quarantined as a dead letter so the others go out. `stop()` stops after the
+ * batch in flight; an unacknowledged batch is not checkpointed and will be published again.
  */
-export class OutboxRelay {
+export class OutboxRelay extends ProcessorHandler {
   readonly processor: Processor;
   private readonly prefix: string;
   /** Batches handed to the publisher and not yet settled (acknowledged and checkpointed), oldest first. */
@@ -75,6 +83,7 @@ export class OutboxRelay {
     private readonly publisher: Publisher,
     private readonly options: RelayOptions,
   ) {
+    super();
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     this.processor = new Processor({
       name: options.name,
@@ -101,20 +110,6 @@ export class OutboxRelay {
           options.logger?.warn(`relay ${options.name}: ${what} failed, retrying in ${delay} ms: ${error.message}`),
       },
     });
-  }
-
-  /** The last publication error, cleared by the next acknowledged batch (for /health). */
-  get lastError(): Error | undefined {
-    return this.processor.lastError;
-  }
-
-  start(): Promise<void> {
-    return this.processor.start();
-  }
-
-  /** Stops after the batch in flight; an unacknowledged batch is not checkpointed and will be published again. */
-  stop(): Promise<void> {
-    return this.processor.stop();
   }
 
   /** Maps a batch (an event that cannot be mapped throws: the policy then relays event by event) and hands it over. */

@@ -1,5 +1,5 @@
 import { deterministicId, envelope, type JourneyEvent, type RecordedEvent } from '@journey/domain';
-import { Processor, type EventStore, type FailureSettings } from '@journey/event-store';
+import { Processor, ProcessorHandler, type EventStore, type FailureSettings } from '@journey/event-store';
 import { systemClock, type Clock } from '../runtime/clock';
 import { ownerOf, type Partition } from '../runtime/partition';
 import { reportAppended, type AppendedCallback, type ReactorLogger } from '../runtime/reactor-runner';
@@ -51,7 +51,7 @@ export interface TimerSchedulerOptions {
  * TimerFired keeps being rejected (or a timer event that cannot be read) is quarantined as a dead letter of `timers`
  * and the other timers fire. A retry request of such a dead letter fires the timer again.
  */
-export class TimerScheduler {
+export class TimerScheduler extends ProcessorHandler {
   readonly processor: Processor;
   private readonly clock: Clock;
   private readonly owns: (workspaceId: string, customerId: string) => boolean;
@@ -62,6 +62,7 @@ export class TimerScheduler {
   private firing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: TimerSchedulerOptions) {
+    super();
     this.clock = options.clock ?? systemClock;
     this.owns = ownerOf(options.partition);
     const p = options.partition;
@@ -90,22 +91,9 @@ export class TimerScheduler {
     });
   }
 
-  /** Set while the scheduler is failing (cleared by its next success): what /health reports. */
-  get lastError(): Error | undefined {
-    return this.processor.lastError;
-  }
-
   /** How many timers are waiting to fire in this process. */
   get pendingCount(): number {
     return this.pending.size;
-  }
-
-  start(): Promise<void> {
-    return this.processor.start();
-  }
-
-  stop(): Promise<void> {
-    return this.processor.stop();
   }
 
   /** Resolves when the firing in progress (if any) has finished: lets tests assert after moving a fake clock. */
