@@ -8,8 +8,10 @@ import {
   Injectable,
   SetMetadata,
   UnauthorizedException,
+  applyDecorators,
   createParamDecorator,
 } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { KeyStore, keyFromAuthorization, type KeyRole, type Principal } from './key-store';
 import { TokenBuckets } from './rate-limit';
@@ -17,6 +19,14 @@ import { ROLES_KEY, rolesOf } from './routes';
 
 /** Which key roles may call a handler. Ingestion: `@Allow('write')`; queries: `@Allow('admin', 'csm', 'analyst')`. */
 export const Allow = (...roles: KeyRole[]) => SetMetadata(ROLES_KEY, roles);
+
+/** OpenAPI of a keyed controller: the bearer key, and its 401 and 403 (`forbidden`: which keys are refused). */
+export const ApiKeyAuth = (forbidden = 'The key does not have a role allowed here') =>
+  applyDecorators(
+    ApiBearerAuth('key'),
+    ApiUnauthorizedResponse({ description: 'No key or an unknown key' }),
+    ApiForbiddenResponse({ description: forbidden }),
+  );
 
 /** The authenticated workspace, role and key of the request. */
 export const CurrentPrincipal = createParamDecorator(

@@ -1,20 +1,17 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { KEY_ROLES, type KeyRole, type Principal } from './api-keys';
-import { Allow, CurrentPrincipal } from './auth.guard';
+import { Allow, ApiKeyAuth, CurrentPrincipal } from './auth.guard';
 import { CreateKeyCommand } from './create-key.command';
 import { ListKeysQuery } from './list-keys.query';
 import { RevokeKeyCommand } from './revoke-key.command';
@@ -65,9 +62,7 @@ const KEY_VIEW = {
  * stream, so every process serving the API applies them.
  */
 @ApiTags('admin')
-@ApiBearerAuth('key')
-@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
-@ApiForbiddenResponse({ description: 'Not an admin key' })
+@ApiKeyAuth('Not an admin key')
 @Controller('v1/admin/keys')
 @Allow('admin')
 export class KeysController {

@@ -3,18 +3,15 @@ import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
-  ApiBearerAuth,
   ApiBody,
   ApiExtraModels,
-  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AliasCall, GroupCall, IdentifyCall, PageCall, SegmentBatch, TrackCall, type SegmentCallType } from '@journey/integration';
-import { Allow, CurrentPrincipal } from '../auth/auth.guard';
+import { Allow, ApiKeyAuth, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
 import { RecordSegmentBatchCommand } from './record-segment-batch.command';
 import { RecordSegmentCallCommand } from './record-segment-call.command';
@@ -51,10 +48,8 @@ const CallEndpoint = (type: SegmentCallType, summary: string, dto: Type<unknown>
  */
 @ApiTags('ingestion')
 @ApiBasicAuth('writeKey')
-@ApiBearerAuth('key')
+@ApiKeyAuth('The key is not a write key')
 @ApiExtraModels(IdentifyCall, TrackCall, PageCall, GroupCall, AliasCall)
-@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
-@ApiForbiddenResponse({ description: 'The key is not a write key' })
 @ApiServiceUnavailableResponse({
   description: 'The engine is shutting down, or its storage is full (Retry-After); nothing was stored, retry',
 })

@@ -1,16 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { InboxMessage } from '@journey/messaging';
-import { Allow, CurrentPrincipal } from '../auth/auth.guard';
+import { Allow, ApiKeyAuth, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
 import { InboxQuery } from './inbox.query';
 import { OpenInboxMessageCommand } from './open-inbox-message.command';
@@ -21,9 +13,7 @@ import { OpenInboxMessageCommand } from './open-inbox-message.command';
  * too: it is engagement tracking, like a track call.
  */
 @ApiTags('messaging')
-@ApiBearerAuth('key')
-@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
-@ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
+@ApiKeyAuth()
 @Controller('v1/customers/:id/inbox')
 export class InboxController {
   constructor(

@@ -1,24 +1,13 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { Allow, CurrentPrincipal } from '../auth/auth.guard';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Allow, ApiKeyAuth, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
 import { ResendMessageCommand, type ResendAccepted } from './resend-message.command';
 
 /** Re-sending a failed message (see ResendMessageCommand). */
 @ApiTags('messaging')
-@ApiBearerAuth('key')
-@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
-@ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
+@ApiKeyAuth()
 @Controller('v1/messages')
 export class MessagesController {
   constructor(private readonly commandBus: CommandBus) {}

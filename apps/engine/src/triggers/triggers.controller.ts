@@ -1,23 +1,20 @@
 import { BadRequestException, Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
   ApiConsumes,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { parse as parseYaml } from 'yaml';
-import { Allow, CurrentPrincipal } from '../auth/auth.guard';
+import { Allow, ApiKeyAuth, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
 import {
   MessageExplanationDto,
@@ -92,9 +89,7 @@ const etag = (res: Response, change: { version: number }) => res.setHeader('ETag
  * `ETag: "<version>"`; writes with `If-Match: "<version>"` fail with 409 if the trigger moved on.
  */
 @ApiTags('triggers')
-@ApiBearerAuth('key')
-@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
-@ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
+@ApiKeyAuth()
 @Controller('v1/triggers')
 export class TriggersController {
   constructor(
@@ -202,9 +197,7 @@ export class TriggersController {
 }
 
 @ApiTags('triggers')
-@ApiBearerAuth('key')
-@ApiUnauthorizedResponse({ description: 'No key or an unknown key' })
-@ApiForbiddenResponse({ description: 'The key does not have a role allowed here' })
+@ApiKeyAuth()
 @Controller('v1')
 @Allow('admin', 'csm', 'analyst')
 export class TriggerInsightsController {
