@@ -4,6 +4,7 @@ import { BackgroundCheckpoint } from '../checkpoint.port';
 import type { EventStore } from '../event-store.port';
 import { requestDeadLetterRetry } from '../failures/dead-letter-log';
 import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase } from '../sqlite';
+import { eventually } from '../../../reactors/src/testing/eventually';
 import { Processor, type BatchContext, type ProcessorOptions } from './processor';
 
 const event = (customerId: string, type = 'Ping'): JourneyEvent => ({
@@ -19,19 +20,6 @@ const event = (customerId: string, type = 'Ping'): JourneyEvent => ({
     schemaVersion: 1,
   },
 });
-
-async function eventually(check: () => unknown | Promise<unknown>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-}
 
 describe('Processor', () => {
   const running: Processor[] = [];
