@@ -9,4 +9,5 @@ module.exports = {
     '^@journey/(domain|event-store|read-models|reactors|messaging|integration)$': '<rootDir>/libs/$1/src',
   },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

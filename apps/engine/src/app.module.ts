@@ -12,6 +12,7 @@ import { IntegrationModule } from './integration/integration.module';
 import { TriggersModule } from './triggers/triggers.module';
 import { BacktestModule } from './backtest/backtest.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
+import { ConversationsModule } from './conversations/conversations.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -29,6 +30,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   TriggersModule,
   BacktestModule,
   DeadLettersModule,
+  ConversationsModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

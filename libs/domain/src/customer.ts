@@ -145,6 +145,10 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       if (d.triggerId !== undefined) task.triggerId = d.triggerId;
       return { ...s, openTasks: [...s.openTasks, task] };
     }
+    case 'CsmTaskAssigned': {
+      const d = e.data;
+      return { ...s, openTasks: s.openTasks.map((t) => (t.taskId === d.taskId ? { ...t, owner: d.assignee } : t)) };
+    }
     case 'CsmTaskClosed': {
       const d = e.data;
       if (!s.openTasks.some((t) => t.taskId === d.taskId)) return s;

@@ -2,6 +2,9 @@
  * The event model (DESIGN.md "Event model"). Pure types and constructors: no I/O, no clock.
  */
 
+import type { AssignmentReason, ConversationChannel, MemberDefinition, SlaTarget, TeamDefinition } from './conversations/types';
+import type { WorkspaceSettings } from './conversations/types';
+import type { TaskPriority } from './triggers/schema';
 import type { DeadLetterResolvedData, DeadLetterRetryRequestedData, EventQuarantinedData } from './dead-letters';
 
 export interface EventMetadata {
@@ -96,7 +99,84 @@ export interface EventDataByType {
     triggerVersion?: number;
     step?: string;
   };
-  CsmTaskClosed: { taskId: string; resolution: string };
+  /** `outcome`: what came of it (a CSM closing it over the API); `by`: the member who closed it. */
+  CsmTaskClosed: { taskId: string; resolution: string; outcome?: string; by?: string };
+  /** A task given to a member (`by`: who assigned it; absent: the engine). */
+  CsmTaskAssigned: { taskId: string; assignee: string; by?: string; reason: AssignmentReason };
+  /**
+   * Conversations (on the customer's stream, `conversationId` naming one). `by`: the member who acted (a person);
+   * absent on what the customer or automation did. Channel: where the customer's side of it happens.
+   */
+  ConversationStarted: {
+    conversationId: string;
+    channel: ConversationChannel;
+    subject?: string;
+    /** The engine's message the customer answered (its messageId), when the conversation began as a reply. */
+    inReplyTo?: string;
+    by?: string;
+  };
+  /** `providerId`: the inbound message's id at its provider (email Message-ID, ...): the event id derives from it. */
+  CustomerReplied: {
+    conversationId: string;
+    messageId: string;
+    channel: ConversationChannel;
+    body: string;
+    providerId?: string;
+    /** VADER compound score in [-1, 1], when scored. */
+    sentiment?: number;
+  };
+  /** A reply to the customer, by a member (`by`) or by automation (`automated`, with the trigger run that sent it). */
+  AgentReplied: {
+    conversationId: string;
+    messageId: string;
+    channel: ConversationChannel;
+    body: string;
+    by?: string;
+    automated?: boolean;
+    triggerId?: string;
+    runId?: string;
+  };
+  /** Between colleagues; never shown to the customer. */
+  InternalNoteAdded: { conversationId: string; noteId: string; body: string; by: string };
+  /**
+   * The conversation is handed to a team and/or a member. Once handed off (a team or a member holds it) automation
+   * never answers in it until it is resolved.
+   */
+  ConversationAssigned: {
+    conversationId: string;
+    team?: string;
+    assignee?: string;
+    priority: TaskPriority;
+    by?: string;
+    reason: AssignmentReason;
+    triggerId?: string;
+    runId?: string;
+  };
+  ConversationTagged: { conversationId: string; tags: string[]; by?: string };
+  ConversationSnoozed: { conversationId: string; until: string; by?: string };
+  ConversationResolved: { conversationId: string; by?: string; automated?: boolean };
+  ConversationReopened: { conversationId: string; by?: string; reason: 'customer-replied' | 'manual' | 'snooze-ended' };
+  SatisfactionRated: { conversationId: string; score: number; comment?: string };
+  /** A service-level target missed (raised by its durable timer): first response or resolution, of a conversation or task. */
+  SlaBreached: {
+    subject: 'conversation' | 'task';
+    id: string;
+    target: SlaTarget;
+    dueAt: string;
+    team?: string;
+    priority: TaskPriority;
+    assignee?: string;
+  };
+  /** Teams and members (`teams-<workspace>` stream, see conversations/organisation.ts). */
+  TeamDefined: TeamDefinition;
+  TeamRemoved: { teamId: string; by?: string };
+  MemberDefined: MemberDefinition;
+  MemberAvailabilityChanged: { memberId: string; away: boolean; until?: string; by?: string };
+  MemberRemoved: { memberId: string; by?: string };
+  /** Workspace settings (`workspace-<workspace>` stream, see conversations/settings.ts); secrets never leave it in answers. */
+  WorkspaceSettingsChanged: { settings: WorkspaceSettings; by?: string };
+  WorkspaceSecretSet: { name: string; value: string; by?: string };
+  WorkspaceSecretRemoved: { name: string; by?: string };
   TimerScheduled: { timerId: string; dueAt: string; purpose: string; payload?: Properties };
   TimerFired: { timerId: string; purpose: string; payload?: Properties };
   TimerCancelled: { timerId: string; reason: string };

@@ -12,3 +12,4 @@ export * from './dead-letters';
 export * from './replay';
 export * from './canonical-json';
 export * from './event-time';
+export * from './conversations';

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConversationsService } from './conversations.service';
+import { LiveConversations } from './live-conversations';
+import { OrganisationService, SettingsService } from './organisation.service';
+import { SettingsController } from './settings.controller';
+
+/**
+ * Conversations, tasks, teams and workspace settings: the services every inbound path (in-app, email, Slack, the HTTP
+ * actions) and the reactors change them through, and the live feed of the SSE streams.
+ */
+@Module({
+  controllers: [SettingsController],
+  providers: [ConversationsService, OrganisationService, SettingsService, LiveConversations],
+  exports: [ConversationsService, OrganisationService, SettingsService, LiveConversations],
+})
+export class ConversationsModule {}

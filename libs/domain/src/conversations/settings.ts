@@ -1,0 +1,143 @@
+/**
+ * A workspace's settings and named secrets, as events on `workspace-<workspace>`: the in-app identity secret and
+ * allowed origins, the email reply domain, the Slack webhook and signing secret, and the secrets webhook steps name
+ * (`{{ secrets.crm_token }}`). Settings refer to secrets by name; an answer never holds a secret's value. Pure.
+ */
+import { envelope } from '../envelope';
+import { escapeWorkspaceId, typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { deterministicId } from '../ids';
+import type { WorkspaceSettings } from './types';
+
+export const workspaceStreamId = (workspaceId: string): string => `workspace-${escapeWorkspaceId(workspaceId)}`;
+
+export type SettingsEvent = TypedEvent<'WorkspaceSettingsChanged' | 'WorkspaceSecretSet' | 'WorkspaceSecretRemoved'>;
+
+export interface SettingsState {
+  settings: WorkspaceSettings;
+  secrets: Map<string, string>;
+  revision: number;
+}
+
+export const initialSettings = (): SettingsState => ({ settings: {}, secrets: new Map(), revision: 0 });
+
+export function evolveSettings(state: SettingsState, event: JourneyEvent): SettingsState {
+  const e = typed(event);
+  switch (e.type) {
+    case 'WorkspaceSettingsChanged':
+      return { ...state, settings: e.data.settings, revision: state.revision + 1 };
+    case 'WorkspaceSecretSet':
+      return { ...state, secrets: new Map(state.secrets).set(e.data.name, e.data.value), revision: state.revision + 1 };
+    case 'WorkspaceSecretRemoved': {
+      const secrets = new Map(state.secrets);
+      secrets.delete(e.data.name);
+      return { ...state, secrets, revision: state.revision + 1 };
+    }
+    default:
+      return state;
+  }
+}
+
+export const settingsFromStream = (events: Iterable<JourneyEvent>): SettingsState => {
+  let state = initialSettings();
+  for (const e of events) state = evolveSettings(state, e);
+  return state;
+};
+
+/** The value of the secret a setting names (undefined when the setting or the secret is missing). */
+export const secretNamed = (state: SettingsState, name: string | undefined): string | undefined =>
+  name === undefined ? undefined : state.secrets.get(name);
+
+/** Secret names: letters, digits and `_`, starting with a letter, at most 64 characters (usable in Liquid). */
+export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const MAX_SECRET_LENGTH = 4096;
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function section<K extends keyof WorkspaceSettings>(
+  doc: Record<string, unknown>,
+  key: K,
+  fields: Record<string, 'secret' | 'string' | 'origins'>,
+): WorkspaceSettings[K] | undefined {
+  const value = doc[key];
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw new SettingsError(`${key}: must be an object`);
+  const out: Record<string, unknown> = {};
+  for (const [field, v] of Object.entries(value)) {
+    const kind = fields[field];
+    if (!kind) throw new SettingsError(`${key}.${field}: unknown setting (known: ${Object.keys(fields).join(', ')})`);
+    if (kind === 'origins') {
+      if (!Array.isArray(v) || v.some((o) => typeof o !== 'string' || !/^https?:\/\/[^/\s]+$/.test(o)))
+        throw new SettingsError(`${key}.${field}: must be a list of origins like "https://app.example.com" (scheme and host, no path)`);
+      out[field] = v;
+    } else if (kind === 'secret') {
+      if (typeof v !== 'string' || !SECRET_NAME.test(v))
+        throw new SettingsError(`${key}.${field}: must name a secret (${SECRET_NAME.source}), got ${JSON.stringify(v)}`);
+      out[field] = v;
+    } else {
+      if (typeof v !== 'string' || v.trim() === '') throw new SettingsError(`${key}.${field}: must be a non-empty string`);
+      out[field] = v;
+    }
+  }
+  if (key === 'inApp' && out.allowedOrigins === undefined) out.allowedOrigins = [];
+  return out as WorkspaceSettings[K];
+}
+
+/** Checks a settings document; every error names its field. */
+export function validSettings(doc: unknown): WorkspaceSettings {
+  if (!isRecord(doc)) throw new SettingsError('settings: must be an object');
+  const known = ['inApp', 'email', 'slack'];
+  const unknownKey = Object.keys(doc).find((k) => !known.includes(k));
+  if (unknownKey) throw new SettingsError(`${unknownKey}: unknown section (known: ${known.join(', ')})`);
+  const settings: WorkspaceSettings = {};
+  const inApp = section(doc, 'inApp', { allowedOrigins: 'origins', identitySecret: 'secret' });
+  const email = section(doc, 'email', { replyDomain: 'string', inboundSecret: 'secret' });
+  const slack = section(doc, 'slack', { webhookUrl: 'secret', signingSecret: 'secret' });
+  if (inApp) settings.inApp = inApp;
+  if (email) settings.email = email;
+  if (slack) settings.slack = slack;
+  return settings;
+}
+
+export type SettingsCommand =
+  { type: 'SetSettings'; settings: unknown } | { type: 'SetSecret'; name: string; value: unknown } | { type: 'RemoveSecret'; name: string };
+
+export function decideSettings(
+  command: SettingsCommand,
+  state: SettingsState,
+  ctx: { workspaceId: string; now: Date; by?: string },
+): SettingsEvent[] {
+  const make = <T extends SettingsEvent['type']>(type: T, data: EventDataByType[T]) =>
+    envelope({
+      id: deterministicId('workspace-settings', ctx.workspaceId, state.revision),
+      type,
+      data: { ...data, ...(ctx.by !== undefined && { by: ctx.by }) },
+      workspaceId: ctx.workspaceId,
+      customerId: '',
+      occurredAt: ctx.now.toISOString(),
+      recordedAt: ctx.now.toISOString(),
+      source: 'http',
+    }) as unknown as SettingsEvent;
+  switch (command.type) {
+    case 'SetSettings': {
+      const settings = validSettings(command.settings);
+      return JSON.stringify(settings) === JSON.stringify(state.settings) ? [] : [make('WorkspaceSettingsChanged', { settings })];
+    }
+    case 'SetSecret': {
+      if (!SECRET_NAME.test(command.name))
+        throw new SettingsError(`name: must match ${SECRET_NAME.source}, got ${JSON.stringify(command.name)}`);
+      const v = command.value;
+      if (typeof v !== 'string' || v === '' || v.length > MAX_SECRET_LENGTH)
+        throw new SettingsError(`value: must be a non-empty string of at most ${MAX_SECRET_LENGTH} characters`);
+      return state.secrets.get(command.name) === v ? [] : [make('WorkspaceSecretSet', { name: command.name, value: v })];
+    }
+    case 'RemoveSecret':
+      return state.secrets.has(command.name) ? [make('WorkspaceSecretRemoved', { name: command.name })] : [];
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The shapes conversations, teams and workspace settings share (their events are in `../events.ts`). Pure types.
+ */
+import type { Duration, TaskPriority } from '../triggers/schema';
+
+/** Where the customer's side of a conversation happens. */
+export const CONVERSATION_CHANNELS = ['inbox', 'email', 'slack', 'api'] as const;
+export type ConversationChannel = (typeof CONVERSATION_CHANNELS)[number];
+
+/** Why a conversation or task went to whom. */
+export type AssignmentReason =
+  /** The member a customer or account trait names (the team's `ownerTrait`, e.g. `csm_owner`). */
+  | 'owner'
+  /** The least loaded available member of the team. */
+  | 'least-loaded'
+  /** Nobody of the team is available: it waits in the team's queue. */
+  | 'queued'
+  /** A person assigned it over the API or from Slack. */
+  | 'manual'
+  /** An SLA breach reassigned it to the team's lead. */
+  | 'escalation';
+
+export type SlaTarget = 'first-response' | 'resolution';
+
+/** Working hours of a team, in its time zone: ISO weekdays (1 Monday .. 7 Sunday), local `HH:MM` start and end. */
+export interface BusinessHours {
+  days: number[];
+  start: string;
+  end: string;
+}
+
+/** First-response and resolution targets, in business hours (`4h` is four working hours). */
+export interface SlaTargets {
+  firstResponse?: Duration;
+  resolution?: Duration;
+}
+
+/** What a breach does: notify (a Slack post through the `slack` channel, or an email to `to`), reassign to the lead. */
+export interface Escalation {
+  notify?: Array<{ channel: 'slack' | 'email'; to?: string }>;
+  reassignToLead?: boolean;
+}
+
+export type TeamDefinition = {
+  teamId: string;
+  name: string;
+  /** IANA time zone of the business hours (default UTC). */
+  timeZone: string;
+  /** Default: Monday to Friday, 09:00 to 17:00. */
+  businessHours?: BusinessHours;
+  /** Targets per priority. */
+  sla?: Partial<Record<TaskPriority, SlaTargets>>;
+  escalation?: Escalation;
+  /** A member id: the lead an escalation reassigns to. */
+  lead?: string;
+  /** A customer or account trait naming the member who owns the customer (assigned first when available). */
+  ownerTrait?: string;
+  by?: string;
+};
+
+export type MemberDefinition = {
+  memberId: string;
+  name: string;
+  email?: string;
+  /** Team ids. */
+  teams: string[];
+  /** The member's Slack user id, so Slack actions are recorded as theirs. */
+  slackUserId?: string;
+  by?: string;
+};
+
+/** A workspace's settings. Secrets are referenced by name (`WorkspaceSecretSet`), never held here. */
+export interface WorkspaceSettings {
+  inApp?: {
+    /** Browser origins allowed to call the in-app endpoints (CORS). */
+    allowedOrigins: string[];
+    /** The secret (by name) the company's backend signs customer ids with: HMAC-SHA256, hex. */
+    identitySecret?: string;
+  };
+  email?: {
+    /** Domain of the per-conversation reply addresses (`reply+<token>@<domain>`). */
+    replyDomain?: string;
+    /** The secret (by name) an inbound-parse webhook presents (HTTP basic auth password). */
+    inboundSecret?: string;
+  };
+  slack?: {
+    /** The secret (by name) holding the incoming-webhook URL handoffs and SLA alerts are posted to. */
+    webhookUrl?: string;
+    /** The secret (by name) holding the Slack app's signing secret (request signatures v0). */
+    signingSecret?: string;
+  };
+}
