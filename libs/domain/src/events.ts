@@ -67,6 +67,13 @@ export interface EventDataByType {
     runId?: string;
     step?: string;
     guards?: GuardVerdict[];
+    /** The conversation the message belongs to (an agent's reply sent by email, a handoff posted to Slack). */
+    conversationId?: string;
+    /**
+     * A trigger's `webhook` step (channel `http`): where and how to send `template.body`. The URL and header values are
+     * Liquid templates too, and may name the workspace's secrets (`{{ secrets.crm_token }}`), resolved only at send time.
+     */
+    request?: { url: string; method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET'; headers?: Record<string, string> };
   };
   MessageSent: { messageId: string; channel: string; attempt: number };
   /** `content`: the rendered message, kept for channels whose delivery is this event itself (the in-app inbox). */
