@@ -272,7 +272,8 @@ describe('roles: api + projector + dispatcher + relay in one process, reactors s
       // no projection, reactor, dispatcher or relay stored a checkpoint
       expect(engine.app.get<SqliteDatabase>(SQLITE_DB).prepare('SELECT name FROM checkpoints').all()).toEqual([]);
       const health = await call(engine.url, ADMIN, 'GET', '/health');
-      expect(Object.keys(health.body.details)).toEqual(['eventStore:sqlite', 'keys']); // an API process follows key changes
+      // an API process follows key changes, and the live feed of its SSE streams (it writes nothing)
+      expect(Object.keys(health.body.details)).toEqual(['eventStore:sqlite', 'keys', 'live-conversations']);
       const log = await engine.app.get<EventStore>(EVENT_STORE).readAll({});
       expect(log.map((e) => e.type)).toEqual(['TriggerDefined', 'TriggerEnabled', 'InteractionRecorded']);
     } finally {
