@@ -39,7 +39,8 @@ class WorkspaceStream<S extends { revision: number }, C> {
     let state = this.cache.get(workspaceId) ?? this.initial();
     const events = await this.store.readStream(this.streamId(workspaceId), { fromRevision: BigInt(state.revision) });
     for (const e of events) state = this.evolve(state, e);
-    this.cache.set(workspaceId, state);
+    // a workspace without the stream keeps no entry: requests naming random workspaces cannot grow the cache
+    if (state.revision > 0) this.cache.set(workspaceId, state);
     return state;
   }
 
