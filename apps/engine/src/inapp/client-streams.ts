@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { customerStreamId, type RecordedEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { LiveConversations } from '../conversations/live-conversations';
@@ -10,6 +10,8 @@ import type { InAppCustomer } from './inapp.guard';
 export const HEARTBEAT_MS = 15_000;
 /** How long a disconnected EventSource waits before it reconnects (the `retry:` field). */
 export const RECONNECT_MS = 3_000;
+/** Open streams one customer may have at once (tabs, devices); one more is a 429. */
+export const MAX_STREAMS_PER_CUSTOMER = 10;
 
 /** The part of a response a stream writes to (an Express response, or a test double). */
 export interface StreamSink {
@@ -29,6 +31,7 @@ export const sseFrame = (e: ClientStreamEvent): string => `id: ${e.id}\nevent: $
 @Injectable()
 export class ClientStreams implements OnModuleDestroy {
   private readonly open = new Set<() => void>();
+  private readonly perCustomer = new Map<string, number>();
 
   constructor(
     private readonly live: LiveConversations,
@@ -41,7 +44,19 @@ export class ClientStreams implements OnModuleDestroy {
     return this.open.size;
   }
 
+  /** Refuses (429) a customer's stream over MAX_STREAMS_PER_CUSTOMER, before anything is written. */
+  admit({ workspaceId, customerId }: InAppCustomer): void {
+    if ((this.perCustomer.get(customerKey(workspaceId, customerId)) ?? 0) >= MAX_STREAMS_PER_CUSTOMER)
+      throw new HttpException(
+        `this customer has ${MAX_STREAMS_PER_CUSTOMER} streams open already: close one first`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+  }
+
   async serve({ workspaceId, customerId }: InAppCustomer, sink: StreamSink, lastEventId?: bigint): Promise<void> {
+    this.admit({ workspaceId, customerId });
+    const counted = customerKey(workspaceId, customerId);
+    this.perCustomer.set(counted, (this.perCustomer.get(counted) ?? 0) + 1);
     let sent = lastEventId ?? 0n;
     let closed = false;
     // events are written one after the other, in the order the feed hands them on (a name lookup is asynchronous)
@@ -65,6 +80,9 @@ export class ClientStreams implements OnModuleDestroy {
       clearInterval(heartbeat);
       unsubscribe();
       this.open.delete(end);
+      const left = (this.perCustomer.get(counted) ?? 1) - 1;
+      if (left > 0) this.perCustomer.set(counted, left);
+      else this.perCustomer.delete(counted);
     };
     const end = () => {
       close();
@@ -89,3 +107,5 @@ export class ClientStreams implements OnModuleDestroy {
     for (const end of [...this.open]) end();
   }
 }
+
+const customerKey = (workspaceId: string, customerId: string) => `${workspaceId}\u0000${customerId}`;

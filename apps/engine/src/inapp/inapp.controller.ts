@@ -11,6 +11,7 @@ import {
   ApiParam,
   ApiProduces,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { Allow } from '../auth/auth.guard';
 import { OpenInboxMessageCommand } from '../messaging/open-inbox-message.command';
@@ -150,6 +151,7 @@ export class InAppController {
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An event stream (a heartbeat comment every 15 s)' })
   @ApiBadRequestResponse({ description: 'Last-Event-ID is not an event id of this stream' })
+  @ApiTooManyRequestsResponse({ description: 'The customer has 10 streams open already' })
   async stream(@CurrentCustomer() customer: InAppCustomer, @Req() req: StreamRequest, @Res() res: StreamResponse): Promise<void> {
     const last = req.headers['last-event-id'];
     let lastEventId: bigint | undefined;
@@ -158,6 +160,7 @@ export class InAppController {
         throw new BadRequestException(`Last-Event-ID: must be an event id of this stream (digits), got ${JSON.stringify(last)}`);
       lastEventId = BigInt(last);
     }
+    this.streams.admit(customer);
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
