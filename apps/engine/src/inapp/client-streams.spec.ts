@@ -21,7 +21,7 @@ function recorded<T extends keyof EventDataByType>(type: T, data: EventDataByTyp
   return { ...e, streamId: 'customer-ws-ann', revision: BigInt(position - 1), position: BigInt(position) };
 }
 
-function fixture(stored: RecordedEvent[] = []) {
+function fixture(stored: RecordedEvent[] | Error = []) {
   const listeners = new Set<LiveListener>();
   const live = {
     listen: (_ws: string, _customer: string | undefined, fn: LiveListener) => {
@@ -30,7 +30,12 @@ function fixture(stored: RecordedEvent[] = []) {
     },
   } as unknown as LiveConversations;
   const organisation = { load: async () => organisationFromStream([]) } as unknown as OrganisationService;
-  const store = { readStream: async () => stored } as unknown as EventStore;
+  const store = {
+    readStream: async () => {
+      if (stored instanceof Error) throw stored;
+      return stored;
+    },
+  } as unknown as EventStore;
   const streams = new ClientStreams(live, organisation, store);
   const open = () => {
     const sink = { written: '', ended: false, closeListeners: [] as Array<() => void> };
@@ -90,6 +95,14 @@ describe('ClientStreams', () => {
     f.emit(reply(4));
     await flush();
     expect([...c.sink.written.matchAll(/^id: (\d+)$/gm)].map((m) => m[1])).toEqual(['2', '3', '4']);
+  });
+
+  it('ends the stream when the events it missed cannot be read (the client reconnects with Last-Event-ID)', async () => {
+    const f = fixture(new Error('disk I/O error'));
+    const c = f.open();
+    await f.streams.serve(CUSTOMER, c.s, 1n);
+    expect(c.sink.ended).toBe(true);
+    expect(f.listeners.size).toBe(0);
   });
 
   it(`refuses a customer's stream over ${MAX_STREAMS_PER_CUSTOMER} with a 429, and ends every stream on shutdown`, async () => {

@@ -63,12 +63,17 @@ export class ClientStreams implements OnModuleDestroy {
     let chain: Promise<void> = Promise.resolve();
     const buffered: RecordedEvent[] = [];
     let replaying = lastEventId !== undefined;
+    // a failure (reading the store) ends the stream: the client reconnects with Last-Event-ID and misses nothing
     const push = (e: RecordedEvent) => {
       chain = chain.then(async () => {
         if (closed || e.position <= sent) return;
-        const event = clientStreamEvent(e, await this.organisation.load(workspaceId));
-        sent = e.position;
-        if (event && !closed) sink.write(sseFrame(event));
+        try {
+          const event = clientStreamEvent(e, await this.organisation.load(workspaceId));
+          sent = e.position;
+          if (event && !closed) sink.write(sseFrame(event));
+        } catch {
+          end();
+        }
       });
     };
     const unsubscribe = this.live.listen(workspaceId, customerId, (e) => (replaying ? buffered.push(e) : push(e)));
@@ -95,6 +100,8 @@ export class ClientStreams implements OnModuleDestroy {
       try {
         const missed = await this.store.readStream(customerStreamId(workspaceId, customerId));
         for (const e of missed) if (e.position > sent) push(e);
+      } catch {
+        end();
       } finally {
         replaying = false;
         for (const e of buffered.splice(0)) push(e);
