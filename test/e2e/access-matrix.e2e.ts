@@ -10,12 +10,18 @@
  * What is asserted: the right callers get a 2xx (or the 404 of an id that does not exist for them), the wrong ones
  * 401 (no key, unknown key) or 403 (another role); no answer is a 5xx; and no answer to a key of one workspace ever
  * holds data of the other (each workspace's data carries a marker only it has).
+ *
+ * The in-app client endpoints (`/v1/client/:workspaceId/...`) are public to the key guard and authenticated by a
+ * customer token instead (`allow: 'customer-token'`): every caller, whatever its key, gets a 2xx with the customer's
+ * token of its workspace, a 401 without one (a key is never enough), and a 401 with it aimed at the other workspace.
  */
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { customerStreamId, deterministicId, envelope, type JourneyEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { ConversationsService } from '../../apps/engine/src/conversations/conversations.service';
 import { ProjectionsService } from '../../apps/engine/src/projections/projections.service';
 import { hashKey, keyIdOf } from '../../apps/engine/src/auth/api-keys';
 import { listRoutes } from '../../apps/engine/src/auth/routes';
@@ -40,11 +46,13 @@ interface Probe {
   /** Values of the path's parameters. */
   params?: Record<string, string>;
   body?: unknown;
+  /** Extra request headers (an in-app client's customer token). */
+  headers?: Record<string, string>;
 }
 
 interface Rule {
-  /** Who may call it: roles, or `public` (no key needed). */
-  allow: Role[] | 'public';
+  /** Who may call it: roles, `public` (no key needed), or `customer-token` (no key: the in-app customer token). */
+  allow: Role[] | 'public' | 'customer-token';
   /** A valid request of workspace `ws` for its own data: the allowed roles get a 2xx. */
   own: (ws: Workspace, n: number) => Probe;
   /** The same request aimed at the other workspace's data (its message or key ids): the allowed roles get a 404. */
@@ -76,6 +84,40 @@ const storedTrigger = (body?: (ws: Workspace, id: string) => unknown) => ({
   colliding: { params: { id: 'eu-x' }, body: body?.('acme', 'eu-x') },
 });
 const keyIdOfOther = (ws: Workspace): Probe => ({ params: { id: keyIdOf(hashKey(key(OTHER[ws], 'csm'))) } });
+/** Each workspace's in-app identity secret; a customer's token is the HMAC-SHA256 of its id with it. */
+const IDENTITY_SECRET: Record<Workspace, string> = { acme: 'identity-of-acme', 'acme-eu': 'identity-of-acme-eu' };
+const customerToken = (ws: Workspace, customerId: string) => ({
+  'x-customer-id': customerId,
+  'x-customer-token': createHmac('sha256', IDENTITY_SECRET[ws]).update(customerId).digest('hex'),
+});
+/** Each workspace's resolved conversation of bob (rated by the in-app probes). */
+const conversationOf: Partial<Record<Workspace, string>> = {};
+/**
+ * An in-app client request of bob of `ws` with his token of `ws`; `other`: the same aimed at the other workspace;
+ * `colliding`: acme's eu-bob (his token of acme) naming acme-eu's bob's ids, and writing nothing.
+ */
+const client = (options: {
+  params?: (ws: Workspace) => Record<string, string>;
+  body?: (n: number) => unknown;
+  collidingBody?: () => unknown;
+  collidingStatus?: number;
+}): Rule => ({
+  allow: 'customer-token',
+  own: (ws, n) => ({ params: { workspaceId: ws, ...options.params?.(ws) }, headers: customerToken(ws, 'bob'), body: options.body?.(n) }),
+  other: (ws) => ({
+    params: { workspaceId: OTHER[ws], ...options.params?.(OTHER[ws]) },
+    headers: customerToken(ws, 'bob'),
+    body: options.body?.(++requests),
+  }),
+  get colliding() {
+    return {
+      params: { workspaceId: 'acme', ...options.params?.('acme-eu') },
+      headers: customerToken('acme', 'eu-bob'),
+      body: options.collidingBody?.() ?? options.body?.(++requests),
+    };
+  },
+  collidingStatus: options.collidingStatus ?? 200,
+});
 
 /** The policy: method and path → rule. */
 const RULES: Record<string, Rule> = {
@@ -132,7 +174,25 @@ const RULES: Record<string, Rule> = {
   // their 2xx is in apps/engine/src/auth/keys.e2e.ts (it revokes keys); here: an unknown key, and one of the other workspace
   'POST /v1/admin/keys/:id/rotate': { allow: ['admin'], own: () => ({ params: { id: 'key_unknown' } }), other: keyIdOfOther },
   'DELETE /v1/admin/keys/:id': { allow: ['admin'], own: () => ({ params: { id: 'key_unknown' } }), other: keyIdOfOther },
+  // a valid settings document: the probe must not wipe the in-app settings the client probes need
+  'PUT /v1/admin/workspace/settings': { allow: ['admin'], own: () => ({ body: IN_APP_SETTINGS }) },
+
+  // acme's eu-bob's inbox and stream are empty; acme-eu's bob's message and conversation are not his (404)
+  'GET /v1/client/:workspaceId/inbox': client({}),
+  'POST /v1/client/:workspaceId/inbox/:messageId/read': client({ params: (ws) => ({ messageId: messageId(ws) }), collidingStatus: 404 }),
+  'POST /v1/client/:workspaceId/conversations': client({
+    body: (n) => ({ body: `Hello ${n}`, clientMessageId: `matrix-${n}` }),
+    collidingBody: () => ({ body: 'Hello', conversationId: conversationOf['acme-eu'] }),
+    collidingStatus: 404,
+  }),
+  'POST /v1/client/:workspaceId/conversations/:conversationId/rating': client({
+    params: (ws) => ({ conversationId: conversationOf[ws]! }),
+    body: () => ({ score: 4 }),
+    collidingStatus: 404,
+  }),
+  'GET /v1/client/:workspaceId/stream': client({}),
 };
+const IN_APP_SETTINGS = { inApp: { allowedOrigins: ['https://app.example.com'], identitySecret: 'inapp_identity' } };
 
 /** Endpoints added later under /v1/admin (dead letters, resends, ...): admin only, probed with placeholder ids. */
 const ADMIN_DEFAULT: Rule = { allow: ['admin'], own: () => ({}) };
@@ -179,6 +239,14 @@ describe('access matrix: endpoint × caller × workspace', () => {
       ]);
       const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
       expect(created.status).toBe(201);
+      expect(
+        (await send('PUT', '/v1/admin/workspace/secrets/inapp_identity', key(ws, 'admin'), { value: IDENTITY_SECRET[ws] })).status,
+      ).toBe(204);
+      expect((await send('PUT', '/v1/admin/workspace/settings', key(ws, 'admin'), IN_APP_SETTINGS)).status).toBe(200);
+      const conversations = engine.app.get(ConversationsService);
+      const { conversation } = await conversations.receive(ws, 'bob', { channel: 'inbox', body: MARK[ws] }, 'test');
+      await conversations.act(ws, 'bob', conversation.conversationId, { type: 'Resolve' }, { source: 'test' });
+      conversationOf[ws] = conversation.conversationId;
     }
     await engine.app.get(ProjectionsService).waitForCatchUp();
     routes = listRoutes(engine.app).map((r) => `${r.method} ${r.path}`);
@@ -189,15 +257,21 @@ describe('access matrix: endpoint × caller × workspace', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function send(method: string, path: string, key: string | undefined, body?: unknown) {
+  async function send(method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(`${engine.url}${path}`, {
       method,
       headers: {
         ...(key !== undefined && { authorization: `Bearer ${key}` }),
         ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // an event stream (the in-app client's) does not end: its status is the answer
+    if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await res.body?.cancel();
+      return { status: res.status, text: '' };
+    }
     return { status: res.status, text: await res.text() };
   }
 
@@ -223,8 +297,23 @@ describe('access matrix: endpoint × caller × workspace', () => {
       const probe = kind === 'own' ? rule.own(ws, ++requests) : kind === 'other' ? rule.other?.(ws) : rule.colliding;
       if (!probe) continue;
       const [method] = route.split(' ');
-      const allowed = rule.allow === 'public' || (caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
       const path = pathOf(route, probe.params);
+      if (rule.allow === 'customer-token') {
+        // whatever the key: the customer token decides (the other workspace's secret does not verify it)
+        const res = await send(method, path, auth, probe.body, probe.headers);
+        const what = `${caller} of ${ws}: ${method} ${path} (${kind}, customer token) -> ${res.status} ${res.text.slice(0, 160)}`;
+        const expected = kind === 'own' ? undefined : kind === 'other' ? 401 : rule.collidingStatus;
+        if (expected === undefined ? !(res.status >= 200 && res.status < 300) : res.status !== expected)
+          failures.push(`${what}: expected ${expected ?? 'a 2xx'}`);
+        if (res.text.includes(MARK[OTHER[ws]])) failures.push(`${what}: holds data of workspace ${OTHER[ws]}`);
+        if (kind === 'own') {
+          const keyOnly = await send(method, path, auth, probe.body);
+          if (keyOnly.status !== 401)
+            failures.push(`${caller} of ${ws}: ${method} ${path} without a customer token -> ${keyOnly.status}: expected 401`);
+        }
+        continue;
+      }
+      const allowed = rule.allow === 'public' || (caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
       const res = await send(method, path, auth, probe.body);
       const what = `${caller} of ${ws}: ${method} ${path} (${kind}) -> ${res.status} ${res.text.slice(0, 160)}`;
       if (res.status >= 500) failures.push(`${what}: a 5xx`);

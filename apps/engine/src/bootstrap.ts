@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { enableCors } from './auth/cors';
 import { ENGINE_CONFIG, type EngineConfig } from './config';
+import { SettingsService } from './conversations/organisation.service';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { YAML_TYPES } from './triggers/triggers.controller';
 import { PinoNestLogger, createLogger } from './logger';
@@ -26,7 +27,10 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
   const logger = createLogger(options.logLevel ?? process.env.LOG_LEVEL ?? 'info');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
   app.use(helmet()); // security headers; it also removes X-Powered-By
-  enableCors(app, app.get<EngineConfig>(ENGINE_CONFIG).corsOrigins);
+  const settings = app.get(SettingsService);
+  enableCors(app, app.get<EngineConfig>(ENGINE_CONFIG).corsOrigins, async (workspaceId) => {
+    return (await settings.load(workspaceId)).settings.inApp?.allowedOrigins ?? [];
+  });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'], verify: requireUtf8 });
   app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES, verify: requireUtf8 }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());
@@ -39,6 +43,16 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
       'writeKey',
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A write key, or an admin / csm / analyst key' }, 'key')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Customer-Id', description: 'In-app client: the customer id' }, 'customerId')
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Customer-Token',
+        description: "In-app client: HMAC-SHA256 of the customer id with the workspace's identity secret, hex (deploy/in-app.md)",
+      },
+      'customerToken',
+    )
     .addGlobalResponse(
       { status: 413, description: `The request body is over ${BODY_LIMIT}` },
       { status: 429, description: 'This key is over its rate limit (JOURNEY_RATE_LIMIT_PER_SECOND): retry after Retry-After seconds' },

@@ -4,8 +4,18 @@ import { EVENT_STORE, Processor, type EventStore } from '@journey/event-store';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
 
-/** What the live streams carry: conversation events, task changes and SLA breaches. */
-export const LIVE_EVENT_TYPES = [...CONVERSATION_EVENT_TYPES, 'CsmTaskOpened', 'CsmTaskAssigned', 'CsmTaskClosed', 'SlaBreached'];
+/**
+ * What the live streams carry: conversation events, task changes, SLA breaches, and deliveries (an in-app client
+ * shows a new inbox message at once; listeners filter what is theirs).
+ */
+export const LIVE_EVENT_TYPES = [
+  ...CONVERSATION_EVENT_TYPES,
+  'CsmTaskOpened',
+  'CsmTaskAssigned',
+  'CsmTaskClosed',
+  'SlaBreached',
+  'MessageDelivered',
+];
 
 export type LiveListener = (event: RecordedEvent) => void;
 
