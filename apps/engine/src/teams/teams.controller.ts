@@ -247,6 +247,8 @@ export class MembersController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
+    // an unknown member is a 404 for every caller; another member's, a 403 for a csm key
+    member(await this.queryBus.execute(new OrganisationQuery(principal.workspaceId)), memberId);
     if (principal.role !== 'admin' && principal.memberId !== memberId)
       throw new ForbiddenException(
         principal.memberId === undefined
