@@ -135,6 +135,9 @@ describe('the CSM work over HTTP: teams, members, conversation and task actions,
       expect(fresh.status).toBe(200);
       expect(fresh.etag).toBe('"2"');
       expect((await call(KEYS.admin, 'DELETE', '/v1/teams/nope')).status).toBe(404);
+      expect((await call(KEYS.admin, 'DELETE', '/v1/teams/sales', undefined, { 'if-match': '"1"' })).status).toBe(412);
+      const same = await call(KEYS.admin, 'PUT', '/v1/teams/sales', { name: 'Sales' });
+      expect(same.etag).toBe('"2"'); // the same document again changes nothing
     });
 
     it('defines members of existing teams only; lists them by team; refuses removing a team lead (409)', async () => {
@@ -252,6 +255,13 @@ describe('the CSM work over HTTP: teams, members, conversation and task actions,
       expect(extra.status).toBe(400);
       expect(extra.body.message).toContain('to: property to should not exist');
       expect((await call(KEYS.sam, 'POST', `${conv()}/replies`, { body: 'x' }, { 'if-match': 'latest' })).status).toBe(400);
+      for (const odd of [[{ body: 'x' }], 'x', 42, { body: 42 }, { body: 'x'.repeat(20_001) }]) {
+        const res = await call(KEYS.sam, 'POST', `${conv()}/replies`, odd);
+        expect({ odd: JSON.stringify(odd).slice(0, 20), status: res.status }).toEqual({
+          odd: JSON.stringify(odd).slice(0, 20),
+          status: 400,
+        });
+      }
       expect((await call(KEYS.analyst, 'POST', `${conv()}/replies`, { body: 'x' })).status).toBe(403);
       expect((await call(KEYS.write, 'POST', `${conv()}/resolve`)).status).toBe(403);
       expect((await call(KEYS.sam, 'POST', `${conv('nope')}/replies`, { body: 'x' })).status).toBe(404);
