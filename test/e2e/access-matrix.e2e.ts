@@ -25,6 +25,7 @@ import { ConversationsService } from '../../apps/engine/src/conversations/conver
 import { ProjectionsService } from '../../apps/engine/src/projections/projections.service';
 import { hashKey, keyIdOf } from '../../apps/engine/src/auth/api-keys';
 import { listRoutes } from '../../apps/engine/src/auth/routes';
+import { OrganisationService } from '../../apps/engine/src/conversations/organisation.service';
 import { startEngine, type TestEngine } from './support';
 
 type Workspace = 'acme' | 'acme-eu';
@@ -39,6 +40,14 @@ const MARK: Record<Workspace, string> = { acme: 'MARK_OF_ACME_ONLY', 'acme-eu': 
 const OTHER: Record<Workspace, Workspace> = { acme: 'acme-eu', 'acme-eu': 'acme' };
 const messageId = (ws: Workspace) => `msg-${ws}`;
 const failedMessageId = (ws: Workspace) => `failed-msg-${ws}`;
+/** Teams and members of each workspace (the csm key belongs to its member); conversations and tasks of its `bob`. */
+const teamId = (ws: Workspace) => `team-${ws}`;
+const memberId = (ws: Workspace) => `member-${ws}`;
+const conversationId = (ws: Workspace, action: string) => `conv-${ws}-${action}`;
+const CONVERSATION_ACTIONS = ['read', 'replies', 'notes', 'assign', 'snooze', 'resolve', 'reopen'];
+/** Tasks to close: one per caller and workspace (only the allowed callers close one; the others are refused first). */
+const CLOSABLE_TASKS = 8;
+const closed: Record<Workspace, number> = { acme: 0, 'acme-eu': 0 };
 /** Numbers the requests that must be unique (trigger ids, message ids) across the whole run. */
 let requests = 0;
 
@@ -82,6 +91,12 @@ const customer = { own: (): Probe => ({ params: { id: 'bob' } }), colliding: { p
 const storedTrigger = (body?: (ws: Workspace, id: string) => unknown) => ({
   own: (ws: Workspace): Probe => ({ params: { id: 'x' }, body: body?.(ws, 'x') }),
   colliding: { params: { id: 'eu-x' }, body: body?.('acme', 'eu-x') },
+});
+const conversationRule = (action: string, body?: (ws: Workspace) => unknown): Rule => ({
+  allow: action === 'read' ? readers : workers,
+  own: (ws) => ({ params: { id: 'bob', conversationId: conversationId(ws, action) }, body: body?.(ws) }),
+  other: (ws) => ({ params: { id: 'bob', conversationId: conversationId(OTHER[ws], action) }, body: body?.(ws) }),
+  colliding: { params: { id: 'eu-bob', conversationId: conversationId('acme-eu', action) }, body: body?.('acme') },
 });
 const keyIdOfOther = (ws: Workspace): Probe => ({ params: { id: keyIdOf(hashKey(key(OTHER[ws], 'csm'))) } });
 /** Each workspace's in-app identity secret; a customer's token is the HMAC-SHA256 of its id with it. */
@@ -166,6 +181,68 @@ const RULES: Record<string, Rule> = {
   'POST /v1/triggers/backtest': { allow: workers, own: (ws) => ({ body: { definition: trigger('draft', ws) } }) },
   'POST /v1/triggers/:id/backtest': { allow: workers, ...storedTrigger(() => ({})) },
 
+  'GET /v1/customers/:id/context': { allow: readers, ...customer },
+  'GET /v1/customers/:id/conversations': { allow: readers, ...customer },
+  'POST /v1/customers/:id/conversations': {
+    allow: workers,
+    own: () => ({ params: { id: 'bob' }, body: { body: 'Hello from the matrix' } }),
+    colliding: { params: { id: 'eu-bob' }, body: { body: 'Hello' } },
+  },
+  'GET /v1/customers/:id/conversations/:conversationId': conversationRule('read'),
+  'POST /v1/customers/:id/conversations/:conversationId/replies': conversationRule('replies', () => ({ body: 'A reply' })),
+  'POST /v1/customers/:id/conversations/:conversationId/notes': conversationRule('notes', () => ({ body: 'A note' })),
+  'POST /v1/customers/:id/conversations/:conversationId/assign': conversationRule('assign', (ws) => ({ assignee: memberId(ws) })),
+  'POST /v1/customers/:id/conversations/:conversationId/snooze': conversationRule('snooze', () => ({ until: '2099-01-01T00:00:00Z' })),
+  'POST /v1/customers/:id/conversations/:conversationId/resolve': conversationRule('resolve'),
+  'POST /v1/customers/:id/conversations/:conversationId/reopen': conversationRule('reopen'),
+  'POST /v1/customers/:id/tasks/:taskId/assign': {
+    allow: workers,
+    own: (ws) => ({ params: { id: 'bob', taskId: `task-${ws}` }, body: { assignee: memberId(ws) } }),
+    other: (ws) => ({ params: { id: 'bob', taskId: `task-${OTHER[ws]}` }, body: { assignee: memberId(ws) } }),
+    colliding: { params: { id: 'eu-bob', taskId: 'task-acme-eu' }, body: { assignee: memberId('acme') } },
+  },
+  'POST /v1/customers/:id/tasks/:taskId/close': {
+    allow: workers,
+    own: (ws) => ({ params: { id: 'bob', taskId: `close-${ws}-${closed[ws]++}` }, body: { outcome: 'done' } }),
+    other: (ws) => ({ params: { id: 'bob', taskId: `close-${OTHER[ws]}-${CLOSABLE_TASKS - 1}` }, body: { outcome: 'done' } }),
+    colliding: { params: { id: 'eu-bob', taskId: `close-acme-eu-${CLOSABLE_TASKS - 1}` }, body: { outcome: 'done' } },
+  },
+
+  'GET /v1/teams': { allow: readers, own: () => ({}) },
+  'GET /v1/teams/:teamId': {
+    allow: readers,
+    own: (ws) => ({ params: { teamId: teamId(ws) } }),
+    other: (ws) => ({ params: { teamId: teamId(OTHER[ws]) } }),
+  },
+  'PUT /v1/teams/:teamId': { allow: ['admin'], own: (ws) => ({ params: { teamId: teamId(ws) }, body: { name: `Team ${MARK[ws]}` } }) },
+  // one admin call per workspace: the team seeded to be removed
+  'DELETE /v1/teams/:teamId': {
+    allow: ['admin'],
+    own: (ws) => ({ params: { teamId: `disposable-${ws}` } }),
+    other: (ws) => ({ params: { teamId: teamId(OTHER[ws]) } }),
+  },
+  'GET /v1/members': { allow: readers, own: () => ({}) },
+  'GET /v1/members/:memberId': {
+    allow: readers,
+    own: (ws) => ({ params: { memberId: memberId(ws) } }),
+    other: (ws) => ({ params: { memberId: memberId(OTHER[ws]) } }),
+  },
+  'PUT /v1/members/:memberId': {
+    allow: ['admin'],
+    own: (ws) => ({ params: { memberId: memberId(ws) }, body: { name: `Member ${MARK[ws]}`, teams: [teamId(ws)] } }),
+  },
+  'DELETE /v1/members/:memberId': {
+    allow: ['admin'],
+    own: (ws) => ({ params: { memberId: `disposable-${ws}` } }),
+    other: (ws) => ({ params: { memberId: memberId(OTHER[ws]) } }),
+  },
+  // a csm key sets its own member's availability (the matrix's csm keys belong to the workspace's member)
+  'PUT /v1/members/:memberId/availability': {
+    allow: workers,
+    own: (ws) => ({ params: { memberId: memberId(ws) }, body: { away: false } }),
+    other: (ws) => ({ params: { memberId: memberId(OTHER[ws]) }, body: { away: false } }),
+  },
+
   'GET /v1/admin/projections': { allow: ['admin'], own: () => ({}) },
   'GET /v1/admin/dead-letters': { allow: ['admin'], own: () => ({}) },
   'POST /v1/admin/projections/:name/rebuild': { allow: ['admin'], own: () => ({ params: { name: 'stage-analytics' } }) },
@@ -224,7 +301,11 @@ describe('access matrix: endpoint × caller × workspace', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'journey-matrix-e2e-'));
     writeFileSync(
       join(dataDir, 'keys.json'),
-      JSON.stringify({ keys: WORKSPACES.flatMap((ws) => ROLES.map((role) => ({ key: key(ws, role), workspaceId: ws, role }))) }),
+      JSON.stringify({
+        keys: WORKSPACES.flatMap((ws) =>
+          ROLES.map((role) => ({ key: key(ws, role), workspaceId: ws, role, ...(role === 'csm' && { memberId: memberId(ws) }) })),
+        ),
+      }),
     );
     // the API and the projections; no reactor or dispatcher adds events of its own
     engine = await startEngine({ dataDir, env: { JOURNEY_ROLES: 'api,projector' } });
@@ -236,7 +317,23 @@ describe('access matrix: endpoint × caller × workspace', () => {
         seedEvent(ws, 'MessageDelivered', { messageId: messageId(ws), channel: 'inbox', attempt: 1, content: { body: MARK[ws] } }),
         seedEvent(ws, 'MessageScheduled', { messageId: failedMessageId(ws), channel: 'webhook', template: { body: MARK[ws] } }),
         seedEvent(ws, 'MessageFailed', { messageId: failedMessageId(ws), channel: 'webhook', attempts: 3, error: 'HTTP 500' }),
+        seedEvent(ws, 'CsmTaskOpened', { taskId: `task-${ws}`, title: MARK[ws], priority: 'normal' }),
+        ...Array.from({ length: CLOSABLE_TASKS }, (_, i) =>
+          seedEvent(ws, 'CsmTaskOpened', { taskId: `close-${ws}-${i}`, title: MARK[ws], priority: 'normal' }),
+        ),
       ]);
+      const organisation = engine.app.get(OrganisationService);
+      for (const team of [teamId(ws), `disposable-${ws}`])
+        await organisation.decide(ws, { type: 'DefineTeam', team: { teamId: team, name: `Team ${MARK[ws]}` } });
+      for (const member of [memberId(ws), `disposable-${ws}`])
+        await organisation.decide(ws, {
+          type: 'DefineMember',
+          member: { memberId: member, name: `Member ${MARK[ws]}`, teams: [teamId(ws)] },
+        });
+      for (const action of CONVERSATION_ACTIONS)
+        await engine.app
+          .get(ConversationsService)
+          .receive(ws, 'bob', { channel: 'inbox', body: `Help ${MARK[ws]}`, conversationId: conversationId(ws, action) }, 'test');
       const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
       expect(created.status).toBe(201);
       expect(
@@ -244,7 +341,12 @@ describe('access matrix: endpoint × caller × workspace', () => {
       ).toBe(204);
       expect((await send('PUT', '/v1/admin/workspace/settings', key(ws, 'admin'), IN_APP_SETTINGS)).status).toBe(200);
       const conversations = engine.app.get(ConversationsService);
-      const { conversation } = await conversations.receive(ws, 'bob', { channel: 'inbox', body: MARK[ws] }, 'test');
+      const { conversation } = await conversations.receive(
+        ws,
+        'bob',
+        { channel: 'inbox', body: MARK[ws], conversationId: conversationId(ws, 'rated') },
+        'test',
+      );
       await conversations.act(ws, 'bob', conversation.conversationId, { type: 'Resolve' }, { source: 'test' });
       conversationOf[ws] = conversation.conversationId;
     }

@@ -14,6 +14,8 @@ import { BacktestModule } from './backtest/backtest.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { InAppModule } from './inapp/inapp.module';
+import { TeamsModule } from './teams/teams.module';
+import { ConversationsApiModule } from './conversations-api/conversations-api.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -33,6 +35,8 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   DeadLettersModule,
   ConversationsModule,
   InAppModule,
+  TeamsModule,
+  ConversationsApiModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -27,6 +27,8 @@ export interface KeyRecord {
   /** ISO 8601; absent for keys from the file or the environment that never said. */
   createdAt?: string;
   source: KeySource;
+  /** A `csm` key's member (teams-<workspace> stream): what the key's holder does is recorded as theirs. */
+  memberId?: string;
 }
 
 /** The authenticated workspace, role and key of a request. */
@@ -34,7 +36,15 @@ export interface Principal {
   workspaceId: string;
   role: KeyRole;
   keyId: string;
+  /** The member a `csm` key belongs to. */
+  memberId?: string;
 }
+
+/** Who a person's action is recorded as (`by`): the key's member, else `key:<keyId>` (an admin key, a csm key without member). */
+export const actorOf = (principal: Principal): string => principal.memberId ?? `key:${principal.keyId}`;
+
+/** Roles whose keys may belong to a member. */
+export const MEMBER_ROLES: readonly KeyRole[] = ['csm'];
 
 export function hashKey(key: string): string {
   return `sha256:${createHash('sha256').update(key).digest('hex')}`;
@@ -68,6 +78,8 @@ export type ApiKeyCreatedData = {
   role: KeyRole;
   name: string;
   lastFour: string;
+  /** A csm key's member. */
+  memberId?: string;
 };
 export type ApiKeyRevokedData = {
   keyId: string;
@@ -79,7 +91,14 @@ export type ApiKeyRevokedData = {
 };
 
 export function keyCreated(record: KeyRecord, at: string): JourneyEvent<'ApiKeyCreated', ApiKeyCreatedData> {
-  const data: ApiKeyCreatedData = { keyId: record.id, hash: record.hash, role: record.role, name: record.name, lastFour: record.lastFour };
+  const data: ApiKeyCreatedData = {
+    keyId: record.id,
+    hash: record.hash,
+    role: record.role,
+    name: record.name,
+    lastFour: record.lastFour,
+    ...(record.memberId !== undefined && { memberId: record.memberId }),
+  };
   return keyEvent('ApiKeyCreated', record.id, record.workspaceId, data, at);
 }
 
@@ -139,6 +158,7 @@ export class KeyRing {
         lastFour: d.lastFour,
         createdAt: event.metadata.recordedAt,
         source: 'api',
+        ...(d.memberId !== undefined && { memberId: d.memberId }),
       });
     } else if (event.type === 'ApiKeyRevoked') {
       this.revoke((event.data as unknown as ApiKeyRevokedData).keyId);

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ConversationsModule } from '../conversations/conversations.module';
 import { AuthGuard } from './auth.guard';
 import { KeyStore } from './key-store';
 import { KeysController } from './keys.controller';
@@ -11,6 +12,7 @@ import { RotateKeyHandler } from './rotate-key.command';
 /** Keys (hashed at rest, managed over /v1/admin/keys), the guard every route passes, per-key rate limits. */
 @Global()
 @Module({
+  imports: [ConversationsModule],
   controllers: [KeysController],
   providers: [KeyStore, { provide: APP_GUARD, useClass: AuthGuard }, CreateKeyHandler, ListKeysHandler, RotateKeyHandler, RevokeKeyHandler],
   exports: [KeyStore],

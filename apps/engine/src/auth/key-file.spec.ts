@@ -68,9 +68,39 @@ describe('static keys (keys.json and the environment)', () => {
     [{ key: 'k', workspaceId: 'Acme Corp', role: 'csm' }, 'keys[0].workspaceId: must match'],
     [{ key: 'k', workspaceId: 'acme', role: 'root' }, 'keys[0].role: must be one of write, admin, csm, analyst'],
     [{ workspaceId: 'acme', role: 'csm', hash: 'md5:abc' }, 'keys[0]: needs "key"'],
+    [{ key: 'k', workspaceId: 'acme', role: 'admin', memberId: 'sam' }, 'keys[0].memberId: only keys of role csm belong to a member'],
+    [{ key: 'k', workspaceId: 'acme', role: 'csm', memberId: 'sam lee' }, 'keys[0].memberId: must be a member id'],
   ])('stops with a message naming the entry: %j', (entry, message) => {
     writeFileSync(file(), JSON.stringify({ keys: [entry] }));
     expect(() => loadStaticKeys(seed())).toThrow(message);
+  });
+});
+
+describe('csm keys of a member', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'journey-keys-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads a csm key's memberId from keys.json and keeps it through the hashed rewrite", () => {
+    writeFileSync(
+      join(dir, 'keys.json'),
+      JSON.stringify({ keys: [{ key: 'ck-of-sam', workspaceId: 'acme', role: 'csm', memberId: 'sam' }] }),
+    );
+    const seed = { dataDir: dir, workspaceId: 'default', now: NOW, writeKey: 'wk', adminKey: 'ak' };
+    for (const loaded of [loadStaticKeys(seed), loadStaticKeys(seed)])
+      expect(new KeyRing(loaded.keys).byKeyHash(hashKey('ck-of-sam'))).toMatchObject({ role: 'csm', memberId: 'sam' });
+    expect(readFileSync(join(dir, 'keys.json'), 'utf8')).toContain('"memberId": "sam"');
+  });
+
+  it('carries the member in ApiKeyCreated, so every process folds the key with it', () => {
+    const record = recordOf('api-key', { workspaceId: 'acme', role: 'csm', name: 'Lee', createdAt: NOW, source: 'api', memberId: 'lee' });
+    const event = keyCreated(record, NOW);
+    expect(event.data).toMatchObject({ role: 'csm', memberId: 'lee' });
+    const ring = new KeyRing();
+    ring.apply(event);
+    expect(ring.byKeyHash(hashKey('api-key'))).toMatchObject({ memberId: 'lee' });
+    const withoutMember = keyCreated(recordOf('other', { workspaceId: 'acme', role: 'admin', name: 'a', source: 'api' }), NOW);
+    expect(withoutMember.data).not.toHaveProperty('memberId');
   });
 });
 

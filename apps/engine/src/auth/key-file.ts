@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEY_ROLES, generateKey, keyIdOf, recordOf, workspaceIdError, type KeyRecord, type KeyRole } from './api-keys';
+import { ORG_ID } from '@journey/domain';
+import { KEY_ROLES, MEMBER_ROLES, generateKey, keyIdOf, recordOf, workspaceIdError, type KeyRecord, type KeyRole } from './api-keys';
 
 export const KEYS_FILE = 'keys.json';
 
@@ -14,6 +15,7 @@ interface FileEntry {
   name?: unknown;
   lastFour?: unknown;
   createdAt?: unknown;
+  memberId?: unknown;
 }
 
 export interface LoadedKeys {
@@ -89,11 +91,20 @@ export function parseKeyFile(text: string, file: string): { records: KeyRecord[]
     if (!(KEY_ROLES as readonly unknown[]).includes(entry.role))
       throw new Error(`${where}.role: must be one of ${KEY_ROLES.join(', ')}, got ${JSON.stringify(entry.role)}`);
     if (entry.name !== undefined && typeof entry.name !== 'string') throw new Error(`${where}.name: must be a string`);
+    if (entry.memberId !== undefined) {
+      if (!MEMBER_ROLES.includes(entry.role as KeyRole))
+        throw new Error(
+          `${where}.memberId: only keys of role ${MEMBER_ROLES.join(', ')} belong to a member, this one has role ${String(entry.role)}`,
+        );
+      if (typeof entry.memberId !== 'string' || !ORG_ID.test(entry.memberId))
+        throw new Error(`${where}.memberId: must be a member id matching ${ORG_ID.source}, got ${JSON.stringify(entry.memberId)}`);
+    }
     const fields = {
       workspaceId: entry.workspaceId as string,
       role: entry.role as KeyRole,
       name: (entry.name as string | undefined) ?? '',
       source: 'file' as const,
+      ...(typeof entry.memberId === 'string' && { memberId: entry.memberId }),
     };
     const createdAt = typeof entry.createdAt === 'string' ? entry.createdAt : undefined;
     if (typeof entry.key === 'string' && entry.key.length > 0) {
@@ -125,6 +136,7 @@ function writeKeyFile(file: string, records: KeyRecord[]): void {
     role: r.role,
     name: r.name,
     ...(r.createdAt && { createdAt: r.createdAt }),
+    ...(r.memberId !== undefined && { memberId: r.memberId }),
   }));
   const temp = `${file}.${process.pid}.tmp`;
   try {

@@ -36,6 +36,8 @@ export interface KeyView {
   lastFour: string;
   createdAt: string | null;
   source: KeyRecord['source'];
+  /** A csm key's member (absent for keys without one). */
+  memberId?: string;
 }
 
 const FILTER = { eventTypes: [...KEY_EVENT_TYPES] };
@@ -107,7 +109,14 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
   authenticate(key: string | undefined): Principal | undefined {
     if (!key) return undefined;
     const record = this.ring.byKeyHash(hashKey(key));
-    return record && { workspaceId: record.workspaceId, role: record.role, keyId: record.id };
+    return (
+      record && {
+        workspaceId: record.workspaceId,
+        role: record.role,
+        keyId: record.id,
+        ...(record.memberId !== undefined && { memberId: record.memberId }),
+      }
+    );
   }
 
   async list(workspaceId: string): Promise<KeyView[]> {
@@ -115,8 +124,8 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
     return ring.list(workspaceId).map(view);
   }
 
-  /** A new key; its plaintext is in the answer only. */
-  async create(principal: Principal, fields: { role: KeyRole; name: string }): Promise<{ key: string } & KeyView> {
+  /** A new key; its plaintext is in the answer only. `memberId`: a csm key's member (checked by the caller). */
+  async create(principal: Principal, fields: { role: KeyRole; name: string; memberId?: string }): Promise<{ key: string } & KeyView> {
     const key = generateKey(fields.role);
     const at = now();
     const record = recordOf(key, {
@@ -125,6 +134,7 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
       name: fields.name,
       createdAt: at,
       source: 'api',
+      ...(fields.memberId !== undefined && { memberId: fields.memberId }),
     });
     await this.change(principal.workspaceId, () => [keyCreated(record, at)]);
     return { key, ...view(record) };
@@ -139,7 +149,14 @@ export class KeyStore implements OnApplicationBootstrap, OnModuleDestroy {
       const key = generateKey(old.role);
       created = {
         key,
-        record: recordOf(key, { workspaceId: principal.workspaceId, role: old.role, name: old.name, createdAt: at, source: 'api' }),
+        record: recordOf(key, {
+          workspaceId: principal.workspaceId,
+          role: old.role,
+          name: old.name,
+          createdAt: at,
+          source: 'api',
+          ...(old.memberId !== undefined && { memberId: old.memberId }),
+        }),
       };
       return [
         keyCreated(created.record, at),
@@ -241,7 +258,15 @@ export function keyFromAuthorization(header: string | undefined): string | undef
 }
 
 function view(r: KeyRecord): KeyView {
-  return { id: r.id, role: r.role, name: r.name, lastFour: r.lastFour, createdAt: r.createdAt ?? null, source: r.source };
+  return {
+    id: r.id,
+    role: r.role,
+    name: r.name,
+    lastFour: r.lastFour,
+    createdAt: r.createdAt ?? null,
+    source: r.source,
+    ...(r.memberId !== undefined && { memberId: r.memberId }),
+  };
 }
 
 /**

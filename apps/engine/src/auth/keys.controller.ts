@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -10,7 +11,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { KEY_ROLES, type KeyRole, type Principal } from './api-keys';
+import { ORG_ID } from '@journey/domain';
+import { KEY_ROLES, MEMBER_ROLES, type KeyRole, type Principal } from './api-keys';
 import { Allow, ApiKeyAuth, CurrentPrincipal } from './auth.guard';
 import { CreateKeyCommand } from './create-key.command';
 import { ListKeysQuery } from './list-keys.query';
@@ -18,19 +20,19 @@ import { RevokeKeyCommand } from './revoke-key.command';
 import { RotateKeyCommand } from './rotate-key.command';
 
 const MAX_NAME = 100;
-const FIELDS = new Set(['role', 'name']);
+const FIELDS = new Set(['role', 'name', 'memberId']);
 
-/** `{ role, name? }`: every problem named by its field. */
-export function parseNewKey(body: unknown): { role: KeyRole; name: string } {
+/** `{ role, name?, memberId? }`: every problem named by its field. */
+export function parseNewKey(body: unknown): { role: KeyRole; name: string; memberId?: string } {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw invalid([{ path: 'body', message: 'body must be a JSON object { "role": ..., "name": ... }' }]);
-  const { role, name } = body as { role?: unknown; name?: unknown };
+  const { role, name, memberId } = body as { role?: unknown; name?: unknown; memberId?: unknown };
   const errors: Array<{ path: string; message: string }> = [];
   for (const field of Object.keys(body)) {
     if (!FIELDS.has(field))
       errors.push({
         path: field,
-        message: `${field}: unknown field (keys are created in the workspace of the admin key; fields: role, name)`,
+        message: `${field}: unknown field (keys are created in the workspace of the admin key; fields: role, name, memberId)`,
       });
   }
   if (!(KEY_ROLES as readonly unknown[]).includes(role))
@@ -39,8 +41,21 @@ export function parseNewKey(body: unknown): { role: KeyRole; name: string } {
   if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name))) {
     errors.push({ path: 'name', message: `name must be a string of at most ${MAX_NAME} characters without control characters` });
   }
+  if (memberId !== undefined) {
+    if (typeof memberId !== 'string' || !ORG_ID.test(memberId))
+      errors.push({ path: 'memberId', message: `memberId must be a member id matching ${ORG_ID.source}, got ${JSON.stringify(memberId)}` });
+    else if (!MEMBER_ROLES.includes(role as KeyRole))
+      errors.push({
+        path: 'memberId',
+        message: `memberId: only keys of role ${MEMBER_ROLES.join(', ')} belong to a member, not a key of role ${JSON.stringify(role)}`,
+      });
+  }
   if (errors.length) throw invalid(errors);
-  return { role: role as KeyRole, name: (name as string | undefined) ?? `${role as string} key` };
+  return {
+    role: role as KeyRole,
+    name: (name as string | undefined) ?? `${role as string} key`,
+    ...(memberId !== undefined && { memberId: memberId as string }),
+  };
 }
 
 function invalid(errors: Array<{ path: string; message: string }>): BadRequestException {
@@ -54,6 +69,7 @@ const KEY_VIEW = {
   lastFour: 'x9Qe',
   createdAt: '2026-01-01T00:00:00.000Z',
   source: 'api',
+  memberId: 'sam',
 };
 
 /**
@@ -77,10 +93,18 @@ export class KeysController {
     schema: {
       type: 'object',
       required: ['role'],
-      properties: { role: { type: 'string', enum: [...KEY_ROLES] }, name: { type: 'string', maxLength: MAX_NAME } },
+      properties: {
+        role: { type: 'string', enum: [...KEY_ROLES] },
+        name: { type: 'string', maxLength: MAX_NAME },
+        memberId: {
+          type: 'string',
+          description: 'csm keys only: the member (PUT /v1/members/:memberId) the key belongs to; what it does is recorded as theirs',
+        },
+      },
     },
   })
   @ApiCreatedResponse({ schema: { example: { key: 'ck_…', ...KEY_VIEW } } })
+  @ApiBadRequestResponse({ description: 'A field is unknown or malformed, or memberId names no member of the workspace' })
   async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     return this.commandBus.execute(new CreateKeyCommand(principal, parseNewKey(body)));
   }

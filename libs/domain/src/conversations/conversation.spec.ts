@@ -122,4 +122,29 @@ describe('conversation decider', () => {
     expect(routeCustomerMessage(conversations, { channel: 'inbox' })).toBeUndefined();
     expect(routeCustomerMessage(conversations, { channel: 'email', conversationId: 'other' })).toBeUndefined();
   });
+
+  it('given nothing, when an agent starts a conversation, then it starts with their message, held by them; twice is 409', () => {
+    const start: ConversationCommand = {
+      type: 'Start',
+      body: 'Your renewal is next month',
+      by: 'ann',
+      channel: 'email',
+      subject: 'Renewal',
+    };
+    const { state, events } = given(start);
+    expect(types(events)).toEqual(['ConversationStarted', 'ConversationAssigned', 'AgentReplied']);
+    expect(events[0].data).toMatchObject({ channel: 'email', subject: 'Renewal', by: 'ann' });
+    expect(state).toMatchObject({ exists: true, startedBy: 'ann', assignee: 'ann', held: true, waitingOn: 'customer', channel: 'email' });
+    expect(state.thread.map((t) => [t.from, t.by, t.body])).toEqual([['agent', 'ann', 'Your renewal is next month']]);
+    // the first response answers the customer: it is not the agent's opening message
+    expect(state.firstResponseAt).toBeUndefined();
+    expect(refusal(() => when(state, start))).toBe('conflict');
+    const answered = given(
+      start,
+      { type: 'ReceiveCustomerMessage', channel: 'email', body: 'Thanks' },
+      { type: 'Reply', body: 'Sure', by: 'ann' },
+    );
+    expect(answered.state.firstResponseAt).toBe(ctx(2).now.toISOString());
+    expect(refusal(() => when(initialConversationState('c1'), { ...start, body: '' }))).toBe('invalid');
+  });
 });

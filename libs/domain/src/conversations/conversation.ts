@@ -57,6 +57,8 @@ export interface ConversationState {
   held: boolean;
   tags: string[];
   startedAt?: string;
+  /** The member who started it (an agent-initiated, outbound conversation); absent when the customer wrote first. */
+  startedBy?: string;
   /** The first agent reply (person or automation) after the conversation started. */
   firstResponseAt?: string;
   /** Whether a person has answered or acted in it since it started (automation rate). */
@@ -106,6 +108,7 @@ export function evolveConversation(state: ConversationState, event: JourneyEvent
         channel: e.data.channel,
         ...(e.data.subject !== undefined && { subject: e.data.subject }),
         ...(e.data.inReplyTo !== undefined && { inReplyTo: e.data.inReplyTo }),
+        ...(e.data.by !== undefined && { startedBy: e.data.by }),
         startedAt: at,
       };
     case 'CustomerReplied':
@@ -130,7 +133,8 @@ export function evolveConversation(state: ConversationState, event: JourneyEvent
       return {
         ...s,
         waitingOn: 'customer',
-        firstResponseAt: s.firstResponseAt ?? at,
+        // a response answers the customer: in a conversation an agent started, the first reply after the customer's
+        firstResponseAt: s.firstResponseAt ?? (s.lastCustomerAt !== undefined ? at : undefined),
         personInvolved: s.personInvolved || e.data.by !== undefined,
         thread: [
           ...s.thread,
@@ -232,6 +236,11 @@ export type ConversationCommand =
       subject?: string;
       inReplyTo?: string;
     }
+  /**
+   * An agent (`by`) starts a conversation with the customer: ConversationStarted, then their first message
+   * (AgentReplied), the conversation assigned to them. Refused (409) when the conversation already exists.
+   */
+  | { type: 'Start'; body: string; by: string; channel: ConversationChannel; subject?: string }
   /** A member (`by`) answers, or automation (`automated`), which a held conversation refuses. */
   | {
       type: 'Reply';
@@ -346,12 +355,39 @@ export function decideConversation(command: ConversationCommand, state: Conversa
       );
       return events;
     }
+    case 'Start': {
+      const body = checkBody(command.body, 'body');
+      if (state.exists) throw new ConversationCommandError('conflict', `conversation "${id}" exists already`);
+      if (command.subject !== undefined) checkBody(command.subject, 'subject');
+      emit('ConversationStarted', {
+        conversationId: id,
+        channel: command.channel,
+        ...(command.subject !== undefined && { subject: command.subject }),
+        by: command.by,
+      });
+      emit('ConversationAssigned', {
+        conversationId: id,
+        assignee: command.by,
+        priority: state.priority,
+        by: command.by,
+        reason: 'manual',
+      });
+      emit('AgentReplied', {
+        conversationId: id,
+        messageId: deterministicId('agent-message', ctx.workspaceId, ctx.customerId, id, state.version + events.length),
+        channel: command.channel,
+        body,
+        by: command.by,
+      });
+      return events;
+    }
     case 'Reply': {
       const body = checkBody(command.body, 'body');
       mustBeUnresolved('reply');
       if (command.automated && state.held)
         throw new ConversationCommandError('held', `conversation "${id}" is held by a person: automation does not answer in it`);
-      if (command.by !== undefined && state.assignee === undefined)
+      // a member who answers an unassigned conversation takes it (a key without a member, `key:<id>`, does not)
+      if (command.by !== undefined && !command.by.startsWith('key:') && state.assignee === undefined)
         emit('ConversationAssigned', {
           conversationId: id,
           ...(state.team !== undefined && { team: state.team }),
