@@ -1,0 +1,20 @@
+/**
+ * A jest transform for the few dependencies published only as ES modules (email-reply-parser): jest's CommonJS
+ * runtime cannot load them on Node 20, where the engine itself loads them with require(esm). TypeScript's transpiler
+ * rewrites import/export to CommonJS; a module's own `require = createRequire(import.meta.url)` is CommonJS's `require`,
+ * and any other `import.meta.url` this file's URL.
+ */
+const ts = require('typescript');
+
+module.exports = {
+  process(source, filename) {
+    const code = source
+      .replace(/^const require = createRequire\(import\.meta\.url\);$/m, '')
+      .replace(/import\.meta\.url/g, 'require("node:url").pathToFileURL(__filename).href');
+    const out = ts.transpileModule(code, {
+      fileName: filename,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, allowJs: true },
+    });
+    return { code: out.outputText };
+  },
+};
