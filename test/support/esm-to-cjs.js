@@ -4,9 +4,17 @@
  * rewrites import/export to CommonJS; a module's own `require = createRequire(import.meta.url)` is CommonJS's `require`,
  * and any other `import.meta.url` this file's URL.
  */
+const { createHash } = require('node:crypto');
+const { readFileSync } = require('node:fs');
 const ts = require('typescript');
 
+const SELF = readFileSync(__filename, 'utf8');
+
 module.exports = {
+  /** Cached transforms are this file's too: a change here is not answered from the cache. */
+  getCacheKey(source, filename) {
+    return createHash('sha256').update(SELF).update('\0').update(filename).update('\0').update(source).digest('hex');
+  },
   process(source, filename) {
     const code = source
       .replace(/^const require = createRequire\(import\.meta\.url\);$/m, '')
