@@ -8,7 +8,7 @@ const { createHash } = require('node:crypto');
 const { readFileSync } = require('node:fs');
 const ts = require('typescript');
 
-const SELF = readFileSync(__filename, 'utf8');
+const SELF = readFileSync(module.filename, 'utf8');
 
 module.exports = {
   /** Cached transforms are this file's too: a change here is not answered from the cache. */

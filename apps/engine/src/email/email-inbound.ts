@@ -88,8 +88,7 @@ export class EmailInboundService {
   /** Records the mail in the conversation of each of its reply addresses. */
   async receive(mail: InboundMail, targets: ReplyTarget[]): Promise<Array<{ target: ReplyTarget; change: ConversationChange }>> {
     const body = bodyOf(mail);
-    const providerId =
-      mail.providerId ?? (mail.raw ? `sha256:${createHash('sha256').update(mail.raw).digest('hex')}` : undefined);
+    const providerId = mail.providerId ?? (mail.raw ? `sha256:${createHash('sha256').update(mail.raw).digest('hex')}` : undefined);
     const out: Array<{ target: ReplyTarget; change: ConversationChange }> = [];
     for (const target of targets) {
       const inReplyTo = [...(target.messageId !== undefined ? [target.messageId] : []), ...mail.inReplyTo];

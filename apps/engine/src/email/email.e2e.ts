@@ -71,7 +71,15 @@ describe('Two-way email (in-process engine: SMTP listener, Postmark webhook, out
       ['inbound_mail', INBOUND_SECRET],
       ['reply_key', REPLY_KEY],
     ])
-      expect((await fetch(`${engine.url}/v1/admin/workspace/secrets/${name}`, { method: 'PUT', headers: admin, body: JSON.stringify({ value }) })).status).toBe(204);
+      expect(
+        (
+          await fetch(`${engine.url}/v1/admin/workspace/secrets/${name}`, {
+            method: 'PUT',
+            headers: admin,
+            body: JSON.stringify({ value }),
+          })
+        ).status,
+      ).toBe(204);
     const settings = await fetch(`${engine.url}/v1/admin/workspace/settings`, {
       method: 'PUT',
       headers: admin,
@@ -172,7 +180,13 @@ describe('Two-way email (in-process engine: SMTP listener, Postmark webhook, out
     // an agent answers: it goes out by email, literal, threaded on the customer's mail, with the conversation's address
     await engine.app
       .get(ConversationsService)
-      .act(WS, customer, conversationId, { type: 'Reply', body: 'Done, {{ customer.traits.name }} stays as typed.', by: 'sam' }, { source: 'http' });
+      .act(
+        WS,
+        customer,
+        conversationId,
+        { type: 'Reply', body: 'Done, {{ customer.traits.name }} stays as typed.', by: 'sam' },
+        { source: 'http' },
+      );
     const answer = await eventually(() => {
       const mails = sentTo(email);
       expect(mails).toHaveLength(2);
@@ -278,7 +292,10 @@ describe('Two-way email (in-process engine: SMTP listener, Postmark webhook, out
       // a valid reply address of another workspace (acme) posted to this workspace's webhook: 422, nothing in either
       const settings = engine.app.get(SettingsService);
       await settings.decide('acme', { type: 'SetSecret', name: 'reply_key', value: 'reply-key-of-acme' });
-      await settings.decide('acme', { type: 'SetSettings', settings: { email: { replyDomain: 'reply.acme.test', replySecret: 'reply_key' } } });
+      await settings.decide('acme', {
+        type: 'SetSettings',
+        settings: { email: { replyDomain: 'reply.acme.test', replySecret: 'reply_key' } },
+      });
       const acmeToken = encodeReplyToken({ workspaceId: 'acme', customerId: customer, conversationId }, 'reply-key-of-acme');
       const res = await postmark(WS, INBOUND_SECRET, inbound(`reply+${acmeToken}@${REPLY_DOMAIN}`, `<${randomUUID()}@x.test>`, 'cross'));
       expect(res.status).toBe(422);

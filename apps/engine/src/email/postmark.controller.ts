@@ -117,7 +117,11 @@ export class PostmarkInboundController {
     const mail = (typeof body === 'object' && body !== null ? body : {}) as PostmarkInbound;
     const header = (name: string) =>
       list<{ Name?: string; Value?: string }>(mail.Headers).find((h) => text(h.Name)?.toLowerCase() === name)?.Value;
-    const addresses = [...list<PostmarkAddress>(mail.ToFull), ...list<PostmarkAddress>(mail.CcFull), ...list<PostmarkAddress>(mail.BccFull)];
+    const addresses = [
+      ...list<PostmarkAddress>(mail.ToFull),
+      ...list<PostmarkAddress>(mail.CcFull),
+      ...list<PostmarkAddress>(mail.BccFull),
+    ];
     const recipients = [
       ...addresses.flatMap((a) => [text(a.Email) ?? [], text(a.MailboxHash) ? `x+${a.MailboxHash}@mailbox-hash` : []].flat()),
       ...[text(mail.OriginalRecipient) ?? []].flat(),
