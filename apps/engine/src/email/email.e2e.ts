@@ -60,6 +60,7 @@ describe('Two-way email (in-process engine: SMTP listener, Postmark webhook, out
         SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`,
         JOURNEY_EMAIL_FROM: 'Acme Support <support@acme.test>',
         JOURNEY_SMTP_INBOUND_PORT: '0',
+        JOURNEY_SMTP_INBOUND_MAX_BYTES: '100000',
         JOURNEY_DELIVERY_BACKOFF_MS: '50',
       },
     });
@@ -224,6 +225,15 @@ describe('Two-way email (in-process engine: SMTP listener, Postmark webhook, out
         responseCode: 550,
       });
     }
+    expect(await events(customer)).toEqual([]);
+  });
+
+  it('refuses a mail over JOURNEY_SMTP_INBOUND_MAX_BYTES (552), and records nothing', async () => {
+    const customer = `big-${randomUUID()}`;
+    const token = encodeReplyToken({ workspaceId: WS, customerId: customer, conversationId: randomUUID() }, REPLY_KEY);
+    await expect(
+      mailEngine({ from: 'big@example.com', to: `reply+${token}@${REPLY_DOMAIN}`, subject: 'big', text: 'x'.repeat(150_000) }),
+    ).rejects.toMatchObject({ responseCode: 552 });
     expect(await events(customer)).toEqual([]);
   });
 

@@ -22,8 +22,6 @@ const addresses = (a: AddressObject | AddressObject[] | undefined): string[] =>
 export class SmtpInboundListener implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('smtp-inbound');
   private server?: SMTPServer;
-  /** The checked reply target of each accepted recipient, per session. */
-  private readonly accepted = new WeakMap<SMTPServerSession, Map<string, ReplyTarget>>();
   private listeningPort?: number;
 
   constructor(
@@ -47,8 +45,8 @@ export class SmtpInboundListener implements OnApplicationBootstrap, OnModuleDest
       size: settings.maxBytes,
       maxClients: 100,
       logger: false,
-      onRcptTo: (address, session, callback) => {
-        this.rcpt(address, session).then(
+      onRcptTo: (address, _session, callback) => {
+        this.rcpt(address).then(
           () => callback(),
           (error: Error) => callback(error),
         );
@@ -79,18 +77,19 @@ export class SmtpInboundListener implements OnApplicationBootstrap, OnModuleDest
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private async rcpt(address: SMTPServerAddress, session: SMTPServerSession): Promise<void> {
-    let targets: ReplyTarget[];
+  /** RCPT TO: only reply addresses with a valid token (550 otherwise; 451 when they cannot be checked now). */
+  private async rcpt(address: SMTPServerAddress): Promise<void> {
+    await this.targetsOf([address.address]);
+  }
+
+  private async targetsOf(recipients: string[]): Promise<ReplyTarget[]> {
     try {
-      targets = await this.inbound.targets([address.address]);
+      return await this.inbound.targets(recipients);
     } catch (error) {
-      if (error instanceof NoReplyAddressError) throw smtpError(550, `5.1.1 <${address.address}>: ${error.message}`);
+      if (error instanceof NoReplyAddressError) throw smtpError(550, `5.1.1 ${recipients.join(', ')}: ${error.message}`);
       this.logger.error(`checking a reply address failed: ${(error as Error).message}`);
       throw smtpError(451, '4.3.0 temporary failure, try again later');
     }
-    const map = this.accepted.get(session) ?? new Map<string, ReplyTarget>();
-    for (const t of targets) map.set(JSON.stringify(t), t);
-    this.accepted.set(session, map);
   }
 
   private async data(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<void> {
@@ -102,10 +101,8 @@ export class SmtpInboundListener implements OnApplicationBootstrap, OnModuleDest
       if (size <= max) chunks.push(chunk);
     }
     if (stream.sizeExceeded || size > max) throw smtpError(552, `5.3.4 message over the size limit of ${max} bytes`);
-    const targets = [...(this.accepted.get(session)?.values() ?? [])];
-    // the envelope's recipients are checked for each transaction; a new MAIL FROM starts over
-    this.accepted.delete(session);
-    if (targets.length === 0) throw smtpError(554, '5.5.1 no valid recipients');
+    // this transaction's recipients, each accepted at RCPT
+    const targets = await this.targetsOf(session.envelope.rcptTo.map((r) => r.address));
     const raw = Buffer.concat(chunks);
     let parsed;
     try {
