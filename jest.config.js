@@ -4,7 +4,12 @@ module.exports = {
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/bench/'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    '/node_modules/email-reply-parser/.+\\.js$': '<rootDir>/test/support/esm-to-cjs.js',
+  },
+  // ES-module-only dependencies, transformed to CommonJS for jest (the engine loads them with require(esm))
+  transformIgnorePatterns: ['/node_modules/(?!email-reply-parser/)'],
   moduleNameMapper: {
     '^@journey/(domain|event-store|read-models|reactors|messaging|integration)$': '<rootDir>/libs/$1/src',
   },

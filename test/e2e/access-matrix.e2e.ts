@@ -60,8 +60,12 @@ interface Probe {
 }
 
 interface Rule {
-  /** Who may call it: roles, `public` (no key needed), or `customer-token` (no key: the in-app customer token). */
-  allow: Role[] | 'public' | 'customer-token';
+  /**
+   * Who may call it: roles, `public` (no key needed), `customer-token` (no key: the in-app customer token), or
+   * `own-auth`: no key opens it, it checks credentials of its own (a provider webhook's basic auth or signature), so
+   * every caller here gets a 401 (its 2xx is in its own e2e test).
+   */
+  allow: Role[] | 'public' | 'customer-token' | 'own-auth';
   /** A valid request of workspace `ws` for its own data: the allowed roles get a 2xx. */
   own: (ws: Workspace, n: number) => Probe;
   /** The same request aimed at the other workspace's data (its message or key ids): the allowed roles get a 404. */
@@ -268,6 +272,9 @@ const RULES: Record<string, Rule> = {
     collidingStatus: 404,
   }),
   'GET /v1/client/:workspaceId/stream': client({}),
+
+  // basic auth with the workspace's inbound secret (apps/engine/src/email/email.e2e.ts)
+  'POST /v1/inbound/email/postmark/:workspaceId': { allow: 'own-auth', own: (ws) => ({ params: { workspaceId: ws }, body: {} }) },
 };
 const IN_APP_SETTINGS = { inApp: { allowedOrigins: ['https://app.example.com'], identitySecret: 'inapp_identity' } };
 
@@ -415,11 +422,14 @@ describe('access matrix: endpoint × caller × workspace', () => {
         }
         continue;
       }
-      const allowed = rule.allow === 'public' || (caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
+      const allowed =
+        rule.allow === 'public' || (rule.allow !== 'own-auth' && caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
       const res = await send(method, path, auth, probe.body);
       const what = `${caller} of ${ws}: ${method} ${path} (${kind}) -> ${res.status} ${res.text.slice(0, 160)}`;
       if (res.status >= 500) failures.push(`${what}: a 5xx`);
-      else if (!allowed) {
+      else if (rule.allow === 'own-auth') {
+        if (res.status !== 401) failures.push(`${what}: expected 401 (no key opens it)`);
+      } else if (!allowed) {
         const expected = caller === 'none' || caller === 'wrong' ? 401 : 403;
         if (res.status !== expected) failures.push(`${what}: expected ${expected}`);
       } else if (rule === ADMIN_DEFAULT) {

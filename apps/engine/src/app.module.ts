@@ -16,6 +16,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { InAppModule } from './inapp/inapp.module';
 import { TeamsModule } from './teams/teams.module';
 import { ConversationsApiModule } from './conversations-api/conversations-api.module';
+import { EmailModule } from './email/email.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -37,6 +38,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   InAppModule,
   TeamsModule,
   ConversationsApiModule,
+  EmailModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -53,6 +53,10 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
       },
       'customerToken',
     )
+    .addBasicAuth(
+      { type: 'http', scheme: 'basic', description: "Inbound-parse webhooks: the workspace's inbound secret as the password" },
+      'inboundSecret',
+    )
     .addGlobalResponse(
       { status: 413, description: `The request body is over ${BODY_LIMIT}` },
       { status: 429, description: 'This key is over its rate limit (JOURNEY_RATE_LIMIT_PER_SECOND): retry after Retry-After seconds' },

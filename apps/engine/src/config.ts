@@ -53,6 +53,12 @@ export interface EngineConfig {
   corsOrigins: string[];
   /** How every subscriber (projections, reactors, timers, dispatcher, relay) treats failures (FailurePolicy). */
   failures: FailureConfig;
+  /**
+   * The SMTP listener for replies to `reply+<token>@<replyDomain>` (deploy/email.md), run with the `api` role: off
+   * unless JOURNEY_SMTP_INBOUND_PORT is set (0: any free port); host JOURNEY_SMTP_INBOUND_HOST (default 127.0.0.1);
+   * mails over JOURNEY_SMTP_INBOUND_MAX_BYTES (default 10 MiB) are refused.
+   */
+  smtpInbound?: { port: number; host: string; maxBytes: number };
 }
 
 export interface FailureConfig {
@@ -151,6 +157,13 @@ const ENV = z.object({
   JOURNEY_RETRY_BACKOFF_MS: number(positiveInteger, 500),
   JOURNEY_RETRY_BACKOFF_MAX_MS: number(positiveInteger, 30_000),
   JOURNEY_POISON_ATTEMPTS: number(positiveInteger, 3),
+  JOURNEY_SMTP_INBOUND_PORT: optionalNumber({
+    what: 'a port number',
+    valid: (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+    emptyIsUnset: true,
+  }),
+  JOURNEY_SMTP_INBOUND_HOST: textOr('127.0.0.1'),
+  JOURNEY_SMTP_INBOUND_MAX_BYTES: number(positiveInteger, 10 * 1024 * 1024),
 });
 
 /** The engine's configuration from `env`; throws an Error naming each variable that is wrong. */
@@ -199,6 +212,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       maxMs: Math.max(v.JOURNEY_RETRY_BACKOFF_MS, v.JOURNEY_RETRY_BACKOFF_MAX_MS),
       poisonAttempts: v.JOURNEY_POISON_ATTEMPTS,
     },
+    ...(v.JOURNEY_SMTP_INBOUND_PORT !== undefined && {
+      smtpInbound: { port: v.JOURNEY_SMTP_INBOUND_PORT, host: v.JOURNEY_SMTP_INBOUND_HOST, maxBytes: v.JOURNEY_SMTP_INBOUND_MAX_BYTES },
+    }),
   };
 }
 

@@ -69,6 +69,8 @@ export interface EventDataByType {
     guards?: GuardVerdict[];
     /** The conversation the message belongs to (an agent's reply sent by email, a handoff posted to Slack). */
     conversationId?: string;
+    /** The template is the text itself, not Liquid (an agent's reply: what a person wrote is sent as written). */
+    literal?: boolean;
     /**
      * A trigger's `webhook` step (channel `http`): where and how to send `template.body`. The URL and header values are
      * Liquid templates too, and may name the workspace's secrets (`{{ secrets.crm_token }}`), resolved only at send time.

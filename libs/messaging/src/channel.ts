@@ -12,6 +12,8 @@ export interface RenderedMessage {
   subject?: string;
   body: string;
   traits: Traits;
+  /** The conversation it belongs to (MessageScheduled.conversationId): email threads it. */
+  conversationId?: string;
 }
 
 export interface SendContext {

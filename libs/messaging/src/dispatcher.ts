@@ -277,7 +277,9 @@ export class Dispatcher extends ProcessorHandler {
     } else {
       try {
         const cause = causingEventId ? events.find((e) => e.id === causingEventId) : undefined;
-        content = await this.templates.render(template, { customer: { id: scheduled.customerId, traits }, event: eventProperties(cause) });
+        content = scheduled.data.literal
+          ? { ...(template.subject !== undefined && { subject: template.subject }), body: template.body }
+          : await this.templates.render(template, { customer: { id: scheduled.customerId, traits }, event: eventProperties(cause) });
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
         suppress = { reason: 'template-error', detail: error.message };
@@ -297,6 +299,7 @@ export class Dispatcher extends ProcessorHandler {
       customerId: scheduled.customerId,
       to,
       traits,
+      ...(scheduled.data.conversationId !== undefined && { conversationId: scheduled.data.conversationId }),
       ...content,
     };
     let result: AttemptResult;

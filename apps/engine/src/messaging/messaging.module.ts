@@ -5,6 +5,8 @@ import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { createLogger } from '../logger';
 import { HealthChecks } from '../operations/health';
 import { Metrics } from '../operations/metrics';
+import { EmailModule } from '../email/email.module';
+import { EmailThreadingService } from '../email/email-threading';
 import { ProjectionsModule } from '../projections/projections.module';
 import { SubscriberFailures } from '../operations/subscriber-failures';
 import { InboxController } from './inbox.controller';
@@ -30,6 +32,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
     private readonly metrics: Metrics,
     private readonly health: HealthChecks,
     private readonly failures: SubscriberFailures,
+    private readonly threading: EmailThreadingService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -38,7 +41,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
     const { webhook, email, retry } = this.config.messaging;
     const channels: Channel[] = [new InboxChannel(), new LogChannel(logger)];
     if (webhook) channels.push(new WebhookChannel(webhook));
-    if (email) channels.push((this.email = new EmailChannel(email)));
+    if (email) channels.push((this.email = new EmailChannel({ ...email, threading: (m) => this.threading.threading(m) })));
     this.dispatcher = new Dispatcher({
       store: this.store,
       checkpoints: this.checkpoints,
@@ -60,7 +63,7 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
 }
 
 @Module({
-  imports: [ProjectionsModule],
+  imports: [ProjectionsModule, EmailModule],
   controllers: [InboxController, MessagesController],
   providers: [DispatcherWorker, InboxHandler, OpenInboxMessageHandler, ResendMessageHandler],
 })

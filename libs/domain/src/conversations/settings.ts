@@ -97,7 +97,7 @@ export function validSettings(doc: unknown): WorkspaceSettings {
   if (unknownKey) throw new SettingsError(`${unknownKey}: unknown section (known: ${known.join(', ')})`);
   const settings: WorkspaceSettings = {};
   const inApp = section(doc, 'inApp', { allowedOrigins: 'origins', identitySecret: 'secret' });
-  const email = section(doc, 'email', { replyDomain: 'string', inboundSecret: 'secret' });
+  const email = section(doc, 'email', { replyDomain: 'string', inboundSecret: 'secret', replySecret: 'secret' });
   const slack = section(doc, 'slack', { webhookUrl: 'secret', signingSecret: 'secret' });
   if (inApp) settings.inApp = inApp;
   if (email) settings.email = email;

@@ -82,6 +82,11 @@ export interface WorkspaceSettings {
     replyDomain?: string;
     /** The secret (by name) an inbound-parse webhook presents (HTTP basic auth password). */
     inboundSecret?: string;
+    /**
+     * The secret (by name) reply addresses are signed with (HMAC-SHA256 in the `reply+<token>` of every address);
+     * unset: the one `inboundSecret` names. Changing it invalidates the reply addresses already sent.
+     */
+    replySecret?: string;
   };
   slack?: {
     /** The secret (by name) holding the incoming-webhook URL handoffs and SLA alerts are posted to. */
