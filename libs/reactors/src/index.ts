@@ -7,3 +7,4 @@ export * from './timers/timer-scheduler';
 export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
+export * from './conversations';

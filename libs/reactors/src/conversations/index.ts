@@ -1,0 +1,3 @@
+export * from './organisations';
+export * from './assignment-reactor';
+export * from './sla-reactor';
