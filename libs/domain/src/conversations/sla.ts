@@ -97,7 +97,15 @@ const INPUTS: ReadonlySet<string> = new Set(SLA_INPUT_TYPES);
 export const isSlaInput = (e: JourneyEvent): boolean =>
   INPUTS.has(e.type) && (e.type !== 'TimerFired' || e.data.purpose === SLA_TIMER_PURPOSE || e.data.purpose === SNOOZE_TIMER_PURPOSE);
 
-const FOLDED: ReadonlySet<string> = new Set(['CsmTaskOpened', 'CsmTaskAssigned', 'CsmTaskClosed', 'TimerScheduled', 'TimerCancelled', 'TimerFired', 'CustomerForgotten']);
+const FOLDED: ReadonlySet<string> = new Set([
+  'CsmTaskOpened',
+  'CsmTaskAssigned',
+  'CsmTaskClosed',
+  'TimerScheduled',
+  'TimerCancelled',
+  'TimerFired',
+  'CustomerForgotten',
+]);
 
 const priorityOf = (p: unknown): TaskPriority => (TASK_PRIORITIES.includes(p as TaskPriority) ? (p as TaskPriority) : 'normal');
 
@@ -233,11 +241,7 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
   };
   const schedule = (payload: SlaTimerPayload, dueAt: number) => {
     const timerId = deterministicId('sla-timer', workspaceId, customerId, payload.subject, payload.id, payload.target, e.id);
-    emit(
-      'TimerScheduled',
-      { timerId, dueAt: new Date(dueAt).toISOString(), purpose: SLA_TIMER_PURPOSE, payload: { ...payload } },
-      timerId,
-    );
+    emit('TimerScheduled', { timerId, dueAt: new Date(dueAt).toISOString(), purpose: SLA_TIMER_PURPOSE, payload: { ...payload } }, timerId);
   };
   /** When `target` of the team (for the priority) is due, counted from `from`; undefined when it has none. */
   const dueOf = (t: TeamDefinition | undefined, priority: TaskPriority, target: SlaTarget, from: string | undefined) => {
@@ -270,7 +274,10 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
         const from = target === 'first-response' ? c.state.startedAt : (c.resolutionFrom ?? c.state.startedAt);
         const dueAt = dueOf(team(teamId), priority, target, from);
         if (dueAt !== undefined)
-          schedule({ subject: 'conversation', id: c.state.conversationId, target, ...(teamId !== undefined && { team: teamId }), priority }, dueAt);
+          schedule(
+            { subject: 'conversation', id: c.state.conversationId, target, ...(teamId !== undefined && { team: teamId }), priority },
+            dueAt,
+          );
       }
       return out;
     }
@@ -319,7 +326,10 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
       const dueAt =
         given !== undefined && Number.isFinite(given) ? given : dueOf(team(teamId), priority, 'resolution', e.metadata.occurredAt);
       if (dueAt !== undefined)
-        schedule({ subject: 'task', id: e.data.taskId, target: 'resolution', ...(teamId !== undefined && { team: teamId }), priority }, dueAt);
+        schedule(
+          { subject: 'task', id: e.data.taskId, target: 'resolution', ...(teamId !== undefined && { team: teamId }), priority },
+          dueAt,
+        );
       return out;
     }
     case 'CsmTaskClosed':
@@ -374,7 +384,14 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
     };
   }
 
-  function notify(t: TeamDefinition | undefined, what: string, target: SlaTarget, timer: SlaTimer, assignee?: string, conversationId?: string) {
+  function notify(
+    t: TeamDefinition | undefined,
+    what: string,
+    target: SlaTarget,
+    timer: SlaTimer,
+    assignee?: string,
+    conversationId?: string,
+  ) {
     const text =
       `SLA breached: ${what} of customer "${customerId}" missed its ${target} target ` +
       `(team ${t?.name ?? timer.team}, priority ${timer.priority}, due ${timer.dueAt}); ` +
@@ -412,4 +429,3 @@ export function taskTeam(owner: string | undefined, organisation: OrganisationSt
 export function literal(text: string): string {
   return `{% raw %}${text.replaceAll('{%', '{ %')}{% endraw %}`;
 }
-

@@ -69,9 +69,10 @@ export function ownerMember(customer: CustomerState, trait: string | undefined, 
 }
 
 /**
- * `state`: the customer with `event` folded. Who gets a queued handoff or a task opened for a team (`chooseAssignee`: the owner the team's `ownerTrait` names
- * when available, else the least loaded available member), and the event that says so; nothing when nobody of the
- * team is available (it stays queued) or the team is unknown. Ids derive from the causing event.
+ * Who gets a queued handoff or a task opened for a team (`chooseAssignee`: the owner the team's `ownerTrait` names when
+ * available, else the least loaded available member), and the event that says so; nothing when nobody of the team is
+ * available (it stays queued) or the team is unknown. `state`: the customer with `event` folded. Ids derive from the
+ * causing event.
  */
 export function decideAssignment(
   state: AssignmentState,
@@ -83,7 +84,11 @@ export function decideAssignment(
   const e = typed(event);
   const { workspaceId, customerId } = e.metadata;
   const choose = (teamId: string) =>
-    chooseAssignee(org, teamId, { owner: ownerMember(state.customer, org.teams.get(teamId)?.ownerTrait, org), load: ctx.load, now: ctx.now });
+    chooseAssignee(org, teamId, {
+      owner: ownerMember(state.customer, org.teams.get(teamId)?.ownerTrait, org),
+      load: ctx.load,
+      now: ctx.now,
+    });
   if (e.type === 'ConversationAssigned') {
     const teamId = e.data.team!;
     if (!org.teams.has(teamId)) return [];
