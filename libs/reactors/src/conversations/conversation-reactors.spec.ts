@@ -8,8 +8,10 @@ import {
   teamsStreamId,
   type ConversationCommand,
   type OrganisationCommand,
+  type JourneyEvent,
   type RecordedEvent,
 } from '@journey/domain';
+import { Liquid } from 'liquidjs';
 import { SqliteCheckpointStore, SqliteEventStore, openSqliteDatabase, type CheckpointStore, type EventStore } from '@journey/event-store';
 import { ReactorRunner } from '../runtime/reactor-runner';
 import { appendToCustomer, customerEvent } from '../testing/events';
@@ -94,7 +96,7 @@ describe('assignment and SLA reactors', () => {
     await settle();
   };
   const stream = (customer: string) => store.readStream(customerStreamId('w', customer));
-  const ofType = async (customer: string, type: string): Promise<RecordedEvent[]> =>
+  const ofType = async (customer: string, type: string): Promise<Array<RecordedEvent<JourneyEvent<string, any>>>> =>
     (await stream(customer)).filter((e) => e.type === type);
 
   beforeEach(async () => {
@@ -223,7 +225,11 @@ describe('assignment and SLA reactors', () => {
         expect.objectContaining({ channel: 'slack', conversationId: 'k1', template: { body: expect.stringContaining('first-response') } }),
         expect.objectContaining({ channel: 'email', to: 'lead@example.com', conversationId: 'k1' }),
       ]);
-      expect(messages[0].template.body).toContain('Conversation "k1" of customer "c1"');
+      // the text is kept literal when the dispatcher renders it as Liquid
+      expect(await new Liquid({ strictVariables: true }).parseAndRender(String(messages[0].template.body), {})).toBe(
+        'SLA breached: Conversation "k1" of customer "c1" missed its first-response target ' +
+          '(team Support, priority high, due 2025-03-12T11:00:00.000Z); assigned to ana.',
+      );
       expect((await ofType('c1', 'ConversationAssigned')).at(-1)!.data).toMatchObject({
         assignee: 'lena',
         team: 'support',
