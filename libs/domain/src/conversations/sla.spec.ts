@@ -159,6 +159,23 @@ describe('decideSla', () => {
     expect(decideSla(met, fired, { now: new Date('2025-03-12T11:00:01.000Z'), organisation: ORG })).toEqual([]);
   });
 
+  it('given a breached first response, when handed to another team, then that target is not scheduled again', () => {
+    const g = started();
+    g.act({ type: 'Assign', team: 'support', priority: 'high', reason: 'queued' });
+    const timer = g.state.conversations.get('k1')!.timers['first-response']!;
+    const fired = timerFired(
+      {
+        data: {
+          timerId: timer.timerId,
+          payload: { subject: 'conversation', id: 'k1', target: 'first-response', team: 'support', priority: 'high' },
+        },
+      } as never,
+      timer.dueAt,
+    );
+    expect(g.apply(fired, timer.dueAt).map((e) => e.type)).toEqual(['SlaBreached']);
+    expect(summary(g.when({ type: 'Assign', team: 'billing', priority: 'normal', reason: 'manual' }))).toEqual(['cancelled reassigned']);
+  });
+
   it('given a handoff to a team the workspace does not have, then nothing is scheduled', () => {
     const g = started();
     expect(g.when({ type: 'Assign', team: 'nobody', priority: 'high', reason: 'queued' })).toEqual([]);

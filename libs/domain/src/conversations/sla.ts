@@ -13,7 +13,8 @@
  *   once); a conversation reopened after its resolution gets a new resolution target counted from the reopening (the
  *   first-response target is once per conversation); a snooze does not pause the targets;
  * - a change of team or priority replaces the timers (cancelled, scheduled again from the start with the new targets);
- *   a change of assignee alone keeps them;
+ *   a change of assignee alone keeps them; a target breached is not scheduled again (one breach per target; the
+ *   resolution target of a reopened conversation is a new one);
  * - resolving a conversation cancels both targets (the first response is not owed any more);
  * - a task's team is its owner when the owner names a team, else the first team of the member it names (the breach
  *   of a task without a team is raised, with no escalation).
@@ -63,6 +64,8 @@ export interface SlaConversation {
   /** Where the resolution target counts from: the start, or the last reopening after a resolution. */
   resolutionFrom?: string;
   snoozeTimer?: string;
+  /** Targets already breached: not scheduled again (a resolution target is, after a reopening). */
+  breached?: SlaTarget[];
 }
 
 export interface SlaTask {
@@ -98,6 +101,7 @@ export const isSlaInput = (e: JourneyEvent): boolean =>
   INPUTS.has(e.type) && (e.type !== 'TimerFired' || e.data.purpose === SLA_TIMER_PURPOSE || e.data.purpose === SNOOZE_TIMER_PURPOSE);
 
 const FOLDED: ReadonlySet<string> = new Set([
+  'SlaBreached',
   'CsmTaskOpened',
   'CsmTaskAssigned',
   'CsmTaskClosed',
@@ -117,7 +121,10 @@ export function evolveSla(state: SlaState, event: JourneyEvent): SlaState {
     const next = evolveConversation(before.state, event);
     const c: SlaConversation = { ...before, state: next.thread.length > 0 ? { ...next, thread: [] } : next };
     if (event.type === 'ConversationStarted') c.resolutionFrom = next.startedAt;
-    if (event.type === 'ConversationReopened' && before.state.status === 'resolved') c.resolutionFrom = event.metadata.occurredAt;
+    if (event.type === 'ConversationReopened' && before.state.status === 'resolved') {
+      c.resolutionFrom = event.metadata.occurredAt;
+      c.breached = c.breached?.filter((t) => t !== 'resolution');
+    }
     const conversations = new Map(state.conversations).set(id, c);
     return { ...state, conversations };
   }
@@ -126,6 +133,12 @@ export function evolveSla(state: SlaState, event: JourneyEvent): SlaState {
   switch (e.type) {
     case 'CustomerForgotten':
       return initialSlaState();
+    case 'SlaBreached': {
+      const c = e.data.subject === 'conversation' ? state.conversations.get(e.data.id) : undefined;
+      if (!c) return state;
+      const breached = [...new Set([...(c.breached ?? []), e.data.target])];
+      return { ...state, conversations: new Map(state.conversations).set(e.data.id, { ...c, breached }) };
+    }
     case 'CsmTaskOpened': {
       if (state.tasks.has(e.data.taskId)) return state;
       const task: SlaTask = {
@@ -271,6 +284,7 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
         if (existing && existing.team === teamId && existing.priority === priority) continue;
         cancel(existing, 'reassigned');
         if (target === 'first-response' && c.state.firstResponseAt !== undefined) continue;
+        if (c.breached?.includes(target)) continue; // late already: raised once
         const from = target === 'first-response' ? c.state.startedAt : (c.resolutionFrom ?? c.state.startedAt);
         const dueAt = dueOf(team(teamId), priority, target, from);
         if (dueAt !== undefined)
