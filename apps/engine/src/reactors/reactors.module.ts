@@ -26,7 +26,8 @@ import { loadStagePolicy } from './stage-policy';
 /**
  * The `reactor` role: one ReactorRunner per registered reactor and the TimerScheduler, for the customers of this
  * process's partition (JOURNEY_PARTITION_INDEX / JOURNEY_PARTITION_COUNT). Reactors are registered by any module with a
- * provider under the REACTORS token (see `REACTORS` in @journey/reactors); this module registers the StageReactor.
+ * provider under the REACTORS token (see `REACTORS` in @journey/reactors); this module registers the StageReactor and
+ * the conversation reactors (AssignmentReactor, SlaReactor).
  */
 @Injectable()
 export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
