@@ -7,4 +7,4 @@ export * from './timers/timer-scheduler';
 export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
-export * from './conversations/email-replies';
+export * from './conversations';

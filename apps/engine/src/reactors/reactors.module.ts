@@ -2,9 +2,23 @@ import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { Counter } from 'prom-client';
 import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } from '@journey/event-store';
-import { CLOCK, REACTORS, ReactorRunner, StageReactor, TimerScheduler, systemClock, type Clock, type Reactor } from '@journey/reactors';
+import {
+  AssignmentReactor,
+  CLOCK,
+  REACTORS,
+  ReactorRunner,
+  SlaReactor,
+  StageReactor,
+  TimerScheduler,
+  systemClock,
+  type Clock,
+  type Reactor,
+  type WorkLoad,
+} from '@journey/reactors';
+import { READ_MODEL_STORE, type ReadModelStore } from '@journey/read-models';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
+import { ProjectionsModule } from '../projections/projections.module';
 import { Metrics } from '../operations/metrics';
 import { SubscriberFailures } from '../operations/subscriber-failures';
 import { loadStagePolicy } from './stage-policy';
@@ -12,7 +26,8 @@ import { loadStagePolicy } from './stage-policy';
 /**
  * The `reactor` role: one ReactorRunner per registered reactor and the TimerScheduler, for the customers of this
  * process's partition (JOURNEY_PARTITION_INDEX / JOURNEY_PARTITION_COUNT). Reactors are registered by any module with a
- * provider under the REACTORS token (see `REACTORS` in @journey/reactors); this module registers the StageReactor.
+ * provider under the REACTORS token (see `REACTORS` in @journey/reactors); this module registers the StageReactor and
+ * the conversation reactors (AssignmentReactor, SlaReactor).
  */
 @Injectable()
 export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
@@ -104,12 +119,37 @@ export class ReactorWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
+/**
+ * Open items per member (the `work` read model), for the assignment reactor; none while the collection does not exist
+ * yet (no conversation or task was ever projected).
+ */
+export const workLoad =
+  (readModels: ReadModelStore): WorkLoad =>
+  async (workspaceId) => {
+    try {
+      const counts = await readModels.countBy('work', 'assignee', { workspaceId, open: 1 });
+      return new Map(counts.filter((c) => typeof c.value === 'string' && c.value !== '').map((c) => [c.value as string, c.count]));
+    } catch (error) {
+      if (/no such table/i.test((error as Error).message)) return new Map();
+      throw error;
+    }
+  };
+
 @Global()
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, ProjectionsModule],
   providers: [
     { provide: CLOCK, useValue: systemClock },
-    { provide: REACTORS, useFactory: () => new StageReactor(loadStagePolicy()) },
+    {
+      provide: REACTORS,
+      inject: [READ_MODEL_STORE],
+      // stage; conversations: assignment (handoffs and team tasks to a member) and SLAs (timers, breaches, escalation, snooze)
+      useFactory: (readModels: ReadModelStore) => [
+        new StageReactor(loadStagePolicy()),
+        new AssignmentReactor(workLoad(readModels)),
+        new SlaReactor(),
+      ],
+    },
     ReactorWorkers,
   ],
   exports: [CLOCK, ReactorWorkers],

@@ -1,0 +1,4 @@
+export * from './organisations';
+export * from './assignment-reactor';
+export * from './sla-reactor';
+export * from './email-replies';
