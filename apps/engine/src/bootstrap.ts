@@ -27,6 +27,8 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: new PinoNestLogger(logger), bodyParser: false });
   app.use(helmet()); // security headers; it also removes X-Powered-By
   enableCors(app, app.get<EngineConfig>(ENGINE_CONFIG).corsOrigins);
+  // Slack's requests are verified over their exact bytes: the raw body (a Buffer) for /v1/slack/..., parsed there
+  app.useBodyParser('raw', { limit: BODY_LIMIT, type: (req: { url?: string }) => req.url?.startsWith('/v1/slack/') === true });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'], verify: requireUtf8 });
   app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES, verify: requireUtf8 }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());

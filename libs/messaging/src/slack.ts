@@ -32,9 +32,20 @@ export function parseConversationRef(value: unknown): ConversationRef | undefine
   }
 }
 
-/** Block ids of a handoff post: its actions, and its reply input (`reply:<ref>`, Slack allows 255 characters). */
-export const ACTIONS_BLOCK_PREFIX = 'journey-actions:';
+/** The block id of a handoff post's reply input: `journey-reply:<ref>` (Slack allows 255 characters; longer: no input). */
 export const REPLY_BLOCK_PREFIX = 'journey-reply:';
+const MAX_BLOCK_ID = 255;
+
+/** The conversation a message's blocks name (the value of its "Take it" button): how a post Slack delivers back is known. */
+export function handoffRefOf(blocks: unknown): ConversationRef | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  for (const block of blocks as Array<{ type?: unknown; elements?: unknown }>) {
+    if (block?.type !== 'actions' || !Array.isArray(block.elements)) continue;
+    const take = (block.elements as Array<{ action_id?: unknown; value?: unknown }>).find((e) => e?.action_id === 'take');
+    if (take) return parseConversationRef(take.value);
+  }
+  return undefined;
+}
 
 /** What the post says besides the text: the customer, the conversation's team, priority and assignee. */
 export interface HandoffContext {
@@ -52,7 +63,8 @@ export const slackEscape = (text: string): string => text.replace(/&/g, '&amp;')
 /**
  * The Block Kit payload: a section with the text, a context line (customer, team, priority), and for a conversation
  * (a handoff, an SLA alert on one) the buttons "Take it" (`take`) and "Open" (`open`), both valued with the
- * conversation's reference, and a reply input (`reply`, dispatching on Enter) whose text becomes the agent's answer.
+ * conversation's reference, and a reply input (`reply`, dispatching on Enter, its block id naming the conversation)
+ * whose text becomes the member's answer.
  */
 export function slackBlocks(text: string, context: HandoffContext, ref?: ConversationRef): { text: string; blocks: Block[] } {
   const line = [
@@ -61,24 +73,25 @@ export function slackBlocks(text: string, context: HandoffContext, ref?: Convers
     context.priority && `Priority *${slackEscape(context.priority)}*`,
     context.assignee && `Assigned to *${slackEscape(context.assignee)}*`,
   ].filter(Boolean);
-  // Slack's limits: a section's text is at most 3000 characters, the notification text 40000.
-  const shown = text.length > 3000 ? `${text.slice(0, 2990)}…` : text;
+  // Escaped: a customer's words quoted in a handoff cannot @-mention the channel or forge a link. Slack's limits: a
+  // section's text is at most 3000 characters, the notification text 40000.
+  const escaped = slackEscape(text);
+  const shown = escaped.length > 3000 ? `${escaped.slice(0, 2990)}…` : escaped;
   const blocks: Block[] = [
     { type: 'section', text: { type: 'mrkdwn', text: shown } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: line.join('  ·  ') }] },
   ];
   if (ref) {
     const value = formatConversationRef(ref);
-    blocks.push(
-      {
-        type: 'actions',
-        block_id: `${ACTIONS_BLOCK_PREFIX}${value}`.slice(0, 255),
-        elements: [
-          { type: 'button', action_id: 'take', style: 'primary', text: { type: 'plain_text', text: 'Take it' }, value },
-          { type: 'button', action_id: 'open', text: { type: 'plain_text', text: 'Open' }, value },
-        ],
-      },
-      {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: 'take', style: 'primary', text: { type: 'plain_text', text: 'Take it' }, value },
+        { type: 'button', action_id: 'open', text: { type: 'plain_text', text: 'Open' }, value },
+      ],
+    });
+    if (REPLY_BLOCK_PREFIX.length + value.length <= MAX_BLOCK_ID)
+      blocks.push({
         type: 'input',
         block_id: `${REPLY_BLOCK_PREFIX}${value}`,
         dispatch_action: true,
@@ -90,10 +103,9 @@ export function slackBlocks(text: string, context: HandoffContext, ref?: Convers
           multiline: false,
           dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
         },
-      },
-    );
+      });
   }
-  return { text: text.slice(0, 40_000), blocks };
+  return { text: escaped.slice(0, 40_000), blocks };
 }
 
 export interface SlackChannelOptions {
