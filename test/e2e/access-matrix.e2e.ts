@@ -43,8 +43,11 @@ interface Probe {
 }
 
 interface Rule {
-  /** Who may call it: roles, or `public` (no key needed). */
-  allow: Role[] | 'public';
+  /**
+   * Who may call it: roles, `public` (no key needed), or `signed`: no key needed, the request is authenticated by its
+   * own signature (Slack's), so every caller of the matrix, none of them signing, gets a 401 whatever its key.
+   */
+  allow: Role[] | 'public' | 'signed';
   /** A valid request of workspace `ws` for its own data: the allowed roles get a 2xx. */
   own: (ws: Workspace, n: number) => Probe;
   /** The same request aimed at the other workspace's data (its message or key ids): the allowed roles get a 404. */
@@ -132,6 +135,13 @@ const RULES: Record<string, Rule> = {
   // their 2xx is in apps/engine/src/auth/keys.e2e.ts (it revokes keys); here: an unknown key, and one of the other workspace
   'POST /v1/admin/keys/:id/rotate': { allow: ['admin'], own: () => ({ params: { id: 'key_unknown' } }), other: keyIdOfOther },
   'DELETE /v1/admin/keys/:id': { allow: ['admin'], own: () => ({ params: { id: 'key_unknown' } }), other: keyIdOfOther },
+
+  // Slack's request URLs: no key, Slack's signature (apps/engine/src/slack/slack.e2e.ts signs them and gets its 2xx)
+  'POST /v1/slack/:workspaceId/interactivity': { allow: 'signed', own: (ws) => ({ params: { workspaceId: ws }, body: {} }) },
+  'POST /v1/slack/:workspaceId/events': {
+    allow: 'signed',
+    own: (ws) => ({ params: { workspaceId: ws }, body: { type: 'url_verification', challenge: MARK[OTHER[ws]] } }),
+  },
 };
 
 /** Endpoints added later under /v1/admin (dead letters, resends, ...): admin only, probed with placeholder ids. */
@@ -223,12 +233,15 @@ describe('access matrix: endpoint × caller × workspace', () => {
       const probe = kind === 'own' ? rule.own(ws, ++requests) : kind === 'other' ? rule.other?.(ws) : rule.colliding;
       if (!probe) continue;
       const [method] = route.split(' ');
-      const allowed = rule.allow === 'public' || (caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
+      const allowed =
+        rule.allow === 'public' || (Array.isArray(rule.allow) && caller !== 'none' && caller !== 'wrong' && rule.allow.includes(caller));
       const path = pathOf(route, probe.params);
       const res = await send(method, path, auth, probe.body);
       const what = `${caller} of ${ws}: ${method} ${path} (${kind}) -> ${res.status} ${res.text.slice(0, 160)}`;
       if (res.status >= 500) failures.push(`${what}: a 5xx`);
-      else if (!allowed) {
+      else if (rule.allow === 'signed') {
+        if (res.status !== 401) failures.push(`${what}: expected 401 (not signed by Slack)`);
+      } else if (!allowed) {
         const expected = caller === 'none' || caller === 'wrong' ? 401 : 403;
         if (res.status !== expected) failures.push(`${what}: expected ${expected}`);
       } else if (rule === ADMIN_DEFAULT) {
