@@ -216,6 +216,9 @@ describe('Slack: the channel, interactivity and the Events API, signed the way S
     const res = await slack('interactivity', form(action('U_STRANGER', { action_id: 'take', value: ref() })));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/U_STRANGER\) is not linked to a member/) });
+    const { user: _user, ...anonymous } = action('U_ANA', { action_id: 'take', value: ref() });
+    const nobody = await slack('interactivity', form(anonymous));
+    expect(nobody).toMatchObject({ status: 200, body: { text: expect.stringMatching(/is not linked to a member/) } });
     expect((await events()).map((e) => e.id)).toEqual(before);
   });
 

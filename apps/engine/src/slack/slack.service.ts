@@ -150,7 +150,10 @@ export class SlackService {
       this.logger.warn(`a Slack action for workspace "${workspaceId}" names no conversation of it`);
       return `Could not ${what}: this message names no conversation of this workspace.`;
     }
-    const member = [...(await this.organisation.load(workspaceId)).members.values()].find((m) => m.slackUserId === slackUserId);
+    const member =
+      slackUserId === undefined
+        ? undefined
+        : [...(await this.organisation.load(workspaceId)).members.values()].find((m) => m.slackUserId === slackUserId);
     if (!member) {
       this.logger.warn(`Slack user "${slackUserId ?? ''}" is no member of workspace "${workspaceId}": nothing changed`);
       return `Could not ${what}: your Slack user (${slackUserId ?? 'unknown'}) is not linked to a member of this workspace. Ask an admin to set your slackUserId.`;
