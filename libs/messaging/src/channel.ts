@@ -66,11 +66,12 @@ export class ChannelNotConfigured extends Error {
 }
 
 /**
- * Every channel the engine has: what a trigger's `send.channel` may name (deploying another is a 400). `webhook` and
- * `email` need configuration, `slack` the workspace's `slack.webhookUrl` setting; a message for one that is not
- * configured is suppressed as `unknown-channel`. `http` sends a templated webhook step's request (MessageScheduled.request).
+ * Every channel a trigger's `send.channel` may name (deploying another is a 400). `webhook` and `email` need
+ * configuration, `slack` the workspace's `slack.webhookUrl` setting; a message for one that is not configured is
+ * suppressed as `unknown-channel`. The `http` channel is not named by a `send`: a trigger's templated `webhook` step
+ * schedules its messages (MessageScheduled.request).
  */
-export const CHANNEL_NAMES: readonly string[] = ['email', 'http', 'inbox', 'log', 'slack', 'webhook'];
+export const CHANNEL_NAMES: readonly string[] = ['email', 'inbox', 'log', 'slack', 'webhook'];
 
 export class DeliveryError extends Error {
   constructor(

@@ -349,5 +349,15 @@ describe('Slack: the channel, interactivity and the Events API, signed the way S
     const refused = (await outcome('crm-2')) as RecordedEvent;
     expect(refused.type).toBe('MessageFailed');
     expect((refused.data as { error: string }).error).toMatch(/only http and https URLs are called; this one renders to scheme "file"/);
+
+    await schedule('crm-3', {
+      channel: 'http',
+      template: { body: 'x' },
+      request: { url: `${crm.url}/`, method: 'POST', headers: { 'X-Key': '{{ secrets.never_set }}' } },
+    });
+    expect((await outcome('crm-3')).data).toMatchObject({
+      reason: 'template-error',
+      detail: expect.stringMatching(/^headers.X-Key: .*never_set/),
+    });
   });
 });
