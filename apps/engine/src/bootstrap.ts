@@ -41,6 +41,12 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
       'writeKey',
     )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A write key, or an admin / csm / analyst key' }, 'key')
+    .addSecurity('slackSignature', {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-Slack-Signature',
+      description: "Slack's request signature v0 with the workspace's signing secret, and X-Slack-Request-Timestamp (deploy/slack.md)",
+    })
     .addGlobalResponse(
       { status: 413, description: `The request body is over ${BODY_LIMIT}` },
       { status: 429, description: 'This key is over its rate limit (JOURNEY_RATE_LIMIT_PER_SECOND): retry after Retry-After seconds' },

@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiSecurity,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -50,6 +51,7 @@ const SlackSigned = () =>
  * signing secret, five-minute window) before anything is read from it; a forged or stale one is a 401.
  */
 @ApiTags('slack')
+@ApiSecurity('slackSignature')
 @Controller('v1/slack/:workspaceId')
 @Allow()
 export class SlackController {
