@@ -229,11 +229,28 @@ describe('Slack: the channel, interactivity and the Events API, signed the way S
       status: 200,
       body: {},
     });
+    // Ana takes it over; then Slack delivers Ben's click once more: it was recorded, so it does not take it back
+    expect(
+      (await slack('interactivity', form(action('U_ANA', { action_id: 'take', value: ref(), action_ts: '1700000101.000001' })))).status,
+    ).toBe(200);
+    expect((await slack('interactivity', take, { headers: { 'x-slack-retry-num': '2' } })).status).toBe(200);
+    expect((await events()).filter((e) => e.type === 'ConversationAssigned').at(-1)!.data).toMatchObject({ assignee: 'ana' });
+    // a new click of Ben's is a new action
+    expect(
+      (await slack('interactivity', form(action('U_BEN', { action_id: 'take', value: ref(), action_ts: '1700000102.000001' })))).status,
+    ).toBe(200);
     const assigned = (await ofType('ConversationAssigned')).filter((e) => (e.data as { reason: string }).reason === 'manual');
-    expect(assigned.map((e) => e.data)).toEqual([
-      { conversationId, team: 'support', assignee: 'ben', priority: 'high', by: 'ben', reason: 'manual' },
-    ]);
-    expect(assigned[0].metadata.source).toBe('slack');
+    expect(assigned.map((e) => e.data)).toEqual(
+      ['ben', 'ana', 'ben'].map((member) => ({
+        conversationId,
+        team: 'support',
+        assignee: member,
+        priority: 'high',
+        by: member,
+        reason: 'manual',
+      })),
+    );
+    expect(assigned.map((e) => e.metadata.source)).toEqual(['slack', 'slack', 'slack']);
   });
 
   it("a reply in the handoff thread is the member's AgentReplied, recorded once when Slack retries the event", async () => {
