@@ -275,6 +275,13 @@ const RULES: Record<string, Rule> = {
 
   // basic auth with the workspace's inbound secret (apps/engine/src/email/email.e2e.ts)
   'POST /v1/inbound/email/postmark/:workspaceId': { allow: 'own-auth', own: (ws) => ({ params: { workspaceId: ws }, body: {} }) },
+
+  // Slack's request URLs: no key, Slack's signature (apps/engine/src/slack/slack.e2e.ts signs them and gets its 2xx)
+  'POST /v1/slack/:workspaceId/interactivity': { allow: 'own-auth', own: (ws) => ({ params: { workspaceId: ws }, body: {} }) },
+  'POST /v1/slack/:workspaceId/events': {
+    allow: 'own-auth',
+    own: (ws) => ({ params: { workspaceId: ws }, body: { type: 'url_verification', challenge: MARK[OTHER[ws]] } }),
+  },
 };
 const IN_APP_SETTINGS = { inApp: { allowedOrigins: ['https://app.example.com'], identitySecret: 'inapp_identity' } };
 

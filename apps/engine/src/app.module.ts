@@ -17,6 +17,7 @@ import { InAppModule } from './inapp/inapp.module';
 import { TeamsModule } from './teams/teams.module';
 import { ConversationsApiModule } from './conversations-api/conversations-api.module';
 import { EmailModule } from './email/email.module';
+import { SlackModule } from './slack/slack.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -39,6 +40,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   TeamsModule,
   ConversationsApiModule,
   EmailModule,
+  SlackModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -31,6 +31,8 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
   enableCors(app, app.get<EngineConfig>(ENGINE_CONFIG).corsOrigins, async (workspaceId) => {
     return (await settings.load(workspaceId)).settings.inApp?.allowedOrigins ?? [];
   });
+  // Slack's requests are verified over their exact bytes: the raw body (a Buffer) for /v1/slack/..., parsed there
+  app.useBodyParser('raw', { limit: BODY_LIMIT, type: (req: { url?: string }) => req.url?.startsWith('/v1/slack/') === true });
   app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'text/plain'], verify: requireUtf8 });
   app.useBodyParser('text', { limit: BODY_LIMIT, type: YAML_TYPES, verify: requireUtf8 }); // trigger documents written as YAML
   app.useGlobalFilters(new HttpErrorsFilter());
@@ -57,6 +59,12 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
       { type: 'http', scheme: 'basic', description: "Inbound-parse webhooks: the workspace's inbound secret as the password" },
       'inboundSecret',
     )
+    .addSecurity('slackSignature', {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-Slack-Signature',
+      description: "Slack's request signature v0 with the workspace's signing secret, and X-Slack-Request-Timestamp (deploy/slack.md)",
+    })
     .addGlobalResponse(
       { status: 413, description: `The request body is over ${BODY_LIMIT}` },
       { status: 429, description: 'This key is over its rate limit (JOURNEY_RATE_LIMIT_PER_SECOND): retry after Retry-After seconds' },

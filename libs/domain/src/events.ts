@@ -186,6 +186,11 @@ export interface EventDataByType {
   WorkspaceSettingsChanged: { settings: WorkspaceSettings; by?: string };
   WorkspaceSecretSet: { name: string; value: string; by?: string };
   WorkspaceSecretRemoved: { name: string; by?: string };
+  /**
+   * A handoff post's message in Slack (`slack-<workspace>` stream): Slack's channel and `ts` of the post, whose thread's
+   * replies are a member's answers in the conversation.
+   */
+  SlackThreadLinked: { channel: string; threadTs: string; customerId: string; conversationId: string };
   TimerScheduled: { timerId: string; dueAt: string; purpose: string; payload?: Properties };
   TimerFired: { timerId: string; purpose: string; payload?: Properties };
   TimerCancelled: { timerId: string; reason: string };

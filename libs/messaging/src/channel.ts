@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
-import type { Traits } from '@journey/domain';
+import type { EventDataByType, Traits } from '@journey/domain';
+import type { MessageTemplate, TemplateRenderer, TemplateScope } from './templates';
+
+/** A templated webhook step's request (MessageScheduled.request), its URL and header values rendered. */
+export type HttpRequestSpec = NonNullable<EventDataByType['MessageScheduled']['request']>;
 
 /** A message ready for a channel: the template rendered for one customer. */
 export interface RenderedMessage {
@@ -12,8 +16,20 @@ export interface RenderedMessage {
   subject?: string;
   body: string;
   traits: Traits;
-  /** The conversation it belongs to (MessageScheduled.conversationId): email threads it. */
+  /** MessageScheduled.conversationId: the conversation it belongs to (email threads it, Slack posts its buttons). */
   conversationId?: string;
+  /** The templated webhook step's request, rendered by its channel (`http`): never stored, it may hold secrets. */
+  request?: HttpRequestSpec;
+}
+
+/** What a channel that renders its own messages (`Channel.render`) is given besides the template and the scope. */
+export interface RenderInput {
+  workspaceId: string;
+  customerId: string;
+  conversationId?: string;
+  request?: HttpRequestSpec;
+  /** The dispatcher's renderer: the bounds of every template. */
+  templates: TemplateRenderer;
 }
 
 export interface SendContext {
@@ -33,13 +49,29 @@ export interface Channel {
   /** True when delivery is the MessageDelivered event itself (the in-app inbox): the rendered content is kept on it. */
   readonly deliveredInLog?: boolean;
   send(message: RenderedMessage, ctx: SendContext): Promise<{ detail?: string }>;
+  /**
+   * Renders the message instead of the dispatcher (which renders `template` with the scope): for channels that add to
+   * the scope (the `http` channel's `secrets`) or render more than the body. A TemplateError suppresses the message
+   * (`template-error`), a ChannelNotConfigured suppresses it as `unknown-channel`.
+   */
+  render?(template: MessageTemplate, scope: TemplateScope, input: RenderInput): Promise<MessageTemplate & { request?: HttpRequestSpec }>;
+}
+
+/** The channel exists but the message's workspace has not configured it (Slack without its webhook URL secret). */
+export class ChannelNotConfigured extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChannelNotConfigured';
+  }
 }
 
 /**
- * Every channel the engine has: what a trigger's `send.channel` may name (deploying another is a 400). `webhook` and
- * `email` need configuration; a message for one that is not configured is suppressed as `unknown-channel`.
+ * Every channel a trigger's `send.channel` may name (deploying another is a 400). `webhook` and `email` need
+ * configuration, `slack` the workspace's `slack.webhookUrl` setting; a message for one that is not configured is
+ * suppressed as `unknown-channel`. The `http` channel is not named by a `send`: a trigger's templated `webhook` step
+ * schedules its messages (MessageScheduled.request).
  */
-export const CHANNEL_NAMES: readonly string[] = ['email', 'inbox', 'log', 'webhook'];
+export const CHANNEL_NAMES: readonly string[] = ['email', 'inbox', 'log', 'slack', 'webhook'];
 
 export class DeliveryError extends Error {
   constructor(

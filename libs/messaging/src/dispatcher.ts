@@ -22,7 +22,7 @@ import {
   type EventStore,
   type FailureSettings,
 } from '@journey/event-store';
-import { DeliveryError, type Channel, type RenderedMessage } from './channel';
+import { ChannelNotConfigured, DeliveryError, type Channel, type HttpRequestSpec, type RenderedMessage } from './channel';
 import { TemplateError, TemplateRenderer, type MessageTemplate } from './templates';
 
 export type DeliveryMetric = 'sent' | 'delivered' | 'failed' | 'suppressed' | 'retried';
@@ -263,9 +263,9 @@ export class Dispatcher extends ProcessorHandler {
     const { traits, forgotten } = foldCustomer(p.workspaceId, p.customerId, events);
     const scheduled = state.scheduled;
     if (!scheduled) throw new Error(`message ${p.messageId}: no MessageScheduled in ${p.streamId}`);
-    const { channel: channelName, template, to, causingEventId } = scheduled.data;
+    const { channel: channelName, template, to, causingEventId, conversationId, request } = scheduled.data;
     const channel = this.channels.get(channelName);
-    let content: MessageTemplate | undefined;
+    let content: (MessageTemplate & { request?: HttpRequestSpec }) | undefined;
     let suppress: { reason: string; detail?: string } | undefined;
     if (!channel) {
       suppress = {
@@ -277,12 +277,23 @@ export class Dispatcher extends ProcessorHandler {
     } else {
       try {
         const cause = causingEventId ? events.find((e) => e.id === causingEventId) : undefined;
+        const scope = { customer: { id: scheduled.customerId, traits }, event: eventProperties(cause) };
+        // an agent's words (literal) are sent as written: a customer may write `{{` too
         content = scheduled.data.literal
           ? { ...(template.subject !== undefined && { subject: template.subject }), body: template.body }
-          : await this.templates.render(template, { customer: { id: scheduled.customerId, traits }, event: eventProperties(cause) });
+          : channel.render
+            ? await channel.render(template, scope, {
+                workspaceId: scheduled.workspaceId,
+                customerId: scheduled.customerId,
+                ...(conversationId !== undefined && { conversationId }),
+                ...(request !== undefined && { request }),
+                templates: this.templates,
+              })
+            : await this.templates.render(template, scope);
       } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-        suppress = { reason: 'template-error', detail: error.message };
+        if (error instanceof ChannelNotConfigured) suppress = { reason: 'unknown-channel', detail: error.message };
+        else if (error instanceof TemplateError) suppress = { reason: 'template-error', detail: error.message };
+        else throw error;
       }
     }
     const now = this.now();
@@ -299,13 +310,15 @@ export class Dispatcher extends ProcessorHandler {
       customerId: scheduled.customerId,
       to,
       traits,
-      ...(scheduled.data.conversationId !== undefined && { conversationId: scheduled.data.conversationId }),
+      ...(conversationId !== undefined && { conversationId }),
       ...content,
     };
     let result: AttemptResult;
     try {
       const { detail } = await channel.send(message, { idempotencyKey: p.messageId, attempt, signal: this.processor.signal });
-      result = { ok: true, detail, content: channel.deliveredInLog ? content : undefined };
+      // only the in-app inbox keeps its content; a rendered request (which may hold secrets) is never stored
+      const { request: _sent, ...kept } = content;
+      result = { ok: true, detail, content: channel.deliveredInLog ? kept : undefined };
     } catch (error) {
       if (this.processor.signal.aborted) return undefined; // outcome unknown: sent again after a restart
       result = { ok: false, retryable: !(error instanceof DeliveryError) || error.retryable, error: (error as Error).message };

@@ -7,3 +7,7 @@ export * from './templates';
 export * from './dispatcher';
 export * from './inbox';
 export * from './trigger-validation';
+export * from './http-call';
+export * from './http-request';
+export * from './slack';
+export * from './workspace-settings';

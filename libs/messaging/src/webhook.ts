@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { DeliveryError, isRetryableHttpStatus, type Channel, type RenderedMessage, type SendContext } from './channel';
+import type { Channel, RenderedMessage, SendContext } from './channel';
+import { httpCall } from './http-call';
 
 export interface WebhookOptions {
   url: string;
@@ -41,36 +42,10 @@ export class WebhookChannel implements Channel {
       [TIMESTAMP_HEADER]: sentAt,
     };
     if (this.options.secret) headers[SIGNATURE_HEADER] = webhookSignature(this.options.secret, body);
-    // A timer we hold, not `AbortSignal.any([.., AbortSignal.timeout()])`: Node 20 may collect the timeout signal that
-    // `any` only references weakly, and the call then never times out.
-    const call = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      call.abort();
-    }, this.timeoutMs);
-    const stop = () => call.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) stop();
-    else ctx.signal.addEventListener('abort', stop, { once: true });
-    try {
-      let response: Response;
-      try {
-        response = await fetch(this.options.url, { method: 'POST', headers, body, signal: call.signal });
-      } catch (error) {
-        if (timedOut) throw new DeliveryError(`webhook timed out after ${this.timeoutMs} ms`, true);
-        const e = error as Error & { cause?: { code?: string; message?: string } };
-        throw new DeliveryError(`webhook unreachable: ${e.cause?.code ?? e.cause?.message ?? e.message}`, true);
-      }
-      // Drain the body (within the deadline) so the connection can be reused; its text helps explain a refusal.
-      const answer = (await response.text().catch(() => '')).slice(0, 200);
-      if (response.ok) return { detail: `HTTP ${response.status}` };
-      throw new DeliveryError(
-        `webhook answered HTTP ${response.status}${answer ? `: ${answer}` : ''}`,
-        isRetryableHttpStatus(response.status),
-      );
-    } finally {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', stop);
-    }
+    return httpCall(
+      this.options.url,
+      { method: 'POST', headers, body },
+      { what: 'webhook', timeoutMs: this.timeoutMs, signal: ctx.signal },
+    );
   }
 }

@@ -107,7 +107,7 @@ describe('journey triggers validate', () => {
     const r = await journey('triggers', 'validate', bad);
     expect(r.code).toBe(1);
     expect(r.err.split('\n')).toEqual([
-      `${bad}: steps[0].send.channel: unknown channel "sms"; expected one of email, inbox, log, webhook`,
+      `${bad}: steps[0].send.channel: unknown channel "sms"; expected one of email, inbox, log, slack, webhook`,
       `${bad}: steps[0].send.body: not a valid template: the "include" tag is not allowed: templates cannot read files, line:1, col:1`,
     ]);
   });

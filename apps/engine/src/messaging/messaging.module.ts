@@ -1,6 +1,16 @@
 import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CHECKPOINT_STORE, EVENT_STORE, type CheckpointStore, type EventStore } from '@journey/event-store';
-import { Dispatcher, EmailChannel, InboxChannel, LogChannel, WebhookChannel, type Channel } from '@journey/messaging';
+import {
+  Dispatcher,
+  EmailChannel,
+  HttpRequestChannel,
+  InboxChannel,
+  LogChannel,
+  SlackChannel,
+  WebhookChannel,
+  WorkspaceSettingsReader,
+  type Channel,
+} from '@journey/messaging';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { createLogger } from '../logger';
 import { HealthChecks } from '../operations/health';
@@ -17,7 +27,8 @@ import { ResendMessageHandler } from './resend-message.command';
 
 /**
  * The `dispatcher` role: delivers MessageScheduled through the configured channels. `inbox` and `log` are always on;
- * `webhook` with JOURNEY_WEBHOOK_URL, `email` with SMTP_URL. A message for a channel that is not configured is
+ * `webhook` with JOURNEY_WEBHOOK_URL, `email` with SMTP_URL; `slack` and `http` (a trigger's templated webhook step)
+ * too, configured per workspace (its settings and secrets). A message for a channel that is not configured is
  * suppressed with reason `unknown-channel`.
  */
 @Injectable()
@@ -39,7 +50,13 @@ export class DispatcherWorker implements OnApplicationBootstrap, OnModuleDestroy
     if (!this.config.roles.has('dispatcher')) return;
     const logger = createLogger(this.config.logLevel).child({ context: 'dispatcher' });
     const { webhook, email, retry } = this.config.messaging;
-    const channels: Channel[] = [new InboxChannel(), new LogChannel(logger)];
+    const settings = new WorkspaceSettingsReader(this.store);
+    const channels: Channel[] = [
+      new InboxChannel(),
+      new LogChannel(logger),
+      new SlackChannel({ settings, store: this.store }),
+      new HttpRequestChannel({ settings }),
+    ];
     if (webhook) channels.push(new WebhookChannel(webhook));
     if (email) channels.push((this.email = new EmailChannel({ ...email, threading: (m) => this.threading.threading(m) })));
     this.dispatcher = new Dispatcher({

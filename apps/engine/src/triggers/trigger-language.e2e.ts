@@ -62,7 +62,7 @@ describe('the trigger language at deploy (over HTTP)', () => {
       [send({ body: "{% include 'secrets' %}" }), 'steps[0].send.body: not a valid template: the "include" tag is not allowed'],
       [send({ body: "{% render 'x' %}" }), 'steps[0].send.body: not a valid template: the "render" tag is not allowed'],
       [send({ body: "{% layout 'x' %}" }), 'steps[0].send.body: not a valid template: the "layout" tag is not allowed'],
-      [send({ channel: 'sms' }), 'steps[0].send.channel: unknown channel "sms"; expected one of email, inbox, log, webhook'],
+      [send({ channel: 'sms' }), 'steps[0].send.channel: unknown channel "sms"; expected one of email, inbox, log, slack, webhook'],
     ];
     await http.post('/v1/triggers').set('Authorization', admin).send(send({})).expect(201);
     for (const [doc, error] of cases) {

@@ -1,0 +1,31 @@
+import { evolveSettings, initialSettings, secretNamed, workspaceStreamId, type SettingsState } from '@journey/domain';
+import type { EventStore } from '@journey/event-store';
+
+/**
+ * A workspace's settings and secrets for the dispatcher's channels (which run without Nest services, maybe in the worker
+ * thread): the `workspace-<ws>` stream folded with `evolveSettings`, kept per workspace and brought up to date on each
+ * read from the revision it has (one indexed read, usually empty), so a changed secret is used by the next message.
+ */
+export class WorkspaceSettingsReader {
+  private readonly cache = new Map<string, SettingsState>();
+
+  constructor(private readonly store: Pick<EventStore, 'readStream'>) {}
+
+  async load(workspaceId: string): Promise<SettingsState> {
+    let state = this.cache.get(workspaceId) ?? initialSettings();
+    const events = await this.store.readStream(workspaceStreamId(workspaceId), { fromRevision: BigInt(state.revision) });
+    for (const e of events) state = evolveSettings(state, e);
+    this.cache.set(workspaceId, state);
+    return state;
+  }
+
+  /** The value of the secret the Slack setting `field` names, or why there is none. */
+  async slackSecret(workspaceId: string, field: 'webhookUrl' | 'signingSecret'): Promise<{ value: string } | { missing: string }> {
+    const state = await this.load(workspaceId);
+    const name = state.settings.slack?.[field];
+    if (name === undefined) return { missing: `the workspace "${workspaceId}" has no setting slack.${field}` };
+    const value = secretNamed(state, name);
+    if (value === undefined) return { missing: `slack.${field} names the secret "${name}", which workspace "${workspaceId}" has not set` };
+    return { value };
+  }
+}
