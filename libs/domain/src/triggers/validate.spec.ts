@@ -49,7 +49,7 @@ describe('validateTrigger', () => {
       'entry.all[2]: at most one temporal signal (absent, inactive, date) per entry',
       'steps[0].branch.if.not: "inactive" is a temporal signal: only allowed as the entry or directly inside the entry\'s "all"',
       'steps[0].branch.then[0].send.body: is required',
-      'steps[1]: expected a step with exactly one of wait, branch, split, send, task, set, emit, exit, got ["sned"]',
+      'steps[1]: expected a step with exactly one of wait, branch, split, send, task, set, emit, exit, reply, tag, handoff, resolve, webhook, got ["sned"]',
       'steps[2].split.holdout: expected a number from 0 to 100, got 120',
       'steps[2].split.variants[0].steps[0].task.priority: expected one of low, normal, high, urgent, got "asap"',
       'guards.frequencyCaps[0].scope: expected one of customer, channel, trigger, got "planet"',
