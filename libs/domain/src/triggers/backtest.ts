@@ -100,7 +100,7 @@ interface StepStats {
 /** Nothing a backtest decides is stored: readable ids from the parts, without the cost of hashing them. */
 const backtestId: IdFactory = (...parts) => parts.join('/');
 
-/** Steps that message someone: their messages (or suppressions) are counted per step. A reply's go by the conversation's channel, a webhook's by `http`. */
+/** Steps that message someone: their messages (and suppressions) are counted per step (a reply's by its conversation's channel). */
 const MESSAGE_STEPS: ReadonlySet<string> = new Set(['send', 'reply', 'webhook']);
 
 const bump = (counts: Record<string, number>, key: string) => void (counts[key] = (counts[key] ?? 0) + 1);

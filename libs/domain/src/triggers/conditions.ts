@@ -146,7 +146,10 @@ export function compileSignal(signal: Signal): Predicate {
 
 /** The words of a text, lower case, in order (letters, digits and inner apostrophes; `’` read as `'`). */
 export function replyWords(text: string): string[] {
-  return (text.toLowerCase().replace(/\u2019/g, "'").match(/[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*/gu) ?? []) as string[];
+  return (text
+    .toLowerCase()
+    .replace(/\u2019/g, "'")
+    .match(/[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*/gu) ?? []) as string[];
 }
 
 /** A reply signal against one record: a CustomerReplied on the channel, with one of the words, with the sentiment. */

@@ -90,7 +90,17 @@ const DEPTHS_KEPT = 256;
 const PRUNE_FROM = 8;
 
 export function emptyCustomerView(): CustomerView {
-  return { conversations: new Map(), traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM, depths: new Map() };
+  return {
+    conversations: new Map(),
+    traits: {},
+    stage: null,
+    history: [],
+    messages: [],
+    runs: new Map(),
+    timers: new Map(),
+    pruneAt: PRUNE_FROM,
+    depths: new Map(),
+  };
 }
 
 /** What deciding for these programs reads from a customer's history: the union of their needs (see `TriggerProgram.history`). */
@@ -306,8 +316,7 @@ export function decideOnView(
     const program = ordered[i];
     const events = decideRun(program, runs[i], input, ctx);
     for (const e of events) applyToView(view, e);
-    if (!ctx.claim && events.some(claimsTheInput))
-      ctx.claim = { triggerId: program.id, priority: program.latest.priority };
+    if (!ctx.claim && events.some(claimsTheInput)) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
     out.push(...events);
   }
   return out;

@@ -474,7 +474,8 @@ class RunDecision {
       );
     if (!c) return suppress('no-conversation', 'the run is in no conversation: its entry is no reply and no handoff started one');
     if (c.resolved) return suppress('resolved', `conversation ${c.id} is resolved`);
-    if (c.held) return suppress('held-by-person', `conversation ${c.id} is held by a person: automation does not answer in it until it is resolved`);
+    if (c.held)
+      return suppress('held-by-person', `conversation ${c.id} is held by a person: automation does not answer in it until it is resolved`);
     const claim = this.ctx.claim;
     if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
       return suppress('priority', `trigger ${claim.triggerId} (priority ${claim.priority}) answered the same event`);

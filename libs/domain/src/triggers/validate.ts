@@ -449,7 +449,8 @@ class Validator {
       case 'tag':
         if (!this.object(p, body, ['tags'], [])) return;
         this.list(`${p}.tags`, body.tags, (q, t) => {
-          if (typeof t !== 'string' || !TAG.test(t)) this.fail(q, `expected a tag (letters, digits, "-", "_", ":" or "/", at most 64), got ${show(t)}`);
+          if (typeof t !== 'string' || !TAG.test(t))
+            this.fail(q, `expected a tag (letters, digits, "-", "_", ":" or "/", at most 64), got ${show(t)}`);
         });
         return;
       case 'handoff':
@@ -460,7 +461,8 @@ class Validator {
           this.fail(`${p}.priority`, `expected one of ${TASK_PRIORITIES.join(', ')}, got ${show(body.priority)}`);
         return;
       case 'resolve':
-        if (body !== null) this.object(p, body, [], []);
+        if (body !== null && !(isObj(body) && Object.keys(body).length === 0))
+          this.fail(p, `expected {} (resolve takes no fields), got ${show(body)}`);
         return;
       case 'webhook':
         this.webhook(p, body);
