@@ -4,7 +4,7 @@
  * step, and the rule that automation never answers in a conversation a person holds.
  */
 import type { JourneyEvent } from '../events';
-import { simulateCustomer } from './customer';
+import { applyToView, decideOnView, emptyCustomerView, simulateCustomer, timerFired } from './customer';
 import { enabledProgram, History, ofType } from './testing';
 
 const T0 = '2025-03-03T10:00:00Z';
@@ -268,5 +268,30 @@ describe('the webhook step', () => {
     });
     expect(scheduled[1]).toMatchObject({ template: { body: '' }, request: { url: '{{ secrets.slack_url }}', method: 'PUT' } });
     expect(scheduled[1].request).not.toHaveProperty('headers');
+  });
+});
+
+describe('the run state, rebuilt from the stream', () => {
+  it('given a run waiting after a reply and a person taking the conversation meanwhile, when the view is folded from the stored stream and the timer fires, then it knows its conversation and that a person holds it', () => {
+    const p = enabledProgram({
+      id: 'later',
+      name: 'Later',
+      entry: { reply: {} },
+      steps: [{ wait: { duration: '1h' } }, { reply: { body: 'Any news?' } }, { tag: { tags: ['followed-up'] } }],
+    });
+    const h = new History();
+    h.reply(T0, 'first', { conversationId: 'c-1' });
+    h.reply(at(10), 'elsewhere', { conversationId: 'c-2' });
+    h.add('ConversationAssigned', { conversationId: 'c-1', assignee: 'ann', priority: 'normal', by: 'ann', reason: 'manual' }, at(20));
+    const { stream } = simulateCustomer([p], h.events, new Date(at(30)));
+    // the stored stream, folded into a fresh view (a reactor rebuilding after a restart)
+    const view = emptyCustomerView();
+    for (const e of stream) applyToView(view, e);
+    expect(view.runs.get('later')?.active?.conversationId).toBe('c-1');
+    const [scheduled] = ofType(stream, 'TimerScheduled');
+    const fired = timerFired(scheduled as never, Date.parse(at(60)));
+    const decided = decideOnView([p], view, fired, new Date(at(60)));
+    expect(data(decided, 'MessageSuppressed')).toMatchObject([{ reason: 'held-by-person', detail: expect.stringContaining('c-1') }]);
+    expect(data(decided, 'ConversationTagged')).toEqual([{ conversationId: 'c-1', tags: ['followed-up'] }]);
   });
 });
