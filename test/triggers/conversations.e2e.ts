@@ -65,6 +65,18 @@ describe('support-reply-triage on the running engine', () => {
     });
     expect(suppressed.data).toMatchObject({ reason: 'held-by-person', triggerId: TRIGGER });
     expect(ofType(await stream('hal'), 'AgentReplied')).toEqual([]);
+    // explain says why automation did not answer
+    const explained = await eventually(async () => {
+      const res = await fetch(`${engine.url}/v1/messages/${String(suppressed.data.messageId)}/explain`, {
+        headers: { authorization: engine.auth.admin },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { decision: Record<string, unknown>; guards: unknown[] };
+    });
+    expect(explained.decision).toMatchObject({ outcome: 'suppressed', reason: 'held-by-person' });
+    expect(explained.guards).toEqual([
+      { guard: 'conversation', verdict: 'suppressed', detail: expect.stringContaining('held by a person') },
+    ]);
     expect((await conversations.get('default', 'hal', id)).status).toBe('open');
   });
 
