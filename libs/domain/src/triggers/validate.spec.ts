@@ -262,6 +262,7 @@ steps:
       ).toEqual([]);
       expect(errorsOf(webhook({ url: '{{ secrets.slack_webhook_url }}', body: '{"text": "hello"}' }))).toEqual([]);
       expect(errorsOf(webhook({ method: 'GET' }))).toEqual([]);
+      expect(errorsOf(webhook({ body: 'our secrets. are {% if secrets.ok %}safe{% endif %}' }))).toEqual([]);
     });
 
     it('given a webhook holding a credential, a bad secret name, a bad URL or method, then it is refused at the path', () => {
@@ -287,6 +288,9 @@ steps:
         'steps[0].webhook.headers.Bad Header: not a valid header name',
         'steps[0].webhook.headers.X-Split: a header value cannot hold a line break',
         'steps[0].webhook.body: secret names are letters, digits and "_" (starting with a letter, at most 64): {{ secrets.NAME }}, got "secrets[\\"crm token\\"]"',
+      ]);
+      expect(errorsOf(webhook({ headers: { 'X-Custom': 'sk_live_51H8xyzABCDEF' } }))).toEqual([
+        'steps[0].webhook.headers.X-Custom: looks like a literal credential (an API key or token): put it in a workspace secret and use {{ secrets.NAME }}',
       ]);
       expect(errorsOf(webhook({ url: 'ftp://example.com' }))).toEqual([
         'steps[0].webhook.url: expected an http:// or https:// URL, or a secret holding one ({{ secrets.NAME }}), got "ftp://example.com"',

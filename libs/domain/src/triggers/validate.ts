@@ -95,6 +95,9 @@ const SECRET_USE = /\bsecrets(?:\.([^\s|}%.[\]]*)|\[[^\]]*\]|(?![\w.]))/g;
 const SECRET_REF = /\{\{-?\s*secrets\.[A-Za-z][A-Za-z0-9_]{0,63}\s*-?\}\}/;
 const WHOLE_SECRET = /^\{\{-?\s*secrets\.[A-Za-z][A-Za-z0-9_]{0,63}\s*-?\}\}$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** Well-known credential shapes (Stripe, Slack, GitHub, AWS keys, JWTs): refused in any header value written as is. */
+const LITERAL_CREDENTIAL =
+  /\b(?:[sprk]k_(?:live|test)_\w{8,}|xox[abprs]-[\w-]{8,}|gh[pousr]_\w{20,}|github_pat_\w{20,}|AKIA[0-9A-Z]{16}|eyJ[\w-]{8,}\.[\w-]{8,}\.)/;
 /** Headers that carry credentials: their value must come from a secret. */
 const CREDENTIAL_HEADER = /authorization|api[-_]?key|token|secret|password|cookie|signature/i;
 
@@ -493,6 +496,8 @@ class Validator {
           if (!HEADER_NAME.test(name)) this.fail(q, 'not a valid header name');
           else if (typeof value !== 'string' || value.trim() === '') this.fail(q, `expected a non-empty string, got ${show(value)}`);
           else if (/[\r\n]/.test(value)) this.fail(q, 'a header value cannot hold a line break');
+          else if (LITERAL_CREDENTIAL.test(value.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, '')))
+            this.fail(q, 'looks like a literal credential (an API key or token): put it in a workspace secret and use {{ secrets.NAME }}');
           else if (CREDENTIAL_HEADER.test(name) && !SECRET_REF.test(value))
             this.fail(
               q,
@@ -513,9 +518,10 @@ class Validator {
     }
   }
 
-  /** Every `secrets.…` a template names is a valid secret name. */
+  /** Every `secrets.…` a template's markup (`{{ }}`, `{% %}`) names is a valid secret name. */
   private secretsIn(path: string, source: string): void {
-    for (const m of source.matchAll(SECRET_USE)) {
+    const markup = (source.match(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g) ?? []).join(' ');
+    for (const m of markup.matchAll(SECRET_USE)) {
       const name = m[1] ?? '';
       if (!SECRET_NAME.test(name))
         return void this.fail(
