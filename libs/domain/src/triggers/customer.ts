@@ -39,8 +39,10 @@ export interface ConversationView {
   channel: ConversationChannel;
   /** Handed to a team or a member (ConversationAssigned) and not resolved since: automation does not answer in it. */
   held: boolean;
-  /** Ever assigned: reopened, it goes back to whoever held it (as in the conversation decider). */
+  /** Has a team or an assignee: reopened, it goes back to whoever held it (as in the conversation decider). */
   assigned: boolean;
+  /** Ever handed to a team. */
+  team?: boolean;
   resolved: boolean;
 }
 
@@ -178,7 +180,14 @@ function foldConversation(view: CustomerView, e: TypedEvent): void {
     }
     case 'ConversationAssigned': {
       const c = conversations.get(e.data.conversationId);
-      if (c) conversations.set(e.data.conversationId, { ...c, held: true, assigned: true });
+      // as the conversation decider: reopened, it is held again when it has a team or an assignee
+      if (c)
+        conversations.set(e.data.conversationId, {
+          ...c,
+          held: true,
+          assigned: c.team === true || e.data.team !== undefined || e.data.assignee !== undefined,
+          team: c.team === true || e.data.team !== undefined,
+        });
       return;
     }
     case 'ConversationResolved': {

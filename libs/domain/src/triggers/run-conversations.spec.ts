@@ -5,6 +5,7 @@
  */
 import type { JourneyEvent } from '../events';
 import { applyToView, decideOnView, emptyCustomerView, simulateCustomer, timerFired } from './customer';
+import { conversationsFromStream } from '../conversations/conversation';
 import { enabledProgram, History, ofType } from './testing';
 
 const T0 = '2025-03-03T10:00:00Z';
@@ -293,5 +294,39 @@ describe('the run state, rebuilt from the stream', () => {
     const decided = decideOnView([p], view, fired, new Date(at(60)));
     expect(data(decided, 'MessageSuppressed')).toMatchObject([{ reason: 'held-by-person', detail: expect.stringContaining('c-1') }]);
     expect(data(decided, 'ConversationTagged')).toEqual([{ conversationId: 'c-1', tags: ['followed-up'] }]);
+  });
+});
+
+describe('held, as the trigger runtime folds it', () => {
+  it('agrees with the conversation decider on generated sequences of assignments, resolutions and reopenings', () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let run = 0; run < 200; run++) {
+      const h = new History();
+      h.reply(T0, 'hi');
+      for (let i = 1; i < 12; i++) {
+        const r = next();
+        const when = at(i);
+        if (r < 0.25)
+          h.add(
+            'ConversationAssigned',
+            {
+              conversationId: 'conv-1',
+              ...(next() < 0.5 ? { team: 'support' } : {}),
+              ...(next() < 0.5 ? { assignee: 'ann' } : {}),
+              priority: 'normal',
+              reason: 'manual',
+            },
+            when,
+          );
+        else if (r < 0.45) h.add('ConversationResolved', { conversationId: 'conv-1' }, when);
+        else if (r < 0.65) h.add('ConversationReopened', { conversationId: 'conv-1', reason: 'manual' }, when);
+        else h.reply(when, 'more');
+      }
+      const view = emptyCustomerView();
+      for (const e of h.events) applyToView(view, e);
+      const decider = conversationsFromStream(h.events).get('conv-1')!;
+      expect({ run, held: view.conversations.get('conv-1')?.held }).toEqual({ run, held: decider.held });
+    }
   });
 });
