@@ -70,6 +70,14 @@ const TRACKS = [
   'Something Else',
 ];
 const STAGES = ['onboarding', 'active', 'at-risk', 'renewal', 'churned'] as const;
+/** Customer replies with their VADER scores (as the engine stores them). */
+const REPLIES: Array<[string, number]> = [
+  ['Thanks, that fixed it!', 0.4926],
+  ['The export keeps failing and we lost data. Unacceptable.', -0.8225],
+  ['How do I export my invoices?', 0],
+  ['Found it, thank you!', 0.4199],
+  ['I am very disappointed with the service', -0.5256],
+];
 
 /** A history of two customers: batches of 1 to 3 events arriving at once, some of them late (event time before arrival). */
 function history(seed: number): { batches: Batch[]; end: number } {
@@ -78,6 +86,7 @@ function history(seed: number): { batches: Batch[]; end: number } {
   let at = START + DAY;
   let n = 0;
   const stage: Record<string, string | null> = { a: null, b: null };
+  const conversation: Record<string, { id: string; channel: 'inbox' | 'email'; resolved: boolean } | undefined> = {};
   const iso = (ms: number) => new Date(ms).toISOString();
   // half the histories start with a habit (a daily login for a month), so that usage can drop
   if (r.next() < 0.5)
@@ -101,7 +110,8 @@ function history(seed: number): { batches: Batch[]; end: number } {
     for (let j = 0, size = 1 + Math.floor(r.next() * 3); j < size; j++) {
       const customerId = r.pick(['a', 'b']);
       const occurred = at - (r.next() < 0.75 ? 0 : r.pick([HOUR, 20 * HOUR, 2 * DAY, 10 * DAY]));
-      const kind = r.next();
+      // one event in four is of a conversation (drawn apart, so the others keep their shares)
+      const kind = r.next() < 0.25 ? 1 : r.next();
       let type: string;
       let data: Record<string, unknown>;
       if (kind < 0.2) {
@@ -116,6 +126,45 @@ function history(seed: number): { batches: Batch[]; end: number } {
         const to = r.pick(STAGES);
         data = { from: stage[customerId], to, reason: 'test' };
         stage[customerId] = to;
+      } else if (kind >= 1) {
+        // the conversation side: the customer writes (starting or reopening a conversation), a person takes it or resolves it
+        const c = conversation[customerId];
+        const what = r.next();
+        const meta = { workspaceId: WS, customerId, occurredAt: iso(occurred), recordedAt: iso(at), source: 'http', schemaVersion: 1 };
+        if (what < 0.6 || !c || c.resolved) {
+          let current = c;
+          if (!current || (current.resolved && r.next() < 0.5)) {
+            current = conversation[customerId] = {
+              id: `${customerId}-conv-${n}`,
+              channel: r.pick(['inbox', 'email'] as const),
+              resolved: false,
+            };
+            events.push({
+              id: deterministicId('generated', seed, n++),
+              type: 'ConversationStarted',
+              data: { conversationId: current.id, channel: current.channel },
+              metadata: meta,
+            });
+          } else if (current.resolved) {
+            current.resolved = false;
+            events.push({
+              id: deterministicId('generated', seed, n++),
+              type: 'ConversationReopened',
+              data: { conversationId: current.id, reason: 'customer-replied' },
+              metadata: meta,
+            });
+          }
+          const [body, sentiment] = r.pick(REPLIES);
+          type = 'CustomerReplied';
+          data = { conversationId: current.id, messageId: `m${n}`, channel: current.channel, body, sentiment };
+        } else if (what < 0.8) {
+          type = 'ConversationAssigned';
+          data = { conversationId: c.id, team: 'support', assignee: 'ann', priority: 'normal', by: 'ann', reason: 'manual' };
+        } else {
+          c.resolved = true;
+          type = 'ConversationResolved';
+          data = { conversationId: c.id, by: 'ann' };
+        }
       } else if (kind < 0.35) {
         type = 'TraitsUpdated';
         data = {
@@ -160,6 +209,11 @@ function decision(e: JourneyEvent): string {
     'to',
     'traits',
     'event',
+    'body',
+    'tags',
+    'team',
+    'automated',
+    'request',
   ];
   const payload = (d.payload as Record<string, unknown> | undefined)?.kind;
   return `${e.metadata.occurredAt} ${e.type} ${JSON.stringify(Object.fromEntries(keep.filter((k) => d[k] !== undefined).map((k) => [k, d[k]])))}${payload ? ` ${payload}` : ''}`;
@@ -261,8 +315,28 @@ const waitsForItsTask: TriggerDefinition = {
   ],
 };
 
+/** Not in the library: a run that answers in its conversation after a wait, a person possibly taking it meanwhile. */
+const answersLater: TriggerDefinition = {
+  id: 'answers-later',
+  name: 'Answers later',
+  reentry: 'every',
+  entry: { reply: { channel: ['inbox', 'email'] } },
+  steps: [
+    { wait: { duration: '2h' } },
+    { reply: { body: 'Still there? We are on it.' } },
+    { webhook: { url: 'https://crm.example.com/notes', headers: { Authorization: 'Bearer {{ secrets.crm }}' }, body: '{}' } },
+    { branch: { if: { reply: { sentiment: { lt: 0 } } }, then: [{ handoff: { team: 'support' } }], else: [{ resolve: {} }] } },
+  ],
+};
+
 describe('backtest and live decide the same on the same history (every library trigger, generated histories)', () => {
-  for (const definition of [...library, waitsForItsTask]) {
+  const kinds = new Set<string>();
+  afterAll(() => {
+    // the conversation triggers did meet every case: answered, held by a person, handed off, resolved, webhook
+    for (const k of ['AgentReplied', 'held-by-person', 'ConversationAssigned', 'ConversationResolved', 'ConversationTagged'])
+      expect([k, kinds.has(k)]).toEqual([k, true]);
+  });
+  for (const definition of [...library, waitsForItsTask, answersLater]) {
     it(`${definition.id}`, async () => {
       let decisions = 0;
       for (let seed = 1; seed <= SEEDS; seed++) {
@@ -278,6 +352,8 @@ describe('backtest and live decide the same on the same history (every library t
         await store.close();
         expect({ seed, decisions: sorted(backtested) }).toEqual({ seed, decisions: sorted(decided) });
         decisions += [...decided.values()].reduce((n, ds) => n + ds.length, 0);
+        for (const ds of decided.values())
+          for (const d of ds) kinds.add(d.includes('"reason":"held-by-person"') ? 'held-by-person' : d.split(' ')[1]);
       }
       expect(decisions).toBeGreaterThan(0); // the histories do reach the trigger
     });

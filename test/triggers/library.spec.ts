@@ -27,6 +27,7 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       'onboarding-welcome',
       'renewal-at-risk',
       'renewal-sequence',
+      'support-reply-triage',
       'usage-drop',
       'usage-feature-adoption',
       'usage-inactivity',
@@ -131,6 +132,45 @@ describe('trigger library (triggers/library/*.yaml) played through the pure deci
       expect(new Set(outcomes.get('email'))).toEqual(new Set([JSON.stringify([1, ['2025-03-09 email'], ['converted']])]));
       expect(new Set(outcomes.get('inbox'))).toEqual(new Set([JSON.stringify([1, ['2025-03-09 inbox'], ['converted']])]));
       expect(outcomes.get('holdout')?.every((o) => o === JSON.stringify([1, [], ['holdout']]))).toBe(true);
+    });
+  });
+
+  describe('support', () => {
+    const triage = () => [program('support-reply-triage')];
+    const actions = (events: JourneyEvent[]) =>
+      events
+        .filter((e) => e.type.startsWith('Conversation') || e.type === 'AgentReplied' || e.type === 'MessageSuppressed')
+        .map((e) => {
+          const d = e.data as Record<string, unknown>;
+          if (e.type === 'ConversationAssigned') return `${d.conversationId} handed to ${d.team} (${d.priority}, ${d.reason})`;
+          if (e.type === 'ConversationTagged') return `${d.conversationId} tagged ${(d.tags as string[]).join(',')}`;
+          if (e.type === 'AgentReplied') return `${d.conversationId} automated reply: ${d.body}`;
+          if (e.type === 'ConversationResolved') return `${d.conversationId} resolved${d.automated ? ' by automation' : ''}`;
+          return `${e.type} ${d.reason}`;
+        });
+
+    it('an unhappy reply goes to support at high priority; while the team holds it, a thank-you is left to the person', () => {
+      const h = new History('hal');
+      h.reply('2025-03-03T10:00:00Z', 'The export keeps failing and we lost data. Unacceptable.', {
+        conversationId: 'c1',
+        sentiment: -0.82,
+      });
+      h.reply('2025-03-03T11:00:00Z', 'Thanks, that fixed it!', { conversationId: 'c1', sentiment: 0.49 });
+      expect(actions(simulateCustomer(triage(), h.events).decided)).toEqual([
+        'c1 tagged unhappy',
+        'c1 handed to support (high, queued)',
+        'MessageSuppressed held-by-person',
+      ]);
+    });
+
+    it('a thank-you in a conversation nobody holds is answered and resolved; a neutral question is left alone', () => {
+      const h = new History('ivy');
+      h.reply('2025-03-03T10:00:00Z', 'How do I export my invoices?', { conversationId: 'c1', sentiment: 0 });
+      h.reply('2025-03-03T10:05:00Z', 'Found it, thank you!', { conversationId: 'c1', sentiment: 0.42 });
+      expect(actions(simulateCustomer(triage(), h.events).decided)).toEqual([
+        'c1 automated reply: Glad we could help! Just reply here if anything else comes up.',
+        'c1 resolved by automation',
+      ]);
     });
   });
 

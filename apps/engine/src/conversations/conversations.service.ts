@@ -24,6 +24,7 @@ import {
   type TaskCommand,
 } from '@journey/domain';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
+import { scoreSentiment } from './sentiment';
 
 /** How many times a command is decided again when another writer appended to the customer's stream meanwhile. */
 const RETRIES = 5;
@@ -103,7 +104,8 @@ export class ConversationsService {
           channel: message.channel,
           body: message.body,
           ...(message.providerId !== undefined && { providerId: message.providerId }),
-          ...(message.sentiment !== undefined && { sentiment: message.sentiment }),
+          // scored once, when recorded: replays and backtests read the stored number
+          ...(typeof message.body === 'string' && { sentiment: message.sentiment ?? scoreSentiment(message.body) }),
           ...(message.subject !== undefined && { subject: message.subject }),
           ...(message.inReplyTo?.[0] !== undefined && !conversations.has(id) && { inReplyTo: message.inReplyTo[0] }),
         },

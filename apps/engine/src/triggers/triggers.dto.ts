@@ -138,7 +138,7 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
     entry: {
       type: 'object',
       description:
-        'A signal: { event, where? }, { absent }, { inactive }, { count }, { sum }, { usageDrop }, { date }, { stage }, { inStage }, { trait }, { traits }, { all }, { any }, { not }',
+        'A signal: { event, where? }, { absent }, { inactive }, { count }, { sum }, { usageDrop }, { date }, { stage }, { inStage }, { trait }, { traits }, { reply }, { all }, { any }, { not }',
       properties: { event: { type: 'string' }, where: { type: 'object', additionalProperties: true } },
     },
     reentry: {
@@ -151,7 +151,7 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
     steps: {
       type: 'array',
       minItems: 1,
-      description: 'Each step one of: wait, branch, split, send, task, set, emit, exit',
+      description: 'Each step one of: wait, branch, split, send, task, set, emit, exit, reply, tag, handoff, resolve, webhook',
       items: {
         type: 'object',
         minProperties: 1,
@@ -180,6 +180,28 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
             },
           },
           exit: { type: 'object', properties: { reason: { type: 'string' } } },
+          reply: {
+            type: 'object',
+            required: ['body'],
+            properties: { body: { type: 'string', description: 'Sent as written (no template) in the run’s conversation' } },
+          },
+          tag: { type: 'object', required: ['tags'], properties: { tags: { type: 'array', items: { type: 'string' } } } },
+          handoff: {
+            type: 'object',
+            required: ['team'],
+            properties: { team: { type: 'string' }, priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] } },
+          },
+          resolve: { type: 'object' },
+          webhook: {
+            type: 'object',
+            required: ['url'],
+            properties: {
+              url: { type: 'string', description: 'Liquid template; http(s) URL, or {{ secrets.NAME }}' },
+              method: { type: 'string', enum: ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] },
+              headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Credentials only as {{ secrets.NAME }}' },
+              body: { type: 'string', description: 'Liquid template' },
+            },
+          },
         },
       },
     },

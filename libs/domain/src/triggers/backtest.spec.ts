@@ -145,4 +145,38 @@ describe('Backtest', () => {
       '10',
     ]);
   });
+
+  it('reports conversation steps: automated replies by channel, replies suppressed because a person held the conversation, webhooks', () => {
+    const triage = assertValidTrigger({
+      id: 'triage',
+      name: 'Triage',
+      reentry: 'every',
+      entry: { reply: {} },
+      steps: [
+        { reply: { body: 'We got your message.' } },
+        { webhook: { url: 'https://crm.example.com/notes', body: '{}' } },
+        { handoff: { team: 'support', priority: 'high' } },
+      ],
+    });
+    const unheld = new History('u');
+    unheld.reply('2025-03-02T10:00:00Z', 'hello', { channel: 'email' });
+    const held = new History('h');
+    held.reply('2025-03-02T10:00:00Z', 'first');
+    held.add(
+      'ConversationAssigned',
+      { conversationId: 'conv-1', assignee: 'ann', priority: 'normal', by: 'ann', reason: 'manual' },
+      '2025-03-02T11:00:00Z',
+    );
+    held.reply('2025-03-02T12:00:00Z', 'second');
+    const bt = new Backtest({ workspaceId: 'ws', definition: triage, to: new Date('2025-04-01T00:00:00Z') });
+    for (const e of interleave(unheld, held)) bt.add(e);
+    const report = bt.report();
+    const [reply, webhook, handoff] = report.steps;
+    // the held customer's first reply was answered (the handoff came after it), the second was not
+    expect(reply).toMatchObject({ kind: 'reply', label: 'reply: We got your message.', runs: 3, sent: { email: 1, inbox: 1 } });
+    expect(reply.suppressed).toEqual({ 'held-by-person': 1 });
+    expect(webhook).toMatchObject({ kind: 'webhook', label: 'webhook POST https://crm.example.com/notes', sent: { http: 3 } });
+    expect(handoff).toMatchObject({ kind: 'handoff', label: 'hand off to support (high)', runs: 3 });
+    expect(report.messages).toMatchObject({ sent: { email: 1, inbox: 1, http: 3 }, suppressed: { 'held-by-person': 1 } });
+  });
 });

@@ -46,7 +46,10 @@ export interface StepReport extends Reach {
   branches?: Record<string, number>;
   /** wait until: how the wait ended (event arrived / timeout). */
   outcomes?: Record<string, number>;
-  /** send: scheduled messages by channel, how many were deferred by quiet hours, suppressed ones by guard reason. */
+  /**
+   * send, reply, webhook: messages by channel (a reply's: the conversation's; a webhook's: `http`), how many were
+   * deferred by quiet hours, suppressed ones by reason (`held-by-person`: a person held the conversation).
+   */
   sent?: Record<string, number>;
   deferredByQuietHours?: number;
   suppressed?: Record<string, number>;
@@ -96,6 +99,9 @@ interface StepStats {
 
 /** Nothing a backtest decides is stored: readable ids from the parts, without the cost of hashing them. */
 const backtestId: IdFactory = (...parts) => parts.join('/');
+
+/** Steps that message someone: their messages (and suppressions) are counted per step (a reply's by its conversation's channel). */
+const MESSAGE_STEPS: ReadonlySet<string> = new Set(['send', 'reply', 'webhook']);
 
 const bump = (counts: Record<string, number>, key: string) => void (counts[key] = (counts[key] ?? 0) + 1);
 
@@ -166,7 +172,7 @@ export class Backtest {
       const r: StepReport = { step, kind: compiled.kind, label: label(compiled), ...s.reach.reach() };
       if (compiled.kind === 'branch' || compiled.kind === 'split') r.branches = s.branches;
       if (compiled.kind === 'waitUntil') r.outcomes = s.outcomes;
-      if (compiled.kind === 'send') Object.assign(r, { sent: s.sent, deferredByQuietHours: s.deferred, suppressed: s.suppressed });
+      if (MESSAGE_STEPS.has(compiled.kind)) Object.assign(r, { sent: s.sent, deferredByQuietHours: s.deferred, suppressed: s.suppressed });
       for (const [k, n] of Object.entries(s.sent)) messages.sent[k] = (messages.sent[k] ?? 0) + n;
       for (const [k, n] of Object.entries(s.suppressed)) messages.suppressed[k] = (messages.suppressed[k] ?? 0) + n;
       messages.deferredByQuietHours += s.deferred;
@@ -212,7 +218,7 @@ export class Backtest {
           this.transition(e.data.runId, e.data.step, input);
           stats.reach.add(customerId);
           if (e.data.variant !== undefined) bump(stats.branches, e.data.variant);
-          if (e.data.kind === 'send') this.messageSteps.set(backtestId('trigger-message', e.data.runId, e.data.step), e.data.step);
+          if (MESSAGE_STEPS.has(e.data.kind)) this.messageSteps.set(backtestId('trigger-message', e.data.runId, e.data.step), e.data.step);
           this.runs.set(e.data.runId, e.data.step);
           break;
         }
@@ -226,6 +232,11 @@ export class Backtest {
           if (!stats) break;
           bump(stats.sent, e.data.channel);
           if (e.data.notBefore) stats.deferred++;
+          break;
+        }
+        case 'AgentReplied': {
+          const stats = this.messageStats(e.data.messageId);
+          if (stats) bump(stats.sent, e.data.channel);
           break;
         }
         case 'MessageSuppressed': {
@@ -275,6 +286,16 @@ function label(step: CompiledStep): string {
       return `emit ${step.event}`;
     case 'exit':
       return `exit (${step.reason})`;
+    case 'reply':
+      return `reply: ${step.body.length > 40 ? `${step.body.slice(0, 39)}…` : step.body}`;
+    case 'tag':
+      return `tag ${step.tags.join(', ')}`;
+    case 'handoff':
+      return `hand off to ${step.team} (${step.priority})`;
+    case 'resolve':
+      return 'resolve';
+    case 'webhook':
+      return `webhook ${step.method} ${step.url}`;
   }
 }
 

@@ -3,7 +3,7 @@
  * Temporal signals (absent, inactive, date) compile to a `TemporalSignal` driven by durable timers in the run decider.
  */
 import type { Properties, Stage, Traits } from '../events';
-import type { EventSignal, FilterOps, PropertyFilters, Scalar, Signal, WindowAggregate } from './schema';
+import type { EventSignal, FilterOps, PropertyFilters, ReplySignal, Scalar, Signal, WindowAggregate } from './schema';
 import { dateValue, localDate, parseClock, parseDuration, zonedTime } from './time';
 
 /** One event of the customer's history, as conditions see it. */
@@ -137,7 +137,47 @@ export function compileSignal(signal: Signal): Predicate {
     const match = compileFilters(signal.traits);
     return (ctx) => match(ctx.traits, ctx.now);
   }
+  if ('reply' in signal) {
+    const match = compileReplyMatch(signal.reply);
+    return (ctx) => ctx.event !== undefined && match(ctx.event);
+  }
   throw new Error(`temporal signal ${Object.keys(signal)[0]} is only allowed in a trigger's entry`);
+}
+
+/** The words of a text, lower case, in order (letters, digits and inner apostrophes; `’` read as `'`). */
+export function replyWords(text: string): string[] {
+  return (text
+    .toLowerCase()
+    .replace(/\u2019/g, "'")
+    .match(/[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*/gu) ?? []) as string[];
+}
+
+/** A reply signal against one record: a CustomerReplied on the channel, with one of the words, with the sentiment. */
+export function compileReplyMatch(reply: ReplySignal): (r: ActivityRecord) => boolean {
+  const channels = reply.channel === undefined ? undefined : new Set(Array.isArray(reply.channel) ? reply.channel : [reply.channel]);
+  const phrases =
+    reply.contains === undefined
+      ? undefined
+      : (Array.isArray(reply.contains) ? reply.contains : [reply.contains]).map((p) => ` ${replyWords(p).join(' ')} `);
+  const s = reply.sentiment;
+  const sentiment =
+    s === undefined
+      ? undefined
+      : (v: number) =>
+          (s.lt === undefined || v < s.lt) &&
+          (s.lte === undefined || v <= s.lte) &&
+          (s.gt === undefined || v > s.gt) &&
+          (s.gte === undefined || v >= s.gte);
+  return (r) => {
+    if (r.type !== 'CustomerReplied') return false;
+    if (channels && !channels.has(r.props.channel as string)) return false;
+    if (sentiment && (typeof r.props.sentiment !== 'number' || !sentiment(r.props.sentiment))) return false;
+    if (phrases) {
+      const text = ` ${replyWords(typeof r.props.body === 'string' ? r.props.body : '').join(' ')} `;
+      if (!phrases.some((p) => text.includes(p))) return false;
+    }
+    return true;
+  };
 }
 
 /** A compiled event signal against one record (used for the current event and for history scans). */

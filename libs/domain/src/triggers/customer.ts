@@ -4,6 +4,7 @@
  * runs every trigger on one input (by priority), and `simulateCustomer` replays a history through them, firing
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
+import type { ConversationChannel } from '../conversations/types';
 import { ACTIVITY_TYPES, typed, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
 import { occurredTime } from '../event-time';
 import { envelope } from '../envelope';
@@ -33,7 +34,26 @@ export const TRIGGER_BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
   'MessageSuppressed',
 ]);
 
+/** What the trigger runtime knows of one of the customer's conversations: where it happens, who holds it. */
+export interface ConversationView {
+  channel: ConversationChannel;
+  /** Handed to a team or a member (ConversationAssigned) and not resolved since: automation does not answer in it. */
+  held: boolean;
+  /** Has a team or an assignee: reopened, it goes back to whoever held it (as in the conversation decider). */
+  assigned: boolean;
+  /** Ever handed to a team. */
+  team?: boolean;
+  resolved: boolean;
+}
+
+/** Conversations kept per view (the latest; older resolved ones are dropped first). */
+const CONVERSATIONS_KEPT = 64;
+
 export interface CustomerView {
+  /** The customer's conversations by id (see `ConversationView`), oldest first. */
+  conversations: Map<string, ConversationView>;
+  /** The latest CustomerReplied folded: the run it starts or advances acts in its conversation. */
+  lastReply?: { eventId: string; conversationId: string };
   traits: Traits;
   /** The latest Segment `context.timezone` of an identify or track call (a `timezone` trait wins over it). */
   contextTimeZone?: string;
@@ -72,7 +92,17 @@ const DEPTHS_KEPT = 256;
 const PRUNE_FROM = 8;
 
 export function emptyCustomerView(): CustomerView {
-  return { traits: {}, stage: null, history: [], messages: [], runs: new Map(), timers: new Map(), pruneAt: PRUNE_FROM, depths: new Map() };
+  return {
+    conversations: new Map(),
+    traits: {},
+    stage: null,
+    history: [],
+    messages: [],
+    runs: new Map(),
+    timers: new Map(),
+    pruneAt: PRUNE_FROM,
+    depths: new Map(),
+  };
 }
 
 /** What deciding for these programs reads from a customer's history: the union of their needs (see `TriggerProgram.history`). */
@@ -102,13 +132,81 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   if (e.type === 'StageChanged') view.stage = e.data.to;
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string')
     view.contextTimeZone = e.data.context.timezone;
-  if (e.type === 'MessageScheduled')
+  foldConversation(view, e);
+  // a webhook step's request is no message to the customer: it counts against no frequency cap
+  if (e.type === 'MessageScheduled' && !e.data.request)
     view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);
   foldDepth(view, e);
   const triggerId = runTriggerId(view, e);
-  if (triggerId !== undefined) view.runs.set(triggerId, evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event));
+  if (triggerId !== undefined) {
+    let run = evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event);
+    // a run started or advanced by a reply acts in the reply's conversation
+    const reply = view.lastReply;
+    if (
+      (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered') &&
+      reply &&
+      e.metadata.causationId === reply.eventId &&
+      run.active?.runId === e.data.runId &&
+      run.active.conversationId !== reply.conversationId
+    )
+      run = { ...run, active: { ...run.active, conversationId: reply.conversationId } };
+    view.runs.set(triggerId, run);
+  }
+}
+
+/** Folds a conversation event into the view's conversations (see `ConversationView`). */
+function foldConversation(view: CustomerView, e: TypedEvent): void {
+  const { conversations } = view;
+  const set = (id: string, c: ConversationView) => {
+    conversations.delete(id);
+    conversations.set(id, c);
+    if (conversations.size > CONVERSATIONS_KEPT) {
+      const oldest = [...conversations].find(([, v]) => v.resolved)?.[0] ?? conversations.keys().next().value!;
+      conversations.delete(oldest);
+    }
+  };
+  switch (e.type) {
+    case 'ConversationStarted':
+      if (!conversations.has(e.data.conversationId))
+        set(e.data.conversationId, { channel: e.data.channel, held: false, assigned: false, resolved: false });
+      return;
+    case 'CustomerReplied': {
+      const c = conversations.get(e.data.conversationId);
+      set(e.data.conversationId, c ?? { channel: e.data.channel, held: false, assigned: false, resolved: false });
+      view.lastReply = { eventId: e.id, conversationId: e.data.conversationId };
+      return;
+    }
+    case 'ConversationAssigned': {
+      const c = conversations.get(e.data.conversationId);
+      // as the conversation decider: reopened, it is held again when it has a team or an assignee
+      if (c)
+        conversations.set(e.data.conversationId, {
+          ...c,
+          held: true,
+          assigned: c.team === true || e.data.team !== undefined || e.data.assignee !== undefined,
+          team: c.team === true || e.data.team !== undefined,
+        });
+      return;
+    }
+    case 'ConversationResolved': {
+      const c = conversations.get(e.data.conversationId);
+      if (c) conversations.set(e.data.conversationId, { ...c, held: false, resolved: true });
+      return;
+    }
+    case 'ConversationReopened': {
+      const c = conversations.get(e.data.conversationId);
+      if (c) conversations.set(e.data.conversationId, { ...c, resolved: false, held: c.held || c.assigned });
+      return;
+    }
+    case 'CustomerForgotten':
+      conversations.clear();
+      view.lastReply = undefined;
+      return;
+    default:
+      return;
+  }
 }
 
 /** Records the causal depth of `e` in the view (see `MAX_CAUSAL_DEPTH`). */
@@ -137,6 +235,7 @@ function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
       return e.data.triggerId;
     case 'CsmTaskOpened':
     case 'MessageScheduled':
+    case 'ConversationAssigned':
       return e.data.triggerId;
     case 'MessageSuppressed':
       return 'triggerId' in e.data ? (e.data.triggerId as string | undefined) : undefined;
@@ -217,6 +316,7 @@ export function decideOnView(
     history: view.history,
     timeZone: customerTimeZone(view),
     messages: view.messages,
+    conversations: view.conversations,
     ids,
     tooDeep: depthOf(view, input) >= MAX_CAUSAL_DEPTH,
   };
@@ -225,11 +325,16 @@ export function decideOnView(
     const program = ordered[i];
     const events = decideRun(program, runs[i], input, ctx);
     for (const e of events) applyToView(view, e);
-    if (!ctx.claim && events.some((e) => e.type === 'MessageScheduled'))
-      ctx.claim = { triggerId: program.id, priority: program.latest.priority };
+    if (!ctx.claim && events.some(claimsTheInput)) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
     out.push(...events);
   }
   return out;
+}
+
+/** A message to the customer (a send, an automated reply; not a webhook step's request): lower priorities' are suppressed. */
+function claimsTheInput(e: JourneyEvent): boolean {
+  const t = typed(e);
+  return (t.type === 'MessageScheduled' && !t.data.request) || t.type === 'AgentReplied';
 }
 
 /** The customer's time zone: the `timezone` (or `timeZone`) trait, else Segment's `context.timezone`, else UTC. */

@@ -16,6 +16,7 @@ export function entryEvents(signal: Signal, out = new Set<string>()): Set<string
   else if ('count' in signal) out.add(signal.count.event);
   else if ('sum' in signal) out.add(signal.sum.event);
   else if ('absent' in signal) out.add(signal.absent.after.event);
+  else if ('reply' in signal) out.add('CustomerReplied');
   else if ('all' in signal) for (const s of signal.all) entryEvents(s, out);
   else if ('any' in signal) for (const s of signal.any) entryEvents(s, out);
   return out;
@@ -23,7 +24,9 @@ export function entryEvents(signal: Signal, out = new Set<string>()): Set<string
 
 /**
  * The inputs a definition's steps append, each with its step's path: `emit` (`steps[2].branch.then[0].emit.event`),
- * `set` of traits (a TraitsUpdated, even when the values do not change) and `task` (a CsmTaskOpened). A `set` of the
+ * `set` of traits (a TraitsUpdated, even when the values do not change), `task` (a CsmTaskOpened) and the conversation
+ * steps (`reply`: AgentReplied, `tag`: ConversationTagged, `handoff`: ConversationStarted and ConversationAssigned,
+ * `resolve`: ConversationResolved; a webhook's MessageScheduled is no input). A `set` of the
  * stage appends a StageChanged only when the stage changes, so it is left to the run-time depth limit.
  */
 export function emittedEvents(definition: TriggerDefinition): Array<{ event: string; path: string }> {
@@ -32,6 +35,13 @@ export function emittedEvents(definition: TriggerDefinition): Array<{ event: str
     if ('emit' in step) out.push({ event: step.emit.event, path: `${p}.emit.event` });
     if ('set' in step && step.set.traits) out.push({ event: 'TraitsUpdated', path: `${p}.set.traits` });
     if ('task' in step) out.push({ event: 'CsmTaskOpened', path: `${p}.task` });
+    if ('reply' in step) out.push({ event: 'AgentReplied', path: `${p}.reply` });
+    if ('tag' in step) out.push({ event: 'ConversationTagged', path: `${p}.tag` });
+    if ('handoff' in step) {
+      out.push({ event: 'ConversationStarted', path: `${p}.handoff` });
+      out.push({ event: 'ConversationAssigned', path: `${p}.handoff` });
+    }
+    if ('resolve' in step) out.push({ event: 'ConversationResolved', path: `${p}.resolve` });
   });
   return out;
 }

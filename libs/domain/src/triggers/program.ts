@@ -10,7 +10,7 @@ import {
   type Predicate,
 } from './conditions';
 import type { TriggerState } from './definition';
-import { forEachStep, type Signal, type Step, type TaskPriority, type TriggerDefinition } from './schema';
+import { forEachStep, type Signal, type Step, type TaskPriority, type TriggerDefinition, type WebhookMethod } from './schema';
 import { parseDuration } from './time';
 
 /** Address of the end of a run. Step addresses: `0`, `1`, `2.then.0`, `3.variants.1.0`, `4.onTimeout.0`. */
@@ -34,7 +34,19 @@ export type CompiledStep =
   | { kind: 'task'; title: string; owner?: string; priority: TaskPriority; dueMs?: number; closeOn?: Predicate; next: string }
   | { kind: 'set'; stage?: Stage; traits?: Traits; next: string }
   | { kind: 'emit'; event: string; properties: Properties; next: string }
-  | { kind: 'exit'; reason: string };
+  | { kind: 'exit'; reason: string }
+  | { kind: 'reply'; body: string; next: string }
+  | { kind: 'tag'; tags: string[]; next: string }
+  | { kind: 'handoff'; team: string; priority: TaskPriority; next: string }
+  | { kind: 'resolve'; next: string }
+  | {
+      kind: 'webhook';
+      url: string;
+      method: WebhookMethod;
+      headers: Record<string, string>;
+      body: string;
+      next: string;
+    };
 
 export interface CompiledTrigger {
   id: string;
@@ -180,5 +192,13 @@ function compileStep(step: Step, here: string, next: string, out: Map<string, Co
   }
   if ('set' in step) return { kind: 'set', stage: step.set.stage, traits: step.set.traits, next };
   if ('emit' in step) return { kind: 'emit', event: step.emit.event, properties: step.emit.properties ?? {}, next };
+  if ('reply' in step) return { kind: 'reply', body: step.reply.body, next };
+  if ('tag' in step) return { kind: 'tag', tags: [...new Set(step.tag.tags)], next };
+  if ('handoff' in step) return { kind: 'handoff', team: step.handoff.team, priority: step.handoff.priority ?? 'normal', next };
+  if ('resolve' in step) return { kind: 'resolve', next };
+  if ('webhook' in step) {
+    const w = step.webhook;
+    return { kind: 'webhook', url: w.url.trim(), method: w.method ?? 'POST', headers: w.headers ?? {}, body: w.body ?? '', next };
+  }
   return { kind: 'exit', reason: step.exit?.reason ?? 'exit step' };
 }

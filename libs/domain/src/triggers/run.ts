@@ -11,6 +11,7 @@ import { typed, type EventDataByType, type EventType, type GuardVerdict, type Jo
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
+import type { ConversationView } from './customer';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
 import { isoTime, quietHoursEnd } from './time';
 
@@ -24,7 +25,15 @@ export interface RunState {
   lastEnteredAt?: number;
   /** A temporal entry waiting for its timer (absence, inactivity, date). */
   armed?: { timerId: string; dueAt: number; armedAt: number };
-  active?: { runId: string; version: number; step: string; wait?: { timerId: string; dueAt: number }; watch?: Watch };
+  active?: {
+    runId: string;
+    version: number;
+    step: string;
+    wait?: { timerId: string; dueAt: number };
+    watch?: Watch;
+    /** The run's conversation: of the reply that started or last advanced it, or the one its handoff started. */
+    conversationId?: string;
+  };
   /** The entry watch whose timer fired last (by the TimerFired's event id): the window of the run it starts. */
   fired?: Watch & { eventId: string };
   /** Messages of runs a temporal entry started, deferred by quiet hours and not due yet: a late event may make them wrong. */
@@ -104,6 +113,10 @@ export function evolveRun(state: RunState, event: JourneyEvent): RunState {
       if (state.active?.wait?.timerId === id) return { ...state, active: { ...state.active, wait: undefined } };
       return state;
     }
+    case 'ConversationAssigned':
+      return state.active && e.data.runId === state.active.runId && state.active.conversationId !== e.data.conversationId
+        ? { ...state, active: { ...state.active, conversationId: e.data.conversationId } }
+        : state;
     case 'CsmTaskOpened':
       return e.data.step === undefined
         ? state
@@ -139,6 +152,8 @@ export interface RunContext extends EvalContext {
   workspaceId: string;
   customerId: string;
   messages: ScheduledMessage[];
+  /** The customer's conversations (who holds them), for the conversation steps. */
+  conversations?: ReadonlyMap<string, ConversationView>;
   /** A higher-or-equal-priority trigger that already scheduled a message for this same input. */
   claim?: { triggerId: string; priority: number };
   /** The input is too deep in a causal chain (see `MAX_CAUSAL_DEPTH`): runs it would start or move on exit with reason `causal-depth`. */
@@ -375,9 +390,151 @@ class RunDecision {
           break;
         case 'exit':
           return this.exit(runId, t.version, step.reason);
+        case 'reply':
+          this.reply(t, runId, addr, step.body);
+          addr = step.next;
+          break;
+        case 'tag': {
+          const c = this.conversation(runId);
+          if (c) this.emit('ConversationTagged', { conversationId: c.id, tags: step.tags }, runId, addr, 'tagged');
+          addr = step.next;
+          break;
+        }
+        case 'handoff':
+          this.handoff(t, runId, addr, step);
+          addr = step.next;
+          break;
+        case 'resolve': {
+          const c = this.conversation(runId);
+          if (c && !c.resolved && !c.held) {
+            this.emit('ConversationResolved', { conversationId: c.id, automated: true }, runId, addr, 'resolved');
+            this.conversations.set(c.id, { ...c, resolved: true });
+          }
+          addr = step.next;
+          break;
+        }
+        case 'webhook':
+          this.webhook(t, runId, addr, step);
+          addr = step.next;
+          break;
       }
     }
     this.exit(runId, t.version, 'completed');
+  }
+
+  /** The conversations as this decision changed them (a handoff, a resolve), by id. */
+  private readonly conversations = new Map<string, ConversationView & { id: string }>();
+  /** The conversation a run started by this decision's handoff, by run. */
+  private readonly started = new Map<string, string>();
+
+  /**
+   * The run's conversation: of the reply being decided on (it starts or advances the run), else the one the run
+   * already has (its reply, or its handoff's); undefined outside any.
+   */
+  private conversation(runId: string): (ConversationView & { id: string }) | undefined {
+    const e = typed(this.input);
+    const id =
+      this.started.get(runId) ??
+      (e.type === 'CustomerReplied'
+        ? e.data.conversationId
+        : this.state.active?.runId === runId
+          ? this.state.active.conversationId
+          : undefined);
+    if (id === undefined) return undefined;
+    const changed = this.conversations.get(id);
+    if (changed) return changed;
+    const known = this.ctx.conversations?.get(id);
+    if (known) return { ...known, id };
+    return e.type === 'CustomerReplied' ? { id, channel: e.data.channel, held: false, assigned: false, resolved: false } : undefined;
+  }
+
+  /**
+   * An automated answer in the run's conversation, as written: an AgentReplied, unless there is none, it is resolved,
+   * a person holds it (`held-by-person`) or a higher-priority trigger answered the same input: then a MessageSuppressed
+   * with the verdict, for explain.
+   */
+  private reply(t: CompiledTrigger, runId: string, addr: string, body: string): void {
+    const messageId = this.id('trigger-message', runId, addr);
+    const c = this.conversation(runId);
+    const origin = { triggerId: t.id, triggerVersion: t.version, runId, step: addr };
+    const suppress = (reason: string, detail: string) =>
+      this.emit(
+        'MessageSuppressed',
+        {
+          messageId,
+          channel: c?.channel ?? 'inbox',
+          reason,
+          detail,
+          ...origin,
+          guards: [{ guard: reason === 'priority' ? 'priority' : 'conversation', verdict: 'suppressed', detail }],
+        },
+        runId,
+        addr,
+        'suppressed',
+      );
+    if (!c) return suppress('no-conversation', 'the run is in no conversation: its entry is no reply and no handoff started one');
+    if (c.resolved) return suppress('resolved', `conversation ${c.id} is resolved`);
+    if (c.held)
+      return suppress('held-by-person', `conversation ${c.id} is held by a person: automation does not answer in it until it is resolved`);
+    const claim = this.ctx.claim;
+    if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
+      return suppress('priority', `trigger ${claim.triggerId} (priority ${claim.priority}) answered the same event`);
+    this.emit(
+      'AgentReplied',
+      { conversationId: c.id, messageId, channel: c.channel, body, automated: true, triggerId: t.id, runId },
+      runId,
+      addr,
+      'replied',
+    );
+  }
+
+  /**
+   * Queues the run's conversation for a team (the assignment reactor picks the member). A conversation a person holds
+   * already stays with them; outside a conversation (or after it was resolved) the handoff starts one, in-app, with
+   * the trigger's name as its subject.
+   */
+  private handoff(t: CompiledTrigger, runId: string, addr: string, step: Extract<CompiledStep, { kind: 'handoff' }>): void {
+    let c = this.conversation(runId);
+    if (c?.held) return;
+    if (!c || c.resolved) {
+      const conversationId = this.id('trigger-conversation', this.ctx.workspaceId, this.ctx.customerId, runId, addr);
+      this.emit('ConversationStarted', { conversationId, channel: 'inbox', subject: t.definition.name }, runId, addr, 'started');
+      c = { id: conversationId, channel: 'inbox', held: false, assigned: false, resolved: false };
+      this.started.set(runId, conversationId);
+    }
+    this.emit(
+      'ConversationAssigned',
+      { conversationId: c.id, team: step.team, priority: step.priority, reason: 'queued', triggerId: t.id, runId },
+      runId,
+      addr,
+      'handoff',
+    );
+    this.conversations.set(c.id, { ...c, held: true, assigned: true });
+  }
+
+  /** A webhook step: a MessageScheduled on channel `http` with its request (no customer message: no consent, caps or quiet hours). */
+  private webhook(t: CompiledTrigger, runId: string, addr: string, step: Extract<CompiledStep, { kind: 'webhook' }>): void {
+    const messageId = this.id('trigger-message', runId, addr);
+    const conversationId = this.conversation(runId)?.id;
+    this.emit(
+      'MessageScheduled',
+      {
+        messageId,
+        channel: 'http',
+        triggerId: t.id,
+        triggerVersion: t.version,
+        template: { body: step.body },
+        request: { url: step.url, method: step.method, ...(Object.keys(step.headers).length ? { headers: step.headers } : {}) },
+        causingEventId: this.input.id,
+        runId,
+        step: addr,
+        ...(conversationId !== undefined ? { conversationId } : {}),
+        guards: [],
+      },
+      runId,
+      addr,
+      'scheduled',
+    );
   }
 
   /**

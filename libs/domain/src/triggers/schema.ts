@@ -40,6 +40,17 @@ export interface WindowAggregate extends EventSignal {
   eq?: number;
 }
 
+/**
+ * A customer's reply (`CustomerReplied`). `channel`: where they wrote (`inbox`, `email`, ...; one or a list);
+ * `contains`: words or phrases, whole words, case-insensitive, any of them; `sentiment`: the reply's VADER compound
+ * score in [-1, 1] compared (scored when the reply was recorded; a reply without a score matches no comparison).
+ */
+export interface ReplySignal {
+  channel?: string | string[];
+  contains?: string | string[];
+  sentiment?: { lt?: number; lte?: number; gt?: number; gte?: number };
+}
+
 export type Signal =
   | EventSignal
   /** `event` did not happen within `for` after the reference event `after` (temporal). */
@@ -62,6 +73,8 @@ export type Signal =
   /** A trait changed (on identify / trait update), optionally to a value matching `to`. */
   | { trait: { name: string; to?: Scalar | FilterOps } }
   | { traits: PropertyFilters }
+  /** The customer replied in a conversation (a `CustomerReplied`), on a channel, with words, with a sentiment. */
+  | { reply: ReplySignal }
   | { all: Signal[] }
   | { any: Signal[] }
   | { not: Signal };
@@ -77,7 +90,35 @@ export type Step =
   | { task: { title: string; owner?: string; priority?: TaskPriority; due?: Duration; closeOn?: Signal } }
   | { set: { stage?: Stage; traits?: Traits } }
   | { emit: { event: string; properties?: Properties } }
-  | { exit: { reason?: string } };
+  | { exit: { reason?: string } }
+  /**
+   * Conversation steps: they act in the run's conversation (the one of the reply that started or last advanced the
+   * run). `reply`: an automated answer, sent as written (an AgentReplied; no template: it is in the thread the moment it
+   * is decided), never in a conversation a person holds (a MessageSuppressed with reason `held-by-person` instead).
+   * `tag`: tags it. `handoff`: queues it for a team (a ConversationAssigned without assignee; the assignment reactor
+   * picks the member); outside a conversation it starts one first (in-app, the trigger's name as subject). `resolve`:
+   * resolves it, unless a person holds it.
+   */
+  | { reply: { body: string } }
+  | { tag: { tags: string[] } }
+  | { handoff: { team: string; priority?: TaskPriority } }
+  | { resolve: Record<string, never> | null }
+  /**
+   * An HTTP request (to a CRM, a ticketing tool, Slack): `url`, header values and `body` are Liquid templates rendered
+   * at send time; `{{ secrets.NAME }}` names a workspace secret, resolved only then (never in the trigger document).
+   */
+  | { webhook: WebhookStep };
+
+export const WEBHOOK_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
+export type WebhookMethod = (typeof WEBHOOK_METHODS)[number];
+export interface WebhookStep {
+  url: string;
+  /** Default POST. */
+  method?: WebhookMethod;
+  headers?: Record<string, string>;
+  /** Default: empty. */
+  body?: string;
+}
 
 /**
  * Visits every step, nested ones too (a wait's `onEvent`/`onTimeout`, a branch's `then`/`else`, a split's variants),

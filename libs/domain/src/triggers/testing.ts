@@ -2,6 +2,7 @@
  * Builders for trigger tests and examples: a customer's history as envelopes, an enabled program from a definition.
  * Exported for users who test their triggers in CI (README, "Testing your triggers").
  */
+import type { ConversationChannel } from '../conversations/types';
 import type { EventDataByType, EventType, JourneyEvent, Traits } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
@@ -41,6 +42,28 @@ export class History {
   traits(at: string, traits: Traits, arrivedAt?: string) {
     return this.add('TraitsUpdated', { traits }, at, arrivedAt);
   }
+  /**
+   * The customer writes in conversation `conversationId` (started by this message when new, as the conversation decider
+   * does); `sentiment`: its VADER score, as the engine stores it.
+   */
+  reply(
+    at: string,
+    body: string,
+    options: { conversationId?: string; channel?: ConversationChannel; sentiment?: number; arrivedAt?: string } = {},
+  ) {
+    const { conversationId = 'conv-1', channel = 'inbox', sentiment, arrivedAt } = options;
+    if (!this.conversations.has(conversationId)) {
+      this.conversations.add(conversationId);
+      this.add('ConversationStarted', { conversationId, channel }, at, arrivedAt);
+    }
+    return this.add(
+      'CustomerReplied',
+      { conversationId, messageId: `m${this.n}`, channel, body, ...(sentiment !== undefined ? { sentiment } : {}) },
+      at,
+      arrivedAt,
+    );
+  }
+  private readonly conversations = new Set<string>();
   stage(at: string, from: EventDataByType['StageChanged']['from'], to: EventDataByType['StageChanged']['to']) {
     return this.add('StageChanged', { from, to, reason: 'test' }, at);
   }

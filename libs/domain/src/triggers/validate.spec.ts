@@ -49,7 +49,7 @@ describe('validateTrigger', () => {
       'entry.all[2]: at most one temporal signal (absent, inactive, date) per entry',
       'steps[0].branch.if.not: "inactive" is a temporal signal: only allowed as the entry or directly inside the entry\'s "all"',
       'steps[0].branch.then[0].send.body: is required',
-      'steps[1]: expected a step with exactly one of wait, branch, split, send, task, set, emit, exit, got ["sned"]',
+      'steps[1]: expected a step with exactly one of wait, branch, split, send, task, set, emit, exit, reply, tag, handoff, resolve, webhook, got ["sned"]',
       'steps[2].split.holdout: expected a number from 0 to 100, got 120',
       'steps[2].split.variants[0].steps[0].task.priority: expected one of low, normal, high, urgent, got "asap"',
       'guards.frequencyCaps[0].scope: expected one of customer, channel, trigger, got "planet"',
@@ -187,6 +187,137 @@ steps:
 
     it('given good channels and templates, then it is valid', () => {
       expect(validateTrigger(withSend({ channel: 'inbox', subject: 'Hello {{ customer.traits.name }}' }), ports).ok).toBe(true);
+    });
+  });
+
+  describe('replies, conversation steps and webhooks', () => {
+    const onReply = (reply: unknown, steps: unknown[] = [{ tag: { tags: ['support'] } }]) => ({ ...valid, entry: { reply }, steps });
+    const webhook = (w: Record<string, unknown>) => ({ ...valid, steps: [{ webhook: { url: 'https://crm.example.com/hooks', ...w } }] });
+
+    it('given a reply entry on a channel, with words and a sentiment range, and the reply as a branch condition, then it is valid', () => {
+      const doc = {
+        ...valid,
+        entry: { reply: { channel: ['inbox', 'email'], contains: ['refund', 'cancel my'], sentiment: { lt: -0.3 } } },
+        steps: [
+          { handoff: { team: 'support', priority: 'high' } },
+          { branch: { if: { reply: { contains: 'thanks' } }, then: [{ resolve: {} }] } },
+          { wait: { until: { reply: { sentiment: { gte: 0.5 } } }, timeout: '2d', onEvent: [{ reply: { body: 'Glad to help!' } }] } },
+          { resolve: null },
+        ],
+      };
+      expect(errorsOf(doc)).toEqual([]);
+      expect(errorsOf(onReply({}))).toEqual([]);
+    });
+
+    it('given a bad reply signal, then every error names its path', () => {
+      expect(errorsOf(onReply({ channel: 'sms', contains: ['ok', '  ', 3], sentiment: { lt: -2, above: 0 }, mood: 'sad' }))).toEqual([
+        'entry.reply.mood: unknown field; expected one of channel, contains, sentiment',
+        'entry.reply.channel: expected one of inbox, email, slack, api, got "sms"',
+        'entry.reply.contains[1]: expected a word or phrase (letters or digits), got "  "',
+        'entry.reply.contains[2]: expected a word or phrase (letters or digits), got 3',
+        'entry.reply.sentiment.above: unknown field; expected one of lt, lte, gt, gte',
+        'entry.reply.sentiment.lt: expected a number from -1 to 1, got -2',
+      ]);
+      expect(errorsOf(onReply({ sentiment: {} }))).toEqual([
+        'entry.reply.sentiment: expected a comparison: one of lt, lte, gt, gte (a VADER score from -1 to 1)',
+      ]);
+    });
+
+    it('given bad conversation steps, then every error names its path', () => {
+      const doc = onReply({}, [
+        { reply: { body: 'Hi {{ customer.traits.name }}' } },
+        { reply: {} },
+        { tag: { tags: [] } },
+        { tag: { tags: ['ok', 'not a tag!'] } },
+        { handoff: { priority: 'asap' } },
+        { handoff: { team: 'a team', priority: 'urgent' } },
+        { resolve: { now: true } },
+      ]);
+      expect(errorsOf(doc)).toEqual([
+        'steps[0].reply.body: an automated reply is sent as written: no template markup ({{ }} or {% %}); use a send step for a personalised message',
+        'steps[1].reply.body: is required',
+        'steps[2].tag.tags: expected at least one item',
+        'steps[3].tag.tags[1]: expected a tag (letters, digits, "-", "_", ":" or "/", at most 64), got "not a tag!"',
+        'steps[4].handoff.team: is required',
+        'steps[4].handoff.priority: expected one of low, normal, high, urgent, got "asap"',
+        'steps[5].handoff.team: expected a team id (letters, digits, "-" or "_", at most 64), got "a team"',
+        'steps[6].resolve: expected {} (resolve takes no fields), got {"now":true}',
+      ]);
+    });
+
+    it('given a webhook with a templated URL, headers naming secrets and a Liquid body, then it is valid', () => {
+      expect(
+        errorsOf(
+          webhook({
+            url: 'https://crm.example.com/contacts/{{ customer.id }}',
+            method: 'PATCH',
+            headers: {
+              Authorization: 'Bearer {{ secrets.crm_token }}',
+              'Content-Type': 'application/json',
+              'X-Api-Key': '{{secrets.CRM_KEY}}',
+            },
+            body: '{"plan": "{{ customer.traits.plan }}", "signature": "{{ secrets.signing_key }}"}',
+          }),
+        ),
+      ).toEqual([]);
+      expect(errorsOf(webhook({ url: '{{ secrets.slack_webhook_url }}', body: '{"text": "hello"}' }))).toEqual([]);
+      expect(errorsOf(webhook({ method: 'GET' }))).toEqual([]);
+      expect(errorsOf(webhook({ body: 'our secrets. are {% if secrets.ok %}safe{% endif %}' }))).toEqual([]);
+    });
+
+    it('given a webhook holding a credential, a bad secret name, a bad URL or method, then it is refused at the path', () => {
+      expect(
+        errorsOf(
+          webhook({
+            method: 'FETCH',
+            headers: {
+              Authorization: 'Bearer sk_live_51H8xyz',
+              'X-Auth-Token': 'abc123',
+              'X-Trace': '{{ secrets.1bad }}',
+              'Bad Header': 'x',
+              'X-Split': 'a\r\nb',
+            },
+            body: '{{ secrets["crm token"] }}',
+          }),
+        ),
+      ).toEqual([
+        'steps[0].webhook.method: expected one of POST, PUT, PATCH, DELETE, GET, got "FETCH"',
+        'steps[0].webhook.headers.Authorization: a credential header must name a workspace secret (e.g. "Bearer {{ secrets.crm_token }}"), never hold the credential itself',
+        'steps[0].webhook.headers.X-Auth-Token: a credential header must name a workspace secret (e.g. "Bearer {{ secrets.crm_token }}"), never hold the credential itself',
+        'steps[0].webhook.headers.X-Trace: secret names are letters, digits and "_" (starting with a letter, at most 64): {{ secrets.NAME }}, got "secrets.1bad"',
+        'steps[0].webhook.headers.Bad Header: not a valid header name',
+        'steps[0].webhook.headers.X-Split: a header value cannot hold a line break',
+        'steps[0].webhook.body: secret names are letters, digits and "_" (starting with a letter, at most 64): {{ secrets.NAME }}, got "secrets[\\"crm token\\"]"',
+      ]);
+      expect(errorsOf(webhook({ headers: { 'X-Custom': 'sk_live_51H8xyzABCDEF' } }))).toEqual([
+        'steps[0].webhook.headers.X-Custom: looks like a literal credential (an API key or token): put it in a workspace secret and use {{ secrets.NAME }}',
+      ]);
+      expect(errorsOf(webhook({ url: 'ftp://example.com' }))).toEqual([
+        'steps[0].webhook.url: expected an http:// or https:// URL, or a secret holding one ({{ secrets.NAME }}), got "ftp://example.com"',
+      ]);
+      expect(errorsOf(webhook({ url: 'https://admin:hunter2@crm.example.com/' }))).toEqual([
+        'steps[0].webhook.url: credentials in the URL are not allowed: put them in a workspace secret and a header ({{ secrets.NAME }})',
+      ]);
+      expect(errorsOf(webhook({ url: undefined }))).toEqual(['steps[0].webhook.url: is required']);
+    });
+
+    it('given a secret in a message to the customer, then it is refused', () => {
+      expect(errorsOf({ ...valid, steps: [{ send: { channel: 'email', body: 'Your key: {{ secrets.crm_token }}' } }] })).toEqual([
+        'steps[0].send.body: workspace secrets are only available in webhook steps, never in a message to the customer',
+      ]);
+    });
+
+    it('given the engine ports, then webhook templates are checked too', () => {
+      const ports = { checkTemplate: (source: string) => (source.includes('{%') ? 'unknown tag' : undefined) };
+      const r = validateTrigger(webhook({ body: '{% nope %}' }), ports);
+      expect(r.ok ? [] : r.errors.map(formatValidationError)).toEqual(['steps[0].webhook.body: not a valid template: unknown tag']);
+    });
+
+    it('given reentry every, a reply trigger that tags, and an entry on its own tag event, then the cycle is refused', () => {
+      const doc = { ...valid, reentry: 'every', entry: { event: 'ConversationTagged' }, steps: [{ tag: { tags: ['again'] } }] };
+      expect(errorsOf(doc)).toEqual([
+        'steps[0].tag: emits "ConversationTagged", which starts this trigger again (reentry: every): a trigger cannot re-trigger itself',
+      ]);
     });
   });
 });

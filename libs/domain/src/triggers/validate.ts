@@ -5,7 +5,10 @@
 import { parse as parseYaml } from 'yaml';
 import { STAGES } from '../events';
 import { findTriggerCycle, formatTriggerCycle } from './cycles';
-import { TASK_PRIORITIES, type TriggerDefinition } from './schema';
+import { SECRET_NAME } from '../conversations/settings';
+import { CONVERSATION_CHANNELS } from '../conversations/types';
+import { TASK_PRIORITIES, WEBHOOK_METHODS, type TriggerDefinition } from './schema';
+import { replyWords } from './conditions';
 import { MAX_DURATION_DAYS, dateValue, parseClock, parseDuration } from './time';
 
 export interface TriggerValidationError {
@@ -76,14 +79,27 @@ const SIGNAL_KINDS = [
   'inStage',
   'trait',
   'traits',
+  'reply',
   'all',
   'any',
   'not',
 ];
-const STEP_KINDS = ['wait', 'branch', 'split', 'send', 'task', 'set', 'emit', 'exit'];
+const STEP_KINDS = ['wait', 'branch', 'split', 'send', 'task', 'set', 'emit', 'exit', 'reply', 'tag', 'handoff', 'resolve', 'webhook'];
 const FILTER_OPS = ['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'before', 'after', 'exists', 'contains'];
 const COMPARATORS = ['lt', 'lte', 'gt', 'gte', 'eq'];
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+const TAG = /^[\p{L}\p{N}][\p{L}\p{N}_:/-]{0,63}$/u;
+/** Every use of `secrets` in a template: `secrets.NAME`, `secrets["NAME"]`, a bare `secrets` (its group 1: the name, if dotted). */
+const SECRET_USE = /\bsecrets(?:\.([^\s|}%.[\]]*)|\[[^\]]*\]|(?![\w.]))/g;
+/** A value that names a secret in an output tag. */
+const SECRET_REF = /\{\{-?\s*secrets\.[A-Za-z][A-Za-z0-9_]{0,63}\s*-?\}\}/;
+const WHOLE_SECRET = /^\{\{-?\s*secrets\.[A-Za-z][A-Za-z0-9_]{0,63}\s*-?\}\}$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** Well-known credential shapes (Stripe, Slack, GitHub, AWS keys, JWTs): refused in any header value written as is. */
+const LITERAL_CREDENTIAL =
+  /\b(?:[sprk]k_(?:live|test)_\w{8,}|xox[abprs]-[\w-]{8,}|gh[pousr]_\w{20,}|github_pat_\w{20,}|AKIA[0-9A-Z]{16}|eyJ[\w-]{8,}\.[\w-]{8,}\.)/;
+/** Headers that carry credentials: their value must come from a secret. */
+const CREDENTIAL_HEADER = /authorization|api[-_]?key|token|secret|password|cookie|signature/i;
 
 type Obj = Record<string, unknown>;
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
@@ -281,6 +297,27 @@ class Validator {
       case 'traits':
         this.filters(p, body);
         return;
+      case 'reply': {
+        if (!this.object(p, body, [], ['channel', 'contains', 'sentiment'])) return;
+        const oneOrList = (q: string, v: unknown, each: (q: string, item: unknown) => void) =>
+          Array.isArray(v) ? this.list(q, v, each) : each(q, v);
+        if (body.channel !== undefined)
+          oneOrList(`${p}.channel`, body.channel, (q, c) => {
+            if (!CONVERSATION_CHANNELS.includes(c as never))
+              this.fail(q, `expected one of ${CONVERSATION_CHANNELS.join(', ')}, got ${show(c)}`);
+          });
+        if (body.contains !== undefined)
+          oneOrList(`${p}.contains`, body.contains, (q, w) => {
+            if (typeof w !== 'string' || replyWords(w).length === 0)
+              this.fail(q, `expected a word or phrase (letters or digits), got ${show(w)}`);
+          });
+        if (body.sentiment !== undefined && this.object(`${p}.sentiment`, body.sentiment, [], ['lt', 'lte', 'gt', 'gte'])) {
+          const cmp = ['lt', 'lte', 'gt', 'gte'].filter((c) => (body.sentiment as Obj)[c] !== undefined);
+          if (cmp.length === 0) this.fail(`${p}.sentiment`, 'expected a comparison: one of lt, lte, gt, gte (a VADER score from -1 to 1)');
+          for (const c of cmp) this.number(`${p}.sentiment.${c}`, (body.sentiment as Obj)[c], false, -1, 1);
+        }
+        return;
+      }
       case 'all':
       case 'any':
         this.list(p, body, (q, s) => this.signal(q, s, false));
@@ -371,6 +408,9 @@ class Validator {
         for (const k of ['subject', 'to', 'topic']) this.string(`${p}.${k}`, body[k], true);
         this.channel(`${p}.channel`, body.channel);
         for (const k of ['body', 'subject']) this.template(`${p}.${k}`, body[k]);
+        for (const k of ['body', 'subject', 'to'])
+          if (typeof body[k] === 'string' && /\{\{[^}]*\bsecrets\b|\{%[^%]*\bsecrets\b/.test(body[k] as string))
+            this.fail(`${p}.${k}`, 'workspace secrets are only available in webhook steps, never in a message to the customer');
         if (body.template !== undefined && this.object(`${p}.template`, body.template, ['id', 'version'], [])) {
           this.string(`${p}.template.id`, body.template.id);
           this.number(`${p}.template.version`, body.template.version, false, 1);
@@ -400,6 +440,94 @@ class Validator {
       case 'exit':
         if (body !== null && this.object(p, body, [], ['reason'])) this.string(`${p}.reason`, body.reason, true);
         return;
+      case 'reply':
+        if (!this.object(p, body, ['body'], [])) return;
+        this.string(`${p}.body`, body.body);
+        if (typeof body.body === 'string' && /\{\{|\{%/.test(body.body))
+          this.fail(
+            `${p}.body`,
+            'an automated reply is sent as written: no template markup ({{ }} or {% %}); use a send step for a personalised message',
+          );
+        return;
+      case 'tag':
+        if (!this.object(p, body, ['tags'], [])) return;
+        this.list(`${p}.tags`, body.tags, (q, t) => {
+          if (typeof t !== 'string' || !TAG.test(t))
+            this.fail(q, `expected a tag (letters, digits, "-", "_", ":" or "/", at most 64), got ${show(t)}`);
+        });
+        return;
+      case 'handoff':
+        if (!this.object(p, body, ['team'], ['priority'])) return;
+        if (body.team !== undefined && (typeof body.team !== 'string' || !ID.test(body.team)))
+          this.fail(`${p}.team`, `expected a team id (letters, digits, "-" or "_", at most 64), got ${show(body.team)}`);
+        if (body.priority !== undefined && !TASK_PRIORITIES.includes(body.priority as never))
+          this.fail(`${p}.priority`, `expected one of ${TASK_PRIORITIES.join(', ')}, got ${show(body.priority)}`);
+        return;
+      case 'resolve':
+        if (body !== null && !(isObj(body) && Object.keys(body).length === 0))
+          this.fail(p, `expected {} (resolve takes no fields), got ${show(body)}`);
+        return;
+      case 'webhook':
+        this.webhook(p, body);
+        return;
+    }
+  }
+
+  /** A webhook step: an http(s) URL (or a secret holding one), a method, headers whose credentials are secrets, a body. */
+  private webhook(p: string, body: unknown): void {
+    if (!this.object(p, body, ['url'], ['method', 'headers', 'body'])) return;
+    this.string(`${p}.url`, body.url);
+    if (typeof body.url === 'string' && body.url.trim() !== '') {
+      const url = body.url.trim();
+      if (!/^https?:\/\//i.test(url) && !WHOLE_SECRET.test(url))
+        this.fail(`${p}.url`, `expected an http:// or https:// URL, or a secret holding one ({{ secrets.NAME }}), got ${show(url)}`);
+      else if (/^https?:\/\/[^/?#]*@/i.test(url))
+        this.fail(`${p}.url`, 'credentials in the URL are not allowed: put them in a workspace secret and a header ({{ secrets.NAME }})');
+      else this.secretsIn(`${p}.url`, url);
+      this.template(`${p}.url`, url);
+    }
+    if (body.method !== undefined && !WEBHOOK_METHODS.includes(body.method as never))
+      this.fail(`${p}.method`, `expected one of ${WEBHOOK_METHODS.join(', ')}, got ${show(body.method)}`);
+    if (body.headers !== undefined) {
+      if (!isObj(body.headers)) this.fail(`${p}.headers`, `expected an object of header names and values, got ${show(body.headers)}`);
+      else
+        for (const [name, value] of Object.entries(body.headers)) {
+          const q = `${p}.headers.${name}`;
+          if (!HEADER_NAME.test(name)) this.fail(q, 'not a valid header name');
+          else if (typeof value !== 'string' || value.trim() === '') this.fail(q, `expected a non-empty string, got ${show(value)}`);
+          else if (/[\r\n]/.test(value)) this.fail(q, 'a header value cannot hold a line break');
+          else if (LITERAL_CREDENTIAL.test(value.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, '')))
+            this.fail(q, 'looks like a literal credential (an API key or token): put it in a workspace secret and use {{ secrets.NAME }}');
+          else if (CREDENTIAL_HEADER.test(name) && !SECRET_REF.test(value))
+            this.fail(
+              q,
+              `a credential header must name a workspace secret (e.g. "Bearer {{ secrets.crm_token }}"), never hold the credential itself`,
+            );
+          else {
+            this.secretsIn(q, value);
+            this.template(q, value);
+          }
+        }
+    }
+    if (body.body !== undefined) {
+      if (typeof body.body !== 'string') this.fail(`${p}.body`, `expected a string (a Liquid template), got ${show(body.body)}`);
+      else {
+        this.secretsIn(`${p}.body`, body.body);
+        this.template(`${p}.body`, body.body);
+      }
+    }
+  }
+
+  /** Every `secrets.…` a template's markup (`{{ }}`, `{% %}`) names is a valid secret name. */
+  private secretsIn(path: string, source: string): void {
+    const markup = (source.match(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g) ?? []).join(' ');
+    for (const m of markup.matchAll(SECRET_USE)) {
+      const name = m[1] ?? '';
+      if (!SECRET_NAME.test(name))
+        return void this.fail(
+          path,
+          `secret names are letters, digits and "_" (starting with a letter, at most 64): {{ secrets.NAME }}, got ${show(m[0])}`,
+        );
     }
   }
 }
