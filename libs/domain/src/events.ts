@@ -219,7 +219,13 @@ export type EventType = keyof EventDataByType;
 export type TypedEvent<T extends EventType = EventType> = { [K in T]: JourneyEvent<K, EventDataByType[K]> }[T];
 
 /** Events that represent activity by the customer (used by stage and inactivity rules). */
-export const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['CustomerIdentified', 'InteractionRecorded', 'PageViewed', 'AccountLinked']);
+export const ACTIVITY_TYPES: ReadonlySet<string> = new Set([
+  'CustomerIdentified',
+  'InteractionRecorded',
+  'PageViewed',
+  'AccountLinked',
+  'CustomerReplied',
+]);
 
 /** What a message's lifecycle events record: the customer's message counters, the timeline's verbs, the messages read model. */
 export type MessageStatus = 'scheduled' | 'sent' | 'delivered' | 'failed' | 'suppressed' | 'opened' | 'clicked';
