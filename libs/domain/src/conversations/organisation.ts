@@ -4,12 +4,10 @@
  * `decideOrganisation(command, state, ctx)` returns events, `evolveOrganisation` folds them, `chooseAssignee` picks
  * who gets a handoff.
  */
-import { envelope } from '../envelope';
 import { escapeWorkspaceId, typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
-import { deterministicId } from '../ids';
 import { TASK_PRIORITIES } from '../triggers/schema';
 import { parseClock, parseDuration, safeTimeZone } from '../triggers/time';
-import type { AssignmentReason, MemberDefinition, TeamDefinition } from './types';
+import { workspaceEvents, type AssignmentReason, type MemberDefinition, type TeamDefinition } from './types';
 
 export const teamsStreamId = (workspaceId: string): string => `teams-${escapeWorkspaceId(workspaceId)}`;
 
@@ -218,17 +216,8 @@ export function decideOrganisation(
   state: OrganisationState,
   ctx: { workspaceId: string; now: Date; by?: string },
 ): OrganisationEvent[] {
-  const make = <T extends OrganisationEvent['type']>(type: T, data: EventDataByType[T]) =>
-    envelope({
-      id: deterministicId('organisation', ctx.workspaceId, state.revision),
-      type,
-      data: { ...data, ...(ctx.by !== undefined && { by: ctx.by }) },
-      workspaceId: ctx.workspaceId,
-      customerId: '',
-      occurredAt: ctx.now.toISOString(),
-      recordedAt: ctx.now.toISOString(),
-      source: 'http',
-    }) as unknown as OrganisationEvent;
+  const event = workspaceEvents('organisation', ctx, state.revision);
+  const make = <T extends OrganisationEvent['type']>(type: T, data: EventDataByType[T]) => event(type, data) as OrganisationEvent;
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   switch (command.type) {
     case 'DefineTeam': {

@@ -3,10 +3,8 @@
  * allowed origins, the email reply domain, the Slack webhook and signing secret, and the secrets webhook steps name
  * (`{{ secrets.crm_token }}`). Settings refer to secrets by name; an answer never holds a secret's value. Pure.
  */
-import { envelope } from '../envelope';
 import { escapeWorkspaceId, typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
-import { deterministicId } from '../ids';
-import type { WorkspaceSettings } from './types';
+import { workspaceEvents, type WorkspaceSettings } from './types';
 
 export const workspaceStreamId = (workspaceId: string): string => `workspace-${escapeWorkspaceId(workspaceId)}`;
 
@@ -113,17 +111,8 @@ export function decideSettings(
   state: SettingsState,
   ctx: { workspaceId: string; now: Date; by?: string },
 ): SettingsEvent[] {
-  const make = <T extends SettingsEvent['type']>(type: T, data: EventDataByType[T]) =>
-    envelope({
-      id: deterministicId('workspace-settings', ctx.workspaceId, state.revision),
-      type,
-      data: { ...data, ...(ctx.by !== undefined && { by: ctx.by }) },
-      workspaceId: ctx.workspaceId,
-      customerId: '',
-      occurredAt: ctx.now.toISOString(),
-      recordedAt: ctx.now.toISOString(),
-      source: 'http',
-    }) as unknown as SettingsEvent;
+  const event = workspaceEvents('workspace-settings', ctx, state.revision);
+  const make = <T extends SettingsEvent['type']>(type: T, data: EventDataByType[T]) => event(type, data) as SettingsEvent;
   switch (command.type) {
     case 'SetSettings': {
       const settings = validSettings(command.settings);

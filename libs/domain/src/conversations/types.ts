@@ -1,6 +1,9 @@
 /**
  * The shapes conversations, teams and workspace settings share (their events are in `../events.ts`). Pure types.
  */
+import { envelope } from '../envelope';
+import type { EventDataByType, EventType, JourneyEvent } from '../events';
+import { deterministicId } from '../ids';
 import type { Duration, TaskPriority } from '../triggers/schema';
 
 /** Where the customer's side of a conversation happens. */
@@ -94,4 +97,29 @@ export interface WorkspaceSettings {
     /** The secret (by name) holding the Slack app's signing secret (request signatures v0). */
     signingSecret?: string;
   };
+}
+
+/** Who decides on a workspace's own stream (teams, settings): the workspace, the time and the person (`by`). */
+export interface WorkspaceContext {
+  workspaceId: string;
+  now: Date;
+  by?: string;
+}
+
+/**
+ * The event builder of a workspace stream's decider: ids from the stream's kind and revision (a writer that lost the
+ * race writes the winner's ids, stored once), the person as `by`, no customer.
+ */
+export function workspaceEvents(kind: string, ctx: WorkspaceContext, revision: number) {
+  return <T extends EventType>(type: T, data: EventDataByType[T]): JourneyEvent<T, EventDataByType[T]> =>
+    envelope({
+      id: deterministicId(kind, ctx.workspaceId, revision),
+      type,
+      data: { ...data, ...(ctx.by !== undefined && { by: ctx.by }) },
+      workspaceId: ctx.workspaceId,
+      customerId: '',
+      occurredAt: ctx.now.toISOString(),
+      recordedAt: ctx.now.toISOString(),
+      source: 'http',
+    });
 }
