@@ -46,7 +46,7 @@ describe('assignment and SLA reactors in the engine', () => {
         teamId: 'support',
         timeZone: noonZone(),
         businessHours: { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' },
-        sla: { urgent: { firstResponse: '3s' } },
+        sla: { urgent: { firstResponse: '5s' } },
         escalation: { notify: [{ channel: 'slack' }], reassignToLead: true },
         lead: 'lena',
       },
@@ -64,7 +64,12 @@ describe('assignment and SLA reactors in the engine', () => {
     const scheduled = await eventually(async () => {
       await engine!.app.get(ReactorWorkers).waitFor();
       const events = await store.readStream(stream);
-      expect(ofType(events, 'ConversationAssigned').map((e) => [e.data.reason, e.data.assignee])).toEqual([
+      // the first two (on a loaded machine the 5 s target may already have been breached: then once, checked below)
+      expect(
+        ofType(events, 'ConversationAssigned')
+          .slice(0, 2)
+          .map((e) => [e.data.reason, e.data.assignee]),
+      ).toEqual([
         ['queued', undefined],
         ['least-loaded', 'ana'],
       ]);
