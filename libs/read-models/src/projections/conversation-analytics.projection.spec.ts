@@ -1,0 +1,265 @@
+import type { EventDataByType, EventType, RecordedEvent } from '@journey/domain';
+import type { DocLookup, PutDoc, StoredDoc } from '../projection';
+import {
+  CONVERSATION_CONTACTS,
+  CONVERSATION_FACTS,
+  CONVERSATION_MESSAGES,
+  conversationAnalyticsProjection as projection,
+  conversationFigures,
+  nearestRank,
+  type ConversationContactsDoc,
+  type ConversationFactDoc,
+} from '.';
+
+let position = 0n;
+function recorded<T extends EventType>(customerId: string, type: T, data: EventDataByType[T], occurredAt: string): RecordedEvent {
+  position += 1n;
+  return {
+    id: `e${position}`,
+    type,
+    data: data as never,
+    metadata: { workspaceId: 'w', customerId, occurredAt, recordedAt: occurredAt, source: 'test', schemaVersion: 1 },
+    streamId: `customer-w-${customerId}`,
+    revision: 0n,
+    position,
+  };
+}
+
+function storeOf(puts: PutDoc[], into = new Map<string, StoredDoc>()): Map<string, StoredDoc> {
+  for (const p of puts) {
+    const key = `${p.collection}/${p.id}`;
+    if ((into.get(key)?.pos ?? -1n) < p.pos) into.set(key, { id: p.id, pos: p.pos, doc: p.doc });
+  }
+  return into;
+}
+const lookupIn =
+  (docs: Map<string, StoredDoc>): DocLookup =>
+  (ref) =>
+    docs.get(`${ref.collection}/${ref.id}`);
+
+/** Applies the events batch by batch (reads then apply), as the runner does. */
+function project(events: RecordedEvent[], batchSize = 3): Map<string, StoredDoc> {
+  const docs = new Map<string, StoredDoc>();
+  for (let i = 0; i < events.length; i += batchSize) {
+    const batch = events.slice(i, i + batchSize);
+    const wanted = new Set(projection.reads(batch).map((r) => `${r.collection}/${r.id}`));
+    storeOf(
+      projection.apply(batch, (ref) => (wanted.has(`${ref.collection}/${ref.id}`) ? docs.get(`${ref.collection}/${ref.id}`) : undefined)),
+      docs,
+    );
+  }
+  return docs;
+}
+const docsIn = <T>(docs: Map<string, StoredDoc>, collection: string) =>
+  [...docs.entries()].filter(([k]) => k.startsWith(`${collection}/`)).map(([, d]) => d.doc as T);
+
+const at = (day: number, time: string) => `2025-03-${String(day).padStart(2, '0')}T${time}Z`;
+const slaTimer = (customer: string, id: string, target: 'first-response' | 'resolution', when: string) =>
+  recorded(
+    customer,
+    'TimerScheduled',
+    { timerId: `sla-${id}-${target}`, dueAt: when, purpose: 'sla', payload: { subject: 'conversation', id, target, priority: 'high' } },
+    when,
+  );
+const started = (customer: string, id: string, when: string, channel: 'inbox' | 'email' = 'inbox') => [
+  recorded(customer, 'ConversationStarted', { conversationId: id, channel }, when),
+  recorded(customer, 'CustomerReplied', { conversationId: id, messageId: `${id}-m0`, channel, body: 'help' }, when),
+];
+const reply = (customer: string, id: string, when: string, by?: string) =>
+  recorded(
+    customer,
+    'AgentReplied',
+    {
+      conversationId: id,
+      messageId: `${id}-r-${when}`,
+      channel: 'inbox',
+      body: 'answer',
+      ...(by ? { by } : { automated: true, triggerId: 't', runId: 'run' }),
+    },
+    when,
+  );
+const resolved = (customer: string, id: string, when: string, by?: string) =>
+  recorded(customer, 'ConversationResolved', { conversationId: id, ...(by ? { by } : { automated: true }) }, when);
+
+/*
+ * a: c1 (support, high; ann answers in 5 min, resolves in 1 h, CSAT 4; both SLA targets met), then c2 three days
+ *    later (a repeat contact of c1) answered and resolved by automation.
+ * b: c3 answered by automation after 2 min but its first-response SLA breached, resolved by automation; c4 ten days
+ *    after c3's resolution (not a repeat contact), still open with a pending first-response target.
+ * c: c5 (success; bob) resolved after 2 h, reopened by the customer's reply two days later (a repeat contact), resolved
+ *    again, CSAT 2.
+ */
+const events: RecordedEvent[] = [
+  ...started('a', 'c1', at(3, '10:00:00')),
+  slaTimer('a', 'c1', 'first-response', at(3, '10:00:00')),
+  slaTimer('a', 'c1', 'resolution', at(3, '10:00:00')),
+  recorded('a', 'ConversationAssigned', { conversationId: 'c1', team: 'support', priority: 'high', reason: 'queued' }, at(3, '10:00:00')),
+  recorded(
+    'a',
+    'ConversationAssigned',
+    { conversationId: 'c1', team: 'support', assignee: 'ann', priority: 'high', reason: 'least-loaded' },
+    at(3, '10:00:01'),
+  ),
+  ...started('b', 'c3', at(3, '12:00:00')),
+  slaTimer('b', 'c3', 'first-response', at(3, '12:00:00')),
+  reply('a', 'c1', at(3, '10:05:00'), 'ann'),
+  recorded(
+    'b',
+    'SlaBreached',
+    { subject: 'conversation', id: 'c3', target: 'first-response', dueAt: at(3, '12:01:00'), priority: 'normal' },
+    at(3, '12:01:00'),
+  ),
+  reply('b', 'c3', at(3, '12:02:00')),
+  resolved('b', 'c3', at(3, '12:10:00')),
+  resolved('a', 'c1', at(3, '11:00:00'), 'ann'),
+  recorded('a', 'SatisfactionRated', { conversationId: 'c1', score: 4 }, at(3, '11:30:00')),
+  ...started('c', 'c5', at(4, '09:00:00')),
+  recorded(
+    'c',
+    'ConversationAssigned',
+    { conversationId: 'c5', team: 'success', assignee: 'bob', priority: 'normal', by: 'bob', reason: 'manual' },
+    at(4, '09:10:00'),
+  ),
+  reply('c', 'c5', at(4, '09:30:00'), 'bob'),
+  resolved('c', 'c5', at(4, '11:00:00'), 'bob'),
+  ...started('a', 'c2', at(6, '10:00:00')),
+  reply('a', 'c2', at(6, '10:01:00')),
+  resolved('a', 'c2', at(6, '10:02:00')),
+  recorded('c', 'ConversationReopened', { conversationId: 'c5', reason: 'customer-replied' }, at(6, '09:00:00')),
+  recorded('c', 'CustomerReplied', { conversationId: 'c5', messageId: 'c5-m1', channel: 'inbox', body: 'again' }, at(6, '09:00:00')),
+  reply('c', 'c5', at(6, '09:20:00'), 'bob'),
+  resolved('c', 'c5', at(6, '10:00:00'), 'bob'),
+  recorded('c', 'SatisfactionRated', { conversationId: 'c5', score: 2 }, at(6, '10:05:00')),
+  ...started('b', 'c4', at(13, '13:00:00')),
+  slaTimer('b', 'c4', 'first-response', at(13, '13:00:00')),
+  // not a conversation: ignored
+  recorded('a', 'InteractionRecorded', { event: 'Login', properties: {} }, at(13, '13:00:00')),
+];
+
+const period = { from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-03-15T00:00:00Z') };
+const figuresOf = (docs: Map<string, StoredDoc>, groupBy?: 'team' | 'assignee' | 'priority' | 'channel') =>
+  conversationFigures(docsIn<ConversationFactDoc>(docs, CONVERSATION_FACTS), docsIn<ConversationContactsDoc>(docs, CONVERSATION_CONTACTS), {
+    ...period,
+    groupBy,
+  });
+
+describe('conversation-analytics projection', () => {
+  const docs = project(events);
+
+  it('keeps one fact document per conversation', () => {
+    const facts = docsIn<ConversationFactDoc>(docs, CONVERSATION_FACTS);
+    expect(facts.map((f) => f.conversationId).sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(facts.find((f) => f.conversationId === 'c1')).toMatchObject({
+      customerId: 'a',
+      channel: 'inbox',
+      team: 'support',
+      priority: 'high',
+      firstResponseSeconds: 300,
+      assigneeAtFirstResponse: 'ann',
+      firstResponder: 'ann',
+      resolutionSeconds: 3600,
+      assigneeAtResolution: 'ann',
+      personInvolved: 1,
+      automated: 0,
+      csat: 4,
+      slaTargets: ['first-response', 'resolution'],
+      slaBreaches: [],
+    });
+    expect(facts.find((f) => f.conversationId === 'c5')).toMatchObject({ reopened: 1, resolutions: 2, resolutionSeconds: 176_400 });
+    expect(facts.find((f) => f.conversationId === 'c3')).toMatchObject({
+      automated: 1,
+      personInvolved: 0,
+      slaBreaches: ['first-response'],
+    });
+    expect(facts.find((f) => f.conversationId === 'c4')).toMatchObject({ resolvedAt: null, firstResponseAt: null });
+    expect(docsIn(docs, CONVERSATION_MESSAGES)).toContainEqual({
+      workspaceId: 'w',
+      customerId: 'a',
+      conversationId: 'c1',
+      messageId: `c1-r-${at(3, '10:05:00')}`,
+    });
+  });
+
+  it('marks a resolution repeated when the customer writes again within 7 days, not beyond', () => {
+    const contacts = docsIn<ConversationContactsDoc>(docs, CONVERSATION_CONTACTS);
+    const of = (customer: string) => contacts.find((c) => c.customerId === customer)!.resolutions;
+    expect(of('a')).toEqual([
+      { conversationId: 'c1', at: '2025-03-03T11:00:00.000Z', repeatAt: '2025-03-06T10:00:00.000Z' },
+      { conversationId: 'c2', at: '2025-03-06T10:02:00.000Z', repeatAt: null },
+    ]);
+    expect(of('b')).toEqual([{ conversationId: 'c3', at: '2025-03-03T12:10:00.000Z', repeatAt: null }]); // c4 came 10 days later
+    expect(of('c').map((r) => r.repeatAt)).toEqual(['2025-03-06T09:00:00.000Z', null]); // the reopen by its reply
+  });
+
+  it('answers the figures: percentiles by nearest rank, SLA attainment, CSAT, repeat contact, engagement, automation', () => {
+    const { overall } = figuresOf(docs);
+    expect(overall.conversations).toBe(5);
+    expect(overall.firstResponseSeconds).toEqual({ count: 4, p50: 120, p90: 1800 }); // 60, 120, 300, 1800
+    expect(overall.resolutionSeconds).toEqual({ count: 4, p50: 600, p90: 176_400 }); // 120, 600, 3600, 176400
+    expect(overall.sla).toEqual({
+      withTarget: 3,
+      met: 2,
+      breached: 1,
+      pending: 1,
+      attainment: 0.6667,
+      byTarget: {
+        'first-response': { withTarget: 2, met: 1, breached: 1, pending: 1, attainment: 0.5 },
+        resolution: { withTarget: 1, met: 1, breached: 0, pending: 0, attainment: 1 },
+      },
+    });
+    expect(overall.csat).toEqual({ resolved: 4, rated: 2, average: 3, responseRate: 0.5 });
+    expect(overall.repeatContact).toEqual({ resolutions: 5, repeated: 2, rate: 0.4 });
+    expect(overall.engagement).toEqual({
+      activeCustomers: 3,
+      weeks: 2,
+      conversations: 5,
+      replies: 6,
+      conversationsPerCustomerPerWeek: 0.8333,
+      repliesPerCustomerPerWeek: 1,
+    });
+    expect(overall.automation).toEqual({ resolved: 4, automated: 2, rate: 0.5 });
+  });
+
+  it('groups by team, assignee, priority and channel', () => {
+    expect(figuresOf(docs, 'team').groups.map((g) => [g.key, g.conversations, g.resolutionSeconds.p50])).toEqual([
+      ['', 3, 120],
+      ['success', 1, 176_400],
+      ['support', 1, 3600],
+    ]);
+    const byAssignee = figuresOf(docs, 'assignee').groups;
+    expect(byAssignee.map((g) => [g.key, g.firstResponseSeconds.p50, g.automation.rate])).toEqual([
+      ['', 60, 1],
+      ['ann', 300, 0],
+      ['bob', 1800, 0],
+    ]);
+    expect(figuresOf(docs, 'priority').groups.map((g) => [g.key, g.conversations])).toEqual([
+      ['high', 1],
+      ['normal', 4],
+    ]);
+    expect(figuresOf(docs, 'channel').groups.map((g) => g.key)).toEqual(['inbox']);
+  });
+
+  it('counts only the conversations started in the period', () => {
+    const late = conversationFigures(docsIn(docs, CONVERSATION_FACTS), docsIn(docs, CONVERSATION_CONTACTS), {
+      from: new Date('2025-03-10T00:00:00Z'),
+      to: new Date('2025-03-17T00:00:00Z'),
+    });
+    expect(late.overall).toMatchObject({ conversations: 1, firstResponseSeconds: { count: 0, p50: null, p90: null } });
+    expect(late.overall.engagement).toMatchObject({ activeCustomers: 1, weeks: 1, replies: 1, conversationsPerCustomerPerWeek: 1 });
+  });
+
+  it('is idempotent and independent of batching: replayed batches and other batch sizes give the same documents', () => {
+    const once = project(events, 1000);
+    expect(project(events, 1)).toEqual(once);
+    expect(docs).toEqual(once);
+    expect(projection.apply(events, lookupIn(once))).toEqual([]);
+  });
+
+  it('nearest rank: the smallest value with at least p% at or below it', () => {
+    expect(nearestRank([], 50)).toBeNull();
+    expect(nearestRank([7], 90)).toBe(7);
+    expect(nearestRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90)).toBe(9);
+    expect(nearestRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).toBe(5);
+    expect(nearestRank([1, 2, 3], 50)).toBe(2);
+  });
+});

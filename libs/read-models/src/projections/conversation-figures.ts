@@ -1,0 +1,213 @@
+import type { SlaTarget } from '@journey/domain';
+import type { ConversationContactsDoc, ConversationFactDoc } from './conversation-analytics.projection';
+
+export const CONVERSATION_GROUP_BY = ['team', 'assignee', 'priority', 'channel'] as const;
+export type ConversationGroupBy = (typeof CONVERSATION_GROUP_BY)[number];
+
+/** p50 and p90 by the nearest-rank method (the smallest value with at least p% of the values at or below it). */
+export interface Percentiles {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+}
+
+export interface ConversationFigures {
+  /** Conversations started in the period. */
+  conversations: number;
+  /** Seconds (wall clock) from the start to the first agent reply (a person or automation). */
+  firstResponseSeconds: Percentiles;
+  /** Seconds (wall clock) from the start to the resolution, of the conversations resolved now. */
+  resolutionSeconds: Percentiles;
+  /** Per SLA target, and both together: items with that target whose outcome is known, those that met it. */
+  sla: {
+    withTarget: number;
+    met: number;
+    breached: number;
+    /** Targets not reached yet and not breached: not counted in the attainment. */
+    pending: number;
+    attainment: number | null;
+    byTarget: Record<SlaTarget, { withTarget: number; met: number; breached: number; pending: number; attainment: number | null }>;
+  };
+  /** CSAT: ratings, their average (1-5) and the response rate (rated / resolved). */
+  csat: { resolved: number; rated: number; average: number | null; responseRate: number | null };
+  /** Resolutions followed within 7 days by the customer writing again (a reopen by its reply or a new conversation). */
+  repeatContact: { resolutions: number; repeated: number; rate: number | null };
+  /** Conversations and customer replies per active customer (one who wrote in the period) per week of the period. */
+  engagement: {
+    activeCustomers: number;
+    weeks: number;
+    conversations: number;
+    replies: number;
+    conversationsPerCustomerPerWeek: number | null;
+    repliesPerCustomerPerWeek: number | null;
+  };
+  /** Resolved with no person involved (ConversationResolved while personInvolved was false) / resolved. */
+  automation: { resolved: number; automated: number; rate: number | null };
+}
+
+export interface ConversationAnalytics {
+  from: string;
+  to: string;
+  groupBy: ConversationGroupBy | null;
+  /** How the figures are computed, for the reader. */
+  method: { durations: string; percentiles: string; cohort: string };
+  overall: ConversationFigures;
+  groups: Array<{ key: string } & ConversationFigures>;
+}
+
+const WEEK_MS = 7 * 24 * 3_600_000;
+const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
+const ratio = (n: number, of: number) => (of > 0 ? round(n / of) : null);
+
+/** Nearest-rank percentile of ascending `sorted`: the value at rank ceil(p/100 * n). */
+export function nearestRank(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { count: sorted.length, p50: nearestRank(sorted, 50), p90: nearestRank(sorted, 90) };
+}
+
+interface Period {
+  from: number;
+  to: number;
+}
+const within = (iso: string | null, p: Period) => {
+  if (iso === null) return false;
+  const t = Date.parse(iso);
+  return t >= p.from && t < p.to;
+};
+
+/**
+ * Every figure over the conversations STARTED in [from, to) (the cohort), except engagement, which counts the
+ * conversations started and the customer replies written in [from, to). Exact: computed from every document.
+ */
+function figures(
+  cohort: readonly ConversationFactDoc[],
+  all: readonly ConversationFactDoc[],
+  resolutions: ReadonlyMap<string, ConversationContactsDoc['resolutions']>,
+  period: Period,
+): ConversationFigures {
+  const answered = cohort.filter((f) => f.firstResponseSeconds !== null);
+  const resolved = cohort.filter((f) => f.resolvedAt !== null);
+  const slaOf = (target: SlaTarget) => {
+    const items = cohort.filter((f) => f.slaTargets.includes(target));
+    const breached = items.filter((f) => f.slaBreaches.includes(target)).length;
+    const met = items.filter(
+      (f) => !f.slaBreaches.includes(target) && (target === 'first-response' ? f.firstResponseAt !== null : f.resolvedAt !== null),
+    ).length;
+    const known = met + breached;
+    return { withTarget: known, met, breached, pending: items.length - known, attainment: ratio(met, known) };
+  };
+  const byTarget = { 'first-response': slaOf('first-response'), resolution: slaOf('resolution') };
+  const slaMet = byTarget['first-response'].met + byTarget.resolution.met;
+  const slaBreached = byTarget['first-response'].breached + byTarget.resolution.breached;
+  const rated = resolved.filter((f) => f.csat !== null);
+  const allRated = cohort.filter((f) => f.csat !== null);
+  const repeats = cohort.flatMap((f) =>
+    (resolutions.get(`${f.customerId}\u0000${f.conversationId}`) ?? []).filter((r) => r.conversationId === f.conversationId),
+  );
+  const started = all.filter((f) => within(f.startedAt, period));
+  const replies = all.flatMap((f) => f.customerReplies.filter((at) => within(at, period)).map(() => f.customerId));
+  const active = new Set([...started.filter((f) => f.startedBy === '').map((f) => f.customerId), ...replies]);
+  const weeks = round((period.to - period.from) / WEEK_MS);
+  const perCustomerWeek = (n: number) => (active.size > 0 && weeks > 0 ? round(n / active.size / weeks) : null);
+  const automated = resolved.filter((f) => f.automated === 1).length;
+  return {
+    conversations: cohort.length,
+    firstResponseSeconds: percentiles(answered.map((f) => f.firstResponseSeconds!)),
+    resolutionSeconds: percentiles(resolved.map((f) => f.resolutionSeconds!)),
+    sla: {
+      withTarget: slaMet + slaBreached,
+      met: slaMet,
+      breached: slaBreached,
+      pending: byTarget['first-response'].pending + byTarget.resolution.pending,
+      attainment: ratio(slaMet, slaMet + slaBreached),
+      byTarget,
+    },
+    csat: {
+      resolved: resolved.length,
+      rated: rated.length,
+      average: allRated.length ? round(allRated.reduce((s, f) => s + f.csat!, 0) / allRated.length, 2) : null,
+      responseRate: ratio(rated.length, resolved.length),
+    },
+    repeatContact: {
+      resolutions: repeats.length,
+      repeated: repeats.filter((r) => r.repeatAt !== null).length,
+      rate: ratio(repeats.filter((r) => r.repeatAt !== null).length, repeats.length),
+    },
+    engagement: {
+      activeCustomers: active.size,
+      weeks,
+      conversations: started.length,
+      replies: replies.length,
+      conversationsPerCustomerPerWeek: perCustomerWeek(started.length),
+      repliesPerCustomerPerWeek: perCustomerWeek(replies.length),
+    },
+    automation: { resolved: resolved.length, automated, rate: ratio(automated, resolved.length) },
+  };
+}
+
+/** The group a conversation is in: its team, priority or channel now; the member holding it (at resolution when resolved). */
+function groupOf(f: ConversationFactDoc, by: ConversationGroupBy): string {
+  switch (by) {
+    case 'team':
+      return f.team;
+    case 'priority':
+      return f.priority;
+    case 'channel':
+      return f.channel;
+    case 'assignee':
+      return f.resolvedAt !== null ? f.assigneeAtResolution : f.assignee;
+  }
+}
+
+/**
+ * The conversation analytics of one workspace over [from, to), overall and per group (`groupBy`), from the documents of
+ * the `conversation-analytics` read model. With `groupBy=assignee` the first-response times are grouped by the member
+ * who held the conversation at its first response, every other figure by the member at resolution (or holding it now);
+ * '' is the group of conversations nobody held.
+ */
+export function conversationFigures(
+  facts: readonly ConversationFactDoc[],
+  contacts: readonly ConversationContactsDoc[],
+  options: { from: Date; to: Date; groupBy?: ConversationGroupBy },
+): ConversationAnalytics {
+  const period = { from: options.from.getTime(), to: options.to.getTime() };
+  const resolutions = new Map<string, ConversationContactsDoc['resolutions']>();
+  for (const c of contacts)
+    for (const r of c.resolutions) {
+      const key = `${c.customerId}\u0000${r.conversationId}`;
+      resolutions.set(key, [...(resolutions.get(key) ?? []), r]);
+    }
+  const cohort = facts.filter((f) => within(f.startedAt, period));
+  const groups: ConversationAnalytics['groups'] = [];
+  const by = options.groupBy;
+  if (by) {
+    const keys = [...new Set(facts.map((f) => groupOf(f, by)))].sort();
+    for (const key of keys) {
+      const inGroup = (f: ConversationFactDoc) => groupOf(f, by) === key;
+      const g = figures(cohort.filter(inGroup), facts.filter(inGroup), resolutions, period);
+      if (by === 'assignee') {
+        const answered = cohort.filter((f) => f.assigneeAtFirstResponse === key && f.firstResponseSeconds !== null);
+        g.firstResponseSeconds = percentiles(answered.map((f) => f.firstResponseSeconds!));
+      }
+      if (g.conversations > 0 || g.engagement.replies > 0 || g.firstResponseSeconds.count > 0) groups.push({ key, ...g });
+    }
+  }
+  return {
+    from: options.from.toISOString(),
+    to: options.to.toISOString(),
+    groupBy: by ?? null,
+    method: {
+      durations: 'seconds of wall-clock time (not business hours), event time of the start to that of the reply or resolution',
+      percentiles: 'nearest rank over every conversation of the cohort (exact, no sketch)',
+      cohort: 'conversations started in [from, to); engagement counts the conversations started and customer replies written in [from, to)',
+    },
+    overall: figures(cohort, facts, resolutions, period),
+    groups,
+  };
+}
