@@ -243,4 +243,98 @@ describe('GET /v1/analytics/conversations over HTTP', () => {
     });
     expect(await answers()).toEqual(live);
   });
+
+  it('explains an automated reply in a conversation (the conversation and the trigger run) and a message sent in one', async () => {
+    const when = '2025-04-01T09:00:00.000Z';
+    const caused = (e: JourneyEvent, cause: JourneyEvent): JourneyEvent => ({ ...e, metadata: { ...e.metadata, causationId: cause.id } });
+    const [started, wrote] = start('d', 'c9', when);
+    const matched = caused(
+      event('d', 'TriggerMatched', { triggerId: 'faq', version: 1, runId: 'run9', causingEventId: wrote.id }, when),
+      wrote,
+    );
+    const step = caused(
+      event('d', 'TriggerRunStepEntered', { triggerId: 'faq', version: 1, runId: 'run9', step: '0', kind: 'reply' }, when),
+      matched,
+    );
+    const answer = caused(
+      event(
+        'd',
+        'AgentReplied',
+        {
+          conversationId: 'c9',
+          messageId: 'auto-9',
+          channel: 'inbox',
+          body: 'See the docs',
+          automated: true,
+          triggerId: 'faq',
+          runId: 'run9',
+        },
+        when,
+      ),
+      step,
+    );
+    const handoff = event(
+      'd',
+      'ConversationAssigned',
+      { conversationId: 'c9', team: 'support', assignee: 'ann', priority: 'high', reason: 'least-loaded' },
+      when,
+    );
+    const human = event(
+      'd',
+      'AgentReplied',
+      { conversationId: 'c9', messageId: 'mail-9', channel: 'email', body: 'Here you go', by: 'ann' },
+      when,
+    );
+    const mail = event(
+      'd',
+      'MessageScheduled',
+      { messageId: 'mail-9', channel: 'email', template: { body: 'Here you go' }, conversationId: 'c9' },
+      when,
+    );
+    await store.appendToStream(customerStreamId('default', 'd'), [started, wrote, matched, step, answer, handoff, human, mail]);
+    await engine.app.get(ProjectionsService).waitForCatchUp();
+
+    const auto = await http.get('/v1/messages/auto-9/explain').set('Authorization', CSM).expect(200);
+    expect(auto.body).toMatchObject({
+      messageId: 'auto-9',
+      customerId: 'd',
+      status: 'replied',
+      decision: { event: { type: 'AgentReplied', detail: 'automated by trigger faq' }, outcome: 'replied' },
+      causedBy: [{ type: 'TriggerRunStepEntered' }, { type: 'TriggerMatched' }, { type: 'CustomerReplied' }],
+      trigger: {
+        id: 'faq',
+        version: 1,
+        runId: 'run9',
+        run: [{ type: 'TriggerMatched' }, { type: 'TriggerRunStepEntered', detail: 'step 0 (reply)' }],
+      },
+      conversation: {
+        conversationId: 'c9',
+        channel: 'inbox',
+        status: 'open',
+        held: false,
+        reply: { messageId: 'auto-9', automated: true, triggerId: 'faq', runId: 'run9' },
+        events: [{ type: 'ConversationStarted' }, { type: 'CustomerReplied' }, { type: 'AgentReplied' }],
+      },
+    });
+    const sent = await http.get('/v1/messages/mail-9/explain').set('Authorization', CSM).expect(200);
+    expect(sent.body).toMatchObject({
+      messageId: 'mail-9',
+      status: 'scheduled',
+      conversation: {
+        conversationId: 'c9',
+        team: 'support',
+        assignee: 'ann',
+        held: true,
+        reply: { messageId: 'mail-9', by: 'ann', automated: false },
+      },
+    });
+    expect(sent.body.conversation.events.map((e: { type: string }) => e.type)).toEqual([
+      'ConversationStarted',
+      'CustomerReplied',
+      'AgentReplied',
+      'ConversationAssigned',
+      'AgentReplied',
+    ]);
+    await http.get('/v1/messages/nope/explain').set('Authorization', CSM).expect(404);
+  });
 });
