@@ -175,7 +175,7 @@ describe('timeline', () => {
         ['conversation', 'Bob replied on email: Why was I charged twice?'],
         ['conversation', 'Automation (trigger billing) replied on email: Thanks, we are looking.'],
         ['conversation', 'Handed off to support, high (queued: waiting for an available member)'],
-        ['conversation', 'Assigned to Ann (ann) (least-loaded) in support, high'],
+        ['conversation', 'Assigned to Ann (ann, least-loaded) in support, high'],
         ['conversation', 'Ann (ann) added an internal note: Carl, is this the Stripe bug?'],
         ['conversation', 'Tagged billing, refund by Ann (ann)'],
         ['conversation', 'Ann (ann) replied on email: Refunded: sorry!'],
@@ -187,7 +187,7 @@ describe('timeline', () => {
         ['conversation', 'Reopened: by Carl (carl)'],
         ['sla', 'SLA first-response breached: conversation cv1 was due 2025-02-03T10:00:00.000Z (support, high), held by Ann (ann)'],
         ['task', 'CSM task opened: Call back'],
-        ['task', 'CSM task k1 assigned to Ann (ann) (manual) by Carl (carl)'],
+        ['task', 'CSM task k1 assigned to Ann (ann, manual) by Carl (carl)'],
         ['task', 'CSM task closed: done, outcome: Bob renews for a year by Ann (ann)'],
       ]);
       expect(timeline[2].details).toEqual({

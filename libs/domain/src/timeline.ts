@@ -68,7 +68,8 @@ function nameOf(traits: Record<string, unknown>): string | undefined {
 
 interface Names {
   customer: string;
-  member(id: string): string;
+  /** `Ann (ann)`, or the id when the name is not known; with `note`: `Ann (ann, least-loaded)` / `ann (least-loaded)`. */
+  member(id: string, note?: string): string;
 }
 
 /** Events the engine had recorded at `asOf` (all of them without it). */
@@ -88,9 +89,11 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
       customerName = nameOf((e.data.traits ?? {}) as Record<string, unknown>) ?? customerName;
   const names: Names = {
     customer: (!redact && customerName) || 'The customer',
-    member: (id) => {
+    member: (id, note) => {
       const name = options.members?.get(id);
-      return name && name !== id ? `${name} (${id})` : id;
+      const named = name !== undefined && name !== id;
+      if (note === undefined) return named ? `${name} (${id})` : id;
+      return named ? `${name} (${id}, ${note})` : `${id} (${note})`;
     },
   };
   for (const e of known) {
@@ -213,7 +216,7 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
       const by = d.by !== undefined && d.by !== d.assignee ? ` by ${names.member(d.by)}` : '';
       return {
         kind: 'task',
-        summary: `CSM task ${d.taskId} assigned to ${names.member(d.assignee)} (${d.reason})${by}`,
+        summary: `CSM task ${d.taskId} assigned to ${names.member(d.assignee, d.reason)}${by}`,
         details: { ...d },
       };
     }
@@ -256,7 +259,7 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
       const by = d.by !== undefined && d.by !== d.assignee ? ` by ${names.member(d.by)}` : '';
       const summary =
         d.assignee !== undefined
-          ? `Assigned to ${names.member(d.assignee)} (${d.reason})${d.team !== undefined ? ` in ${d.team}` : ''}, ${d.priority}${by}`
+          ? `Assigned to ${names.member(d.assignee, d.reason)}${d.team !== undefined ? ` in ${d.team}` : ''}, ${d.priority}${by}`
           : `Handed off to ${d.team ?? 'no team'}, ${d.priority} (${d.reason === 'queued' ? 'queued: waiting for an available member' : d.reason})${by}`;
       return { kind: 'conversation', summary, details: { ...d } };
     }

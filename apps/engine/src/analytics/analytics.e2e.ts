@@ -337,4 +337,18 @@ describe('GET /v1/analytics/conversations over HTTP', () => {
     ]);
     await http.get('/v1/messages/nope/explain').set('Authorization', CSM).expect(404);
   });
+
+  it("shows the conversation on the customer's timeline, members named from the teams stream", async () => {
+    await store.appendToStream('teams-default', [
+      { ...event('', 'MemberDefined', { memberId: 'ann', name: 'Ann', teams: ['support'] }, '2025-01-01T00:00:00.000Z') },
+    ]);
+    const res = await http.get('/v1/customers/d/timeline').set('Authorization', CSM).expect(200);
+    expect(res.body.entries.filter((e: { kind: string }) => e.kind === 'conversation').map((e: { summary: string }) => e.summary)).toEqual([
+      'Conversation started on inbox by The customer',
+      'The customer replied on inbox: help',
+      'Automation (trigger faq) replied on inbox: See the docs',
+      'Assigned to Ann (ann, least-loaded) in support, high',
+      'Ann (ann) replied on email: Here you go',
+    ]);
+  });
 });
