@@ -4,12 +4,14 @@ import {
   CONVERSATION_CONTACTS,
   CONVERSATION_FACTS,
   READ_MODEL_STORE,
+  TASK_FACTS,
   conversationFigures,
   type ConversationAnalytics,
   type ConversationContactsDoc,
   type ConversationFactDoc,
   type ConversationGroupBy,
   type ReadModelStore,
+  type TaskFactDoc,
 } from '@journey/read-models';
 
 /** GET /v1/analytics/conversations: the conversation figures of a workspace over [from, to), overall and per group. */
@@ -33,14 +35,16 @@ export class ConversationAnalyticsHandler implements IQueryHandler<ConversationA
   constructor(@Inject(READ_MODEL_STORE) private readonly store: ReadModelStore) {}
 
   async execute({ workspaceId, from, to, groupBy }: ConversationAnalyticsQuery): Promise<ConversationAnalytics> {
-    const [facts, contacts] = await Promise.all([
+    const [facts, contacts, tasks] = await Promise.all([
       this.store.find<ConversationFactDoc>(CONVERSATION_FACTS, { workspaceId }),
       this.store.find<ConversationContactsDoc>(CONVERSATION_CONTACTS, { workspaceId }),
+      this.store.find<TaskFactDoc>(TASK_FACTS, { workspaceId }),
     ]);
     return conversationFigures(
       facts.map((d) => d.doc),
       contacts.map((d) => d.doc),
       { from, to, ...(groupBy && { groupBy }) },
+      tasks.map((d) => d.doc),
     );
   }
 }

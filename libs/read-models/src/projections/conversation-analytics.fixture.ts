@@ -96,6 +96,50 @@ export const conversationHistory = (): RecordedEvent[] => [
   recorded('c', 'SatisfactionRated', { conversationId: 'c5', score: 2 }, at(6, '10:05:00')),
   ...started('b', 'c4', at(13, '13:00:00')),
   slaTimer('b', 'c4', 'first-response', at(13, '13:00:00')),
+  // tasks: k1 assigned (first response met), its resolution breached, closed; k2 still open (pending)
+  recorded('a', 'CsmTaskOpened', { taskId: 'k1', title: 'Call', priority: 'high' }, at(4, '09:00:00')),
+  recorded(
+    'a',
+    'TimerScheduled',
+    {
+      timerId: 'sla-k1-fr',
+      dueAt: at(4, '10:00:00'),
+      purpose: 'sla',
+      payload: { subject: 'task', id: 'k1', target: 'first-response', team: 'success', priority: 'high' },
+    },
+    at(4, '09:00:00'),
+  ),
+  recorded(
+    'a',
+    'TimerScheduled',
+    {
+      timerId: 'sla-k1-res',
+      dueAt: at(5, '09:00:00'),
+      purpose: 'sla',
+      payload: { subject: 'task', id: 'k1', target: 'resolution', team: 'success', priority: 'high' },
+    },
+    at(4, '09:00:00'),
+  ),
+  recorded('a', 'CsmTaskAssigned', { taskId: 'k1', assignee: 'bob', reason: 'least-loaded' }, at(4, '09:30:00')),
+  recorded(
+    'a',
+    'SlaBreached',
+    { subject: 'task', id: 'k1', target: 'resolution', dueAt: at(5, '09:00:00'), team: 'success', priority: 'high' },
+    at(5, '09:00:00'),
+  ),
+  recorded('a', 'CsmTaskClosed', { taskId: 'k1', resolution: 'closed', outcome: 'called', by: 'bob' }, at(6, '09:00:00')),
+  recorded('b', 'CsmTaskOpened', { taskId: 'k2', title: 'Check', priority: 'normal' }, at(5, '09:00:00')),
+  recorded(
+    'b',
+    'TimerScheduled',
+    {
+      timerId: 'sla-k2-res',
+      dueAt: at(20, '09:00:00'),
+      purpose: 'sla',
+      payload: { subject: 'task', id: 'k2', target: 'resolution', priority: 'normal' },
+    },
+    at(5, '09:00:00'),
+  ),
   // not a conversation: ignored
   recorded('a', 'InteractionRecorded', { event: 'Login', properties: {} }, at(13, '13:00:00')),
 ];

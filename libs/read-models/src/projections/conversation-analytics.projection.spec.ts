@@ -9,6 +9,8 @@ import {
   nearestRank,
   type ConversationContactsDoc,
   type ConversationFactDoc,
+  TASK_FACTS,
+  type TaskFactDoc,
 } from '.';
 import { conversationHistory } from './conversation-analytics.fixture';
 
@@ -45,10 +47,12 @@ const at = (day: number, time: string) => `2025-03-${String(day).padStart(2, '0'
 
 const period = { from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-03-15T00:00:00Z') };
 const figuresOf = (docs: Map<string, StoredDoc>, groupBy?: 'team' | 'assignee' | 'priority' | 'channel') =>
-  conversationFigures(docsIn<ConversationFactDoc>(docs, CONVERSATION_FACTS), docsIn<ConversationContactsDoc>(docs, CONVERSATION_CONTACTS), {
-    ...period,
-    groupBy,
-  });
+  conversationFigures(
+    docsIn<ConversationFactDoc>(docs, CONVERSATION_FACTS),
+    docsIn<ConversationContactsDoc>(docs, CONVERSATION_CONTACTS),
+    { ...period, groupBy },
+    docsIn<TaskFactDoc>(docs, TASK_FACTS),
+  );
 
 describe('conversation-analytics projection', () => {
   const docs = project(events);
@@ -125,6 +129,34 @@ describe('conversation-analytics projection', () => {
       repliesPerCustomerPerWeek: 1,
     });
     expect(overall.automation).toEqual({ resolved: 4, automated: 2, rate: 0.5 });
+  });
+
+  it('measures the SLA of tasks: first response met by an assignment, resolution by the close', () => {
+    expect(docsIn<TaskFactDoc>(docs, TASK_FACTS).find((t) => t.taskId === 'k1')).toMatchObject({
+      customerId: 'a',
+      team: 'success',
+      priority: 'high',
+      assignee: 'bob',
+      assignedAt: '2025-03-04T09:30:00.000Z',
+      closedAt: '2025-03-06T09:00:00.000Z',
+      slaTargets: ['first-response', 'resolution'],
+      slaBreaches: ['resolution'],
+    });
+    expect(figuresOf(docs).tasks).toEqual({
+      opened: 2,
+      closed: 1,
+      sla: {
+        withTarget: 2,
+        met: 1,
+        breached: 1,
+        pending: 1,
+        attainment: 0.5,
+        byTarget: {
+          'first-response': { withTarget: 1, met: 1, breached: 0, pending: 0, attainment: 1 },
+          resolution: { withTarget: 1, met: 0, breached: 1, pending: 1, attainment: 0 },
+        },
+      },
+    });
   });
 
   it('groups by team, assignee, priority and channel', () => {

@@ -8,6 +8,9 @@ export const CONVERSATION_CONTACTS = 'conversation_contacts';
 /** `conversation_messages`: per agent reply (its messageId), the customer and conversation (explain looks it up). */
 export const CONVERSATION_MESSAGES = 'conversation_messages';
 
+/** `task_facts`: one document per CSM task: opened, assigned, closed, its SLA targets and breaches. */
+export const TASK_FACTS = 'task_facts';
+
 /** A customer writing again this soon after a resolution is a repeat contact. */
 export const REPEAT_CONTACT_WINDOW_MS = 7 * 24 * 3_600_000;
 
@@ -16,6 +19,63 @@ export const conversationFactId = (workspaceId: string, customerId: string, conv
   docId(workspaceId, customerId, conversationId);
 export const conversationContactsId = (workspaceId: string, customerId: string) => docId(workspaceId, customerId);
 export const conversationMessageId = (workspaceId: string, messageId: string) => docId(workspaceId, messageId);
+export const taskFactId = (workspaceId: string, customerId: string, taskId: string) => docId(workspaceId, customerId, taskId);
+
+/** The facts of one CSM task (SLA attainment of tasks). */
+export interface TaskFactDoc {
+  workspaceId: string;
+  customerId: string;
+  taskId: string;
+  /** The team of its SLA (the timer's or the breach's), '' without one. */
+  team: string;
+  priority: string;
+  assignee: string;
+  openedAt: string;
+  /** The first assignment to a member (the task's first response). */
+  assignedAt: string | null;
+  closedAt: string | null;
+  slaTargets: SlaTarget[];
+  slaBreaches: SlaTarget[];
+}
+
+const TASK_TYPES = new Set(['CsmTaskOpened', 'CsmTaskAssigned', 'CsmTaskClosed']);
+
+/** The task an event is about (task events, SLA breaches and SLA timers of tasks). */
+function taskOf(e: RecordedEvent): string | undefined {
+  const d = e.data as Record<string, unknown>;
+  if (TASK_TYPES.has(e.type)) return typeof d.taskId === 'string' ? d.taskId : undefined;
+  if (e.type === 'SlaBreached') return d.subject === 'task' && typeof d.id === 'string' ? d.id : undefined;
+  if (e.type === 'TimerScheduled' && d.purpose === 'sla') {
+    const p = (d.payload ?? {}) as Record<string, unknown>;
+    return p.subject === 'task' && typeof p.id === 'string' ? p.id : undefined;
+  }
+  return undefined;
+}
+
+function evolveTaskFact(t: TaskFactDoc, e: RecordedEvent, at: string): TaskFactDoc {
+  switch (e.type) {
+    case 'CsmTaskOpened': {
+      const d = e.data as EventDataByType['CsmTaskOpened'];
+      return { ...t, openedAt: at, priority: d.priority, assignee: d.owner ?? t.assignee, assignedAt: d.owner ? at : t.assignedAt };
+    }
+    case 'CsmTaskAssigned': {
+      const d = e.data as EventDataByType['CsmTaskAssigned'];
+      return { ...t, assignee: d.assignee, assignedAt: t.assignedAt ?? at };
+    }
+    case 'CsmTaskClosed':
+      return { ...t, closedAt: t.closedAt ?? at };
+    case 'SlaBreached': {
+      const d = e.data as EventDataByType['SlaBreached'];
+      return { ...t, team: d.team ?? t.team, slaBreaches: t.slaBreaches.includes(d.target) ? t.slaBreaches : [...t.slaBreaches, d.target] };
+    }
+    case 'TimerScheduled': {
+      const p = ((e.data as EventDataByType['TimerScheduled']).payload ?? {}) as { target: SlaTarget; team?: string };
+      return { ...t, team: p.team ?? t.team, slaTargets: t.slaTargets.includes(p.target) ? t.slaTargets : [...t.slaTargets, p.target] };
+    }
+    default:
+      return t;
+  }
+}
 
 /**
  * The facts of one conversation. Times are ISO 8601 (event time), durations wall-clock seconds from `startedAt`.
@@ -240,11 +300,14 @@ export const conversationAnalyticsProjection: Projection = {
     },
     { name: CONVERSATION_CONTACTS, indexes: [['workspaceId']] },
     { name: CONVERSATION_MESSAGES, indexes: [] },
+    { name: TASK_FACTS, indexes: [['workspaceId']] },
   ],
   reads(events: readonly RecordedEvent[]): DocRef[] {
     const refs = new Map<string, DocRef>();
     const add = (collection: string, id: string) => refs.set(`${collection}/${id}`, { collection, id });
     for (const e of events) {
+      const taskId = onCustomerStream(e) ? taskOf(e) : undefined;
+      if (taskId !== undefined) add(TASK_FACTS, taskFactId(e.metadata.workspaceId, e.metadata.customerId, taskId));
       const conversationId = onCustomerStream(e) ? conversationOf(e) : undefined;
       if (conversationId === undefined) continue;
       const { workspaceId: ws, customerId } = e.metadata;
@@ -256,6 +319,30 @@ export const conversationAnalyticsProjection: Projection = {
   apply(events: readonly RecordedEvent[], docs: DocLookup): PutDoc[] {
     const batch = new DocBatch(docs);
     for (const e of events) {
+      const taskId = onCustomerStream(e) ? taskOf(e) : undefined;
+      if (taskId !== undefined) {
+        const { workspaceId: ws, customerId } = e.metadata;
+        const at = new Date(eventTime(e)).toISOString();
+        batch.update<TaskFactDoc>(
+          TASK_FACTS,
+          taskFactId(ws, customerId, taskId),
+          e.position,
+          () => ({
+            workspaceId: ws,
+            customerId,
+            taskId,
+            team: '',
+            priority: 'normal',
+            assignee: '',
+            openedAt: at,
+            assignedAt: null,
+            closedAt: null,
+            slaTargets: [],
+            slaBreaches: [],
+          }),
+          (t) => evolveTaskFact(t, e, at),
+        );
+      }
       const conversationId = onCustomerStream(e) ? conversationOf(e) : undefined;
       if (conversationId === undefined) continue;
       const { workspaceId: ws, customerId } = e.metadata;

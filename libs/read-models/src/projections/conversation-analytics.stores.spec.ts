@@ -17,6 +17,8 @@ import {
   CONVERSATION_GROUP_BY,
   type ConversationContactsDoc,
   type ConversationFactDoc,
+  TASK_FACTS,
+  type TaskFactDoc,
 } from '.';
 import { conversationHistory } from './conversation-analytics.fixture';
 
@@ -35,7 +37,8 @@ async function appendHistory(events: EventStore): Promise<void> {
 async function answers(store: ReadModelStore) {
   const facts = (await store.find<ConversationFactDoc>(CONVERSATION_FACTS, { workspaceId: 'w' })).map((d) => d.doc);
   const contacts = (await store.find<ConversationContactsDoc>(CONVERSATION_CONTACTS, { workspaceId: 'w' })).map((d) => d.doc);
-  return [undefined, ...CONVERSATION_GROUP_BY].map((groupBy) => conversationFigures(facts, contacts, { ...period, groupBy }));
+  const tasks = (await store.find<TaskFactDoc>(TASK_FACTS, { workspaceId: 'w' })).map((d) => d.doc);
+  return [undefined, ...CONVERSATION_GROUP_BY].map((groupBy) => conversationFigures(facts, contacts, { ...period, groupBy }, tasks));
 }
 
 /** Live (many small batches), then rebuilt from zero: the same documents and the same answers. */
@@ -48,7 +51,7 @@ async function liveThenRebuilt(events: EventStore, store: ReadModelStore) {
   const live = await answers(store);
   const report = await rebuildProjection(events, store, conversationAnalyticsProjection);
   expect(report.identical).toBe(true);
-  expect(report.documents).toEqual({ conversation_facts: 5, conversation_contacts: 3, conversation_messages: 5 });
+  expect(report.documents).toEqual({ conversation_facts: 5, conversation_contacts: 3, conversation_messages: 5, task_facts: 2 });
   expect(await answers(store)).toEqual(live);
   return live;
 }

@@ -1,5 +1,5 @@
 import type { SlaTarget } from '@journey/domain';
-import type { ConversationContactsDoc, ConversationFactDoc } from './conversation-analytics.projection';
+import type { ConversationContactsDoc, ConversationFactDoc, TaskFactDoc } from './conversation-analytics.projection';
 
 export const CONVERSATION_GROUP_BY = ['team', 'assignee', 'priority', 'channel'] as const;
 export type ConversationGroupBy = (typeof CONVERSATION_GROUP_BY)[number];
@@ -19,15 +19,7 @@ export interface ConversationFigures {
   /** Seconds (wall clock) from the start to the resolution, of the conversations resolved now. */
   resolutionSeconds: Percentiles;
   /** Per SLA target, and both together: items with that target whose outcome is known, those that met it. */
-  sla: {
-    withTarget: number;
-    met: number;
-    breached: number;
-    /** Targets not reached yet and not breached: not counted in the attainment. */
-    pending: number;
-    attainment: number | null;
-    byTarget: Record<SlaTarget, { withTarget: number; met: number; breached: number; pending: number; attainment: number | null }>;
-  };
+  sla: SlaFigures & { byTarget: Record<SlaTarget, SlaFigures> };
   /** CSAT: ratings, their average (1-5) and the response rate (rated / resolved). */
   csat: { resolved: number; rated: number; average: number | null; responseRate: number | null };
   /** Resolutions followed within 7 days by the customer writing again (a reopen by its reply or a new conversation). */
@@ -45,6 +37,15 @@ export interface ConversationFigures {
   automation: { resolved: number; automated: number; rate: number | null };
 }
 
+type SlaFigures = { withTarget: number; met: number; breached: number; pending: number; attainment: number | null };
+
+/** CSM tasks opened in the period: how many were closed, and their SLA attainment (first response: assigned to a member). */
+export interface TaskFigures {
+  opened: number;
+  closed: number;
+  sla: SlaFigures & { byTarget: Record<SlaTarget, SlaFigures> };
+}
+
 export interface ConversationAnalytics {
   from: string;
   to: string;
@@ -53,6 +54,33 @@ export interface ConversationAnalytics {
   method: { durations: string; percentiles: string; cohort: string };
   overall: ConversationFigures;
   groups: Array<{ key: string } & ConversationFigures>;
+  /** Tasks (overall only): they have no channel, and their team is their SLA's. */
+  tasks: TaskFigures;
+}
+
+/** Per target: items with the target whose outcome is known (reached, or breached), those that met it. */
+function slaFigures<T extends { slaTargets: SlaTarget[]; slaBreaches: SlaTarget[] }>(
+  items: readonly T[],
+  reached: (item: T, target: SlaTarget) => boolean,
+): SlaFigures & { byTarget: Record<SlaTarget, SlaFigures> } {
+  const of = (target: SlaTarget): SlaFigures => {
+    const withIt = items.filter((i) => i.slaTargets.includes(target));
+    const breached = withIt.filter((i) => i.slaBreaches.includes(target)).length;
+    const met = withIt.filter((i) => !i.slaBreaches.includes(target) && reached(i, target)).length;
+    const known = met + breached;
+    return { withTarget: known, met, breached, pending: withIt.length - known, attainment: ratio(met, known) };
+  };
+  const byTarget = { 'first-response': of('first-response'), resolution: of('resolution') };
+  const met = byTarget['first-response'].met + byTarget.resolution.met;
+  const breached = byTarget['first-response'].breached + byTarget.resolution.breached;
+  return {
+    withTarget: met + breached,
+    met,
+    breached,
+    pending: byTarget['first-response'].pending + byTarget.resolution.pending,
+    attainment: ratio(met, met + breached),
+    byTarget,
+  };
 }
 
 const WEEK_MS = 7 * 24 * 3_600_000;
@@ -93,18 +121,6 @@ function figures(
 ): ConversationFigures {
   const answered = cohort.filter((f) => f.firstResponseSeconds !== null);
   const resolved = cohort.filter((f) => f.resolvedAt !== null);
-  const slaOf = (target: SlaTarget) => {
-    const items = cohort.filter((f) => f.slaTargets.includes(target));
-    const breached = items.filter((f) => f.slaBreaches.includes(target)).length;
-    const met = items.filter(
-      (f) => !f.slaBreaches.includes(target) && (target === 'first-response' ? f.firstResponseAt !== null : f.resolvedAt !== null),
-    ).length;
-    const known = met + breached;
-    return { withTarget: known, met, breached, pending: items.length - known, attainment: ratio(met, known) };
-  };
-  const byTarget = { 'first-response': slaOf('first-response'), resolution: slaOf('resolution') };
-  const slaMet = byTarget['first-response'].met + byTarget.resolution.met;
-  const slaBreached = byTarget['first-response'].breached + byTarget.resolution.breached;
   const rated = resolved.filter((f) => f.csat !== null);
   const allRated = cohort.filter((f) => f.csat !== null);
   const repeats = cohort.flatMap((f) =>
@@ -120,14 +136,8 @@ function figures(
     conversations: cohort.length,
     firstResponseSeconds: percentiles(answered.map((f) => f.firstResponseSeconds!)),
     resolutionSeconds: percentiles(resolved.map((f) => f.resolutionSeconds!)),
-    sla: {
-      withTarget: slaMet + slaBreached,
-      met: slaMet,
-      breached: slaBreached,
-      pending: byTarget['first-response'].pending + byTarget.resolution.pending,
-      attainment: ratio(slaMet, slaMet + slaBreached),
-      byTarget,
-    },
+    // a resolution also ends the wait for a first response (automation may resolve without a reply)
+    sla: slaFigures(cohort, (f, target) => f.resolvedAt !== null || (target === 'first-response' && f.firstResponseAt !== null)),
     csat: {
       resolved: resolved.length,
       rated: rated.length,
@@ -175,6 +185,7 @@ export function conversationFigures(
   facts: readonly ConversationFactDoc[],
   contacts: readonly ConversationContactsDoc[],
   options: { from: Date; to: Date; groupBy?: ConversationGroupBy },
+  tasks: readonly TaskFactDoc[] = [],
 ): ConversationAnalytics {
   const period = { from: options.from.getTime(), to: options.to.getTime() };
   const resolutions = new Map<string, ConversationContactsDoc['resolutions']>();
@@ -209,5 +220,14 @@ export function conversationFigures(
     },
     overall: figures(cohort, facts, resolutions, period),
     groups,
+    tasks: taskFigures(tasks.filter((t) => within(t.openedAt, period))),
+  };
+}
+
+function taskFigures(tasks: readonly TaskFactDoc[]): TaskFigures {
+  return {
+    opened: tasks.length,
+    closed: tasks.filter((t) => t.closedAt !== null).length,
+    sla: slaFigures(tasks, (t, target) => t.closedAt !== null || (target === 'first-response' && t.assignedAt !== null)),
   };
 }
