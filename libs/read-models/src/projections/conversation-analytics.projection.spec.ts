@@ -178,6 +178,16 @@ describe('conversation-analytics projection', () => {
     expect(figuresOf(docs, 'channel').groups.map((g) => g.key)).toEqual(['inbox']);
   });
 
+  it('by assignee: the first response counts for who held it then, the rest for who resolved it', () => {
+    const [c1] = docsIn<ConversationFactDoc>(docs, CONVERSATION_FACTS).filter((f) => f.conversationId === 'c1');
+    const handedOver: ConversationFactDoc = { ...c1, assigneeAtResolution: 'bob', assignee: 'bob' };
+    const groups = conversationFigures([handedOver], [], { ...period, groupBy: 'assignee' }).groups;
+    expect(groups.map((g) => [g.key, g.conversations, g.firstResponseSeconds.count, g.resolutionSeconds.count])).toEqual([
+      ['ann', 0, 1, 0],
+      ['bob', 1, 0, 1],
+    ]);
+  });
+
   it('counts only the conversations started in the period', () => {
     const late = conversationFigures(docsIn(docs, CONVERSATION_FACTS), docsIn(docs, CONVERSATION_CONTACTS), {
       from: new Date('2025-03-10T00:00:00Z'),

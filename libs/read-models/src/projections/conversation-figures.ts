@@ -198,14 +198,25 @@ export function conversationFigures(
   const groups: ConversationAnalytics['groups'] = [];
   const by = options.groupBy;
   if (by) {
-    const keys = [...new Set(facts.map((f) => groupOf(f, by)))].sort();
-    for (const key of keys) {
-      const inGroup = (f: ConversationFactDoc) => groupOf(f, by) === key;
-      const g = figures(cohort.filter(inGroup), facts.filter(inGroup), resolutions, period);
-      if (by === 'assignee') {
-        const answered = cohort.filter((f) => f.assigneeAtFirstResponse === key && f.firstResponseSeconds !== null);
-        g.firstResponseSeconds = percentiles(answered.map((f) => f.firstResponseSeconds!));
-      }
+    // one pass: the documents of each group (and, for assignee, those answered while each member held them)
+    const members = new Map<string, ConversationFactDoc[]>();
+    const answeredBy = new Map<string, ConversationFactDoc[]>();
+    const push = (map: Map<string, ConversationFactDoc[]>, key: string, f: ConversationFactDoc) => {
+      const list = map.get(key);
+      if (list) list.push(f);
+      else map.set(key, [f]);
+    };
+    for (const f of facts) push(members, groupOf(f, by), f);
+    if (by === 'assignee') for (const f of cohort) if (f.firstResponseSeconds !== null) push(answeredBy, f.assigneeAtFirstResponse, f);
+    for (const key of [...new Set([...members.keys(), ...answeredBy.keys()])].sort()) {
+      const all = members.get(key) ?? [];
+      const g = figures(
+        all.filter((f) => within(f.startedAt, period)),
+        all,
+        resolutions,
+        period,
+      );
+      if (by === 'assignee') g.firstResponseSeconds = percentiles((answeredBy.get(key) ?? []).map((f) => f.firstResponseSeconds!));
       if (g.conversations > 0 || g.engagement.replies > 0 || g.firstResponseSeconds.count > 0) groups.push({ key, ...g });
     }
   }
