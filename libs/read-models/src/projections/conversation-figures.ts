@@ -51,7 +51,7 @@ export interface ConversationAnalytics {
   to: string;
   groupBy: ConversationGroupBy | null;
   /** How the figures are computed, for the reader. */
-  method: { durations: string; percentiles: string; cohort: string };
+  method: { durations: string; percentiles: string; cohort: string; sla: string; repeatContact: string };
   overall: ConversationFigures;
   groups: Array<{ key: string } & ConversationFigures>;
   /** Tasks (overall only): they have no channel, and their team is their SLA's. */
@@ -227,7 +227,11 @@ export function conversationFigures(
     method: {
       durations: 'seconds of wall-clock time (not business hours), event time of the start to that of the reply or resolution',
       percentiles: 'nearest rank over every conversation of the cohort (exact, no sketch)',
-      cohort: 'conversations started in [from, to); engagement counts the conversations started and customer replies written in [from, to)',
+      cohort:
+        'conversations started in [from, to); engagement counts the conversations started and customer replies written in [from, to); tasks: opened in [from, to)',
+      sla: 'met / (met + breached) over the items with that target (an SLA timer was set) whose outcome is known; pending ones are not counted',
+      repeatContact:
+        'resolutions after which the customer wrote again within 7 days (reopened it by replying, or started a new conversation)',
     },
     overall: figures(cohort, facts, resolutions, period),
     groups,
