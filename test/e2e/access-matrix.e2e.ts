@@ -165,6 +165,7 @@ const RULES: Record<string, Rule> = {
   },
   'GET /v1/analytics/stages': { allow: readers, own: () => ({}) },
   'GET /v1/analytics/triggers': { allow: readers, own: () => ({}) },
+  'GET /v1/analytics/conversations': { allow: readers, own: () => ({}) },
   'POST /v1/messages/:id/resend': {
     allow: ['admin'],
     own: (ws) => ({ params: { id: failedMessageId(ws) } }),

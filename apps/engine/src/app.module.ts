@@ -18,6 +18,7 @@ import { TeamsModule } from './teams/teams.module';
 import { ConversationsApiModule } from './conversations-api/conversations-api.module';
 import { EmailModule } from './email/email.module';
 import { SlackModule } from './slack/slack.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -41,6 +42,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   ConversationsApiModule,
   EmailModule,
   SlackModule,
+  AnalyticsModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -12,10 +12,25 @@ import { eventTime } from './event-time';
  * makes "why did the engine do X at time T" answerable. Personal data is redacted when the customer has been forgotten,
  * whatever the `asOf` (forgetting is retroactive).
  *
- * Timers are internal mechanics and are not shown.
+ * Timers are internal mechanics and are not shown. Conversations are (`conversation`: what the customer wrote, the
+ * replies of people and automation, internal notes, assignments, tags, snoozes, resolutions, reopens, ratings), and so
+ * are missed service-level targets (`sla`). Message bodies, notes, rating comments and task outcomes are personal data
+ * (redacted once the customer is forgotten, with the customer's name).
  */
 export type TimelineKind =
-  'identify' | 'traits' | 'interaction' | 'page' | 'account' | 'alias' | 'stage' | 'trigger' | 'message' | 'task' | 'forgotten';
+  | 'identify'
+  | 'traits'
+  | 'interaction'
+  | 'page'
+  | 'account'
+  | 'alias'
+  | 'stage'
+  | 'trigger'
+  | 'message'
+  | 'task'
+  | 'conversation'
+  | 'sla'
+  | 'forgotten';
 
 export interface TimelineEntry {
   eventId: string;
@@ -31,6 +46,30 @@ export interface TimelineEntry {
 
 export interface TimelineOptions {
   asOf?: Date;
+  /** Names of the workspace's members by member id (from its teams stream): "Ann (ann) replied". */
+  members?: ReadonlyMap<string, string>;
+}
+
+/** Longest excerpt of a message or note a summary quotes (characters). */
+export const EXCERPT_LENGTH = 80;
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH - 1)}…` : flat;
+}
+
+/** The customer's name from its traits (`name`, else `first_name`/`firstName` and `last_name`/`lastName`). */
+function nameOf(traits: Record<string, unknown>): string | undefined {
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+  const first = text(traits.first_name) ?? text(traits.firstName);
+  const last = text(traits.last_name) ?? text(traits.lastName);
+  return text(traits.name) ?? (first ? [first, last].filter(Boolean).join(' ') : undefined);
+}
+
+interface Names {
+  customer: string;
+  /** `Ann (ann)`, or the id when the name is not known; with `note`: `Ann (ann, least-loaded)` / `ann (least-loaded)`. */
+  member(id: string, note?: string): string;
 }
 
 /** Events the engine had recorded at `asOf` (all of them without it). */
@@ -43,8 +82,22 @@ export function eventsAsOf<E extends JourneyEvent>(events: readonly E[], asOf?: 
 export function buildTimeline(events: readonly RecordedEvent[], options: TimelineOptions = {}): TimelineEntry[] {
   const redact = events.some((e) => e.type === 'CustomerForgotten');
   const entries: Array<{ at: number; position: bigint; entry: TimelineEntry }> = [];
-  for (const e of eventsAsOf(events, options.asOf)) {
-    const described = describe(e, redact);
+  const known = eventsAsOf(events, options.asOf);
+  let customerName: string | undefined;
+  for (const e of known)
+    if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated')
+      customerName = nameOf((e.data.traits ?? {}) as Record<string, unknown>) ?? customerName;
+  const names: Names = {
+    customer: (!redact && customerName) || 'The customer',
+    member: (id, note) => {
+      const name = options.members?.get(id);
+      const named = name !== undefined && name !== id;
+      if (note === undefined) return named ? `${name} (${id})` : id;
+      return named ? `${name} (${id}, ${note})` : `${id} (${note})`;
+    },
+  };
+  for (const e of known) {
+    const described = describe(e, redact, names);
     if (!described) continue;
     entries.push({
       at: eventTime(e),
@@ -67,9 +120,12 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
 
 type Described = { kind: TimelineKind; summary: string; details: Record<string, unknown> };
 
-function describe(event: JourneyEvent, redact: boolean): Described | undefined {
+function describe(event: JourneyEvent, redact: boolean, names: Names): Described | undefined {
   const e = typed(event);
   const personal = <T>(value: T): T | undefined => (redact ? undefined : value);
+  /** `: "…"` quoting the start of a text, or nothing once the customer is forgotten. */
+  const quote = (text: string | undefined) => (redact || text === undefined ? '' : `: ${excerpt(text)}`);
+  const who = (by: string | undefined, otherwise: string) => (by !== undefined ? names.member(by) : otherwise);
   switch (e.type) {
     case 'CustomerIdentified': {
       const d = e.data;
@@ -147,7 +203,113 @@ function describe(event: JourneyEvent, redact: boolean): Described | undefined {
     }
     case 'CsmTaskClosed': {
       const d = e.data;
-      return { kind: 'task', summary: `CSM task closed: ${d.resolution}`, details: { ...d } };
+      const outcome = d.outcome !== undefined && !redact ? `, outcome: ${excerpt(d.outcome)}` : '';
+      const by = d.by !== undefined ? ` by ${names.member(d.by)}` : '';
+      return {
+        kind: 'task',
+        summary: `CSM task closed: ${d.resolution}${outcome}${by}`,
+        details: clean({ ...d, outcome: personal(d.outcome) }),
+      };
+    }
+    case 'CsmTaskAssigned': {
+      const d = e.data;
+      const by = d.by !== undefined && d.by !== d.assignee ? ` by ${names.member(d.by)}` : '';
+      return {
+        kind: 'task',
+        summary: `CSM task ${d.taskId} assigned to ${names.member(d.assignee, d.reason)}${by}`,
+        details: { ...d },
+      };
+    }
+    case 'ConversationStarted': {
+      const d = e.data;
+      const subject = d.subject !== undefined && !redact ? ` "${excerpt(d.subject)}"` : '';
+      return {
+        kind: 'conversation',
+        summary: `Conversation${subject} started on ${d.channel} by ${who(d.by, names.customer)}`,
+        details: clean({ ...d, subject: personal(d.subject) }),
+      };
+    }
+    case 'CustomerReplied': {
+      const d = e.data;
+      return {
+        kind: 'conversation',
+        summary: `${names.customer} replied on ${d.channel}${quote(d.body)}`,
+        details: clean({ ...d, body: personal(d.body), providerId: personal(d.providerId) }),
+      };
+    }
+    case 'AgentReplied': {
+      const d = e.data;
+      const author = d.by !== undefined ? names.member(d.by) : `Automation${d.triggerId ? ` (trigger ${d.triggerId})` : ''}`;
+      return {
+        kind: 'conversation',
+        summary: `${author} replied on ${d.channel}${quote(d.body)}`,
+        details: clean({ ...d, body: personal(d.body) }),
+      };
+    }
+    case 'InternalNoteAdded': {
+      const d = e.data;
+      return {
+        kind: 'conversation',
+        summary: `${names.member(d.by)} added an internal note${quote(d.body)}`,
+        details: clean({ ...d, body: personal(d.body) }),
+      };
+    }
+    case 'ConversationAssigned': {
+      const d = e.data;
+      const by = d.by !== undefined && d.by !== d.assignee ? ` by ${names.member(d.by)}` : '';
+      const summary =
+        d.assignee !== undefined
+          ? `Assigned to ${names.member(d.assignee, d.reason)}${d.team !== undefined ? ` in ${d.team}` : ''}, ${d.priority}${by}`
+          : `Handed off to ${d.team ?? 'no team'}, ${d.priority} (${d.reason === 'queued' ? 'queued: waiting for an available member' : d.reason})${by}`;
+      return { kind: 'conversation', summary, details: { ...d } };
+    }
+    case 'ConversationTagged': {
+      const d = e.data;
+      return {
+        kind: 'conversation',
+        summary: `Tagged ${d.tags.join(', ')}${d.by !== undefined ? ` by ${names.member(d.by)}` : ''}`,
+        details: { ...d },
+      };
+    }
+    case 'ConversationSnoozed': {
+      const d = e.data;
+      return {
+        kind: 'conversation',
+        summary: `Snoozed until ${d.until}${d.by !== undefined ? ` by ${names.member(d.by)}` : ''}`,
+        details: { ...d },
+      };
+    }
+    case 'ConversationResolved': {
+      const d = e.data;
+      return { kind: 'conversation', summary: `Resolved by ${who(d.by, d.automated ? 'automation' : 'the engine')}`, details: { ...d } };
+    }
+    case 'ConversationReopened': {
+      const d = e.data;
+      const why =
+        d.reason === 'customer-replied'
+          ? `${names.customer === 'The customer' ? 'the customer' : names.customer} replied`
+          : d.reason === 'snooze-ended'
+            ? 'the snooze ended'
+            : `by ${who(d.by, 'the engine')}`;
+      return { kind: 'conversation', summary: `Reopened: ${why}`, details: { ...d } };
+    }
+    case 'SatisfactionRated': {
+      const d = e.data;
+      return {
+        kind: 'conversation',
+        summary: `${names.customer} rated the conversation ${d.score}/5${quote(d.comment)}`,
+        details: clean({ ...d, comment: personal(d.comment) }),
+      };
+    }
+    case 'SlaBreached': {
+      const d = e.data;
+      const where = [d.team, d.priority].filter(Boolean).join(', ');
+      const holder = d.assignee !== undefined ? `, held by ${names.member(d.assignee)}` : '';
+      return {
+        kind: 'sla',
+        summary: `SLA ${d.target} breached: ${d.subject} ${d.id} was due ${d.dueAt} (${where})${holder}`,
+        details: { ...d },
+      };
     }
     case 'MessageResendRequested': {
       const d = e.data;

@@ -1,6 +1,6 @@
 import { Inject, NotFoundException } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { buildTimeline, customerStreamId, type TimelineEntry } from '@journey/domain';
+import { buildTimeline, customerStreamId, organisationFromStream, teamsStreamId, type TimelineEntry } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 
 export interface Timeline {
@@ -27,6 +27,9 @@ export class TimelineHandler implements IQueryHandler<TimelineQuery> {
   async execute({ workspaceId, customerId: id, asOf }: TimelineQuery): Promise<Timeline> {
     const events = await this.events.readStream(customerStreamId(workspaceId, id));
     if (events.length === 0) throw new NotFoundException(`customer "${id}" not found`);
-    return { customerId: id, asOf: asOf?.toISOString() ?? null, entries: buildTimeline(events, { asOf }) };
+    // the members' names, for "Ann (ann) replied" (a member removed since keeps its id only)
+    const { members } = organisationFromStream(await this.events.readStream(teamsStreamId(workspaceId)));
+    const names = new Map([...members.values()].map((m) => [m.memberId, m.name]));
+    return { customerId: id, asOf: asOf?.toISOString() ?? null, entries: buildTimeline(events, { asOf, members: names }) };
   }
 }

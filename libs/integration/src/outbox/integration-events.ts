@@ -7,12 +7,20 @@ import { escapeWorkspaceId, type EventDataByType, type RecordedEvent } from '@jo
  */
 
 /** Topic names without the configurable prefix (default `journey.`). */
-export const TOPIC_SUFFIXES = ['customer-events', 'stage-changes', 'messages', 'csm-tasks'] as const;
+export const TOPIC_SUFFIXES = ['customer-events', 'stage-changes', 'messages', 'csm-tasks', 'conversations'] as const;
 export type TopicSuffix = (typeof TOPIC_SUFFIXES)[number];
 
 export const DEFAULT_TOPIC_PREFIX = 'journey.';
 
-/** Published types: their topic and the fields of `data` that leave the engine (rendered bodies and addresses do not). */
+/**
+ * Published types: their topic, the fields of `data` that leave the engine (rendered bodies and addresses do not) and
+ * the version of their schema (1 unless given; a changed shape is a new version, deploy/kafka.md).
+ *
+ * Conversations go to their own topic, `conversations`, with the text the customer and the agents wrote (the
+ * conversation is the content: a CRM or a helpdesk consuming it needs it) and the internal notes (InternalNoteAdded:
+ * never shown to the customer, but the topic is the company's own, like every topic here). What stays inside: the
+ * provider id of an inbound message (an email Message-ID; the event id already deduplicates), the sentiment's inputs.
+ */
 const PUBLISHED = {
   CustomerIdentified: { topic: 'customer-events', fields: ['userId', 'anonymousId', 'traits'] },
   TraitsUpdated: { topic: 'customer-events', fields: ['traits', 'by'] },
@@ -33,8 +41,28 @@ const PUBLISHED = {
   MessageOpened: { topic: 'messages', fields: ['messageId'] },
   MessageClicked: { topic: 'messages', fields: ['messageId', 'url'] },
   CsmTaskOpened: { topic: 'csm-tasks', fields: ['taskId', 'title', 'owner', 'priority', 'dueAt', 'triggerId'] },
-  CsmTaskClosed: { topic: 'csm-tasks', fields: ['taskId', 'resolution'] },
-} as const satisfies { [T in keyof EventDataByType]?: { topic: TopicSuffix; fields: ReadonlyArray<keyof EventDataByType[T]> } };
+  CsmTaskClosed: { topic: 'csm-tasks', fields: ['taskId', 'resolution', 'outcome', 'by'], version: 2 },
+  CsmTaskAssigned: { topic: 'csm-tasks', fields: ['taskId', 'assignee', 'by', 'reason'] },
+  ConversationStarted: { topic: 'conversations', fields: ['conversationId', 'channel', 'subject', 'inReplyTo', 'by'] },
+  CustomerReplied: { topic: 'conversations', fields: ['conversationId', 'messageId', 'channel', 'body', 'sentiment'] },
+  AgentReplied: {
+    topic: 'conversations',
+    fields: ['conversationId', 'messageId', 'channel', 'body', 'by', 'automated', 'triggerId', 'runId'],
+  },
+  InternalNoteAdded: { topic: 'conversations', fields: ['conversationId', 'noteId', 'body', 'by'] },
+  ConversationAssigned: {
+    topic: 'conversations',
+    fields: ['conversationId', 'team', 'assignee', 'priority', 'by', 'reason', 'triggerId', 'runId'],
+  },
+  ConversationTagged: { topic: 'conversations', fields: ['conversationId', 'tags', 'by'] },
+  ConversationSnoozed: { topic: 'conversations', fields: ['conversationId', 'until', 'by'] },
+  ConversationResolved: { topic: 'conversations', fields: ['conversationId', 'by', 'automated'] },
+  ConversationReopened: { topic: 'conversations', fields: ['conversationId', 'by', 'reason'] },
+  SatisfactionRated: { topic: 'conversations', fields: ['conversationId', 'score', 'comment'] },
+  SlaBreached: { topic: 'conversations', fields: ['subject', 'id', 'target', 'dueAt', 'team', 'priority', 'assignee'] },
+} as const satisfies {
+  [T in keyof EventDataByType]?: { topic: TopicSuffix; fields: ReadonlyArray<keyof EventDataByType[T]>; version?: number };
+};
 
 export type PublishedEventType = keyof typeof PUBLISHED;
 export const PUBLISHED_EVENT_TYPES = Object.keys(PUBLISHED) as PublishedEventType[];
@@ -50,7 +78,13 @@ export function integrationType(eventType: PublishedEventType): string {
 
 /** The `dataschema` URI of a published type: also the `$id` of its JSON Schema. */
 export function dataSchemaUri(eventType: PublishedEventType): string {
-  return `urn:journey-engine:integration:${integrationType(eventType)}:v1`;
+  return `urn:journey-engine:integration:${integrationType(eventType)}:v${schemaVersion(eventType)}`;
+}
+
+/** The version of a published type's current schema. */
+export function schemaVersion(eventType: PublishedEventType): number {
+  const entry = PUBLISHED[eventType];
+  return 'version' in entry ? entry.version : 1;
 }
 
 export function topicFor(eventType: PublishedEventType, prefix = DEFAULT_TOPIC_PREFIX): string {

@@ -46,7 +46,7 @@ describe('OutboxRelay through the in-process bus', () => {
       event: { subject: 'c2', source: 'journey-engine/beta' },
     });
     expect(new Set(received.map((r) => r.topic))).toEqual(
-      new Set(['journey.customer-events', 'journey.stage-changes', 'journey.messages', 'journey.csm-tasks']),
+      new Set(['journey.customer-events', 'journey.stage-changes', 'journey.messages', 'journey.csm-tasks', 'journey.conversations']),
     );
   });
 

@@ -17,6 +17,19 @@ import MessageOpened from './journey.MessageOpened.schema.json';
 import MessageClicked from './journey.MessageClicked.schema.json';
 import CsmTaskOpened from './journey.CsmTaskOpened.schema.json';
 import CsmTaskClosed from './journey.CsmTaskClosed.schema.json';
+import CsmTaskClosedV1 from './journey.CsmTaskClosed.v1.schema.json';
+import CsmTaskAssigned from './journey.CsmTaskAssigned.schema.json';
+import ConversationStarted from './journey.ConversationStarted.schema.json';
+import CustomerReplied from './journey.CustomerReplied.schema.json';
+import AgentReplied from './journey.AgentReplied.schema.json';
+import InternalNoteAdded from './journey.InternalNoteAdded.schema.json';
+import ConversationAssigned from './journey.ConversationAssigned.schema.json';
+import ConversationTagged from './journey.ConversationTagged.schema.json';
+import ConversationSnoozed from './journey.ConversationSnoozed.schema.json';
+import ConversationResolved from './journey.ConversationResolved.schema.json';
+import ConversationReopened from './journey.ConversationReopened.schema.json';
+import SatisfactionRated from './journey.SatisfactionRated.schema.json';
+import SlaBreached from './journey.SlaBreached.schema.json';
 
 /** JSON Schema (2020-12) of the attributes every integration event carries; the per-type schemas `$ref` it. */
 export const CLOUDEVENT_SCHEMA: object = cloudEvent;
@@ -40,4 +53,22 @@ export const INTEGRATION_EVENT_SCHEMAS: Record<PublishedEventType, object> = {
   MessageClicked,
   CsmTaskOpened,
   CsmTaskClosed,
+  CsmTaskAssigned,
+  ConversationStarted,
+  CustomerReplied,
+  AgentReplied,
+  InternalNoteAdded,
+  ConversationAssigned,
+  ConversationTagged,
+  ConversationSnoozed,
+  ConversationResolved,
+  ConversationReopened,
+  SatisfactionRated,
+  SlaBreached,
 };
+
+/**
+ * Earlier versions of the schemas, still published for consumers that validate what they stored before an upgrade
+ * (`journey.CsmTaskClosed:v1`: before `outcome` and `by`). The engine publishes only the current versions.
+ */
+export const PREVIOUS_INTEGRATION_EVENT_SCHEMAS: readonly object[] = [CsmTaskClosedV1];

@@ -1,11 +1,19 @@
 import type { Projection } from '../projection';
+import { conversationAnalyticsProjection } from './conversation-analytics.projection';
 import { customersProjection } from './customers.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
 import { triggerAnalyticsProjection } from './trigger-analytics.projection';
 
+export * from './conversation-analytics.projection';
+export * from './conversation-figures';
 export * from './customers.projection';
 export * from './stage-analytics.projection';
 export * from './trigger-analytics.projection';
 
 /** Every projection the engine runs, by name. */
-export const PROJECTIONS: readonly Projection[] = [customersProjection, stageAnalyticsProjection, triggerAnalyticsProjection];
+export const PROJECTIONS: readonly Projection[] = [
+  customersProjection,
+  stageAnalyticsProjection,
+  triggerAnalyticsProjection,
+  conversationAnalyticsProjection,
+];
