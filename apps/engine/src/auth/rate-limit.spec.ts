@@ -23,3 +23,16 @@ describe('TokenBuckets', () => {
     for (let i = 0; i < 100; i++) expect(buckets.take('a', 0)).toBe(0);
   });
 });
+
+describe('token buckets with a bound (the in-app customers)', () => {
+  it('given more ids than the bound, then the least recently used bucket is dropped and the others keep their debt', () => {
+    const buckets = new TokenBuckets({ perSecond: 1, burst: 1 }, 2);
+    expect(buckets.take('a', 0)).toBe(0);
+    expect(buckets.take('b', 0)).toBe(0);
+    expect(buckets.take('a', 0)).toBeGreaterThan(0); // a is in debt, and now the most recently used
+    expect(buckets.take('c', 0)).toBe(0); // drops b, the least recently used
+    expect(buckets.size).toBe(2);
+    expect(buckets.take('a', 0)).toBeGreaterThan(0); // a kept its debt
+    expect(buckets.take('b', 0)).toBe(0); // b starts full again
+  });
+});

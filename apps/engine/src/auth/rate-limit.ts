@@ -11,7 +11,18 @@ export interface RateLimit {
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(readonly limit: RateLimit) {}
+  /**
+   * `maxBuckets`: for ids that are not bounded by the keys (the in-app customers): past it, the least recently used
+   * bucket is dropped. A dropped bucket refills to full, so only an id idle longer than the others loses its debt.
+   */
+  constructor(
+    readonly limit: RateLimit,
+    private readonly maxBuckets = Infinity,
+  ) {}
+
+  get size(): number {
+    return this.buckets.size;
+  }
 
   /** Takes a token for `id` at `nowMs`: 0 when the request may go, else the seconds until the next token. */
   take(id: string, nowMs: number): number {
@@ -20,7 +31,9 @@ export class TokenBuckets {
     const bucket = this.buckets.get(id) ?? { tokens: burst, at: nowMs };
     bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * perSecond);
     bucket.at = nowMs;
+    this.buckets.delete(id); // most recently used last
     this.buckets.set(id, bucket);
+    if (this.buckets.size > this.maxBuckets) this.buckets.delete(this.buckets.keys().next().value!);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;

@@ -4,6 +4,7 @@
  * live on its SSE stream, rates; a forged token changes nothing; a retried clientMessageId is recorded once; internal
  * notes never reach the client; CORS answers the workspace's origins only.
  */
+import { CUSTOMER_RATE_LIMIT } from './inapp.guard';
 import { createHmac } from 'node:crypto';
 import { customerStreamId, envelope, type RecordedEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
@@ -249,6 +250,14 @@ describe('in-app client API (/v1/client/:workspaceId)', () => {
         ],
       }),
     ]);
+  });
+
+  it("limits one customer's requests (429 past the burst) without slowing another customer", async () => {
+    const statuses = await Promise.all(Array.from({ length: CUSTOMER_RATE_LIMIT.burst + 10 }, () => client('/inbox', 'greedy')));
+    const codes = statuses.map((r) => r.status);
+    expect(codes.filter((c) => c === 200).length).toBeLessThanOrEqual(CUSTOMER_RATE_LIMIT.burst + 1);
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(9);
+    expect((await client('/inbox', 'patient')).status).toBe(200);
   });
 
   it('answers bad input with a 400 or 404 naming what is wrong, and records nothing', async () => {

@@ -1,4 +1,6 @@
 import {
+  HttpException,
+  HttpStatus,
   CanActivate,
   ExecutionContext,
   ForbiddenException,
@@ -11,6 +13,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { secretNamed } from '@journey/domain';
+import { TokenBuckets } from '../auth/rate-limit';
 import { SettingsService } from '../conversations/organisation.service';
 import { MAX_CUSTOMER_ID, verifyCustomerToken } from './customer-token';
 
@@ -46,6 +49,10 @@ export const ApiCustomerToken = () =>
     ApiForbiddenResponse({ description: 'In-app is not set up for this workspace (no identity secret configured)' }),
   );
 
+/** Requests per second one customer's clients may make together, with a burst; customers tracked at most. */
+export const CUSTOMER_RATE_LIMIT = { perSecond: 10, burst: 30 };
+export const CUSTOMER_BUCKETS = 100_000;
+
 const single = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
@@ -56,6 +63,8 @@ const single = (value: unknown): string | undefined => (typeof value === 'string
  */
 @Injectable()
 export class InAppGuard implements CanActivate {
+  private readonly buckets = new TokenBuckets(CUSTOMER_RATE_LIMIT, CUSTOMER_BUCKETS);
+
   constructor(
     private readonly settings: SettingsService,
     private readonly reflector: Reflector,
@@ -87,6 +96,12 @@ export class InAppGuard implements CanActivate {
     if (!verifyCustomerToken(secret, customerId, token))
       throw new UnauthorizedException(
         "X-Customer-Token: not this customer's token (HMAC-SHA256 of the customer id with the workspace's identity secret, in hex)",
+      );
+    const wait = this.buckets.take(`${workspaceId}\u0000${customerId}`, Date.now());
+    if (wait > 0)
+      throw new HttpException(
+        `customer "${customerId}" is over the in-app rate limit (${CUSTOMER_RATE_LIMIT.perSecond} requests per second, burst ${CUSTOMER_RATE_LIMIT.burst}): retry in ${Math.ceil(wait)} s`,
+        HttpStatus.TOO_MANY_REQUESTS,
       );
     request.inAppCustomer = { workspaceId, customerId };
     return true;
