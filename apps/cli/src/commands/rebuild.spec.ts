@@ -48,6 +48,9 @@ describe('journey rebuild', () => {
       expect.stringMatching(
         /^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts\); identical to the live model$/,
       ),
+      expect.stringMatching(
+        /^conversation-analytics: rebuilt to position 3 in \d+ ms \(0 conversation_facts, 0 conversation_contacts, 0 conversation_messages, 0 task_facts\); identical to the live model$/,
+      ),
     ]);
     const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));

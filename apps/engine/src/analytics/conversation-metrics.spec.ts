@@ -33,6 +33,7 @@ describe('conversation metrics', () => {
     const id = 'cv';
     const stream = [
       recorded('ConversationStarted', { conversationId: id, channel: 'email' }, '2025-01-01T10:00:00Z'),
+      recorded('CustomerReplied', { conversationId: id, messageId: 'q', channel: 'email', body: 'help' }, '2025-01-01T10:00:00Z'),
       recorded(
         'ConversationAssigned',
         { conversationId: id, team: 'support', assignee: 'ann', priority: 'high', reason: 'least-loaded' },
