@@ -60,7 +60,7 @@ describe('journey rebuild', () => {
 
   it('names the known projections when given an unknown one', async () => {
     await expect(buildProgram().parseAsync(['node', 'journey', 'rebuild', 'nope', '--data-dir', dir])).rejects.toThrow(
-      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, or all\)/,
+      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, conversation-analytics, or all\)/,
     );
   });
 });
