@@ -163,17 +163,24 @@ export class QueuePickup extends ProcessorHandler {
   constructor(private readonly options: QueuePickupOptions) {
     super();
     this.owns = ownerOf(options.partition);
+    const p = options.partition;
+    const name = p && p.count > 1 ? `${QUEUE_PICKUP}#${p.index}/${p.count}` : QUEUE_PICKUP; // a checkpoint per partition
     this.processor = new Processor({
-      name: QUEUE_PICKUP,
+      name,
       label: 'queue pickup',
       store: options.store,
       filter: { streamPrefixes: [TEAMS_STREAM], eventTypes: [...ORGANISATION_EVENT_TYPES] },
       filterInStore: true,
-      checkpoint: new BackgroundCheckpoint(options.checkpoints, QUEUE_PICKUP, (e) =>
+      checkpoint: new BackgroundCheckpoint(options.checkpoints, name, (e) =>
         options.logger?.error(`${QUEUE_PICKUP}: checkpoint not saved: ${e.message}`),
       ),
       handle: (events) => this.exclusive(() => this.handle(events)),
-      ...(options.failures && { failures: options.failures }),
+      failures: {
+        ...options.failures,
+        now: () => options.clock.now(),
+        onFailure: (error, delay, what) =>
+          options.logger?.error(`${QUEUE_PICKUP} failed (${what}), retrying in ${delay} ms: ${error.stack ?? error.message}`),
+      },
     });
   }
 
