@@ -3,7 +3,7 @@ import {
   Inject,
   Injectable,
   Logger,
-  NotFoundException,
+  HttpException,
   PreconditionFailedException,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
@@ -147,6 +147,13 @@ type Outcome = 'assigned' | 'skipped' | 'nobody';
  * ConversationsService.act with the version read as `If-Match` (event ids derive from the conversation's version), tasks
  * by appending CsmTaskAssigned at the stream revision read (id from the task and that revision): an item someone
  * assigned meanwhile, or that a replay finds done, is skipped. Every pickup runs one at a time.
+ *
+ * The timed return is a tick rather than a durable timer: the durable timers live on customer streams (partitioned by
+ * customer), while a member's return concerns a workspace's teams; the members' `until` are in memory already (the
+ * organisation folded from the teams streams), so a tick costs a scan of them, and re-checking every passed `until`
+ * once at start covers what came due while the process was down. A return is picked up within a minute of its time.
+ * Decisions use the organisation as it is now (OrganisationService), not as it was at the event: a replay or a
+ * catch-up never assigns to a member who has gone away again since.
  */
 export class QueuePickup extends ProcessorHandler {
   readonly processor: Processor;
@@ -357,7 +364,12 @@ export class QueuePickup extends ProcessorHandler {
           return written > 0 ? counted() : 'skipped';
         } catch (error) {
           if (error instanceof PreconditionFailedException || error instanceof ConflictException) continue; // changed: look again
-          if (error instanceof NotFoundException) return 'skipped';
+          if (error instanceof HttpException && error.getStatus() < 500) {
+            this.options.logger?.warn(
+              `${QUEUE_PICKUP}: conversation "${item.itemId}" of "${item.customerId}" not assigned: ${error.message}`,
+            );
+            return 'skipped'; // refused by the decider (resolved meanwhile, ...): not this pickup's to retry
+          }
           throw error;
         }
       }
