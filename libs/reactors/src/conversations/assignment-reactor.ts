@@ -138,8 +138,8 @@ export function decideAssignment(
  * assignee) goes to a member of the team, and a task opened for a team (`CsmTaskOpened` whose owner is a team id, not
  * a member's) is assigned (`CsmTaskAssigned`) the same way; nobody available: it stays queued. The load of the members
  * comes from `load` (the `work` read model), read once per batch and workspace and counted up by the batch's own
- * assignments. Not done: a member back from away does not pick up what waits in the team's queue (it waits for the
- * next handoff, or a person's assignment).
+ * assignments. What waits in a team's queue when a member comes back or joins is handed out by the queue pickup
+ * (apps/engine/src/conversations/queue-pickup.ts).
  */
 export class AssignmentReactor implements Reactor {
   readonly name = 'assignment';
