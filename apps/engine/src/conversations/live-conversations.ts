@@ -41,6 +41,8 @@ export class LiveConversations implements OnApplicationBootstrap, OnModuleDestro
       name: 'live-conversations',
       store: this.store,
       filter: { eventTypes: LIVE_EVENT_TYPES, streamPrefixes: ['customer-'] },
+      // sparse among the ingested events: the store seeks them instead of the API thread reading the whole log
+      filterInStore: true,
       checkpoint: { load: () => this.store.headPosition() },
       batchSize: 200,
       handle: (events) => {
