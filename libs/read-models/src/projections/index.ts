@@ -2,10 +2,17 @@ import type { Projection } from '../projection';
 import { customersProjection } from './customers.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
 import { triggerAnalyticsProjection } from './trigger-analytics.projection';
+import { workProjection } from './work.projection';
 
 export * from './customers.projection';
 export * from './stage-analytics.projection';
 export * from './trigger-analytics.projection';
+export * from './work.projection';
 
 /** Every projection the engine runs, by name. */
-export const PROJECTIONS: readonly Projection[] = [customersProjection, stageAnalyticsProjection, triggerAnalyticsProjection];
+export const PROJECTIONS: readonly Projection[] = [
+  customersProjection,
+  stageAnalyticsProjection,
+  triggerAnalyticsProjection,
+  workProjection,
+];
