@@ -13,6 +13,7 @@ import { TriggersModule } from './triggers/triggers.module';
 import { BacktestModule } from './backtest/backtest.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { ConversationsModule } from './conversations/conversations.module';
+import { WorkModule } from './work/work.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -31,6 +32,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   BacktestModule,
   DeadLettersModule,
   ConversationsModule,
+  WorkModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */
