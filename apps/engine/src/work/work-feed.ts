@@ -87,6 +87,11 @@ export class WorkFeed implements OnModuleDestroy {
     };
   }
 
+  /** How many listen to the workspace's changes now (open streams). */
+  listening(workspaceId: string): number {
+    return this.workspaces.get(workspaceId)?.listeners.size ?? 0;
+  }
+
   onModuleDestroy(): void {
     for (const ws of this.workspaces.values()) ws.unlisten();
     this.workspaces.clear();

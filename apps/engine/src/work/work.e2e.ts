@@ -9,7 +9,7 @@ import { hashKey, keyIdOf } from '../auth/api-keys';
 import { ConversationsService } from '../conversations/conversations.service';
 import { OrganisationService } from '../conversations/organisation.service';
 import { ProjectionsService } from '../projections/projections.service';
-import type { WorkChange } from './work-feed';
+import { WorkFeed, type WorkChange } from './work-feed';
 import type { WorkItemView, WorkPage } from './work.query';
 
 const CSM_KEY = 'csm-key-work-e2e';
@@ -253,9 +253,12 @@ describe('GET /v1/work and /v1/work/stream', () => {
       const pushed = stream.events.filter((e) => e.event === 'work').map((e) => e.data as WorkChange);
       expect(pushed.some((c) => c.itemId === others)).toBe(false);
       expect(JSON.stringify(pushed)).not.toContain('TOP SECRET');
+      expect(engine.app.get(WorkFeed).listening('default')).toBe(1);
     } finally {
       await stream.close();
     }
+    // the closed connection stops listening
+    await eventually(() => expect(engine.app.get(WorkFeed).listening('default')).toBe(0));
   });
 
   it("pushes to a csm stream its own items and its teams' queue only", async () => {

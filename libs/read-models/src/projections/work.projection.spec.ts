@@ -176,6 +176,9 @@ describe('work projection', () => {
     const done = project([...events, ...more]);
     expect(work(done, 'conversation', 'bob', 'c1')).toMatchObject({ status: 'resolved', open: 0, dueAt: NO_DUE });
     expect(work(done, 'task', 'bob', 'k1')).toMatchObject({ status: 'closed', open: 0, dueAt: NO_DUE });
+    // the customer's state keeps what may change again: a resolved conversation (it may reopen), not a closed task
+    const state = done.get(`${WORK_CUSTOMERS}/acme/bob`)!.doc as { items: Record<string, unknown> };
+    expect(Object.keys(state.items)).toEqual([workDocId('conversation', 'acme', 'bob', 'c1')]);
     const reopened = project([
       ...events,
       ...more,

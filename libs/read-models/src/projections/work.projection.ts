@@ -360,9 +360,14 @@ export const workProjection: Projection = {
       };
       const item = evolveItem(before, e);
       item.doc.sortKey = sortKeyOf(item.doc, id);
-      const timers =
-        e.type === 'TimerScheduled' ? { ...state.timers, [String((e.data as { timerId: string }).timerId)]: id } : state.timers;
-      const next: CustomerWork = { ...state, items: { ...state.items, [id]: item }, timers };
+      let timers = e.type === 'TimerScheduled' ? { ...state.timers, [String((e.data as { timerId: string }).timerId)]: id } : state.timers;
+      const items = { ...state.items, [id]: item };
+      if (item.doc.kind === 'task' && item.doc.status === 'closed') {
+        // a closed task never opens again: its document stays, the customer's state forgets it (and its timers)
+        delete items[id];
+        timers = Object.fromEntries(Object.entries(timers).filter(([, of]) => of !== id));
+      }
+      const next: CustomerWork = { ...state, items, timers };
       batch.update<CustomerWork>(
         WORK_CUSTOMERS,
         cid,
