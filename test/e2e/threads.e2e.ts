@@ -73,6 +73,7 @@ describe('engine threads: main (api, reactor) + worker (projector, dispatcher, r
       ['customers', true],
       ['stage-analytics', true],
       ['trigger-analytics', true],
+      ['work', true],
     ]);
 
     const metrics = await waitFor(async () => {

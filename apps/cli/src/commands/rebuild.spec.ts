@@ -48,6 +48,7 @@ describe('journey rebuild', () => {
       expect.stringMatching(
         /^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts\); identical to the live model$/,
       ),
+      expect.stringMatching(/^work: rebuilt to position 3 in \d+ ms \(0 work, 0 work_customers\); identical to the live model$/),
     ]);
     const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));
@@ -57,7 +58,7 @@ describe('journey rebuild', () => {
 
   it('names the known projections when given an unknown one', async () => {
     await expect(buildProgram().parseAsync(['node', 'journey', 'rebuild', 'nope', '--data-dir', dir])).rejects.toThrow(
-      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, or all\)/,
+      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, work, or all\)/,
     );
   });
 });
