@@ -45,7 +45,7 @@ const NOBODY: Holder = { assignee: '', team: '' };
 
 function itemOf(e: RecordedEvent): { kind: WorkKind; itemId: string } | undefined {
   const d = e.data as Record<string, unknown>;
-  if (typeof d.conversationId === 'string' && e.type !== 'CsmTaskOpened') return { kind: 'conversation', itemId: d.conversationId };
+  if (typeof d.conversationId === 'string') return { kind: 'conversation', itemId: d.conversationId };
   if (typeof d.taskId === 'string') return { kind: 'task', itemId: d.taskId };
   if (e.type === 'SlaBreached') return { kind: d.subject === 'task' ? 'task' : 'conversation', itemId: String(d.id) };
   return undefined;

@@ -9,8 +9,10 @@ import { WorkFeed } from './work-feed';
 import { actorOf, DEFAULT_LIMIT, inScope, MAX_LIMIT, parseListQuery, parseStreamQuery } from './work-scope';
 import { WorkQuery } from './work.query';
 
-/** Seconds between the stream's heartbeats (comments that keep proxies from closing an idle connection). */
+/** Milliseconds between the stream's heartbeats (comments that keep proxies from closing an idle connection). */
 export const HEARTBEAT_MS = 15_000;
+/** What a stream may hold unsent for a slow client before it is ended. */
+const MAX_BUFFERED_BYTES = 1 << 20;
 
 const ITEM_EXAMPLE = {
   kind: 'conversation',
@@ -103,6 +105,8 @@ export class WorkController {
     res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ workspaceId: principal.workspaceId, member: actorOf(principal) })}\n\n`);
     const unlisten = this.feed.listen(principal.workspaceId, (change, before, after) => {
       if (!inScope(scope, before) && !inScope(scope, after)) return;
+      // a client that does not read: the stream ends (it reconnects and reads GET /v1/work again) rather than buffer
+      if (res.writableLength > MAX_BUFFERED_BYTES) return void res.end();
       res.write(`id: ${change.position}\nevent: work\ndata: ${JSON.stringify(change)}\n\n`);
     });
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
@@ -112,6 +116,7 @@ export class WorkController {
       unlisten();
     };
     req.on('close', close);
+    res.on('close', close);
     res.on('error', close);
   }
 
