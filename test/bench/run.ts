@@ -31,6 +31,16 @@ const BENCHES: Bench[] = [
     what: 'ingestion answer -> message scheduled at 2k ev/s (target p99 < 50 ms)',
   },
   {
+    name: 'work-query',
+    file: 'work-query.bench.js',
+    what: 'GET /v1/work for a member with 500 open items among 100k conversations vs the raw store query (target p99 < 50 ms)',
+  },
+  {
+    name: 'reply-push',
+    file: 'reply-push.bench.js',
+    what: "customer reply -> in the assignee's GET /v1/work and pushed on their SSE stream, at 1k ev/s ingest (target p99 < 100 ms)",
+  },
+  {
     name: 'relay',
     file: 'relay.bench.js',
     needs: 'KAFKA_BROKERS',

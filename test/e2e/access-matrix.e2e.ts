@@ -163,6 +163,8 @@ const RULES: Record<string, Rule> = {
     other: (ws) => ({ params: { id: 'bob', messageId: messageId(OTHER[ws]) } }),
     colliding: { params: { id: 'eu-bob', messageId: messageId('acme-eu') } },
   },
+  'GET /v1/work': { allow: readers, own: () => ({}) },
+  'GET /v1/work/stream': { allow: readers, own: () => ({}) }, // an event stream: its first event is read
   'GET /v1/analytics/stages': { allow: readers, own: () => ({}) },
   'GET /v1/analytics/triggers': { allow: readers, own: () => ({}) },
   'GET /v1/analytics/conversations': { allow: readers, own: () => ({}) },
@@ -384,10 +386,12 @@ describe('access matrix: endpoint × caller × workspace', () => {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    // an event stream (the in-app client's) does not end: its status is the answer
     if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
-      await res.body?.cancel();
-      return { status: res.status, text: '' };
+      // a Server-Sent Events stream never ends: its first chunk is the answer
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      await reader.cancel();
+      return { status: res.status, text: new TextDecoder().decode(first.value) };
     }
     return { status: res.status, text: await res.text() };
   }

@@ -74,6 +74,7 @@ describe('engine threads: main (api, reactor) + worker (projector, dispatcher, r
       ['stage-analytics', true],
       ['trigger-analytics', true],
       ['conversation-analytics', true],
+      ['work', true],
     ]);
 
     const metrics = await waitFor(async () => {

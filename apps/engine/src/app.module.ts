@@ -19,6 +19,7 @@ import { ConversationsApiModule } from './conversations-api/conversations-api.mo
 import { EmailModule } from './email/email.module';
 import { SlackModule } from './slack/slack.module';
 import { AnalyticsModule } from './analytics/analytics.module';
+import { WorkModule } from './work/work.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -43,6 +44,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   EmailModule,
   SlackModule,
   AnalyticsModule,
+  WorkModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -12,6 +12,11 @@ export interface FindOptions {
   /** Top-level fields to sort by, ascending. */
   orderBy?: string[];
   limit?: number;
+  /**
+   * Keyset paging: only documents whose `field` (a string or number, compared as stored) is greater than `value`. With
+   * `orderBy: [field]` on a field unique per document, the page after the one that ended at `value`.
+   */
+  after?: { field: string; value: FieldValue };
 }
 
 export interface ApplyOptions {

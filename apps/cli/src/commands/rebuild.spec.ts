@@ -51,6 +51,7 @@ describe('journey rebuild', () => {
       expect.stringMatching(
         /^conversation-analytics: rebuilt to position 3 in \d+ ms \(0 conversation_facts, 0 conversation_contacts, 0 conversation_messages, 0 task_facts\); identical to the live model$/,
       ),
+      expect.stringMatching(/^work: rebuilt to position 3 in \d+ ms \(0 work, 0 work_customers\); identical to the live model$/),
     ]);
     const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));
@@ -60,7 +61,7 @@ describe('journey rebuild', () => {
 
   it('names the known projections when given an unknown one', async () => {
     await expect(buildProgram().parseAsync(['node', 'journey', 'rebuild', 'nope', '--data-dir', dir])).rejects.toThrow(
-      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, conversation-analytics, or all\)/,
+      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, conversation-analytics, work, or all\)/,
     );
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { customerStreamId, type RecordedEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
-import { PROJECTIONS, READ_MODEL_STORE, type Projection, type PutDoc, type ReadModelStore } from '@journey/read-models';
+import { PROJECTIONS, READ_MODEL_STORE, type ReadModelStore } from '@journey/read-models';
 import { eventually } from '../../../../libs/reactors/src/testing/eventually';
 import { startEngine, type TestEngine } from '../../../../test/e2e/support';
 import { HealthChecks } from '../operations/health';
@@ -13,42 +13,9 @@ import { OrganisationService } from './organisation.service';
 import { QUEUE_PICKUP, QueuePickupWorker } from './queue-pickup';
 
 const env = { JOURNEY_ROLES: 'api,reactor' };
-const enc = encodeURIComponent;
 
-/**
- * Until the `work` projection is in PROJECTIONS (another branch builds it): a stand-in with the documents' top-level
- * fields the queue reads, from the conversations' assignments only.
- */
-const standInWork: Projection = {
-  name: 'work',
-  collections: [{ name: 'work', indexes: [['workspaceId', 'team', 'assignee', 'open']] }],
-  reads: () => [],
-  apply: (events) => {
-    const puts = new Map<string, PutDoc>();
-    for (const e of events as Array<RecordedEvent<any>>) {
-      if (e.type !== 'ConversationAssigned') continue;
-      const { workspaceId, customerId } = e.metadata;
-      const id = `conversation:${enc(workspaceId)}/${enc(customerId!)}/${e.data.conversationId}`;
-      const doc = {
-        workspaceId,
-        kind: 'conversation',
-        itemId: e.data.conversationId,
-        customerId,
-        assignee: e.data.assignee ?? '',
-        team: e.data.team ?? '',
-        status: 'open',
-        open: 1,
-        priority: e.data.priority,
-        dueAt: '9999',
-        updatedAt: e.metadata.occurredAt,
-      };
-      puts.set(id, { collection: 'work', id, pos: e.position, doc });
-    }
-    return [...puts.values()];
-  },
-};
-/** The engine's work projection when it has one (then the pickup waits for its checkpoint), else the stand-in. */
-const work = PROJECTIONS.find((p) => p.collections.some((c) => c.name === 'work')) ?? standInWork;
+/** The engine's work projection (the pickup waits for its checkpoint), applied by the test: no projector runs here. */
+const work = PROJECTIONS.find((p) => p.name === 'work')!;
 
 describe('queue pickup in the engine (real SQLite stores; the work projection applied by the test, roles api,reactor)', () => {
   let dataDir: string;

@@ -316,11 +316,19 @@ export class QueuePickup extends ProcessorHandler {
 
   /** Assigns the team's queue while somebody of it is available; returns how many items were assigned. */
   async pickup(workspaceId: string, teamId: string, caughtUp: () => Promise<void> = () => Promise.resolve()): Promise<number> {
-    const org = await this.options.organisations.load(workspaceId);
-    const team = org.teams.get(teamId);
-    const now = this.options.clock.now();
-    if (!team || ![...org.members.values()].some((m) => m.teams.includes(teamId) && isAvailable(m, now))) return 0;
+    const someoneAvailable = async () => {
+      const org = await this.options.organisations.load(workspaceId);
+      const team = org.teams.get(teamId);
+      const now = this.options.clock.now();
+      const available = team !== undefined && [...org.members.values()].some((m) => m.teams.includes(teamId) && isAvailable(m, now));
+      return available ? { org, team, now } : undefined;
+    };
+    if (!(await someoneAvailable())) return 0;
     await caughtUp(); // somebody can take work: read the queue once the model has seen what came before
+    // the organisation as it is after the wait (a member may have gone away meanwhile)
+    const current = await someoneAvailable();
+    if (!current) return 0;
+    const { org, team, now } = current;
     const items = (await this.options.work.queued(workspaceId, teamId)).filter((i) => this.owns(workspaceId, i.customerId));
     if (items.length === 0) return 0;
     const load = new Map(await this.options.load(workspaceId));

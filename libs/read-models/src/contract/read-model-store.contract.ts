@@ -122,6 +122,18 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     ]);
     expect((await store.find(CUSTOMERS, { workspaceId: 'w', stage: 'onboarding' })).map((d) => d.id)).toEqual(['w/b']);
     expect((await store.find(CUSTOMERS, { workspaceId: 'w' }, { limit: 2 })).map((d) => d.id)).toEqual(['w/a', 'w/b']);
+    // keyset paging: after a value of a field, in its order
+    expect(
+      (await store.find(CUSTOMERS, { workspaceId: 'w' }, { orderBy: ['customerId'], after: { field: 'customerId', value: 'a' } })).map(
+        (d) => d.id,
+      ),
+    ).toEqual(['w/b', 'w/c']);
+    expect(
+      (
+        await store.find(CUSTOMERS, { workspaceId: 'w' }, { orderBy: ['customerId'], after: { field: 'customerId', value: 'b' }, limit: 5 })
+      ).map((d) => d.id),
+    ).toEqual(['w/c']);
+    expect(await store.find(CUSTOMERS, { customerId: 'a' }, { after: { field: 'customerId', value: 'a' } })).toEqual([]);
     expect((await store.find(STAGE_TRANSITIONS, { workspaceId: 'w' })).map((d) => d.doc)).toEqual([
       { workspaceId: 'w', day: '2025-04-02', from: 'onboarding', to: 'active', count: 1 },
     ]);

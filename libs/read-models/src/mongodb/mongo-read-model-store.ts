@@ -290,7 +290,13 @@ export class MongoReadModelStore implements ReadModelStore {
     const sort: Record<string, 1> = {};
     for (const f of options.orderBy ?? []) sort[checkName(f, 'field')] = 1;
     sort._id = 1;
-    const docs = await live.find(filter(where), { ...READ, sort, ...(limit !== undefined ? { limit } : {}) }).toArray();
+    const after = options.after && { [checkName(options.after.field, 'field')]: { $gt: options.after.value } };
+    const query = !after
+      ? filter(where)
+      : options.after!.field in where
+        ? { $and: [filter(where), after] }
+        : { ...filter(where), ...after };
+    const docs = await live.find(query, { ...READ, sort, ...(limit !== undefined ? { limit } : {}) }).toArray();
     return docs.map((d) => fromMongoDoc<T>(d));
   }
 

@@ -3,12 +3,14 @@ import { conversationAnalyticsProjection } from './conversation-analytics.projec
 import { customersProjection } from './customers.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
 import { triggerAnalyticsProjection } from './trigger-analytics.projection';
+import { workProjection } from './work.projection';
 
 export * from './conversation-analytics.projection';
 export * from './conversation-figures';
 export * from './customers.projection';
 export * from './stage-analytics.projection';
 export * from './trigger-analytics.projection';
+export * from './work.projection';
 
 /** Every projection the engine runs, by name. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -16,4 +18,5 @@ export const PROJECTIONS: readonly Projection[] = [
   stageAnalyticsProjection,
   triggerAnalyticsProjection,
   conversationAnalyticsProjection,
+  workProjection,
 ];

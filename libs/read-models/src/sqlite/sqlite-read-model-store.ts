@@ -145,7 +145,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async find<T>(collection: string, where: Record<string, FieldValue>, options: FindOptions = {}): Promise<Array<StoredDoc<T>>> {
-    const { clause, params } = whereClause(where);
+    const { clause, params } = whereClause(where, options.after);
     const order = options.orderBy?.length ? ` ORDER BY ${options.orderBy.map(field).join(', ')}` : ' ORDER BY id';
     const limit = options.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.limit))}` : '';
     const rows = this.db.prepare<unknown[], Row>(`SELECT id, pos, doc FROM ${table(collection)}${clause}${order}${limit}`).all(...params);
@@ -214,10 +214,15 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 }
 
-function whereClause(where: Record<string, FieldValue>): { clause: string; params: FieldValue[] } {
-  const entries = Object.entries(where);
-  if (entries.length === 0) return { clause: '', params: [] };
-  return { clause: ` WHERE ${entries.map(([k]) => `${field(k)} = ?`).join(' AND ')}`, params: entries.map(([, v]) => v) };
+function whereClause(where: Record<string, FieldValue>, after?: FindOptions['after']): { clause: string; params: FieldValue[] } {
+  const terms = Object.keys(where).map((k) => `${field(k)} = ?`);
+  const params = Object.values(where);
+  if (after) {
+    terms.push(`${field(after.field)} > ?`);
+    params.push(after.value);
+  }
+  if (terms.length === 0) return { clause: '', params: [] };
+  return { clause: ` WHERE ${terms.join(' AND ')}`, params };
 }
 
 function toStored<T>(row: Row): StoredDoc<T> {
