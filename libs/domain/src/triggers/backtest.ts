@@ -50,7 +50,8 @@ export interface StepReport extends Reach {
   outcomes?: Record<string, number>;
   /**
    * send, reply, webhook: messages by channel (a reply's: the conversation's; a webhook's: `http`), how many were
-   * deferred by quiet hours, suppressed ones by reason (`held-by-person`: a person held the conversation).
+   * deferred by quiet hours, suppressed ones by reason (`held-by-person`: a person held the conversation;
+   * `template-error`: a reply body that did not render for the customer, with `renderReply`).
    */
   sent?: Record<string, number>;
   deferredByQuietHours?: number;
