@@ -87,6 +87,16 @@ describe('a reply body is a Liquid template', () => {
     expect(refusals('Hi {{ customer.traits.name | default: "there" }}, {{ event.plan | default: "" }}')).toEqual([]);
   });
 
+  it('given the higher-priority answer does not render, then it did not answer: a lower-priority trigger does', () => {
+    const high = enabledProgram({ ...definition('Hi {{ customer.traits.nickname }}'), id: 'high', priority: 10 });
+    const low = enabledProgram({ ...definition('We got your message.'), id: 'low' });
+    const h = new History('cus-42');
+    h.reply(T0, 'how do I export?');
+    const { decided } = simulateCustomer([low, high], h.events, undefined, { renderReply: replyRenderer() });
+    expect(data(decided, 'MessageSuppressed')).toMatchObject([{ triggerId: 'high', reason: 'template-error' }]);
+    expect(data(decided, 'AgentReplied')).toMatchObject([{ triggerId: 'low', body: 'We got your message.' }]);
+  });
+
   describe('over the bounds (the dispatcher’s: output size, allocations, render time), a template-error', () => {
     it('given an output longer than the limit, then suppressed', () => {
       const decided = answer('{% for i in (1..30000) %}0123456789{% endfor %}');
