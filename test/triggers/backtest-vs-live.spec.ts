@@ -323,7 +323,12 @@ const answersLater: TriggerDefinition = {
   entry: { reply: { channel: ['inbox', 'email'] } },
   steps: [
     { wait: { duration: '2h' } },
-    { reply: { body: 'Still there? We are on it.' } },
+    // a template: rendered as the run decides, live and in the backtest alike (a customer without the trait: template-error)
+    {
+      reply: {
+        body: 'Still there, {{ customer.id }}? Renewal: {{ customer.traits.renewal_date }}. Using {{ customer.traits.features_used | join: ", " | default: "nothing yet" }}.',
+      },
+    },
     { webhook: { url: 'https://crm.example.com/notes', headers: { Authorization: 'Bearer {{ secrets.crm }}' }, body: '{}' } },
     { branch: { if: { reply: { sentiment: { lt: 0 } } }, then: [{ handoff: { team: 'support' } }], else: [{ resolve: {} }] } },
   ],
@@ -333,7 +338,15 @@ describe('backtest and live decide the same on the same history (every library t
   const kinds = new Set<string>();
   afterAll(() => {
     // the conversation triggers did meet every case: answered, held by a person, handed off, resolved, webhook
-    for (const k of ['AgentReplied', 'held-by-person', 'ConversationAssigned', 'ConversationResolved', 'ConversationTagged'])
+    for (const k of [
+      'AgentReplied',
+      'held-by-person',
+      'template-error',
+      'rendered',
+      'ConversationAssigned',
+      'ConversationResolved',
+      'ConversationTagged',
+    ])
       expect([k, kinds.has(k)]).toEqual([k, true]);
   });
   for (const definition of [...library, waitsForItsTask, answersLater]) {
@@ -353,7 +366,11 @@ describe('backtest and live decide the same on the same history (every library t
         expect({ seed, decisions: sorted(backtested) }).toEqual({ seed, decisions: sorted(decided) });
         decisions += [...decided.values()].reduce((n, ds) => n + ds.length, 0);
         for (const ds of decided.values())
-          for (const d of ds) kinds.add(d.includes('"reason":"held-by-person"') ? 'held-by-person' : d.split(' ')[1]);
+          for (const d of ds) {
+            kinds.add(d.includes('"reason":"held-by-person"') ? 'held-by-person' : d.split(' ')[1]);
+            if (d.includes('"reason":"template-error"')) kinds.add('template-error');
+            if (/"body":"Still there, [ab]\? Renewal: \d{4}-\d\d-\d\d\./.test(d)) kinds.add('rendered');
+          }
       }
       expect(decisions).toBeGreaterThan(0); // the histories do reach the trigger
     });

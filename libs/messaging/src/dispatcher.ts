@@ -8,9 +8,9 @@ import {
   initialDeliveryState,
   nextAttemptAt,
   retryDelayMs,
+  templateEventProperties,
   type AttemptResult,
   type DeliveryEvent,
-  type Properties,
   type RecordedEvent,
   type RetryPolicy,
 } from '@journey/domain';
@@ -277,7 +277,8 @@ export class Dispatcher extends ProcessorHandler {
     } else {
       try {
         const cause = causingEventId ? events.find((e) => e.id === causingEventId) : undefined;
-        const scope = { customer: { id: scheduled.customerId, traits }, event: eventProperties(cause) };
+        // the scope of every template, a reply step's body included (rendered by the run decider: RunContext.renderReply)
+        const scope = { customer: { id: scheduled.customerId, traits }, event: templateEventProperties(cause) };
         // an agent's words (literal) are sent as written: a customer may write `{{` too
         content = scheduled.data.literal
           ? { ...(template.subject !== undefined && { subject: template.subject }), body: template.body }
@@ -348,12 +349,6 @@ export class Dispatcher extends ProcessorHandler {
       this.options.onOutcome?.(e.data.channel, outcome);
     }
   }
-}
-
-/** The causing event's properties for templates (a track call's properties; the traits of an identify or group). */
-function eventProperties(event: RecordedEvent | undefined): Properties {
-  const data = event?.data as { properties?: Properties; traits?: Properties } | undefined;
-  return data?.properties ?? data?.traits ?? {};
 }
 
 /** A counting semaphore: at most `size` holders at once, waiters served in order. */

@@ -1,5 +1,5 @@
-import { Context, Liquid, Tag, toPromise, toValue, type Emitter, type FS, type Template } from 'liquidjs';
-import type { Properties, Traits } from '@journey/domain';
+import { Context, Liquid, Tag, toPromise, toValue, toValueSync, type Emitter, type FS, type Template } from 'liquidjs';
+import type { Properties, ReplyRenderer, Traits } from '@journey/domain';
 
 /** What a template sees: `{{ customer.id }}`, `{{ customer.traits.name }}`, `{{ event.plan }}` (the causing event's properties). */
 export interface TemplateScope {
@@ -95,6 +95,17 @@ export class TemplateRenderer {
   }
 
   /**
+   * The same render, synchronous (for the pure trigger run decider: a `reply` step's body), with the same bounds: the
+   * time and allocation limits count per part from a fresh context, the output is bounded as it is written, and file
+   * tags are refused. Throws a TemplateError.
+   */
+  renderSync(template: MessageTemplate, scope: TemplateScope): MessageTemplate {
+    const body = this.renderOneSync(template.body, scope, 'body');
+    if (template.subject === undefined) return { body };
+    return { subject: this.renderOneSync(template.subject, scope, 'subject'), body };
+  }
+
+  /**
    * Why a template source is refused before any customer sees it (it does not parse, uses a tag that reads files,
    * is longer than the parse limit), or undefined when it parses: what deploying a trigger checks.
    */
@@ -113,6 +124,17 @@ export class TemplateRenderer {
       // A fresh context per render: the time and allocation limits count from here.
       const ctx = new Context(scope, this.liquid.options, { sync: false }, { liquid: this.liquid });
       await toPromise(this.liquid.renderer.renderTemplates(this.parse(source), ctx, emitter));
+      return emitter.buffer;
+    } catch (error) {
+      throw new TemplateError(`${part}: ${(error as Error).message}`);
+    }
+  }
+
+  private renderOneSync(source: string, scope: TemplateScope, part: string): string {
+    try {
+      const emitter = new BoundedEmitter(this.limits.maxOutputChars);
+      const ctx = new Context(scope, this.liquid.options, { sync: true }, { liquid: this.liquid });
+      toValueSync(this.liquid.renderer.renderTemplates(this.parse(source), ctx, emitter));
       return emitter.buffer;
     } catch (error) {
       throw new TemplateError(`${part}: ${(error as Error).message}`);
@@ -167,4 +189,19 @@ function stringify(value: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.map(stringify).join('');
   return String(v);
+}
+
+/**
+ * The `reply` step's renderer for the trigger run decider (`RunContext.renderReply`): a reply body rendered as a send's
+ * body is (the same strict Liquid, scope and bounds), synchronously; a TemplateError is the answer's `error`.
+ */
+export function replyRenderer(templates: TemplateRenderer = new TemplateRenderer()): ReplyRenderer {
+  return (body, scope) => {
+    try {
+      return { text: templates.renderSync({ body }, scope).body };
+    } catch (error) {
+      if (error instanceof TemplateError) return { error: error.message };
+      throw error;
+    }
+  };
 }

@@ -11,7 +11,7 @@
 import { typed, type JourneyEvent } from '../events';
 import { CustomerSimulation } from './customer';
 import { END, triggerProgram, type CompiledStep, type TriggerProgram } from './program';
-import { TRIGGER_SOURCE, type IdFactory } from './run';
+import { TRIGGER_SOURCE, type IdFactory, type ReplyRenderer } from './run';
 import type { TriggerDefinition } from './schema';
 
 export interface BacktestOptions {
@@ -26,6 +26,8 @@ export interface BacktestOptions {
   to: Date;
   /** Sample customer ids kept per step. Default 5. */
   samples?: number;
+  /** Renders `reply` bodies (Liquid): `replyRenderer()` from @journey/messaging, as the live reactor does. */
+  renderReply?: ReplyRenderer;
   /** Sees every input replayed (with fired timers and fed-back effects) and the events decided on it. */
   observe?: (customerId: string, input: JourneyEvent, decided: JourneyEvent[]) => void;
 }
@@ -48,7 +50,8 @@ export interface StepReport extends Reach {
   outcomes?: Record<string, number>;
   /**
    * send, reply, webhook: messages by channel (a reply's: the conversation's; a webhook's: `http`), how many were
-   * deferred by quiet hours, suppressed ones by reason (`held-by-person`: a person held the conversation).
+   * deferred by quiet hours, suppressed ones by reason (`held-by-person`: a person held the conversation;
+   * `template-error`: a reply body that did not render for the customer, with `renderReply`).
    */
   sent?: Record<string, number>;
   deferredByQuietHours?: number;
@@ -150,7 +153,9 @@ export class Backtest {
     if (!sim)
       this.customers.set(
         customerId,
-        (sim = new CustomerSimulation([this.program], (input, decided) => this.observe(customerId, input, decided), backtestId)),
+        (sim = new CustomerSimulation([this.program], (input, decided) => this.observe(customerId, input, decided), backtestId, {
+          renderReply: this.options.renderReply,
+        })),
       );
     if (arrived < this.from) {
       this.context++;

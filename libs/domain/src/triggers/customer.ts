@@ -17,6 +17,7 @@ import {
   initialRunState,
   TRIGGER_SOURCE,
   type IdFactory,
+  type ReplyRenderer,
   type RunContext,
   type RunState,
   type ScheduledMessage,
@@ -294,6 +295,7 @@ export function decideOnView(
   now: Date,
   ids?: IdFactory,
   inputFolded = false,
+  renderReply?: ReplyRenderer,
 ): JourneyEvent[] {
   if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) {
     if (!inputFolded) applyToView(view, input);
@@ -318,6 +320,7 @@ export function decideOnView(
     messages: view.messages,
     conversations: view.conversations,
     ids,
+    renderReply,
     tooDeep: depthOf(view, input) >= MAX_CAUSAL_DEPTH,
   };
   const out: JourneyEvent[] = [];
@@ -360,6 +363,13 @@ function byPriority(programs: readonly TriggerProgram[]): TriggerProgram[] {
   return sorted;
 }
 
+export interface SimulationOptions {
+  /** Keep every history record (no pruning to what the programs read). */
+  keepHistory?: boolean;
+  /** Renders `reply` bodies (Liquid): `replyRenderer()` from @journey/messaging, as the reactor and the backtest do. */
+  renderReply?: ReplyRenderer;
+}
+
 export interface SimulationResult {
   /** The customer's stream as it would be: inputs, fired timers and every decided event, in order. */
   stream: JourneyEvent[];
@@ -376,7 +386,7 @@ export function simulateCustomer(
   programs: readonly TriggerProgram[],
   inputs: readonly JourneyEvent[],
   until?: Date,
-  options: { keepHistory?: boolean } = {},
+  options: SimulationOptions = {},
 ): SimulationResult {
   const stream: JourneyEvent[] = [];
   const decided: JourneyEvent[] = [];
@@ -413,10 +423,13 @@ export class CustomerSimulation {
     private readonly programs: readonly TriggerProgram[],
     private readonly observe: (input: JourneyEvent, decided: JourneyEvent[]) => void = () => undefined,
     private readonly ids: IdFactory = deterministicId,
-    options: { keepHistory?: boolean } = {},
+    options: SimulationOptions = {},
   ) {
     if (!options.keepHistory) this.needs = historyNeeds(programs);
+    this.renderReply = options.renderReply;
   }
+
+  private readonly renderReply?: ReplyRenderer;
 
   /** Folds an event into the customer's view without deciding on it (history before the replayed range). */
   prior(event: JourneyEvent): void {
@@ -459,7 +472,7 @@ export class CustomerSimulation {
 
   /** `folded`: an effect, folded into the view with the decision that made it, decided on in its turn (as live). */
   private process(input: JourneyEvent, now: number, folded = false): void {
-    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded);
+    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded, this.renderReply);
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
     for (const effect of effects) {

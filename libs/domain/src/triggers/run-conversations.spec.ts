@@ -7,6 +7,7 @@ import type { JourneyEvent } from '../events';
 import { applyToView, decideOnView, emptyCustomerView, simulateCustomer, timerFired } from './customer';
 import { conversationsFromStream } from '../conversations/conversation';
 import { enabledProgram, History, ofType } from './testing';
+import type { ReplyRenderer, ReplyScope } from './run';
 
 const T0 = '2025-03-03T10:00:00Z';
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
@@ -193,6 +194,111 @@ describe('once a person holds a conversation, automation never answers in it unt
     const { decided } = simulateCustomer([b, a], h.events);
     expect(data(decided, 'AgentReplied').map((d) => d.body)).toEqual(['A']);
     expect(data(decided, 'MessageSuppressed')).toMatchObject([{ triggerId: 'b', reason: 'priority' }]);
+  });
+});
+
+describe('the reply body is a template, rendered through the injected renderer', () => {
+  const personal = enabledProgram({
+    id: 'personal',
+    name: 'Personal answer',
+    reentry: 'every',
+    entry: { reply: { contains: ['export'] } },
+    steps: [
+      { set: { traits: { helped: 'export' } } },
+      { reply: { body: 'Hi {{ customer.traits.name }}, here is how to {{ customer.traits.helped }}.' } },
+    ],
+  });
+  /** A stand-in for the messaging lib's renderer: records what it was given, fills `{{ customer.traits.X }}`. */
+  const fake = () => {
+    const calls: Array<{ body: string; scope: ReplyScope }> = [];
+    const render: ReplyRenderer = (body, scope) => {
+      calls.push({ body, scope });
+      const missing = [...body.matchAll(/\{\{ customer\.traits\.(\w+) \}\}/g)].find((m) => scope.customer.traits[m[1]] === undefined);
+      if (missing) return { error: `body: undefined variable: customer.traits.${missing[1]}` };
+      return { text: body.replace(/\{\{ customer\.traits\.(\w+) \}\}/g, (_m, k: string) => String(scope.customer.traits[k])) };
+    };
+    return { calls, render };
+  };
+
+  it('given traits, when the customer writes, then the answer in the thread is the rendered body, with the scope a send gets', () => {
+    const h = new History();
+    h.identify(T0, { name: 'Ada' });
+    const cause = h.reply(at(1), 'how do I export?');
+    const { calls, render } = fake();
+    const { decided } = simulateCustomer([personal], h.events, undefined, { renderReply: render });
+    expect(data(decided, 'AgentReplied')).toMatchObject([
+      { conversationId: 'conv-1', body: 'Hi Ada, here is how to export.', automated: true },
+    ]);
+    // the customer as the decision sees it (a `set` earlier in the same run included) and the causing event's properties
+    expect(calls).toEqual([
+      {
+        body: 'Hi {{ customer.traits.name }}, here is how to {{ customer.traits.helped }}.',
+        scope: { customer: { id: 'c1', traits: { name: 'Ada', helped: 'export' } }, event: {} },
+      },
+    ]);
+    expect(ofType(decided, 'AgentReplied')[0].metadata.causationId).toBe(cause.id);
+    // deterministic: the same history decides the same events, ids included
+    expect(simulateCustomer([personal], h.events, undefined, { renderReply: render }).decided).toEqual(decided);
+  });
+
+  it('given a body that does not render (a missing trait), then no answer: a MessageSuppressed with reason template-error, as a send at the dispatcher', () => {
+    const h = new History();
+    h.reply(T0, 'export please');
+    const { decided } = simulateCustomer([personal], h.events, undefined, { renderReply: fake().render });
+    expect(ofType(decided, 'AgentReplied')).toEqual([]);
+    expect(data(decided, 'MessageSuppressed')).toMatchObject([
+      {
+        reason: 'template-error',
+        detail: 'body: undefined variable: customer.traits.name',
+        channel: 'inbox',
+        triggerId: 'personal',
+        step: '1',
+        guards: [{ guard: 'template', verdict: 'suppressed', detail: 'body: undefined variable: customer.traits.name' }],
+      },
+    ]);
+  });
+
+  it('given a person holds the conversation, then the body is not even rendered: suppressed, held-by-person', () => {
+    const h = new History();
+    h.identify(T0, { name: 'Ada' });
+    h.reply(at(1), 'hello');
+    h.add('ConversationAssigned', { conversationId: 'conv-1', assignee: 'ann', priority: 'normal', by: 'ann', reason: 'manual' }, at(2));
+    h.reply(at(3), 'export?');
+    const { calls, render } = fake();
+    const { decided } = simulateCustomer([personal], h.events, undefined, { renderReply: render });
+    expect(data(decided, 'MessageSuppressed').map((d) => d.reason)).toEqual(['held-by-person']);
+    expect(calls).toEqual([]);
+  });
+
+  it('given an event that moved the run on, then the body sees its properties as `event`', () => {
+    const waits = enabledProgram({
+      id: 'waits',
+      name: 'Waits',
+      entry: { reply: {} },
+      steps: [{ wait: { until: { event: 'Plan Downgraded' }, timeout: '1d', onEvent: [{ reply: { body: '{{ event.plan }}' } }] } }],
+    });
+    const h = new History();
+    h.reply(T0, 'hi');
+    h.track(at(1), 'Plan Downgraded', { plan: 'starter' });
+    const { calls, render } = fake();
+    simulateCustomer([waits], h.events, undefined, { renderReply: render });
+    expect(calls.map((c) => c.scope.event)).toEqual([{ plan: 'starter' }]);
+  });
+
+  it('given no renderer, then a body without markup is written as is and one with markup is suppressed (template-error)', () => {
+    const plain = enabledProgram({
+      id: 'plain',
+      name: 'Plain',
+      reentry: 'every',
+      entry: { reply: {} },
+      steps: [{ reply: { body: 'We got it.' } }],
+    });
+    const h = new History();
+    h.reply(T0, 'export?');
+    expect(data(simulateCustomer([plain], h.events).decided, 'AgentReplied').map((d) => d.body)).toEqual(['We got it.']);
+    expect(data(simulateCustomer([personal], h.events).decided, 'MessageSuppressed')).toMatchObject([
+      { reason: 'template-error', detail: 'body: no template renderer was given to render this reply' },
+    ]);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { occurredTime } from '../event-time';
-import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent } from '../events';
+import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent, type Properties, type Traits } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
@@ -160,9 +160,30 @@ export interface RunContext extends EvalContext {
   tooDeep?: boolean;
   /** Makes the ids of decided events from their parts (default `deterministicId`; a backtest stores nothing and may use a cheaper one). */
   ids?: IdFactory;
+  /**
+   * Renders a `reply` step's body (a Liquid template, as a send's): the messaging lib's bounded renderer, synchronous
+   * (`replyRenderer` in @journey/messaging), injected by the trigger reactor, the backtest and the simulations. Without
+   * one, a body without markup is written as is and one with markup is suppressed (`template-error`).
+   */
+  renderReply?: ReplyRenderer;
 }
 
 export type IdFactory = (...parts: Array<string | number>) => string;
+
+/** What a reply body sees, as a send's body does at the dispatcher: the customer (id, traits) and the causing event's properties. */
+export interface ReplyScope {
+  customer: { id: string; traits: Traits };
+  event: Properties;
+}
+
+/** Renders a reply body for a scope: the text, or why it cannot be (a missing variable, an unknown filter, over a bound). */
+export type ReplyRenderer = (body: string, scope: ReplyScope) => { text: string } | { error: string };
+
+/** The causing event's properties for templates, as the dispatcher gives them: a track's properties, an identify's or group's traits. */
+export function templateEventProperties(event: JourneyEvent | undefined): Properties {
+  const data = event?.data as { properties?: Properties; traits?: Properties } | undefined;
+  return data?.properties ?? data?.traits ?? {};
+}
 
 /** The customer's answer to `decideRun`. */
 export function decideRun(program: TriggerProgram, state: RunState, input: JourneyEvent, ctx: RunContext): JourneyEvent[] {
@@ -449,9 +470,10 @@ class RunDecision {
   }
 
   /**
-   * An automated answer in the run's conversation, as written: an AgentReplied, unless there is none, it is resolved,
-   * a person holds it (`held-by-person`) or a higher-priority trigger answered the same input: then a MessageSuppressed
-   * with the verdict, for explain.
+   * An automated answer in the run's conversation: an AgentReplied with the body rendered for the customer, unless
+   * there is none, it is resolved, a person holds it (`held-by-person`), a higher-priority trigger answered the same
+   * input (`priority`) or the body does not render (`template-error`, as a send's at the dispatcher): then a
+   * MessageSuppressed with the verdict, for explain.
    */
   private reply(t: CompiledTrigger, runId: string, addr: string, body: string): void {
     const messageId = this.id('trigger-message', runId, addr);
@@ -466,7 +488,7 @@ class RunDecision {
           reason,
           detail,
           ...origin,
-          guards: [{ guard: reason === 'priority' ? 'priority' : 'conversation', verdict: 'suppressed', detail }],
+          guards: [{ guard: REPLY_GUARDS[reason] ?? 'conversation', verdict: 'suppressed', detail }],
         },
         runId,
         addr,
@@ -479,13 +501,30 @@ class RunDecision {
     const claim = this.ctx.claim;
     if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
       return suppress('priority', `trigger ${claim.triggerId} (priority ${claim.priority}) answered the same event`);
+    const rendered = this.renderReply(body);
+    if ('error' in rendered) return suppress('template-error', rendered.error);
     this.emit(
       'AgentReplied',
-      { conversationId: c.id, messageId, channel: c.channel, body, automated: true, triggerId: t.id, runId },
+      { conversationId: c.id, messageId, channel: c.channel, body: rendered.text, automated: true, triggerId: t.id, runId },
       runId,
       addr,
       'replied',
     );
+  }
+
+  /** A reply body rendered with the scope a send's body gets (the customer as the decision sees it, the input's properties). */
+  private renderReply(body: string): { text: string } | { error: string } {
+    const render = this.ctx.renderReply;
+    if (!render) return /\{\{|\{%/.test(body) ? { error: 'body: no template renderer was given to render this reply' } : { text: body };
+    // the traits as a `set` step earlier in this decision left them (the dispatcher would read them from the log)
+    const traits = this.out.reduce(
+      (acc, e) => (e.type === 'TraitsUpdated' ? { ...acc, ...(e.data as EventDataByType['TraitsUpdated']).traits } : acc),
+      this.ctx.traits,
+    );
+    return render(body, {
+      customer: { id: this.ctx.customerId, traits },
+      event: templateEventProperties(this.input),
+    });
   }
 
   /**
@@ -661,6 +700,9 @@ class RunDecision {
     );
   }
 }
+
+/** The guard a reply's suppression names in its verdict (explain): `conversation` for the conversation's own rules. */
+const REPLY_GUARDS: Record<string, string> = { priority: 'priority', 'template-error': 'template' };
 
 /** Stable per-customer bucket 0..99: the same customer always lands in the same variant (or the holdout). */
 function pickVariant(step: Extract<CompiledStep, { kind: 'split' }>, triggerId: string, customerId: string) {

@@ -93,8 +93,9 @@ export type Step =
   | { exit: { reason?: string } }
   /**
    * Conversation steps: they act in the run's conversation (the one of the reply that started or last advanced the
-   * run). `reply`: an automated answer, sent as written (an AgentReplied; no template: it is in the thread the moment it
-   * is decided), never in a conversation a person holds (a MessageSuppressed with reason `held-by-person` instead).
+   * run). `reply`: an automated answer (an AgentReplied), its body a Liquid template with a send's scope and bounds,
+   * rendered when it is decided (`template-error` when it does not render), never in a conversation a person holds (a
+   * MessageSuppressed with reason `held-by-person` instead).
    * `tag`: tags it. `handoff`: queues it for a team (a ConversationAssigned without assignee; the assignment reactor
    * picks the member); outside a conversation it starts one first (in-app, the trigger's name as subject). `resolve`:
    * resolves it, unless a person holds it.

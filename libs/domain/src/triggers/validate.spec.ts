@@ -227,6 +227,7 @@ steps:
       const doc = onReply({}, [
         { reply: { body: 'Hi {{ customer.traits.name }}' } },
         { reply: {} },
+        { reply: { body: 'Your token: {{ secrets.crm_token }}' } },
         { tag: { tags: [] } },
         { tag: { tags: ['ok', 'not a tag!'] } },
         { handoff: { priority: 'asap' } },
@@ -234,14 +235,15 @@ steps:
         { resolve: { now: true } },
       ]);
       expect(errorsOf(doc)).toEqual([
-        'steps[0].reply.body: an automated reply is sent as written: no template markup ({{ }} or {% %}); use a send step for a personalised message',
+        // steps[0]: a reply body is a Liquid template, as a send's
         'steps[1].reply.body: is required',
-        'steps[2].tag.tags: expected at least one item',
-        'steps[3].tag.tags[1]: expected a tag (letters, digits, "-", "_", ":" or "/", at most 64), got "not a tag!"',
-        'steps[4].handoff.team: is required',
-        'steps[4].handoff.priority: expected one of low, normal, high, urgent, got "asap"',
-        'steps[5].handoff.team: expected a team id (letters, digits, "-" or "_", at most 64), got "a team"',
-        'steps[6].resolve: expected {} (resolve takes no fields), got {"now":true}',
+        'steps[2].reply.body: workspace secrets are only available in webhook steps, never in a message to the customer',
+        'steps[3].tag.tags: expected at least one item',
+        'steps[4].tag.tags[1]: expected a tag (letters, digits, "-", "_", ":" or "/", at most 64), got "not a tag!"',
+        'steps[5].handoff.team: is required',
+        'steps[5].handoff.priority: expected one of low, normal, high, urgent, got "asap"',
+        'steps[6].handoff.team: expected a team id (letters, digits, "-" or "_", at most 64), got "a team"',
+        'steps[7].resolve: expected {} (resolve takes no fields), got {"now":true}',
       ]);
     });
 

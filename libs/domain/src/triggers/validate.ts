@@ -408,9 +408,7 @@ class Validator {
         for (const k of ['subject', 'to', 'topic']) this.string(`${p}.${k}`, body[k], true);
         this.channel(`${p}.channel`, body.channel);
         for (const k of ['body', 'subject']) this.template(`${p}.${k}`, body[k]);
-        for (const k of ['body', 'subject', 'to'])
-          if (typeof body[k] === 'string' && /\{\{[^}]*\bsecrets\b|\{%[^%]*\bsecrets\b/.test(body[k] as string))
-            this.fail(`${p}.${k}`, 'workspace secrets are only available in webhook steps, never in a message to the customer');
+        for (const k of ['body', 'subject', 'to']) this.noSecrets(`${p}.${k}`, body[k]);
         if (body.template !== undefined && this.object(`${p}.template`, body.template, ['id', 'version'], [])) {
           this.string(`${p}.template.id`, body.template.id);
           this.number(`${p}.template.version`, body.template.version, false, 1);
@@ -443,11 +441,8 @@ class Validator {
       case 'reply':
         if (!this.object(p, body, ['body'], [])) return;
         this.string(`${p}.body`, body.body);
-        if (typeof body.body === 'string' && /\{\{|\{%/.test(body.body))
-          this.fail(
-            `${p}.body`,
-            'an automated reply is sent as written: no template markup ({{ }} or {% %}); use a send step for a personalised message',
-          );
+        this.template(`${p}.body`, body.body);
+        this.noSecrets(`${p}.body`, body.body);
         return;
       case 'tag':
         if (!this.object(p, body, ['tags'], [])) return;
@@ -516,6 +511,12 @@ class Validator {
         this.template(`${p}.body`, body.body);
       }
     }
+  }
+
+  /** A message to the customer (a send's body, subject or `to`, a reply's body) never names a workspace secret. */
+  private noSecrets(path: string, v: unknown): void {
+    if (typeof v === 'string' && /\{\{[^}]*\bsecrets\b|\{%[^%]*\bsecrets\b/.test(v))
+      this.fail(path, 'workspace secrets are only available in webhook steps, never in a message to the customer');
   }
 
   /** Every `secrets.…` a template's markup (`{{ }}`, `{% %}`) names is a valid secret name. */

@@ -56,6 +56,37 @@ describe('runBacktest', () => {
     expect(await store.headPosition()).toBe(head);
   });
 
+  it('renders reply bodies as live: answered customers by channel, the others suppressed as template-error, per reply step', async () => {
+    const answer = assertValidTrigger({
+      id: 'answer',
+      name: 'Answer',
+      reentry: 'every',
+      entry: { reply: {} },
+      steps: [{ reply: { body: 'Hi {{ customer.traits.name }}' } }],
+    });
+    const at = (minute: number) => new Date(Date.UTC(2025, 2, 3, 9, minute)).toISOString();
+    for (const [c, traits] of [
+      ['ada', { name: 'Ada' }],
+      ['bob', {}],
+    ] as const) {
+      await appendToCustomer(store, customerEvent(c, 'CustomerIdentified', { userId: c, traits }, at(0)));
+      await appendToCustomer(store, customerEvent(c, 'ConversationStarted', { conversationId: `k-${c}`, channel: 'email' }, at(1)));
+      await appendToCustomer(
+        store,
+        customerEvent(c, 'CustomerReplied', { conversationId: `k-${c}`, messageId: `m-${c}`, channel: 'email', body: 'hello' }, at(2)),
+      );
+    }
+    const bodies: unknown[] = [];
+    const report = await runBacktest(store, {
+      workspaceId: 'w',
+      definition: answer,
+      to: new Date('2025-04-01T00:00:00Z'),
+      observe: (_c, _input, decided) => decided.forEach((e) => e.type === 'AgentReplied' && bodies.push(e.data.body)),
+    });
+    expect(report.steps).toMatchObject([{ step: '0', kind: 'reply', runs: 2, sent: { email: 1 }, suppressed: { 'template-error': 1 } }]);
+    expect(bodies).toEqual(['Hi Ada']);
+  });
+
   it('stops at `to`: a wait still running then is reported active, its send not made', async () => {
     await appendToCustomer(
       store,

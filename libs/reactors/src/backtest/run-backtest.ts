@@ -1,5 +1,6 @@
 import { Backtest, customerStreamId, type BacktestOptions, type BacktestReport } from '@journey/domain';
 import type { EventStore } from '@journey/event-store';
+import { replyRenderer } from '@journey/messaging';
 
 export interface RunBacktestOptions extends Omit<BacktestOptions, 'to'> {
   /** Exclusive end of the replayed range; default now. */
@@ -17,7 +18,8 @@ export interface RunBacktestOptions extends Omit<BacktestOptions, 'to'> {
  */
 export async function runBacktest(store: EventStore, options: RunBacktestOptions): Promise<BacktestReport> {
   const { pageSize = 10_000, onProgress, ...rest } = options;
-  const backtest = new Backtest({ ...rest, to: options.to ?? new Date() });
+  // reply bodies render as live (the trigger reactor's renderer: the same Liquid, scope and bounds)
+  const backtest = new Backtest({ renderReply: replyRenderer(), ...rest, to: options.to ?? new Date() });
   const head = await store.headPosition();
   const filter = { streamPrefixes: [customerStreamId(options.workspaceId, '')] };
   let after = 0n;

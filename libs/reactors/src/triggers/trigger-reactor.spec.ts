@@ -91,6 +91,40 @@ describe('TriggerReactor', () => {
     expect((await stream('c1')).filter((e) => e.type === 'MessageScheduled')).toHaveLength(1);
   });
 
+  it('given a reply step with a Liquid body, renders it for the customer (the default renderer); a replay after the trait changed writes nothing again', async () => {
+    const personal = {
+      id: 'personal',
+      name: 'Personal answer',
+      reentry: 'every',
+      entry: { reply: {} },
+      steps: [{ reply: { body: 'Hi {{ customer.traits.name }}, on it.' } }],
+    };
+    let state = initialTriggerState(personal.id);
+    for (const c of [{ type: 'DefineTrigger', definition: personal }, { type: 'EnableTrigger' }] as TriggerCommand[]) {
+      const decided = decideTrigger(c, state, { workspaceId: 'w', now: clock.now() });
+      await store.appendToStream(triggerStreamId('w', personal.id), decided);
+      state = decided.reduce(evolveTrigger, state);
+    }
+    const now = clock.now().toISOString();
+    await appendToCustomer(store, customerEvent('c1', 'CustomerIdentified', { userId: 'c1', traits: { name: 'Ada' } }, now));
+    await appendToCustomer(store, customerEvent('c1', 'ConversationStarted', { conversationId: 'k1', channel: 'inbox' }, now));
+    await appendToCustomer(
+      store,
+      customerEvent('c1', 'CustomerReplied', { conversationId: 'k1', messageId: 'm1', channel: 'inbox', body: 'help' }, now),
+    );
+    const reactor = new TriggerReactor();
+    expect(await step(reactor)).toEqual(['TriggerMatched', 'TriggerRunStepEntered', 'AgentReplied', 'TriggerRunExited']);
+    const replied = () => stream('c1').then((es) => es.filter((e) => e.type === 'AgentReplied').map((e) => e.data.body));
+    expect(await replied()).toEqual(['Hi Ada, on it.']);
+
+    await appendToCustomer(store, customerEvent('c1', 'TraitsUpdated', { traits: { name: 'Bea' } }, now));
+    const replay = new TriggerReactor();
+    const appends = await replay.react(await store.readAll({ filter: replay.filter }), ctx);
+    const written = appends.length ? await store.appendMany(appends) : [];
+    expect(written.reduce((n, r) => n + r.written, 0)).toBe(0);
+    expect(await replied()).toEqual(['Hi Ada, on it.']);
+  });
+
   it('ignores customers before the trigger is enabled, and ends active runs when it is disabled', async () => {
     await admin({
       type: 'DefineTrigger',

@@ -15,10 +15,12 @@ import {
   type HistoryNeeds,
   type JourneyEvent,
   type RecordedEvent,
+  type ReplyRenderer,
   type TriggerProgram,
   type TriggerState,
 } from '@journey/domain';
 import type { AppendRequest } from '@journey/event-store';
+import { replyRenderer } from '@journey/messaging';
 import type { Reactor, ReactorContext } from '../runtime/reactor';
 import { CustomerDecisions } from '../runtime/decider-reactor';
 
@@ -63,9 +65,18 @@ export class TriggerReactor implements Reactor {
 
   /**
    * `onMatched`: called for each TriggerMatched this reactor decides (for metrics; a replay after a crash may repeat
-   * one). `keepHistory`: views keep every record (to compare decisions with and without pruning).
+   * one). `keepHistory`: views keep every record (to compare decisions with and without pruning). `renderReply`: renders
+   * `reply` bodies (default: the messaging lib's bounded Liquid, `replyRenderer()`, the one the backtest uses too).
    */
-  constructor(options: { cacheSize?: number; onMatched?: (triggerId: string, version: number) => void; keepHistory?: boolean } = {}) {
+  constructor(
+    options: {
+      cacheSize?: number;
+      onMatched?: (triggerId: string, version: number) => void;
+      keepHistory?: boolean;
+      renderReply?: ReplyRenderer;
+    } = {},
+  ) {
+    const renderReply = options.renderReply ?? replyRenderer();
     this.views = new CustomerDecisions<CustomerView>(
       {
         initial: emptyCustomerView,
@@ -73,7 +84,7 @@ export class TriggerReactor implements Reactor {
         isEffect: (e) => e.metadata.source === TRIGGER_SOURCE,
         isInput: (e) => !TRIGGER_BOOKKEEPING_TYPES.has(e.type),
         decide: (view, e, now, folded) => {
-          const effects = decideOnView(this.workspace(e.metadata.workspaceId).programs, view, e, now, undefined, folded);
+          const effects = decideOnView(this.workspace(e.metadata.workspaceId).programs, view, e, now, undefined, folded, renderReply);
           for (const m of effects) if (m.type === 'TriggerMatched') options.onMatched?.(String(m.data.triggerId), Number(m.data.version));
           return { state: view, effects };
         },
