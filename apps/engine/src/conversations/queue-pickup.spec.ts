@@ -277,14 +277,15 @@ describe('queue pickup', () => {
 describe('workQueue (the work read model)', () => {
   const doc = (id: string, fields: Record<string, unknown>) => ({ id, pos: 1n, doc: fields });
 
-  it("lists the team's unheld items and the tasks opened for it, due first, and waits for the work projection", async () => {
+  it("lists the team's unheld items (conversations and tasks), due first, and waits for the work projection", async () => {
     const where: Array<Record<string, unknown>> = [];
     const readModels = {
       find: async (_collection: string, w: Record<string, unknown>) => {
         where.push(w);
-        return w.team
-          ? [doc('a', { kind: 'conversation', customerId: 'ada', itemId: 'c1', priority: 'high', dueAt: '2025-03-12T12:00:00.000Z' })]
-          : [doc('b', { kind: 'task', customerId: 'bea', itemId: 't1', priority: 'low', dueAt: '2025-03-12T11:00:00.000Z' })];
+        return [
+          doc('a', { kind: 'conversation', customerId: 'ada', itemId: 'c1', priority: 'high', dueAt: '2025-03-12T12:00:00.000Z' }),
+          doc('b', { kind: 'task', customerId: 'bea', itemId: 't1', priority: 'low', dueAt: '2025-03-12T11:00:00.000Z' }),
+        ];
       },
       checkpoint: async () => 7n,
     };
@@ -293,10 +294,7 @@ describe('workQueue (the work read model)', () => {
       { kind: 'task', customerId: 'bea', itemId: 't1', priority: 'low', dueAt: '2025-03-12T11:00:00.000Z' },
       { kind: 'conversation', customerId: 'ada', itemId: 'c1', priority: 'high', dueAt: '2025-03-12T12:00:00.000Z' },
     ]);
-    expect(where).toEqual([
-      { workspaceId: 'w', team: 'support', assignee: '', open: 1 },
-      { workspaceId: 'w', kind: 'task', assignee: 'support', open: 1 },
-    ]);
+    expect(where).toEqual([{ workspaceId: 'w', team: 'support', assignee: '', open: 1 }]);
     expect(await work.position!()).toBe(7n);
     expect(workQueue(readModels as never, []).position).toBeUndefined();
   });

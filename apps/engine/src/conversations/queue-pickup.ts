@@ -88,17 +88,15 @@ export function workQueue(readModels: ReadModelStore, projections = PROJECTIONS)
   const projection = projections.find((p) => p.collections.some((c) => c.name === 'work'));
   return {
     async queued(workspaceId, teamId) {
-      const find = (where: Record<string, string | number>) =>
-        readModels.find<Record<string, unknown>>('work', where, { orderBy: ['dueAt'] }).catch((error: unknown) => {
+      // the team's queue: its conversations and tasks nobody holds (a task opened for a team is one, see WORK_TEAMS)
+      const unheld = await readModels
+        .find<Record<string, unknown>>('work', { workspaceId, team: teamId, assignee: '', open: 1 }, { orderBy: ['dueAt'] })
+        .catch((error: unknown) => {
           if (isMissingTable(error)) return [];
           throw error;
         });
-      const [unheld, teamTasks] = await Promise.all([
-        find({ workspaceId, team: teamId, assignee: '', open: 1 }),
-        find({ workspaceId, kind: 'task', assignee: teamId, open: 1 }),
-      ]);
-      const byId = new Map([...unheld, ...teamTasks].map((d) => [d.id, d.doc]));
-      return [...byId.values()]
+      return unheld
+        .map((d) => d.doc)
         .filter((d) => (d.kind === 'conversation' || d.kind === 'task') && typeof d.customerId === 'string' && typeof d.itemId === 'string')
         .map((d) => ({
           kind: d.kind as QueuedItem['kind'],

@@ -196,6 +196,23 @@ describe('work projection', () => {
     });
   });
 
+  it("given a team, a task opened for it waits in the team's queue (no assignee) until a member is given it", () => {
+    const teamDefined: RecordedEvent = {
+      ...journey('', 'TeamDefined', { teamId: 'success', name: 'Success', timeZone: 'UTC' }),
+      streamId: 'teams-acme',
+      revision: 0n,
+      position: ++position,
+    };
+    const opened = recorded(journey('bob', 'CsmTaskOpened', { taskId: 'k9', title: 'Renewal call', owner: 'success', priority: 'high' }));
+    const queued = project([teamDefined, opened]);
+    expect(work(queued, 'task', 'bob', 'k9')).toMatchObject({ team: 'success', assignee: '', open: 1 });
+    const assigned = recorded(journey('bob', 'CsmTaskAssigned', { taskId: 'k9', assignee: 'ann', reason: 'least-loaded' }));
+    expect(work(project([teamDefined, opened, assigned]), 'task', 'bob', 'k9')).toMatchObject({ team: 'success', assignee: 'ann' });
+    // an owner that names no team is the member who holds it
+    const owned = recorded(journey('bob', 'CsmTaskOpened', { taskId: 'k8', title: 'Check in', owner: 'lee', priority: 'low' }));
+    expect(work(project([teamDefined, owned]), 'task', 'bob', 'k8')).toMatchObject({ team: '', assignee: 'lee' });
+  });
+
   it('empties and closes the items of a forgotten customer', () => {
     const docs = project([...history(), journey('bob', 'CustomerForgotten', {})].map(recorded));
     expect(work(docs, 'conversation', 'bob', 'c1')).toMatchObject({ open: 0, preview: '', title: '', assignee: '' });
@@ -245,7 +262,7 @@ describe('work projection in SQLite: rebuild from zero equals live', () => {
     expect(report).toMatchObject({
       identical: true,
       documents: { work: 2, work_customers: 1 },
-      differences: { work: 0, work_customers: 0 },
+      differences: { work: 0, work_customers: 0, work_teams: 0 },
     });
     db.close();
   });

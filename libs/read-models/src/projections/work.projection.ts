@@ -16,6 +16,11 @@ export const WORK = 'work';
  * was, so the projection reads one document per customer whatever the event.
  */
 export const WORK_CUSTOMERS = 'work_customers';
+/**
+ * `work_teams`: per workspace, its team ids (from the `teams-` stream), so that a task opened for a team (a `task`
+ * step's `owner` naming a team) waits in the team's queue (`team` set, no assignee) rather than as a member's.
+ */
+export const WORK_TEAMS = 'work_teams';
 
 /** `dueAt` of an item with no due time: after every ISO time. */
 export const NO_DUE = '9999';
@@ -100,6 +105,7 @@ const enc = encodeURIComponent;
 export const workDocId = (kind: WorkKind, workspaceId: string, customerId: string, itemId: string): string =>
   `${kind}:${enc(workspaceId)}/${enc(customerId)}/${itemId}`;
 const customerWorkId = (workspaceId: string, customerId: string) => `${enc(workspaceId)}/${enc(customerId)}`;
+const isTeamsEvent = (e: RecordedEvent) => e.streamId.startsWith('teams-') && (e.type === 'TeamDefined' || e.type === 'TeamRemoved');
 
 /** The queue's order of a document: due first, then urgent first, then the longest unchanged, then by id. */
 export const sortKeyOf = (doc: Pick<WorkDoc, 'dueAt' | 'priority' | 'updatedAt'>, id: string): string =>
@@ -180,7 +186,7 @@ function itemOf(e: RecordedEvent, state: CustomerWork | undefined): { kind: Work
 }
 
 /** Folds one event into the item. */
-function evolveItem(item: ItemState, e: RecordedEvent): ItemState {
+function evolveItem(item: ItemState, e: RecordedEvent, teams: readonly string[] = []): ItemState {
   const at = iso(e.metadata.occurredAt);
   const d = e.data as Record<string, unknown>;
   let doc: WorkDoc = { ...item.doc };
@@ -220,11 +226,13 @@ function evolveItem(item: ItemState, e: RecordedEvent): ItemState {
       case 'CsmTaskOpened': {
         const t = e.data as EventDataByType['CsmTaskOpened'];
         taskDueAt = t.dueAt !== undefined ? iso(t.dueAt) : '';
+        const forTeam = t.owner !== undefined && teams.includes(t.owner);
         doc = {
           ...doc,
           title: t.title,
           priority: t.priority,
-          assignee: t.owner ?? doc.assignee,
+          assignee: forTeam ? '' : (t.owner ?? doc.assignee),
+          team: forTeam ? t.owner! : doc.team,
           status: 'open',
           open: 1,
           waitingOn: 'agent',
@@ -294,11 +302,13 @@ export const workProjection: Projection = {
       ],
     },
     { name: WORK_CUSTOMERS, indexes: [] },
+    { name: WORK_TEAMS, indexes: [] },
   ],
   reads(events: readonly RecordedEvent[]): DocRef[] {
     const refs = new Map<string, DocRef>();
     const add = (collection: string, id: string) => refs.set(`${collection}/${id}`, { collection, id });
     for (const e of events) {
+      if (isTeamsEvent(e) || e.type === 'CsmTaskOpened') add(WORK_TEAMS, enc(e.metadata.workspaceId));
       if (!relevant(e)) continue;
       const { workspaceId: ws, customerId } = e.metadata;
       add(WORK_CUSTOMERS, customerWorkId(ws, customerId));
@@ -310,6 +320,17 @@ export const workProjection: Projection = {
   apply(events: readonly RecordedEvent[], docs: DocLookup): PutDoc[] {
     const batch = new DocBatch(docs);
     for (const e of events) {
+      if (isTeamsEvent(e)) {
+        const teamId = String((e.data as { teamId: string }).teamId);
+        batch.update<{ workspaceId: string; teams: string[] }>(
+          WORK_TEAMS,
+          enc(e.metadata.workspaceId),
+          e.position,
+          () => ({ workspaceId: e.metadata.workspaceId, teams: [] }),
+          (doc) => ({ ...doc, teams: [...doc.teams.filter((t) => t !== teamId), ...(e.type === 'TeamDefined' ? [teamId] : [])] }),
+        );
+        continue;
+      }
       if (!relevant(e)) continue;
       const { workspaceId: ws, customerId } = e.metadata;
       const cid = customerWorkId(ws, customerId);
@@ -358,7 +379,8 @@ export const workProjection: Projection = {
         sla: {},
         taskDueAt: '',
       };
-      const item = evolveItem(before, e);
+      const teams = e.type === 'CsmTaskOpened' ? (batch.get<{ teams: string[] }>(WORK_TEAMS, enc(ws))?.doc.teams ?? []) : [];
+      const item = evolveItem(before, e, teams);
       item.doc.sortKey = sortKeyOf(item.doc, id);
       let timers = e.type === 'TimerScheduled' ? { ...state.timers, [String((e.data as { timerId: string }).timerId)]: id } : state.timers;
       const items = { ...state.items, [id]: item };
