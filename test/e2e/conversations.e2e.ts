@@ -61,6 +61,8 @@ describe('a conversation, from an unhappy in-app message to a rated resolution',
     const triage = parse(readFileSync(join(__dirname, '../../triggers/library/support-reply-triage.yaml'), 'utf8')) as unknown;
     expect((await api('POST', '/v1/triggers', triage, csmKey)).status).toBe(201);
     expect((await api('POST', '/v1/triggers/support-reply-triage/enable', undefined, csmKey)).status).toBe(200);
+    // what a person does is recorded as theirs
+    expect(JSON.stringify((await api('GET', '/v1/triggers/support-reply-triage', undefined, csmKey)).body)).toContain('http:csm:ann');
     expect((await api('POST', '/v1/identify', { userId: 'bob', traits: { name: 'Bob', plan: 'pro' } }, engine.auth.write)).status).toBe(
       200,
     );

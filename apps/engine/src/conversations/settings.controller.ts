@@ -3,6 +3,7 @@ import { ApiBadRequestResponse, ApiBody, ApiNoContentResponse, ApiOkResponse, Ap
 import type { SettingsState, WorkspaceSettings } from '@journey/domain';
 import { Allow, ApiKeyAuth, CurrentPrincipal } from '../auth/auth.guard';
 import type { Principal } from '../auth/key-store';
+import { actorOf } from '../auth/api-keys';
 import { SettingsService } from './organisation.service';
 
 const view = (state: SettingsState): { settings: WorkspaceSettings; secrets: string[]; revision: number } => ({
@@ -45,7 +46,11 @@ export class SettingsController {
   @ApiOkResponse({ schema: { example: SETTINGS_EXAMPLE } })
   @ApiBadRequestResponse({ description: 'A setting is unknown or malformed (the message names it)' })
   async put(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    const { state } = await this.settings.decide(principal.workspaceId, { type: 'SetSettings', settings: body }, { by: principal.keyId });
+    const { state } = await this.settings.decide(
+      principal.workspaceId,
+      { type: 'SetSettings', settings: body },
+      { by: actorOf(principal) },
+    );
     return view(state);
   }
 
@@ -57,7 +62,7 @@ export class SettingsController {
   @ApiBadRequestResponse({ description: 'A bad name or value' })
   async setSecret(@CurrentPrincipal() principal: Principal, @Param('name') name: string, @Body() body: unknown): Promise<void> {
     const value = typeof body === 'object' && body !== null ? (body as { value?: unknown }).value : undefined;
-    await this.settings.decide(principal.workspaceId, { type: 'SetSecret', name, value }, { by: principal.keyId });
+    await this.settings.decide(principal.workspaceId, { type: 'SetSecret', name, value }, { by: actorOf(principal) });
   }
 
   @Delete('secrets/:name')
@@ -65,6 +70,6 @@ export class SettingsController {
   @ApiOperation({ summary: 'Remove a named secret' })
   @ApiNoContentResponse({ description: 'Removed (or there was none)' })
   async removeSecret(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<void> {
-    await this.settings.decide(principal.workspaceId, { type: 'RemoveSecret', name }, { by: principal.keyId });
+    await this.settings.decide(principal.workspaceId, { type: 'RemoveSecret', name }, { by: actorOf(principal) });
   }
 }

@@ -53,6 +53,9 @@ const RETRIES = 3;
  * Trigger definitions through the definition decider: each command reads the trigger stream, decides, and appends
  * with the stream's revision as expected revision (optimistic concurrency: a concurrent writer gets a 409).
  */
+/** Who a trigger change is recorded as: `http:<role>`, and the key's member when it has one (`http:csm:ann`). */
+const definedBy = (principal: Principal) => `http:${principal.role}${principal.memberId !== undefined ? `:${principal.memberId}` : ''}`;
+
 @Injectable()
 export class TriggersService {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
@@ -120,7 +123,7 @@ export class TriggersService {
         throw new ConflictException(`If-Match: trigger "${triggerId}" is at version ${state.version}, not ${options.ifMatch}`);
       let events;
       try {
-        events = decideTrigger(command, state, { workspaceId: principal.workspaceId, now: new Date(), by: `http:${principal.role}` });
+        events = decideTrigger(command, state, { workspaceId: principal.workspaceId, now: new Date(), by: definedBy(principal) });
       } catch (error) {
         if (error instanceof InvalidTriggerError) throw invalid(error.errors.map(formatValidationError));
         if (error instanceof TriggerCommandError) throw error.code === 'not_found' ? notFound(triggerId) : invalid([error.message]);
