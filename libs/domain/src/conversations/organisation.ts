@@ -113,10 +113,22 @@ const optionalString = (o: Record<string, unknown>, key: string): string | undef
   return v;
 };
 
+/** A list of notifications (`[{ channel: slack | email, to? }]`), checked at `path`. */
+function notifications(value: unknown, path: string): Array<{ channel: 'slack' | 'email'; to?: string }> {
+  if (!Array.isArray(value)) throw invalid(`${path}: must be a list of { channel: slack | email, to? }`);
+  return value.map((n: unknown, i) => {
+    if (!isRecord(n) || (n.channel !== 'slack' && n.channel !== 'email'))
+      throw invalid(`${path}[${i}].channel: must be "slack" or "email"`);
+    if (n.channel === 'email' && (typeof n.to !== 'string' || !n.to.includes('@')))
+      throw invalid(`${path}[${i}].to: an email notification needs an address`);
+    return { channel: n.channel, ...(typeof n.to === 'string' && { to: n.to }) };
+  });
+}
+
 /** Checks a team document; every error names its field. */
 export function validTeam(doc: unknown, state: OrganisationState): TeamDefinition {
   if (!isRecord(doc)) throw invalid('team: must be an object');
-  const known = ['teamId', 'name', 'timeZone', 'businessHours', 'sla', 'escalation', 'lead', 'ownerTrait'];
+  const known = ['teamId', 'name', 'timeZone', 'businessHours', 'sla', 'escalation', 'notifyHandoffs', 'lead', 'ownerTrait'];
   const unknownKey = Object.keys(doc).find((k) => !known.includes(k));
   if (unknownKey) throw invalid(`${unknownKey}: unknown field (known: ${known.join(', ')})`);
   const teamId = doc.teamId;
@@ -160,22 +172,14 @@ export function validTeam(doc: unknown, state: OrganisationState): TeamDefinitio
     const x = doc.escalation;
     if (!isRecord(x)) throw invalid('escalation: must be an object { notify?, reassignToLead? }');
     const escalation: NonNullable<TeamDefinition['escalation']> = {};
-    if (x.notify !== undefined) {
-      if (!Array.isArray(x.notify)) throw invalid('escalation.notify: must be a list of { channel: slack | email, to? }');
-      escalation.notify = x.notify.map((n: unknown, i) => {
-        if (!isRecord(n) || (n.channel !== 'slack' && n.channel !== 'email'))
-          throw invalid(`escalation.notify[${i}].channel: must be "slack" or "email"`);
-        if (n.channel === 'email' && (typeof n.to !== 'string' || !n.to.includes('@')))
-          throw invalid(`escalation.notify[${i}].to: an email notification needs an address`);
-        return { channel: n.channel, ...(typeof n.to === 'string' && { to: n.to }) };
-      });
-    }
+    if (x.notify !== undefined) escalation.notify = notifications(x.notify, 'escalation.notify');
     if (x.reassignToLead !== undefined) {
       if (typeof x.reassignToLead !== 'boolean') throw invalid('escalation.reassignToLead: must be true or false');
       escalation.reassignToLead = x.reassignToLead;
     }
     team.escalation = escalation;
   }
+  if (doc.notifyHandoffs !== undefined) team.notifyHandoffs = notifications(doc.notifyHandoffs, 'notifyHandoffs');
   const lead = optionalString(doc, 'lead');
   if (lead !== undefined) {
     if (!state.members.has(lead)) throw invalid(`lead: unknown member "${lead}"`);

@@ -16,6 +16,10 @@ const ORG = organisation(
   { type: 'DefineTeam', team: { teamId: 'support', timeZone: 'UTC', sla: { high: { firstResponse: '1h', resolution: '8h' } } } },
   { type: 'DefineTeam', team: { teamId: 'billing', timeZone: 'UTC', sla: { normal: { firstResponse: '2h' } } } },
   { type: 'DefineMember', member: { memberId: 'ana', teams: ['billing', 'support'] } },
+  {
+    type: 'DefineTeam',
+    team: { teamId: 'success', name: 'Success', notifyHandoffs: [{ channel: 'slack' }, { channel: 'email', to: 'success@example.com' }] },
+  },
 );
 
 /** A stream being written: conversation commands at given times, folded into the SLA state (with the SLA's effects). */
@@ -89,6 +93,20 @@ describe('decideSla', () => {
       'scheduled first-response 2025-03-12T11:00:00.000Z',
       'scheduled resolution 2025-03-13T10:00:00.000Z',
     ]);
+  });
+
+  it('given a team that is told of handoffs, when a conversation is handed to it, then its Slack and email get one post; not when it moves within the team', () => {
+    const g = started();
+    const posts = g.when({ type: 'Assign', team: 'success', priority: 'high', reason: 'queued', triggerId: 'triage', runId: 'r' });
+    expect(posts.map((e) => [e.type, e.data.channel, e.data.conversationId, e.data.to])).toEqual([
+      ['MessageScheduled', 'slack', 'k1', undefined],
+      ['MessageScheduled', 'email', 'k1', 'success@example.com'],
+    ]);
+    expect(String((posts[0].data as { template: { body: string } }).template.body)).toBe(
+      literal('Handoff: customer "c1" needs a person in team Success (priority high, from trigger triage); waiting in the queue.'),
+    );
+    g.act({ type: 'Assign', team: 'success', priority: 'high', reason: 'queued' });
+    expect(g.when({ type: 'Assign', assignee: 'ana', reason: 'least-loaded' })).toEqual([]);
   });
 
   it('given timers for a team, when only the assignee changes, then they stay; when the team changes, they are replaced', () => {

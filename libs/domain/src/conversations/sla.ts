@@ -34,7 +34,7 @@ import {
   type ConversationState,
 } from './conversation';
 import type { OrganisationState } from './organisation';
-import type { SlaTarget, TeamDefinition } from './types';
+import type { Notification, SlaTarget, TeamDefinition } from './types';
 
 /** The `source` of the events the SLA decider writes (its effects, for the replay rule). */
 export const SLA_SOURCE = 'sla';
@@ -279,6 +279,15 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
       if (!c?.state.exists || c.state.status === 'resolved') return [];
       const teamId = e.data.team ?? c.state.team;
       const priority = e.data.priority;
+      if (e.data.team !== undefined && e.data.team !== c.state.team) {
+        // handed to a team: its people are told (a handoff within the team, to a member or the lead, is not one)
+        const t = team(e.data.team);
+        const text =
+          `Handoff: customer "${customerId}" needs a person in team ${t?.name ?? e.data.team} (priority ${priority}` +
+          (e.data.triggerId !== undefined ? `, from trigger ${e.data.triggerId})` : ')') +
+          (e.data.assignee !== undefined ? `; assigned to ${e.data.assignee}.` : '; waiting in the queue.');
+        tell(t?.notifyHandoffs, 'handoff', `Handoff: customer "${customerId}"`, text, c.state.conversationId);
+      }
       for (const target of ['first-response', 'resolution'] as const) {
         const existing = c.timers[target];
         if (existing && existing.team === teamId && existing.priority === priority) continue;
@@ -410,18 +419,23 @@ export function decideSla(state: SlaState, event: JourneyEvent, ctx: SlaContext)
       `SLA breached: ${what} of customer "${customerId}" missed its ${target} target ` +
       `(team ${t?.name ?? timer.team}, priority ${timer.priority}, due ${timer.dueAt}); ` +
       (assignee !== undefined ? `assigned to ${assignee}.` : 'nobody holds it.');
-    (t?.escalation?.notify ?? []).forEach((n, i) =>
+    tell(t?.escalation?.notify, 'sla-notify', `SLA breached: ${what}`, text, conversationId);
+  }
+
+  /** Messages to people (Slack posts, emails), kept literal; `kind` seeds their ids. */
+  function tell(to: Notification[] | undefined, kind: string, subject: string, text: string, conversationId?: string) {
+    (to ?? []).forEach((n, i) =>
       emit(
         'MessageScheduled',
         {
-          messageId: deterministicId('sla-notify', e.id, i),
+          messageId: deterministicId(kind, e.id, i),
           channel: n.channel,
-          template: { ...(n.channel === 'email' && { subject: literal(`SLA breached: ${what}`) }), body: literal(text) },
+          template: { ...(n.channel === 'email' && { subject: literal(subject) }), body: literal(text) },
           ...(n.to !== undefined && { to: n.to }),
           causingEventId: e.id,
           ...(conversationId !== undefined && { conversationId }),
         },
-        'notify',
+        kind === 'sla-notify' ? 'notify' : kind,
         i,
       ),
     );

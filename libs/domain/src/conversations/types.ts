@@ -38,9 +38,12 @@ export interface SlaTargets {
   resolution?: Duration;
 }
 
-/** What a breach does: notify (a Slack post through the `slack` channel, or an email to `to`), reassign to the lead. */
+/** A notification to people: a Slack post through the `slack` channel, or an email to `to`. */
+export type Notification = { channel: 'slack' | 'email'; to?: string };
+
+/** What a breach does: notify, reassign to the lead. */
 export interface Escalation {
-  notify?: Array<{ channel: 'slack' | 'email'; to?: string }>;
+  notify?: Notification[];
   reassignToLead?: boolean;
 }
 
@@ -54,6 +57,8 @@ export type TeamDefinition = {
   /** Targets per priority. */
   sla?: Partial<Record<TaskPriority, SlaTargets>>;
   escalation?: Escalation;
+  /** Who is told when a conversation is handed to the team (Slack posts carry "Take it"). */
+  notifyHandoffs?: Notification[];
   /** A member id: the lead an escalation reassigns to. */
   lead?: string;
   /** A customer or account trait naming the member who owns the customer (assigned first when available). */
