@@ -15,6 +15,10 @@ export class AvailabilityDto {
 }
 
 const duration = { type: 'string', example: '4h', description: 'business hours: 30m, 4h, 2d' };
+const NOTIFICATIONS = {
+  type: 'array',
+  items: { type: 'object', properties: { channel: { type: 'string', enum: ['slack', 'email'] }, to: { type: 'string' } } },
+};
 
 /** A team document (validated by the organisation decider: every error names its field). */
 export const TEAM_SCHEMA = {
@@ -40,14 +44,9 @@ export const TEAM_SCHEMA = {
     },
     escalation: {
       type: 'object',
-      properties: {
-        notify: {
-          type: 'array',
-          items: { type: 'object', properties: { channel: { type: 'string', enum: ['slack', 'email'] }, to: { type: 'string' } } },
-        },
-        reassignToLead: { type: 'boolean' },
-      },
+      properties: { notify: NOTIFICATIONS, reassignToLead: { type: 'boolean' } },
     },
+    notifyHandoffs: { ...NOTIFICATIONS, description: 'Who is told when a conversation is handed to the team' },
     lead: { type: 'string', description: 'A member id' },
     ownerTrait: {
       type: 'string',
