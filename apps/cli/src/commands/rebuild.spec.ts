@@ -51,7 +51,9 @@ describe('journey rebuild', () => {
       expect.stringMatching(
         /^conversation-analytics: rebuilt to position 3 in \d+ ms \(0 conversation_facts, 0 conversation_contacts, 0 conversation_messages, 0 task_facts\); identical to the live model$/,
       ),
-      expect.stringMatching(/^work: rebuilt to position 3 in \d+ ms \(0 work, 0 work_customers, 0 work_teams\); identical to the live model$/),
+      expect.stringMatching(
+        /^work: rebuilt to position 3 in \d+ ms \(0 work, 0 work_customers, 0 work_teams\); identical to the live model$/,
+      ),
     ]);
     const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));
