@@ -19,7 +19,7 @@ import {
   type ConversationMessageDoc,
   type ReadModelStore,
 } from '@journey/read-models';
-import { TriggerInsightsService, type ExplainedEvent, type MessageExplanation } from './trigger-insights.service';
+import { causalChain, describe, TriggerInsightsService, type ExplainedEvent, type MessageExplanation } from './trigger-insights.service';
 
 const RUN_TYPES = new Set(['TriggerMatched', 'TriggerRunStepEntered', 'TriggerRunExited']);
 
@@ -102,18 +102,7 @@ export class ExplainMessageHandler implements IQueryHandler<ExplainMessageQuery>
       throw new NotFoundException(`message "${doc.messageId}" has no events in customer "${doc.customerId}"'s stream (forgotten?)`);
     const d = reply.data as EventDataByType['AgentReplied'];
     const byId = new Map(stream.map((e) => [e.id, e]));
-    const causedBy: ExplainedEvent[] = [];
-    const seen = new Set<string>();
-    for (let id = reply.metadata.causationId; id && !seen.has(id);) {
-      seen.add(id);
-      const cause = byId.get(id);
-      if (!cause) {
-        causedBy.push({ id, type: 'unknown', detail: "not in the customer's stream" });
-        break;
-      }
-      causedBy.push(describe(cause));
-      id = cause.metadata.causationId;
-    }
+    const causedBy = causalChain(reply, byId);
     return {
       messageId: doc.messageId,
       customerId: doc.customerId,
@@ -174,31 +163,5 @@ function conversationAt(stream: RecordedEvent[], conversationId: string, upTo: R
       },
     }),
     events,
-  };
-}
-
-function describe(e: RecordedEvent): ExplainedEvent {
-  const d = e.data as Record<string, unknown>;
-  const detail =
-    e.type === 'TriggerRunStepEntered'
-      ? `step ${String(d.step)} (${String(d.kind)})`
-      : e.type === 'TriggerRunExited'
-        ? String(d.reason)
-        : e.type === 'ConversationAssigned'
-          ? [d.team, d.assignee, d.priority, d.reason].filter(Boolean).join(', ')
-          : e.type === 'AgentReplied'
-            ? d.automated
-              ? `automated by trigger ${String(d.triggerId)}`
-              : `by ${String(d.by)}`
-            : e.type === 'InteractionRecorded'
-              ? String(d.event)
-              : undefined;
-  return {
-    id: e.id,
-    type: e.type,
-    occurredAt: e.metadata.occurredAt,
-    recordedAt: e.metadata.recordedAt,
-    source: e.metadata.source,
-    ...(detail !== undefined ? { detail } : {}),
   };
 }

@@ -102,18 +102,7 @@ export class TriggerInsightsService {
     const data = decision.data as EventDataByType['MessageScheduled'] & Partial<EventDataByType['MessageSuppressed']>;
     const suppressedByTrigger = decision.type === 'MessageSuppressed';
 
-    const causedBy: ExplainedEvent[] = [];
-    const seen = new Set<string>();
-    for (let id = decision.metadata.causationId; id && !seen.has(id);) {
-      seen.add(id);
-      const cause = byId.get(id);
-      if (!cause) {
-        causedBy.push({ id, type: 'unknown', detail: "not in the customer's stream" });
-        break;
-      }
-      causedBy.push(describe(cause));
-      id = cause.metadata.causationId;
-    }
+    const causedBy = causalChain(decision, byId);
 
     return {
       messageId,
@@ -269,7 +258,8 @@ export class TriggerInsightsService {
 
 const rate = (n: number, of: number) => (of > 0 ? Math.round((n / of) * 10_000) / 10_000 : null);
 
-function describe(e: RecordedEvent): ExplainedEvent {
+/** An event as explain shows it: its id, type, times, source and a one-line detail where its type has one. */
+export function describe(e: RecordedEvent): ExplainedEvent {
   const d = e.data as Record<string, unknown>;
   const detail =
     e.type === 'InteractionRecorded'
@@ -280,7 +270,13 @@ function describe(e: RecordedEvent): ExplainedEvent {
           ? `step ${String(d.step)} (${String(d.kind)}${d.variant ? ` ${String(d.variant)}` : ''})`
           : e.type === 'TriggerRunExited'
             ? String(d.reason)
-            : undefined;
+            : e.type === 'ConversationAssigned'
+              ? [d.team, d.assignee, d.priority, d.reason].filter(Boolean).join(', ')
+              : e.type === 'AgentReplied'
+                ? d.automated
+                  ? `automated by trigger ${String(d.triggerId)}`
+                  : `by ${String(d.by)}`
+                : undefined;
   return {
     id: e.id,
     type: e.type,
@@ -289,4 +285,21 @@ function describe(e: RecordedEvent): ExplainedEvent {
     source: e.metadata.source,
     ...(detail !== undefined ? { detail } : {}),
   };
+}
+
+/** The causes of `event`, nearest first, followed through the customer's stream (`byId`) by their causation ids. */
+export function causalChain(event: RecordedEvent, byId: ReadonlyMap<string, RecordedEvent>): ExplainedEvent[] {
+  const causedBy: ExplainedEvent[] = [];
+  const seen = new Set<string>();
+  for (let id = event.metadata.causationId; id && !seen.has(id);) {
+    seen.add(id);
+    const cause = byId.get(id);
+    if (!cause) {
+      causedBy.push({ id, type: 'unknown', detail: "not in the customer's stream" });
+      break;
+    }
+    causedBy.push(describe(cause));
+    id = cause.metadata.causationId;
+  }
+  return causedBy;
 }

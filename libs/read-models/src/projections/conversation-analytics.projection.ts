@@ -1,4 +1,4 @@
-import { eventTime, type EventDataByType, type RecordedEvent, type SlaTarget } from '@journey/domain';
+import { eventTime, isConversationEvent, type EventDataByType, type RecordedEvent, type SlaTarget } from '@journey/domain';
 import { DocBatch, type DocLookup, type DocRef, type Projection, type PutDoc } from '../projection';
 
 /** `conversation_facts`: one document per conversation, the facts the conversation analytics are computed from. */
@@ -139,23 +139,10 @@ export interface ConversationMessageDoc {
   messageId: string;
 }
 
-const CONVERSATION_TYPES = new Set([
-  'ConversationStarted',
-  'CustomerReplied',
-  'AgentReplied',
-  'InternalNoteAdded',
-  'ConversationAssigned',
-  'ConversationTagged',
-  'ConversationSnoozed',
-  'ConversationResolved',
-  'ConversationReopened',
-  'SatisfactionRated',
-]);
-
 /** The conversation an event is about (conversation events, SLA breaches and SLA timers of conversations). */
 function conversationOf(e: RecordedEvent): string | undefined {
   const d = e.data as Record<string, unknown>;
-  if (CONVERSATION_TYPES.has(e.type)) return typeof d.conversationId === 'string' ? d.conversationId : undefined;
+  if (isConversationEvent(e)) return typeof d.conversationId === 'string' ? d.conversationId : undefined;
   if (e.type === 'SlaBreached') return d.subject === 'conversation' && typeof d.id === 'string' ? d.id : undefined;
   if (e.type === 'TimerScheduled' && d.purpose === 'sla') {
     const p = (d.payload ?? {}) as Record<string, unknown>;
