@@ -1,4 +1,4 @@
-import { parseJunit, slope } from './figures';
+import { eventStreamOperations, parseJunit, slope } from './figures';
 
 describe('probe figures', () => {
   it('fits the least-squares slope (MB per minute of a soak)', () => {
@@ -64,5 +64,19 @@ Reproduce with:
     expect(cases[1].failures[0]).toContain(`curl -X GET 'http://127.0.0.1:39555/boom?q=<'`);
     expect(cases[1].failures[0]).toContain('{"statusCode":500}');
     expect(cases[2].errors[0]).toBe('Runtime Error\nAST constructor recursion depth mismatch');
+  });
+
+  it('names the operations whose answers are event streams, and only those', () => {
+    const doc = {
+      paths: {
+        '/v1/work': { get: { operationId: 'WorkController_list', responses: { '200': { content: { 'application/json': {} } } } } },
+        '/v1/work/stream': {
+          get: { operationId: 'WorkController_stream', responses: { '200': { content: { 'text/event-stream': {} } }, '400': {} } },
+        },
+        '/health': { get: { operationId: 'health', responses: { '200': { description: 'ok' } } } },
+      },
+    };
+    expect(eventStreamOperations(doc)).toEqual(['WorkController_stream']);
+    expect(eventStreamOperations({})).toEqual([]);
   });
 });

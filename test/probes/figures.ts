@@ -47,3 +47,17 @@ export function readJunitFile(path: string): Testcase[] {
     throw error;
   }
 }
+
+/**
+ * The operation ids of an OpenAPI document whose answers are event streams (`text/event-stream`): a stream does not
+ * end, so a request/response fuzzer can only wait for its timeout there. Their inputs are tested by their own e2e tests.
+ */
+export function eventStreamOperations(doc: { paths?: Record<string, Record<string, unknown>> }): string[] {
+  const ids: string[] = [];
+  for (const operations of Object.values(doc.paths ?? {}))
+    for (const op of Object.values(operations) as Array<{ operationId?: string; responses?: Record<string, { content?: object }> }>) {
+      const streams = Object.values(op?.responses ?? {}).some((r) => Object.keys(r?.content ?? {}).includes('text/event-stream'));
+      if (streams && op.operationId) ids.push(op.operationId);
+    }
+  return ids;
+}
