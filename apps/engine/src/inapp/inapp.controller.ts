@@ -149,7 +149,10 @@ export class InAppController {
       "Server-Sent Events for the customer: AgentReplied, ConversationResolved, ConversationReopened and new inbox MessageDelivered; `id` is the event's position (Last-Event-ID resumes). Also ?customerId=&token= (EventSource cannot set headers).",
   })
   @ApiProduces('text/event-stream')
-  @ApiOkResponse({ description: 'An event stream (a heartbeat comment every 15 s)' })
+  @ApiOkResponse({
+    description: 'An event stream (a heartbeat comment every 15 s)',
+    content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-Sent Events' } } },
+  })
   @ApiBadRequestResponse({ description: 'Last-Event-ID is not an event id of this stream' })
   @ApiTooManyRequestsResponse({ description: 'The customer has 10 streams open already' })
   async stream(@CurrentCustomer() customer: InAppCustomer, @Req() req: StreamRequest, @Res() res: StreamResponse): Promise<void> {

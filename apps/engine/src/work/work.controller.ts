@@ -87,7 +87,10 @@ export class WorkController {
   @ApiProduces('text/event-stream')
   @assigneeQuery
   @teamQuery
-  @ApiOkResponse({ description: 'An event stream (text/event-stream)' })
+  @ApiOkResponse({
+    description: 'An event stream (text/event-stream)',
+    content: { 'text/event-stream': { schema: { type: 'string', description: 'Server-Sent Events' } } },
+  })
   @ApiBadRequestResponse({ description: 'A bad parameter (the message names it)' })
   async stream(
     @CurrentPrincipal() principal: Principal,
