@@ -13,8 +13,6 @@ import {
   customerStreamId,
   deterministicId,
   envelope,
-  evolveOrganisation,
-  initialOrganisation,
   isAvailable,
   ORGANISATION_EVENT_TYPES,
   typed,
@@ -33,7 +31,7 @@ import {
   type CheckpointStore,
   type EventStore,
 } from '@journey/event-store';
-import { CLOCK, ownerMember, ownerOf, TEAMS_STREAM, type Clock, type Partition, type WorkLoad } from '@journey/reactors';
+import { CLOCK, Organisations, ownerMember, ownerOf, TEAMS_STREAM, type Clock, type Partition, type WorkLoad } from '@journey/reactors';
 import { PROJECTIONS, READ_MODEL_STORE, type ReadModelStore } from '@journey/read-models';
 import { ENGINE_CONFIG, type EngineConfig } from '../config';
 import { HealthChecks } from '../operations/health';
@@ -156,8 +154,8 @@ type Outcome = 'assigned' | 'skipped' | 'nobody';
 export class QueuePickup extends ProcessorHandler {
   readonly processor: Processor;
   /** Every workspace's organisation as the log says (the tick reads the members' `until` from it). */
-  private readonly orgs = new Map<string, OrganisationState>();
-  private folded?: bigint;
+  /** The teams as the log has them so far (what says which teams a member's return concerns). */
+  private readonly orgs = new Organisations();
   private lastTick?: number;
   private tickError?: Error;
   private cancelTick?: () => void;
@@ -210,9 +208,9 @@ export class QueuePickup extends ProcessorHandler {
   tick(): Promise<number> {
     return this.exclusive(async () => {
       const now = this.options.clock.now().getTime();
-      await this.fold([]);
+      await this.orgs.ready((await this.options.store.headPosition()) + 1n, this.options.store);
       const teams = new Set<string>();
-      for (const [ws, org] of this.orgs)
+      for (const [ws, org] of this.orgs.entries())
         for (const m of org.members.values()) {
           const until = m.away && m.awayUntil !== undefined ? Date.parse(m.awayUntil) : NaN;
           if (until <= now && (this.lastTick === undefined || until > this.lastTick)) for (const t of m.teams) teams.add(key(ws, t));
@@ -244,7 +242,8 @@ export class QueuePickup extends ProcessorHandler {
   }
 
   private async handle(events: RecordedEvent[]): Promise<void> {
-    await this.fold(events);
+    await this.orgs.ready(events[0].position, this.options.store);
+    for (const e of events) this.orgs.apply(e);
     const teams = new Set<string>();
     for (const event of events) {
       const e = typed(event);
@@ -261,29 +260,6 @@ export class QueuePickup extends ProcessorHandler {
         for (const t of org?.members.get(e.data.memberId)?.teams ?? []) teams.add(key(ws, t)); // away until a time already past
     }
     await this.pickupAll(teams, events[events.length - 1].position);
-  }
-
-  /** Folds the organisation events: the ones before, read once from the log, then each batch's. */
-  private async fold(events: RecordedEvent[]): Promise<void> {
-    if (this.folded === undefined) {
-      const filter = { streamPrefixes: [TEAMS_STREAM], eventTypes: [...ORGANISATION_EVENT_TYPES] };
-      let after = 0n;
-      for (;;) {
-        const page = await this.options.store.readAll({ after, filter, maxCount: 1000 });
-        for (const e of page) this.apply(e);
-        if (page.length < 1000) break;
-        after = page[page.length - 1].position;
-      }
-      this.folded ??= 0n;
-    }
-    for (const e of events) this.apply(e);
-  }
-
-  private apply(event: RecordedEvent): void {
-    if (this.folded !== undefined && event.position <= this.folded) return;
-    this.folded = event.position;
-    const ws = event.metadata.workspaceId;
-    this.orgs.set(ws, evolveOrganisation(this.orgs.get(ws) ?? initialOrganisation(), event));
   }
 
   private async pickupAll(teams: Set<string>, cause: bigint): Promise<number> {

@@ -40,6 +40,11 @@ export class Organisations {
     this.byWorkspace.set(ws, evolveOrganisation(before ?? { teams: new Map(), members: new Map(), revision: 0 }, event));
   }
 
+  /** Every workspace's organisation. */
+  entries(): IterableIterator<[string, OrganisationState]> {
+    return this.byWorkspace.entries();
+  }
+
   /** The workspace's organisation (undefined: no team or member was ever defined). */
   get(workspaceId: string): OrganisationState | undefined {
     return this.byWorkspace.get(workspaceId);
