@@ -4,3 +4,4 @@ export * from './sqlite';
 export * from './eventstoredb';
 export * from './failures';
 export * from './processor';
+export * from './stream-fold';

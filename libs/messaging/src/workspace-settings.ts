@@ -1,22 +1,14 @@
 import { evolveSettings, initialSettings, secretNamed, workspaceStreamId, type SettingsState } from '@journey/domain';
-import type { EventStore } from '@journey/event-store';
+import { StreamFold, type EventStore } from '@journey/event-store';
 
 /**
  * A workspace's settings and secrets for the dispatcher's channels (which run without Nest services, maybe in the worker
- * thread): the `workspace-<ws>` stream folded with `evolveSettings`, kept per workspace and brought up to date on each
- * read from the revision it has (one indexed read, usually empty), so a changed secret is used by the next message.
+ * thread): the `workspace-<ws>` stream folded with `evolveSettings` (a StreamFold), so a changed secret is used by the
+ * next message.
  */
-export class WorkspaceSettingsReader {
-  private readonly cache = new Map<string, SettingsState>();
-
-  constructor(private readonly store: Pick<EventStore, 'readStream'>) {}
-
-  async load(workspaceId: string): Promise<SettingsState> {
-    let state = this.cache.get(workspaceId) ?? initialSettings();
-    const events = await this.store.readStream(workspaceStreamId(workspaceId), { fromRevision: BigInt(state.revision) });
-    for (const e of events) state = evolveSettings(state, e);
-    this.cache.set(workspaceId, state);
-    return state;
+export class WorkspaceSettingsReader extends StreamFold<SettingsState> {
+  constructor(store: Pick<EventStore, 'readStream'>) {
+    super(store, workspaceStreamId, initialSettings, evolveSettings);
   }
 
   /** The value of the secret the Slack setting `field` names, or why there is none. */

@@ -14,7 +14,7 @@ import {
   type SettingsCommand,
   type SettingsState,
 } from '@journey/domain';
-import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
+import { EVENT_STORE, StreamFold, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
 import { httpError } from './conversations.service';
 
 const RETRIES = 5;
@@ -24,24 +24,15 @@ const RETRIES = 5;
  * settings and secrets (`workspace-<workspace>`). The fold is kept per workspace and brought up to date by reading the
  * stream from the revision it has, so the many reads (every in-app request checks a token) cost one indexed read.
  */
-class WorkspaceStream<S extends { revision: number }, C> {
-  private readonly cache = new Map<string, S>();
-
+class WorkspaceStream<S extends { revision: number }, C> extends StreamFold<S> {
   constructor(
-    private readonly store: EventStore,
-    private readonly streamId: (workspaceId: string) => string,
-    private readonly initial: () => S,
-    private readonly evolve: (state: S, event: JourneyEvent) => S,
+    private readonly log: EventStore,
+    private readonly streamOf: (workspaceId: string) => string,
+    initial: () => S,
+    private readonly evolveOne: (state: S, event: JourneyEvent) => S,
     private readonly decideFn: (command: C, state: S, ctx: { workspaceId: string; now: Date; by?: string }) => JourneyEvent[],
-  ) {}
-
-  async load(workspaceId: string): Promise<S> {
-    let state = this.cache.get(workspaceId) ?? this.initial();
-    const events = await this.store.readStream(this.streamId(workspaceId), { fromRevision: BigInt(state.revision) });
-    for (const e of events) state = this.evolve(state, e);
-    // a workspace without the stream keeps no entry: requests naming random workspaces cannot grow the cache
-    if (state.revision > 0) this.cache.set(workspaceId, state);
-    return state;
+  ) {
+    super(log, streamOf, initial, evolveOne);
   }
 
   /** Decides and appends; `ifMatch`: the revision the caller saw (412 on another). Returns the state after. */
@@ -58,10 +49,10 @@ class WorkspaceStream<S extends { revision: number }, C> {
       }
       if (events.length === 0) return { state, changed: false };
       try {
-        await this.store.appendToStream(this.streamId(workspaceId), events, {
+        await this.log.appendToStream(this.streamOf(workspaceId), events, {
           expectedRevision: state.revision === 0 ? 'no_stream' : BigInt(state.revision - 1),
         });
-        return { state: events.reduce(this.evolve, state), changed: true };
+        return { state: events.reduce(this.evolveOne, state), changed: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (options.ifMatch !== undefined || attempt >= RETRIES)

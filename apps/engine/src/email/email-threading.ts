@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { conversationsFromStream, customerStreamId, secretNamed, workspaceStreamId, type SettingsState } from '@journey/domain';
+import { conversationsFromStream, customerStreamId, secretNamed, type SettingsState } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import {
   MAX_TOKEN_ID_BYTES,
@@ -64,7 +64,7 @@ export class EmailThreadingService {
 
   /**
    * The checked target of a reply token (ReplyTokenError: malformed, or not made with its workspace's key). A token
-   * claiming a workspace that has no settings is refused without loading (and caching) them: forged tokens cost a read.
+   * claiming a workspace that has no settings is refused (nothing is cached for it): forged tokens cost a read.
    */
   async open(token: string): Promise<ReplyTarget> {
     return openReplyToken(token, async (workspaceId) => {
@@ -73,10 +73,10 @@ export class EmailThreadingService {
     });
   }
 
-  /** A workspace's settings; undefined when it has none (then nothing is loaded or cached: ids from the network). */
+  /** A workspace's settings; undefined when it has none (the settings fold caches none then: ids from the network). */
   async settingsIfAny(workspaceId: string): Promise<SettingsState | undefined> {
     if (workspaceIdError(workspaceId) !== undefined) return undefined;
-    const head = await this.store.readStream(workspaceStreamId(workspaceId), { maxCount: 1 });
-    return head.length === 0 ? undefined : this.settings.load(workspaceId);
+    const state = await this.settings.load(workspaceId);
+    return state.revision === 0 ? undefined : state;
   }
 }

@@ -1,9 +1,8 @@
-import { HttpException, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import { deterministicId, secretNamed, settingsFromStream, workspaceStreamId, type ConversationCommand } from '@journey/domain';
-import { EVENT_STORE, type EventStore } from '@journey/event-store';
+import { HttpException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { deterministicId, secretNamed, type ConversationCommand } from '@journey/domain';
 import { REPLY_BLOCK_PREFIX, handoffRefOf, parseConversationRef, verifySlackSignature, type ConversationRef } from '@journey/messaging';
 import { ConversationsService } from '../conversations/conversations.service';
-import { OrganisationService } from '../conversations/organisation.service';
+import { OrganisationService, SettingsService } from '../conversations/organisation.service';
 import { SlackThreads } from './slack-threads';
 
 /** What Slack is answered (always 200 once signed): for an action, a text shown to the person who clicked. */
@@ -42,15 +41,15 @@ export class SlackService {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly organisation: OrganisationService,
+    private readonly settings: SettingsService,
     private readonly threads: SlackThreads,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   /** 401 unless the request is signed with the workspace's signing secret within the window. */
   async verify(workspaceId: string, request: SlackRequest, now = new Date()): Promise<void> {
-    // Read, not cached: anyone may name any workspace here before the signature is checked (the stream is small).
+    // anyone may name any workspace here before the signature is checked: the settings fold keeps none without a stream
     if (workspaceId.length > 256) throw new UnauthorizedException('slack is not configured for this workspace');
-    const state = settingsFromStream(await this.store.readStream(workspaceStreamId(workspaceId)));
+    const state = await this.settings.load(workspaceId);
     const signingSecret = secretNamed(state, state.settings.slack?.signingSecret);
     if (signingSecret === undefined)
       throw new UnauthorizedException('slack is not configured for this workspace (no setting slack.signingSecret naming a set secret)');
