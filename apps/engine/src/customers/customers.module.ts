@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConversationsModule } from '../conversations/conversations.module';
 import { ProjectionsModule } from '../projections/projections.module';
 import { CustomersController } from './customers.controller';
 import { CustomerContextHandler } from './context.query';
@@ -8,7 +9,7 @@ import { TimelineHandler } from './timeline.query';
 
 /** Journey queries: customer state, timeline (with time travel), the agent's context, stage analytics. */
 @Module({
-  imports: [ProjectionsModule],
+  imports: [ProjectionsModule, ConversationsModule],
   controllers: [CustomersController],
   providers: [CustomerHandler, CustomerContextHandler, TimelineHandler, StageAnalyticsHandler],
 })
