@@ -50,7 +50,11 @@ export interface EventDataByType {
   AccountLinked: { groupId: string; traits: Traits };
   IdentitiesMerged: { previousId: string; userId: string };
   StageChanged: { from: Stage | null; to: Stage; reason: string };
-  TriggerMatched: { triggerId: string; version: number; runId: string; causingEventId: string };
+  /**
+   * `key`: the run's key of a keyed trigger (`key: properties.cartId`: one run per value). `shadow`: a shadow version's
+   * run (decides, never sends: its sends are MessageShadowed, its other effects only steps entered).
+   */
+  TriggerMatched: { triggerId: string; version: number; runId: string; causingEventId: string; key?: string; shadow?: boolean };
   MessageScheduled: {
     messageId: string;
     channel: string;
@@ -76,6 +80,10 @@ export interface EventDataByType {
      * Liquid templates too, and may name the workspace's secrets (`{{ secrets.crm_token }}`), resolved only at send time.
      */
     request?: { url: string; method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET'; headers?: Record<string, string> };
+    /** A broadcast's message (`broadcast-<workspace>-<broadcastId>`): same guards, explain and analytics as a trigger's. */
+    broadcastId?: string;
+    /** A test send (preview): sent to `to`, never counted in analytics nor against frequency caps. */
+    test?: boolean;
   };
   MessageSent: { messageId: string; channel: string; attempt: number };
   /** `content`: the rendered message, kept for channels whose delivery is this event itself (the in-app inbox). */
@@ -94,6 +102,7 @@ export interface EventDataByType {
     runId?: string;
     step?: string;
     guards?: GuardVerdict[];
+    broadcastId?: string;
   };
   MessageOpened: { messageId: string };
   MessageClicked: { messageId: string; url?: string };
@@ -200,8 +209,47 @@ export interface EventDataByType {
   TriggerEnabled: { triggerId: string; version: number };
   TriggerDisabled: { triggerId: string; version: number };
   /** A customer's run through a trigger (customer stream): the step it entered (`step` is the step's address). */
-  TriggerRunStepEntered: { triggerId: string; version: number; runId: string; step: string; kind: string; variant?: string };
-  TriggerRunExited: { triggerId: string; version: number; runId: string; reason: string };
+  TriggerRunStepEntered: {
+    triggerId: string;
+    version: number;
+    runId: string;
+    step: string;
+    kind: string;
+    variant?: string;
+    key?: string;
+    shadow?: boolean;
+  };
+  TriggerRunExited: { triggerId: string; version: number; runId: string; reason: string; key?: string; shadow?: boolean };
+
+  // ── shadow mode (#12): a version deciding live beside the enabled one, without sending (trigger stream / customer stream)
+  TriggerShadowStarted: { triggerId: string; version: number; by?: string };
+  TriggerShadowStopped: { triggerId: string; version: number; by?: string };
+  /** What a shadow run's send would have been: scheduled (`suppressed` absent) or suppressed, with every guard's verdict. */
+  MessageShadowed: {
+    messageId: string;
+    channel: string;
+    triggerId: string;
+    triggerVersion: number;
+    runId: string;
+    step: string;
+    guards: GuardVerdict[];
+    suppressed?: { reason: string; detail: string };
+    notBefore?: string;
+  };
+
+  // ── segments (#12): definitions on `segment-<workspace>-<segmentId>`, membership on the customer's stream
+  /** `definition`: a validated SegmentDefinition. */
+  SegmentDefined: { segmentId: string; version: number; definition: Record<string, unknown>; by?: string };
+  SegmentRemoved: { segmentId: string; version: number; by?: string };
+  SegmentEntered: { segmentId: string; version: number };
+  SegmentLeft: { segmentId: string; version: number; reason: string };
+
+  // ── broadcasts (#12): on `broadcast-<workspace>-<broadcastId>` and the members' customer streams
+
+  // ── identity merge (#12)
+
+  // ── previews and test sends (#12)
+
   /** Dead letters (`deadletters-<workspace>` stream, see dead-letters.ts). */
   EventQuarantined: EventQuarantinedData;
   DeadLetterRetryRequested: DeadLetterRetryRequestedData;
@@ -257,6 +305,16 @@ export function customerStreamId(workspaceId: string, customerId: string): strin
 /** `trigger-<workspace>-<triggerId>`, the workspace escaped (`escapeWorkspaceId`); the trigger id is the rest. */
 export function triggerStreamId(workspaceId: string, triggerId: string): string {
   return `trigger-${escapeWorkspaceId(workspaceId)}-${triggerId}`;
+}
+
+/** `segment-<workspace>-<segmentId>`, the workspace escaped. */
+export function segmentStreamId(workspaceId: string, segmentId: string): string {
+  return `segment-${escapeWorkspaceId(workspaceId)}-${segmentId}`;
+}
+
+/** `broadcast-<workspace>-<broadcastId>`, the workspace escaped. */
+export function broadcastStreamId(workspaceId: string, broadcastId: string): string {
+  return `broadcast-${escapeWorkspaceId(workspaceId)}-${broadcastId}`;
 }
 
 /**

@@ -30,6 +30,10 @@ export interface EvalContext {
   /** The customer's events, ordered by event time (late events sorted in), including the current one. */
   history: readonly ActivityRecord[];
   timeZone: string;
+  /** The segments the customer is in now (SegmentEntered not yet left), by id. */
+  segments?: ReadonlySet<string>;
+  /** The traits of each account the customer is linked to (AccountLinked), by group id. */
+  accountTraits?: Readonly<Record<string, Traits>>;
 }
 
 export type Predicate = (ctx: EvalContext) => boolean;

@@ -8,4 +8,5 @@ export * from './program';
 export * from './run';
 export * from './customer';
 export * from './backtest';
+export * from './guards';
 export * from './testing';

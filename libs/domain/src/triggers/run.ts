@@ -13,7 +13,8 @@ import { deterministicId } from '../ids';
 import type { EvalContext } from './conditions';
 import type { ConversationView } from './customer';
 import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
-import { isoTime, quietHoursEnd } from './time';
+import { checkGuards } from './guards';
+import { isoTime } from './time';
 
 /** `metadata.source` of every event the trigger runtime writes. */
 export const TRIGGER_SOURCE = 'reactor:triggers';
@@ -576,31 +577,24 @@ class RunDecision {
     );
   }
 
-  /**
-   * Guards in order: consent, frequency caps, priority; quiet hours defer (notBefore) rather than drop. Every guard
-   * checked is recorded with its verdict on the MessageScheduled / MessageSuppressed (what explain reports).
-   */
+  /** A send through the guards (`checkGuards`): a MessageScheduled (deferred past quiet hours) or a MessageSuppressed. */
   private send(t: CompiledTrigger, runId: string, addr: string, step: Extract<CompiledStep, { kind: 'send' }>): void {
     const messageId = this.id('trigger-message', runId, addr);
-    const guards: GuardVerdict[] = [];
-    const suppressed = this.guard(t, step, guards);
+    const { guards, suppressed, notBefore } = checkGuards(
+      { triggerId: t.id, priority: t.priority, caps: t.caps, quietHours: t.quietHours },
+      step,
+      {
+        now: this.ctx.now,
+        traits: this.ctx.traits,
+        timeZone: this.ctx.timeZone,
+        messages: [...this.ctx.messages, ...this.sent],
+        claim: this.ctx.claim,
+      },
+    );
     const origin = { triggerId: t.id, triggerVersion: t.version, runId, step: addr };
     if (suppressed) {
       this.emit('MessageSuppressed', { messageId, channel: step.channel, ...suppressed, ...origin, guards }, runId, addr, 'suppressed');
       return;
-    }
-    const notBefore = t.quietHours && quietHoursEnd(this.ctx.now, this.ctx.timeZone, t.quietHours.start, t.quietHours.end);
-    if (t.quietHours) {
-      const window = `${t.quietHours.start}-${t.quietHours.end} ${this.ctx.timeZone}`;
-      guards.push(
-        notBefore
-          ? {
-              guard: 'quiet-hours',
-              verdict: 'deferred',
-              detail: `inside quiet hours ${window}: deferred to ${new Date(notBefore).toISOString()}`,
-            }
-          : { guard: 'quiet-hours', verdict: 'passed', detail: `outside quiet hours ${window}` },
-      );
     }
     this.emit(
       'MessageScheduled',
@@ -623,55 +617,6 @@ class RunDecision {
       'scheduled',
     );
     this.sent.push({ messageId, channel: step.channel, triggerId: t.id, at: this.ctx.now });
-  }
-
-  /** The first guard that suppresses the send, if any; every guard checked goes to `verdicts`. */
-  private guard(
-    t: CompiledTrigger,
-    step: Extract<CompiledStep, { kind: 'send' }>,
-    verdicts: GuardVerdict[],
-  ): { reason: string; detail: string } | undefined {
-    const suppress = (guard: string, reason: string, detail: string) => {
-      verdicts.push({ guard, verdict: 'suppressed', detail });
-      return { reason, detail };
-    };
-    const traits = this.ctx.traits;
-    const listed = (key: string, value: string) => Array.isArray(traits[key]) && (traits[key] as unknown[]).includes(value);
-    if (traits.unsubscribed === true) return suppress('consent', 'consent', 'customer unsubscribed from all messages');
-    if (listed('unsubscribedChannels', step.channel))
-      return suppress('consent', 'consent', `customer unsubscribed from channel ${step.channel}`);
-    if (step.topic && listed('unsubscribedTopics', step.topic))
-      return suppress('consent', 'consent', `customer unsubscribed from topic ${step.topic}`);
-    verdicts.push({
-      guard: 'consent',
-      verdict: 'passed',
-      detail: `subscribed to channel ${step.channel}${step.topic ? ` and topic ${step.topic}` : ''}`,
-    });
-    for (const cap of t.caps) {
-      const from = this.ctx.now - cap.perMs;
-      const count = [...this.ctx.messages, ...this.sent].filter(
-        (m) => m.at > from && (cap.scope === 'customer' || (cap.scope === 'channel' ? m.channel === step.channel : m.triggerId === t.id)),
-      ).length;
-      const name = `frequency-cap ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`;
-      if (count >= cap.max)
-        return suppress(
-          name,
-          'frequency-cap',
-          `at most ${cap.max} per ${cap.per} (${cap.scope}${cap.scope === 'channel' ? ` ${step.channel}` : ''})`,
-        );
-      verdicts.push({ guard: name, verdict: 'passed', detail: `${count} sent in the last ${cap.per}` });
-    }
-    const claim = this.ctx.claim;
-    if (claim && claim.triggerId !== t.id && claim.priority > t.priority)
-      return suppress('priority', 'priority', `trigger ${claim.triggerId} (priority ${claim.priority}) matched the same event`);
-    verdicts.push({
-      guard: 'priority',
-      verdict: 'passed',
-      detail: claim
-        ? `trigger ${claim.triggerId} (priority ${claim.priority}) does not outrank priority ${t.priority}`
-        : 'no higher-priority trigger sent on this event',
-    });
-    return undefined;
   }
 
   private exit(runId: string, version: number, reason: string, pendingTimerId?: string): void {

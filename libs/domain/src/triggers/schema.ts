@@ -75,6 +75,12 @@ export type Signal =
   | { traits: PropertyFilters }
   /** The customer replied in a conversation (a `CustomerReplied`), on a channel, with words, with a sentiment. */
   | { reply: ReplySignal }
+  /** The customer entered or left a named segment (a SegmentEntered / SegmentLeft). */
+  | { segment: { entered?: string; left?: string } }
+  /** The customer is in the segment (any of them, given a list) now. */
+  | { inSegment: string | string[] }
+  /** Traits of the customer's accounts (group calls): true when one of the linked accounts matches every filter. */
+  | { account: PropertyFilters }
   | { all: Signal[] }
   | { any: Signal[] }
   | { not: Signal };
@@ -167,6 +173,12 @@ export interface TriggerDefinition {
   /** Higher wins when several triggers send on the same event (the others' sends are suppressed). Default 0. */
   priority?: number;
   entry: Signal;
+  /**
+   * Keyed runs: a property path of the entry event (`properties.cartId`) whose value keys the run: one run (and one
+   * re-entry rule) per value instead of per customer. An event carrying the property moves only its value's run; one
+   * without it (an unsubscribe, a timer) is seen by every run of the trigger.
+   */
+  key?: string;
   /** Default `once`. */
   reentry?: Reentry;
   /** Events older than this (event time vs now) never start a run (backfills). Default `7d`. */
