@@ -16,6 +16,8 @@ import {
 import { SqliteEventStore, openSqliteDatabase } from '@journey/event-store';
 import { TRIGGER_VALIDATION } from '@journey/messaging';
 import { runBacktest } from '@journey/reactors';
+import { formatFixtureError, isFixtureFile, loadFixture } from './trigger-fixtures';
+import { exitCodeOf, formatTestRun, runTriggerTests } from './trigger-tests';
 
 /** `journey triggers …`: triggers as code. Files are YAML or JSON trigger documents (see triggers/library). */
 
@@ -24,6 +26,8 @@ export type FileCheck =
 
 export function checkFile(file: string): FileCheck {
   if (!existsSync(file)) return { file, ok: false, errors: [{ path: '', message: 'no such file' }] };
+  if (isFixtureFile(file))
+    return { file, ok: false, errors: [{ path: '', message: 'is a test fixture, not a trigger: run it with `journey triggers test`' }] };
   const r = parseTrigger(readFileSync(file, 'utf8'), TRIGGER_VALIDATION);
   return r.ok ? { file, ok: true, definition: r.definition } : { file, ok: false, errors: r.errors };
 }
@@ -253,7 +257,7 @@ export async function diff(
 }
 
 export function registerTriggersCommand(program: Command): void {
-  const triggers = program.command('triggers').description('triggers as code: validate, backtest, deploy, list, diff');
+  const triggers = program.command('triggers').description('triggers as code: validate, test, backtest, deploy, list, diff');
   const dataDirOption = ['-d, --data-dir <dir>', 'the engine data directory (default: JOURNEY_DATA_DIR or ./data)'] as const;
   const workspaceOption = ['-w, --workspace <id>', 'workspace', 'default'] as const;
   const urlOption = ['--url <url>', 'a running engine (default: JOURNEY_URL or http://127.0.0.1:$PORT)'] as const;
@@ -264,7 +268,16 @@ export function registerTriggersCommand(program: Command): void {
     .description('check trigger files; exit 1 with every error (path: problem) when one is invalid')
     .argument('<files...>')
     .action((files: string[]) => {
-      for (const r of files.map(checkFile)) {
+      // a test fixture beside a trigger (`x.test.yaml`) is checked as a fixture
+      for (const fixture of files.filter(isFixtureFile)) {
+        const r = loadFixture(fixture);
+        if (r.ok) console.log(`ok ${fixture} (fixture: ${r.fixture.cases.length} cases of ${r.fixture.triggers.map((t) => t.definition.id).join(', ')})`);
+        else {
+          process.exitCode = 1;
+          for (const e of r.errors) console.error(formatFixtureError(e));
+        }
+      }
+      for (const r of files.filter((f) => !isFixtureFile(f)).map(checkFile)) {
         if (r.ok) console.log(`ok ${r.file} (${r.definition.id})`);
         else {
           process.exitCode = 1;
@@ -288,6 +301,20 @@ export function registerTriggersCommand(program: Command): void {
     });
 
   triggers
+    .command('test')
+    .description('run trigger test fixtures (<name>.test.yaml beside <name>.yaml) with simulated time; exit 1 on a failing case, 2 on a bad fixture')
+    .argument('[paths...]', 'fixture files, trigger files (their <name>.test.yaml), or directories (every *.test.yaml under them); default: ./triggers')
+    .option('--verbose', 'list the decided events under passing cases too')
+    .addHelpText('after', TEST_HELP)
+    .action((paths: string[], options: { verbose?: boolean }) => {
+      const run = runTriggerTests(paths);
+      const { out, err } = formatTestRun(run, options);
+      for (const line of err) console.error(line);
+      for (const line of out) console.log(line);
+      process.exitCode = exitCodeOf(run);
+    });
+
+  triggers
     .command('deploy')
     .description('create or update triggers on a running engine through its HTTP API')
     .argument('<files...>')
@@ -295,7 +322,9 @@ export function registerTriggersCommand(program: Command): void {
     .option(...keyOption)
     .option('--enable', 'enable each trigger after deploying it')
     .action(async (files: string[], options: { url?: string; key?: string; enable?: boolean }) => {
-      for (const line of await deploy(files, api(options), options.enable ?? false)) console.log(line);
+      // `deploy triggers/library/*.yaml` leaves the test fixtures beside the triggers
+      for (const f of files.filter(isFixtureFile)) console.error(`skipped ${f}: a test fixture (journey triggers test)`);
+      for (const line of await deploy(files.filter((f) => !isFixtureFile(f)), api(options), options.enable ?? false)) console.log(line);
     });
 
   triggers
@@ -321,3 +350,26 @@ export function registerTriggersCommand(program: Command): void {
       console.log(d.lines.length ? d.lines.join('\n') : '(no differences)');
     });
 }
+
+const TEST_HELP = `
+A fixture file (YAML or JSON; the whole format: triggers/testing.md) holds cases run against the trigger beside it
+(\`triggers:\` names others, relative to the fixture, to test several together):
+
+  cases:
+    - name: never activates -> the email on day 3, the inbox message two days later
+      customer: { id: ada, traits: { name: Ada, timezone: Europe/Berlin } }   # context, decided on by no trigger
+      given:                                   # in the order they arrive
+        - { at: '2026-03-01T09:00:00Z', identify: { email: ada@example.com } }
+        - { at: '+1d', track: Logged In, properties: { plan: pro } }   # +offsets count from the first event (or now:)
+        - { at: '+1d', traits: { plan: team } }                        # also: stage: active, reply: "text" (sentiment:)
+      until: '+10d'                            # timers fire up to here (default: 30 days after the last event)
+      expect:                                  # each list exactly, in order (atLeast: true or [sends] for "these among others")
+        sends:
+          - { channel: email, step: 0, at: '+3d', subject: "Need a hand getting started?", body: { contains: Hi Ada } }
+          - { channel: inbox, step: steps[1].wait.onTimeout[0] }
+        suppressed: [{ reason: consent }]      # also tasks (title, priority, owner, due, closed), exits (reason),
+        exits: [{ reason: completed }]         # replies, handoffs, stages, tags; nothing: true (no message at all)
+
+Bodies and subjects are rendered as the dispatcher renders them (strict Liquid, the traits when the message goes out);
+one that does not render is a suppression with reason template-error. Each case prints a line (✓ or ✗, with what
+differs and the decided events), then "N passed, N failed".`;
