@@ -5,7 +5,7 @@ import { enabledProgram, History, ofType } from '../../libs/domain/src/triggers/
 
 const dir = join(__dirname, '../../triggers/library');
 const library = new Map<string, TriggerDefinition>();
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))) {
   const parsed = parseTrigger(readFileSync(join(dir, file), 'utf8'));
   if (!parsed.ok) throw new Error(`${file}: ${parsed.errors.map(formatValidationError).join('; ')}`);
   library.set(file.replace(/\.yaml$/, ''), parsed.definition);

@@ -142,8 +142,7 @@ export type FixtureLoad = { ok: true; fixture: Fixture } | { ok: false; errors: 
 // ── validation ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 type Path = Array<string | number>;
-const showPath = (path: Path) =>
-  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+const showPath = (path: Path) => path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
 
@@ -209,9 +208,11 @@ class FixtureValidator {
       if (base === undefined) return this.error(path, `"${value}" is relative, but the case has no ${baseName} to count from`);
       return base + d.ms;
     }
-    if (typeof value === 'string' && RFC3339.test(value.trim()) && !Number.isNaN(Date.parse(value)))
-      return Date.parse(value);
-    return this.error(path, `expected a date-time with a time zone (2026-03-01T09:00:00Z) or an offset (+2d), got ${JSON.stringify(value)}`);
+    if (typeof value === 'string' && RFC3339.test(value.trim()) && !Number.isNaN(Date.parse(value))) return Date.parse(value);
+    return this.error(
+      path,
+      `expected a date-time with a time zone (2026-03-01T09:00:00Z) or an offset (+2d), got ${JSON.stringify(value)}`,
+    );
   }
 
   text(value: unknown, path: Path): TextMatch | undefined {
@@ -249,7 +250,9 @@ function stepAddresses(steps: unknown[], prefix = '', out = new Set<string>()): 
     if (s.wait) for (const k of ['onEvent', 'onTimeout']) stepAddresses((s.wait[k] as unknown[]) ?? [], `${here}.${k}.`, out);
     if (s.branch) for (const k of ['then', 'else']) stepAddresses((s.branch[k] as unknown[]) ?? [], `${here}.${k}.`, out);
     if (s.split)
-      ((s.split.variants as Array<{ steps: unknown[] }>) ?? []).forEach((v, j) => stepAddresses(v.steps ?? [], `${here}.variants.${j}.`, out));
+      ((s.split.variants as Array<{ steps: unknown[] }>) ?? []).forEach((v, j) =>
+        stepAddresses(v.steps ?? [], `${here}.variants.${j}.`, out),
+      );
   });
   return out;
 }
@@ -395,7 +398,8 @@ function parseCase(v: FixtureValidator, raw: unknown, path: Path, index: number,
     const kind = kinds[0];
     v.keys(item, ['at', 'arrivedAt', kind, ...GIVEN_KEYS[kind]], p);
     if (item.at !== undefined) at = v.time(item.at, [...p, 'at'], start, '`now` (nor a first event at an absolute time)');
-    else if (at === undefined) v.error([...p, 'at'], 'needs a time: the first event an absolute `at` (2026-03-01T09:00:00Z), or the case a `now`');
+    else if (at === undefined)
+      v.error([...p, 'at'], 'needs a time: the first event an absolute `at` (2026-03-01T09:00:00Z), or the case a `now`');
     if (at === undefined) return;
     const arrivedAt = item.arrivedAt === undefined ? at : v.time(item.arrivedAt, [...p, 'arrivedAt'], start, '`now`');
     if (arrivedAt === undefined) return;
@@ -448,7 +452,14 @@ function parseCase(v: FixtureValidator, raw: unknown, path: Path, index: number,
           v.error([...p, 'sentiment'], `expected a VADER score in [-1, 1], got ${JSON.stringify(sentiment)}`);
         if (body && conversationId)
           inputs.push(
-            ...history.reply(iso, isoArrived, body, conversationId, channel as EventDataByType['CustomerReplied']['channel'], sentiment as number),
+            ...history.reply(
+              iso,
+              isoArrived,
+              body,
+              conversationId,
+              channel as EventDataByType['CustomerReplied']['channel'],
+              sentiment as number,
+            ),
           );
         return;
       }
@@ -456,7 +467,11 @@ function parseCase(v: FixtureValidator, raw: unknown, path: Path, index: number,
   });
 
   const until =
-    c.until === undefined ? (last === undefined ? undefined : last + DEFAULT_UNTIL_MS) : v.time(c.until, [...path, 'until'], start, '`now`');
+    c.until === undefined
+      ? last === undefined
+        ? undefined
+        : last + DEFAULT_UNTIL_MS
+      : v.time(c.until, [...path, 'until'], start, '`now`');
   if (until !== undefined && last !== undefined && until < last) v.error([...path, 'until'], 'is before the last given event arrives');
 
   const expect = parseExpect(v, c.expect, [...path, 'expect'], start, known);
@@ -529,7 +544,10 @@ function parseMatcher(
       m.step = stepAddress(s);
       const scope = m.trigger !== undefined ? [m.trigger] : [...known.ids];
       if (!scope.some((id) => known.steps.get(id)?.has(m.step!)))
-        v.error([...path, 'step'], `"${s}" is no step of ${scope.join(' or ')} (steps are named 0, 1.onTimeout.0, or steps[1].wait.onTimeout[0])`);
+        v.error(
+          [...path, 'step'],
+          `"${s}" is no step of ${scope.join(' or ')} (steps are named 0, 1.onTimeout.0, or steps[1].wait.onTimeout[0])`,
+        );
     }
   }
   if (item.at !== undefined) m.at = v.time(item.at, [...path, 'at'], start, '`now`');

@@ -71,8 +71,7 @@ export interface TestRun {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const quote = (s: string | undefined, max = 80) =>
-  s === undefined ? '' : JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s);
+const quote = (s: string | undefined, max = 80) => (s === undefined ? '' : JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s));
 
 /** Runs the fixtures of these paths (files, trigger files, directories; none: ./triggers). */
 export function runTriggerTests(paths: string[]): TestRun {
@@ -96,10 +95,16 @@ export function runCase(fixture: Fixture, c: FixtureCase, renderer = new Templat
   const programs = fixture.triggers.map((t) => enabledProgram(t.definition, 'default'));
   const stream: JourneyEvent[] = [];
   const given = new Set(c.inputs.map((e) => e.id));
+  const seen = new Set<string>();
   const sim = new CustomerSimulation(
     programs,
     (input, effects) => {
-      stream.push(input, ...effects);
+      // an effect that is an input too (a stage change, a task) is decided on in its turn: it is in the stream already
+      for (const e of [input, ...effects])
+        if (!seen.has(e.id)) {
+          seen.add(e.id);
+          stream.push(e);
+        }
     },
     deterministicId,
     { keepHistory: true, renderReply: replyRenderer(renderer) },
@@ -121,7 +126,9 @@ export function runCase(fixture: Fixture, c: FixtureCase, renderer = new Templat
 /** Sends, suppressions, tasks, exits, replies, handoffs, stage changes and tags in the simulated stream, in order. */
 export function outcomesOf(stream: JourneyEvent[], renderer: TemplateRenderer): Outcome[] {
   const out: Outcome[] = [];
-  const suppressedLater = new Set(stream.flatMap((e) => (e.type === 'MessageSuppressed' ? [(e.data as { messageId: string }).messageId] : [])));
+  const suppressedLater = new Set(
+    stream.flatMap((e) => (e.type === 'MessageSuppressed' ? [(e.data as { messageId: string }).messageId] : [])),
+  );
   const closed = new Map<string, string>();
   for (const e of stream) if (e.type === 'CsmTaskClosed') closed.set(String(e.data.taskId), String(e.data.resolution));
   stream.forEach((event, index) => {
@@ -135,7 +142,12 @@ export function outcomesOf(stream: JourneyEvent[], renderer: TemplateRenderer): 
         const base = { at: sendAt, trigger: e.data.triggerId, channel: e.data.channel, step: e.data.step, to: e.data.to };
         const where = `${iso(sendAt)} ${e.data.channel} ${e.data.triggerId} step ${e.data.step}`;
         if (e.data.request) {
-          out.push({ category: 'sends', ...base, body: e.data.template.body, line: `${where}: ${e.data.request.method} ${e.data.request.url}` });
+          out.push({
+            category: 'sends',
+            ...base,
+            body: e.data.template.body,
+            line: `${where}: ${e.data.request.method} ${e.data.request.url}`,
+          });
           return;
         }
         const rendered = render(stream, index, sendAt, renderer);
@@ -181,7 +193,13 @@ export function outcomesOf(stream: JourneyEvent[], renderer: TemplateRenderer): 
         return;
       }
       case 'TriggerRunExited':
-        out.push({ category: 'exits', at, trigger: e.data.triggerId, reason: e.data.reason, line: `${iso(at)} ${e.data.triggerId} exited: ${e.data.reason}` });
+        out.push({
+          category: 'exits',
+          at,
+          trigger: e.data.triggerId,
+          reason: e.data.reason,
+          line: `${iso(at)} ${e.data.triggerId} exited: ${e.data.reason}`,
+        });
         return;
       case 'AgentReplied':
         out.push({
@@ -204,7 +222,12 @@ export function outcomesOf(stream: JourneyEvent[], renderer: TemplateRenderer): 
         });
         return;
       case 'StageChanged':
-        out.push({ category: 'stages', at, to: e.data.to, line: `${iso(at)} stage ${e.data.from ?? 'none'} -> ${e.data.to} (${e.data.reason})` });
+        out.push({
+          category: 'stages',
+          at,
+          to: e.data.to,
+          line: `${iso(at)} stage ${e.data.from ?? 'none'} -> ${e.data.to} (${e.data.reason})`,
+        });
         return;
       case 'ConversationTagged':
         out.push({ category: 'tags', at, tags: e.data.tags, line: `${iso(at)} ${e.data.conversationId} tagged ${e.data.tags.join(', ')}` });
@@ -268,7 +291,8 @@ const SINGULAR: Record<Category, string> = {
 
 function textMismatch(name: string, want: TextMatch, got: string | undefined): string[] {
   const out: string[] = [];
-  if (want.equals !== undefined && want.equals !== got) out.push(`${name}: expected ${quote(want.equals)}, got ${got === undefined ? 'none' : quote(got)}`);
+  if (want.equals !== undefined && want.equals !== got)
+    out.push(`${name}: expected ${quote(want.equals)}, got ${got === undefined ? 'none' : quote(got)}`);
   for (const c of want.contains)
     if (!(got ?? '').includes(c)) out.push(`${name}: expected to contain ${quote(c)}, got ${got === undefined ? 'none' : quote(got)}`);
   return out;
@@ -297,7 +321,9 @@ function describeMatcher(m: OutcomeMatcher): string {
     if (k === 'at' || k === 'due') parts.push(`${k} ${iso(v as number)}`);
     else if (typeof v === 'object' && v !== null && 'contains' in v) {
       const t = v as TextMatch;
-      parts.push(`${k} ${t.equals !== undefined ? quote(t.equals, 40) : `containing ${t.contains.map((c) => quote(c, 40)).join(' and ')}`}`);
+      parts.push(
+        `${k} ${t.equals !== undefined ? quote(t.equals, 40) : `containing ${t.contains.map((c) => quote(c, 40)).join(' and ')}`}`,
+      );
     } else parts.push(`${k} ${Array.isArray(v) ? v.join(',') : String(v)}`);
   }
   return parts.join(', ') || 'any';

@@ -271,7 +271,10 @@ export function registerTriggersCommand(program: Command): void {
       // a test fixture beside a trigger (`x.test.yaml`) is checked as a fixture
       for (const fixture of files.filter(isFixtureFile)) {
         const r = loadFixture(fixture);
-        if (r.ok) console.log(`ok ${fixture} (fixture: ${r.fixture.cases.length} cases of ${r.fixture.triggers.map((t) => t.definition.id).join(', ')})`);
+        if (r.ok)
+          console.log(
+            `ok ${fixture} (fixture: ${r.fixture.cases.length} cases of ${r.fixture.triggers.map((t) => t.definition.id).join(', ')})`,
+          );
         else {
           process.exitCode = 1;
           for (const e of r.errors) console.error(formatFixtureError(e));
@@ -302,8 +305,13 @@ export function registerTriggersCommand(program: Command): void {
 
   triggers
     .command('test')
-    .description('run trigger test fixtures (<name>.test.yaml beside <name>.yaml) with simulated time; exit 1 on a failing case, 2 on a bad fixture')
-    .argument('[paths...]', 'fixture files, trigger files (their <name>.test.yaml), or directories (every *.test.yaml under them); default: ./triggers')
+    .description(
+      'run trigger test fixtures (<name>.test.yaml beside <name>.yaml) with simulated time; exit 1 on a failing case, 2 on a bad fixture',
+    )
+    .argument(
+      '[paths...]',
+      'fixture files, trigger files (their <name>.test.yaml), or directories (every *.test.yaml under them); default: ./triggers',
+    )
     .option('--verbose', 'list the decided events under passing cases too')
     .addHelpText('after', TEST_HELP)
     .action((paths: string[], options: { verbose?: boolean }) => {
@@ -324,7 +332,12 @@ export function registerTriggersCommand(program: Command): void {
     .action(async (files: string[], options: { url?: string; key?: string; enable?: boolean }) => {
       // `deploy triggers/library/*.yaml` leaves the test fixtures beside the triggers
       for (const f of files.filter(isFixtureFile)) console.error(`skipped ${f}: a test fixture (journey triggers test)`);
-      for (const line of await deploy(files.filter((f) => !isFixtureFile(f)), api(options), options.enable ?? false)) console.log(line);
+      for (const line of await deploy(
+        files.filter((f) => !isFixtureFile(f)),
+        api(options),
+        options.enable ?? false,
+      ))
+        console.log(line);
     });
 
   triggers
