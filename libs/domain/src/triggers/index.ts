@@ -10,3 +10,4 @@ export * from './customer';
 export * from './backtest';
 export * from './guards';
 export * from './testing';
+export * from './upcoming';
