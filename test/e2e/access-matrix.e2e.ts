@@ -156,6 +156,7 @@ const RULES: Record<string, Rule> = {
 
   'GET /v1/customers/:id': { allow: readers, ...customer },
   'GET /v1/customers/:id/timeline': { allow: readers, ...customer },
+  'GET /v1/customers/:id/upcoming': { allow: readers, ...customer },
   'GET /v1/customers/:id/inbox': { allow: readers, ...customer, collidingStatus: 200 }, // an unknown customer's inbox is empty
   'POST /v1/customers/:id/inbox/:messageId/opened': {
     allow: ['write', 'admin'],
