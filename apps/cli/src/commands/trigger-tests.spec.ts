@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildProgram } from '../main';
 import { stepAddress } from './trigger-fixtures';
+import { TEST_HELP } from './triggers';
 
 const dir = mkdtempSync(join(tmpdir(), 'journey-cli-trigger-tests-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -299,5 +300,23 @@ describe('step names', () => {
     expect(stepAddress('steps[1].wait.onTimeout[0]')).toBe('1.onTimeout.0');
     expect(stepAddress('steps[2].branch.then[1].split.variants[1].steps[0]')).toBe('2.then.1.variants.1.0');
     expect(stepAddress('3.onEvent.0')).toBe('3.onEvent.0');
+  });
+});
+
+describe('journey triggers test --help', () => {
+  it('its example is a fixture that passes against the library`s activation nudge', async () => {
+    const lines = TEST_HELP.split('\n');
+    const from = lines.indexOf('  cases:');
+    const example = lines
+      .slice(from, lines.indexOf('', from))
+      .map((l) => l.slice(2))
+      .join('\n');
+    const library = join(__dirname, '../../../../triggers/library/onboarding-activation-nudge.yaml');
+    const f = file('help/example.test.yaml', `triggers: ${library}\n${example}\n`);
+    expect(await journey('triggers', 'test', f)).toEqual({
+      out: `✓ ${f} › never activates -> the email on day 3, the inbox message two days later\n1 passed, 0 failed`,
+      err: '',
+      code: 0,
+    });
   });
 });

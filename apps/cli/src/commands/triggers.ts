@@ -364,7 +364,7 @@ export function registerTriggersCommand(program: Command): void {
     });
 }
 
-const TEST_HELP = `
+export const TEST_HELP = `
 A fixture file (YAML or JSON; the whole format: triggers/testing.md) holds cases run against the trigger beside it
 (\`triggers:\` names others, relative to the fixture, to test several together):
 
@@ -379,9 +379,9 @@ A fixture file (YAML or JSON; the whole format: triggers/testing.md) holds cases
       expect:                                  # each list exactly, in order (atLeast: true or [sends] for "these among others")
         sends:
           - { channel: email, step: 0, at: '+3d', subject: "Need a hand getting started?", body: { contains: Hi Ada } }
-          - { channel: inbox, step: steps[1].wait.onTimeout[0] }
-        suppressed: [{ reason: consent }]      # also tasks (title, priority, owner, due, closed), exits (reason),
-        exits: [{ reason: completed }]         # replies, handoffs, stages, tags; nothing: true (no message at all)
+          - { channel: inbox, step: 'steps[1].wait.onTimeout[0]' }
+        exits: [{ reason: completed }]         # also suppressed (reason), tasks (title, priority, owner, due, closed),
+                                               # replies, handoffs, stages, tags; nothing: true (no message at all)
 
 Bodies and subjects are rendered as the dispatcher renders them (strict Liquid, the traits when the message goes out);
 one that does not render is a suppression with reason template-error. Each case prints a line (✓ or ✗, with what
