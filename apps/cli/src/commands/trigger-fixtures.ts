@@ -369,17 +369,13 @@ function parseCase(v: FixtureValidator, raw: unknown, path: Path, index: number,
   const history = new FixtureHistory(customerId, 'default');
   // context before the case: folded into the view, never decided on
   const prior: JourneyEvent[] = [];
+  const priorTraits = customer.traits === undefined ? undefined : v.object(customer.traits, [...path, 'customer', 'traits']);
+  const priorStage = customer.stage === undefined ? undefined : stageOf(v, customer.stage, [...path, 'customer', 'stage']);
   if (start !== undefined) {
     const at = new Date(start - 1).toISOString();
-    if (customer.traits !== undefined) {
-      const traits = v.object(customer.traits, [...path, 'customer', 'traits']);
-      if (traits) prior.push(history.add('TraitsUpdated', { traits }, at, at));
-    }
-    if (customer.stage !== undefined) {
-      const stage = stageOf(v, customer.stage, [...path, 'customer', 'stage']);
-      if (stage) prior.push(history.add('StageChanged', { from: null, to: stage, reason: 'fixture' }, at, at));
-      history.stage = stage ?? null;
-    }
+    if (priorTraits) prior.push(history.add('TraitsUpdated', { traits: priorTraits }, at, at));
+    if (priorStage) prior.push(history.add('StageChanged', { from: null, to: priorStage, reason: 'fixture' }, at, at));
+    history.stage = priorStage ?? null;
   }
 
   const inputs: JourneyEvent[] = [];

@@ -290,7 +290,7 @@ describe('journey triggers test: bad fixtures (exit 2, naming the file, line, ca
     const good = join(dir, 'nudge.test.yaml');
     const r = await journey('triggers', 'validate', good, join(dir, 'bad/nudge.test.yaml'));
     expect(r.code).toBe(1);
-    expect(r.out).toBe(`ok ${good} (fixture: 1 cases of nudge)`);
+    expect(r.out).toBe(`ok ${good} (fixture: 1 case of nudge)`);
     expect(r.err).toContain('cases[0].given[1].at: expected a date-time');
   });
 });

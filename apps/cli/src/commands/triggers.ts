@@ -273,7 +273,7 @@ export function registerTriggersCommand(program: Command): void {
         const r = loadFixture(fixture);
         if (r.ok)
           console.log(
-            `ok ${fixture} (fixture: ${r.fixture.cases.length} cases of ${r.fixture.triggers.map((t) => t.definition.id).join(', ')})`,
+            `ok ${fixture} (fixture: ${r.fixture.cases.length} case${r.fixture.cases.length === 1 ? '' : 's'} of ${r.fixture.triggers.map((t) => t.definition.id).join(', ')})`,
           );
         else {
           process.exitCode = 1;
