@@ -99,6 +99,18 @@ describe('upcoming: a customer`s forward timeline', () => {
     expect(u.decisions.find((d) => d.kind === 'stage')?.description).toBe('stage none -> renewal at 1 Jun 09:00 America/Los_Angeles');
   });
 
+  it('given the trigger was disabled since its watch was armed, then the watch is listed as one that will not act, and nothing is forecast', () => {
+    const h = new History('eli');
+    h.identify('2026-03-03T08:00:00Z');
+    const stream = storedAt(nudge, h, '2026-03-03T09:00:00Z');
+    const disabled = [{ ...nudge[0], enabled: false }];
+    const u = upcomingTimeline(disabled, stream, { now: new Date('2026-03-03T09:00:00Z'), horizonMs: 30 * DAY });
+    expect(u.timers[0].description).toBe(
+      'Activation nudge (trigger onboarding-activation-nudge v1) due 6 Mar 08:00 UTC unless Activated (trigger disabled: it will not act)',
+    );
+    expect(u.decisions).toEqual([]);
+  });
+
   it('given SLA, snooze, segment and broadcast timers, then they are listed in words; fired and cancelled ones are not', () => {
     let n = 0;
     const e = (type: string, data: Record<string, unknown>): JourneyEvent =>
