@@ -245,6 +245,31 @@ export interface EventDataByType {
   SegmentLeft: { segmentId: string; version: number; reason: string };
 
   // ── broadcasts (#12): on `broadcast-<workspace>-<broadcastId>` and the members' customer streams
+  /**
+   * A one-off send to a segment's members (see broadcasts/broadcast.ts): at `at` (an instant; now when neither is
+   * given), or at the local wall-clock time `localTime` (`2026-12-10T09:00`) in each member's time zone. `startAt`: when
+   * the fan-out over the members begins (`at`, or the earliest instant `localTime` occurs in any zone). Its messages go
+   * through the trigger guards (`checkGuards`) with `guards`; `send.body`/`subject` are Liquid, as a trigger send's.
+   */
+  BroadcastScheduled: {
+    broadcastId: string;
+    segmentId: string;
+    send: { channel: string; subject?: string; body: string; topic?: string };
+    at?: string;
+    localTime?: string;
+    guards?: {
+      frequencyCaps?: Array<{ max: number; per: string; scope: 'customer' | 'channel' }>;
+      quietHours?: { start: string; end: string };
+    };
+    startAt: string;
+    by?: string;
+  };
+  /** The fan-out reached the members up to `after` (customer ids in order): counts so far, so a restart resumes here. */
+  BroadcastProgressed: { broadcastId: string; after: string; counts: BroadcastCounts };
+  /** Every member was reached (a decision, or a local-time timer): the fan-out's counts. */
+  BroadcastCompleted: { broadcastId: string; counts: BroadcastCounts };
+  /** No more messages: the fan-out stops, pending local-time timers end in MessageSuppressed `broadcast-cancelled`. */
+  BroadcastCancelled: { broadcastId: string; by?: string };
 
   // ── identity merge (#12)
 
@@ -254,6 +279,16 @@ export interface EventDataByType {
   EventQuarantined: EventQuarantinedData;
   DeadLetterRetryRequested: DeadLetterRetryRequestedData;
   DeadLetterResolved: DeadLetterResolvedData;
+}
+
+/** What a broadcast's fan-out decided so far: members reached, messages scheduled, suppressed by reason, local-time timers. */
+export interface BroadcastCounts {
+  targeted: number;
+  scheduled: number;
+  suppressed: Record<string, number>;
+  timers: number;
+  /** In the read model's members but not in the segment by their stream (left meanwhile): not targeted. */
+  skipped: number;
 }
 
 /** One guard a trigger send checked: consent, a frequency cap, priority, quiet hours. */
