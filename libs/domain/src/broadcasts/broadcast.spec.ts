@@ -24,7 +24,16 @@ const PORTS = {
 
 let n = 0;
 function event<T extends EventType>(type: T, data: EventDataByType[T], customerId = 'c1', at = '2026-12-09T11:00:00Z'): JourneyEvent {
-  return envelope({ id: `e${++n}`, type, data, workspaceId: WS, customerId, occurredAt: at, recordedAt: at, source: 'test' }) as JourneyEvent;
+  return envelope({
+    id: `e${++n}`,
+    type,
+    data,
+    workspaceId: WS,
+    customerId,
+    occurredAt: at,
+    recordedAt: at,
+    source: 'test',
+  }) as JourneyEvent;
 }
 
 const definition = (extra: Partial<BroadcastDefinition> = {}): BroadcastDefinition => ({
@@ -88,7 +97,10 @@ describe('validateBroadcast', () => {
       ok: false,
       errors: [expect.stringMatching(/^localTime: 2026-12-08T09:00 has passed in every time zone/)],
     });
-    expect(validateBroadcast({ ...valid, at: 'tomorrow' }, PORTS, NOW)).toMatchObject({ ok: false, errors: [expect.stringMatching(/^at: expected/)] });
+    expect(validateBroadcast({ ...valid, at: 'tomorrow' }, PORTS, NOW)).toMatchObject({
+      ok: false,
+      errors: [expect.stringMatching(/^at: expected/)],
+    });
     expect(validateBroadcast({ ...valid, at: '2026-12-10T09:00:00Z', localTime: '2026-12-10T09:00' }, PORTS, NOW)).toMatchObject({
       ok: false,
       errors: ['at, localTime: give one of them (or neither: now)'],
@@ -132,7 +144,9 @@ describe('the broadcast decider', () => {
   });
 
   it('given a completed broadcast now, cancel is refused; a local-time one may be cancelled until its time has come everywhere', () => {
-    const now = [...decideBroadcast({ type: 'ScheduleBroadcast', definition: definition(), startAt: NOW }, initialBroadcastState('b1'), context)];
+    const now = [
+      ...decideBroadcast({ type: 'ScheduleBroadcast', definition: definition(), startAt: NOW }, initialBroadcastState('b1'), context),
+    ];
     const done = event('BroadcastCompleted', { broadcastId: 'b1', counts: emptyCounts() }, '');
     expect(() => decideBroadcast({ type: 'CancelBroadcast' }, foldBroadcast('b1', [...now, done]), context)).toThrow(/has completed/);
     const local = decideBroadcast(
@@ -198,7 +212,10 @@ describe('deciding for a member', () => {
     const b = scheduled({ localTime: '2026-12-10T09:00' });
     const berlin = decideForMember(b, member({ timezone: 'Europe/Berlin' }), ctx());
     const ny = decideForMember(b, member({ timezone: 'America/New_York' }, 'c2'), ctx('c2'));
-    expect(berlin.events[0]).toMatchObject({ type: 'TimerScheduled', data: { dueAt: '2026-12-10T08:00:00.000Z', purpose: 'broadcast:b1' } });
+    expect(berlin.events[0]).toMatchObject({
+      type: 'TimerScheduled',
+      data: { dueAt: '2026-12-10T08:00:00.000Z', purpose: 'broadcast:b1' },
+    });
     expect(ny.events[0]).toMatchObject({ type: 'TimerScheduled', data: { dueAt: '2026-12-10T14:00:00.000Z' } });
     expect(countOutcome(countOutcome(emptyCounts(), berlin.outcome), ny.outcome)).toMatchObject({ targeted: 2, timers: 2 });
   });
