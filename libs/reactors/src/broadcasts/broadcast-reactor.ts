@@ -29,11 +29,12 @@ export const BROADCAST_PAGE = 500;
  *
  * - the broadcast's start (a TimerFired on `broadcast-<ws>-<id>`): the fan-out. Members are read a page at a time
  *   (`SegmentMembers`, keyset paging by customer id), each member's stream is read and decided on
- *   (`decideForMember`: the message through the guards, or a local-time timer), the page's decisions are appended, then
- *   a BroadcastProgressed with the last customer id and the counts so far (expected revision: a cancel in between stops
- *   the fan-out), and at the end BroadcastCompleted. Memory holds one page; a crash resumes at the last progress (the
- *   runner redelivers the TimerFired: its checkpoint moves only after `react`), and the members of the page in flight
- *   are answered from their streams (`reachedBy`), so nobody gets it twice and the counts stay exact.
+ *   (`decideForMember`: the message through the guards, or a local-time timer), the page's decisions are appended
+ *   unless the broadcast was cancelled meanwhile, then a BroadcastProgressed with the last customer id and the counts
+ *   so far (expected revision: a cancel in between stops the fan-out), and at the end BroadcastCompleted. Memory holds
+ *   one page; a crash resumes at the last progress (the runner redelivers the TimerFired: its checkpoint moves only
+ *   after `react`), and the members of the page in flight are answered from their streams (`reachedBy`), so nobody gets
+ *   it twice and the counts stay exact.
  * - a member's local-time timer (a TimerFired with purpose `broadcast:<id>` on a customer stream): `decideWhenDue`.
  *
  * The fan-out runs in the process that owns the broadcast stream (its events carry the empty customer id), and appends
@@ -101,6 +102,9 @@ export class BroadcastReactor implements Reactor {
         counts = countOutcome(counts, decision.outcome);
         if (decision.events.length > 0) appends.push({ streamId: memberStream, events: decision.events, expectedRevision: 'any' });
       }
+      // cancelled while the page was decided: its messages are not sent
+      state = foldBroadcast(broadcastId, await ctx.store.readStream(streamId));
+      if (state.status !== 'sending') return;
       if (appends.length > 0) await ctx.store.appendMany(appends);
       const done = page.length < this.pageSize;
       const event = done
