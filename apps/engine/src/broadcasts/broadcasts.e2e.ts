@@ -18,7 +18,7 @@ import { eventually } from '../../../../libs/reactors/src/testing/eventually';
 import { FakeClock } from '../../../../libs/reactors/src/testing/fake-clock';
 import { startEngine, type TestEngine } from '../../../../test/e2e/support';
 import { ReactorWorkers } from '../reactors/reactors.module';
-import { SEGMENT_MEMBERS } from './broadcasts.service';
+import { SEGMENT_MEMBERS } from './segment-members';
 
 const CSM = 'Bearer csm-key-broadcasts';
 const ANALYST = 'Bearer analyst-key-broadcasts';

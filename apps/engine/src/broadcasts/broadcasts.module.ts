@@ -3,7 +3,8 @@ import { BroadcastReactor, REACTORS } from '@journey/reactors';
 import { READ_MODEL_STORE, type ReadModelStore } from '@journey/read-models';
 import { ProjectionsModule } from '../projections/projections.module';
 import { BroadcastsController } from './broadcasts.controller';
-import { BroadcastsService, segmentMembers } from './broadcasts.service';
+import { BroadcastsService } from './broadcasts.service';
+import { segmentMembers } from './segment-members';
 import { CancelBroadcastHandler, GetBroadcastHandler, ListBroadcastsHandler, ScheduleBroadcastHandler } from './broadcast.commands';
 
 /**

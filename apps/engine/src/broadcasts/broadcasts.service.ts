@@ -14,9 +14,10 @@ import {
 } from '@journey/domain';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
 import { TRIGGER_VALIDATION } from '@journey/messaging';
-import { CLOCK, type Clock, type SegmentMembers } from '@journey/reactors';
+import { CLOCK, type Clock } from '@journey/reactors';
 import { BROADCASTS, BROADCAST_MESSAGES, READ_MODEL_STORE, type BroadcastDoc, type ReadModelStore } from '@journey/read-models';
 import type { Principal } from '../auth/key-store';
+import { missingTable } from './segment-members';
 
 export interface BroadcastAnalytics {
   /** Members reached: a decision, or a local-time timer set. */
@@ -59,8 +60,6 @@ const by = (principal: Principal) => `http:${principal.role}${principal.memberId
 
 const invalid = (errors: string[]) =>
   new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `invalid broadcast: ${errors.join('; ')}`, errors });
-
-const missingTable = (error: unknown) => /no such table|does not exist/i.test((error as Error).message);
 
 /**
  * Broadcasts over HTTP: every write goes through the broadcast decider onto `broadcast-<ws>-<id>` (expected revision:
@@ -207,28 +206,3 @@ export class BroadcastsService {
     }
   }
 }
-
-/** The segments' read model of current members (contract shared with the segments feature, see COMMON.md). */
-export const SEGMENT_MEMBERS = 'segment_members';
-
-/**
- * The segment's current members from the `segment_members` read model (segments helper: one document per member,
- * fields workspaceId, segmentId, customerId, enteredAt; `member: 0` or deleted on leave), a page at a time by
- * customer id. No members while the collection does not exist yet.
- */
-export const segmentMembers = (readModels: ReadModelStore): SegmentMembers => ({
-  async page(workspaceId, segmentId, after, limit) {
-    try {
-      const docs = await readModels.find<{ customerId: string; member?: number }>(
-        SEGMENT_MEMBERS,
-        { workspaceId, segmentId },
-        { orderBy: ['customerId'], limit, ...(after !== undefined ? { after: { field: 'customerId', value: after } } : {}) },
-      );
-      // a page cut short by left members is no last page: keep their ids in the paging, skip them in the stream check
-      return docs.map((d) => d.doc.customerId);
-    } catch (error) {
-      if (missingTable(error)) return [];
-      throw error;
-    }
-  },
-});

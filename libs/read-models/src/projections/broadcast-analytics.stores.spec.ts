@@ -69,7 +69,9 @@ async function answers(store: ReadModelStore) {
   const where = { workspaceId: WS, broadcastId: 'b1' };
   const by = async (field: string) =>
     Object.fromEntries(
-      (await store.countBy(BROADCAST_MESSAGES, field, where)).map((c) => [String(c.value), c.count]).sort(([a], [b]) => a.localeCompare(b)),
+      (await store.countBy(BROADCAST_MESSAGES, field, where))
+        .map((c): [string, number] => [String(c.value), c.count])
+        .sort(([a], [b]) => a.localeCompare(b)),
     );
   const broadcasts = (await store.find<BroadcastDoc>(BROADCASTS, { workspaceId: WS })).map((d) => d.doc);
   return {
