@@ -263,7 +263,7 @@ describe('broadcasts over HTTP (every role in-process, the engine clock driven b
       expect(d.fanOut).toMatchObject({ targeted: 2, timers: 2 });
       return d;
     });
-    expect(timers.status).toBe('completed');
+    expect(timers.status).toBe('sending'); // fan-out done, members waiting for their 09:00 until it is 09:00 at UTC-12
     const due = async (c: string) =>
       (await streamOf(c)).find((e) => e.type === 'TimerScheduled' && e.data.purpose === 'broadcast:morning')?.data.dueAt;
     expect([await due('eva'), await due('ned')]).toEqual(['2026-12-10T08:00:00.000Z', '2026-12-10T14:00:00.000Z']);
@@ -285,6 +285,21 @@ describe('broadcasts over HTTP (every role in-process, the engine clock driven b
     await eventually(async () =>
       expect((await detail('morning')).analytics).toMatchObject({ targeted: 2, pending: 0, scheduled: 2, delivered: 2 }),
     );
+    // explain: caused by the member's own timer, set by the broadcast's start, and the broadcast with its local time
+    const explained = (
+      await http
+        .get(`/v1/messages/${broadcastMessageId(WS, 'morning', 'eva')}/explain`)
+        .set('Authorization', CSM)
+        .expect(200)
+    ).body;
+    expect(explained.causedBy.map((e: { type: string }) => e.type)).toEqual([
+      'TimerFired',
+      'TimerScheduled',
+      'TimerFired',
+      'TimerScheduled',
+      'BroadcastScheduled',
+    ]);
+    expect(explained.broadcast).toMatchObject({ id: 'morning', segmentId: 'eu-us', localTime: '2026-12-10T09:00' });
   });
 
   it('cancel before it is due: nothing is sent; a second cancel is a 409', async () => {

@@ -5,6 +5,7 @@ import {
   broadcastStreamId,
   decideBroadcast,
   foldBroadcast,
+  lastDueAt,
   segmentStreamId,
   validateBroadcast,
   type BroadcastCommand,
@@ -103,7 +104,7 @@ export class BroadcastsService {
     try {
       const docs = await this.readModels.find<BroadcastDoc>(BROADCASTS, { workspaceId });
       return docs
-        .map((d) => d.doc)
+        .map((d) => ({ ...d.doc, status: this.status(d.doc.status, { localTime: d.doc.localTime || undefined, startAt: d.doc.startAt }) }))
         .sort((a, b) => b.scheduledAt.localeCompare(a.scheduledAt) || a.broadcastId.localeCompare(b.broadcastId));
     } catch (error) {
       if (missingTable(error)) return [];
@@ -118,7 +119,7 @@ export class BroadcastsService {
     return {
       id: broadcastId,
       segmentId: d.segmentId,
-      status: state.status,
+      status: this.status(state.status, d),
       send: d.send,
       ...(d.at !== undefined && { at: d.at }),
       ...(d.localTime !== undefined && { localTime: d.localTime }),
@@ -131,6 +132,14 @@ export class BroadcastsService {
       fanOut: state.counts,
       analytics: await this.analytics(workspaceId, broadcastId),
     };
+  }
+
+  /**
+   * A local-time broadcast whose fan-out completed is still `sending` until its time has come in the last zone (its
+   * members' timers fire until then).
+   */
+  private status(status: BroadcastView['status'], d: { localTime?: string; startAt: string }): BroadcastView['status'] {
+    return status === 'completed' && d.localTime && this.clock.now().getTime() < lastDueAt(d) ? 'sending' : status;
   }
 
   private async analytics(workspaceId: string, broadcastId: string): Promise<BroadcastAnalytics> {

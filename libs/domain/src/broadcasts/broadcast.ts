@@ -197,7 +197,7 @@ export const foldBroadcast = (broadcastId: string, events: readonly JourneyEvent
   events.reduce(evolveBroadcast, initialBroadcastState(broadcastId));
 
 /** A local-time broadcast's last moment: its wall-clock time in the last zone (members' timers fire until then). */
-export function lastDueAt(definition: EventDataByType['BroadcastScheduled']): number {
+export function lastDueAt(definition: { localTime?: string; startAt: string }): number {
   return definition.localTime ? localTimeIn(definition.localTime, LATEST_ZONE) : Date.parse(definition.startAt);
 }
 
