@@ -55,14 +55,22 @@ async function load(events: EventStore, readModels: SqliteReadModelStore, member
   }
   const projection: Projection = {
     name: 'bench-segment-members',
-    collections: [{ name: SEGMENT_MEMBERS, indexes: [['workspaceId', 'segmentId', 'customerId']] }],
+    collections: [
+      {
+        name: SEGMENT_MEMBERS,
+        indexes: [
+          ['workspaceId', 'segmentId', 'member', 'customerId'],
+          ['workspaceId', 'customerId'],
+        ],
+      },
+    ],
     reads: () => [],
     apply: (batch) =>
       ids.map((customerId) => ({
         collection: SEGMENT_MEMBERS,
         id: [WS, SEGMENT, customerId].join('/'),
         pos: batch[0].position,
-        doc: { workspaceId: WS, segmentId: SEGMENT, customerId, enteredAt: at },
+        doc: { workspaceId: WS, segmentId: SEGMENT, customerId, enteredAt: at, leftAt: '', version: 1, member: 1 },
       })),
   };
   await readModels.prepare(projection);

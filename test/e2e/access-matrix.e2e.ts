@@ -377,7 +377,11 @@ describe('access matrix: endpoint × caller × workspace', () => {
       const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
       expect(created.status).toBe(201);
       await store.appendToStream(segmentStreamId(ws, 'everyone'), [
-        seedEvent(ws, 'SegmentDefined', { segmentId: 'everyone', version: 1, definition: {} }),
+        seedEvent(ws, 'SegmentDefined', {
+          segmentId: 'everyone',
+          version: 1,
+          definition: { id: 'everyone', name: 'Everyone', conditions: { traits: { marker: MARK[ws] } } },
+        }),
       ]);
       for (const id of [`bc-${ws}`, ...Array.from({ length: CLOSABLE_TASKS }, (_, i) => `cancel-${ws}-${i}`)])
         expect((await send('POST', '/v1/broadcasts', key(ws, 'csm'), broadcast(id, ws))).status).toBe(201);

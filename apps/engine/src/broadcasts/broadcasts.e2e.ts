@@ -13,10 +13,11 @@ import {
 } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { systemClock } from '@journey/reactors';
-import { READ_MODEL_STORE, type Projection, type ReadModelStore } from '@journey/read-models';
+import { PROJECTIONS, READ_MODEL_STORE, type Projection, type ReadModelStore } from '@journey/read-models';
 import { eventually } from '../../../../libs/reactors/src/testing/eventually';
 import { FakeClock } from '../../../../libs/reactors/src/testing/fake-clock';
 import { startEngine, type TestEngine } from '../../../../test/e2e/support';
+import { ProjectionsService } from '../projections/projections.service';
 import { ReactorWorkers } from '../reactors/reactors.module';
 import { SEGMENT_MEMBERS } from './segment-members';
 
@@ -36,14 +37,22 @@ let position = 1_000_000n;
 function membersProjection(segmentId: string, customerIds: string[]): Projection {
   return {
     name: 'test-segment-members',
-    collections: [{ name: SEGMENT_MEMBERS, indexes: [['workspaceId', 'segmentId', 'customerId']] }],
+    collections: [
+      {
+        name: SEGMENT_MEMBERS,
+        indexes: [
+          ['workspaceId', 'segmentId', 'member', 'customerId'],
+          ['workspaceId', 'customerId'],
+        ],
+      },
+    ],
     reads: () => [],
     apply: (events) =>
       customerIds.map((customerId) => ({
         collection: SEGMENT_MEMBERS,
         id: [WS, segmentId, customerId].map(encodeURIComponent).join('/'),
         pos: events[0].position,
-        doc: { workspaceId: WS, segmentId, customerId, enteredAt: clock.now().toISOString() },
+        doc: { workspaceId: WS, segmentId, customerId, enteredAt: clock.now().toISOString(), leftAt: '', version: 1, member: 1 },
       })),
   };
 }
@@ -69,12 +78,23 @@ describe('broadcasts over HTTP (every role in-process, the engine clock driven b
   /** A segment (its definition event) with members: SegmentEntered on their streams and their `segment_members` documents. */
   async function segment(segmentId: string, members: Record<string, Record<string, unknown>>): Promise<void> {
     await store.appendToStream(segmentStreamId(WS, segmentId), [
-      event('SegmentDefined', { segmentId, version: 1, definition: { id: segmentId, where: { traits: {} } } }, ''),
+      event(
+        'SegmentDefined',
+        { segmentId, version: 1, definition: { id: segmentId, name: segmentId, conditions: { traits: { segment: segmentId } } } },
+        '',
+      ),
     ]);
     for (const [customerId, traits] of Object.entries(members)) {
-      await http.post('/v1/identify').set('Authorization', engine.auth.write).send({ userId: customerId, traits }).expect(200);
+      await http
+        .post('/v1/identify')
+        .set('Authorization', engine.auth.write)
+        .send({ userId: customerId, traits: { ...traits, segment: segmentId } })
+        .expect(200);
       await store.appendToStream(customerStreamId(WS, customerId), [event('SegmentEntered', { segmentId, version: 1 }, customerId)]);
     }
+    // with the segments feature's own projection in the engine, its documents come from the SegmentEntered events
+    if (PROJECTIONS.some((p) => p.collections.some((c) => c.name === SEGMENT_MEMBERS)))
+      return engine.app.get(ProjectionsService).waitForCatchUp();
     const readModels = engine.app.get<ReadModelStore>(READ_MODEL_STORE);
     const projection = membersProjection(segmentId, Object.keys(members));
     await readModels.prepare(projection);

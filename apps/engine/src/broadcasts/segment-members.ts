@@ -8,19 +8,19 @@ export const missingTable = (error: unknown) => /no such table|does not exist/i.
 export const SEGMENT_MEMBERS = 'segment_members';
 
 /**
- * The segment's current members from the `segment_members` read model (segments helper: one document per member,
- * fields workspaceId, segmentId, customerId, enteredAt; `member: 0` or deleted on leave), a page at a time by
- * customer id. No members while the collection does not exist yet.
+ * The segment's current members from the `segment_members` read model (the segments feature's projection: one
+ * document per customer who entered, fields workspaceId, segmentId, customerId, enteredAt, `member: 1` while in it, 0
+ * once left; index workspaceId, segmentId, member, customerId), a page at a time by customer id. No members while the
+ * collection does not exist yet. Each member is checked against their stream (SegmentEntered/SegmentLeft) anyway.
  */
 export const segmentMembers = (readModels: ReadModelStore): SegmentMembers => ({
   async page(workspaceId, segmentId, after, limit) {
     try {
       const docs = await readModels.find<{ customerId: string; member?: number }>(
         SEGMENT_MEMBERS,
-        { workspaceId, segmentId },
+        { workspaceId, segmentId, member: 1 },
         { orderBy: ['customerId'], limit, ...(after !== undefined ? { after: { field: 'customerId', value: after } } : {}) },
       );
-      // a page cut short by left members is no last page: keep their ids in the paging, skip them in the stream check
       return docs.map((d) => d.doc.customerId);
     } catch (error) {
       if (missingTable(error)) return [];
