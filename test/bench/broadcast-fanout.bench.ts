@@ -4,8 +4,8 @@
  * members from the read model, each member's stream read and decided through the guards, the page's messages appended,
  * a progress event) runs in this process on the engine's SQLite stores, as the reactor role would. Figures: members per
  * second, the time per page (p50/p99) against the baseline of the same page without deciding (read the members' page
- * and their streams only: what a fan-out cannot do without), and the heap growth while it runs (a page at a time: it
- * must not grow with the segment).
+ * and their streams, append one ready-made event per member: the I/O a fan-out cannot do without), and the heap while
+ * it runs (a page at a time: what stays after a GC must not grow with the segment).
  * Run: npm run build && node --expose-gc dist/test/bench/broadcast-fanout.bench.js [--members N] [--short]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -90,13 +90,19 @@ async function main(): Promise<void> {
     await load(events, readModels, members);
     const loadSeconds = (performance.now() - loadStart) / 1000;
 
-    // baseline: the same pages and the members' streams, read only
+    // baseline: the same pages and the members' streams read, and one ready-made event per member appended (to a
+    // stream of its own, in one appendMany per page): the I/O a fan-out cannot do without, with no decision
     const source = segmentMembers(readModels);
     const baselinePages: number[] = [];
     for (let after: string | undefined; ;) {
       const t = performance.now();
       const page = await source.page(WS, SEGMENT, after, BROADCAST_PAGE);
-      for (const c of page) await events.readStream(customerStreamId(WS, c));
+      const appends: AppendRequest[] = [];
+      for (const c of page) {
+        await events.readStream(customerStreamId(WS, c));
+        appends.push({ streamId: `baseline-${c}`, events: [event('Marker', { customerId: c }, c, deterministicId('baseline', c))] });
+      }
+      if (appends.length > 0) await events.appendMany(appends);
       baselinePages.push(performance.now() - t);
       if (page.length < BROADCAST_PAGE) break;
       after = page[page.length - 1];
