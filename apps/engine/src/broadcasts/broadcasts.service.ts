@@ -59,6 +59,9 @@ export interface BroadcastDetail extends BroadcastView {
 
 const by = (principal: Principal) => `http:${principal.role}${principal.memberId !== undefined ? `:${principal.memberId}` : ''}`;
 
+/** Attempts of a cancel racing the fan-out's progress. */
+const RETRIES = 5;
+
 const invalid = (errors: string[]) =>
   new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `invalid broadcast: ${errors.join('; ')}`, errors });
 
@@ -95,8 +98,12 @@ export class BroadcastsService {
     return this.get(principal.workspaceId, broadcastId);
   }
 
+  /** A fan-out in progress appends its progress meanwhile: a cancel that lost that race decides again (a few times). */
   async cancel(principal: Principal, broadcastId: string): Promise<BroadcastDetail> {
-    await this.decide(principal, await this.load(principal.workspaceId, broadcastId), { type: 'CancelBroadcast' });
+    for (let attempt = 1; ; attempt++) {
+      const state = await this.load(principal.workspaceId, broadcastId);
+      if (await this.decide(principal, state, { type: 'CancelBroadcast' }, attempt < RETRIES)) break;
+    }
     return this.get(principal.workspaceId, broadcastId);
   }
 
@@ -192,7 +199,8 @@ export class BroadcastsService {
     return state;
   }
 
-  private async decide(principal: Principal, state: BroadcastState, command: BroadcastCommand): Promise<void> {
+  /** Decides and appends; `retry`: a lost race answers false (decide again) instead of a 409. */
+  private async decide(principal: Principal, state: BroadcastState, command: BroadcastCommand, retry = false): Promise<boolean> {
     let events;
     try {
       events = decideBroadcast(command, state, { workspaceId: principal.workspaceId, now: this.clock.now(), by: by(principal) });
@@ -206,7 +214,9 @@ export class BroadcastsService {
       await this.store.appendToStream(broadcastStreamId(principal.workspaceId, state.broadcastId), events, {
         expectedRevision: state.revision === 0 ? 'no_stream' : BigInt(state.revision - 1),
       });
+      return true;
     } catch (error) {
+      if (error instanceof WrongExpectedRevisionError && retry) return false;
       if (error instanceof WrongExpectedRevisionError)
         throw new ConflictException(
           `broadcast "${state.broadcastId}" was changed concurrently (its fan-out moved on); read it again and retry`,
