@@ -264,10 +264,23 @@ export interface EventDataByType {
     startAt: string;
     by?: string;
   };
-  /** The fan-out reached the members up to `after` (customer ids in order): counts so far, so a restart resumes here. */
-  BroadcastProgressed: { broadcastId: string; after: string; counts: BroadcastCounts };
+  /**
+   * The fan-out reached the members up to `after` (customer ids in order): counts so far (members reached, messages
+   * scheduled, suppressed by reason, local-time timers set, members skipped), so a restart resumes here.
+   */
+  BroadcastProgressed: { broadcastId: string; after: string; counts: EventDataByType['BroadcastCompleted']['counts'] };
   /** Every member was reached (a decision, or a local-time timer): the fan-out's counts. */
-  BroadcastCompleted: { broadcastId: string; counts: BroadcastCounts };
+  BroadcastCompleted: {
+    broadcastId: string;
+    counts: {
+      targeted: number;
+      scheduled: number;
+      suppressed: Record<string, number>;
+      timers: number;
+      /** In the read model's members but not in the segment by their stream (left meanwhile): not targeted. */
+      skipped: number;
+    };
+  };
   /** No more messages: the fan-out stops, pending local-time timers end in MessageSuppressed `broadcast-cancelled`. */
   BroadcastCancelled: { broadcastId: string; by?: string };
 
@@ -279,16 +292,6 @@ export interface EventDataByType {
   EventQuarantined: EventQuarantinedData;
   DeadLetterRetryRequested: DeadLetterRetryRequestedData;
   DeadLetterResolved: DeadLetterResolvedData;
-}
-
-/** What a broadcast's fan-out decided so far: members reached, messages scheduled, suppressed by reason, local-time timers. */
-export interface BroadcastCounts {
-  targeted: number;
-  scheduled: number;
-  suppressed: Record<string, number>;
-  timers: number;
-  /** In the read model's members but not in the segment by their stream (left meanwhile): not targeted. */
-  skipped: number;
 }
 
 /** One guard a trigger send checked: consent, a frequency cap, priority, quiet hours. */

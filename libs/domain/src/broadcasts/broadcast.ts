@@ -15,7 +15,7 @@
  *   decides nothing twice.
  */
 import { envelope } from '../envelope';
-import { typed, type BroadcastCounts, type EventDataByType, type JourneyEvent } from '../events';
+import { typed, type EventDataByType, type JourneyEvent } from '../events';
 import { deterministicId } from '../ids';
 import { applyToView, customerTimeZone, emptyCustomerView, type CustomerView } from '../triggers/customer';
 import { checkGuards } from '../triggers/guards';
@@ -28,6 +28,9 @@ export const BROADCAST_EVENT_TYPES = ['BroadcastScheduled', 'BroadcastProgressed
 /** Timer purpose of a broadcast: its start (broadcast stream) and each member's local time (customer stream). */
 export const broadcastPurpose = (broadcastId: string) => `broadcast:${broadcastId}`;
 export const broadcastOfPurpose = (purpose: string) => (purpose.startsWith('broadcast:') ? purpose.slice('broadcast:'.length) : undefined);
+
+/** What a broadcast's fan-out decided so far: members reached, scheduled, suppressed by reason, local-time timers, skipped. */
+export type BroadcastCounts = EventDataByType['BroadcastCompleted']['counts'];
 
 export type BroadcastDefinition = Omit<EventDataByType['BroadcastScheduled'], 'startAt' | 'by'>;
 export type BroadcastStatus = 'scheduled' | 'sending' | 'completed' | 'cancelled';
