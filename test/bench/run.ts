@@ -41,6 +41,11 @@ const BENCHES: Bench[] = [
     what: "customer reply -> in the assignee's GET /v1/work and pushed on their SSE stream, at 1k ev/s ingest (target p99 < 100 ms)",
   },
   {
+    name: 'broadcast-fanout',
+    file: 'broadcast-fanout.bench.js',
+    what: "a broadcast's fan-out over 100k segment members through the guards, vs reading their pages and streams only",
+  },
+  {
     name: 'relay',
     file: 'relay.bench.js',
     needs: 'KAFKA_BROKERS',

@@ -19,7 +19,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { customerStreamId, deterministicId, envelope, type JourneyEvent } from '@journey/domain';
+import { customerStreamId, deterministicId, envelope, segmentStreamId, type JourneyEvent } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { ConversationsService } from '../../apps/engine/src/conversations/conversations.service';
 import { ProjectionsService } from '../../apps/engine/src/projections/projections.service';
@@ -48,6 +48,14 @@ const CONVERSATION_ACTIONS = ['read', 'replies', 'notes', 'assign', 'snooze', 'r
 /** Tasks to close: one per caller and workspace (only the allowed callers close one; the others are refused first). */
 const CLOSABLE_TASKS = 8;
 const closed: Record<Workspace, number> = { acme: 0, 'acme-eu': 0 };
+/** Broadcasts to cancel: one per caller and workspace, as the tasks to close. */
+const cancelled: Record<Workspace, number> = { acme: 0, 'acme-eu': 0 };
+const broadcast = (id: string, ws: Workspace) => ({
+  id,
+  segmentId: 'everyone',
+  send: { channel: 'inbox', body: `Hi ${MARK[ws]}` },
+  at: '2999-01-01T00:00:00Z',
+});
 /** Numbers the requests that must be unique (trigger ids, message ids) across the whole run. */
 let requests = 0;
 
@@ -188,6 +196,21 @@ const RULES: Record<string, Rule> = {
   'POST /v1/triggers/:id/disable': { allow: workers, ...storedTrigger() },
   'POST /v1/triggers/backtest': { allow: workers, own: (ws) => ({ body: { definition: trigger('draft', ws) } }) },
   'POST /v1/triggers/:id/backtest': { allow: workers, ...storedTrigger(() => ({})) },
+
+  'POST /v1/broadcasts': { allow: workers, own: (ws, n) => ({ body: broadcast(`matrix-${n}`, ws) }) },
+  'GET /v1/broadcasts': { allow: readers, own: () => ({}) },
+  'GET /v1/broadcasts/:id': {
+    allow: readers,
+    own: (ws) => ({ params: { id: `bc-${ws}` } }),
+    other: (ws) => ({ params: { id: `bc-${OTHER[ws]}` } }),
+    colliding: { params: { id: 'eu-bc-acme-eu' } },
+  },
+  'POST /v1/broadcasts/:id/cancel': {
+    allow: workers,
+    own: (ws) => ({ params: { id: `cancel-${ws}-${cancelled[ws]++}` } }),
+    other: (ws) => ({ params: { id: `bc-${OTHER[ws]}` } }),
+    colliding: { params: { id: 'eu-bc-acme-eu' } },
+  },
 
   'GET /v1/customers/:id/context': { allow: readers, ...customer },
   'GET /v1/customers/:id/conversations': { allow: readers, ...customer },
@@ -354,6 +377,15 @@ describe('access matrix: endpoint × caller × workspace', () => {
           .receive(ws, 'bob', { channel: 'inbox', body: `Help ${MARK[ws]}`, conversationId: conversationId(ws, action) }, 'test');
       const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
       expect(created.status).toBe(201);
+      await store.appendToStream(segmentStreamId(ws, 'everyone'), [
+        seedEvent(ws, 'SegmentDefined', {
+          segmentId: 'everyone',
+          version: 1,
+          definition: { id: 'everyone', name: 'Everyone', conditions: { traits: { marker: MARK[ws] } } },
+        }),
+      ]);
+      for (const id of [`bc-${ws}`, ...Array.from({ length: CLOSABLE_TASKS }, (_, i) => `cancel-${ws}-${i}`)])
+        expect((await send('POST', '/v1/broadcasts', key(ws, 'csm'), broadcast(id, ws))).status).toBe(201);
       expect(
         (await send('PUT', '/v1/admin/workspace/secrets/inapp_identity', key(ws, 'admin'), { value: IDENTITY_SECRET[ws] })).status,
       ).toBe(204);

@@ -21,6 +21,7 @@ import { SlackModule } from './slack/slack.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { WorkModule } from './work/work.module';
 import { UpcomingModule } from './upcoming/upcoming.module';
+import { BroadcastsModule } from './broadcasts/broadcasts.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -47,6 +48,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   AnalyticsModule,
   WorkModule,
   UpcomingModule,
+  BroadcastsModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

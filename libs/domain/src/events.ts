@@ -245,6 +245,44 @@ export interface EventDataByType {
   SegmentLeft: { segmentId: string; version: number; reason: string };
 
   // ── broadcasts (#12): on `broadcast-<workspace>-<broadcastId>` and the members' customer streams
+  /**
+   * A one-off send to a segment's members (see broadcasts/broadcast.ts): at `at` (an instant; now when neither is
+   * given), or at the local wall-clock time `localTime` (`2026-12-10T09:00`) in each member's time zone. `startAt`: when
+   * the fan-out over the members begins (`at`, or the earliest instant `localTime` occurs in any zone). Its messages go
+   * through the trigger guards (`checkGuards`) with `guards`; `send.body`/`subject` are Liquid, as a trigger send's.
+   */
+  BroadcastScheduled: {
+    broadcastId: string;
+    segmentId: string;
+    send: { channel: string; subject?: string; body: string; topic?: string };
+    at?: string;
+    localTime?: string;
+    guards?: {
+      frequencyCaps?: Array<{ max: number; per: string; scope: 'customer' | 'channel' }>;
+      quietHours?: { start: string; end: string };
+    };
+    startAt: string;
+    by?: string;
+  };
+  /**
+   * The fan-out reached the members up to `after` (customer ids in order): counts so far (members reached, messages
+   * scheduled, suppressed by reason, local-time timers set, members skipped), so a restart resumes here.
+   */
+  BroadcastProgressed: { broadcastId: string; after: string; counts: EventDataByType['BroadcastCompleted']['counts'] };
+  /** Every member was reached (a decision, or a local-time timer): the fan-out's counts. */
+  BroadcastCompleted: {
+    broadcastId: string;
+    counts: {
+      targeted: number;
+      scheduled: number;
+      suppressed: Record<string, number>;
+      timers: number;
+      /** In the read model's members but not in the segment by their stream (left meanwhile): not targeted. */
+      skipped: number;
+    };
+  };
+  /** No more messages: the fan-out stops, pending local-time timers end in MessageSuppressed `broadcast-cancelled`. */
+  BroadcastCancelled: { broadcastId: string; by?: string };
 
   // ── identity merge (#12)
 

@@ -2,7 +2,9 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
   MESSAGE_STATUS,
   TRIGGER_SOURCE,
+  broadcastStreamId,
   compileTrigger,
+  foldBroadcast,
   customerStreamId,
   evolveTrigger,
   initialTriggerState,
@@ -47,6 +49,18 @@ export interface MessageExplanation {
   causedBy: ExplainedEvent[];
   trigger?: { id: string; name?: string; version: number; step: string; stepDefinition?: unknown; runId?: string; run: ExplainedEvent[] };
   template?: { id?: string; version?: number; subject?: string; body: string };
+  /** A broadcast's message: the broadcast, its segment, when and with which guards, and the broadcast stream's events. */
+  broadcast?: {
+    id: string;
+    segmentId?: string;
+    status?: string;
+    at?: string;
+    localTime?: string;
+    startAt?: string;
+    guards?: unknown;
+    by?: string;
+    events: ExplainedEvent[];
+  };
   guards: GuardVerdict[];
   delivery: Array<ExplainedEvent & { attempt?: number }>;
 }
@@ -95,12 +109,15 @@ export class TriggerInsightsService {
     const own = stream.filter((e) => (MESSAGE_STATUS.has(e.type) || e.type === 'MessageResendRequested') && e.data.messageId === messageId);
     const decision =
       own.find((e) => e.type === 'MessageScheduled') ??
-      own.find((e) => e.type === 'MessageSuppressed' && e.metadata.source === TRIGGER_SOURCE) ??
+      own.find((e) => e.type === 'MessageSuppressed' && (e.metadata.source === TRIGGER_SOURCE || e.data.broadcastId !== undefined)) ??
       own[0];
     if (!decision)
       throw new NotFoundException(`message "${messageId}" has no events in customer "${message.customerId}"'s stream (forgotten?)`);
     const data = decision.data as EventDataByType['MessageScheduled'] & Partial<EventDataByType['MessageSuppressed']>;
     const suppressedByTrigger = decision.type === 'MessageSuppressed';
+    // a broadcast's message: its cause (the broadcast's start, or the member's local-time timer) and the broadcast
+    const broadcast = data.broadcastId ? await this.broadcastOf(workspaceId, data.broadcastId) : undefined;
+    for (const e of broadcast?.stream ?? []) byId.set(e.id, e);
 
     const causedBy = causalChain(decision, byId);
 
@@ -117,6 +134,7 @@ export class TriggerInsightsService {
       },
       causedBy,
       ...(data.triggerId ? { trigger: await this.triggerOf(workspaceId, data, stream) } : {}),
+      ...(broadcast ? { broadcast: broadcast.explained } : {}),
       ...(suppressedByTrigger
         ? {}
         : { template: { id: data.templateId, version: data.templateVersion, subject: data.template?.subject, body: data.template?.body } }),
@@ -138,6 +156,26 @@ export class TriggerInsightsService {
           };
         }),
     };
+  }
+
+  /** The broadcast a message belongs to: its definition, segment, status and its stream's events. */
+  private async broadcastOf(workspaceId: string, broadcastId: string) {
+    const stream = await this.events.readStream(broadcastStreamId(workspaceId, broadcastId));
+    const state = foldBroadcast(broadcastId, stream);
+    const d = state.definition;
+    if (!d) return { stream, explained: { id: broadcastId, events: [] } };
+    const explained: NonNullable<MessageExplanation['broadcast']> = {
+      id: broadcastId,
+      segmentId: d.segmentId,
+      ...(state.status ? { status: state.status } : {}),
+      ...(d.at !== undefined ? { at: d.at } : {}),
+      ...(d.localTime !== undefined ? { localTime: d.localTime } : {}),
+      startAt: d.startAt,
+      ...(d.guards ? { guards: d.guards } : {}),
+      ...(d.by ? { by: d.by } : {}),
+      events: stream.map(describe),
+    };
+    return { stream, explained };
   }
 
   private async triggerOf(

@@ -76,6 +76,8 @@ export class MessageExplanationDto {
     string,
     unknown
   >;
+  @ApiPropertyOptional({ description: "A broadcast's message: broadcast id, segment, status, at / localTime, guards, its stream's events" })
+  broadcast?: Record<string, unknown>;
   @ApiProperty({ type: [GuardVerdictDto] }) guards!: GuardVerdictDto[];
   @ApiProperty({
     type: [ExplainedEventDto],

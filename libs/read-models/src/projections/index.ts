@@ -1,10 +1,12 @@
 import type { Projection } from '../projection';
+import { broadcastAnalyticsProjection } from './broadcast-analytics.projection';
 import { conversationAnalyticsProjection } from './conversation-analytics.projection';
 import { customersProjection } from './customers.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
 import { triggerAnalyticsProjection } from './trigger-analytics.projection';
 import { workProjection } from './work.projection';
 
+export * from './broadcast-analytics.projection';
 export * from './conversation-analytics.projection';
 export * from './conversation-figures';
 export * from './customers.projection';
@@ -19,4 +21,5 @@ export const PROJECTIONS: readonly Projection[] = [
   triggerAnalyticsProjection,
   conversationAnalyticsProjection,
   workProjection,
+  broadcastAnalyticsProjection,
 ];
