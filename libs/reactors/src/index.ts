@@ -8,3 +8,5 @@ export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
 export * from './conversations';
+export * from './identity/directory';
+export * from './identity/merge-reactor';

@@ -1,5 +1,6 @@
 import { BadRequestException, Inject, Injectable, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
-import { customerStreamId, type JourneyEvent } from '@journey/domain';
+import { customerStreamId, routedEvent, type JourneyEvent } from '@journey/domain';
+import { IdentityDirectory } from '@journey/reactors';
 import type { FieldError, SegmentIngestContext } from '@journey/integration';
 import { EVENT_STORE, isDiskFull, type AppendRequest, type EventStore } from '@journey/event-store';
 import { HealthChecks } from '../operations/health';
@@ -22,7 +23,41 @@ export class IngestionService implements OnModuleDestroy {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly metrics: Metrics,
     private readonly health: HealthChecks,
+    private readonly identities: IdentityDirectory,
   ) {}
+
+  /**
+   * Identity merge (#12), before the events are stored: an alias (IdentitiesMerged) is decided and claimed (see
+   * `IdentityDirectory.merge`; the merge reactor then writes the IdentitiesMerged and the copies on the user's stream),
+   * or refused (`refused`: by index, why); an identify naming a userId and a known, unmerged anonymousId claims that
+   * merge too; every other event under a merged id goes to the customer it was merged into (`metadata.routedFrom`).
+   */
+  async route(workspaceId: string, events: JourneyEvent[]): Promise<{ events: JourneyEvent[]; refused: Map<number, string> }> {
+    const out: JourneyEvent[] = [];
+    const refused = new Map<number, string>();
+    for (const [index, event] of events.entries()) {
+      const at = {
+        occurredAt: event.metadata.occurredAt,
+        recordedAt: event.metadata.recordedAt,
+        correlationId: event.metadata.correlationId,
+      };
+      if (event.type === 'IdentitiesMerged') {
+        const decision = await this.identities.merge(workspaceId, String(event.data.previousId), String(event.data.userId), at);
+        if (decision.kind === 'refused') refused.set(index, decision.message);
+        continue;
+      }
+      const customerId = event.metadata.customerId;
+      const target = await this.identities.resolve(workspaceId, customerId);
+      out.push(target === customerId ? event : routedEvent(event, target));
+      const anonymousId = event.type === 'CustomerIdentified' ? event.data.anonymousId : undefined;
+      if (typeof anonymousId === 'string' && event.data.userId !== undefined && anonymousId !== customerId) {
+        const role = await this.identities.role(workspaceId, anonymousId);
+        if (role.kind === 'none' && (await this.identities.known(workspaceId, anonymousId)))
+          await this.identities.merge(workspaceId, anonymousId, target, at); // refused (a chain): the identify alone is recorded
+      }
+    }
+    return { events: out, refused };
+  }
 
   /** The mapping context of a call received now. */
   context(workspaceId: string): SegmentIngestContext {

@@ -25,11 +25,24 @@ export class RecordSegmentBatchHandler implements ICommandHandler<RecordSegmentB
   async execute({ workspaceId, body }: RecordSegmentBatchCommand): Promise<BatchOutcome> {
     const result = parseSegmentBatch(body, this.ingestion.context(workspaceId));
     if (!result.ok) throw this.ingestion.reject(result.errors.map((e) => e.message).join('; '), { errors: result.errors });
-    if (result.accepted === 0) {
-      const listed = result.rejected.flatMap(({ index, errors }) => errors.map((e) => `batch[${index}]: ${e.message}`));
-      throw this.ingestion.reject(`no valid call in the batch: ${summarise(listed)}`, { rejected: result.rejected });
+    let { accepted, rejected, events } = result;
+    if (accepted > 0) {
+      // the calls the events are of (one event per valid call, in order), for merges refused by identity (#12)
+      const invalid = new Set(rejected.map((r) => r.index));
+      const calls = [...Array(accepted + rejected.length).keys()].filter((i) => !invalid.has(i));
+      const routed = await this.ingestion.route(workspaceId, events);
+      events = routed.events;
+      if (routed.refused.size > 0) {
+        const refusals = [...routed.refused].map(([i, message]) => ({ index: calls[i], errors: [{ path: 'previousId', message }] }));
+        rejected = [...rejected, ...refusals].sort((a, b) => a.index - b.index);
+        accepted -= refusals.length;
+      }
     }
-    await this.ingestion.accept(workspaceId, result.events, result.rejected.length > 0 ? 'partial' : 'accepted');
-    return { success: true, accepted: result.accepted, rejected: result.rejected };
+    if (accepted === 0) {
+      const listed = rejected.flatMap(({ index, errors }) => errors.map((e) => `batch[${index}]: ${e.message}`));
+      throw this.ingestion.reject(`no valid call in the batch: ${summarise(listed)}`, { rejected });
+    }
+    await this.ingestion.accept(workspaceId, events, rejected.length > 0 ? 'partial' : 'accepted');
+    return { success: true, accepted, rejected };
   }
 }

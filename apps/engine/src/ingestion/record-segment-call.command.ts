@@ -20,7 +20,12 @@ export class RecordSegmentCallHandler implements ICommandHandler<RecordSegmentCa
   async execute({ workspaceId, type, body }: RecordSegmentCallCommand): Promise<{ success: true }> {
     const result = parseSegmentCall(body, this.ingestion.context(workspaceId), { type });
     if (!result.ok) throw this.ingestion.reject(summarise(result.errors.map((e) => e.message)), { errors: result.errors });
-    await this.ingestion.accept(workspaceId, result.events, 'accepted');
+    const routed = await this.ingestion.route(workspaceId, result.events);
+    if (routed.refused.size > 0)
+      throw this.ingestion.reject(summarise([...routed.refused.values()]), {
+        errors: [...routed.refused.values()].map((message) => ({ path: 'previousId', message })),
+      });
+    await this.ingestion.accept(workspaceId, routed.events, 'accepted');
     return { success: true };
   }
 }

@@ -4,6 +4,7 @@ import {
   decideStage,
   evolveStage,
   initialStageState,
+  isMergedCopy,
   type ReplayDecider,
   type StagePolicy,
   type StageState,
@@ -23,7 +24,8 @@ export function stageDecider(policy: StagePolicy = DEFAULT_STAGE_POLICY): Replay
     initial: () => initialStageState,
     evolve: evolveStage,
     isEffect: (e) => OUTPUT_TYPES.has(e.type) && e.metadata.source === 'reactor',
-    isInput: (e) => INPUT_TYPES.has(e.type) && (e.type !== 'TimerFired' || String(e.data.purpose).startsWith('stage:')),
+    // a merged id's copied history (#12) moves lastActivityAt but decides nothing: it was decided on live, under that id
+    isInput: (e) => INPUT_TYPES.has(e.type) && !isMergedCopy(e) && (e.type !== 'TimerFired' || String(e.data.purpose).startsWith('stage:')),
     decide: (state, event, now) => {
       const effects = decideStage(state, event, now, policy);
       return { state: effects.reduce(evolveStage, evolveStage(state, event)), effects };
