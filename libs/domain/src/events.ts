@@ -251,8 +251,11 @@ export interface EventDataByType {
   // ── broadcasts (#12): on `broadcast-<workspace>-<broadcastId>` and the members' customer streams
 
   // ── identity merge (#12): the claim on `identity-<workspace>-<previousId>`, the closing event on the merged id's stream
-  /** `previousId` is merged into `userId` (the claim, first event of the previous id's identity stream; see identity.ts). */
-  IdentityMergeStarted: { previousId: string; userId: string };
+  /**
+   * `previousId` is merged into `userId` (the claim, first event of the previous id's identity stream; see identity.ts).
+   * `merged`: the id and source of the IdentitiesMerged it records on the user's stream (ingestion's and the merge's are one).
+   */
+  IdentityMergeStarted: { previousId: string; userId: string; merged?: { eventId: string; source: string } };
   /** The merge copied the previous id's stream up to `copiedUpTo` (a revision, decimal string): the next batch starts after it. */
   IdentityMergeProgressed: { previousId: string; userId: string; copiedUpTo: string };
   /** The previous id's stream is closed at `closedAt` (the CustomerMergedInto's revision): later events there are forwarded. */

@@ -100,19 +100,40 @@ export function decideAlias(previousId: string, userId: string, previous: Identi
   return { kind: 'merge', previousId, userId: root };
 }
 
+/** The claim: the first event of the previous id's identity stream. */
+export type Claim = JourneyEvent<
+  'IdentityMergeStarted',
+  { previousId: string; userId: string; merged?: { eventId: string; source: string } }
+>;
+
+/** When and by which call a merge was asked for: the claim's times, and the IdentitiesMerged's id and source. */
+export interface ClaimFields {
+  occurredAt: string;
+  recordedAt: string;
+  correlationId?: string;
+  /** The IdentitiesMerged's id (an alias call's: from its messageId); default: derived from the two ids. */
+  eventId?: string;
+  /** The IdentitiesMerged's source (`http`, ...); default MERGE_SOURCE. */
+  source?: string;
+}
+
 /** The claim's events: the previous id's identity stream (expected `no_stream`) and the target's. */
 export function claimEvents(
   workspaceId: string,
   previousId: string,
   userId: string,
-  at: { occurredAt: string; recordedAt: string; id?: string; correlationId?: string },
-): { started: JourneyEvent; added: JourneyEvent } {
+  at: ClaimFields,
+): { started: Claim; added: JourneyEvent } {
   const base = { workspaceId, occurredAt: at.occurredAt, recordedAt: at.recordedAt, source: MERGE_SOURCE };
+  const merged = {
+    eventId: at.eventId ?? deterministicId('merge-merged', workspaceId, previousId, userId),
+    source: at.source ?? MERGE_SOURCE,
+  };
   const started = envelope({
     ...base,
-    id: at.id ?? deterministicId('merge-claim', workspaceId, previousId, userId),
-    type: 'IdentityMergeStarted',
-    data: { previousId, userId },
+    id: deterministicId('merge-claim', workspaceId, previousId, userId),
+    type: 'IdentityMergeStarted' as const,
+    data: { previousId, userId, merged },
     customerId: previousId,
     ...(at.correlationId !== undefined ? { correlationId: at.correlationId } : {}),
   });
@@ -127,19 +148,23 @@ export function claimEvents(
   return { started, added };
 }
 
-/** The `IdentitiesMerged` the merge writes on the user's stream before the copies (one per claim). */
-export function mergedEvent(claim: JourneyEvent<'IdentityMergeStarted', { previousId: string; userId: string }>, now: Date): JourneyEvent {
+/**
+ * The `IdentitiesMerged` on the user's stream before the copies, one per claim: ingestion records it with the call,
+ * and the merge's first step again (the same event: whichever is stored first, the other is skipped by its id).
+ */
+export function mergedEvent(claim: Claim): JourneyEvent {
   const { previousId, userId } = claim.data;
+  const m = claim.metadata;
   return envelope({
-    id: deterministicId('merge-merged', claim.metadata.workspaceId, previousId, userId),
+    id: claim.data.merged?.eventId ?? deterministicId('merge-merged', m.workspaceId, previousId, userId),
     type: 'IdentitiesMerged',
     data: { previousId, userId },
-    workspaceId: claim.metadata.workspaceId,
+    workspaceId: m.workspaceId,
     customerId: userId,
-    occurredAt: claim.metadata.occurredAt,
-    recordedAt: now.toISOString(),
-    source: MERGE_SOURCE,
-    cause: claim,
+    occurredAt: m.occurredAt,
+    recordedAt: m.recordedAt,
+    source: claim.data.merged?.source ?? MERGE_SOURCE,
+    ...(m.correlationId !== undefined ? { correlationId: m.correlationId } : {}),
   });
 }
 
@@ -197,7 +222,7 @@ export interface MergeStep {
  * (a step done again) copies what came before it and reports the stream closed.
  */
 export function decideMergeStep(
-  claim: JourneyEvent<'IdentityMergeStarted', { previousId: string; userId: string }>,
+  claim: Claim,
   cause: JourneyEvent,
   from: bigint,
   page: readonly RecordedEvent[],
@@ -206,7 +231,7 @@ export function decideMergeStep(
 ): MergeStep {
   const { previousId, userId } = claim.data;
   const workspaceId = claim.metadata.workspaceId;
-  const toUser: JourneyEvent[] = from === 0n ? [mergedEvent(claim, now)] : [];
+  const toUser: JourneyEvent[] = from === 0n ? [mergedEvent(claim)] : [];
   const closing = page.findIndex((e) => e.type === 'CustomerMergedInto');
   const copied = closing >= 0 ? page.slice(0, closing) : page;
   for (const e of copied) if (isCopyable(e)) toUser.push(mergeCopy(e, userId, now));
@@ -244,12 +269,7 @@ export function decideMergeStep(
 }
 
 /** The progress event recorded instead of a close that conflicted: copying goes on after `copiedUpTo`. */
-export function progressEvent(
-  claim: JourneyEvent<'IdentityMergeStarted', { previousId: string; userId: string }>,
-  cause: JourneyEvent,
-  copiedUpTo: bigint,
-  now: Date,
-) {
+export function progressEvent(claim: Claim, cause: JourneyEvent, copiedUpTo: bigint, now: Date) {
   const { previousId, userId } = claim.data;
   const workspaceId = claim.metadata.workspaceId;
   return envelope({

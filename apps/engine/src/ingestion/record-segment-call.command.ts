@@ -20,12 +20,11 @@ export class RecordSegmentCallHandler implements ICommandHandler<RecordSegmentCa
   async execute({ workspaceId, type, body }: RecordSegmentCallCommand): Promise<{ success: true }> {
     const result = parseSegmentCall(body, this.ingestion.context(workspaceId), { type });
     if (!result.ok) throw this.ingestion.reject(summarise(result.errors.map((e) => e.message)), { errors: result.errors });
-    const routed = await this.ingestion.route(workspaceId, result.events);
-    if (routed.refused.size > 0)
-      throw this.ingestion.reject(summarise([...routed.refused.values()]), {
-        errors: [...routed.refused.values()].map((message) => ({ path: 'previousId', message })),
-      });
-    await this.ingestion.accept(workspaceId, routed.events, 'accepted');
+    await this.ingestion.submit(workspaceId, result.events, (refused) => {
+      if (refused.size === 0) return 'accepted';
+      const messages = [...refused.values()];
+      throw this.ingestion.reject(summarise(messages), { errors: messages.map((message) => ({ path: 'previousId', message })) });
+    });
     return { success: true };
   }
 }

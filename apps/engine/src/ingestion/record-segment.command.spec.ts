@@ -91,7 +91,8 @@ describe('recording Segment calls through the CommandBus', () => {
       expect(await call('alias', { previousId: 'a1', userId: 'u1' })).toEqual({ success: true });
       expect(await claim('a1')).toEqual([['IdentityMergeStarted', 'u1']]);
       await call('track', { anonymousId: 'a1', event: 'Feature Used', messageId: 'late' });
-      const [routed] = await store.readStream(customerStreamId('ws', 'u1'));
+      const [merged, routed] = await store.readStream(customerStreamId('ws', 'u1'));
+      expect(merged).toMatchObject({ type: 'IdentitiesMerged', data: { previousId: 'a1', userId: 'u1' }, metadata: { source: 'http' } });
       expect(routed).toMatchObject({ type: 'InteractionRecorded', metadata: { customerId: 'u1', routedFrom: 'a1' } });
       expect(await stream('a1')).toEqual([['InteractionRecorded', 'a1']]);
       // the same alias again: accepted, nothing new recorded
@@ -114,7 +115,10 @@ describe('recording Segment calls through the CommandBus', () => {
       await call('track', { anonymousId: 'a2', event: 'Page Opened' });
       await call('identify', { userId: 'u2', anonymousId: 'a2', traits: { plan: 'pro' } });
       expect(await claim('a2')).toEqual([['IdentityMergeStarted', 'u2']]);
-      expect(await stream('u2')).toEqual([['CustomerIdentified', 'u2']]);
+      expect(await stream('u2')).toEqual([
+        ['CustomerIdentified', 'u2'],
+        ['IdentitiesMerged', 'u2'],
+      ]);
     });
 
     it('reports a refused alias of a batch by its index and stores the rest, in order, routed', async () => {
@@ -131,7 +135,10 @@ describe('recording Segment calls through the CommandBus', () => {
       );
       expect(outcome).toMatchObject({ accepted: 3, rejected: [{ index: 2 }, { index: 3, errors: [{ path: 'previousId' }] }] });
       expect(await stream('b1')).toEqual([['InteractionRecorded', 'b1']]);
-      expect(await stream('ub')).toEqual([['InteractionRecorded', 'ub']]);
+      expect(await stream('ub')).toEqual([
+        ['IdentitiesMerged', 'ub'],
+        ['InteractionRecorded', 'ub'],
+      ]);
     });
   });
 });

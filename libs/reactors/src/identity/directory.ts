@@ -5,9 +5,11 @@ import {
   identityRole,
   identityStreamId,
   type AliasDecision,
+  type Claim,
+  type ClaimFields,
   type IdentityRole,
 } from '@journey/domain';
-import { WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
+import { WrongExpectedRevisionError, type AppendRequest, type EventStore } from '@journey/event-store';
 
 /** Ids whose role is kept in memory (least recently used dropped first). */
 export const DEFAULT_IDENTITY_CACHE = 100_000;
@@ -77,37 +79,62 @@ export class IdentityDirectory {
   }
 
   /**
-   * Decides and claims the merge of `previousId` into `userId` (see `decideAlias`): the target's marker, then the claim
-   * expected `no_stream`, so of concurrent merges of one id one wins and the other is decided again against it.
+   * Decides the merge of `previousId` into `userId` (see `decideAlias`) and plans its claim, without appending: the
+   * target's marker (expected `no_stream` when the target has no identity stream yet, so it cannot have become an
+   * alias meanwhile) and the claim (expected `no_stream`, so of concurrent merges of one id exactly one is stored). The
+   * caller appends `appends` with what the call records (one transaction in SQLite), then calls `committed`; on a
+   * WrongExpectedRevisionError it decides again with `fresh` roles. `planned`: roles decided earlier in the same request.
    */
-  async merge(
+  async plan(
     workspaceId: string,
     previousId: string,
     userId: string,
-    at: { occurredAt: string; recordedAt: string; correlationId?: string },
-  ): Promise<AliasDecision> {
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      const fresh = attempt > 0;
-      const previous = await this.role(workspaceId, previousId, fresh);
-      const user = await this.role(workspaceId, userId, fresh);
-      const decision = decideAlias(previousId, userId, previous, user);
-      if (decision.kind !== 'merge') return decision;
-      const root = decision.userId;
-      const rootRole = root === userId ? user : await this.role(workspaceId, root, fresh);
-      const { started, added } = claimEvents(workspaceId, previousId, root, at);
-      try {
-        // a target with no identity stream yet must still have none: it cannot have become an alias meanwhile
-        await this.store.appendToStream(identityStreamId(workspaceId, root), [added], {
+    at: ClaimFields,
+    options: { fresh?: boolean; planned?: Map<string, IdentityRole> } = {},
+  ): Promise<AliasDecision & { claim?: Claim; appends: AppendRequest[] }> {
+    const role = async (id: string) => options.planned?.get(id) ?? (await this.role(workspaceId, id, options.fresh));
+    const previous = await role(previousId);
+    const user = await role(userId);
+    const decision = decideAlias(previousId, userId, previous, user);
+    if (decision.kind !== 'merge') return { ...decision, appends: [] };
+    const root = decision.userId;
+    const rootRole = root === userId ? user : await role(root);
+    const { started, added } = claimEvents(workspaceId, previousId, root, at);
+    options.planned?.set(previousId, { kind: 'alias', userId: root });
+    options.planned?.set(root, { kind: 'target' });
+    return {
+      ...decision,
+      claim: started,
+      appends: [
+        {
+          streamId: identityStreamId(workspaceId, root),
+          events: [added],
           expectedRevision: rootRole.kind === 'none' ? 'no_stream' : 'any',
-        });
-        await this.store.appendToStream(identityStreamId(workspaceId, previousId), [started], { expectedRevision: 'no_stream' });
+        },
+        { streamId: identityStreamId(workspaceId, previousId), events: [started], expectedRevision: 'no_stream' },
+      ],
+    };
+  }
+
+  /** After the claims of `planned` are stored: their roles are known. */
+  committed(workspaceId: string, planned: Map<string, IdentityRole>): void {
+    const now = (this.options.now ?? Date.now)();
+    for (const [id, role] of planned) this.remember(workspaceId, id, role, now);
+  }
+
+  /** Plans and stores a merge alone (the claim only), deciding again after a concurrent one. */
+  async merge(workspaceId: string, previousId: string, userId: string, at: ClaimFields): Promise<AliasDecision & { claim?: Claim }> {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const planned = new Map<string, IdentityRole>();
+      const { appends, ...decision } = await this.plan(workspaceId, previousId, userId, at, { fresh: attempt > 0, planned });
+      if (decision.kind !== 'merge') return decision;
+      try {
+        for (const append of appends) await this.store.appendToStream(append.streamId, append.events, append);
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError) continue;
         throw error;
       }
-      const now = (this.options.now ?? Date.now)();
-      this.remember(workspaceId, previousId, { kind: 'alias', userId: root }, now);
-      this.remember(workspaceId, root, { kind: 'target' }, now);
+      this.committed(workspaceId, planned);
       return decision;
     }
     return { kind: 'refused', message: `"${previousId}" is being merged by another call at the same time: retry` };

@@ -10,6 +10,7 @@ import {
   identityStreamId,
   isCopyable,
   progressEvent,
+  type Claim,
   type JourneyEvent,
   type RecordedEvent,
 } from '@journey/domain';
@@ -17,7 +18,6 @@ import { WrongExpectedRevisionError, type AppendRequest } from '@journey/event-s
 import type { Reactor, ReactorContext } from '../runtime/reactor';
 import type { IdentityDirectory } from './directory';
 
-type Claim = JourneyEvent<'IdentityMergeStarted', { previousId: string; userId: string }>;
 interface Closure {
   closedAt: bigint;
   userId: string;
