@@ -116,6 +116,26 @@ describe('the identity merge reactor', () => {
     ]);
   });
 
+  it('claims the merges of calls that reached the log without a claim (Kafka ingestion): an alias, an identify', async () => {
+    await track('k-anon', 'Feature Used', 0);
+    await track('k-anon2', 'Feature Used', 1);
+    await appendToCustomer(store, customerEvent('k-user', 'IdentitiesMerged', { previousId: 'k-anon', userId: 'k-user' }, at(2)));
+    await appendToCustomer(
+      store,
+      customerEvent('k-user', 'CustomerIdentified', { userId: 'k-user', anonymousId: 'k-anon2', traits: {} }, at(3)),
+    );
+    await appendToCustomer(
+      store,
+      customerEvent('k-user', 'CustomerIdentified', { userId: 'k-user', anonymousId: 'never-seen', traits: {} }, at(4)),
+    );
+    await run(new IdentityMergeReactor(directory));
+    const user = await stream('k-user');
+    expect(user.filter((e) => e.metadata.mergedFrom).map((e) => e.metadata.mergedFrom)).toEqual(['k-anon', 'k-anon2']);
+    expect(user.filter((e) => e.type === 'IdentitiesMerged').map((e) => e.data.previousId)).toEqual(['k-anon', 'k-anon2']);
+    expect(await identityEvents('never-seen')).toEqual([]);
+    expect(await identityEvents('k-user')).toEqual(['IdentityAliasAdded', 'IdentityAliasAdded']);
+  });
+
   it('forgets every id of a customer when one of them is forgotten, once', async () => {
     await track('anon', 'Feature Used', 0);
     await track('anon2', 'Feature Used', 1);

@@ -5,6 +5,7 @@ import {
   completedEvent,
   customerStreamId,
   decideMergeStep,
+  deterministicId,
   forgottenWith,
   forwardedEvent,
   identityStreamId,
@@ -63,12 +64,15 @@ export class IdentityMergeReactor implements Reactor {
         if (e.metadata.source === MERGE_SOURCE) await this.complete(workspaceId, customerId, String(e.data.userId), e.revision, e, ctx);
       } else if (e.type === 'CustomerForgotten') {
         if (e.metadata.source !== MERGE_SOURCE) await this.forget(e, ctx);
-      } else if (isCopyable(e) && e.metadata.routedFrom === undefined) {
-        const closure = await this.closure(workspaceId, customerId, e.streamId, ctx);
-        if (closure && e.revision > closure.closedAt) {
-          await ctx.store.appendToStream(customerStreamId(workspaceId, closure.userId), [forwardedEvent(e, closure.userId, ctx.now())]);
-          this.options.onStep?.('forward');
+      } else {
+        if (isCopyable(e) && e.metadata.routedFrom === undefined) {
+          const closure = await this.closure(workspaceId, customerId, e.streamId, ctx);
+          if (closure && e.revision > closure.closedAt) {
+            await ctx.store.appendToStream(customerStreamId(workspaceId, closure.userId), [forwardedEvent(e, closure.userId, ctx.now())]);
+            this.options.onStep?.('forward');
+          }
         }
+        if (e.metadata.source !== MERGE_SOURCE) await this.claimLogged(e);
       }
     }
     return [];
@@ -153,6 +157,30 @@ export class IdentityMergeReactor implements Reactor {
     this.closures.delete(streamId);
     this.closures.set(streamId, closure);
     if (this.closures.size > CLOSURES_KEPT) this.closures.delete(this.closures.keys().next().value!);
+  }
+
+  /**
+   * A merge asked for by an event that reached the log without its claim (Kafka ingestion writes to the store
+   * directly): an IdentitiesMerged, or an identify naming a known, unmerged anonymousId. Those of HTTP ingestion are
+   * claimed with the call already (the same claim: nothing new).
+   */
+  private async claimLogged(e: RecordedEvent): Promise<void> {
+    const { workspaceId, customerId: userId } = e.metadata;
+    const m = e.metadata;
+    const at = { occurredAt: m.occurredAt, recordedAt: m.recordedAt, correlationId: m.correlationId, source: m.source };
+    if (e.type === 'IdentitiesMerged') {
+      const previousId = String(e.data.previousId);
+      if ((await this.directory.role(workspaceId, previousId)).kind !== 'none') return;
+      await this.directory.merge(workspaceId, previousId, userId, { ...at, eventId: e.id });
+    } else if (e.type === 'CustomerIdentified' && typeof e.data.anonymousId === 'string' && e.data.userId !== undefined) {
+      const anonymousId = e.data.anonymousId;
+      if (anonymousId === userId || (await this.directory.role(workspaceId, anonymousId)).kind !== 'none') return;
+      if (!(await this.directory.known(workspaceId, anonymousId))) return;
+      await this.directory.merge(workspaceId, anonymousId, userId, {
+        ...at,
+        eventId: deterministicId('identify-merge', workspaceId, anonymousId, userId),
+      });
+    }
   }
 
   /** A forgotten id of a merged customer: the customer and every id merged into it are forgotten too. */
