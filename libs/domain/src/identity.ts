@@ -2,7 +2,7 @@
  * Merging identities (#12), pure: an `alias` (previousId → userId), or an `identify` naming a userId and a known
  * anonymousId, folds the previous id's history into the user, so triggers and segments see one customer.
  *
- * The protocol, all of it events (see docs/identity in README "Identity merge"):
+ * The protocol, all of it events (README "Identity merge"):
  * 1. The claim: `IdentityMergeStarted { previousId, userId }`, the first event of `identity-<ws>-<previousId>`, appended
  *    with `no_stream` (so of two concurrent merges of one id exactly one wins), and `IdentityAliasAdded` on the user's
  *    identity stream (its first event marks it as a merge target). From the claim on, ingestion routes calls under the
