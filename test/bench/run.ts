@@ -41,6 +41,11 @@ const BENCHES: Bench[] = [
     what: "customer reply -> in the assignee's GET /v1/work and pushed on their SSE stream, at 1k ev/s ingest (target p99 < 100 ms)",
   },
   {
+    name: 'identity-merge',
+    file: 'identity-merge.bench.js',
+    what: 'merge of a 100k-event anonymous history (batches) and the cost of routing to ingestion',
+  },
+  {
     name: 'relay',
     file: 'relay.bench.js',
     needs: 'KAFKA_BROKERS',
