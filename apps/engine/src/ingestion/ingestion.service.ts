@@ -70,6 +70,8 @@ export class IngestionService implements OnModuleDestroy {
     const planned = new Map<string, IdentityRole>();
     const refused = new Map<number, string>();
     const role = async (id: string) => planned.get(id) ?? (await this.identities.role(workspaceId, id, fresh));
+    /** Ids named by the request's earlier calls: known, though not stored yet (an SDK flushes page views and the identify together). */
+    const named = new Set<string>();
     for (const [index, event] of events.entries()) {
       const m = event.metadata;
       const at = { occurredAt: m.occurredAt, recordedAt: m.recordedAt, correlationId: m.correlationId, source: m.source };
@@ -89,12 +91,14 @@ export class IngestionService implements OnModuleDestroy {
         continue;
       }
       const customerId = m.customerId;
+      named.add(customerId);
       const customer = await role(customerId);
       const target = customer.kind === 'alias' ? customer.userId : customerId;
       out.push(target === customerId ? event : routedEvent(event, target));
       const anonymousId = event.type === 'CustomerIdentified' ? event.data.anonymousId : undefined;
       if (typeof anonymousId === 'string' && event.data.userId !== undefined && anonymousId !== customerId) {
-        if ((await role(anonymousId)).kind === 'none' && (await this.identities.known(workspaceId, anonymousId))) {
+        const known = named.has(anonymousId) || (await this.identities.known(workspaceId, anonymousId));
+        if ((await role(anonymousId)).kind === 'none' && known) {
           const eventId = deterministicId('identify-merge', workspaceId, anonymousId, target);
           // refused (a chain): the identify alone is recorded, its anonymousId as data
           const plan = await this.identities.plan(workspaceId, anonymousId, target, { ...at, eventId }, { fresh, planned });

@@ -121,6 +121,25 @@ describe('recording Segment calls through the CommandBus', () => {
       ]);
     });
 
+    it('merges on an identify whose anonymousId is named earlier in the same batch (not stored yet)', async () => {
+      await commands.execute(
+        new RecordSegmentBatchCommand('ws', {
+          batch: [
+            { type: 'page', anonymousId: 'first-visit', name: 'Home' },
+            { type: 'identify', userId: 'signed-up', anonymousId: 'first-visit' },
+            { type: 'track', anonymousId: 'first-visit', event: 'Clicked' },
+          ],
+        }),
+      );
+      expect(await claim('first-visit')).toEqual([['IdentityMergeStarted', 'signed-up']]);
+      expect(await stream('first-visit')).toEqual([['PageViewed', 'first-visit']]);
+      expect(await stream('signed-up')).toEqual([
+        ['CustomerIdentified', 'signed-up'],
+        ['IdentitiesMerged', 'signed-up'],
+        ['InteractionRecorded', 'signed-up'],
+      ]);
+    });
+
     it('reports a refused alias of a batch by its index and stores the rest, in order, routed', async () => {
       const outcome = await commands.execute(
         new RecordSegmentBatchCommand('ws', {

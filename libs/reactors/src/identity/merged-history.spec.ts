@@ -93,6 +93,17 @@ describe('a merged history, as the deciders see it', () => {
     expect(await types('anon')).toEqual(['CustomerMergedInto', 'InteractionRecorded']);
   });
 
+  it('moves no stage on a stream merged into another customer', async () => {
+    const stage = new StageReactor();
+    await appendToCustomer(store, customerEvent('anon', 'PageViewed', { kind: 'page', properties: {} }, minutesAgo(30)));
+    expect(await step(stage)).toEqual(['StageChanged', 'TimerScheduled']);
+    await appendToCustomer(store, customerEvent('anon', 'CustomerMergedInto', { userId: 'u1' }, minutesAgo(3)));
+    await appendToCustomer(store, anonUse(2));
+    expect(await step(stage)).toEqual([]);
+    after = 0n;
+    expect(await step(new StageReactor())).toEqual(['StageChanged', 'TimerScheduled']); // the replay answers its stored effects
+  });
+
   it('moves no stage on copies: the copied history of an anonymous id does not onboard the user again', async () => {
     const stage = new StageReactor();
     await copy(customerEvent('anon', 'PageViewed', { kind: 'page', properties: {} }, minutesAgo(30)));
