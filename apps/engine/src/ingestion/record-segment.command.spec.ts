@@ -140,6 +140,16 @@ describe('recording Segment calls through the CommandBus', () => {
       ]);
     });
 
+    it('keeps a merge in the workspace of the key: the same ids in another workspace are other customers', async () => {
+      await call('track', { anonymousId: 'a1', event: 'Visited' });
+      await call('alias', { previousId: 'a1', userId: 'u1' });
+      await commands.execute(new RecordSegmentCallCommand('ws-2', 'track', { anonymousId: 'a1', event: 'Visited' }));
+      await commands.execute(new RecordSegmentCallCommand('ws-2', 'alias', { previousId: 'u1', userId: 'u2' })); // no chain there
+      expect((await store.readStream(customerStreamId('ws-2', 'a1'))).map((e) => e.metadata.customerId)).toEqual(['a1']);
+      expect((await store.readStream(identityStreamId('ws-2', 'u1'))).map((e) => e.type)).toEqual(['IdentityMergeStarted']);
+      expect(identityStreamId('ws-2', 'u1')).toBe('identity-ws%2D2-u1');
+    });
+
     it('reports a refused alias of a batch by its index and stores the rest, in order, routed', async () => {
       const outcome = await commands.execute(
         new RecordSegmentBatchCommand('ws', {
