@@ -1,7 +1,9 @@
 import { customerStreamId, identityStreamId, type RecordedEvent } from '@journey/domain';
-import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
+import { SqliteCheckpointStore, SqliteEventStore, markTransient, openSqliteDatabase, type EventStore } from '@journey/event-store';
+import { ReactorRunner } from '../runtime/reactor-runner';
 import type { ReactorContext } from '../runtime/reactor';
 import { appendToCustomer, customerEvent } from '../testing/events';
+import { eventually } from '../testing/eventually';
 import { IdentityDirectory } from './directory';
 import { IdentityMergeReactor } from './merge-reactor';
 
@@ -150,6 +152,51 @@ describe('the identity merge reactor', () => {
         { data: { reason: 'GDPR request' }, metadata: { source: 'identity' } },
       ]);
     expect((await stream('u1')).filter((e) => e.type === 'CustomerForgotten')).toHaveLength(1);
+  });
+});
+
+describe('the identity merge reactor on its runner', () => {
+  it('retries a turn that failed between its copies and its progress: the merge completes once; a new process forwards what comes later', async () => {
+    const db = openSqliteDatabase(':memory:');
+    const store = new SqliteEventStore(db);
+    const checkpoints = new SqliteCheckpointStore(db);
+    let crashes = 0;
+    // the process "dies" after its copies are stored, before the first progress: the turn fails and is done again
+    const crashing = new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'appendToStream') return Reflect.get(target, name, receiver);
+        return async (
+          streamId: string,
+          events: Parameters<EventStore['appendToStream']>[1],
+          options?: Parameters<EventStore['appendToStream']>[2],
+        ) => {
+          if (streamId.startsWith('identity-') && events[0]?.type === 'IdentityMergeProgressed' && crashes++ === 0)
+            throw markTransient(new Error('killed mid-merge'));
+          return target.appendToStream(streamId, events, options);
+        };
+      },
+    });
+    for (let i = 0; i < 25; i++)
+      await appendToCustomer(store, customerEvent('anon', 'InteractionRecorded', { event: 'Feature Used', properties: { i } }, at(i)));
+    const directory = new IdentityDirectory(store);
+    const options = { store: crashing, checkpoints, retry: { minMs: 5, maxMs: 20 } };
+    const first = new ReactorRunner(new IdentityMergeReactor(directory, { batchSize: 10 }), options);
+    await first.start();
+    await directory.merge('w', 'anon', 'u1', { occurredAt: NOW.toISOString(), recordedAt: NOW.toISOString() });
+    await first.waitFor(await store.headPosition());
+    await first.stop();
+    expect(crashes).toBeGreaterThan(1);
+    // a new process, from the checkpoint, with more history arriving under the merged id meanwhile
+    await appendToCustomer(store, customerEvent('anon', 'InteractionRecorded', { event: 'Late', properties: {} }, at(30)));
+    const second = new ReactorRunner(new IdentityMergeReactor(new IdentityDirectory(store), { batchSize: 10 }), options);
+    await second.start();
+    await eventually(async () => expect((await store.readStream(customerStreamId('w', 'u1'))).length).toBe(27));
+    await second.waitFor(await store.headPosition());
+    await second.stop();
+    const user = await store.readStream(customerStreamId('w', 'u1'));
+    expect(user.map((e) => e.data.event ?? e.type)).toEqual(['IdentitiesMerged', ...Array(25).fill('Feature Used'), 'Late']);
+    expect(new Set(user.map((e) => e.id)).size).toBe(27);
+    await store.close();
   });
 });
 
