@@ -4,7 +4,8 @@
  * by the batch, not by the history); the baseline is one appendMany of the same events. (2) What routing costs
  * ingestion: batches of 100 events over 10,000 customers appended as ingestion does, with and without the alias map's
  * lookup of each event's customer (first sight: one read of its identity stream; then the LRU), p50/p99 per batch.
- * Run: npm run build && node dist/test/bench/identity-merge.bench.js [--events N]
+ * Run: npm run build && node --expose-gc dist/test/bench/identity-merge.bench.js [--events N] (without --expose-gc the
+ * heap figure includes garbage not collected yet)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,7 @@ async function mergeLongHistory(events: number) {
     const filter = { streamPrefixes: ['identity-'] };
     let after = await store.headPosition();
     after -= 2n; // the claim's two events
+    (globalThis as { gc?: () => void }).gc?.();
     const heap0 = process.memoryUsage().heapUsed;
     let peakHeap = heap0;
     const turns: number[] = [];
@@ -66,6 +68,8 @@ async function mergeLongHistory(events: number) {
       await reactor.react(batch, ctx);
       turns.push(performance.now() - s);
       after = batch[batch.length - 1].position;
+      // retained heap, when node runs with --expose-gc (garbage not yet collected otherwise)
+      if (turns.length % 20 === 0) (globalThis as { gc?: () => void }).gc?.();
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -118,7 +122,22 @@ async function routingCost(batches: number) {
     };
     const baseline = await run('plain', false);
     const routed = await run('routed', true);
-    return { batches, customers, baseline, routed, ratio: +(routed.eventsPerSec / baseline.eventsPerSec).toFixed(2) };
+    // the lookup alone: an id seen for the first time (one read of its identity stream), then from the LRU
+    const lookup = async (prefix: string) => {
+      const t0 = performance.now();
+      for (let i = 0; i < customers; i++) await directory.resolve('bench', `${prefix}-${i}`);
+      return +(((performance.now() - t0) * 1000) / customers).toFixed(2);
+    };
+    const coldMicros = await lookup('lookup');
+    const warmMicros = await lookup('lookup');
+    return {
+      batches,
+      customers,
+      baseline,
+      routed,
+      ratio: +(routed.eventsPerSec / baseline.eventsPerSec).toFixed(2),
+      lookupMicros: { cold: coldMicros, warm: warmMicros },
+    };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -69,7 +69,10 @@ export class IngestionService implements OnModuleDestroy {
     const claims: AppendRequest[] = [];
     const planned = new Map<string, IdentityRole>();
     const refused = new Map<number, string>();
-    const role = async (id: string) => planned.get(id) ?? (await this.identities.role(workspaceId, id, fresh));
+    const role = async (id: string) =>
+      planned.get(id) ??
+      (fresh ? undefined : this.identities.peek(workspaceId, id)) ??
+      (await this.identities.role(workspaceId, id, fresh));
     /** Ids named by the request's earlier calls: known, though not stored yet (an SDK flushes page views and the identify together). */
     const named = new Set<string>();
     for (const [index, event] of events.entries()) {

@@ -38,6 +38,12 @@ export class IdentityDirectory {
     private readonly options: { cacheSize?: number; unmergedTtlMs?: number; now?: () => number } = {},
   ) {}
 
+  /** The role kept in memory, if any (no read: ingestion's hot path awaits only on a miss). */
+  peek(workspaceId: string, id: string): IdentityRole | undefined {
+    const hit = this.cache.get(`${workspaceId}\u001f${id}`);
+    return hit && (hit.until === undefined || hit.until > (this.options.now ?? Date.now)()) ? hit.role : undefined;
+  }
+
   /** What `id` is in merges. */
   async role(workspaceId: string, id: string, fresh = false): Promise<IdentityRole> {
     const key = `${workspaceId}\u001f${id}`;
