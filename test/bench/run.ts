@@ -46,6 +46,11 @@ const BENCHES: Bench[] = [
     what: "a broadcast's fan-out over 100k segment members through the guards, vs reading their pages and streams only",
   },
   {
+    name: 'identity-merge',
+    file: 'identity-merge.bench.js',
+    what: 'merge of a 100k-event anonymous history (batches) and the cost of routing to ingestion',
+  },
+  {
     name: 'relay',
     file: 'relay.bench.js',
     needs: 'KAFKA_BROKERS',

@@ -22,6 +22,7 @@ import { AnalyticsModule } from './analytics/analytics.module';
 import { WorkModule } from './work/work.module';
 import { UpcomingModule } from './upcoming/upcoming.module';
 import { BroadcastsModule } from './broadcasts/broadcasts.module';
+import { IdentityModule } from './identity/identity.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -49,6 +50,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   WorkModule,
   UpcomingModule,
   BroadcastsModule,
+  IdentityModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

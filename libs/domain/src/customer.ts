@@ -29,6 +29,8 @@ export interface CustomerState {
   accountTraits: Record<string, Traits>;
   /** Previous ids merged into this customer (IdentitiesMerged). */
   aliases: string[];
+  /** The customer this id was merged into (CustomerMergedInto, #12): its history and later calls are there. */
+  mergedInto?: string;
   /** Earliest / latest event time (occurredAt, normalised to ISO UTC) of the customer's own activity (ACTIVITY_TYPES). */
   firstSeen: string | null;
   lastSeen: string | null;
@@ -92,14 +94,14 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       const d = e.data;
       return {
         ...s,
-        traits: mergeTraits(s, d.traits),
+        traits: mergeTraits(s, d.traits, event),
         stage: s.stage ?? 'onboarding',
         stageSince: s.stage ? s.stageSince : eventTime(event),
       };
     }
     case 'TraitsUpdated': {
       const d = e.data;
-      return { ...s, traits: mergeTraits(s, d.traits) };
+      return { ...s, traits: mergeTraits(s, d.traits, event) };
     }
     case 'AccountLinked': {
       const d = e.data;
@@ -115,6 +117,8 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       if (s.forgotten || s.aliases.includes(d.previousId) || d.previousId === s.customerId) return s;
       return { ...s, aliases: [...s.aliases, d.previousId] };
     }
+    case 'CustomerMergedInto':
+      return { ...s, mergedInto: e.data.userId };
     case 'InteractionRecorded': {
       const d = e.data;
       return {
@@ -163,9 +167,13 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
   }
 }
 
-/** Personal data is not kept once the customer is forgotten (GDPR): later trait updates are ignored too. */
-function mergeTraits(s: CustomerState, traits: Traits | undefined): Traits {
-  return s.forgotten ? s.traits : { ...s.traits, ...traits };
+/**
+ * Personal data is not kept once the customer is forgotten (GDPR): later trait updates are ignored too. A merged id's
+ * traits (copies, `metadata.mergedFrom`) only fill in what the customer has no value for: the user's own traits win.
+ */
+function mergeTraits(s: CustomerState, traits: Traits | undefined, event: JourneyEvent): Traits {
+  if (s.forgotten) return s.traits;
+  return event.metadata.mergedFrom !== undefined ? { ...traits, ...s.traits } : { ...s.traits, ...traits };
 }
 
 /** firstSeen / lastSeen move with the event time of activity events, so a late event can move firstSeen back. */

@@ -16,6 +16,10 @@ export interface EventMetadata {
   recordedAt: string;
   causationId?: string;
   correlationId?: string;
+  /** Identity merge (#12): a copy, on the user's stream, of an event of the anonymous id named here (history: folded, never decided on). */
+  mergedFrom?: string;
+  /** Identity merge (#12): an event sent under this merged id after the merge, recorded on the user's stream (live). */
+  routedFrom?: string;
   /** Who produced it: `http`, `kafka`, `reactor`, `dispatcher`, `admin`, ... */
   source: string;
   schemaVersion: number;
@@ -284,7 +288,20 @@ export interface EventDataByType {
   /** No more messages: the fan-out stops, pending local-time timers end in MessageSuppressed `broadcast-cancelled`. */
   BroadcastCancelled: { broadcastId: string; by?: string };
 
-  // ── identity merge (#12)
+  // ── identity merge (#12): the claim on `identity-<workspace>-<previousId>`, the closing event on the merged id's stream
+  /**
+   * `previousId` is merged into `userId` (the claim, first event of the previous id's identity stream; see identity.ts).
+   * `merged`: the id and source of the IdentitiesMerged it records on the user's stream (ingestion's and the merge's are one).
+   */
+  IdentityMergeStarted: { previousId: string; userId: string; merged?: { eventId: string; source: string } };
+  /** The merge copied the previous id's stream up to `copiedUpTo` (a revision, decimal string): the next batch starts after it. */
+  IdentityMergeProgressed: { previousId: string; userId: string; copiedUpTo: string };
+  /** The previous id's stream is closed at `closedAt` (the CustomerMergedInto's revision): later events there are forwarded. */
+  IdentityMergeCompleted: { previousId: string; userId: string; closedAt: string };
+  /** On a target's identity stream: `previousId` was merged into it (what forgetting the user forgets too). */
+  IdentityAliasAdded: { previousId: string; userId: string };
+  /** The closing event of a merged id's stream: its history was copied to `userId`'s stream; what comes later goes there. */
+  CustomerMergedInto: { userId: string };
 
   // ── previews and test sends (#12)
 

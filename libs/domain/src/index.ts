@@ -14,3 +14,4 @@ export * from './canonical-json';
 export * from './event-time';
 export * from './conversations';
 export * from './broadcasts';
+export * from './identity';

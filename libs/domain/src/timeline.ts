@@ -86,7 +86,10 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
   let customerName: string | undefined;
   for (const e of known)
     if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated')
-      customerName = nameOf((e.data.traits ?? {}) as Record<string, unknown>) ?? customerName;
+      customerName =
+        e.metadata.mergedFrom !== undefined // a merged id's name only when the customer has none (#12)
+          ? (customerName ?? nameOf((e.data.traits ?? {}) as Record<string, unknown>))
+          : (nameOf((e.data.traits ?? {}) as Record<string, unknown>) ?? customerName);
   const names: Names = {
     customer: (!redact && customerName) || 'The customer',
     member: (id, note) => {
@@ -99,6 +102,7 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
   for (const e of known) {
     const described = describe(e, redact, names);
     if (!described) continue;
+    markMerged(e, described, redact);
     entries.push({
       at: eventTime(e),
       position: e.position,
@@ -119,6 +123,15 @@ export function buildTimeline(events: readonly RecordedEvent[], options: Timelin
 }
 
 type Described = { kind: TimelineKind; summary: string; details: Record<string, unknown> };
+
+/** Identity merge (#12): a copy of a merged id's history, or a call sent under a merged id, says so. */
+function markMerged(e: JourneyEvent, described: Described, redact: boolean): void {
+  const from = e.metadata.mergedFrom ?? e.metadata.routedFrom;
+  if (from === undefined) return;
+  const how = e.metadata.mergedFrom !== undefined ? 'merged from' : 'sent as';
+  described.summary += redact ? ` (${how} a merged id)` : ` (${how} ${from})`;
+  if (!redact) described.details = { ...described.details, [e.metadata.mergedFrom !== undefined ? 'mergedFrom' : 'routedFrom']: from };
+}
 
 function describe(event: JourneyEvent, redact: boolean, names: Names): Described | undefined {
   const e = typed(event);
@@ -317,6 +330,14 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
     }
     case 'CustomerForgotten':
       return { kind: 'forgotten', summary: 'Customer forgotten: personal data erased', details: {} };
+    case 'CustomerMergedInto': {
+      const d = e.data;
+      return {
+        kind: 'alias',
+        summary: redact ? 'Merged into another customer' : `Merged into ${d.userId}: its history and later calls are there`,
+        details: clean({ userId: personal(d.userId) }),
+      };
+    }
     default: {
       const verb = MESSAGE_STATUS.get(e.type);
       if (!verb) return undefined;

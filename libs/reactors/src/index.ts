@@ -9,3 +9,5 @@ export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
 export * from './conversations';
 export * from './broadcasts/broadcast-reactor';
+export * from './identity/directory';
+export * from './identity/merge-reactor';

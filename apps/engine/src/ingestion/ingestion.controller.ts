@@ -83,7 +83,12 @@ export class IngestionController {
     return this.single('group', body, principal);
   }
 
-  @CallEndpoint('alias', 'Merge a previous identity into a user id (IdentitiesMerged)', AliasCall)
+  @CallEndpoint(
+    'alias',
+    'Merge a previous identity into a user id (IdentitiesMerged): its history is copied to the user, its later calls go there; ' +
+      '400 when previousId is userId, is merged into another customer already, or has ids merged into it',
+    AliasCall,
+  )
   alias(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
     return this.single('alias', body, principal);
   }

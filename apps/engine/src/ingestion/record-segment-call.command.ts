@@ -20,7 +20,11 @@ export class RecordSegmentCallHandler implements ICommandHandler<RecordSegmentCa
   async execute({ workspaceId, type, body }: RecordSegmentCallCommand): Promise<{ success: true }> {
     const result = parseSegmentCall(body, this.ingestion.context(workspaceId), { type });
     if (!result.ok) throw this.ingestion.reject(summarise(result.errors.map((e) => e.message)), { errors: result.errors });
-    await this.ingestion.accept(workspaceId, result.events, 'accepted');
+    await this.ingestion.submit(workspaceId, result.events, (refused) => {
+      if (refused.size === 0) return 'accepted';
+      const messages = [...refused.values()];
+      throw this.ingestion.reject(summarise(messages), { errors: messages.map((message) => ({ path: 'previousId', message })) });
+    });
     return { success: true };
   }
 }

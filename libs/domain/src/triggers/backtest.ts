@@ -157,7 +157,8 @@ export class Backtest {
           renderReply: this.options.renderReply,
         })),
       );
-    if (arrived < this.from) {
+    // a merged id's copied history (#12) is context, as live: decided on under that id, never again
+    if (arrived < this.from || event.metadata.mergedFrom !== undefined) {
       this.context++;
       sim.prior(event);
     } else {

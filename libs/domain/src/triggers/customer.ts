@@ -129,7 +129,9 @@ export function pruneView(view: CustomerView, needs: HistoryNeeds, now: number):
  */
 export function applyToView(view: CustomerView, event: JourneyEvent, record = activityRecord(event)): void {
   const e = typed(event);
-  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated') view.traits = { ...view.traits, ...e.data.traits };
+  // a merged id's traits (#12 copies) only fill in what the customer has no value for
+  if (e.type === 'CustomerIdentified' || e.type === 'TraitsUpdated')
+    view.traits = e.metadata.mergedFrom !== undefined ? { ...e.data.traits, ...view.traits } : { ...view.traits, ...e.data.traits };
   if (e.type === 'StageChanged') view.stage = e.data.to;
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string')
     view.contextTimeZone = e.data.context.timezone;

@@ -8,6 +8,7 @@ import {
   historyNeeds,
   historyNeedsExceed,
   initialTriggerState,
+  isMergedCopy,
   pruneView,
   triggerProgram,
   type CompiledTrigger,
@@ -33,6 +34,9 @@ interface Loaded {
   compiled: Map<number, CompiledTrigger>;
   program?: TriggerProgram;
 }
+
+/** A view of a stream that was merged into another customer (CustomerMergedInto folded). */
+type MergedView = CustomerView & { mergedInto?: true };
 
 /** A workspace's triggers as the deciders see them, and what they read from a customer's history. */
 interface Workspace {
@@ -80,10 +84,16 @@ export class TriggerReactor implements Reactor {
     this.views = new CustomerDecisions<CustomerView>(
       {
         initial: emptyCustomerView,
-        evolve: (view, e) => (applyToView(view, e), view),
+        evolve: (view, e) => (e.type === 'CustomerMergedInto' ? ((view as MergedView).mergedInto = true) : applyToView(view, e), view),
         isEffect: (e) => e.metadata.source === TRIGGER_SOURCE,
-        isInput: (e) => !TRIGGER_BOOKKEEPING_TYPES.has(e.type),
+        // identity merge (#12): a merged id's copied history is folded, never decided on (it was decided on live, under
+        // that id), and nothing is decided on a stream once it is merged into another customer (its later calls go there)
+        isInput: (e) => !TRIGGER_BOOKKEEPING_TYPES.has(e.type) && !isMergedCopy(e) && e.type !== 'CustomerMergedInto',
         decide: (view, e, now, folded) => {
+          if ((view as MergedView).mergedInto) {
+            if (!folded) applyToView(view, e);
+            return { state: view, effects: [] };
+          }
           const effects = decideOnView(this.workspace(e.metadata.workspaceId).programs, view, e, now, undefined, folded, renderReply);
           for (const m of effects) if (m.type === 'TriggerMatched') options.onMatched?.(String(m.data.triggerId), Number(m.data.version));
           return { state: view, effects };
