@@ -7,4 +7,5 @@ export * from './timers/timer-scheduler';
 export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
+export * from './backtest/run-dry-run';
 export * from './conversations';

@@ -11,6 +11,7 @@ import {
   ApiOperation,
   ApiQuery,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { parse as parseYaml } from 'yaml';
@@ -34,6 +35,7 @@ import { ListTriggersQuery } from './list-triggers.query';
 import { GetTriggerQuery } from './get-trigger.query';
 import { ExplainMessageQuery } from './explain-message.query';
 import { TriggerAnalyticsQuery } from './trigger-analytics.query';
+import { parseChangeOptions, type TriggerImpact } from './trigger-impact';
 
 /** Content types of trigger documents written as YAML (the bootstrap parses them as text). */
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -45,6 +47,33 @@ interface Response {
 const DOCUMENT_BODY = ApiBody({
   description: 'A trigger document: JSON, or YAML with Content-Type application/yaml or text/yaml (see triggers/library/)',
   schema: TRIGGER_DOCUMENT_SCHEMA,
+});
+
+/** `?dryRun=true&from=&to=` and `?force=true` of PUT and enable. */
+function DRY_RUN_QUERIES(target: object, key: string | symbol, descriptor: PropertyDescriptor): void {
+  for (const decorate of [
+    ApiQuery({
+      name: 'dryRun',
+      required: false,
+      type: Boolean,
+      description:
+        'true: change nothing; answer the impact: the new version backtested beside the live one over [from, to) (default: the policy period, else the last 7 days, up to now)',
+    }),
+    ApiQuery({ name: 'from', required: false, description: 'dry-run period start (ISO 8601)' }),
+    ApiQuery({ name: 'to', required: false, description: 'dry-run period end, exclusive (ISO 8601; default now)' }),
+    ApiQuery({
+      name: 'force',
+      required: false,
+      type: Boolean,
+      description: 'admin keys: override a refusal by the workspace policy (recorded on the event as policyOverride)',
+    }),
+  ])
+    decorate(target, key, descriptor);
+}
+
+const POLICY_REFUSAL = ApiUnprocessableEntityResponse({
+  description:
+    'Refused by the workspace policy (policy.maxDailyMessagesOnEnable): the message names the dry-run estimate and the limit; an admin can add ?force=true',
 });
 
 /** A body as the bootstrap parsed it: JSON arrives as a value, YAML as text. */
@@ -150,19 +179,24 @@ export class TriggersController {
     required: false,
     description: 'The version this change is based on; 409 if the trigger is at another one',
   })
-  @ApiOkResponse({ type: TriggerChangeDto })
+  @DRY_RUN_QUERIES
+  @ApiOkResponse({ type: TriggerChangeDto, description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed' })
   @ApiBadRequestResponse({ type: TriggerValidationErrorDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger (POST creates one)' })
   @ApiConflictResponse({ description: 'If-Match does not match the current version, or a concurrent change won' })
+  @POLICY_REFUSAL
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
+    @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<TriggerChange> {
-    const change = await this.commandBus.execute(new UpdateTriggerCommand(principal, id, document(body), parseIfMatch(ifMatch)));
-    etag(res, change);
+  ): Promise<TriggerChange | TriggerImpact> {
+    const change = await this.commandBus.execute(
+      new UpdateTriggerCommand(principal, id, document(body), parseIfMatch(ifMatch), parseChangeOptions(query)),
+    );
+    if (!('dryRun' in change)) etag(res, change);
     return change;
   }
 
@@ -171,14 +205,17 @@ export class TriggersController {
   @Allow('admin', 'csm')
   @ApiOperation({ summary: 'Enable the latest version' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'The version being enabled; 409 if the trigger is at another one' })
-  @ApiOkResponse({ type: TriggerChangeDto })
+  @DRY_RUN_QUERIES
+  @ApiOkResponse({ type: TriggerChangeDto, description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed' })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
+  @POLICY_REFUSAL
   async enable(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
-  ): Promise<TriggerChange> {
-    return this.commandBus.execute(new EnableTriggerCommand(principal, id, parseIfMatch(ifMatch)));
+    @Query() query: Record<string, unknown>,
+  ): Promise<TriggerChange | TriggerImpact> {
+    return this.commandBus.execute(new EnableTriggerCommand(principal, id, parseIfMatch(ifMatch), parseChangeOptions(query)));
   }
 
   @Post(':id/disable')
