@@ -6,7 +6,7 @@
  * Run: npm run bench -- dry-run  (or node dist/test/bench/dry-run.bench.js [--events N] [--customers N] [--rounds N])
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
@@ -29,10 +29,15 @@ export interface DryRunFigures {
   rounds: number;
   backtestSeconds: number[];
   dryRunSeconds: number[];
-  /** Medians (p50) of the rounds. */
+  /** CPU time (user + system) of this process in each run: less sensitive than wall-clock to a busy machine. */
+  backtestCpuSeconds: number[];
+  dryRunCpuSeconds: number[];
+  /** Medians (p50) of the rounds, wall-clock; the bar is on `ratio`. */
   backtestP50: number;
   dryRunP50: number;
   ratio: number;
+  cpuRatio: number;
+  loadAverage: number[];
   impact: { entered: unknown; messages: unknown; messagesPerDay: { current: number; candidate: number } };
   targetRatio: number;
   meetsTargets: boolean;
@@ -43,6 +48,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const seconds = (started: bigint) => +(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2);
+const cpuSeconds = (started: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(started);
+  return +((used.user + used.system) / 1e6).toFixed(2);
+};
 
 export async function run(
   options: { events?: number; customers?: number; rounds?: number; trigger?: string } = {},
@@ -67,15 +76,20 @@ export async function run(
     const fillSeconds = await fill(store, events, customers);
     const backtestSeconds: number[] = [];
     const dryRunSeconds: number[] = [];
+    const backtestCpuSeconds: number[] = [];
+    const dryRunCpuSeconds: number[] = [];
     let impact: DryRunFigures['impact'] | undefined;
     for (let round = 0; round < rounds; round++) {
       global.gc?.();
       let started = process.hrtime.bigint();
+      let cpu = process.cpuUsage();
       const report = await runBacktest(store, { workspaceId: 'default', definition: current, version: 1, from, to });
       backtestSeconds.push(seconds(started));
+      backtestCpuSeconds.push(cpuSeconds(cpu));
       if (report.eventsReplayed !== events) throw new Error(`backtest replayed ${report.eventsReplayed} of ${events} events`);
       global.gc?.();
       started = process.hrtime.bigint();
+      cpu = process.cpuUsage();
       const dry = await runDryRun(store, {
         workspaceId: 'default',
         current: { definition: current, version: 1 },
@@ -84,6 +98,7 @@ export async function run(
         to,
       });
       dryRunSeconds.push(seconds(started));
+      dryRunCpuSeconds.push(cpuSeconds(cpu));
       if (dry.candidate.report.eventsReplayed !== events)
         throw new Error(`dry-run replayed ${dry.candidate.report.eventsReplayed} of ${events}`);
       if (dry.current!.report.entered.runs !== report.entered.runs) throw new Error('the dry-run current side differs from the backtest');
@@ -92,7 +107,9 @@ export async function run(
         messages: dry.messages,
         messagesPerDay: { current: dry.messagesPerDay.current!.average, candidate: dry.messagesPerDay.candidate.average },
       };
-      console.error(`round ${round + 1}: backtest ${backtestSeconds[round]} s, dry-run ${dryRunSeconds[round]} s`);
+      console.error(
+        `round ${round + 1}: backtest ${backtestSeconds[round]} s (cpu ${backtestCpuSeconds[round]} s), dry-run ${dryRunSeconds[round]} s (cpu ${dryRunCpuSeconds[round]} s)`,
+      );
     }
     const backtestP50 = median(backtestSeconds);
     const dryRunP50 = median(dryRunSeconds);
@@ -106,9 +123,13 @@ export async function run(
       rounds,
       backtestSeconds,
       dryRunSeconds,
+      backtestCpuSeconds,
+      dryRunCpuSeconds,
       backtestP50,
       dryRunP50,
       ratio,
+      cpuRatio: +(median(dryRunCpuSeconds) / median(backtestCpuSeconds)).toFixed(2),
+      loadAverage: loadavg().map((n) => +n.toFixed(1)),
       impact: impact!,
       targetRatio: TARGET_RATIO,
       meetsTargets: ratio < TARGET_RATIO,

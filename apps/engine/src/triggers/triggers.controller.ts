@@ -11,7 +11,9 @@ import {
   ApiOperation,
   ApiQuery,
   ApiTags,
+  ApiExtraModels,
   ApiUnprocessableEntityResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { parse as parseYaml } from 'yaml';
@@ -23,6 +25,7 @@ import {
   TriggerAnalyticsDto,
   TriggerChangeDto,
   TriggerDetailDto,
+  TriggerImpactDto,
   TriggerListDto,
   TriggerValidationErrorDto,
 } from './triggers.dto';
@@ -119,6 +122,7 @@ const etag = (res: Response, change: { version: number }) => res.setHeader('ETag
  */
 @ApiTags('triggers')
 @ApiKeyAuth()
+@ApiExtraModels(TriggerChangeDto, TriggerImpactDto)
 @Controller('v1/triggers')
 export class TriggersController {
   constructor(
@@ -180,7 +184,10 @@ export class TriggersController {
     description: 'The version this change is based on; 409 if the trigger is at another one',
   })
   @DRY_RUN_QUERIES
-  @ApiOkResponse({ type: TriggerChangeDto, description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed' })
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TriggerChangeDto) }, { $ref: getSchemaPath(TriggerImpactDto) }] },
+    description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed',
+  })
   @ApiBadRequestResponse({ type: TriggerValidationErrorDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger (POST creates one)' })
   @ApiConflictResponse({ description: 'If-Match does not match the current version, or a concurrent change won' })
@@ -206,7 +213,10 @@ export class TriggersController {
   @ApiOperation({ summary: 'Enable the latest version' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'The version being enabled; 409 if the trigger is at another one' })
   @DRY_RUN_QUERIES
-  @ApiOkResponse({ type: TriggerChangeDto, description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed' })
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TriggerChangeDto) }, { $ref: getSchemaPath(TriggerImpactDto) }] },
+    description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed',
+  })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
   @POLICY_REFUSAL
   async enable(
@@ -254,12 +264,22 @@ export class TriggerInsightsController {
   @Get('analytics/triggers')
   @ApiOperation({
     summary:
-      'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion',
+      'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion; live vs shadow; lift (treated vs holdout) with 95% intervals, as of a day',
   })
   @ApiQuery({ name: 'triggerId', required: false })
+  @ApiQuery({
+    name: 'asOf',
+    required: false,
+    description: 'A UTC day (YYYY-MM-DD): lift (treated vs holdout conversion) as it was at the end of that day',
+  })
   @ApiOkResponse({ type: TriggerAnalyticsDto })
-  async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown) {
+  async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown, @Query('asOf') asOf?: unknown) {
     if (triggerId !== undefined && typeof triggerId !== 'string') throw new BadRequestException('triggerId must be a single trigger id');
-    return this.queryBus.execute(new TriggerAnalyticsQuery(principal.workspaceId, triggerId));
+    if (
+      asOf !== undefined &&
+      (typeof asOf !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)))
+    )
+      throw new BadRequestException(`asOf: expected a UTC day such as 2025-03-31, got ${JSON.stringify(asOf)}`);
+    return this.queryBus.execute(new TriggerAnalyticsQuery(principal.workspaceId, triggerId, asOf));
   }
 }
