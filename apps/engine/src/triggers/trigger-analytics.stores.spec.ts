@@ -173,10 +173,10 @@ async function answers(events: EventStore, store: ReadModelStore) {
 
 /** Live (many small batches), then rebuilt from zero: identical documents and the same answers. */
 async function liveThenRebuilt(events: EventStore, store: ReadModelStore) {
-  const runner = new ProjectionRunner(triggerAnalyticsProjection, events, store, { batchSize: 3, coalesceMs: 0 });
+  const runner = new ProjectionRunner(triggerAnalyticsProjection, events, store, { batchSize: 7, coalesceMs: 0 });
   await runner.start();
   await append(events);
-  await runner.waitFor(await events.headPosition());
+  await runner.waitFor(await events.headPosition(), 120_000);
   await runner.stop();
   const live = await answers(events, store);
   const report = await rebuildProjection(events, store, triggerAnalyticsProjection);
@@ -275,5 +275,5 @@ describeWithServer('trigger analytics on MongoDB', 'MONGODB_URL', (url) => {
       sqlite.close();
       reference.close();
     }
-  });
+  }, 240_000);
 });
