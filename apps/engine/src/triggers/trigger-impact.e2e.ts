@@ -91,6 +91,13 @@ describe('trigger dry-run and the enable policy over HTTP', () => {
     expect(JSON.stringify(bad.body.message)).toContain('steps[0].wait.duration');
     const from = await http.put('/v1/triggers/welcome?dryRun=true&from=yesterday').set('Authorization', CSM).send(withTips).expect(400);
     expect(from.body.message).toMatch(/^from: expected an ISO 8601/);
+    const samples = await http.put('/v1/triggers/welcome?dryRun=true&samples=1000').set('Authorization', CSM).send(withTips).expect(400);
+    expect(samples.body.message).toMatch(/^samples: expected a whole number from 0 to 100/);
+    const period = await http.put('/v1/triggers/welcome?from=2025-01-01').set('Authorization', CSM).send(withTips).expect(400);
+    expect(period.body.message).toMatch(/only with dryRun=true/);
+    const one = await http.put('/v1/triggers/welcome?dryRun=true&samples=1').set('Authorization', CSM).send(withTips).expect(200);
+    expect(one.body.impact.steps.find((s: { step: string }) => s.step === 'send inbox').starts).toMatchObject({ customers: 4 });
+    expect(one.body.impact.steps.find((s: { step: string }) => s.step === 'send inbox').starts.sampleCustomerIds).toHaveLength(1);
     const flag = await http.put('/v1/triggers/welcome?dryRun=maybe').set('Authorization', CSM).send(withTips).expect(400);
     expect(flag.body.message).toMatch(/^dryRun: expected true or false/);
     await http
@@ -143,6 +150,12 @@ describe('trigger dry-run and the enable policy over HTTP', () => {
     const put = await http.put('/v1/triggers/welcome').set('Authorization', CSM).send(withTips).expect(422);
     expect(put.body.message).toMatch(/version 2 would send an estimated 6 messages a day/);
     expect((await http.get('/v1/triggers/welcome').set('Authorization', CSM)).body.version).toBe(1);
+  });
+
+  it('trigger analytics take asOf as a UTC day (400 otherwise)', async () => {
+    const bad = await http.get('/v1/analytics/triggers?asOf=yesterday').set('Authorization', CSM).expect(400);
+    expect(bad.body.message).toMatch(/^asOf: expected a UTC day such as 2025-03-31/);
+    await http.get('/v1/analytics/triggers?asOf=2025-03-31&triggerId=welcome').set('Authorization', CSM).expect(200);
   });
 
   it('an enable under the limit is accepted, and a disable is never checked', async () => {

@@ -17,12 +17,14 @@ import type { Principal } from '../auth/key-store';
 const DAY_MS = 86_400_000;
 /** The dry-run period when neither the request nor the workspace policy names one: the last 7 days. */
 export const DEFAULT_DRY_RUN_DAYS = 7;
+/** Sample customer ids a dry-run keeps per list (default 5). */
+export const MAX_SAMPLES = 100;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** `?dryRun=true&from=&to=&force=true` of PUT /v1/triggers/:id and POST /v1/triggers/:id/enable. */
 export interface ChangeOptions {
   /** Set: answer the impact, change nothing. `from`/`to` absent: the policy's period (default the last 7 days) up to now. */
-  dryRun?: { from?: Date; to?: Date };
+  dryRun?: { from?: Date; to?: Date; samples?: number };
   /** An admin overrides a policy refusal (recorded on the event). */
   force?: boolean;
 }
@@ -50,10 +52,14 @@ export function parseChangeOptions(query: Record<string, unknown> = {}): ChangeO
   const force = flag('force', query.force);
   const from = time('from', query.from);
   const to = time('to', query.to);
-  if (!dryRun && (from || to)) throw new BadRequestException('from, to: only with dryRun=true (the period the dry-run replays)');
+  const samples = query.samples === undefined ? undefined : Number(query.samples);
+  if (samples !== undefined && !(typeof query.samples === 'string' && Number.isInteger(samples) && samples >= 0 && samples <= MAX_SAMPLES))
+    throw new BadRequestException(`samples: expected a whole number from 0 to ${MAX_SAMPLES}, got ${JSON.stringify(query.samples)}`);
+  if (!dryRun && (from || to || samples !== undefined))
+    throw new BadRequestException('from, to, samples: only with dryRun=true (the period the dry-run replays, sample ids kept)');
   if (dryRun && force) throw new BadRequestException('force: a dry-run changes nothing, there is nothing to force');
   if (from && to && from >= to) throw new BadRequestException(`from: must be before to (${from.toISOString()} >= ${to.toISOString()})`);
-  return { ...(dryRun ? { dryRun: { from, to } } : {}), ...(force ? { force } : {}) };
+  return { ...(dryRun ? { dryRun: { from, to, samples } } : {}), ...(force ? { force } : {}) };
 }
 
 /** What the workspace policy says of a change: the estimate (busiest day of the candidate's dry-run) against the limit. */
@@ -109,7 +115,7 @@ export class TriggerImpactEstimator {
     change: 'update' | 'enable',
     state: TriggerState,
     candidate: { definition: TriggerDefinition; version: number },
-    period: { from?: Date; to?: Date },
+    period: { from?: Date; to?: Date; samples?: number },
   ): Promise<TriggerImpact> {
     const policy = await this.policy(workspaceId);
     const to = period.to ?? this.clock();
@@ -123,6 +129,7 @@ export class TriggerImpactEstimator {
       candidate,
       from,
       to,
+      samples: period.samples,
     });
     const unchanged = change === 'enable' ? state.enabled : candidate.version === state.version;
     return {

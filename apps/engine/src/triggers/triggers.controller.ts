@@ -65,6 +65,12 @@ function DRY_RUN_QUERIES(target: object, key: string | symbol, descriptor: Prope
     ApiQuery({ name: 'from', required: false, description: 'dry-run period start (ISO 8601)' }),
     ApiQuery({ name: 'to', required: false, description: 'dry-run period end, exclusive (ISO 8601; default now)' }),
     ApiQuery({
+      name: 'samples',
+      required: false,
+      type: Number,
+      description: 'dry-run: sample customer ids per list (0 to 100, default 5)',
+    }),
+    ApiQuery({
       name: 'force',
       required: false,
       type: Boolean,
