@@ -1,4 +1,5 @@
 import type { JourneyEvent } from '../events';
+import { Backtest } from './backtest';
 import { DryRun } from './dry-run';
 import { assertValidTrigger } from './validate';
 import { History } from './testing';
@@ -71,6 +72,24 @@ describe('DryRun: the candidate beside the current version, one pass', () => {
       average: 0.57,
     });
     expect(report.messagesPerDay.difference).toEqual({ average: 0.29, peak: 1 });
+  });
+
+  it('each side is the backtest of its version alone: two independent simulations over one pass', () => {
+    const candidate = assertValidTrigger({ ...welcome, steps: [...welcome.steps, { send: { channel: 'inbox', body: 'tips' } }] });
+    const report = dryRun(events, candidate);
+    const alone = (definition: typeof welcome, version: number) => {
+      const bt = new Backtest({
+        workspaceId: 'ws',
+        definition: assertValidTrigger(definition),
+        version,
+        from: new Date('2025-03-01T00:00:00Z'),
+        to: new Date('2025-03-08T00:00:00Z'),
+      });
+      for (const e of events) bt.add(e);
+      return bt.report();
+    };
+    expect(report.current!.report).toEqual(alone(welcome, 1));
+    expect(report.candidate.report).toEqual(alone(candidate, 2));
   });
 
   it('a stricter entry: the customers who stop getting the message, with samples', () => {
