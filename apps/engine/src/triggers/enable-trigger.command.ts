@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { Principal } from '../auth/key-store';
-import type { ChangeOptions, TriggerImpact } from './trigger-impact';
+import { checkForce, type ChangeOptions, type TriggerImpact } from './trigger-impact';
 import { TriggersService, type TriggerChange } from './triggers.service';
 
 /**
@@ -24,6 +24,7 @@ export class EnableTriggerHandler implements ICommandHandler<EnableTriggerComman
 
   execute({ principal, triggerId, ifMatch, options }: EnableTriggerCommand): Promise<TriggerChange | TriggerImpact> {
     if (options.dryRun) return this.triggers.dryRun(principal, triggerId, { type: 'enable' }, options.dryRun, ifMatch);
+    checkForce(principal, options);
     return this.triggers.decideAndAppend(
       principal,
       triggerId,

@@ -46,6 +46,12 @@ function time(name: string, value: unknown): Date | undefined {
   return new Date(ms);
 }
 
+/** `force` is an admin's: a 403 for any other key, whether or not the policy would have refused. */
+export function checkForce(principal: Principal, options: ChangeOptions): void {
+  if (options.force && principal.role !== 'admin')
+    throw new ForbiddenException('force: only an admin key may override the workspace policy');
+}
+
 /** Parses the change options of a trigger write's query string; every error names its parameter. */
 export function parseChangeOptions(query: Record<string, unknown> = {}): ChangeOptions {
   const dryRun = flag('dryRun', query.dryRun);
@@ -145,10 +151,9 @@ export class TriggerImpactEstimator {
   /**
    * The policy check of a change that goes live now (`after` enabled, and newly so or at a new version): undefined when
    * admitted without override, the override to record when an admin forced it; else a 422 naming the estimate and the
-   * limit (403 for `force` from a key that is not an admin's).
+   * limit.
    */
   async admit(principal: Principal, after: TriggerState, force: boolean | undefined, by: string): Promise<PolicyOverride | undefined> {
-    if (force && principal.role !== 'admin') throw new ForbiddenException('force: only an admin key may override the workspace policy');
     const policy = await this.policy(principal.workspaceId);
     if (!policy) return undefined;
     const to = this.clock();

@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { Principal } from '../auth/key-store';
-import type { ChangeOptions, TriggerImpact } from './trigger-impact';
+import { checkForce, type ChangeOptions, type TriggerImpact } from './trigger-impact';
 import { TriggersService, validDocument, type TriggerChange } from './triggers.service';
 
 /**
@@ -26,6 +26,7 @@ export class UpdateTriggerHandler implements ICommandHandler<UpdateTriggerComman
 
   async execute({ principal, triggerId, document, ifMatch, options }: UpdateTriggerCommand): Promise<TriggerChange | TriggerImpact> {
     if (options.dryRun) return this.triggers.dryRun(principal, triggerId, { type: 'update', document }, options.dryRun, ifMatch);
+    checkForce(principal, options);
     validDocument(document);
     return this.triggers.decideAndAppend(
       principal,
