@@ -73,7 +73,8 @@ const id = () => `00000000-0000-4000-a000-${String(++n).padStart(12, '0')}`;
 /** As the keyed/shadow runtime records a shadow run: run events marked `shadow`, a MessageShadowed instead of a send. */
 function asShadow(e: JourneyEvent): JourneyEvent | undefined {
   const d = e.data as Record<string, unknown>;
-  const runId = `${String(d.runId)}-shadow`;
+  // the same run and message ids as the live runs': the read model keeps them apart by `shadow`
+  const runId = String(d.runId);
   switch (e.type) {
     case 'TriggerMatched':
     case 'TriggerRunStepEntered':
@@ -85,7 +86,7 @@ function asShadow(e: JourneyEvent): JourneyEvent | undefined {
         id: id(),
         type: 'MessageShadowed',
         data: {
-          messageId: `${String(d.messageId)}-shadow`,
+          messageId: String(d.messageId),
           channel: d.channel,
           triggerId: d.triggerId,
           triggerVersion: 2,

@@ -219,7 +219,7 @@ export const triggerAnalyticsProjection: Projection = {
       if (MESSAGE_STATUS.has(e.type)) add(MESSAGES, messageDocId(ws, String(d.messageId)));
       if (e.type === 'TriggerDefined') add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
       if (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered' || e.type === 'TriggerRunExited')
-        add(TRIGGER_RUNS, docId(ws, String(d.runId)));
+        add(TRIGGER_RUNS, runDocId(ws, String(d.runId), d.shadow === true));
       if (e.type === 'TriggerRunStepEntered') {
         add(TRIGGER_STEPS, stepDocId(ws, String(d.triggerId), Number(d.version), String(d.step), d.shadow === true));
         if (d.variant !== undefined) add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
@@ -273,7 +273,7 @@ export const triggerAnalyticsProjection: Projection = {
           };
           batch.update<RunDoc>(
             TRIGGER_RUNS,
-            docId(ws, d.runId),
+            runDocId(ws, d.runId, shadow),
             pos,
             () => run,
             (r) => r,
@@ -298,8 +298,8 @@ export const triggerAnalyticsProjection: Projection = {
             }),
             (s) => ({ ...s, entered: s.entered + 1 }),
           );
-          const before = batch.get<RunDoc>(TRIGGER_RUNS, docId(ws, d.runId))?.doc;
-          updateRun(batch, docId(ws, d.runId), pos, (r) => ({
+          const before = batch.get<RunDoc>(TRIGGER_RUNS, runDocId(ws, d.runId, shadow))?.doc;
+          updateRun(batch, runDocId(ws, d.runId, shadow), pos, (r) => ({
             ...r,
             step: d.step,
             stepKey: shadow ? '' : stepKey(d.triggerId, d.version, d.step),
@@ -311,7 +311,7 @@ export const triggerAnalyticsProjection: Projection = {
         case 'TriggerRunExited': {
           const d = e.data as EventDataByType['TriggerRunExited'];
           const goal = batch.get<GoalsDoc>(TRIGGER_GOALS, docId(ws, d.triggerId, d.version))?.doc;
-          const runId = docId(ws, d.runId);
+          const runId = runDocId(ws, d.runId, d.shadow === true);
           updateRun(batch, runId, pos, (r) => ({
             ...r,
             exitReason: d.reason,
@@ -367,6 +367,9 @@ export const triggerAnalyticsProjection: Projection = {
   },
 };
 
+/** Run (and lift) documents: a shadow run's apart from a live one, whatever ids the runtime gives them. */
+const runDocId = (ws: string, runId: string, shadow: boolean) => (shadow ? docId(ws, runId, 'shadow') : docId(ws, runId));
+
 /** Step documents: a shadow version's steps apart from the live ones. */
 const stepDocId = (ws: string, triggerId: string, version: number, step: string, shadow: boolean) =>
   shadow ? docId(ws, triggerId, version, step, 'shadow') : docId(ws, triggerId, version, step);
@@ -392,7 +395,7 @@ function assignForLift(batch: DocBatch, e: RecordedEvent, d: EventDataByType['Tr
   };
   batch.update<LiftDoc>(
     TRIGGER_LIFT,
-    docId(ws, d.runId),
+    runDocId(ws, d.runId, mode === 'shadow'),
     e.position,
     () => doc,
     () => doc,
@@ -405,7 +408,7 @@ function assignForLift(batch: DocBatch, e: RecordedEvent, d: EventDataByType['Tr
     docId(ws, e.metadata.customerId),
     e.position,
     () => ({ workspaceId: ws, customerId: e.metadata.customerId, pending: [] }),
-    (h) => ({ ...h, lift: [...(h.lift ?? []).filter((p) => p.doc.runId !== d.runId), { doc, goals, deadline }] }),
+    (h) => ({ ...h, lift: [...(h.lift ?? []).filter((p) => p.doc.runId !== d.runId || p.doc.mode !== mode), { doc, goals, deadline }] }),
   );
 }
 
@@ -441,7 +444,7 @@ function convertHoldouts(batch: DocBatch, e: RecordedEvent, name: string): void 
   for (const { doc } of liftConverted)
     batch.update<LiftDoc>(
       TRIGGER_LIFT,
-      docId(doc.workspaceId, doc.runId),
+      runDocId(doc.workspaceId, doc.runId, doc.mode === 'shadow'),
       e.position,
       () => doc,
       (l) => ({ ...l, converted: `${liftGroup(l.triggerId, l.version, l.mode, l.variant)}${SEP}${day}` }),
