@@ -29,7 +29,7 @@ function random(seed: number) {
  * skew (some customers far more than others); 5% identifies (traits), 15% page views, the rest tracks, ~2% of the
  * customers' tracks are "Activated"; a StageChanged to active at each customer's fifth event.
  */
-function* history(events: number, customers: number): Generator<JourneyEvent> {
+export function* history(events: number, customers: number): Generator<JourneyEvent> {
   const rnd = random(7);
   const seen = new Map<number, number>();
   const span = 90 * DAY;
@@ -78,7 +78,7 @@ function* history(events: number, customers: number): Generator<JourneyEvent> {
   }
 }
 
-async function fill(store: SqliteEventStore, events: number, customers: number): Promise<number> {
+export async function fill(store: SqliteEventStore, events: number, customers: number): Promise<number> {
   const started = Date.now();
   let batch = new Map<string, JourneyEvent[]>();
   let size = 0;

@@ -26,6 +26,11 @@ const BENCHES: Bench[] = [
   { name: 'rules', file: 'rules.bench.js', what: 'trigger condition evaluation vs json-rules-engine (target >= 50x)' },
   { name: 'backtest', file: 'backtest.bench.js', what: 'backtest of one trigger over 1M stored events (target < 30 s)' },
   {
+    name: 'dry-run',
+    file: 'dry-run.bench.js',
+    what: 'dry-run impact (current + new version, one pass) vs one backtest over 1M events (target < 2x)',
+  },
+  {
     name: 'decision-latency',
     file: 'decision-latency.bench.js',
     what: 'ingestion answer -> message scheduled at 2k ev/s (target p99 < 50 ms)',

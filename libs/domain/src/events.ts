@@ -209,8 +209,9 @@ export interface EventDataByType {
   TimerCancelled: { timerId: string; reason: string };
   CustomerForgotten: { reason?: string };
   /** Trigger definition stream (`trigger-<workspace>-<triggerId>`): `definition` is a validated TriggerDefinition. */
-  TriggerDefined: { triggerId: string; version: number; definition: Record<string, unknown> };
-  TriggerEnabled: { triggerId: string; version: number };
+  TriggerDefined: { triggerId: string; version: number; definition: Record<string, unknown>; policyOverride?: PolicyOverride };
+  /** `policyOverride`: an admin forced a change the workspace policy refused (dry-run estimate over the limit). */
+  TriggerEnabled: { triggerId: string; version: number; policyOverride?: PolicyOverride };
   TriggerDisabled: { triggerId: string; version: number };
   /** A customer's run through a trigger (customer stream): the step it entered (`step` is the step's address). */
   TriggerRunStepEntered: {
@@ -309,6 +310,14 @@ export interface EventDataByType {
   EventQuarantined: EventQuarantinedData;
   DeadLetterRetryRequested: DeadLetterRetryRequestedData;
   DeadLetterResolved: DeadLetterResolvedData;
+}
+
+/** A workspace policy refusal an admin overrode (`force=true`): the limit, the estimate that exceeded it, who forced it. */
+export interface PolicyOverride {
+  policy: 'maxDailyMessagesOnEnable';
+  limit: number;
+  estimate: number;
+  by: string;
 }
 
 /** One guard a trigger send checked: consent, a frequency cap, priority, quiet hours. */

@@ -7,6 +7,7 @@ export * from './timers/timer-scheduler';
 export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
+export * from './backtest/run-dry-run';
 export * from './conversations';
 export * from './broadcasts/broadcast-reactor';
 export * from './identity/directory';

@@ -46,7 +46,7 @@ describe('journey rebuild', () => {
       expect.stringMatching(/^customers: rebuilt to position 3 in \d+ ms \(1 customers\); identical to the live model$/),
       expect.stringMatching(/^stage-analytics: rebuilt to position 3 in \d+ ms \(1 stage_transitions\); identical to the live model$/),
       expect.stringMatching(
-        /^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts\); identical to the live model$/,
+        /^trigger-analytics: rebuilt to position 3 in \d+ ms \(0 messages, 0 trigger_steps, 0 trigger_runs, 0 trigger_goals, 0 trigger_holdouts, 0 trigger_shadow_messages, 0 trigger_lift\); identical to the live model$/,
       ),
       expect.stringMatching(
         /^conversation-analytics: rebuilt to position 3 in \d+ ms \(0 conversation_facts, 0 conversation_contacts, 0 conversation_messages, 0 task_facts\); identical to the live model$/,

@@ -17,6 +17,7 @@ const SETTINGS_EXAMPLE = {
     inApp: { allowedOrigins: ['https://app.example.com'], identitySecret: 'inapp_identity' },
     email: { replyDomain: 'reply.example.com', inboundSecret: 'inbound_mail' },
     slack: { webhookUrl: 'slack_webhook', signingSecret: 'slack_signing' },
+    policy: { maxDailyMessagesOnEnable: 1000, period: '7d' },
   },
   secrets: ['inapp_identity', 'inbound_mail', 'slack_signing', 'slack_webhook'],
   revision: 5,

@@ -6,6 +6,8 @@ export class TriggerAnalyticsQuery extends Query<{ triggers: TriggerVersionStats
   constructor(
     readonly workspaceId: string,
     readonly triggerId?: string,
+    /** A UTC day (YYYY-MM-DD): lift as it was at the end of that day. */
+    readonly asOf?: string,
   ) {
     super();
   }
@@ -15,7 +17,7 @@ export class TriggerAnalyticsQuery extends Query<{ triggers: TriggerVersionStats
 export class TriggerAnalyticsHandler implements IQueryHandler<TriggerAnalyticsQuery> {
   constructor(private readonly insights: TriggerInsightsService) {}
 
-  async execute({ workspaceId, triggerId }: TriggerAnalyticsQuery): Promise<{ triggers: TriggerVersionStats[] }> {
-    return { triggers: await this.insights.analytics(workspaceId, triggerId) };
+  async execute({ workspaceId, triggerId, asOf }: TriggerAnalyticsQuery): Promise<{ triggers: TriggerVersionStats[] }> {
+    return { triggers: await this.insights.analytics(workspaceId, triggerId, asOf) };
   }
 }

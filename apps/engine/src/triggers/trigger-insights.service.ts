@@ -15,17 +15,28 @@ import {
 } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import {
+  LIFT_CONVERSION_WINDOW_DAYS,
   MESSAGES,
   READ_MODEL_STORE,
+  TRIGGER_GOALS,
+  TRIGGER_LIFT,
   TRIGGER_RUNS,
+  TRIGGER_SHADOW_MESSAGES,
   TRIGGER_STEPS,
+  groupConversion,
+  liftFigures,
   messageDocId,
   splitKey,
   type FieldValue,
+  type GroupConversion,
+  type LiftFigures,
   type MessageDoc,
   type ReadModelStore,
   type StepDoc,
 } from '@journey/read-models';
+
+/** The projection's document ids: encoded parts joined by `/`. */
+const docIdOf = (...parts: Array<string | number>) => parts.map((p) => encodeURIComponent(String(p))).join('/');
 
 const RUN_TYPES = new Set(['TriggerMatched', 'TriggerRunStepEntered', 'TriggerRunExited']);
 
@@ -80,6 +91,43 @@ export interface StepStats {
   converted: number;
 }
 
+/** One mode of a version (live, or shadow: deciding without sending): runs, messages (that would be) sent, conversions. */
+export interface ModeStats {
+  runs: number;
+  /** Runs ended by a goal exit rule. */
+  converted: number;
+  conversionRate: number | null;
+  /** Live: messages scheduled by channel (test sends excluded); shadow: the sends MessageShadowed says would have been scheduled. */
+  messages: Record<string, number>;
+  /** By reason. */
+  suppressed: Record<string, number>;
+}
+
+/** Treated (a variant) vs the holdout, for lift. */
+export interface VariantLift extends GroupConversion, LiftFigures {
+  variant: string;
+}
+
+export interface ModeLift {
+  holdout: GroupConversion;
+  /** Every variant together. */
+  treated: GroupConversion & LiftFigures;
+  variants: VariantLift[];
+}
+
+export interface VersionLift {
+  /**
+   * Conversion, the same for treated and held-out runs: a goal event (`goals`, the event names of the version's exit
+   * rules) within `windowDays` after the run matched, counted on the day it happened.
+   */
+  goals: string[];
+  windowDays: number;
+  /** The last UTC day counted (`?asOf=`), or null: everything so far. */
+  asOf: string | null;
+  live: ModeLift | null;
+  shadow: ModeLift | null;
+}
+
 export interface TriggerVersionStats {
   triggerId: string;
   version: number;
@@ -90,6 +138,11 @@ export interface TriggerVersionStats {
   conversionRate: number | null;
   holdout: { runs: number; converted: number; conversionRate: number | null };
   steps: StepStats[];
+  /** Live vs shadow runs of this version (`shadow` null when it never ran in shadow). */
+  live: ModeStats;
+  shadow: ModeStats | null;
+  /** Treated vs holdout conversion and lift per variant; null when no run of the version was assigned at a split. */
+  lift: VersionLift | null;
 }
 
 /** The read side of triggers: why a message was sent or suppressed, and per trigger step analytics. */
@@ -178,6 +231,39 @@ export class TriggerInsightsService {
     return { stream, explained };
   }
 
+  /** Lift per version: treated (each variant, and all together) vs holdout, live and shadow, as of a day. */
+  private async lift(
+    versionOf: (id: string, version: number) => TriggerVersionStats,
+    assigned: Counts,
+    converted: Counts,
+    workspaceId: string,
+    asOf: string | undefined,
+  ): Promise<void> {
+    const runs = byGroup(assigned, asOf);
+    const wins = byGroup(converted, asOf);
+    const versions = new Map<string, { id: string; version: number; live: ModeGroups; shadow: ModeGroups }>();
+    type ModeGroups = Array<{ variant: string; runs: number; converted: number }>;
+    for (const [group, n] of runs) {
+      const [id, version, mode, variant] = splitKey(group);
+      const key = `${id}\u001f${version}`;
+      let v = versions.get(key);
+      if (!v) versions.set(key, (v = { id, version: Number(version), live: [], shadow: [] }));
+      (mode === 'shadow' ? v.shadow : v.live).push({ variant, runs: n, converted: wins.get(group) ?? 0 });
+    }
+    await Promise.all(
+      [...versions.values()].map(async (v) => {
+        const goals = await this.readModels.get<{ events: string[] }>(TRIGGER_GOALS, docIdOf(workspaceId, v.id, v.version));
+        versionOf(v.id, v.version).lift = {
+          goals: goals?.doc.events ?? [],
+          windowDays: LIFT_CONVERSION_WINDOW_DAYS,
+          asOf: asOf ?? null,
+          live: modeLift(v.live),
+          shadow: modeLift(v.shadow),
+        };
+      }),
+    );
+  }
+
   private async triggerOf(
     workspaceId: string,
     data: EventDataByType['MessageScheduled'],
@@ -203,7 +289,7 @@ export class TriggerInsightsService {
     };
   }
 
-  async analytics(workspaceId: string, triggerId?: string): Promise<TriggerVersionStats[]> {
+  async analytics(workspaceId: string, triggerId?: string, asOf?: string): Promise<TriggerVersionStats[]> {
     const where: Record<string, FieldValue> = { workspaceId, ...(triggerId ? { triggerId } : {}) };
     const count = async (collection: string, field: string, extra: Record<string, FieldValue> = {}) =>
       new Map(
@@ -225,6 +311,13 @@ export class TriggerInsightsService {
       convertedAt,
       holdouts,
       holdoutsConverted,
+      channels,
+      shadowRuns,
+      shadowConverted,
+      shadowSends,
+      shadowSuppressed,
+      liftAssigned,
+      liftConverted,
     ] = await Promise.all([
       this.readModels.find<StepDoc>(TRIGGER_STEPS, where),
       count(MESSAGES, 'key', { scheduled: 1 }),
@@ -239,6 +332,13 @@ export class TriggerInsightsService {
       count(TRIGGER_RUNS, 'stepKey', { converted: 1 }),
       count(TRIGGER_RUNS, 'key', { holdout: 1 }),
       count(TRIGGER_RUNS, 'key', { holdoutConverted: 1 }),
+      count(MESSAGES, 'channelKey', { scheduled: 1 }),
+      count(TRIGGER_RUNS, 'shadowKey'),
+      count(TRIGGER_RUNS, 'shadowKey', { converted: 1 }),
+      count(TRIGGER_SHADOW_MESSAGES, 'wouldSendKey'),
+      count(TRIGGER_SHADOW_MESSAGES, 'suppressedKey'),
+      count(TRIGGER_LIFT, 'assigned'),
+      count(TRIGGER_LIFT, 'converted'),
     ]);
     const versions = new Map<string, TriggerVersionStats>();
     const versionOf = (id: string, version: number) => {
@@ -258,22 +358,51 @@ export class TriggerInsightsService {
           conversionRate: rate(won, all - held),
           holdout: { runs: held, converted: heldWon, conversionRate: rate(heldWon, held) },
           steps: [],
+          live: { runs: all, converted: won, conversionRate: rate(won, all), messages: {}, suppressed: {} },
+          shadow: shadowRuns.has(key)
+            ? {
+                runs: shadowRuns.get(key)!,
+                converted: shadowConverted.get(key) ?? 0,
+                conversionRate: rate(shadowConverted.get(key) ?? 0, shadowRuns.get(key)!),
+                messages: {},
+                suppressed: {},
+              }
+            : null,
+          lift: null,
         };
         versions.set(key, v);
       }
       return v;
     };
-    for (const key of runs.keys()) {
+    for (const key of [...runs.keys(), ...shadowRuns.keys()]) {
       const [id, version] = splitKey(key);
       versionOf(id, Number(version));
     }
+    for (const [key, n] of channels) {
+      const [id, version, channel] = splitKey(key);
+      versionOf(id, Number(version)).live.messages[channel] = n;
+    }
+    for (const [key, n] of shadowSends) {
+      const [id, version, channel] = splitKey(key);
+      const shadow = versionOf(id, Number(version)).shadow;
+      if (shadow) shadow.messages[channel] = n;
+    }
+    for (const [key, n] of shadowSuppressed) {
+      const [id, version, reason] = splitKey(key);
+      const shadow = versionOf(id, Number(version)).shadow;
+      if (shadow) shadow.suppressed[reason] = n;
+    }
+    await this.lift(versionOf, liftAssigned, liftConverted, workspaceId, asOf);
     const suppressedByStep = new Map<string, Record<string, number>>();
     for (const [key, n] of suppressed) {
       const [id, version, step, reason] = splitKey(key);
       const k = `${id}\u001f${version}\u001f${step}`;
       suppressedByStep.set(k, { ...suppressedByStep.get(k), [reason]: n });
+      const live = versionOf(id, Number(version)).live.suppressed;
+      live[reason] = (live[reason] ?? 0) + n;
     }
     for (const { doc } of steps) {
+      if (doc.mode === 'shadow') continue;
       const k = `${doc.triggerId}\u001f${doc.version}\u001f${doc.step}`;
       versionOf(doc.triggerId, doc.version).steps.push({
         step: doc.step,
@@ -292,6 +421,40 @@ export class TriggerInsightsService {
     for (const v of versions.values()) v.steps.sort((a, b) => a.step.localeCompare(b.step, 'en', { numeric: true }));
     return [...versions.values()].sort((a, b) => a.triggerId.localeCompare(b.triggerId) || a.version - b.version);
   }
+}
+
+type Counts = Map<string, number>;
+
+/** Per lift group (trigger, version, mode, variant): runs assigned and converted up to `asOf` (a UTC day), from the daily keys. */
+function byGroup(counts: Counts, asOf: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, n] of counts) {
+    const parts = splitKey(key);
+    const day = parts.pop()!;
+    if (asOf !== undefined && day > asOf) continue;
+    const group = parts.join('\u001f');
+    out.set(group, (out.get(group) ?? 0) + n);
+  }
+  return out;
+}
+
+function modeLift(groups: Array<{ variant: string; runs: number; converted: number }>): ModeLift | null {
+  if (groups.length === 0) return null;
+  const held = groups.find((g) => g.variant === 'holdout') ?? { variant: 'holdout', runs: 0, converted: 0 };
+  const treated = groups.filter((g) => g.variant !== 'holdout');
+  const nt = treated.reduce((n, g) => n + g.runs, 0);
+  const xt = treated.reduce((n, g) => n + g.converted, 0);
+  return {
+    holdout: groupConversion(held.converted, held.runs),
+    treated: { ...groupConversion(xt, nt), ...liftFigures(xt, nt, held.converted, held.runs) },
+    variants: treated
+      .sort((a, b) => a.variant.localeCompare(b.variant))
+      .map((g) => ({
+        variant: g.variant,
+        ...groupConversion(g.converted, g.runs),
+        ...liftFigures(g.converted, g.runs, held.converted, held.runs),
+      })),
+  };
 }
 
 const rate = (n: number, of: number) => (of > 0 ? Math.round((n / of) * 10_000) / 10_000 : null);

@@ -11,6 +11,9 @@ import {
   ApiOperation,
   ApiQuery,
   ApiTags,
+  ApiExtraModels,
+  ApiUnprocessableEntityResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { parse as parseYaml } from 'yaml';
@@ -22,6 +25,7 @@ import {
   TriggerAnalyticsDto,
   TriggerChangeDto,
   TriggerDetailDto,
+  TriggerImpactDto,
   TriggerListDto,
   TriggerValidationErrorDto,
 } from './triggers.dto';
@@ -34,6 +38,7 @@ import { ListTriggersQuery } from './list-triggers.query';
 import { GetTriggerQuery } from './get-trigger.query';
 import { ExplainMessageQuery } from './explain-message.query';
 import { TriggerAnalyticsQuery } from './trigger-analytics.query';
+import { parseChangeOptions, type TriggerImpact } from './trigger-impact';
 
 /** Content types of trigger documents written as YAML (the bootstrap parses them as text). */
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -45,6 +50,39 @@ interface Response {
 const DOCUMENT_BODY = ApiBody({
   description: 'A trigger document: JSON, or YAML with Content-Type application/yaml or text/yaml (see triggers/library/)',
   schema: TRIGGER_DOCUMENT_SCHEMA,
+});
+
+/** `?dryRun=true&from=&to=` and `?force=true` of PUT and enable. */
+function DRY_RUN_QUERIES(target: object, key: string | symbol, descriptor: PropertyDescriptor): void {
+  for (const decorate of [
+    ApiQuery({
+      name: 'dryRun',
+      required: false,
+      type: Boolean,
+      description:
+        'true: change nothing; answer the impact: the new version backtested beside the live one over [from, to) (default: the policy period, else the last 7 days, up to now)',
+    }),
+    ApiQuery({ name: 'from', required: false, description: 'dry-run period start (ISO 8601)' }),
+    ApiQuery({ name: 'to', required: false, description: 'dry-run period end, exclusive (ISO 8601; default now)' }),
+    ApiQuery({
+      name: 'samples',
+      required: false,
+      type: Number,
+      description: 'dry-run: sample customer ids per list (0 to 100, default 5)',
+    }),
+    ApiQuery({
+      name: 'force',
+      required: false,
+      type: Boolean,
+      description: 'admin keys: override a refusal by the workspace policy (recorded on the event as policyOverride)',
+    }),
+  ])
+    decorate(target, key, descriptor);
+}
+
+const POLICY_REFUSAL = ApiUnprocessableEntityResponse({
+  description:
+    'Refused by the workspace policy (policy.maxDailyMessagesOnEnable): the message names the dry-run estimate and the limit; an admin can add ?force=true',
 });
 
 /** A body as the bootstrap parsed it: JSON arrives as a value, YAML as text. */
@@ -90,6 +128,7 @@ const etag = (res: Response, change: { version: number }) => res.setHeader('ETag
  */
 @ApiTags('triggers')
 @ApiKeyAuth()
+@ApiExtraModels(TriggerChangeDto, TriggerImpactDto)
 @Controller('v1/triggers')
 export class TriggersController {
   constructor(
@@ -150,19 +189,27 @@ export class TriggersController {
     required: false,
     description: 'The version this change is based on; 409 if the trigger is at another one',
   })
-  @ApiOkResponse({ type: TriggerChangeDto })
+  @DRY_RUN_QUERIES
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TriggerChangeDto) }, { $ref: getSchemaPath(TriggerImpactDto) }] },
+    description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed',
+  })
   @ApiBadRequestResponse({ type: TriggerValidationErrorDto })
   @ApiNotFoundResponse({ description: 'Unknown trigger (POST creates one)' })
   @ApiConflictResponse({ description: 'If-Match does not match the current version, or a concurrent change won' })
+  @POLICY_REFUSAL
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Body() body: unknown,
     @Headers('if-match') ifMatch: string | undefined,
+    @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<TriggerChange> {
-    const change = await this.commandBus.execute(new UpdateTriggerCommand(principal, id, document(body), parseIfMatch(ifMatch)));
-    etag(res, change);
+  ): Promise<TriggerChange | TriggerImpact> {
+    const change = await this.commandBus.execute(
+      new UpdateTriggerCommand(principal, id, document(body), parseIfMatch(ifMatch), parseChangeOptions(query)),
+    );
+    if (!('dryRun' in change)) etag(res, change);
     return change;
   }
 
@@ -171,14 +218,20 @@ export class TriggersController {
   @Allow('admin', 'csm')
   @ApiOperation({ summary: 'Enable the latest version' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'The version being enabled; 409 if the trigger is at another one' })
-  @ApiOkResponse({ type: TriggerChangeDto })
+  @DRY_RUN_QUERIES
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(TriggerChangeDto) }, { $ref: getSchemaPath(TriggerImpactDto) }] },
+    description: 'The change; with dryRun=true the impact (TriggerImpactDto), nothing changed',
+  })
   @ApiNotFoundResponse({ description: 'Unknown trigger' })
+  @POLICY_REFUSAL
   async enable(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
-  ): Promise<TriggerChange> {
-    return this.commandBus.execute(new EnableTriggerCommand(principal, id, parseIfMatch(ifMatch)));
+    @Query() query: Record<string, unknown>,
+  ): Promise<TriggerChange | TriggerImpact> {
+    return this.commandBus.execute(new EnableTriggerCommand(principal, id, parseIfMatch(ifMatch), parseChangeOptions(query)));
   }
 
   @Post(':id/disable')
@@ -217,12 +270,22 @@ export class TriggerInsightsController {
   @Get('analytics/triggers')
   @ApiOperation({
     summary:
-      'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion',
+      'Per trigger, version and step: entered, scheduled, suppressed by reason, sent, delivered, opened, clicked, converted; holdout conversion; live vs shadow; lift (treated vs holdout) with 95% intervals, as of a day',
   })
   @ApiQuery({ name: 'triggerId', required: false })
+  @ApiQuery({
+    name: 'asOf',
+    required: false,
+    description: 'A UTC day (YYYY-MM-DD): lift (treated vs holdout conversion) as it was at the end of that day',
+  })
   @ApiOkResponse({ type: TriggerAnalyticsDto })
-  async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown) {
+  async analytics(@CurrentPrincipal() principal: Principal, @Query('triggerId') triggerId?: unknown, @Query('asOf') asOf?: unknown) {
     if (triggerId !== undefined && typeof triggerId !== 'string') throw new BadRequestException('triggerId must be a single trigger id');
-    return this.queryBus.execute(new TriggerAnalyticsQuery(principal.workspaceId, triggerId));
+    if (
+      asOf !== undefined &&
+      (typeof asOf !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(`${asOf}T00:00:00Z`)))
+    )
+      throw new BadRequestException(`asOf: expected a UTC day such as 2025-03-31, got ${JSON.stringify(asOf)}`);
+    return this.queryBus.execute(new TriggerAnalyticsQuery(principal.workspaceId, triggerId, asOf));
   }
 }

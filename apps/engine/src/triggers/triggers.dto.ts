@@ -107,6 +107,15 @@ export class HoldoutStatsDto {
   @ApiProperty({ nullable: true, type: Number }) conversionRate!: number | null;
 }
 
+export class ModeStatsDto {
+  @ApiProperty() runs!: number;
+  @ApiProperty({ description: 'Runs ended by a goal exit rule' }) converted!: number;
+  @ApiProperty({ nullable: true, type: Number }) conversionRate!: number | null;
+  @ApiProperty({ example: { email: 12 }, description: 'Messages scheduled (shadow: that would have been) by channel' })
+  messages!: Record<string, number>;
+  @ApiProperty({ example: { 'frequency-cap': 2 }, description: 'Suppressions by reason' }) suppressed!: Record<string, number>;
+}
+
 export class TriggerVersionStatsDto {
   @ApiProperty() triggerId!: string;
   @ApiProperty() version!: number;
@@ -116,6 +125,57 @@ export class TriggerVersionStatsDto {
   @ApiProperty({ nullable: true, type: Number }) conversionRate!: number | null;
   @ApiProperty({ type: HoldoutStatsDto, description: 'Held-out customers who later did a goal event anyway' }) holdout!: HoldoutStatsDto;
   @ApiProperty({ type: [StepStatsDto] }) steps!: StepStatsDto[];
+  @ApiProperty({ type: ModeStatsDto, description: 'Live runs (shadow runs and test sends left out)' }) live!: ModeStatsDto;
+  @ApiProperty({ type: ModeStatsDto, nullable: true, description: 'Shadow runs of this version (null: never ran in shadow)' })
+  shadow!: ModeStatsDto | null;
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    description:
+      'Treated vs holdout conversion (a goal event within windowDays after matching, the same rule for both), per variant and all variants together, live and shadow: lift = p_t/p_h - 1 with the Katz log 95% interval of the ratio, difference p_t - p_h with the Newcombe hybrid score 95% interval; as of ?asOf= (a UTC day). null: no run was assigned at a split',
+    example: {
+      goals: ['Activated'],
+      windowDays: 30,
+      asOf: null,
+      live: {
+        holdout: { runs: 80, converted: 48, conversionRate: 0.6, ci95: { lower: 0.4906, upper: 0.7002 } },
+        treated: {
+          runs: 70,
+          converted: 56,
+          conversionRate: 0.8,
+          ci95: { lower: 0.6904, upper: 0.8774 },
+          lift: 0.3333,
+          liftCi95: { lower: 0.0766, upper: 0.6512 },
+          difference: 0.2,
+          differenceCi95: { lower: 0.0524, upper: 0.3339 },
+        },
+        variants: [],
+      },
+      shadow: null,
+    },
+  })
+  lift!: Record<string, unknown> | null;
+}
+
+export class TriggerImpactDto {
+  @ApiProperty({ example: true }) dryRun!: true;
+  @ApiProperty({ enum: ['update', 'enable'] }) change!: string;
+  @ApiProperty() triggerId!: string;
+  @ApiProperty({ enum: ['now', 'on enable', 'nothing changes'] }) takesEffect!: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The workspace policy's verdict: limit, period, estimate { peak, peakDay, average, from, to }, exceeded",
+  })
+  policy?: Record<string, unknown>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'DryRunReport: current / candidate backtests, entered, steps (matched by what they do: runs, customers, messages, suppressed, tasks, starts, stops with samples), messages, suppressed, tasks, messaged, messagesPerDay',
+  })
+  impact!: Record<string, unknown>;
 }
 
 export class TriggerAnalyticsDto {

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
   InvalidTriggerError,
+  canonicalJson,
   TriggerCommandError,
   decideTrigger,
   evolveTrigger,
@@ -19,6 +20,7 @@ import {
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@journey/event-store';
 import { TRIGGER_VALIDATION } from '@journey/messaging';
 import type { Principal } from '../auth/key-store';
+import { TriggerImpactEstimator, type ChangeOptions, type TriggerImpact } from './trigger-impact';
 
 export interface TriggerSummary {
   id: string;
@@ -58,7 +60,46 @@ const definedBy = (principal: Principal) => `http:${principal.role}${principal.m
 
 @Injectable()
 export class TriggersService {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  private readonly impact: TriggerImpactEstimator;
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+    this.impact = new TriggerImpactEstimator(store);
+  }
+
+  /**
+   * `?dryRun=true` of PUT (a document: the next version) and enable (the latest version): the impact beside what is live
+   * now, changing nothing. Validated as the write would be (400 naming the field, 404 for an unknown trigger).
+   */
+  async dryRun(
+    principal: Principal,
+    triggerId: string,
+    change: { type: 'update'; document: unknown } | { type: 'enable' },
+    period: NonNullable<ChangeOptions['dryRun']>,
+    ifMatch?: number,
+  ): Promise<TriggerImpact> {
+    const { state } = await this.load(principal.workspaceId, triggerId);
+    if (state.version === 0) throw notFound(triggerId);
+    if (ifMatch !== undefined && ifMatch !== state.version)
+      throw new ConflictException(`If-Match: trigger "${triggerId}" is at version ${state.version}, not ${ifMatch}`);
+    if (change.type === 'enable')
+      return this.impact.dryRun(
+        principal.workspaceId,
+        'enable',
+        state,
+        { definition: latestDefinition(state)!, version: state.version },
+        period,
+      );
+    const definition = validDocument(change.document);
+    if (definition.id !== triggerId) throw invalid([`id: expected "${triggerId}" (the trigger being defined), got "${definition.id}"`]);
+    const same = canonicalJson(definition) === canonicalJson(latestDefinition(state));
+    return this.impact.dryRun(
+      principal.workspaceId,
+      'update',
+      state,
+      { definition, version: same ? state.version : state.version + 1 },
+      period,
+    );
+  }
 
   async list(workspaceId: string): Promise<TriggerSummary[]> {
     return [...(await this.states(workspaceId)).values()].map(summary).sort((a, b) => a.id.localeCompare(b.id));
@@ -110,7 +151,7 @@ export class TriggersService {
     principal: Principal,
     triggerId: string,
     command: TriggerCommand,
-    options: { mustExist: boolean; ifMatch?: number },
+    options: { mustExist: boolean; ifMatch?: number; force?: boolean },
   ): Promise<TriggerChange> {
     for (let attempt = 1; ; attempt++) {
       const { state } = await this.load(principal.workspaceId, triggerId);
@@ -132,6 +173,14 @@ export class TriggersService {
       if (events.length === 0) return { ...summary(state), changed: false };
       const after = events.reduce(evolveTrigger, state);
       if (after.enabled) await this.refuseCycle(principal.workspaceId, after);
+      // live at once (enabled now, or a new version of an enabled trigger): the workspace policy's estimate
+      if (after.enabled && (!state.enabled || after.version !== state.version)) {
+        const policyOverride = await this.impact.admit(principal, after, options.force, definedBy(principal));
+        if (policyOverride)
+          events = events.map((e) =>
+            e.type === 'TriggerEnabled' || e.type === 'TriggerDefined' ? ({ ...e, data: { ...e.data, policyOverride } } as typeof e) : e,
+          );
+      }
       // The decider's event ids derive from the revision, so a writer that lost the race either fails the expected
       // revision or (same ids as the winner's events) writes nothing: both are a conflict.
       const written = await this.store

@@ -4,6 +4,7 @@
  * (`{{ secrets.crm_token }}`). Settings refer to secrets by name; an answer never holds a secret's value. Pure.
  */
 import { escapeWorkspaceId, typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
+import { parseDuration } from '../triggers/time';
 import { workspaceEvents, type WorkspaceSettings } from './types';
 
 export const workspaceStreamId = (workspaceId: string): string => `workspace-${escapeWorkspaceId(workspaceId)}`;
@@ -87,10 +88,34 @@ function section<K extends keyof WorkspaceSettings>(
   return out as WorkspaceSettings[K];
 }
 
+/** Longest dry-run period a policy may ask for (each enable replays it). */
+export const MAX_POLICY_PERIOD_DAYS = 90;
+
+function policySection(value: unknown): WorkspaceSettings['policy'] | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw new SettingsError('policy: must be an object');
+  const out: NonNullable<WorkspaceSettings['policy']> = {};
+  for (const [field, v] of Object.entries(value)) {
+    if (field === 'maxDailyMessagesOnEnable') {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1e9)
+        throw new SettingsError(`policy.maxDailyMessagesOnEnable: must be a whole number from 0 to 1000000000, got ${JSON.stringify(v)}`);
+      out.maxDailyMessagesOnEnable = v;
+    } else if (field === 'period') {
+      const d = parseDuration(v);
+      if (!d || d.ms < 86_400_000 || d.ms > MAX_POLICY_PERIOD_DAYS * 86_400_000)
+        throw new SettingsError(
+          `policy.period: must be a duration from 1d to ${MAX_POLICY_PERIOD_DAYS}d such as "7d", got ${JSON.stringify(v)}`,
+        );
+      out.period = v as string;
+    } else throw new SettingsError(`policy.${field}: unknown setting (known: maxDailyMessagesOnEnable, period)`);
+  }
+  return out;
+}
+
 /** Checks a settings document; every error names its field. */
 export function validSettings(doc: unknown): WorkspaceSettings {
   if (!isRecord(doc)) throw new SettingsError('settings: must be an object');
-  const known = ['inApp', 'email', 'slack'];
+  const known = ['inApp', 'email', 'slack', 'policy'];
   const unknownKey = Object.keys(doc).find((k) => !known.includes(k));
   if (unknownKey) throw new SettingsError(`${unknownKey}: unknown section (known: ${known.join(', ')})`);
   const settings: WorkspaceSettings = {};
@@ -100,6 +125,8 @@ export function validSettings(doc: unknown): WorkspaceSettings {
   if (inApp) settings.inApp = inApp;
   if (email) settings.email = email;
   if (slack) settings.slack = slack;
+  const policy = policySection(doc.policy);
+  if (policy) settings.policy = policy;
   return settings;
 }
 

@@ -102,6 +102,12 @@ export interface WorkspaceSettings {
     /** The secret (by name) holding the Slack app's signing secret (request signatures v0). */
     signingSecret?: string;
   };
+  /**
+   * Change policy (#12): an enable of a trigger (or a new version of an enabled one, live at once) whose dry-run
+   * estimate sends more than `maxDailyMessagesOnEnable` messages on its busiest day of the last `period` (a duration,
+   * default `7d`) is refused with 422; an admin key may force it (`?force=true`, recorded on the trigger event).
+   */
+  policy?: { maxDailyMessagesOnEnable?: number; period?: string };
 }
 
 /** Who decides on a workspace's own stream (teams, settings): the workspace, the time and the person (`by`). */

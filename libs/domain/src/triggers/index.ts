@@ -8,6 +8,7 @@ export * from './program';
 export * from './run';
 export * from './customer';
 export * from './backtest';
+export * from './dry-run';
 export * from './guards';
 export * from './testing';
 export * from './upcoming';

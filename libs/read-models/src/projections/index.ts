@@ -12,6 +12,7 @@ export * from './conversation-figures';
 export * from './customers.projection';
 export * from './stage-analytics.projection';
 export * from './trigger-analytics.projection';
+export * from './trigger-lift';
 export * from './work.projection';
 
 /** Every projection the engine runs, by name. */

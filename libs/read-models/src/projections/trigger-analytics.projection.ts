@@ -18,6 +18,21 @@ export const TRIGGER_RUNS = 'trigger_runs';
 export const TRIGGER_GOALS = 'trigger_goals';
 /** `trigger_holdouts`: per customer, the holdout runs still waiting for a goal event (to measure holdout conversion). */
 export const TRIGGER_HOLDOUTS = 'trigger_holdouts';
+/** `trigger_shadow_messages`: one document per MessageShadowed (what a shadow run's send would have been). */
+export const TRIGGER_SHADOW_MESSAGES = 'trigger_shadow_messages';
+/**
+ * `trigger_lift`: one document per run assigned at a split (a variant or the holdout), live or shadow: the day it was
+ * assigned and the day it converted, if it did (see `LIFT_CONVERSION_WINDOW_DAYS`), so lift is computable as of any day.
+ */
+export const TRIGGER_LIFT = 'trigger_lift';
+
+/**
+ * Conversion for lift, the same for treated and held-out runs: the customer does a goal event (an event named by one
+ * of the version's `exit` rules' signals, by name: their property filters are not re-evaluated) within this many days
+ * after the run matched, whether or not the run is still active then.
+ */
+export const LIFT_CONVERSION_WINDOW_DAYS = 30;
+const LIFT_WINDOW_MS = LIFT_CONVERSION_WINDOW_DAYS * 86_400_000;
 
 const SEP = '\u001f';
 /** Grouping keys stored on the documents (the store counts by one field): trigger + version, and + step. */
@@ -51,7 +66,45 @@ export interface MessageDoc {
   suppressedReason: string;
   /** key + reason when suppressed, else '' (to count suppressions by step and reason). */
   suppressedKey: string;
+  /** A test send (preview): never counted (no key, no channelKey, no suppressedKey). */
+  test?: 0 | 1;
+  /** versionKey + channel of a trigger's message, else '' (to count messages by version and channel). */
+  channelKey?: string;
 }
+
+/** What a shadow run's send would have been (MessageShadowed). */
+export interface ShadowMessageDoc {
+  workspaceId: string;
+  customerId: string;
+  messageId: string;
+  triggerId: string;
+  version: number;
+  step: string;
+  channel: string;
+  /** versionKey + channel when it would have been scheduled, else ''. */
+  wouldSendKey: string;
+  /** versionKey + reason when it would have been suppressed, else ''. */
+  suppressedKey: string;
+}
+
+/** A run assigned at a split, for lift: its group and the days it was assigned and converted (UTC, YYYY-MM-DD). */
+export interface LiftDoc {
+  workspaceId: string;
+  customerId: string;
+  runId: string;
+  triggerId: string;
+  version: number;
+  mode: 'live' | 'shadow';
+  /** The variant's name, or `holdout`. */
+  variant: string;
+  /** liftGroup(...) + day assigned. */
+  assigned: string;
+  /** liftGroup(...) + day converted, or ''. */
+  converted: string;
+}
+
+export const liftGroup = (triggerId: string, version: number, mode: 'live' | 'shadow', variant: string) =>
+  `${versionKey(triggerId, version)}${SEP}${mode}${SEP}${variant}`;
 
 export interface StepDoc {
   workspaceId: string;
@@ -60,6 +113,8 @@ export interface StepDoc {
   step: string;
   kind: string;
   entered: number;
+  /** A shadow version's step (kept apart from the live counts). */
+  mode?: 'shadow';
 }
 
 export interface RunDoc {
@@ -78,6 +133,11 @@ export interface RunDoc {
   converted: 0 | 1;
   holdout: 0 | 1;
   holdoutConverted: 0 | 1;
+  /** A shadow run: `key` and `stepKey` are '' (live counts leave it out) and `shadowKey` is versionKey(...). */
+  mode?: 'live' | 'shadow';
+  shadowKey?: string;
+  /** recordedAt of its TriggerMatched. */
+  matchedAt?: string;
 }
 
 interface GoalsDoc {
@@ -89,6 +149,8 @@ interface HoldoutsDoc {
   workspaceId: string;
   customerId: string;
   pending: Array<{ run: RunDoc; goals: string[] }>;
+  /** Assigned runs (live and shadow) waiting for a goal event until `deadline` (ms): lift conversion. */
+  lift?: Array<{ doc: LiftDoc; goals: string[]; deadline: number }>;
 }
 
 /** The event names a goal signal waits for (through all/any; `not` and non-event signals name none). */
@@ -125,6 +187,7 @@ export const triggerAnalyticsProjection: Projection = {
       indexes: [
         ['workspaceId', 'key'],
         ['workspaceId', 'suppressedKey'],
+        ['workspaceId', 'channelKey'],
       ],
     },
     { name: TRIGGER_STEPS, indexes: [['workspaceId']] },
@@ -133,10 +196,19 @@ export const triggerAnalyticsProjection: Projection = {
       indexes: [
         ['workspaceId', 'key'],
         ['workspaceId', 'stepKey'],
+        ['workspaceId', 'shadowKey'],
       ],
     },
     { name: TRIGGER_GOALS, indexes: [] },
     { name: TRIGGER_HOLDOUTS, indexes: [] },
+    {
+      name: TRIGGER_SHADOW_MESSAGES,
+      indexes: [
+        ['workspaceId', 'wouldSendKey'],
+        ['workspaceId', 'suppressedKey'],
+      ],
+    },
+    { name: TRIGGER_LIFT, indexes: [['workspaceId', 'triggerId']] },
   ],
   reads(events: readonly RecordedEvent[]): DocRef[] {
     const refs = new Map<string, DocRef>();
@@ -147,8 +219,12 @@ export const triggerAnalyticsProjection: Projection = {
       if (MESSAGE_STATUS.has(e.type)) add(MESSAGES, messageDocId(ws, String(d.messageId)));
       if (e.type === 'TriggerDefined') add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
       if (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered' || e.type === 'TriggerRunExited')
-        add(TRIGGER_RUNS, docId(ws, String(d.runId)));
-      if (e.type === 'TriggerRunStepEntered') add(TRIGGER_STEPS, docId(ws, String(d.triggerId), Number(d.version), String(d.step)));
+        add(TRIGGER_RUNS, runDocId(ws, String(d.runId), d.shadow === true));
+      if (e.type === 'TriggerRunStepEntered') {
+        add(TRIGGER_STEPS, stepDocId(ws, String(d.triggerId), Number(d.version), String(d.step), d.shadow === true));
+        if (d.variant !== undefined) add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
+      }
+      if (e.type === 'MessageShadowed') add(TRIGGER_SHADOW_MESSAGES, docId(ws, String(d.messageId)));
       if (e.type === 'TriggerRunExited') add(TRIGGER_GOALS, docId(ws, String(d.triggerId), Number(d.version)));
       if (isCustomerEvent(e)) add(TRIGGER_HOLDOUTS, docId(ws, e.metadata.customerId));
     }
@@ -176,13 +252,14 @@ export const triggerAnalyticsProjection: Projection = {
         }
         case 'TriggerMatched': {
           const d = e.data as EventDataByType['TriggerMatched'];
+          const shadow = d.shadow === true;
           const run: RunDoc = {
             workspaceId: ws,
             customerId,
             runId: d.runId,
             triggerId: d.triggerId,
             version: d.version,
-            key: versionKey(d.triggerId, d.version),
+            key: shadow ? '' : versionKey(d.triggerId, d.version),
             step: '',
             stepKey: '',
             variant: '',
@@ -190,10 +267,13 @@ export const triggerAnalyticsProjection: Projection = {
             converted: 0,
             holdout: 0,
             holdoutConverted: 0,
+            mode: shadow ? 'shadow' : 'live',
+            shadowKey: shadow ? versionKey(d.triggerId, d.version) : '',
+            matchedAt: e.metadata.recordedAt,
           };
           batch.update<RunDoc>(
             TRIGGER_RUNS,
-            docId(ws, d.runId),
+            runDocId(ws, d.runId, shadow),
             pos,
             () => run,
             (r) => r,
@@ -202,25 +282,36 @@ export const triggerAnalyticsProjection: Projection = {
         }
         case 'TriggerRunStepEntered': {
           const d = e.data as EventDataByType['TriggerRunStepEntered'];
+          const shadow = d.shadow === true;
           batch.update<StepDoc>(
             TRIGGER_STEPS,
-            docId(ws, d.triggerId, d.version, d.step),
+            stepDocId(ws, d.triggerId, d.version, d.step, shadow),
             pos,
-            () => ({ workspaceId: ws, triggerId: d.triggerId, version: d.version, step: d.step, kind: d.kind, entered: 0 }),
+            () => ({
+              workspaceId: ws,
+              triggerId: d.triggerId,
+              version: d.version,
+              step: d.step,
+              kind: d.kind,
+              entered: 0,
+              ...(shadow ? { mode: 'shadow' as const } : {}),
+            }),
             (s) => ({ ...s, entered: s.entered + 1 }),
           );
-          updateRun(batch, docId(ws, d.runId), pos, (r) => ({
+          const before = batch.get<RunDoc>(TRIGGER_RUNS, runDocId(ws, d.runId, shadow))?.doc;
+          updateRun(batch, runDocId(ws, d.runId, shadow), pos, (r) => ({
             ...r,
             step: d.step,
-            stepKey: stepKey(d.triggerId, d.version, d.step),
+            stepKey: shadow ? '' : stepKey(d.triggerId, d.version, d.step),
             ...(d.variant ? { variant: d.variant } : {}),
           }));
+          if (d.variant !== undefined && before && before.variant === '') assignForLift(batch, e, d, before);
           break;
         }
         case 'TriggerRunExited': {
           const d = e.data as EventDataByType['TriggerRunExited'];
           const goal = batch.get<GoalsDoc>(TRIGGER_GOALS, docId(ws, d.triggerId, d.version))?.doc;
-          const runId = docId(ws, d.runId);
+          const runId = runDocId(ws, d.runId, d.shadow === true);
           updateRun(batch, runId, pos, (r) => ({
             ...r,
             exitReason: d.reason,
@@ -228,7 +319,8 @@ export const triggerAnalyticsProjection: Projection = {
             holdout: d.reason === 'holdout' ? 1 : 0,
           }));
           const run = batch.get<RunDoc>(TRIGGER_RUNS, runId)?.doc;
-          if (run?.holdout && run.exitReason === d.reason && goal?.events.length) {
+          // the legacy holdout conversion (any later goal event) is live runs' only; lift has its own, windowed
+          if (run?.holdout && run.mode !== 'shadow' && run.exitReason === d.reason && goal?.events.length) {
             batch.update<HoldoutsDoc>(
               TRIGGER_HOLDOUTS,
               docId(ws, customerId),
@@ -242,6 +334,29 @@ export const triggerAnalyticsProjection: Projection = {
           }
           break;
         }
+        case 'MessageShadowed': {
+          const d = e.data as EventDataByType['MessageShadowed'];
+          const key = versionKey(d.triggerId, d.triggerVersion);
+          const doc: ShadowMessageDoc = {
+            workspaceId: ws,
+            customerId,
+            messageId: d.messageId,
+            triggerId: d.triggerId,
+            version: d.triggerVersion,
+            step: d.step,
+            channel: d.channel,
+            wouldSendKey: d.suppressed ? '' : `${key}${SEP}${d.channel}`,
+            suppressedKey: d.suppressed ? `${key}${SEP}${d.suppressed.reason}` : '',
+          };
+          batch.update<ShadowMessageDoc>(
+            TRIGGER_SHADOW_MESSAGES,
+            docId(ws, d.messageId),
+            pos,
+            () => doc,
+            () => doc,
+          );
+          break;
+        }
         default: {
           const activity = isCustomerEvent(e) ? activityRecord(e) : undefined;
           if (activity) convertHoldouts(batch, e, activity.name);
@@ -252,25 +367,88 @@ export const triggerAnalyticsProjection: Projection = {
   },
 };
 
+/** Run (and lift) documents: a shadow run's apart from a live one, whatever ids the runtime gives them. */
+const runDocId = (ws: string, runId: string, shadow: boolean) => (shadow ? docId(ws, runId, 'shadow') : docId(ws, runId));
+
+/** Step documents: a shadow version's steps apart from the live ones. */
+const stepDocId = (ws: string, triggerId: string, version: number, step: string, shadow: boolean) =>
+  shadow ? docId(ws, triggerId, version, step, 'shadow') : docId(ws, triggerId, version, step);
+
+/**
+ * A run's first split assignment (a variant or the holdout): its lift document, and a wait for a goal event within the
+ * window after it matched (none when the version has no goal events: it is assigned, never converted).
+ */
+function assignForLift(batch: DocBatch, e: RecordedEvent, d: EventDataByType['TriggerRunStepEntered'], run: RunDoc): void {
+  const ws = e.metadata.workspaceId;
+  const mode = d.shadow === true ? 'shadow' : 'live';
+  const variant = d.variant!;
+  const doc: LiftDoc = {
+    workspaceId: ws,
+    customerId: e.metadata.customerId,
+    runId: d.runId,
+    triggerId: d.triggerId,
+    version: d.version,
+    mode,
+    variant,
+    assigned: `${liftGroup(d.triggerId, d.version, mode, variant)}${SEP}${e.metadata.recordedAt.slice(0, 10)}`,
+    converted: '',
+  };
+  batch.update<LiftDoc>(
+    TRIGGER_LIFT,
+    runDocId(ws, d.runId, mode === 'shadow'),
+    e.position,
+    () => doc,
+    () => doc,
+  );
+  const goals = batch.get<GoalsDoc>(TRIGGER_GOALS, docId(ws, d.triggerId, d.version))?.doc.events ?? [];
+  if (goals.length === 0) return;
+  const deadline = Date.parse(run.matchedAt ?? e.metadata.recordedAt) + LIFT_WINDOW_MS;
+  batch.update<HoldoutsDoc>(
+    TRIGGER_HOLDOUTS,
+    docId(ws, e.metadata.customerId),
+    e.position,
+    () => ({ workspaceId: ws, customerId: e.metadata.customerId, pending: [] }),
+    (h) => ({ ...h, lift: [...(h.lift ?? []).filter((p) => p.doc.runId !== d.runId || p.doc.mode !== mode), { doc, goals, deadline }] }),
+  );
+}
+
 /** Updates a run document, only if the run is known (its TriggerMatched was projected). */
 function updateRun(batch: DocBatch, id: string, pos: bigint, change: (r: RunDoc) => RunDoc): void {
   const current = batch.get<RunDoc>(TRIGGER_RUNS, id);
   if (current) batch.update<RunDoc>(TRIGGER_RUNS, id, pos, () => current.doc, change);
 }
 
-/** A goal event of a held-out customer: those holdout runs converted (their documents are rewritten from the snapshot). */
+/**
+ * A customer's event: a goal event of a held-out customer converts those holdout runs (their documents are rewritten
+ * from the snapshot); a goal event within the window converts the runs waiting for it for lift, and waits past their
+ * window are dropped. One update of the customer's document per event.
+ */
 function convertHoldouts(batch: DocBatch, e: RecordedEvent, name: string): void {
   const id = docId(e.metadata.workspaceId, e.metadata.customerId);
   const holdouts = batch.get<HoldoutsDoc>(TRIGGER_HOLDOUTS, id);
-  const converted = holdouts?.doc.pending.filter((p) => p.goals.includes(name)) ?? [];
-  if (!holdouts || converted.length === 0) return;
+  if (!holdouts || holdouts.pos >= e.position) return;
+  const converted = holdouts.doc.pending.filter((p) => p.goals.includes(name));
+  const at = Date.parse(e.metadata.recordedAt);
+  const lift = holdouts.doc.lift ?? [];
+  const liftConverted = lift.filter((p) => p.goals.includes(name) && at <= p.deadline);
+  const liftKept = lift.filter((p) => !liftConverted.includes(p) && at <= p.deadline);
+  if (converted.length === 0 && liftKept.length === lift.length) return;
   batch.update<HoldoutsDoc>(
     TRIGGER_HOLDOUTS,
     id,
     e.position,
     () => holdouts.doc,
-    (h) => ({ ...h, pending: h.pending.filter((p) => !p.goals.includes(name)) }),
+    (h) => ({ ...h, pending: h.pending.filter((p) => !p.goals.includes(name)), lift: liftKept }),
   );
+  const day = e.metadata.recordedAt.slice(0, 10);
+  for (const { doc } of liftConverted)
+    batch.update<LiftDoc>(
+      TRIGGER_LIFT,
+      runDocId(doc.workspaceId, doc.runId, doc.mode === 'shadow'),
+      e.position,
+      () => doc,
+      (l) => ({ ...l, converted: `${liftGroup(l.triggerId, l.version, l.mode, l.variant)}${SEP}${day}` }),
+    );
   for (const { run } of converted)
     batch.update<RunDoc>(
       TRIGGER_RUNS,
@@ -318,10 +496,16 @@ function applyMessage(batch: DocBatch, e: RecordedEvent): void {
       : m;
   batch.update<MessageDoc>(MESSAGES, messageDocId(ws, String(d.messageId)), e.position, initial, (m) => {
     switch (e.type) {
-      case 'MessageScheduled':
-        return { ...origin(m, d as EventDataByType['MessageScheduled']), scheduled: 1 };
+      case 'MessageScheduled': {
+        const s = d as EventDataByType['MessageScheduled'];
+        // a test send is kept (explain finds it) but counted nowhere
+        if (s.test === true) return { ...m, scheduled: 1, test: 1 };
+        const o = origin(m, s);
+        return { ...o, scheduled: 1, channelKey: o.triggerId ? `${versionKey(o.triggerId, o.version)}${SEP}${o.channel}` : '' };
+      }
       case 'MessageSuppressed': {
         const s = d as EventDataByType['MessageSuppressed'];
+        if (m.test) return { ...m, status: 'suppressed', suppressedReason: s.reason };
         const o = origin(m, s);
         return { ...o, status: 'suppressed', suppressedReason: s.reason, suppressedKey: o.key ? `${o.key}${SEP}${s.reason}` : '' };
       }
