@@ -10,3 +10,5 @@ export * from './customer';
 export * from './backtest';
 export * from './guards';
 export * from './testing';
+export * from './preview';
+export * from './why-not';
