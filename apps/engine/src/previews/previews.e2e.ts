@@ -230,6 +230,9 @@ describe('preview, test send and why-not over HTTP (in-process engine, SMTP sink
     await engine.app.get(ProjectionsService).waitForCatchUp();
     expect(await welcomeCount()).toBe(analytics.counts);
     expect((await call('GET', `/v1/customers/${id}`)).body.messages).toEqual(analytics.messages);
+    const context = await call('GET', `/v1/customers/${id}/context`);
+    expect(context.body.recentMessages.map((m: { messageId: string }) => m.messageId)).not.toContain(csm.body.messageId);
+    expect(context.body.recentMessages).toHaveLength(1);
     // explainable like any message: the test marker and the guards reported (not applied)
     const explained = await call('GET', `/v1/messages/${csm.body.messageId as string}/explain`);
     expect(explained.body).toMatchObject({

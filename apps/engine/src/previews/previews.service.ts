@@ -24,6 +24,7 @@ import {
 } from '@journey/domain';
 import { EVENT_STORE, type EventStore } from '@journey/event-store';
 import { TemplateError, TemplateRenderer, type TemplateScope } from '@journey/messaging';
+import { StreamCache } from './stream-cache';
 
 /** The trigger's stream folded: its versions with when each was defined, and when it was enabled or disabled. */
 export interface TriggerHistory {
@@ -92,8 +93,11 @@ const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$
 @Injectable()
 export class PreviewsService {
   private readonly templates = new TemplateRenderer();
+  private readonly streams: StreamCache;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {
+    this.streams = new StreamCache(store);
+  }
 
   async trigger(workspaceId: string, triggerId: string): Promise<TriggerHistory> {
     const events = await this.store.readStream(triggerStreamId(workspaceId, triggerId));
@@ -120,7 +124,7 @@ export class PreviewsService {
   }
 
   async customerEvents(workspaceId: string, customerId: string): Promise<RecordedEvent[]> {
-    const events = await this.store.readStream(customerStreamId(workspaceId, customerId));
+    const events = await this.streams.read(customerStreamId(workspaceId, customerId));
     if (events.length === 0) throw new NotFoundException(`customer "${customerId}" not found`);
     return events;
   }

@@ -71,6 +71,18 @@ export const eventRef = (r: Pick<ActivityRecord, 'id' | 'name' | 'type' | 'at'>)
   at: new Date(r.at).toISOString(),
 });
 
+const records = new WeakMap<JourneyEvent, { record: ActivityRecord | undefined; at: number }>();
+
+/**
+ * An event's activity record and event time, computed once per event object (a stream kept between requests is folded
+ * again at each one: its records are not made again).
+ */
+export function recordOf(event: JourneyEvent): { record: ActivityRecord | undefined; at: number } {
+  let r = records.get(event);
+  if (!r) records.set(event, (r = { record: activityRecord(event), at: occurredTime(event) }));
+  return r;
+}
+
 /** A customer's state at a moment, for previews and why-not. */
 export interface CustomerAsOf {
   view: CustomerView;
@@ -86,7 +98,7 @@ export interface CustomerAsOf {
 }
 
 /** Folds into a `CustomerAsOf` (mutates it): one event of the customer's stream, in log order. */
-export function foldAsOf(state: CustomerAsOf, event: JourneyEvent, record = activityRecord(event)): void {
+export function foldAsOf(state: CustomerAsOf, event: JourneyEvent, record = recordOf(event).record): void {
   const e = typed(event);
   switch (e.type) {
     case 'SegmentEntered':
@@ -120,7 +132,10 @@ export function emptyCustomerAsOf(): CustomerAsOf {
 /** The customer's stream (log order) folded up to `asOf` (ms, event time): what they looked like then. */
 export function customerAsOf(events: readonly JourneyEvent[], asOf: number): CustomerAsOf {
   const state = emptyCustomerAsOf();
-  for (const e of events) if (occurredTime(e) <= asOf) foldAsOf(state, e);
+  for (const e of events) {
+    const { record, at } = recordOf(e);
+    if (at <= asOf) foldAsOf(state, e, record);
+  }
   return state;
 }
 
@@ -145,7 +160,7 @@ export function previewCause(trigger: CompiledTrigger, customer: CustomerAsOf): 
     const e = typed(event);
     if (e.type === 'TriggerMatched' && e.data.triggerId === trigger.id) cause = e.data.causingEventId;
     else if (names.size > 0) {
-      const r = activityRecord(event);
+      const r = recordOf(event).record;
       if (r && names.has(r.name)) latest = event;
     }
   }

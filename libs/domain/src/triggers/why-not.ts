@@ -22,9 +22,9 @@ import {
   type ActivityRecord,
   type EvalContext,
 } from './conditions';
-import { activityRecord, customerTimeZone, TRIGGER_BOOKKEEPING_TYPES } from './customer';
+import { customerTimeZone } from './customer';
 import { checkGuards, type GuardOutcome } from './guards';
-import { emptyCustomerAsOf, eventRef, foldAsOf, isTestMessageId, type CustomerAsOf, type EventRef } from './preview';
+import { emptyCustomerAsOf, eventRef, foldAsOf, isTestMessageId, recordOf, type CustomerAsOf, type EventRef } from './preview';
 import { END, type CompiledTrigger } from './program';
 import { initialRunState, type RunState } from './run';
 import type { FilterOps, PropertyFilters, Scalar, Signal, WindowAggregate } from './schema';
@@ -462,8 +462,10 @@ interface Hypothesis {
 export function whyNot(input: WhyNotInput): WhyNotAnswer {
   const { trigger: t, asOf, customerId } = input;
   const checks: WhyNotCheck[] = [];
-  const events = input.events.filter((e) => occurredTime(e) <= asOf);
-  const records = events.map((e) => (TRIGGER_BOOKKEEPING_TYPES.has(e.type) || e.type === 'TimerFired' ? undefined : activityRecord(e)));
+  /** The checks of the decision evaluated again (reported when the log has no run to answer with). */
+  const evaluated: WhyNotCheck[] = [];
+  const events = input.events.filter((e) => recordOf(e).at <= asOf);
+  const records = events.map((e) => recordOf(e).record);
   const temporal = t.entry.temporal;
   const anchor = temporal ? undefined : anchorOf(t.definition.entry);
   let candidate = -1;
@@ -548,14 +550,15 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
     foldAsOf(customer, event, record);
     decidedOn = eventRef(record);
     const now = Math.max(Date.parse(event.metadata.recordedAt) || record.at, record.at);
-    hypothesis = decideAgain(input, customer, before, contextOf(customer, record, previousTraits, now), checks, claims.get(event.id));
+    hypothesis = decideAgain(input, customer, before, contextOf(customer, record, previousTraits, now), evaluated, claims.get(event.id));
   }
   const base = { customerId, triggerId: t.id, version: t.version, asOf: isoTime(asOf) };
 
   // 1. what the log says of the latest run of this version
   const latest = runs.filter((r) => r.version === t.version).at(-1);
   if (latest) {
-    const answer = fromRun(latest, t, customerId, asOf);
+    const cause = latest.cause === undefined ? -1 : events.findIndex((e) => e.id === latest.cause);
+    const answer = fromRun(latest, t, customerId, asOf, cause >= 0 ? records[cause] : undefined);
     checks.unshift({ check: 'run', passed: answer.got, text: answer.reason, events: answer.events });
     return { ...base, ...answer, checks };
   }
@@ -567,6 +570,7 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
     });
 
   // 2. the trigger evaluated for them
+  checks.push(...evaluated);
   const result = evaluate(input, customer, candidate < 0, hypothesis, checks);
   return { ...base, got: false, ...result, ...(decidedOn ? { decidedOn } : {}), checks };
 }
@@ -619,9 +623,10 @@ function fromRun(
   t: CompiledTrigger,
   customerId: string,
   asOf: number,
+  cause: ActivityRecord | undefined,
 ): Omit<WhyNotAnswer, 'customerId' | 'triggerId' | 'version' | 'asOf' | 'checks'> {
   const started = `run ${run.runId} started at ${isoTime(run.matchedAt)}${run.cause ? ` on event ${run.cause}` : ''}`;
-  const causeRef = run.cause ? [{ id: run.cause, name: 'cause', type: 'cause', at: isoTime(run.matchedAt) }] : [];
+  const causeRef = cause ? [eventRef(cause)] : [];
   const sent = [...run.messages].reverse().find((m) => m.status !== 'suppressed');
   if (sent) {
     const message = {
