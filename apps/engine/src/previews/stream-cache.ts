@@ -18,7 +18,7 @@ export class StreamCache {
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxEvents = 200_000,
+    private readonly maxEvents = 50_000,
   ) {}
 
   async read(streamId: string): Promise<RecordedEvent[]> {

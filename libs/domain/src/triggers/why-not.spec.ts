@@ -115,6 +115,17 @@ describe('why-not', () => {
     });
   });
 
+  it('given an inactivity watch, then not due yet from the last activity, then what the run met once due', () => {
+    const p = enabledProgram({ id: 'quiet', name: 'Quiet', entry: { inactive: { for: '7d' } }, steps: [send] });
+    const h = new History();
+    h.identify('2025-03-01T10:00:00Z', { name: 'Ada' });
+    const last = h.track('2025-03-02T10:00:00Z', 'Login');
+    const answer = ask(p, h, '2025-03-05T00:00:00Z');
+    expect(answer).toMatchObject({ code: 'not-due-yet', events: [{ id: last.id }] });
+    expect(answer.reason).toContain('due at 2025-03-09T10:00:00.000Z');
+    expect(ask(p, h, '2025-03-10T00:00:00Z')).toMatchObject({ got: true, code: 'sent' });
+  });
+
   it('given a backfilled event, then event too old (maxEventAge)', () => {
     const h = new History();
     for (const d of ['01', '02', '03']) h.track(`2025-03-${d}T10:00:00Z`, 'Feature Used', {}, '2025-04-01T00:00:00Z');

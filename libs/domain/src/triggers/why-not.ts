@@ -480,6 +480,7 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
 
   const customer = emptyCustomerAsOf();
   const runs: RunFact[] = [];
+  const runsById = new Map<string, RunFact>();
   const messageRuns = new Map<string, RunFact>();
   /** Messages to the customer by the event that caused them (for priority), with their trigger: decided after their cause. */
   const claims = new Map<string, string[]>();
@@ -493,9 +494,19 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     const e = typed(event);
-    if (e.type === 'TriggerMatched' && e.data.triggerId === t.id)
-      runs.push({ runId: e.data.runId, version: e.data.version, matchedAt: occurredTime(e), cause: e.data.causingEventId, messages: [] });
-    const run = runs.find((r) => 'runId' in e.data && r.runId === (e.data as { runId?: string }).runId);
+    if (e.type === 'TriggerMatched' && e.data.triggerId === t.id) {
+      const fact: RunFact = {
+        runId: e.data.runId,
+        version: e.data.version,
+        matchedAt: occurredTime(e),
+        cause: e.data.causingEventId,
+        messages: [],
+      };
+      runs.push(fact);
+      runsById.set(fact.runId, fact);
+    }
+    const runId = (e.data as { runId?: unknown }).runId;
+    const run = typeof runId === 'string' ? runsById.get(runId) : undefined;
     if (e.type === 'TriggerRunStepEntered' && run && e.data.triggerId === t.id) {
       run.step = e.data.step;
       if (e.data.variant === 'holdout') run.holdout = e.data.step;
