@@ -154,6 +154,27 @@ describe('why-not', () => {
     expect(answer.reason).toContain('already ran at 2025-03-04T10:00:00.000Z');
   });
 
+  it('given a trigger that may run again, when a later event met no entry, then why not this time (the earlier message in checks)', () => {
+    const again = enabledProgram({
+      id: 'again',
+      name: 'Again',
+      reentry: 'every',
+      entry: { all: [{ event: 'Report Exported' }, { traits: { plan: 'pro' } }] },
+      steps: [send],
+    });
+    const h = new History();
+    h.identify('2025-03-01T10:00:00Z', { plan: 'pro' });
+    h.track('2025-03-02T10:00:00Z', 'Report Exported');
+    h.traits('2025-03-03T10:00:00Z', { plan: 'free' });
+    h.track('2025-03-04T10:00:00Z', 'Report Exported');
+    const answer = ask(again, h, '2025-03-05T00:00:00Z');
+    expect(answer.code).toBe('entry-not-met');
+    expect(answer.reason).toContain('trait plan was "free"');
+    expect(answer.checks.find((c) => c.check === 'earlier run')).toMatchObject({ passed: true });
+    // asked before the second event, they got it
+    expect(ask(again, h, '2025-03-03T00:00:00Z').code).toBe('sent');
+  });
+
   it('given the trigger disabled, then trigger-disabled', () => {
     const h = new History();
     h.track('2025-03-04T10:00:00Z', 'Report Exported');

@@ -346,6 +346,8 @@ interface MessageFact {
 }
 
 interface RunFact {
+  /** Where its TriggerMatched is in the stream. */
+  index: number;
   runId: string;
   version: number;
   matchedAt: number;
@@ -496,6 +498,7 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
     const e = typed(event);
     if (e.type === 'TriggerMatched' && e.data.triggerId === t.id) {
       const fact: RunFact = {
+        index: i,
         runId: e.data.runId,
         version: e.data.version,
         matchedAt: occurredTime(e),
@@ -567,7 +570,9 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
 
   // 1. what the log says of the latest run of this version
   const latest = runs.filter((r) => r.version === t.version).at(-1);
-  if (latest) {
+  // a later event the entry starts on that started no run (a trigger that may run again): why not this time
+  const later = latest && hypothesis && candidate > latest.index && t.reentry.kind !== 'once' && hypothesis.code !== 'would-send';
+  if (latest && !later) {
     const cause = latest.cause === undefined ? -1 : events.findIndex((e) => e.id === latest.cause);
     const answer = fromRun(latest, t, customerId, asOf, cause >= 0 ? records[cause] : undefined);
     checks.unshift({ check: 'run', passed: answer.got, text: answer.reason, events: answer.events });
@@ -581,6 +586,10 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
     });
 
   // 2. the trigger evaluated for them
+  if (latest) {
+    const earlier = fromRun(latest, t, customerId, asOf, undefined);
+    checks.push({ check: 'earlier run', passed: earlier.got, text: earlier.reason });
+  }
   checks.push(...evaluated);
   const result = evaluate(input, customer, candidate < 0, hypothesis, checks);
   return { ...base, got: false, ...result, ...(decidedOn ? { decidedOn } : {}), checks };
