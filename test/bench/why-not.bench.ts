@@ -149,7 +149,12 @@ export async function run(options: { events?: number; requests?: number } = {}):
       };
       // the first request reads the whole stream (cold); the next ones only what was appended since
       const cold = await call(engine.url, 'GET', paths.sent);
-      const sent = JSON.parse(cold.body) as { code: string };
+      // and the reactor has decided on the history: `power` sent its message (a loaded machine may take a while)
+      let sent = JSON.parse(cold.body) as { code: string };
+      for (const deadline = Date.now() + 120_000; sent.code !== 'sent' && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 500));
+        sent = JSON.parse((await call(engine.url, 'GET', paths.sent)).body) as { code: string };
+      }
       const entry = JSON.parse((await call(engine.url, 'GET', paths.entry)).body) as { code: string; reason: string };
       const preview = await call(engine.url, 'POST', '/v1/triggers/power/preview', { customerId: CUSTOMER, step: 'steps[0]' });
       if (sent.code !== 'sent' || entry.code !== 'entry-not-met' || preview.status !== 200)

@@ -9,12 +9,14 @@ import {
   evolveTrigger,
   initialTriggerState,
   planPreview,
+  recordOf,
   resolveStep,
   stepsOf,
   TEST_MESSAGE_PREFIX,
   triggerStreamId,
   whyNot,
   type CompiledTrigger,
+  type CustomerAsOf,
   type GuardVerdict,
   type JourneyEvent,
   type PreviewPlan,
@@ -141,9 +143,22 @@ export class PreviewsService {
     }
     const events = await this.customerEvents(workspaceId, request.customerId);
     const asOf = (request.asOf ?? new Date()).getTime();
-    const customer = customerAsOf(events, asOf);
+    const customer = this.customerAt(events, asOf);
     const plan = planPreview(trigger, resolved, request.customerId, customer, asOf);
     return this.render(trigger, request.customerId, asOf, plan);
+  }
+
+  /** Folds of a stream at its head (an `asOf` at or after its latest event), kept per stream read: reused until it grows. */
+  private readonly heads = new WeakMap<readonly RecordedEvent[], { latest: number; state: CustomerAsOf }>();
+
+  /** The customer as of `asOf`: the head's fold (read only) when nothing happened after `asOf`, else folded for it. */
+  private customerAt(events: readonly RecordedEvent[], asOf: number): CustomerAsOf {
+    let head = this.heads.get(events);
+    if (!head) {
+      const latest = events.reduce((max, e) => Math.max(max, recordOf(e).at), -Infinity);
+      this.heads.set(events, (head = { latest, state: customerAsOf(events, Infinity) }));
+    }
+    return asOf >= head.latest ? head.state : customerAsOf(events, asOf);
   }
 
   private async render(trigger: CompiledTrigger, customerId: string, asOf: number, plan: PreviewPlan): Promise<PreviewAnswer> {

@@ -91,8 +91,9 @@ export interface CustomerAsOf {
   /** Traits of each linked account (AccountLinked), by group id. */
   accountTraits: Record<string, Traits>;
   forgotten: boolean;
-  /** The events folded (those that happened by then), in log order. */
-  events: JourneyEvent[];
+  /** The stream it was folded from (those of its events that happened by `asOf`, in log order). */
+  events: readonly JourneyEvent[];
+  asOf: number;
   /** Which event last set each trait (for "unsubscribed at ..."). */
   traitSetBy: Map<string, EventRef>;
 }
@@ -122,16 +123,15 @@ export function foldAsOf(state: CustomerAsOf, event: JourneyEvent, record = reco
       break;
   }
   applyToView(state.view, event, record);
-  state.events.push(event);
 }
 
-export function emptyCustomerAsOf(): CustomerAsOf {
-  return { view: emptyCustomerView(), segments: new Set(), accountTraits: {}, forgotten: false, events: [], traitSetBy: new Map() };
+export function emptyCustomerAsOf(events: readonly JourneyEvent[] = [], asOf = Infinity): CustomerAsOf {
+  return { view: emptyCustomerView(), segments: new Set(), accountTraits: {}, forgotten: false, events, asOf, traitSetBy: new Map() };
 }
 
 /** The customer's stream (log order) folded up to `asOf` (ms, event time): what they looked like then. */
 export function customerAsOf(events: readonly JourneyEvent[], asOf: number): CustomerAsOf {
-  const state = emptyCustomerAsOf();
+  const state = emptyCustomerAsOf(events, asOf);
   for (const e of events) {
     const { record, at } = recordOf(e);
     if (at <= asOf) foldAsOf(state, e, record);
@@ -157,6 +157,7 @@ export function previewCause(trigger: CompiledTrigger, customer: CustomerAsOf): 
   let cause: string | undefined;
   let latest: JourneyEvent | undefined;
   for (const event of customer.events) {
+    if (recordOf(event).at > customer.asOf) continue;
     const e = typed(event);
     if (e.type === 'TriggerMatched' && e.data.triggerId === trigger.id) cause = e.data.causingEventId;
     else if (names.size > 0) {
@@ -164,7 +165,7 @@ export function previewCause(trigger: CompiledTrigger, customer: CustomerAsOf): 
       if (r && names.has(r.name)) latest = event;
     }
   }
-  return (cause !== undefined ? customer.events.find((e) => e.id === cause) : undefined) ?? latest;
+  return (cause !== undefined ? customer.events.find((e) => e.id === cause && recordOf(e).at <= customer.asOf) : undefined) ?? latest;
 }
 
 /** What a preview renders, and the guards it would meet. */

@@ -480,7 +480,7 @@ export function whyNot(input: WhyNotInput): WhyNotAnswer {
       }
     }
 
-  const customer = emptyCustomerAsOf();
+  const customer = emptyCustomerAsOf(events, asOf);
   const runs: RunFact[] = [];
   const runsById = new Map<string, RunFact>();
   const messageRuns = new Map<string, RunFact>();
