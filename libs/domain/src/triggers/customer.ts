@@ -134,7 +134,7 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string')
     view.contextTimeZone = e.data.context.timezone;
   foldConversation(view, e);
-  // a webhook step's request is no message to the customer, a test send (preview) is not one to them: no frequency cap counts either
+  // a webhook step's request is no message to the customer: it counts against no frequency cap
   if (e.type === 'MessageScheduled' && !e.data.request && !e.data.test)
     view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
