@@ -180,6 +180,36 @@ describe('preview, test send and why-not over HTTP (in-process engine, SMTP sink
       400,
     );
     expect(await bad('/v1/triggers/crm/test-send', { customerId: id, step: 0, to: 'qa@example.com' })).toMatch(/^step: .*webhook/);
+
+    // a webhook step's request rendered with its secrets as placeholders; a task's title as written
+    await define({
+      id: 'hook',
+      name: 'Hook',
+      entry: { event: 'Hook Wanted' },
+      steps: [
+        {
+          webhook: {
+            url: 'https://crm.example.com/people/{{ customer.id }}',
+            headers: { authorization: 'Bearer {{ secrets.crm_token }}' },
+            body: '{"name": "{{ customer.traits.name }}"}',
+          },
+        },
+        { task: { title: 'Call {{ customer.traits.name }}' } },
+      ],
+    });
+    const hook = await call('POST', '/v1/triggers/hook/preview', { customerId: id, step: 'steps[0]' });
+    expect(hook.body).toMatchObject({
+      channel: 'http',
+      body: '{"name": "Ada Lovelace"}',
+      request: { url: `https://crm.example.com/people/${id}`, method: 'POST', headers: { authorization: 'Bearer [secret crm_token]' } },
+      guards: [],
+      verdict: 'none',
+    });
+    expect((await call('POST', '/v1/triggers/hook/preview', { customerId: id, step: '1' })).body).toMatchObject({
+      step: { kind: 'task' },
+      title: 'Call {{ customer.traits.name }}',
+    });
+    expect(await bad('/v1/triggers/hook/test-send', { customerId: id, step: 0, to: 'qa@example.com' })).toMatch(/^step: .*webhook step/);
   });
 
   it('delivers a test send to the test address through the email channel, marked test, and the trigger analytics do not change', async () => {
