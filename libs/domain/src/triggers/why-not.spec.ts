@@ -56,6 +56,25 @@ describe('why-not', () => {
     expect(answer.reason).toContain(answer.message!.messageId);
   });
 
+  it('given the message failed to deliver, then delivery-failed with the message', () => {
+    const h = new History();
+    for (const d of ['01', '02', '03']) h.track(`2025-03-${d}T10:00:00Z`, 'Feature Used');
+    h.track('2025-03-04T10:00:00Z', 'Report Exported');
+    const { stream } = simulateCustomer([powerUser], h.events);
+    const messageId = ofType(stream, 'MessageScheduled')[0].data.messageId as string;
+    h.events.splice(0, h.events.length, ...stream);
+    h.add('MessageFailed', { messageId, channel: 'email', attempts: 3, error: '550 no such user' }, '2025-03-04T10:05:00Z');
+    const answer = whyNot({
+      workspaceId: 'ws',
+      customerId: 'c1',
+      trigger: powerUser.latest,
+      enabledAt: ALWAYS,
+      events: h.events,
+      asOf: at('2025-03-05T00:00:00Z'),
+    });
+    expect(answer).toMatchObject({ got: false, code: 'delivery-failed', message: { messageId, status: 'failed' } });
+  });
+
   it('given no event the entry starts on, then entry not met names it', () => {
     const h = new History();
     h.track('2025-03-01T10:00:00Z', 'Feature Used');

@@ -280,6 +280,7 @@ export type WhyNotCode =
   | 'priority'
   | 'holdout'
   | 'suppressed'
+  | 'delivery-failed'
   | 'would-send';
 
 /** One check made, in order. */
@@ -665,6 +666,14 @@ function fromRun(
         events: causeRef,
         message,
         deferredTo: sent.notBefore,
+      };
+    if (sent.status === 'failed')
+      return {
+        got: false,
+        code: 'delivery-failed',
+        reason: `delivery failed: message ${sent.messageId} via ${sent.channel} (${started}) could not be delivered (see its explain)`,
+        events: causeRef,
+        message,
       };
     return {
       got: true,
