@@ -41,6 +41,11 @@ const BENCHES: Bench[] = [
     what: 'GET /v1/work for a member with 500 open items among 100k conversations vs the raw store query (target p99 < 50 ms)',
   },
   {
+    name: 'why-not',
+    file: 'why-not.bench.js',
+    what: 'why-not and preview for a customer with 10,000 events vs reading the stream (target p99 < 100 ms)',
+  },
+  {
     name: 'reply-push',
     file: 'reply-push.bench.js',
     what: "customer reply -> in the assignee's GET /v1/work and pushed on their SSE stream, at 1k ev/s ingest (target p99 < 100 ms)",

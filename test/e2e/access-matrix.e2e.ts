@@ -65,6 +65,8 @@ interface Probe {
   body?: unknown;
   /** Extra request headers (an in-app client's customer token). */
   headers?: Record<string, string>;
+  /** A query string (`?trigger=x`). */
+  query?: string;
 }
 
 interface Rule {
@@ -213,6 +215,21 @@ const RULES: Record<string, Rule> = {
   },
 
   'GET /v1/customers/:id/context': { allow: readers, ...customer },
+  'POST /v1/triggers/:id/preview': {
+    allow: readers,
+    own: () => ({ params: { id: 'x' }, body: { customerId: 'bob', step: 'steps[0]' } }),
+    colliding: { params: { id: 'x' }, body: { customerId: 'eu-bob', step: 'steps[0]' } },
+  },
+  'POST /v1/triggers/:id/test-send': {
+    allow: workers,
+    own: () => ({ params: { id: 'x' }, body: { customerId: 'bob', step: 'steps[0]', to: 'matrix-tester' } }),
+    colliding: { params: { id: 'x' }, body: { customerId: 'eu-bob', step: 'steps[0]', to: 'matrix-tester' } },
+  },
+  'GET /v1/customers/:id/why-not': {
+    allow: readers,
+    own: () => ({ params: { id: 'bob' }, query: '?trigger=x' }),
+    colliding: { params: { id: 'eu-bob' }, query: '?trigger=x' },
+  },
   'GET /v1/customers/:id/conversations': { allow: readers, ...customer },
   'POST /v1/customers/:id/conversations': {
     allow: workers,
@@ -451,7 +468,7 @@ describe('access matrix: endpoint × caller × workspace', () => {
       const probe = kind === 'own' ? rule.own(ws, ++requests) : kind === 'other' ? rule.other?.(ws) : rule.colliding;
       if (!probe) continue;
       const [method] = route.split(' ');
-      const path = pathOf(route, probe.params);
+      const path = pathOf(route, probe.params) + (probe.query ?? '');
       if (rule.allow === 'customer-token') {
         // whatever the key: the customer token decides (the other workspace's secret does not verify it)
         const res = await send(method, path, auth, probe.body, probe.headers);

@@ -23,6 +23,7 @@ import { WorkModule } from './work/work.module';
 import { UpcomingModule } from './upcoming/upcoming.module';
 import { BroadcastsModule } from './broadcasts/broadcasts.module';
 import { IdentityModule } from './identity/identity.module';
+import { PreviewsModule } from './previews/previews.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -51,6 +52,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   UpcomingModule,
   BroadcastsModule,
   IdentityModule,
+  PreviewsModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -9,6 +9,7 @@ import {
   type Traits,
 } from './events';
 import { eventTime as eventMs } from './event-time';
+import { isTestMessageId } from './triggers/preview';
 
 /**
  * A customer's current state, folded from the events of its stream (`customerStreamId(workspace, customerId)`).
@@ -162,7 +163,9 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       return { ...s, forgotten: true, traits: {}, accountTraits: {}, aliases: [] };
     default: {
       const status = MESSAGE_STATUS.get(e.type);
-      return status ? { ...s, messages: { ...s.messages, [status]: s.messages[status] + 1 } } : s;
+      // a test send (preview) is no message to the customer: not counted
+      if (!status || isTestMessageId((e.data as { messageId?: unknown }).messageId)) return s;
+      return { ...s, messages: { ...s.messages, [status]: s.messages[status] + 1 } };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { MESSAGE_STATUS, typed, type JourneyEvent, type RecordedEvent } from './events';
+import { isTestMessageId } from './triggers/preview';
 import { eventTime } from './event-time';
 
 /**
@@ -346,7 +347,8 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
       const why = e.type === 'MessageSuppressed' ? `: ${String(d.reason)}` : e.type === 'MessageFailed' ? `: ${String(d.error)}` : '';
       // Message bodies and addresses (template, content, to) may be personal: the timeline shows what identifies the message.
       const { template: _template, content: _content, to: _to, ...details } = d;
-      return { kind: 'message', summary: `Message ${String(d.messageId)} ${verb}${channel}${why}`, details };
+      const what = isTestMessageId(d.messageId) ? 'Test message' : 'Message';
+      return { kind: 'message', summary: `${what} ${String(d.messageId)} ${verb}${channel}${why}`, details };
     }
   }
 }

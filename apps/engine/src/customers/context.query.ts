@@ -4,6 +4,7 @@ import {
   conversationsFromStream,
   customerStreamId,
   foldCustomer,
+  isTestMessageId,
   typed,
   type ConversationState,
   type CustomerState,
@@ -128,6 +129,8 @@ export function customerContext(workspaceId: string, customerId: string, all: Jo
         });
         break;
       case 'MessageScheduled':
+        // a test send to a test address was not received by the customer (an inbox one is on the test customer's stream)
+        if (e.data.test && e.data.channel !== 'inbox') break;
         scheduled.set(e.data.messageId, {
           ...(e.data.template?.subject !== undefined && { subject: e.data.template.subject }),
           ...(e.data.triggerId !== undefined && { triggerId: e.data.triggerId }),
@@ -136,6 +139,7 @@ export function customerContext(workspaceId: string, customerId: string, all: Jo
         break;
       case 'MessageDelivered': {
         const s = scheduled.get(e.data.messageId);
+        if (!s && isTestMessageId(e.data.messageId)) break;
         const subject = e.data.content?.subject ?? s?.subject;
         delivered.push({
           messageId: e.data.messageId,

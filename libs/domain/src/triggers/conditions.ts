@@ -349,7 +349,7 @@ export function pruneHistory(history: ActivityRecord[], needs: HistoryNeeds, now
   );
 }
 
-type ValueTest = (value: unknown, now: number) => boolean;
+export type ValueTest = (value: unknown, now: number) => boolean;
 const TRUE_VALUE: ValueTest = () => true;
 
 /** Property filters -> one test on an object. */
@@ -365,7 +365,8 @@ export function compileFilters(filters: PropertyFilters): (obj: Properties, now:
   };
 }
 
-function compileFilter(f: Scalar | FilterOps): ValueTest {
+/** One property filter -> a test on a value (what `compileFilters` runs per path; why-not explains with it). */
+export function compileFilter(f: Scalar | FilterOps): ValueTest {
   if (f === null || typeof f !== 'object') return (v) => sameValue(v, f);
   const tests: ValueTest[] = [];
   if (f.equals !== undefined) tests.push((v) => sameValue(v, f.equals));
@@ -420,7 +421,8 @@ function sameValue(a: unknown, b: unknown): boolean {
   return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }
 
-function getter(path: string): (obj: Properties) => unknown {
+/** A property path (dots for nesting) -> its value in an object. */
+export function getter(path: string): (obj: Properties) => unknown {
   const parts = path.split('.');
   if (parts.length === 1) return (obj) => obj[path];
   return (obj) => {

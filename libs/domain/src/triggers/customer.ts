@@ -137,7 +137,7 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
     view.contextTimeZone = e.data.context.timezone;
   foldConversation(view, e);
   // a webhook step's request is no message to the customer: it counts against no frequency cap
-  if (e.type === 'MessageScheduled' && !e.data.request)
+  if (e.type === 'MessageScheduled' && !e.data.request && !e.data.test)
     view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
   if (record) insertByTime(view.history, record);

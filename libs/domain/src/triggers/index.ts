@@ -12,3 +12,5 @@ export * from './dry-run';
 export * from './guards';
 export * from './testing';
 export * from './upcoming';
+export * from './preview';
+export * from './why-not';

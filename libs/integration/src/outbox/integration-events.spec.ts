@@ -18,3 +18,18 @@ describe('Kafka message keys', () => {
     expect(toOutboxMessage(recorded('acme', 'x:y'))!.key).toBe('acme:x:y');
   });
 });
+
+describe('test sends', () => {
+  it('given a test send (a test- message id), then none of its message events is published', () => {
+    const at = (type: string, data: Record<string, unknown>): RecordedEvent => ({
+      ...sampleEvent(type, data, 'acme', 'bob'),
+      streamId: 'any',
+      revision: 0n,
+      position: 1n,
+    });
+    const scheduled = { channel: 'email', template: { body: 'x' }, test: true };
+    expect(toOutboxMessage(at('MessageScheduled', { messageId: 'test-1', ...scheduled }))).toBeUndefined();
+    expect(toOutboxMessage(at('MessageDelivered', { messageId: 'test-1', channel: 'email', attempt: 1 }))).toBeUndefined();
+    expect(toOutboxMessage(at('MessageDelivered', { messageId: 'm-1', channel: 'email', attempt: 1 }))).toBeDefined();
+  });
+});

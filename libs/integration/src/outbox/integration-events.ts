@@ -1,4 +1,4 @@
-import { escapeWorkspaceId, type EventDataByType, type RecordedEvent } from '@journey/domain';
+import { escapeWorkspaceId, isTestMessageId, type EventDataByType, type RecordedEvent } from '@journey/domain';
 
 /**
  * The public contract of the integration events (deploy/kafka.md): which journey events leave the engine, on which
@@ -129,6 +129,8 @@ export function messageKey(workspaceId: string, customerId: string): string {
 /** Maps a recorded journey event to its outbox message, or undefined for events that are not published. */
 export function toOutboxMessage(event: RecordedEvent, topicPrefix = DEFAULT_TOPIC_PREFIX): OutboxMessage | undefined {
   if (!isPublished(event.type)) return undefined;
+  // a test send (preview) is no message to the customer: other services never hear of it
+  if (isTestMessageId((event.data as { messageId?: unknown }).messageId)) return undefined;
   const { workspaceId, customerId, occurredAt } = event.metadata;
   const data: Record<string, unknown> = {};
   for (const field of PUBLISHED[event.type].fields as readonly string[]) {
