@@ -13,3 +13,4 @@ export * from './replay';
 export * from './canonical-json';
 export * from './event-time';
 export * from './conversations';
+export * from './segments';

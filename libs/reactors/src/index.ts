@@ -8,3 +8,4 @@ export * from './stage/stage-reactor';
 export * from './triggers/trigger-reactor';
 export * from './backtest/run-backtest';
 export * from './conversations';
+export * from './segments/segment-reactor';

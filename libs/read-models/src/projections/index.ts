@@ -1,6 +1,7 @@
 import type { Projection } from '../projection';
 import { conversationAnalyticsProjection } from './conversation-analytics.projection';
 import { customersProjection } from './customers.projection';
+import { segmentMembersProjection } from './segment-members.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
 import { triggerAnalyticsProjection } from './trigger-analytics.projection';
 import { workProjection } from './work.projection';
@@ -8,6 +9,7 @@ import { workProjection } from './work.projection';
 export * from './conversation-analytics.projection';
 export * from './conversation-figures';
 export * from './customers.projection';
+export * from './segment-members.projection';
 export * from './stage-analytics.projection';
 export * from './trigger-analytics.projection';
 export * from './work.projection';
@@ -19,4 +21,5 @@ export const PROJECTIONS: readonly Projection[] = [
   triggerAnalyticsProjection,
   conversationAnalyticsProjection,
   workProjection,
+  segmentMembersProjection,
 ];
