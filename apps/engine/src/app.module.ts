@@ -20,6 +20,7 @@ import { EmailModule } from './email/email.module';
 import { SlackModule } from './slack/slack.module';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { WorkModule } from './work/work.module';
+import { SegmentsModule } from './segments/segments.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -45,6 +46,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   SlackModule,
   AnalyticsModule,
   WorkModule,
+  SegmentsModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

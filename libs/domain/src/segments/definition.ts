@@ -102,7 +102,10 @@ export function decideSegment(
       if (!result.ok) throw new InvalidSegmentError(result.errors);
       const definition = result.definition;
       if (definition.id !== state.segmentId)
-        throw new SegmentCommandError('id_mismatch', `id: expected "${state.segmentId}" (the segment being defined), got "${definition.id}"`);
+        throw new SegmentCommandError(
+          'id_mismatch',
+          `id: expected "${state.segmentId}" (the segment being defined), got "${definition.id}"`,
+        );
       const latest = latestSegmentDefinition(state);
       if (!state.removed && latest && canonicalJson(latest) === canonicalJson(definition)) return [];
       return [

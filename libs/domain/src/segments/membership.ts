@@ -387,7 +387,8 @@ export function decideSegments(
     }
     const holds = segment.holds(ctx);
     if (holds && !member) emit('SegmentEntered', { segmentId: segment.id, version: segment.version }, segment.id);
-    else if (!holds && member) emit('SegmentLeft', { segmentId: segment.id, version: segment.version, reason: LEFT_CONDITIONS }, segment.id);
+    else if (!holds && member)
+      emit('SegmentLeft', { segmentId: segment.id, version: segment.version, reason: LEFT_CONDITIONS }, segment.id);
     const next = segment.changesAt(ctx);
     const pending = view.timers.get(segment.id);
     if (next !== undefined && (!pending || next < pending.dueAt)) {
@@ -464,4 +465,3 @@ export function backfillPage(
   });
   return { requests, progress };
 }
-

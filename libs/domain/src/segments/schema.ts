@@ -43,7 +43,8 @@ export function validateSegment(doc: unknown): SegmentValidation {
   if (!isObj(doc)) return { ok: false, errors: [{ path: '', message: `expected a segment document (an object), got ${show(doc)}` }] };
   for (const k of ['id', 'name', 'conditions']) if (doc[k] === undefined) fail(k, 'is required');
   for (const k of Object.keys(doc))
-    if (!['id', 'name', 'description', 'conditions'].includes(k)) fail(k, 'unknown field; expected one of id, name, description, conditions');
+    if (!['id', 'name', 'description', 'conditions'].includes(k))
+      fail(k, 'unknown field; expected one of id, name, description, conditions');
   if (doc.id !== undefined && (typeof doc.id !== 'string' || !ID.test(doc.id)))
     fail('id', `expected letters, digits, "-" or "_" (at most 64), got ${show(doc.id)}`);
   if (doc.name !== undefined && (typeof doc.name !== 'string' || doc.name.trim() === ''))
@@ -70,8 +71,7 @@ function conditionErrors(path: string, v: unknown): TriggerValidationError[] {
   const refused = keys.find((k) => k in REFUSED);
   if (refused) return [{ path: `${path}.${refused}`, message: `not allowed in a segment: ${REFUSED[refused]}` }];
   const kind = SEGMENT_SIGNALS.find((k) => k in v);
-  if (!kind || keys.length !== 1)
-    return [{ path, message: `expected exactly one of ${SEGMENT_SIGNALS.join(', ')}, got ${show(keys)}` }];
+  if (!kind || keys.length !== 1) return [{ path, message: `expected exactly one of ${SEGMENT_SIGNALS.join(', ')}, got ${show(keys)}` }];
   const body = v[kind];
   if (kind === 'all' || kind === 'any') {
     if (!Array.isArray(body)) return [{ path: `${path}.${kind}`, message: `expected a list, got ${show(body)}` }];

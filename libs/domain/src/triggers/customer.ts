@@ -170,7 +170,8 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
 function foldSegmentsAndAccounts(view: CustomerView, e: TypedEvent): void {
   if (e.type === 'SegmentEntered') view.segments.add(e.data.segmentId);
   else if (e.type === 'SegmentLeft') view.segments.delete(e.data.segmentId);
-  else if (e.type === 'AccountLinked') view.accounts = { ...view.accounts, [e.data.groupId]: { ...view.accounts[e.data.groupId], ...e.data.traits } };
+  else if (e.type === 'AccountLinked')
+    view.accounts = { ...view.accounts, [e.data.groupId]: { ...view.accounts[e.data.groupId], ...e.data.traits } };
 }
 
 /** Folds a conversation event into the view's conversations (see `ConversationView`). */

@@ -177,7 +177,7 @@ export class SegmentReactor implements Reactor {
 
   private async loadDefinitions(before: bigint, ctx: ReactorContext): Promise<void> {
     const filter = { streamPrefixes: [SEGMENT_STREAM], eventTypes: [...DEFINITION_TYPES] };
-    for (let after = 0n; after < before; ) {
+    for (let after = 0n; after < before;) {
       const page = await ctx.store.readAll({ after, filter, maxCount: DEFINITIONS_PAGE });
       for (const e of page) if (e.position < before) this.applyDefinition(e, false);
       after = page.length === DEFINITIONS_PAGE ? page[page.length - 1].position : before;

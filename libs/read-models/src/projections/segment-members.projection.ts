@@ -80,7 +80,13 @@ function changeOf(e: RecordedEvent): Change | undefined {
 export const segmentMembersProjection: Projection = {
   name: 'segment-members',
   collections: [
-    { name: SEGMENT_MEMBERS, indexes: [['workspaceId', 'segmentId', 'member', 'customerId'], ['workspaceId', 'customerId']] },
+    {
+      name: SEGMENT_MEMBERS,
+      indexes: [
+        ['workspaceId', 'segmentId', 'member', 'customerId'],
+        ['workspaceId', 'customerId'],
+      ],
+    },
     { name: SEGMENT_COUNTS, indexes: [['workspaceId', 'segmentId', 'day']] },
     { name: SEGMENT_TOTALS, indexes: [['workspaceId', 'segmentId']] },
   ],
@@ -108,8 +114,7 @@ export const segmentMembersProjection: Projection = {
         segmentMemberDocId(workspaceId, segmentId, customerId),
         e.position,
         () => ({ workspaceId, segmentId, customerId, enteredAt: '', leftAt: '', version: 0, member: 0 }),
-        (doc) =>
-          c.entered ? { ...doc, enteredAt: c.at, leftAt: '', version: c.version, member: 1 } : { ...doc, leftAt: c.at, member: 0 },
+        (doc) => (c.entered ? { ...doc, enteredAt: c.at, leftAt: '', version: c.version, member: 1 } : { ...doc, leftAt: c.at, member: 0 }),
       );
       const totalId = segmentTotalDocId(workspaceId, segmentId);
       batch.update<SegmentTotalDoc>(
