@@ -85,6 +85,7 @@ const trigger = (id: string, ws: Workspace) => ({
   entry: { event: 'Plan Upgraded' },
   steps: [{ send: { channel: 'inbox', body: 'Hi' } }],
 });
+const segment = (ws: Workspace) => ({ name: `Segment ${MARK[ws]}`, conditions: { traits: { plan: 'pro' } } });
 const ingest = (type: string, extra: object = {}): Rule => ({
   allow: ['write'],
   own: (_, n) => ({ body: call(type, { messageId: `m-${type}-${n}`, ...extra }) }),
@@ -187,6 +188,15 @@ const RULES: Record<string, Rule> = {
   'POST /v1/triggers/:id/disable': { allow: workers, ...storedTrigger() },
   'POST /v1/triggers/backtest': { allow: workers, own: (ws) => ({ body: { definition: trigger('draft', ws) } }) },
   'POST /v1/triggers/:id/backtest': { allow: workers, ...storedTrigger(() => ({})) },
+
+  // segment `x` is defined in each workspace (beforeAll); DELETE removes `gone-<ws>`, again and again (no change after the first)
+  // PUT defines a segment that does not exist yet: no colliding probe (acme's `eu-x` is simply acme's own new segment)
+  'PUT /v1/segments/:id': { allow: workers, own: (ws) => ({ params: { id: 'x' }, body: segment(ws) }) },
+  'GET /v1/segments': { allow: readers, own: () => ({}) },
+  'GET /v1/segments/:id': { allow: readers, ...storedTrigger() },
+  'GET /v1/segments/:id/members': { allow: readers, ...storedTrigger() },
+  'GET /v1/segments/:id/counts': { allow: readers, ...storedTrigger() },
+  'DELETE /v1/segments/:id': { allow: workers, own: (ws) => ({ params: { id: `gone-${ws}` } }), colliding: { params: { id: 'eu-x' } } },
 
   'GET /v1/customers/:id/context': { allow: readers, ...customer },
   'GET /v1/customers/:id/conversations': { allow: readers, ...customer },
@@ -353,6 +363,7 @@ describe('access matrix: endpoint × caller × workspace', () => {
           .receive(ws, 'bob', { channel: 'inbox', body: `Help ${MARK[ws]}`, conversationId: conversationId(ws, action) }, 'test');
       const created = await send('POST', '/v1/triggers', key(ws, 'csm'), trigger('x', ws));
       expect(created.status).toBe(201);
+      for (const id of ['x', `gone-${ws}`]) expect((await send('PUT', `/v1/segments/${id}`, key(ws, 'csm'), segment(ws))).status).toBe(200);
       expect(
         (await send('PUT', '/v1/admin/workspace/secrets/inapp_identity', key(ws, 'admin'), { value: IDENTITY_SECRET[ws] })).status,
       ).toBe(204);

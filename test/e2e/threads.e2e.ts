@@ -75,6 +75,7 @@ describe('engine threads: main (api, reactor) + worker (projector, dispatcher, r
       ['trigger-analytics', true],
       ['conversation-analytics', true],
       ['work', true],
+      ['segment-members', true],
     ]);
 
     const metrics = await waitFor(async () => {
