@@ -279,7 +279,7 @@ export function applyToSegmentView(view: SegmentView, event: JourneyEvent, recor
       view.members.delete(e.data.segmentId);
       break;
     case 'TimerScheduled':
-      if (e.data.purpose.startsWith(SEGMENT_TIMER_PREFIX)) {
+      if (typeof e.data.purpose === 'string' && e.data.purpose.startsWith(SEGMENT_TIMER_PREFIX)) {
         const segmentId = e.data.purpose.slice(SEGMENT_TIMER_PREFIX.length);
         view.timers.set(segmentId, { timerId: e.data.timerId, dueAt: Date.parse(e.data.dueAt) });
         view.timerSegments.set(e.data.timerId, segmentId);
