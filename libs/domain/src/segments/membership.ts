@@ -48,8 +48,11 @@ export interface CompiledSegment {
   removed: boolean;
   /** Whether the customer is in the segment at `ctx.now`. */
   holds: Predicate;
-  /** The earliest time after `ctx.now` at which `holds` answers otherwise if no event comes, or undefined. */
-  changesAt(ctx: EvalContext): number | undefined;
+  /**
+   * The earliest time after `ctx.now` (and before `before`, when given: a pending timer due then looks again anyway) at
+   * which `holds` answers otherwise if no event comes, or undefined.
+   */
+  changesAt(ctx: EvalContext, before?: number): number | undefined;
   /** What the condition reads from a customer's history. */
   needs: HistoryNeeds;
 }
@@ -70,8 +73,12 @@ export function compileSegment(definition: SegmentDefinition, version: number, r
     removed,
     holds,
     needs: segmentHistoryNeeds(definition.conditions),
-    changesAt: (ctx) => {
-      const times = [...new Set(breakpoints.flatMap((b) => b(ctx)))].filter((t) => t > ctx.now && Number.isFinite(t)).sort((a, b) => a - b);
+    changesAt: (ctx, before = Infinity) => {
+      if (breakpoints.length === 0) return undefined;
+      const found = new Set<number>();
+      for (const b of breakpoints) for (const t of b(ctx)) if (t > ctx.now && t < before && Number.isFinite(t)) found.add(t);
+      if (found.size === 0) return undefined;
+      const times = [...found].sort((a, b) => a - b);
       if (times.length === 0) return undefined;
       const now = holds(ctx);
       const probes = times.slice(0, MAX_PROBES);
@@ -389,9 +396,9 @@ export function decideSegments(
     if (holds && !member) emit('SegmentEntered', { segmentId: segment.id, version: segment.version }, segment.id);
     else if (!holds && member)
       emit('SegmentLeft', { segmentId: segment.id, version: segment.version, reason: LEFT_CONDITIONS }, segment.id);
-    const next = segment.changesAt(ctx);
     const pending = view.timers.get(segment.id);
-    if (next !== undefined && (!pending || next < pending.dueAt)) {
+    const next = segment.changesAt(ctx, pending?.dueAt);
+    if (next !== undefined) {
       cancel(segment.id);
       const timerId = deterministicId('segment-timer', workspaceId, customerId, input.id, segment.id);
       emit(
