@@ -10,7 +10,7 @@ const ANALYST = 'Bearer analyst-key-segments';
 const OTHER = 'Bearer other-ws-csm-segments';
 const DAY_MS = 86_400_000;
 /** How long after the test's start the Feature Used events leave the 7-day window (real time passing). */
-const EXPIRES_IN_MS = 8_000;
+const EXPIRES_IN_MS = 10_000;
 
 const ACTIVE_PRO = {
   name: 'Active pro customers',
