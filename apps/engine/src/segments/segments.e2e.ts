@@ -146,8 +146,13 @@ describe('segments over HTTP', () => {
   it('a new segment evaluates the existing customers once (backfill); removing it makes its members leave', async () => {
     await ingest([{ type: 'identify', userId: 'cid', messageId: 'seg-cid-1', traits: { plan: 'pro' } }]);
     await eventually(async () => expect((await timeline('cid')).length).toBeGreaterThan(0));
-    const pro = { name: 'Pro plan', conditions: { traits: { plan: 'pro' } } };
-    await http.put('/v1/segments/pro').set('Authorization', CSM).send(pro).expect(200);
+    // as YAML, like triggers kept in git
+    await http
+      .put('/v1/segments/pro')
+      .set('Authorization', CSM)
+      .set('Content-Type', 'application/yaml')
+      .send('name: Pro plan\nconditions:\n  traits: { plan: pro }\n')
+      .expect(200);
     const all = await eventually(async () => {
       const page = (await http.get('/v1/segments/pro/members?limit=1').set('Authorization', ANALYST).expect(200)).body;
       expect(page.total).toBe(2);
