@@ -21,6 +21,8 @@ export interface SegmentDefinition {
 export type SegmentValidation = { ok: true; definition: SegmentDefinition } | { ok: false; errors: TriggerValidationError[] };
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+/** How deep `all` / `any` / `not` may nest in a segment's conditions. */
+export const MAX_DEPTH = 32;
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -65,7 +67,8 @@ export function parseSegment(text: string): SegmentValidation {
 }
 
 /** The errors of a segment condition: the kinds a segment takes, each leaf checked by the trigger language's validator. */
-function conditionErrors(path: string, v: unknown): TriggerValidationError[] {
+function conditionErrors(path: string, v: unknown, depth = 1): TriggerValidationError[] {
+  if (depth > MAX_DEPTH) return [{ path, message: `conditions nest at most ${MAX_DEPTH} levels deep (all, any, not)` }];
   if (!isObj(v)) return [{ path, message: `expected a condition (an object with one of ${SEGMENT_SIGNALS.join(', ')}), got ${show(v)}` }];
   const keys = Object.keys(v);
   const refused = keys.find((k) => k in REFUSED);
@@ -76,9 +79,9 @@ function conditionErrors(path: string, v: unknown): TriggerValidationError[] {
   if (kind === 'all' || kind === 'any') {
     if (!Array.isArray(body)) return [{ path: `${path}.${kind}`, message: `expected a list, got ${show(body)}` }];
     if (body.length === 0) return [{ path: `${path}.${kind}`, message: 'expected at least one item' }];
-    return body.flatMap((c, i) => conditionErrors(`${path}.${kind}[${i}]`, c));
+    return body.flatMap((c, i) => conditionErrors(`${path}.${kind}[${i}]`, c, depth + 1));
   }
-  if (kind === 'not') return conditionErrors(`${path}.not`, body);
+  if (kind === 'not') return conditionErrors(`${path}.not`, body, depth + 1);
   return validateSignal(path, v, { temporal: true });
 }
 

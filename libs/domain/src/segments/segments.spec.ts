@@ -416,3 +416,13 @@ describe('triggers decide on membership (CustomerView: segments, accounts)', () 
     expect(decide(h.track(at, 'Clicked'))).toEqual([]);
   });
 });
+
+it('refuses conditions nested deeper than MAX_DEPTH, naming where', () => {
+  let conditions: unknown = { traits: { plan: 'pro' } };
+  for (let i = 0; i < 10_000; i++) conditions = { not: conditions };
+  const r = validateSegment({ id: 'deep', name: 'Deep', conditions });
+  expect(r).toMatchObject({
+    ok: false,
+    errors: [{ path: `conditions${'.not'.repeat(32)}`, message: expect.stringMatching(/at most 32 levels/) }],
+  });
+});
