@@ -43,6 +43,9 @@ export interface SegmentFigures {
   storedMs: Stats;
   decidedMs: Stats;
   baselineDecidedMs: Stats;
+  /** Inside the engine: from the probe's recordedAt (ingestion, before its commit) to the SegmentEntered/Left's. */
+  reactionMs: Stats;
+  baselineReactionMs: Stats;
   warmup: { seconds: number; probes: number; storedP99Ms: number };
   ingestAnswerMs: { p50: number; p99: number };
   targetP99Ms: number;
@@ -161,6 +164,9 @@ export async function run(
     const decidedMs: number[] = [];
     const baselineMs: number[] = [];
     const warmupMs: number[] = [];
+    const reactionMs: number[] = [];
+    const baselineReactionMs: number[] = [];
+    const recordedAt = db.prepare<[string], { metadata: string }>('SELECT metadata FROM events WHERE id = ?');
     for (const [id, at] of answered) {
       if (warmupProbes.has(id)) {
         if (stored.has(id)) warmupMs.push(stored.get(id)! - at);
@@ -169,6 +175,10 @@ export async function run(
       if (stored.has(id)) storedMs.push(stored.get(id)! - at);
       if (decided.has(id)) decidedMs.push(decided.get(id)! - at);
       if (baseline.has(id)) baselineMs.push(baseline.get(id)! - at);
+      const probe = recordedAt.get(id);
+      const ingested = probe ? Date.parse(JSON.parse(probe.metadata).recordedAt) : undefined;
+      if (ingested !== undefined && decided.has(id)) reactionMs.push(decided.get(id)! - ingested);
+      if (ingested !== undefined && baseline.has(id)) baselineReactionMs.push(baseline.get(id)! - ingested);
     }
     const s = stats(storedMs);
     const a = [...answerMs].sort((x, y) => x - y);
@@ -182,6 +192,8 @@ export async function run(
       storedMs: s,
       decidedMs: stats(decidedMs),
       baselineDecidedMs: stats(baselineMs),
+      reactionMs: stats(reactionMs),
+      baselineReactionMs: stats(baselineReactionMs),
       warmup: { seconds: warmupSeconds, probes: warmupProbes.size, storedP99Ms: stats(warmupMs).p99 },
       ingestAnswerMs: { p50: +percentile(a, 50).toFixed(1), p99: +percentile(a, 99).toFixed(1) },
       targetP99Ms: TARGET_P99_MS,
