@@ -279,6 +279,13 @@ export function applyToSegmentView(view: SegmentView, event: JourneyEvent, recor
     case 'AccountLinked':
       view.accounts = { ...view.accounts, [e.data.groupId]: { ...view.accounts[e.data.groupId], ...e.data.traits } };
       break;
+    case 'CustomerForgotten':
+      // personal data erased: what the conditions read goes with it (the customer then leaves what no longer holds)
+      view.traits = {};
+      view.accounts = {};
+      view.history = [];
+      view.stage = null;
+      return;
     case 'SegmentEntered':
       view.members.set(e.data.segmentId, { version: e.data.version, enteredAt: e.metadata.occurredAt });
       break;

@@ -426,3 +426,12 @@ it('refuses conditions nested deeper than MAX_DEPTH, naming where', () => {
     errors: [{ path: `conditions${'.not'.repeat(32)}`, message: expect.stringMatching(/at most 32 levels/) }],
   });
 });
+
+it('given a member, when the customer is forgotten, then what the conditions read is gone and the customer leaves', () => {
+  const segment = compileSegment({ id: 'pro', name: 'Pro', conditions: { traits: { plan: 'pro' } } }, 1);
+  const h = new History('c1');
+  const view = emptySegmentView();
+  const at = '2026-03-01T00:00:00.000Z';
+  expect(decideSegments([segment], view, h.identify(at, { plan: 'pro' }), new Date(at)).map((e) => e.type)).toEqual(['SegmentEntered']);
+  expect(decideSegments([segment], view, h.add('CustomerForgotten', {}, at), new Date(at)).map((e) => e.type)).toEqual(['SegmentLeft']);
+});
