@@ -55,6 +55,8 @@ export interface CompiledSegment {
   changesAt(ctx: EvalContext, before?: number): number | undefined;
   /** What the condition reads from a customer's history. */
   needs: HistoryNeeds;
+  /** Whether any activity counts (inactivity, a usage drop without an event name). */
+  readsActivity: boolean;
 }
 
 /** A segment's latest version compiled (removed: it holds for nobody, its members leave). */
@@ -73,6 +75,7 @@ export function compileSegment(definition: SegmentDefinition, version: number, r
     removed,
     holds,
     needs: segmentHistoryNeeds(definition.conditions),
+    readsActivity: readsActivity(definition.conditions),
     changesAt: (ctx, before = Infinity) => {
       if (breakpoints.length === 0) return undefined;
       const found = new Set<number>();
@@ -86,6 +89,13 @@ export function compileSegment(definition: SegmentDefinition, version: number, r
       return times.length > MAX_PROBES ? probes[probes.length - 1] : undefined;
     },
   };
+}
+
+function readsActivity(signal: Signal): boolean {
+  if ('all' in signal) return signal.all.some(readsActivity);
+  if ('any' in signal) return signal.any.some(readsActivity);
+  if ('not' in signal) return readsActivity(signal.not);
+  return 'inactive' in signal || ('usageDrop' in signal && signal.usageDrop.event === undefined);
 }
 
 /** A segment condition as a predicate: the trigger language's, absence and inactivity read as states. */
@@ -353,7 +363,7 @@ export function decideSegments(
   folded = false,
 ): JourneyEvent[] {
   if (!folded) applyToSegmentView(view, input);
-  if (!isSegmentInput(input)) return [];
+  if (!isSegmentInput(input) || !concerns(segments, view, input)) return [];
   const { workspaceId, customerId } = input.metadata;
   const nowMs = now.getTime();
   const nowIso = now.toISOString();
@@ -421,6 +431,32 @@ export function decideSegments(
     }
   }
   return out;
+}
+
+/** Inputs that may change any segment's answer whatever they are (state, timers, backfill requests). */
+const ALWAYS: ReadonlySet<string> = new Set([
+  'CustomerIdentified',
+  'TraitsUpdated',
+  'StageChanged',
+  'AccountLinked',
+  'CustomerForgotten',
+  'TimerFired',
+  'SegmentEvaluationRequested',
+]);
+
+/**
+ * Whether an input can change an answer now: a state change, a timer, a request, or a record some condition reads (by
+ * name, or as activity); and every input for a removed segment's members. The others change nothing but the time,
+ * which the membership timers already watch.
+ */
+function concerns(segments: readonly CompiledSegment[], view: SegmentView, input: JourneyEvent): boolean {
+  if (ALWAYS.has(input.type)) return true;
+  const record = segmentRecord(input);
+  for (const s of segments) {
+    if (s.removed ? view.members.has(s.id) : record && (s.needs.byName.has(record.name) || (record.activity && s.readsActivity)))
+      return true;
+  }
+  return false;
 }
 
 const sorted = new WeakMap<readonly CompiledSegment[], CompiledSegment[]>();

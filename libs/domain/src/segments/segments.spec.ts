@@ -435,3 +435,14 @@ it('given a member, when the customer is forgotten, then what the conditions rea
   expect(decideSegments([segment], view, h.identify(at, { plan: 'pro' }), new Date(at)).map((e) => e.type)).toEqual(['SegmentEntered']);
   expect(decideSegments([segment], view, h.add('CustomerForgotten', {}, at), new Date(at)).map((e) => e.type)).toEqual(['SegmentLeft']);
 });
+
+it('decides nothing on an input no condition reads (time changes are the timers’ part)', () => {
+  const active = compileSegment(ACTIVE_PRO, 1);
+  const h = new History('c1');
+  const view = emptySegmentView();
+  const at = '2026-03-01T00:00:00.000Z';
+  decideSegments([active], view, h.identify(at, { plan: 'pro' }), new Date(at));
+  const unrelated = h.add('MessageDelivered', { messageId: 'm1', channel: 'inbox', attempt: 1 }, at);
+  expect(decideSegments([active], view, unrelated, new Date(at))).toEqual([]);
+  expect(view.history.some((r) => r.type === 'MessageDelivered')).toBe(true); // folded all the same
+});
