@@ -69,7 +69,7 @@ async function admin(url: string, method: 'PUT' | 'POST', path: string, body: un
 }
 
 export async function run(
-  options: { rate?: number; seconds?: number; warmupSeconds?: number; customers?: number } = {},
+  options: { rate?: number; seconds?: number; warmupSeconds?: number; customers?: number; withoutSegments?: boolean } = {},
 ): Promise<SegmentFigures> {
   const rate = options.rate ?? 2000;
   const seconds = options.seconds ?? 20;
@@ -80,7 +80,12 @@ export async function run(
   const engine = await startEngine();
   const db = new Database(join(engine.dataDir, 'journey.db'), { readonly: true, fileMustExist: true });
   try {
-    for (const [id, doc] of Object.entries(SEGMENTS)) await admin(engine.url, 'PUT', `/v1/segments/${id}`, doc);
+    // --without-segments: the baseline trigger alone (what the engine does without the segment reactor's work)
+    // BENCH_SEGMENTS=probing,pro: only these segments (to see what each costs)
+    const only = process.env.BENCH_SEGMENTS?.split(',');
+    if (!options.withoutSegments)
+      for (const [id, doc] of Object.entries(SEGMENTS))
+        if (!only || only.includes(id)) await admin(engine.url, 'PUT', `/v1/segments/${id}`, doc);
     await admin(engine.url, 'POST', '/v1/triggers', BASELINE);
     await admin(engine.url, 'POST', `/v1/triggers/${BASELINE.id}/enable`, {});
 
@@ -157,7 +162,8 @@ export async function run(
     await Promise.all(inflight);
     const sendSeconds = (Date.now() - started) / 1000;
     const deadline = Date.now() + 60_000;
-    while (stored.size < probes + warmupProbes.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const expected = () => (options.withoutSegments ? baseline.size : stored.size);
+    while (expected() < probes + warmupProbes.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     clearInterval(poller);
     drain();
 
@@ -211,10 +217,22 @@ export async function run(
 
 if (require.main === module) {
   const { values } = parseArgs({
-    options: { rate: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' }, customers: { type: 'string' } },
+    options: {
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      customers: { type: 'string' },
+      'without-segments': { type: 'boolean' },
+    },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  run({ rate: num(values.rate), seconds: num(values.seconds), warmupSeconds: num(values.warmup), customers: num(values.customers) })
+  run({
+    rate: num(values.rate),
+    seconds: num(values.seconds),
+    warmupSeconds: num(values.warmup),
+    customers: num(values.customers),
+    withoutSegments: values['without-segments'],
+  })
     .then((figures) => console.log(JSON.stringify(figures, null, 2)))
     .catch((error) => {
       console.error(error);
