@@ -36,6 +36,11 @@ const BENCHES: Bench[] = [
     what: 'ingestion answer -> message scheduled at 2k ev/s (target p99 < 50 ms)',
   },
   {
+    name: 'segments',
+    file: 'segments.bench.js',
+    what: 'ingestion answer -> SegmentEntered/SegmentLeft stored at 2k ev/s (target p99 < 50 ms)',
+  },
+  {
     name: 'work-query',
     file: 'work-query.bench.js',
     what: 'GET /v1/work for a member with 500 open items among 100k conversations vs the raw store query (target p99 < 50 ms)',

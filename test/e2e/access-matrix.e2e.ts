@@ -95,6 +95,7 @@ const trigger = (id: string, ws: Workspace) => ({
   entry: { event: 'Plan Upgraded' },
   steps: [{ send: { channel: 'inbox', body: 'Hi' } }],
 });
+const segment = (ws: Workspace) => ({ name: `Segment ${MARK[ws]}`, conditions: { traits: { plan: 'pro' } } });
 const ingest = (type: string, extra: object = {}): Rule => ({
   allow: ['write'],
   own: (_, n) => ({ body: call(type, { messageId: `m-${type}-${n}`, ...extra }) }),
@@ -213,6 +214,14 @@ const RULES: Record<string, Rule> = {
     other: (ws) => ({ params: { id: `bc-${OTHER[ws]}` } }),
     colliding: { params: { id: 'eu-bc-acme-eu' } },
   },
+  // segment `x` is defined in each workspace (beforeAll); DELETE removes `gone-<ws>`, again and again (no change after the first)
+  // PUT defines a segment that does not exist yet: no colliding probe (acme's `eu-x` is simply acme's own new segment)
+  'PUT /v1/segments/:id': { allow: workers, own: (ws) => ({ params: { id: 'x' }, body: segment(ws) }) },
+  'GET /v1/segments': { allow: readers, own: () => ({}) },
+  'GET /v1/segments/:id': { allow: readers, ...storedTrigger() },
+  'GET /v1/segments/:id/members': { allow: readers, ...storedTrigger() },
+  'GET /v1/segments/:id/counts': { allow: readers, ...storedTrigger() },
+  'DELETE /v1/segments/:id': { allow: workers, own: (ws) => ({ params: { id: `gone-${ws}` } }), colliding: { params: { id: 'eu-x' } } },
 
   'GET /v1/customers/:id/context': { allow: readers, ...customer },
   'POST /v1/triggers/:id/preview': {
@@ -403,6 +412,7 @@ describe('access matrix: endpoint × caller × workspace', () => {
       ]);
       for (const id of [`bc-${ws}`, ...Array.from({ length: CLOSABLE_TASKS }, (_, i) => `cancel-${ws}-${i}`)])
         expect((await send('POST', '/v1/broadcasts', key(ws, 'csm'), broadcast(id, ws))).status).toBe(201);
+      for (const id of ['x', `gone-${ws}`]) expect((await send('PUT', `/v1/segments/${id}`, key(ws, 'csm'), segment(ws))).status).toBe(200);
       expect(
         (await send('PUT', '/v1/admin/workspace/secrets/inapp_identity', key(ws, 'admin'), { value: IDENTITY_SECRET[ws] })).status,
       ).toBe(204);

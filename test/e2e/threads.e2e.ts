@@ -76,6 +76,7 @@ describe('engine threads: main (api, reactor) + worker (projector, dispatcher, r
       ['conversation-analytics', true],
       ['work', true],
       ['broadcast-analytics', true],
+      ['segment-members', true],
     ]);
 
     const metrics = await waitFor(async () => {

@@ -24,6 +24,7 @@ import { UpcomingModule } from './upcoming/upcoming.module';
 import { BroadcastsModule } from './broadcasts/broadcasts.module';
 import { IdentityModule } from './identity/identity.module';
 import { PreviewsModule } from './previews/previews.module';
+import { SegmentsModule } from './segments/segments.module';
 
 /** The engine's modules; the worker thread (operations/worker.ts) runs them without the keys of the HTTP API. */
 export const engineModules = ({ keys }: { keys: boolean }) => [
@@ -53,6 +54,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   BroadcastsModule,
   IdentityModule,
   PreviewsModule,
+  SegmentsModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

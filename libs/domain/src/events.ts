@@ -248,6 +248,24 @@ export interface EventDataByType {
   SegmentRemoved: { segmentId: string; version: number; by?: string };
   SegmentEntered: { segmentId: string; version: number };
   SegmentLeft: { segmentId: string; version: number; reason: string };
+  /**
+   * A segment's one-time backfill (segments/membership.ts), on the customer's stream: evaluate this customer against the
+   * segment (its version defined or removed before the customer's next event). Only the segment reactor's input.
+   */
+  SegmentEvaluationRequested: { segmentId: string; version: number };
+  /**
+   * A backfill's progress, on the segment's stream: the customers up to `after` (by id) were asked to be evaluated;
+   * `done` once every one was (the next page continues from `after`).
+   */
+  SegmentBackfillProgressed: {
+    segmentId: string;
+    version: number;
+    /** The change being backfilled: a version defined (every customer is evaluated) or the segment removed (its members). */
+    of: 'SegmentDefined' | 'SegmentRemoved';
+    after: string;
+    customers: number;
+    done: boolean;
+  };
 
   // ── broadcasts (#12): on `broadcast-<workspace>-<broadcastId>` and the members' customer streams
   /**

@@ -15,3 +15,4 @@ export * from './event-time';
 export * from './conversations';
 export * from './broadcasts';
 export * from './identity';
+export * from './segments';

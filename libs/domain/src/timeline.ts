@@ -31,6 +31,7 @@ export type TimelineKind =
   | 'task'
   | 'conversation'
   | 'sla'
+  | 'segment'
   | 'forgotten';
 
 export interface TimelineEntry {
@@ -197,6 +198,10 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
         details: { from: d.from, to: d.to, reason: d.reason },
       };
     }
+    case 'SegmentEntered':
+      return { kind: 'segment', summary: `Entered segment ${e.data.segmentId} (v${e.data.version})`, details: { ...e.data } };
+    case 'SegmentLeft':
+      return { kind: 'segment', summary: `Left segment ${e.data.segmentId}: ${e.data.reason}`, details: { ...e.data } };
     case 'TriggerMatched': {
       const d = e.data;
       return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} matched`, details: { ...d } };

@@ -12,3 +12,4 @@ export * from './conversations';
 export * from './broadcasts/broadcast-reactor';
 export * from './identity/directory';
 export * from './identity/merge-reactor';
+export * from './segments/segment-reactor';

@@ -57,6 +57,9 @@ describe('journey rebuild', () => {
       expect.stringMatching(
         /^broadcast-analytics: rebuilt to position 3 in \d+ ms \(0 broadcasts, 0 broadcast_messages\); identical to the live model$/,
       ),
+      expect.stringMatching(
+        /^segment-members: rebuilt to position 3 in \d+ ms \(0 segment_members, 0 segment_counts, 0 segment_totals\); identical to the live model$/,
+      ),
     ]);
     const reopened = openSqliteDatabase(join(dir, 'journey-read-models.db'));
     const doc = await new SqliteReadModelStore(reopened).get<CustomerState>(CUSTOMERS, customerDocId('default', 'u1'));
@@ -66,7 +69,7 @@ describe('journey rebuild', () => {
 
   it('names the known projections when given an unknown one', async () => {
     await expect(buildProgram().parseAsync(['node', 'journey', 'rebuild', 'nope', '--data-dir', dir])).rejects.toThrow(
-      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, conversation-analytics, work, broadcast-analytics, or all\)/,
+      /unknown projection "nope" \(known: customers, stage-analytics, trigger-analytics, conversation-analytics, work, broadcast-analytics, segment-members, or all\)/,
     );
   });
 });

@@ -154,6 +154,7 @@ describe('customers, timeline and analytics over HTTP', () => {
       { name: 'conversation-analytics', running: true, position: head, head, lag: 0 },
       { name: 'work', running: true, position: head, head, lag: 0 },
       { name: 'broadcast-analytics', running: true, position: head, head, lag: 0 },
+      { name: 'segment-members', running: true, position: head, head, lag: 0 },
     ]);
     await http.get('/v1/admin/projections').set('Authorization', CSM).expect(403);
     const metrics = await http.get('/metrics').set('Authorization', engine.auth.admin).expect(200);

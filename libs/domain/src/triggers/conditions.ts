@@ -145,6 +145,24 @@ export function compileSignal(signal: Signal): Predicate {
     const match = compileReplyMatch(signal.reply);
     return (ctx) => ctx.event !== undefined && match(ctx.event);
   }
+  if ('segment' in signal) {
+    const { entered, left } = signal.segment;
+    return (ctx) =>
+      ctx.event !== undefined &&
+      ((entered !== undefined && ctx.event.type === 'SegmentEntered' && ctx.event.props.segmentId === entered) ||
+        (left !== undefined && ctx.event.type === 'SegmentLeft' && ctx.event.props.segmentId === left));
+  }
+  if ('inSegment' in signal) {
+    const ids = Array.isArray(signal.inSegment) ? signal.inSegment : [signal.inSegment];
+    return (ctx) => ctx.segments !== undefined && ids.some((id) => ctx.segments!.has(id));
+  }
+  if ('account' in signal) {
+    const match = compileFilters(signal.account);
+    return (ctx) => {
+      for (const traits of Object.values(ctx.accountTraits ?? {})) if (match(traits, ctx.now)) return true;
+      return false;
+    };
+  }
   throw new Error(`temporal signal ${Object.keys(signal)[0]} is only allowed in a trigger's entry`);
 }
 

@@ -33,6 +33,8 @@ export const TRIGGER_BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
   'TimerCancelled',
   'MessageScheduled',
   'MessageSuppressed',
+  // a segment backfill's request to evaluate the customer (see segments/membership.ts): the segment reactor's input only
+  'SegmentEvaluationRequested',
 ]);
 
 /** What the trigger runtime knows of one of the customer's conversations: where it happens, who holds it. */
@@ -71,6 +73,10 @@ export interface CustomerView {
    * of the pending trigger timers (by timer id); only depths above 0, at most `DEPTHS_KEPT` of them.
    */
   depths: Map<string, number>;
+  /** The segments the customer is in (SegmentEntered not yet left), for `inSegment`. */
+  segments: Set<string>;
+  /** The traits of the customer's accounts (AccountLinked, merged per group), for `account`. */
+  accounts: Record<string, Traits>;
 }
 
 /**
@@ -103,6 +109,8 @@ export function emptyCustomerView(): CustomerView {
     timers: new Map(),
     pruneAt: PRUNE_FROM,
     depths: new Map(),
+    segments: new Set(),
+    accounts: {},
   };
 }
 
@@ -136,6 +144,7 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   if ((e.type === 'CustomerIdentified' || e.type === 'InteractionRecorded') && typeof e.data.context?.timezone === 'string')
     view.contextTimeZone = e.data.context.timezone;
   foldConversation(view, e);
+  foldSegmentsAndAccounts(view, e);
   // a webhook step's request is no message to the customer: it counts against no frequency cap
   if (e.type === 'MessageScheduled' && !e.data.request && !e.data.test)
     view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
@@ -157,6 +166,14 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
       run = { ...run, active: { ...run.active, conversationId: reply.conversationId } };
     view.runs.set(triggerId, run);
   }
+}
+
+/** Folds segment membership (SegmentEntered / SegmentLeft) and account traits (AccountLinked) into the view. */
+function foldSegmentsAndAccounts(view: CustomerView, e: TypedEvent): void {
+  if (e.type === 'SegmentEntered') view.segments.add(e.data.segmentId);
+  else if (e.type === 'SegmentLeft') view.segments.delete(e.data.segmentId);
+  else if (e.type === 'AccountLinked')
+    view.accounts = { ...view.accounts, [e.data.groupId]: { ...view.accounts[e.data.groupId], ...e.data.traits } };
 }
 
 /** Folds a conversation event into the view's conversations (see `ConversationView`). */
@@ -319,6 +336,8 @@ export function decideOnView(
     stage: view.stage,
     history: view.history,
     timeZone: customerTimeZone(view),
+    segments: view.segments,
+    accountTraits: view.accounts,
     messages: view.messages,
     conversations: view.conversations,
     ids,

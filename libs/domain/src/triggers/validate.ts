@@ -60,6 +60,23 @@ export function validateTrigger(doc: unknown, ports: TriggerValidationPorts = {}
   return { ok: true, definition };
 }
 
+/**
+ * Validates one signal of the trigger language at `path` (every error found). `temporal`: whether `absent`, `inactive`
+ * and `date` are allowed there (a trigger's entry; segments, whose conditions are states, allow absence too).
+ */
+export function validateSignal(path: string, signal: unknown, options: { temporal?: boolean } = {}): TriggerValidationError[] {
+  const v = new Validator({});
+  v.checkSignal(path, signal, options.temporal ?? false);
+  return v.errors;
+}
+
+/** Validates property filters (`traits`, `account`, `where`) at `path`. */
+export function validateFilters(path: string, filters: unknown): TriggerValidationError[] {
+  const v = new Validator({});
+  v.checkFilters(path, filters);
+  return v.errors;
+}
+
 /** Like `validateTrigger`, but throws `InvalidTriggerError`. */
 export function assertValidTrigger(doc: unknown): TriggerDefinition {
   const r = validateTrigger(doc);
@@ -80,6 +97,9 @@ const SIGNAL_KINDS = [
   'trait',
   'traits',
   'reply',
+  'segment',
+  'inSegment',
+  'account',
   'all',
   'any',
   'not',
@@ -167,6 +187,14 @@ class Validator {
     if (!Array.isArray(v)) return void this.fail(path, `expected a list, got ${show(v)}`);
     if (nonEmpty && v.length === 0) return void this.fail(path, 'expected at least one item');
     v.forEach((item, i) => each(`${path}[${i}]`, item));
+  }
+
+  checkSignal(path: string, v: unknown, temporalAllowed: boolean): void {
+    this.signal(path, v, temporalAllowed);
+  }
+
+  checkFilters(path: string, v: unknown): void {
+    this.filters(path, v);
   }
 
   definition(doc: unknown): void {
@@ -318,6 +346,20 @@ class Validator {
         }
         return;
       }
+      case 'segment': {
+        if (!this.object(p, body, [], ['entered', 'left'])) return;
+        const given = ['entered', 'left'].filter((k) => body[k] !== undefined);
+        if (given.length !== 1) this.fail(p, 'expected exactly one of "entered" or "left" (a segment id)');
+        for (const k of given) this.segmentId(`${p}.${k}`, body[k]);
+        return;
+      }
+      case 'inSegment':
+        if (Array.isArray(body)) this.list(p, body, (q, id) => this.segmentId(q, id));
+        else this.segmentId(p, body);
+        return;
+      case 'account':
+        this.filters(p, body);
+        return;
       case 'all':
       case 'any':
         this.list(p, body, (q, s) => this.signal(q, s, false));
@@ -326,6 +368,11 @@ class Validator {
         this.signal(p, body, false);
         return;
     }
+  }
+
+  private segmentId(path: string, v: unknown): void {
+    if (typeof v !== 'string' || !ID.test(v))
+      this.fail(path, `expected a segment id (letters, digits, "-" or "_", at most 64), got ${show(v)}`);
   }
 
   private eventSignal(path: string, v: Obj): void {

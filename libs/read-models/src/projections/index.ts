@@ -2,6 +2,7 @@ import type { Projection } from '../projection';
 import { broadcastAnalyticsProjection } from './broadcast-analytics.projection';
 import { conversationAnalyticsProjection } from './conversation-analytics.projection';
 import { customersProjection } from './customers.projection';
+import { segmentMembersProjection } from './segment-members.projection';
 import { stageAnalyticsProjection } from './stage-analytics.projection';
 import { triggerAnalyticsProjection } from './trigger-analytics.projection';
 import { workProjection } from './work.projection';
@@ -10,6 +11,7 @@ export * from './broadcast-analytics.projection';
 export * from './conversation-analytics.projection';
 export * from './conversation-figures';
 export * from './customers.projection';
+export * from './segment-members.projection';
 export * from './stage-analytics.projection';
 export * from './trigger-analytics.projection';
 export * from './trigger-lift';
@@ -23,4 +25,5 @@ export const PROJECTIONS: readonly Projection[] = [
   conversationAnalyticsProjection,
   workProjection,
   broadcastAnalyticsProjection,
+  segmentMembersProjection,
 ];
