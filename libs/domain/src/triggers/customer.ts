@@ -339,7 +339,10 @@ function slotsToDecide(view: CustomerView, p: TriggerProgram, input: JourneyEven
   return shadow.length ? [...live, ...shadow] : live;
 }
 
-/** A shadow run's context: its frequency caps count what it would have sent in place of the live version, never the live version's messages. */
+/**
+ * A shadow run's context: its frequency caps count what it would have sent in place of the live version (the customer's
+ * other messages and its own shadowed ones), never the live version's messages.
+ */
 function shadowContext(view: CustomerView, ctx: RunContext, triggerId: string): RunContext {
   return {
     ...ctx,

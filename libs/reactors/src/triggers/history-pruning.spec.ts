@@ -5,7 +5,6 @@ import {
   evolveTrigger,
   initialTriggerState,
   triggerStreamId,
-  type TriggerCommand,
   type TriggerDefinition,
 } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';

@@ -69,8 +69,9 @@ export class TriggerReactor implements Reactor {
 
   /**
    * `onMatched`: called for each live TriggerMatched this reactor decides (for metrics; a replay after a crash may repeat
-   * one; a shadow run's are not counted). `keepHistory`: views keep every record (to compare decisions with and without pruning). `renderReply`: renders
-   * `reply` bodies (default: the messaging lib's bounded Liquid, `replyRenderer()`, the one the backtest uses too).
+   * one; a shadow run's are not counted). `keepHistory`: views keep every record (to compare decisions with and without
+   * pruning). `renderReply`: renders `reply` bodies (default: the messaging lib's bounded Liquid, `replyRenderer()`, the
+   * one the backtest uses too).
    */
   constructor(
     options: {
