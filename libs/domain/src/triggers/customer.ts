@@ -184,8 +184,11 @@ function foldRuns(view: CustomerView, e: TypedEvent): void {
     case 'TimerScheduled': {
       if (!e.data.purpose.startsWith('trigger:')) return;
       const triggerId = e.data.purpose.slice('trigger:'.length);
-      const p = e.data.payload ?? {};
-      const slot: RunSlot = { ...(typeof p.key === 'string' ? { key: p.key } : {}), ...(p.shadow === true ? { shadow: true } : {}) };
+      const p = e.data.payload;
+      const slot: RunSlot =
+        p === undefined || (p.key === undefined && p.shadow === undefined)
+          ? NO_SLOT
+          : { ...(typeof p.key === 'string' ? { key: p.key } : {}), ...(p.shadow === true ? { shadow: true } : {}) };
       view.timers.set(e.data.timerId, runSlotId(triggerId, slot));
       return foldSlot(view, triggerId, slot, e);
     }
@@ -214,13 +217,18 @@ function foldRuns(view: CustomerView, e: TypedEvent): void {
     case 'MessageSuppressed': {
       const triggerId = e.data.triggerId;
       if (triggerId === undefined) return;
-      for (const slotId of slotIdsOf(view, triggerId)) foldInto(view, slotId, e);
+      const run = view.runs.get(triggerId);
+      if (run) view.runs.set(triggerId, evolveRun(run, e));
+      for (const slotId of view.slots.get(triggerId) ?? NO_SLOTS) foldInto(view, slotId, e);
       return;
     }
     default:
       return;
   }
 }
+
+const NO_SLOT: RunSlot = Object.freeze({});
+const NO_SLOTS: ReadonlySet<string> = new Set();
 
 /** The trigger's slots in the view: its customer run's (when it has one), then the others (keyed, shadow). */
 function* slotIdsOf(view: CustomerView, triggerId: string): Iterable<string> {
@@ -307,7 +315,6 @@ function roomForKey(view: CustomerView, group: Set<string> | undefined, shadow: 
 function slotsToDecide(view: CustomerView, p: TriggerProgram, input: JourneyEvent, record: ActivityRecord | undefined): RunState[] {
   const group = view.slots.get(p.id);
   const single = view.runs.get(p.id);
-  if (!group && !p.shadow && !p.latest.key) return [single ?? initialRunState(p.id)];
   if (input.type === 'TimerFired') {
     const slotId = view.timers.get(String(input.data.timerId));
     const run = slotId !== undefined && isSlotOf(slotId, p.id) ? view.runs.get(slotId) : undefined;
@@ -469,7 +476,12 @@ export function decideOnView(
   const ordered = byPriority(programs);
   const record = activityRecord(input);
   // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
-  const runs = ordered.map((p) => slotsToDecide(view, p, input, record));
+  const runs = ordered.map((p) =>
+    // the customer's run alone (unkeyed, no shadow): as before keyed runs, without the routing
+    !p.shadow && !p.latest.key && !view.slots.has(p.id)
+      ? (view.runs.get(p.id) ?? initialRunState(p.id))
+      : slotsToDecide(view, p, input, record),
+  );
   if (!inputFolded) applyToView(view, input, record);
   const ctx: RunContext = {
     workspaceId: input.metadata.workspaceId,
@@ -490,15 +502,27 @@ export function decideOnView(
   const out: JourneyEvent[] = [];
   for (let i = 0; i < ordered.length; i++) {
     const program = ordered[i];
-    for (const run of runs[i]) {
-      // a shadow run never claims the input (it sends nothing): MessageShadowed is no claim
-      const events = decideRun(program, run, input, run.shadow ? shadowContext(view, ctx, program.id) : ctx);
-      for (const e of events) applyToView(view, e);
-      if (!ctx.claim && events.some(claimsTheInput)) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
-      out.push(...events);
-    }
+    const slots = runs[i];
+    if (!Array.isArray(slots)) decideSlot(program, slots, input, ctx, view, out);
+    else for (const run of slots) decideSlot(program, run, input, ctx, view, out);
   }
   return out;
+}
+
+/** One slot's decision on the input, folded into the view; a live send claims the input against lower priorities. */
+function decideSlot(
+  program: TriggerProgram,
+  run: RunState,
+  input: JourneyEvent,
+  ctx: RunContext,
+  view: CustomerView,
+  out: JourneyEvent[],
+): void {
+  // a shadow run never claims the input (it sends nothing): MessageShadowed is no claim
+  const events = decideRun(program, run, input, run.shadow ? shadowContext(view, ctx, program.id) : ctx);
+  for (const e of events) applyToView(view, e);
+  if (!ctx.claim && events.some(claimsTheInput)) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
+  out.push(...events);
 }
 
 /** A message to the customer (a send, an automated reply; not a webhook step's request): lower priorities' are suppressed. */

@@ -94,8 +94,12 @@ export function isSlotOf(slotId: string, triggerId: string): boolean {
 
 /** How a slot marks its run events (TriggerMatched, steps, exits) and timers' payloads: `key`, `shadow`. */
 function slotMark(state: RunSlot): RunSlot {
-  return { ...(state.key !== undefined ? { key: state.key } : {}), ...(state.shadow ? { shadow: true } : {}) };
+  if (state.key === undefined) return state.shadow ? SHADOW_MARK : NO_MARK;
+  return state.shadow ? { key: state.key, shadow: true } : { key: state.key };
 }
+const NO_MARK: RunSlot = Object.freeze({});
+const SHADOW_MARK: RunSlot = Object.freeze({ shadow: true });
+const NO_PARTS: readonly string[] = Object.freeze([]);
 
 /** Steps a shadow run does not execute: it only records that it entered them (TriggerRunStepEntered). */
 const SHADOW_SKIPS: ReadonlySet<CompiledStep['kind']> = new Set(['task', 'set', 'emit', 'reply', 'tag', 'handoff', 'resolve', 'webhook']);
@@ -258,7 +262,7 @@ class RunDecision {
   private readonly entryVersion?: CompiledTrigger;
   /** `key`/`shadow` on the slot's run events, and the id parts that keep its runs and timers apart from other slots'. */
   private readonly mark: RunSlot;
-  private readonly slotParts: string[];
+  private readonly slotParts: readonly string[];
 
   constructor(
     private readonly program: TriggerProgram,
@@ -269,6 +273,14 @@ class RunDecision {
     this.id = ctx.ids ?? deterministicId;
     const e = typed(input);
     if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
+    if (state.key === undefined && !state.shadow) {
+      // the customer's live run (the common case)
+      this.entryVersion = program.enabled ? program.latest : undefined;
+      this.mark = NO_MARK;
+      this.slotParts = NO_PARTS;
+      this.ctx = ctx;
+      return;
+    }
     this.entryVersion = state.shadow ? program.shadow : program.enabled ? program.latest : undefined;
     this.mark = slotMark(state);
     this.slotParts = [...(state.key !== undefined ? ['key', state.key] : []), ...(state.shadow ? ['shadow'] : [])];
@@ -286,6 +298,16 @@ class RunDecision {
     const t = this.entryVersion;
     if (t && !active && (t.key !== undefined) === (this.state.key !== undefined)) this.enter(t);
     return this.out;
+  }
+
+  /** Run event data (or a timer's payload) with the slot's `key`/`shadow`. */
+  private marked<T extends object>(data: T): T {
+    return this.mark === NO_MARK ? data : { ...data, ...this.mark };
+  }
+
+  /** An id of the slot's: a run's, an entry timer's (the customer's slot: as before keyed runs; others with their key and mark). */
+  private slotId(...parts: Array<string | number>): string {
+    return this.slotParts.length === 0 ? this.id(...parts) : this.id(...parts, ...this.slotParts);
   }
 
   /** Whether this input may start a run (or arm an entry watch) in this slot: a keyed slot's only on an event of its key. */
@@ -384,14 +406,14 @@ class RunDecision {
 
   /** Schedules the entry watch's timer (its id made from the input that arms it). */
   private arm(t: CompiledTrigger, dueAt: number, armedAt: number): void {
-    const timerId = this.id('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id, ...this.slotParts);
+    const timerId = this.slotId('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit(
       'TimerScheduled',
       {
         timerId,
         dueAt: isoTime(dueAt),
         purpose: timerPurpose(t.id),
-        payload: { kind: 'entry', version: t.version, armedAt, ...this.mark },
+        payload: this.marked({ kind: 'entry', version: t.version, armedAt }),
       },
       timerId,
       'scheduled',
@@ -406,10 +428,10 @@ class RunDecision {
   }
 
   private start(t: CompiledTrigger): void {
-    const runId = this.id('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id, ...this.slotParts);
+    const runId = this.slotId('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit(
       'TriggerMatched',
-      { triggerId: t.id, version: t.version, runId, causingEventId: this.input.id, ...this.mark },
+      this.marked({ triggerId: t.id, version: t.version, runId, causingEventId: this.input.id }),
       runId,
       'matched',
     );
@@ -424,7 +446,7 @@ class RunDecision {
       const entered = (variant?: string) =>
         this.emit(
           'TriggerRunStepEntered',
-          { triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}), ...this.mark },
+          this.marked({ triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}) }),
           runId,
           addr,
           'entered',
@@ -441,7 +463,7 @@ class RunDecision {
           const dueAt = isoTime(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs));
           this.emit(
             'TimerScheduled',
-            { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr, ...this.mark } },
+            { timerId, dueAt, purpose: timerPurpose(t.id), payload: this.marked({ kind: 'step', runId, step: addr }) },
             runId,
             addr,
             'timer',
@@ -724,7 +746,7 @@ class RunDecision {
 
   private exit(runId: string, version: number, reason: string, pendingTimerId?: string): void {
     if (pendingTimerId) this.cancelTimer(pendingTimerId, `run exited: ${reason}`);
-    this.emit('TriggerRunExited', { triggerId: this.program.id, version, runId, reason, ...this.mark }, runId, 'exited');
+    this.emit('TriggerRunExited', this.marked({ triggerId: this.program.id, version, runId, reason }), runId, 'exited');
   }
 
   private cancelTimer(timerId: string, reason: string): void {
