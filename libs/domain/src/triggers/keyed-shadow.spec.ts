@@ -156,6 +156,25 @@ describe('keyed runs (key: properties.cartId)', () => {
     ]);
   });
 
+  it('given a task per cart that a checkout closes, when cart A checks out, then only A’s task closes', () => {
+    const tasks = program(
+      'abandoned-cart',
+      define(cart({ exit: undefined, steps: [{ task: { title: 'Call about the cart', closeOn: { event: 'Checkout Completed' } } }] })),
+      enable,
+    );
+    const h = new History();
+    h.track('2025-03-01T10:00:00Z', 'Cart Updated', { cartId: 'A' });
+    h.track('2025-03-01T10:10:00Z', 'Cart Updated', { cartId: 'B' });
+    h.track('2025-03-01T11:00:00Z', 'Checkout Completed', { cartId: 'A' });
+    const { decided } = simulateCustomer([tasks], h.events, until);
+    const opened = ofType(decided, 'CsmTaskOpened').map((e) => e.data.taskId);
+    expect(opened).toHaveLength(2);
+    expect(ofType(decided, 'CsmTaskClosed').map((e) => e.data.taskId)).toEqual([opened[0]]);
+    // a checkout without a cartId closes the rest
+    h.track('2025-03-01T12:00:00Z', 'Checkout Completed');
+    expect(ofType(simulateCustomer([tasks], h.events, until).decided, 'CsmTaskClosed').map((e) => e.data.taskId)).toEqual(opened);
+  });
+
   it('given a temporal entry per key (no checkout 1h after a cart update), then a checkout of cart B does not cancel cart A’s watch', () => {
     const absent = program(
       'abandoned-cart',
