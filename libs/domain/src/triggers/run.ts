@@ -71,7 +71,8 @@ export interface RunSlot {
   shadow?: boolean;
 }
 
-export function initialRunState(triggerId: string, slot: RunSlot = {}): RunState {
+export function initialRunState(triggerId: string, slot?: RunSlot): RunState {
+  if (slot === undefined || (slot.key === undefined && !slot.shadow)) return { triggerId, entries: 0, tasks: {} };
   return {
     triggerId,
     ...(slot.key !== undefined ? { key: slot.key } : {}),
