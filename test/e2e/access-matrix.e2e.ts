@@ -197,6 +197,9 @@ const RULES: Record<string, Rule> = {
   'PUT /v1/triggers/:id': { allow: workers, ...storedTrigger((ws, id) => trigger(id, ws)) },
   'POST /v1/triggers/:id/enable': { allow: workers, ...storedTrigger() },
   'POST /v1/triggers/:id/disable': { allow: workers, ...storedTrigger() },
+  'GET /v1/triggers/:id/shadow': { allow: workers, ...storedTrigger() },
+  'POST /v1/triggers/:id/shadow': { allow: workers, ...storedTrigger(() => ({ version: 1 })) },
+  'DELETE /v1/triggers/:id/shadow': { allow: workers, ...storedTrigger() },
   'POST /v1/triggers/backtest': { allow: workers, own: (ws) => ({ body: { definition: trigger('draft', ws) } }) },
   'POST /v1/triggers/:id/backtest': { allow: workers, ...storedTrigger(() => ({})) },
 

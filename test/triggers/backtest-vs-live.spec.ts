@@ -18,6 +18,7 @@ import {
   TRIGGER_SOURCE,
   type JourneyEvent,
   type RecordedEvent,
+  type TriggerCommand,
   type TriggerDefinition,
   type TypedEvent,
 } from '@journey/domain';
@@ -214,23 +215,25 @@ function decision(e: JourneyEvent): string {
     'team',
     'automated',
     'request',
+    'key',
   ];
   const payload = (d.payload as Record<string, unknown> | undefined)?.kind;
   return `${e.metadata.occurredAt} ${e.type} ${JSON.stringify(Object.fromEntries(keep.filter((k) => d[k] !== undefined).map((k) => [k, d[k]])))}${payload ? ` ${payload}` : ''}`;
 }
 
-const byCustomer = (out: Map<string, string[]>, customerId: string, e: JourneyEvent) =>
-  out.set(customerId, [...(out.get(customerId) ?? []), decision(e)]);
+const byCustomer = (out: Map<string, string[]>, customerId: string, e: JourneyEvent, describe = decision) =>
+  out.set(customerId, [...(out.get(customerId) ?? []), describe(e)]);
 const sorted = (m: Map<string, string[]>) =>
   Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([c, ds]) => [c, [...ds].sort()]));
 
 /** The live reactor over the log, driven as the reactor runner and the TimerScheduler drive it; returns the store too. */
-async function live(definition: TriggerDefinition, batches: Batch[], end: number) {
+async function live(definition: TriggerDefinition, batches: Batch[], end: number, mode: 'enabled' | 'shadow' = 'enabled') {
   const store = new SqliteEventStore(openSqliteDatabase(':memory:'));
   const clock = new FakeClock(new Date(START));
   const ctx = { store, now: () => clock.now(), owns: () => true };
   let state = initialTriggerState(definition.id);
-  for (const command of [{ type: 'DefineTrigger', definition } as const, { type: 'EnableTrigger' } as const]) {
+  const run: TriggerCommand = mode === 'enabled' ? { type: 'EnableTrigger' } : { type: 'StartShadow', version: 1 };
+  for (const command of [{ type: 'DefineTrigger', definition } as const, run]) {
     const events = decideTrigger(command, state, { workspaceId: WS, now: clock.now() });
     await store.appendToStream(triggerStreamId(WS, definition.id), events);
     state = events.reduce(evolveTrigger, state);
@@ -373,6 +376,142 @@ describe('backtest and live decide the same on the same history (every library t
           }
       }
       expect(decisions).toBeGreaterThan(0); // the histories do reach the trigger
+    });
+  }
+});
+
+/** The same histories with carts: some tracks become `Cart Updated` / `Checkout Completed` with a cartId (a checkout at times without). */
+function cartHistory(seed: number): { batches: Batch[]; end: number } {
+  const generated = history(seed);
+  const r = random(seed * 7919);
+  const carts = ['A', 'B', 'C', 'D'];
+  for (const batch of generated.batches)
+    for (const e of batch.events) {
+      if (e.type !== 'InteractionRecorded') continue;
+      const name = (e.data as { event: string }).event;
+      if (name === 'Something Else' || name === 'Report Created' || name === 'Project Created')
+        e.data = { event: 'Cart Updated', properties: { cartId: r.pick(carts) } };
+      else if (name === 'Subscription Renewed' || name === 'Dashboard Created')
+        e.data = { event: 'Checkout Completed', properties: r.next() < 0.2 ? {} : { cartId: r.pick(carts) } };
+    }
+  return generated;
+}
+
+const keyed: TriggerDefinition[] = [
+  {
+    id: 'keyed-reminder',
+    name: 'Keyed reminder',
+    key: 'properties.cartId',
+    reentry: 'every',
+    entry: { event: 'Cart Updated' },
+    exit: [{ when: { event: 'Checkout Completed' }, reason: 'checked out' }],
+    guards: { frequencyCaps: [{ max: 2, per: '1d', scope: 'trigger' }], quietHours: { start: '21:00', end: '08:00' } },
+    steps: [
+      { wait: { duration: '1d' } },
+      { send: { channel: 'inbox', body: 'Your cart {{ event.cartId }}' } },
+      { wait: { duration: '3d' } },
+    ],
+  },
+  {
+    id: 'keyed-absent',
+    name: 'Keyed absence',
+    key: 'properties.cartId',
+    reentry: { oncePer: '5d' },
+    entry: { absent: { event: 'Checkout Completed', for: '2d', after: { event: 'Cart Updated' } } },
+    steps: [
+      { send: { channel: 'inbox', body: 'Forgot something?' } },
+      { task: { title: 'Call about the cart', closeOn: { event: 'Checkout Completed' } } },
+    ],
+  },
+  {
+    id: 'keyed-wait-until',
+    name: 'Keyed wait until',
+    key: 'properties.cartId',
+    entry: { all: [{ event: 'Cart Updated' }, { count: { event: 'Cart Updated', within: '30d', gte: 2 } }] },
+    steps: [
+      {
+        wait: {
+          until: { event: 'Checkout Completed' },
+          timeout: '3d',
+          onEvent: [{ send: { channel: 'inbox', body: 'Thanks' } }],
+          onTimeout: [{ send: { channel: 'inbox', body: 'Still there?' } }],
+        },
+      },
+    ],
+  },
+];
+
+describe('backtest and live decide the same for keyed triggers (one run per cart, generated histories)', () => {
+  for (const definition of keyed) {
+    it(`${definition.id}`, async () => {
+      let runs = 0;
+      const keys = new Set<string>();
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const { batches, end } = cartHistory(seed);
+        const { store, decided } = await live(definition, batches, end);
+        for (const e of await store.readAll({ filter: { streamPrefixes: [customerStreamId(WS, '')] } }))
+          if (e.type === 'TriggerMatched') {
+            runs++;
+            keys.add(`${e.metadata.customerId}/${String(e.data.key)}`);
+          }
+        const backtested = new Map<string, string[]>();
+        await runBacktest(store, {
+          workspaceId: WS,
+          definition,
+          to: new Date(end),
+          observe: (c, _input, ds) => ds.forEach((e) => byCustomer(backtested, c, e)),
+        });
+        await store.close();
+        expect({ seed, decisions: sorted(backtested) }).toEqual({ seed, decisions: sorted(decided) });
+      }
+      // the histories reach several carts of the same customers
+      expect(runs).toBeGreaterThan(0);
+      expect(keys.size).toBeGreaterThan(2);
+    });
+  }
+});
+
+/** A decision with a message as what shadow mode records of it: channel, deferral or suppression, never the message itself. */
+function asShadowed(e: JourneyEvent): string {
+  const d = e.data as Record<string, unknown>;
+  const suppressed = e.type === 'MessageSuppressed' ? String(d.reason) : (d.suppressed as { reason: string } | undefined)?.reason;
+  if (e.type === 'MessageScheduled' || e.type === 'MessageSuppressed' || e.type === 'MessageShadowed')
+    return `${e.metadata.occurredAt} message ${String(d.channel)} ${suppressed ? `suppressed ${suppressed}` : String(d.notBefore ?? '')}`;
+  return decision(e);
+}
+
+describe('shadow mode decides what the version decides live (triggers that only wait and send, generated histories)', () => {
+  const sendsOnly = [
+    ...library.filter((d) => ['onboarding-activation-nudge', 'onboarding-welcome', 'usage-inactivity'].includes(d.id)),
+    ...keyed.filter((d) => d.id !== 'keyed-absent'),
+  ];
+  for (const definition of sendsOnly) {
+    it(`${definition.id}`, async () => {
+      let shadowed = 0;
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const { batches, end } = definition.key ? cartHistory(seed) : history(seed);
+        const decisions = async (mode: 'enabled' | 'shadow') => {
+          const { store } = await live(definition, batches, end, mode);
+          const out = new Map<string, string[]>();
+          for (const e of await store.readAll({ filter: { streamPrefixes: [customerStreamId(WS, '')] } }))
+            // a late event does not revise a shadowed message (no late-event suppression in shadow)
+            if (e.metadata.source === TRIGGER_SOURCE && e.data.reason !== 'late-event')
+              byCustomer(out, e.metadata.customerId, e, asShadowed);
+          const messages = await store.readAll({
+            filter: { streamPrefixes: [customerStreamId(WS, '')], eventTypes: ['MessageScheduled'] },
+          });
+          await store.close();
+          return { out, scheduled: messages.length };
+        };
+        const [enabled, shadow] = [await decisions('enabled'), await decisions('shadow')];
+        expect(shadow.scheduled).toBe(0);
+        const shadowSide = sorted(shadow.out);
+        expect({ seed, decisions: shadowSide }).toEqual({ seed, decisions: sorted(enabled.out) });
+        shadowed += Object.values(shadowSide)
+          .flat()
+          .filter((d) => d.includes(' message ')).length;
+      }
+      expect(shadowed).toBeGreaterThan(0);
     });
   }
 });

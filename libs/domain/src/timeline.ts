@@ -204,7 +204,7 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
       return { kind: 'segment', summary: `Left segment ${e.data.segmentId}: ${e.data.reason}`, details: { ...e.data } };
     case 'TriggerMatched': {
       const d = e.data;
-      return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version} matched`, details: { ...d } };
+      return { kind: 'trigger', summary: `Trigger ${d.triggerId} v${d.version}${runNote(d)} matched`, details: { ...d } };
     }
     case 'TriggerRunExited': {
       // a run cut off by the causal depth limit (see MAX_CAUSAL_DEPTH); other exits are bookkeeping
@@ -212,7 +212,17 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
       if (d.reason !== 'causal-depth') return undefined;
       return {
         kind: 'trigger',
-        summary: `Trigger ${d.triggerId} v${d.version} cut off: causal-depth (too many triggers in a row caused this)`,
+        summary: `Trigger ${d.triggerId} v${d.version}${runNote(d)} cut off: causal-depth (too many triggers in a row caused this)`,
+        details: { ...d },
+      };
+    }
+    case 'MessageShadowed': {
+      // what a shadow run would have sent: nothing was
+      const d = e.data;
+      const verdict = d.suppressed ? `would have been suppressed: ${d.suppressed.reason}` : 'would have been sent';
+      return {
+        kind: 'message',
+        summary: `Message ${d.messageId} via ${d.channel} ${verdict} (trigger ${d.triggerId} v${d.triggerVersion} in shadow: not sent)`,
         details: { ...d },
       };
     }
@@ -356,6 +366,12 @@ function describe(event: JourneyEvent, redact: boolean, names: Names): Described
       return { kind: 'message', summary: `${what} ${String(d.messageId)} ${verb}${channel}${why}`, details };
     }
   }
+}
+
+/** How a run is named beside its trigger: ` (key cart-1)`, ` (shadow)`, ` (key cart-1, shadow)`, or nothing. */
+function runNote(d: { key?: string; shadow?: boolean }): string {
+  const notes = [...(d.key !== undefined ? [`key ${d.key}`] : []), ...(d.shadow ? ['shadow'] : [])];
+  return notes.length ? ` (${notes.join(', ')})` : '';
 }
 
 function clean(details: Record<string, unknown>): Record<string, unknown> {

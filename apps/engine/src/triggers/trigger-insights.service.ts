@@ -478,13 +478,16 @@ export function describe(e: RecordedEvent): ExplainedEvent {
                   ? `automated by trigger ${String(d.triggerId)}`
                   : `by ${String(d.by)}`
                 : undefined;
+  // a keyed or shadow run is named by its key and mark
+  const run =
+    e.type === 'TriggerMatched' ? [d.key !== undefined && `key ${String(d.key)}`, d.shadow && 'shadow'].filter(Boolean).join(', ') : '';
   return {
     id: e.id,
     type: e.type,
     occurredAt: e.metadata.occurredAt,
     recordedAt: e.metadata.recordedAt,
     source: e.metadata.source,
-    ...(detail !== undefined ? { detail } : {}),
+    ...(detail !== undefined ? { detail } : run ? { detail: run } : {}),
   };
 }
 

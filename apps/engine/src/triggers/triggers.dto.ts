@@ -197,6 +197,11 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
     name: { type: 'string' },
     description: { type: 'string' },
     priority: { type: 'number', description: 'Higher wins when several triggers send on the same event; default 0' },
+    key: {
+      type: 'string',
+      pattern: '^properties\\.[^.]+(\\.[^.]+)*$',
+      description: 'Keyed runs: a property path of the entry event (properties.cartId): one run per value instead of per customer',
+    },
     entry: {
       type: 'object',
       description:

@@ -13,6 +13,8 @@ import { ListTriggersHandler } from './list-triggers.query';
 import { GetTriggerHandler } from './get-trigger.query';
 import { ExplainMessageHandler } from './explain-message.query';
 import { TriggerAnalyticsHandler } from './trigger-analytics.query';
+import { ShadowController } from './shadow.controller';
+import { GetShadowHandler, StartShadowHandler, StopShadowHandler } from './shadow.commands';
 
 const HANDLERS = [
   DefineTriggerHandler,
@@ -23,6 +25,9 @@ const HANDLERS = [
   GetTriggerHandler,
   ExplainMessageHandler,
   TriggerAnalyticsHandler,
+  StartShadowHandler,
+  StopShadowHandler,
+  GetShadowHandler,
 ];
 
 /**
@@ -32,7 +37,7 @@ const HANDLERS = [
  */
 @Module({
   imports: [ProjectionsModule],
-  controllers: [TriggersController, TriggerInsightsController],
+  controllers: [TriggersController, TriggerInsightsController, ShadowController],
   providers: [
     TriggersService,
     TriggerInsightsService,

@@ -10,15 +10,18 @@ import { occurredTime } from '../event-time';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
 import { emptyHistoryNeeds, mergeHistoryNeeds, pruneHistory, type ActivityRecord, type HistoryNeeds } from './conditions';
-import type { TriggerProgram } from './program';
+import type { CompiledTrigger, TriggerProgram } from './program';
 import {
   decideRun,
   evolveRun,
   initialRunState,
+  isSlotOf,
+  runSlotId,
   TRIGGER_SOURCE,
   type IdFactory,
   type ReplyRenderer,
   type RunContext,
+  type RunSlot,
   type RunState,
   type ScheduledMessage,
 } from './run';
@@ -35,6 +38,7 @@ export const TRIGGER_BOOKKEEPING_TYPES: ReadonlySet<string> = new Set([
   'MessageSuppressed',
   // a segment backfill's request to evaluate the customer (see segments/membership.ts): the segment reactor's input only
   'SegmentEvaluationRequested',
+  'MessageShadowed',
 ]);
 
 /** What the trigger runtime knows of one of the customer's conversations: where it happens, who holds it. */
@@ -63,8 +67,16 @@ export interface CustomerView {
   stage: Stage | null;
   history: ActivityRecord[];
   messages: ScheduledMessage[];
+  /** What shadow runs would have sent (MessageShadowed, not suppressed): their own frequency caps count these. */
+  shadowed: ScheduledMessage[];
+  /** The run slots by slot id (`runSlotId`): the trigger's id for its customer run (unkeyed, live). */
   runs: Map<string, RunState>;
-  /** timerId -> triggerId of the pending trigger timers, to route TimerCancelled/TimerFired to their run. */
+  /**
+   * The other slots of each trigger (keyed, shadow), by trigger id: their slot ids, the least recently entered first.
+   * At most `MAX_KEYED_RUNS` keyed slots per trigger and mode (live, shadow).
+   */
+  slots: Map<string, Set<string>>;
+  /** timerId -> slot id of the pending trigger timers, to route TimerCancelled/TimerFired to their run. */
   timers: Map<string, string>;
   /** `pruneView` prunes when the history and messages reach this length. */
   pruneAt: number;
@@ -88,6 +100,13 @@ export interface CustomerView {
  */
 export const MAX_CAUSAL_DEPTH = 8;
 
+/**
+ * Keyed runs kept per customer, trigger and mode (live, shadow). A new key's run starts only below it, or by dropping
+ * the least recently entered key whose run is over (no active run, armed watch, deferred message or open task): a
+ * flood of distinct keys cannot grow a view without bound. A dropped key is forgotten: its re-entry rule starts over.
+ */
+export const MAX_KEYED_RUNS = 50;
+
 /** Depths kept per view: a trigger-emitted input is decided on right after its cause, so only the latest ones matter. */
 const DEPTHS_KEPT = 256;
 
@@ -105,7 +124,9 @@ export function emptyCustomerView(): CustomerView {
     stage: null,
     history: [],
     messages: [],
+    shadowed: [],
     runs: new Map(),
+    slots: new Map(),
     timers: new Map(),
     pruneAt: PRUNE_FROM,
     depths: new Map(),
@@ -116,7 +137,10 @@ export function emptyCustomerView(): CustomerView {
 
 /** What deciding for these programs reads from a customer's history: the union of their needs (see `TriggerProgram.history`). */
 export function historyNeeds(programs: readonly TriggerProgram[]): HistoryNeeds {
-  return programs.reduce((needs, p) => mergeHistoryNeeds(needs, p.enabled ? p.history : p.disabledHistory), emptyHistoryNeeds());
+  return programs.reduce(
+    (needs, p) => mergeHistoryNeeds(needs, p.enabled || p.shadow ? p.history : p.disabledHistory),
+    emptyHistoryNeeds(),
+  );
 }
 
 /**
@@ -125,10 +149,11 @@ export function historyNeeds(programs: readonly TriggerProgram[]): HistoryNeeds 
  * by what the triggers read, not by how long the customer has been around.
  */
 export function pruneView(view: CustomerView, needs: HistoryNeeds, now: number): void {
-  if (view.history.length + view.messages.length < view.pruneAt) return;
+  if (view.history.length + view.messages.length + view.shadowed.length < view.pruneAt) return;
   view.history = pruneHistory(view.history, needs, now);
   if (view.messages.length > 0) view.messages = view.messages.filter((m) => now - m.at <= needs.messagesMs);
-  view.pruneAt = Math.max(PRUNE_FROM, 2 * (view.history.length + view.messages.length));
+  if (view.shadowed.length > 0) view.shadowed = view.shadowed.filter((m) => now - m.at <= needs.messagesMs);
+  view.pruneAt = Math.max(PRUNE_FROM, 2 * (view.history.length + view.messages.length + view.shadowed.length));
 }
 
 /**
@@ -149,22 +174,67 @@ export function applyToView(view: CustomerView, event: JourneyEvent, record = ac
   if (e.type === 'MessageScheduled' && !e.data.request && !e.data.test)
     view.messages.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (e.type === 'MessageSuppressed') view.messages = view.messages.filter((m) => m.messageId !== e.data.messageId);
+  if (e.type === 'MessageShadowed' && !e.data.suppressed)
+    view.shadowed.push({ messageId: e.data.messageId, channel: e.data.channel, triggerId: e.data.triggerId, at: occurredTime(e) });
   if (record) insertByTime(view.history, record);
   foldDepth(view, e);
-  const triggerId = runTriggerId(view, e);
-  if (triggerId !== undefined) {
-    let run = evolveRun(view.runs.get(triggerId) ?? initialRunState(triggerId), event);
-    // a run started or advanced by a reply acts in the reply's conversation
-    const reply = view.lastReply;
-    if (
-      (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered') &&
-      reply &&
-      e.metadata.causationId === reply.eventId &&
-      run.active?.runId === e.data.runId &&
-      run.active.conversationId !== reply.conversationId
-    )
-      run = { ...run, active: { ...run.active, conversationId: reply.conversationId } };
-    view.runs.set(triggerId, run);
+  foldRuns(view, e);
+}
+
+/**
+ * Folds an event into the run slot it concerns: run events and timers by their `key`/`shadow` (a timer's in its
+ * payload), a task by the run that opened it, a message or an assignment into the trigger's slots (only the run it
+ * names changes).
+ */
+function foldRuns(view: CustomerView, e: TypedEvent): void {
+  switch (e.type) {
+    case 'TriggerMatched':
+    case 'TriggerRunStepEntered':
+    case 'TriggerRunExited':
+      return foldSlot(view, e.data.triggerId, e.data, e);
+    case 'TimerScheduled': {
+      if (!e.data.purpose.startsWith('trigger:')) return;
+      const triggerId = e.data.purpose.slice('trigger:'.length);
+      const p = e.data.payload;
+      const slot: RunSlot =
+        p === undefined || (p.key === undefined && p.shadow === undefined)
+          ? NO_SLOT
+          : { ...(typeof p.key === 'string' ? { key: p.key } : {}), ...(p.shadow === true ? { shadow: true } : {}) };
+      view.timers.set(e.data.timerId, runSlotId(triggerId, slot));
+      return foldSlot(view, triggerId, slot, e);
+    }
+    case 'TimerCancelled':
+    case 'TimerFired': {
+      const slotId = view.timers.get(e.data.timerId);
+      if (slotId === undefined) return;
+      view.timers.delete(e.data.timerId);
+      return foldInto(view, slotId, e);
+    }
+    case 'CsmTaskOpened': {
+      const { triggerId, step, triggerVersion } = e.data;
+      if (triggerId === undefined || step === undefined) return;
+      // opened right after its run entered the task step (a run never rests at a task step)
+      const slotId = [...slotIdsOf(view, triggerId)].find((id) => {
+        const a = view.runs.get(id)?.active;
+        return a?.step === step && a.version === triggerVersion;
+      });
+      return foldInto(view, slotId ?? triggerId, e);
+    }
+    case 'CsmTaskClosed':
+      for (const [slotId, run] of view.runs) if (e.data.taskId in run.tasks) return foldInto(view, slotId, e);
+      return;
+    case 'MessageScheduled':
+    case 'ConversationAssigned':
+    case 'MessageSuppressed': {
+      const triggerId = e.data.triggerId;
+      if (triggerId === undefined) return;
+      const run = view.runs.get(triggerId);
+      if (run) view.runs.set(triggerId, evolveRun(run, e));
+      for (const slotId of view.slots.get(triggerId) ?? NO_SLOTS) foldInto(view, slotId, e);
+      return;
+    }
+    default:
+      return;
   }
 }
 
@@ -174,6 +244,136 @@ function foldSegmentsAndAccounts(view: CustomerView, e: TypedEvent): void {
   else if (e.type === 'SegmentLeft') view.segments.delete(e.data.segmentId);
   else if (e.type === 'AccountLinked')
     view.accounts = { ...view.accounts, [e.data.groupId]: { ...view.accounts[e.data.groupId], ...e.data.traits } };
+}
+
+const NO_SLOT: RunSlot = Object.freeze({});
+const NO_SLOTS: ReadonlySet<string> = new Set();
+
+/** The trigger's slots in the view: its customer run's (when it has one), then the others (keyed, shadow). */
+function* slotIdsOf(view: CustomerView, triggerId: string): Iterable<string> {
+  if (view.runs.has(triggerId)) yield triggerId;
+  yield* view.slots.get(triggerId) ?? [];
+}
+
+/** Folds into an existing slot (or the trigger's customer slot, created as before keyed runs). */
+function foldInto(view: CustomerView, slotId: string, e: TypedEvent): void {
+  const run = view.runs.get(slotId);
+  if (run) view.runs.set(slotId, evolveRun(run, e));
+  else if (!slotId.includes('\u001f')) view.runs.set(slotId, evolveRun(initialRunState(slotId), e));
+}
+
+/** Folds into a trigger's slot, creating it (and dropping the least recently entered finished key above the limit). */
+function foldSlot(view: CustomerView, triggerId: string, slot: RunSlot, e: TypedEvent): void {
+  const slotId = runSlotId(triggerId, slot);
+  let run = view.runs.get(slotId);
+  if (!run) {
+    run = initialRunState(triggerId, slot);
+    if (slotId !== triggerId) addSlot(view, triggerId, slotId, run);
+  } else if (e.type === 'TriggerMatched' && slot.key !== undefined) {
+    const group = view.slots.get(triggerId);
+    group?.delete(slotId);
+    group?.add(slotId);
+  }
+  run = evolveRun(run, e);
+  // a run started or advanced by a reply acts in the reply's conversation
+  const reply = view.lastReply;
+  if (
+    (e.type === 'TriggerMatched' || e.type === 'TriggerRunStepEntered') &&
+    reply &&
+    e.metadata.causationId === reply.eventId &&
+    run.active?.runId === e.data.runId &&
+    run.active.conversationId !== reply.conversationId
+  )
+    run = { ...run, active: { ...run.active, conversationId: reply.conversationId } };
+  view.runs.set(slotId, run);
+}
+
+function addSlot(view: CustomerView, triggerId: string, slotId: string, run: RunState): void {
+  let group = view.slots.get(triggerId);
+  if (!group) view.slots.set(triggerId, (group = new Set()));
+  group.add(slotId);
+  if (run.key === undefined) return;
+  const keyed = [...group].filter((id) => {
+    const r = view.runs.get(id);
+    return r && r.key !== undefined && r.shadow === run.shadow;
+  });
+  for (let i = 0, over = keyed.length + 1 - MAX_KEYED_RUNS; i < keyed.length && over > 0; i++) {
+    if (busy(view.runs.get(keyed[i])!)) continue;
+    group.delete(keyed[i]);
+    view.runs.delete(keyed[i]);
+    over--;
+  }
+}
+
+/** A slot with something pending: an active run, an armed entry watch, a deferred message, an open task. */
+function busy(run: RunState): boolean {
+  if (run.active || run.armed || run.deferred) return true;
+  for (const _task in run.tasks) return true;
+  return false;
+}
+
+/** Whether a new key's slot fits (below the limit, or a finished key can be dropped for it). */
+function roomForKey(view: CustomerView, group: Set<string> | undefined, shadow: boolean): boolean {
+  let n = 0;
+  let idle = false;
+  for (const id of group ?? []) {
+    const r = view.runs.get(id);
+    if (!r || r.key === undefined || (r.shadow === true) !== shadow) continue;
+    n++;
+    if (!idle && !busy(r)) idle = true;
+  }
+  return n < MAX_KEYED_RUNS || idle;
+}
+
+/**
+ * The run slots a program decides on an input, as they stood before it. A fired timer: its slot only. Another input:
+ * the customer's slot (when it has a run, or the trigger is unkeyed), each keyed slot the event concerns (an event of
+ * its key; one without the key, when the slot has something pending), a new key's slot when the event carries a key no
+ * slot has yet (and there is room), then the same in shadow.
+ */
+function slotsToDecide(view: CustomerView, p: TriggerProgram, input: JourneyEvent, record: ActivityRecord | undefined): RunState[] {
+  const group = view.slots.get(p.id);
+  const single = view.runs.get(p.id);
+  if (input.type === 'TimerFired') {
+    const slotId = view.timers.get(String(input.data.timerId));
+    const run = slotId !== undefined && isSlotOf(slotId, p.id) ? view.runs.get(slotId) : undefined;
+    return run ? [run] : [];
+  }
+  const live: RunState[] = [];
+  const shadow: RunState[] = [];
+  if (single || !p.latest.key) live.push(single ?? initialRunState(p.id));
+  let shadowSlot = false;
+  for (const slotId of group ?? []) {
+    const run = view.runs.get(slotId)!;
+    const to = run.shadow ? shadow : live;
+    if (run.key === undefined) {
+      shadowSlot ||= run.shadow === true;
+      to.push(run);
+      continue;
+    }
+    const key = (p.version(run.active?.version ?? 0) ?? (run.shadow ? p.shadow : p.latest))?.key?.of(record);
+    if (key === undefined ? busy(run) : key === run.key) to.push(run);
+  }
+  const newKey = (t: CompiledTrigger, mode: boolean, to: RunState[]) => {
+    const key = t.key!.of(record);
+    if (key !== undefined && !view.runs.has(runSlotId(p.id, { key, shadow: mode })) && roomForKey(view, group, mode))
+      to.push(initialRunState(p.id, { key, ...(mode ? { shadow: true } : {}) }));
+  };
+  if (p.enabled && p.latest.key) newKey(p.latest, false, live);
+  if (p.shadow?.key) newKey(p.shadow, true, shadow);
+  else if (p.shadow && !shadowSlot) shadow.push(initialRunState(p.id, { shadow: true }));
+  return shadow.length ? [...live, ...shadow] : live;
+}
+
+/**
+ * A shadow run's context: its frequency caps count what it would have sent in place of the live version (the customer's
+ * other messages and its own shadowed ones), never the live version's messages.
+ */
+function shadowContext(view: CustomerView, ctx: RunContext, triggerId: string): RunContext {
+  return {
+    ...ctx,
+    messages: [...view.messages.filter((m) => m.triggerId !== triggerId), ...view.shadowed.filter((m) => m.triggerId === triggerId)],
+  };
 }
 
 /** Folds a conversation event into the view's conversations (see `ConversationView`). */
@@ -247,35 +447,6 @@ function foldDepth(view: CustomerView, e: TypedEvent): void {
   if (depths.size > DEPTHS_KEPT) depths.delete(depths.keys().next().value as string);
 }
 
-function runTriggerId(view: CustomerView, e: TypedEvent): string | undefined {
-  switch (e.type) {
-    case 'TriggerMatched':
-    case 'TriggerRunStepEntered':
-    case 'TriggerRunExited':
-      return e.data.triggerId;
-    case 'CsmTaskOpened':
-    case 'MessageScheduled':
-    case 'ConversationAssigned':
-      return e.data.triggerId;
-    case 'MessageSuppressed':
-      return 'triggerId' in e.data ? (e.data.triggerId as string | undefined) : undefined;
-    case 'CsmTaskClosed':
-      return [...view.runs.values()].find((r) => e.data.taskId in r.tasks)?.triggerId;
-    case 'TimerScheduled':
-      if (!e.data.purpose.startsWith('trigger:')) return undefined;
-      view.timers.set(e.data.timerId, e.data.purpose.slice('trigger:'.length));
-      return e.data.purpose.slice('trigger:'.length);
-    case 'TimerCancelled':
-    case 'TimerFired': {
-      const triggerId = view.timers.get(e.data.timerId);
-      view.timers.delete(e.data.timerId);
-      return triggerId;
-    }
-    default:
-      return undefined;
-  }
-}
-
 /** How conditions see an event; undefined for bookkeeping and timers. */
 export function activityRecord(e: JourneyEvent): ActivityRecord | undefined {
   if (TRIGGER_BOOKKEEPING_TYPES.has(e.type) || e.type === 'TimerFired') return undefined;
@@ -322,9 +493,14 @@ export function decideOnView(
   }
   const previousTraits = view.traits;
   const ordered = byPriority(programs);
-  // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
-  const runs = ordered.map((p) => view.runs.get(p.id) ?? initialRunState(p.id));
   const record = activityRecord(input);
+  // Runs as they stood before the input (a TimerFired folded in would already clear the timer it answers).
+  const runs = ordered.map((p) =>
+    // the customer's run alone (unkeyed, no shadow): as before keyed runs, without the routing
+    !p.shadow && !p.latest.key && !view.slots.has(p.id)
+      ? (view.runs.get(p.id) ?? initialRunState(p.id))
+      : slotsToDecide(view, p, input, record),
+  );
   if (!inputFolded) applyToView(view, input, record);
   const ctx: RunContext = {
     workspaceId: input.metadata.workspaceId,
@@ -347,12 +523,27 @@ export function decideOnView(
   const out: JourneyEvent[] = [];
   for (let i = 0; i < ordered.length; i++) {
     const program = ordered[i];
-    const events = decideRun(program, runs[i], input, ctx);
-    for (const e of events) applyToView(view, e);
-    if (!ctx.claim && events.some(claimsTheInput)) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
-    out.push(...events);
+    const slots = runs[i];
+    if (!Array.isArray(slots)) decideSlot(program, slots, input, ctx, view, out);
+    else for (const run of slots) decideSlot(program, run, input, ctx, view, out);
   }
   return out;
+}
+
+/** One slot's decision on the input, folded into the view; a live send claims the input against lower priorities. */
+function decideSlot(
+  program: TriggerProgram,
+  run: RunState,
+  input: JourneyEvent,
+  ctx: RunContext,
+  view: CustomerView,
+  out: JourneyEvent[],
+): void {
+  // a shadow run never claims the input (it sends nothing): MessageShadowed is no claim
+  const events = decideRun(program, run, input, run.shadow ? shadowContext(view, ctx, program.id) : ctx);
+  for (const e of events) applyToView(view, e);
+  if (!ctx.claim && events.some(claimsTheInput)) ctx.claim = { triggerId: program.id, priority: program.latest.priority };
+  out.push(...events);
 }
 
 /** A message to the customer (a send, an automated reply; not a webhook step's request): lower priorities' are suppressed. */

@@ -1,6 +1,7 @@
 /**
  * Trigger definitions as an event-sourced aggregate (stream `trigger-<workspace>-<triggerId>`): every define /
- * update / enable / disable is an event, and every version stays readable (runs keep the version they matched).
+ * update / enable / disable / shadow start and stop is an event, and every version stays readable (runs keep the
+ * version they matched).
  */
 import { typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
 import { canonicalJson } from '../canonical-json';
@@ -9,7 +10,18 @@ import { deterministicId } from '../ids';
 import type { TriggerDefinition } from './schema';
 import { assertValidTrigger } from './validate';
 
-export type TriggerDefinitionEvent = TypedEvent<'TriggerDefined' | 'TriggerEnabled' | 'TriggerDisabled'>;
+export type TriggerDefinitionEvent = TypedEvent<
+  'TriggerDefined' | 'TriggerEnabled' | 'TriggerDisabled' | 'TriggerShadowStarted' | 'TriggerShadowStopped'
+>;
+
+/** Every event type of a trigger definition stream. */
+export const TRIGGER_DEFINITION_TYPES: readonly TriggerDefinitionEvent['type'][] = [
+  'TriggerDefined',
+  'TriggerEnabled',
+  'TriggerDisabled',
+  'TriggerShadowStarted',
+  'TriggerShadowStopped',
+];
 
 export interface TriggerState {
   triggerId: string;
@@ -17,15 +29,25 @@ export interface TriggerState {
   version: number;
   enabled: boolean;
   definitions: Record<number, TriggerDefinition>;
+  /**
+   * The version running in shadow (deciding live on every input beside the enabled version, never sending), if any:
+   * enabled or not, the trigger's shadow runs while it is set.
+   */
+  shadow?: number;
   /** Number of events in the stream (for deterministic ids and optimistic concurrency). */
   revision: number;
 }
 
-export type TriggerCommand = { type: 'DefineTrigger'; definition: unknown } | { type: 'EnableTrigger' } | { type: 'DisableTrigger' };
+export type TriggerCommand =
+  | { type: 'DefineTrigger'; definition: unknown }
+  | { type: 'EnableTrigger' }
+  | { type: 'DisableTrigger' }
+  | { type: 'StartShadow'; version: number }
+  | { type: 'StopShadow' };
 
 export class TriggerCommandError extends Error {
   constructor(
-    readonly code: 'not_found' | 'id_mismatch',
+    readonly code: 'not_found' | 'id_mismatch' | 'unknown_version',
     message: string,
   ) {
     super(message);
@@ -51,6 +73,12 @@ export function evolveTrigger(state: TriggerState, event: JourneyEvent): Trigger
       return { ...state, enabled: true, revision: state.revision + 1 };
     case 'TriggerDisabled':
       return { ...state, enabled: false, revision: state.revision + 1 };
+    case 'TriggerShadowStarted':
+      return { ...state, shadow: e.data.version, revision: state.revision + 1 };
+    case 'TriggerShadowStopped': {
+      const { shadow: _stopped, ...rest } = state;
+      return { ...rest, revision: state.revision + 1 };
+    }
     default:
       return state;
   }
@@ -64,6 +92,10 @@ export function latestDefinition(state: TriggerState): TriggerDefinition | undef
  * Decides the events for a command. Defining validates (throws `InvalidTriggerError` with every error); defining the
  * same document again, enabling an enabled trigger or disabling a disabled one are no-ops (no events). Enabling
  * enables the latest version; a new version of an enabled trigger takes effect at once.
+ *
+ * Shadow: `StartShadow` runs an existing version in shadow (`unknown_version` otherwise); starting another version
+ * stops the current shadow first (a TriggerShadowStopped, then the TriggerShadowStarted), starting the same one again
+ * is a no-op; `StopShadow` stops it (a no-op without one).
  */
 export function decideTrigger(
   command: TriggerCommand,
@@ -105,5 +137,30 @@ export function decideTrigger(
     case 'DisableTrigger':
       if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);
       return state.enabled ? [make('TriggerDisabled', { triggerId: state.triggerId, version: state.version })] : [];
+    case 'StartShadow': {
+      if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);
+      const { version } = command;
+      if (!Number.isInteger(version) || !state.definitions[version])
+        throw new TriggerCommandError(
+          'unknown_version',
+          `version: trigger ${state.triggerId} has versions 1 to ${state.version}, not ${JSON.stringify(version)}`,
+        );
+      if (state.shadow === version) return [];
+      const by = ctx.by !== undefined ? { by: ctx.by } : {};
+      const stop =
+        state.shadow === undefined ? [] : [make('TriggerShadowStopped', { triggerId: state.triggerId, version: state.shadow, ...by })];
+      return [...stop, make('TriggerShadowStarted', { triggerId: state.triggerId, version, ...by }, stop.length)];
+    }
+    case 'StopShadow':
+      if (state.version === 0) throw new TriggerCommandError('not_found', `trigger ${state.triggerId} is not defined`);
+      return state.shadow === undefined
+        ? []
+        : [
+            make('TriggerShadowStopped', {
+              triggerId: state.triggerId,
+              version: state.shadow,
+              ...(ctx.by !== undefined ? { by: ctx.by } : {}),
+            }),
+          ];
   }
 }

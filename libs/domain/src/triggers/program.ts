@@ -5,6 +5,7 @@ import {
   compileEntry,
   compileSignal,
   emptyHistoryNeeds,
+  type ActivityRecord,
   type CompiledEntry,
   type HistoryNeeds,
   type Predicate,
@@ -56,11 +57,44 @@ export interface CompiledTrigger {
   entry: CompiledEntry;
   reentry: { kind: 'once' } | { kind: 'every' } | { kind: 'oncePer'; ms: number };
   maxEventAgeMs: number;
+  /** Keyed runs (`key: properties.cartId`): reads the run's key from an event. */
+  key?: CompiledKey;
   first: string;
   steps: ReadonlyMap<string, CompiledStep>;
   exits: Array<{ when: Predicate; reason: string }>;
   caps: Array<{ max: number; perMs: number; per: string; scope: 'customer' | 'channel' | 'trigger' }>;
   quietHours?: { start: string; end: string };
+}
+
+/**
+ * A keyed trigger's key: `path` as written (`properties.cartId`), and `of`, the key of an event (its property at the
+ * path, as conditions' `where` read properties: a track's properties, another event's data): a non-empty string (at
+ * most `MAX_KEY_LENGTH` characters) or a finite number, as a string; undefined for anything else (the event has no key).
+ */
+export interface CompiledKey {
+  path: string;
+  of(record: ActivityRecord | undefined): string | undefined;
+}
+
+/** The prefix of a key path: keys are properties of the entry event. */
+export const KEY_PREFIX = 'properties.';
+/** A longer key value is no key (the event starts no keyed run). */
+export const MAX_KEY_LENGTH = 256;
+
+export function compileKey(path: string): CompiledKey {
+  const parts = path.slice(KEY_PREFIX.length).split('.');
+  return {
+    path,
+    of: (record) => {
+      let v: unknown = record?.props;
+      for (const p of parts) {
+        if (typeof v !== 'object' || v === null) return undefined;
+        v = (v as Record<string, unknown>)[p];
+      }
+      if (typeof v === 'string') return v !== '' && v.length <= MAX_KEY_LENGTH ? v : undefined;
+      return typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+    },
+  };
 }
 
 /** A trigger as the run decider sees it: whether it is enabled, its latest version and every older one. */
@@ -69,7 +103,12 @@ export interface TriggerProgram {
   enabled: boolean;
   latest: CompiledTrigger;
   version(v: number): CompiledTrigger | undefined;
-  /** What deciding for it reads from a customer's history while enabled: the conditions and frequency caps of every version. */
+  /** The version running in shadow (decides on every input in its own runs, never sends), enabled or not. */
+  shadow?: CompiledTrigger;
+  /**
+   * What deciding for it reads from a customer's history while enabled (or in shadow): the conditions and frequency
+   * caps of every version.
+   */
   history: HistoryNeeds;
   /** ... while disabled: active runs end at once, so only the `closeOn` of the tasks it opened. */
   disabledHistory: HistoryNeeds;
@@ -88,6 +127,7 @@ export function compileTrigger(definition: TriggerDefinition, version: number): 
     entry: compileEntry(definition.entry),
     reentry: reentry === 'once' || reentry === 'every' ? { kind: reentry } : { kind: 'oncePer', ms: parseDuration(reentry.oncePer)!.ms },
     maxEventAgeMs: parseDuration(definition.maxEventAge ?? '7d')!.ms,
+    ...(definition.key !== undefined ? { key: compileKey(definition.key) } : {}),
     first,
     steps,
     exits: (definition.exit ?? []).map((x) => ({ when: compileSignal(x.when), reason: x.reason ?? 'goal reached' })),
@@ -119,7 +159,16 @@ export function triggerProgram(state: TriggerState, cache = new Map<number, Comp
     }
     for (const cap of definition.guards?.frequencyCaps ?? []) history.messagesMs = Math.max(history.messagesMs, parseDuration(cap.per)!.ms);
   }
-  return { id: state.triggerId, enabled: state.enabled, latest: version(state.version)!, version, history, disabledHistory };
+  const shadow = state.shadow !== undefined ? version(state.shadow) : undefined;
+  return {
+    id: state.triggerId,
+    enabled: state.enabled,
+    latest: version(state.version)!,
+    version,
+    ...(shadow ? { shadow } : {}),
+    history,
+    disabledHistory,
+  };
 }
 
 /** Every condition of a definition: entry, exits, those of its steps (branch, wait until), and apart, the tasks' `closeOn`. */

@@ -4,15 +4,19 @@
  * TriggerRunExited, and `decideRun` answers an input (an event of the customer, or a TimerFired of this trigger)
  * with events. Every event id is deterministic (trigger version + customer + causing event + step), so replays are
  * no-ops; no clock and no I/O, so a backtest replays history through the very same function.
+ *
+ * A RunState is one run slot of a trigger (see `RunSlot`): the customer's run, or with `key` one key's run of a keyed
+ * trigger, or with `shadow` the run of the trigger's shadow version, which decides as a live run does but sends
+ * nothing (its sends are MessageShadowed; its other effects are only the steps it enters).
  */
 import { createHash } from 'node:crypto';
 import { occurredTime } from '../event-time';
 import { typed, type EventDataByType, type EventType, type GuardVerdict, type JourneyEvent, type Properties, type Traits } from '../events';
 import { envelope } from '../envelope';
 import { deterministicId } from '../ids';
-import type { EvalContext } from './conditions';
+import type { ActivityRecord, EvalContext } from './conditions';
 import type { ConversationView } from './customer';
-import { END, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
+import { END, type CompiledKey, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
 import { checkGuards } from './guards';
 import { isoTime } from './time';
 
@@ -21,6 +25,10 @@ export const TRIGGER_SOURCE = 'reactor:triggers';
 
 export interface RunState {
   triggerId: string;
+  /** Keyed triggers: this slot's key (a value of the entry event's key property); its runs carry it. */
+  key?: string;
+  /** The shadow version's slot: its runs decide beside the live ones, never send, and carry `shadow: true`. */
+  shadow?: boolean;
   /** How many runs started (for re-entry rules) and when the last one did. */
   entries: number;
   lastEnteredAt?: number;
@@ -57,8 +65,61 @@ export interface DeferredMessage extends Watch {
   version: number;
 }
 
-export function initialRunState(triggerId: string): RunState {
-  return { triggerId, entries: 0, tasks: {} };
+/** Which run slot of a trigger: the customer's (neither), a key's, the shadow version's, a key's in shadow. */
+export interface RunSlot {
+  key?: string;
+  shadow?: boolean;
+}
+
+export function initialRunState(triggerId: string, slot?: RunSlot): RunState {
+  if (slot === undefined || (slot.key === undefined && !slot.shadow)) return { triggerId, entries: 0, tasks: {} };
+  return {
+    triggerId,
+    ...(slot.key !== undefined ? { key: slot.key } : {}),
+    ...(slot.shadow ? { shadow: true } : {}),
+    entries: 0,
+    tasks: {},
+  };
+}
+
+/** The id of a run slot in a customer's view: the trigger's id for its customer run, else with the shadow mark and the key. */
+export function runSlotId(triggerId: string, slot: RunSlot = {}): string {
+  if (slot.key === undefined && !slot.shadow) return triggerId;
+  return `${triggerId}\u001f${slot.shadow ? 'shadow' : 'live'}\u001f${slot.key ?? ''}`;
+}
+
+/** Whether a slot id (see `runSlotId`) is one of the trigger's. */
+export function isSlotOf(slotId: string, triggerId: string): boolean {
+  return slotId === triggerId || (slotId.startsWith(triggerId) && slotId.charCodeAt(triggerId.length) === 0x1f);
+}
+
+/** How a slot marks its run events (TriggerMatched, steps, exits) and timers' payloads: `key`, `shadow`. */
+function slotMark(state: RunSlot): RunSlot {
+  if (state.key === undefined) return state.shadow ? SHADOW_MARK : NO_MARK;
+  return state.shadow ? { key: state.key, shadow: true } : { key: state.key };
+}
+const NO_MARK: RunSlot = Object.freeze({});
+const SHADOW_MARK: RunSlot = Object.freeze({ shadow: true });
+const NO_PARTS: readonly string[] = Object.freeze([]);
+
+/** Steps a shadow run does not execute: it only records that it entered them (TriggerRunStepEntered). */
+const SHADOW_SKIPS: ReadonlySet<CompiledStep['kind']> = new Set(['task', 'set', 'emit', 'reply', 'tag', 'handoff', 'resolve', 'webhook']);
+
+/**
+ * The context a keyed run decides in: the customer's history without the events of other keys (those carrying the
+ * key property with another value), filtered once, when a condition first reads it.
+ */
+function keyedContext(ctx: RunContext, key: CompiledKey, value: string): RunContext {
+  let history: readonly ActivityRecord[] | undefined;
+  return Object.create(ctx, {
+    history: {
+      get: () =>
+        (history ??= ctx.history.filter((r) => {
+          const k = key.of(r);
+          return k === undefined || k === value;
+        })),
+    },
+  }) as RunContext;
 }
 
 export const timerPurpose = (triggerId: string) => `trigger:${triggerId}`;
@@ -197,16 +258,35 @@ class RunDecision {
   private readonly fired?: EventDataByType['TimerFired'];
   private readonly sent: ScheduledMessage[] = [];
   private readonly id: IdFactory;
+  private readonly ctx: RunContext;
+  /** The version new runs of this slot start with: the latest while enabled (live), the shadow version (shadow). */
+  private readonly entryVersion?: CompiledTrigger;
+  /** `key`/`shadow` on the slot's run events, and the id parts that keep its runs and timers apart from other slots'. */
+  private readonly mark: RunSlot;
+  private readonly slotParts: readonly string[];
 
   constructor(
     private readonly program: TriggerProgram,
     private readonly state: RunState,
     private readonly input: JourneyEvent,
-    private readonly ctx: RunContext,
+    ctx: RunContext,
   ) {
     this.id = ctx.ids ?? deterministicId;
     const e = typed(input);
     if (e.type === 'TimerFired' && e.data.purpose === timerPurpose(program.id)) this.fired = e.data;
+    if (state.key === undefined && !state.shadow) {
+      // the customer's live run (the common case)
+      this.entryVersion = program.enabled ? program.latest : undefined;
+      this.mark = NO_MARK;
+      this.slotParts = NO_PARTS;
+      this.ctx = ctx;
+      return;
+    }
+    this.entryVersion = state.shadow ? program.shadow : program.enabled ? program.latest : undefined;
+    this.mark = slotMark(state);
+    this.slotParts = [...(state.key !== undefined ? ['key', state.key] : []), ...(state.shadow ? ['shadow'] : [])];
+    const key = state.key !== undefined ? (program.version(state.active?.version ?? 0) ?? this.entryVersion)?.key : undefined;
+    this.ctx = key && state.key !== undefined ? keyedContext(ctx, key, state.key) : ctx;
   }
 
   decide(): JourneyEvent[] {
@@ -215,14 +295,33 @@ class RunDecision {
     if (active) this.advanceActive(active);
     if (!this.fired) this.closeTasks();
     if (!this.fired && this.state.deferred) this.cancelWrongReminders(this.state.deferred);
-    if (this.program.enabled && !active) this.enter();
+    // a keyed slot takes new runs only while the entry version is keyed, the customer's slot only while it is not
+    const t = this.entryVersion;
+    if (t && !active && (t.key !== undefined) === (this.state.key !== undefined)) this.enter(t);
     return this.out;
+  }
+
+  /** Run event data (or a timer's payload) with the slot's `key`/`shadow`. */
+  private marked<T extends object>(data: T): T {
+    return this.mark === NO_MARK ? data : { ...data, ...this.mark };
+  }
+
+  /** An id of the slot's: a run's, an entry timer's (the customer's slot: as before keyed runs; others with their key and mark). */
+  private slotId(...parts: Array<string | number>): string {
+    return this.slotParts.length === 0 ? this.id(...parts) : this.id(...parts, ...this.slotParts);
+  }
+
+  /** Whether this input may start a run (or arm an entry watch) in this slot: a keyed slot's only on an event of its key. */
+  private mayStart(t: CompiledTrigger): boolean {
+    return this.state.key === undefined || this.fired !== undefined || t.key?.of(this.ctx.event) === this.state.key;
   }
 
   private advanceActive(active: NonNullable<RunState['active']>): void {
     const t = this.program.version(active.version);
     const step = t?.steps.get(active.step);
-    if (!t || !this.program.enabled) return this.exit(active.runId, active.version, 'trigger disabled', active.wait?.timerId);
+    const on = this.state.shadow ? this.program.shadow !== undefined : this.program.enabled;
+    if (!t || !on)
+      return this.exit(active.runId, active.version, this.state.shadow ? 'shadow stopped' : 'trigger disabled', active.wait?.timerId);
     if (this.fired) {
       if (this.fired.timerId !== active.wait?.timerId || !step) return;
       if (step.kind === 'wait') return this.run(t, active.runId, step.next);
@@ -276,12 +375,11 @@ class RunDecision {
     }
   }
 
-  private enter(): void {
-    const t = this.program.latest;
+  private enter(t: CompiledTrigger): void {
     const { temporal } = t.entry;
     if (!temporal) {
       const e = this.ctx.event;
-      if (e && this.ctx.now - e.at <= t.maxEventAgeMs && this.canEnter(t) && t.entry.condition(this.ctx)) this.start(t);
+      if (e && this.ctx.now - e.at <= t.maxEventAgeMs && this.mayStart(t) && this.canEnter(t) && t.entry.condition(this.ctx)) this.start(t);
       return;
     }
     const armed = this.state.armed;
@@ -300,6 +398,7 @@ class RunDecision {
       this.cancelTimer(current.timerId, `${temporal.kind} watch no longer holds`);
       current = undefined;
     }
+    if (!this.mayStart(t)) return;
     const dueAt = temporal.arm(this.ctx, current);
     if (dueAt === undefined || Number.isNaN(dueAt)) return;
     if (current) this.cancelTimer(current.timerId, `${temporal.kind} watch re-armed`);
@@ -308,10 +407,15 @@ class RunDecision {
 
   /** Schedules the entry watch's timer (its id made from the input that arms it). */
   private arm(t: CompiledTrigger, dueAt: number, armedAt: number): void {
-    const timerId = this.id('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
+    const timerId = this.slotId('trigger-timer', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
     this.emit(
       'TimerScheduled',
-      { timerId, dueAt: isoTime(dueAt), purpose: timerPurpose(t.id), payload: { kind: 'entry', version: t.version, armedAt } },
+      {
+        timerId,
+        dueAt: isoTime(dueAt),
+        purpose: timerPurpose(t.id),
+        payload: this.marked({ kind: 'entry', version: t.version, armedAt }),
+      },
       timerId,
       'scheduled',
     );
@@ -325,8 +429,13 @@ class RunDecision {
   }
 
   private start(t: CompiledTrigger): void {
-    const runId = this.id('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
-    this.emit('TriggerMatched', { triggerId: t.id, version: t.version, runId, causingEventId: this.input.id }, runId, 'matched');
+    const runId = this.slotId('trigger-run', this.ctx.workspaceId, this.ctx.customerId, t.id, t.version, this.input.id);
+    this.emit(
+      'TriggerMatched',
+      this.marked({ triggerId: t.id, version: t.version, runId, causingEventId: this.input.id }),
+      runId,
+      'matched',
+    );
     this.run(t, runId, t.first);
   }
 
@@ -338,12 +447,16 @@ class RunDecision {
       const entered = (variant?: string) =>
         this.emit(
           'TriggerRunStepEntered',
-          { triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}) },
+          this.marked({ triggerId: t.id, version: t.version, runId, step: addr, kind: step.kind, ...(variant ? { variant } : {}) }),
           runId,
           addr,
           'entered',
         );
       if (step.kind !== 'split') entered();
+      if (this.state.shadow && SHADOW_SKIPS.has(step.kind)) {
+        addr = (step as { next: string }).next;
+        continue;
+      }
       switch (step.kind) {
         case 'wait':
         case 'waitUntil': {
@@ -351,7 +464,7 @@ class RunDecision {
           const dueAt = isoTime(this.ctx.now + (step.kind === 'wait' ? step.ms : step.timeoutMs));
           this.emit(
             'TimerScheduled',
-            { timerId, dueAt, purpose: timerPurpose(t.id), payload: { kind: 'step', runId, step: addr } },
+            { timerId, dueAt, purpose: timerPurpose(t.id), payload: this.marked({ kind: 'step', runId, step: addr }) },
             runId,
             addr,
             'timer',
@@ -592,6 +705,19 @@ class RunDecision {
       },
     );
     const origin = { triggerId: t.id, triggerVersion: t.version, runId, step: addr };
+    if (this.state.shadow) {
+      // what it would have been: nothing is scheduled, so nothing is sent
+      const shadowed = { messageId, channel: step.channel, ...origin, guards };
+      this.emit(
+        'MessageShadowed',
+        suppressed ? { ...shadowed, suppressed } : { ...shadowed, ...(notBefore ? { notBefore: new Date(notBefore).toISOString() } : {}) },
+        runId,
+        addr,
+        'shadowed',
+      );
+      if (!suppressed) this.sent.push({ messageId, channel: step.channel, triggerId: t.id, at: this.ctx.now });
+      return;
+    }
     if (suppressed) {
       this.emit('MessageSuppressed', { messageId, channel: step.channel, ...suppressed, ...origin, guards }, runId, addr, 'suppressed');
       return;
@@ -621,7 +747,7 @@ class RunDecision {
 
   private exit(runId: string, version: number, reason: string, pendingTimerId?: string): void {
     if (pendingTimerId) this.cancelTimer(pendingTimerId, `run exited: ${reason}`);
-    this.emit('TriggerRunExited', { triggerId: this.program.id, version, runId, reason }, runId, 'exited');
+    this.emit('TriggerRunExited', this.marked({ triggerId: this.program.id, version, runId, reason }), runId, 'exited');
   }
 
   private cancelTimer(timerId: string, reason: string): void {

@@ -59,7 +59,7 @@ describe('validateTrigger', () => {
 
   it('rejects unknown fields, naming the allowed ones', () => {
     expect(errorsOf({ ...valid, prority: 3 })).toEqual([
-      'prority: unknown field; expected one of id, name, entry, steps, description, priority, reentry, maxEventAge, exit, guards',
+      'prority: unknown field; expected one of id, name, entry, steps, description, priority, key, reentry, maxEventAge, exit, guards',
     ]);
   });
 

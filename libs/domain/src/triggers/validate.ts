@@ -198,7 +198,7 @@ class Validator {
   }
 
   definition(doc: unknown): void {
-    const fields = ['description', 'priority', 'reentry', 'maxEventAge', 'exit', 'guards'];
+    const fields = ['description', 'priority', 'key', 'reentry', 'maxEventAge', 'exit', 'guards'];
     if (!this.object('', doc, ['id', 'name', 'entry', 'steps'], fields)) return;
     if (doc.id !== undefined && (typeof doc.id !== 'string' || !ID.test(doc.id)))
       this.fail('id', `expected letters, digits, "-" or "_" (at most 64), got ${show(doc.id)}`);
@@ -206,6 +206,7 @@ class Validator {
     this.string('description', doc.description, true);
     this.number('priority', doc.priority, true);
     this.duration('maxEventAge', doc.maxEventAge, true);
+    if (doc.key !== undefined) this.key('key', doc.key);
     if (doc.reentry !== undefined && doc.reentry !== 'once' && doc.reentry !== 'every') {
       if (isObj(doc.reentry) && 'oncePer' in doc.reentry && Object.keys(doc.reentry).length === 1)
         this.duration('reentry.oncePer', doc.reentry.oncePer);
@@ -245,6 +246,16 @@ class Validator {
         }
       }
     }
+  }
+
+  /** A keyed trigger's key: a property path of the entry event, `properties.<name>` (dots for nesting). */
+  private key(path: string, v: unknown): void {
+    const parts = typeof v === 'string' ? v.split('.') : [];
+    if (typeof v !== 'string' || parts[0] !== 'properties' || parts.length < 2 || parts.some((p) => p.trim() === '') || v.length > 200)
+      this.fail(
+        path,
+        `expected a property path of the entry event, "properties.<name>" (e.g. "properties.cartId": one run per cart), got ${show(v)}`,
+      );
   }
 
   /** The entry: at most one temporal signal (absent, inactive, date), at the top or directly inside a top-level `all`. */

@@ -5,7 +5,6 @@ import {
   evolveTrigger,
   initialTriggerState,
   triggerStreamId,
-  type TriggerCommand,
   type TriggerDefinition,
 } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type EventStore } from '@journey/event-store';
@@ -77,7 +76,7 @@ class World {
     await this.store.appendToStream(customerStreamId('w', customerId), [event]);
   }
 
-  async admin(definition: TriggerDefinition, ...commands: TriggerCommand['type'][]): Promise<void> {
+  async admin(definition: TriggerDefinition, ...commands: Array<'DefineTrigger' | 'EnableTrigger' | 'DisableTrigger'>): Promise<void> {
     const stream = triggerStreamId('w', definition.id);
     let state = (await this.store.readStream(stream)).reduce(evolveTrigger, initialTriggerState(definition.id));
     for (const type of commands) {

@@ -160,4 +160,113 @@ describe('TriggerReactor', () => {
     after = (await store.headPosition()) - 1n;
     expect(await step(new TriggerReactor())).toEqual(['TimerScheduled']);
   });
+
+  /** Appends the trigger's commands to its stream, as the API does. */
+  const define = async (id: string, ...commands: TriggerCommand[]) => {
+    let state = (await store.readStream(triggerStreamId('w', id))).reduce(evolveTrigger, initialTriggerState(id));
+    for (const c of commands) {
+      const decided = decideTrigger(c, state, { workspaceId: 'w', now: clock.now() });
+      await store.appendToStream(triggerStreamId('w', id), decided);
+      state = decided.reduce(evolveTrigger, state);
+    }
+  };
+  const track = (c: string, event: string, properties: Record<string, unknown> = {}) =>
+    appendToCustomer(store, customerEvent(c, 'InteractionRecorded', { event, properties }, clock.now().toISOString()));
+  /** The TimerScheduler: fires the pending timers due by now. */
+  const fireDue = async (c: string) => {
+    const events = await stream(c);
+    const done = new Set(events.filter((e) => e.type === 'TimerFired' || e.type === 'TimerCancelled').map((e) => String(e.data.timerId)));
+    for (const e of events)
+      if (e.type === 'TimerScheduled' && !done.has(String(e.data.timerId)) && Date.parse(String(e.data.dueAt)) <= clock.now().getTime())
+        await fire(c, e);
+  };
+  const replayWritesNothing = async () => {
+    const replay = new TriggerReactor();
+    const appends = await replay.react(await store.readAll({ filter: replay.filter }), ctx);
+    const written = appends.length ? await store.appendMany(appends) : [];
+    expect(written.reduce((n, r) => n + r.written, 0)).toBe(0);
+  };
+
+  it('given a keyed trigger, two carts get two runs; each timer fires into its key’s run; a cart-less exit ends the rest; a replay writes nothing', async () => {
+    await define(
+      'cart',
+      {
+        type: 'DefineTrigger',
+        definition: {
+          id: 'cart',
+          name: 'Abandoned cart',
+          key: 'properties.cartId',
+          entry: { event: 'Cart Updated' },
+          exit: [{ when: { event: 'Unsubscribed' } }],
+          steps: [
+            { wait: { duration: '1h' } },
+            { send: { channel: 'email', subject: 'Your cart', body: 'Hi' } },
+            { wait: { duration: '1d' } },
+          ],
+        },
+      },
+      { type: 'EnableTrigger' },
+    );
+    const reactor = new TriggerReactor();
+    await track('c1', 'Cart Updated', { cartId: 'A' });
+    await track('c1', 'Cart Updated', { cartId: 'B' });
+    await step(reactor);
+    const matched = (await stream('c1')).filter((e) => e.type === 'TriggerMatched');
+    expect(matched.map((e) => e.data.key)).toEqual(['A', 'B']);
+
+    clock.set('2025-03-01T11:00:00.000Z');
+    await fireDue('c1');
+    await step(reactor);
+    const sent = (await stream('c1')).filter((e) => e.type === 'MessageScheduled');
+    expect(sent.map((e) => e.data.runId)).toEqual(matched.map((e) => e.data.runId));
+
+    await track('c1', 'Unsubscribed');
+    expect(await step(reactor)).toEqual(['TimerCancelled', 'TriggerRunExited', 'TimerCancelled', 'TriggerRunExited']);
+    await replayWritesNothing();
+  });
+
+  it('given v2 live and v1 in shadow, both decide on each input in their own runs; the shadow’s timer moves only the shadow run, its send is a MessageShadowed; stopped, it ends', async () => {
+    const matches: Array<[string, number]> = [];
+    const doc = (subject: string, wait: string) => ({
+      id: 'upsell',
+      name: 'Upsell',
+      reentry: 'every',
+      entry: { event: 'Report Created' },
+      steps: [{ wait: { duration: wait } }, { send: { channel: 'email', subject, body: 'Hi' } }, { wait: { duration: '1d' } }],
+    });
+    await define(
+      'upsell',
+      { type: 'DefineTrigger', definition: doc('old', '1h') },
+      { type: 'DefineTrigger', definition: doc('new', '2h') },
+      { type: 'EnableTrigger' },
+      { type: 'StartShadow', version: 1 },
+    );
+    const reactor = new TriggerReactor({ onMatched: (t, v) => matches.push([t, v]) });
+    await track('c1', 'Report Created');
+    await step(reactor);
+    expect(matches).toEqual([['upsell', 2]]);
+    const runs = (await stream('c1')).filter((e) => e.type === 'TriggerMatched');
+    expect(runs.map((e) => [e.data.version, e.data.shadow])).toEqual([
+      [2, undefined],
+      [1, true],
+    ]);
+
+    clock.set('2025-03-01T11:00:00.000Z');
+    await fireDue('c1');
+    expect(await step(reactor)).toEqual(['TriggerRunStepEntered', 'MessageShadowed', 'TriggerRunStepEntered', 'TimerScheduled']);
+    expect((await stream('c1')).filter((e) => e.type === 'MessageScheduled')).toEqual([]);
+
+    clock.set('2025-03-01T12:00:00.000Z');
+    await fireDue('c1');
+    expect(await step(reactor)).toEqual(['TriggerRunStepEntered', 'MessageScheduled', 'TriggerRunStepEntered', 'TimerScheduled']);
+    const scheduled = (await stream('c1')).filter((e) => e.type === 'MessageScheduled');
+    expect(scheduled.map((e) => [e.data.runId, e.data.triggerVersion])).toEqual([[runs[0].data.runId, 2]]);
+
+    await define('upsell', { type: 'StopShadow' });
+    await track('c1', 'Something');
+    expect(await step(reactor)).toEqual(['TimerCancelled', 'TriggerRunExited']);
+    const exited = (await stream('c1')).filter((e) => e.type === 'TriggerRunExited');
+    expect(exited.map((e) => [e.data.reason, e.data.shadow])).toEqual([['shadow stopped', true]]);
+    await replayWritesNothing();
+  });
 });

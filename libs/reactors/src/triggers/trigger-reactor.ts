@@ -1,5 +1,6 @@
 import {
   TRIGGER_BOOKKEEPING_TYPES,
+  TRIGGER_DEFINITION_TYPES,
   TRIGGER_SOURCE,
   applyToView,
   decideOnView,
@@ -26,7 +27,7 @@ import type { Reactor, ReactorContext } from '../runtime/reactor';
 import { CustomerDecisions } from '../runtime/decider-reactor';
 
 const TRIGGER_STREAM = 'trigger-';
-const DEFINITION_TYPES = new Set(['TriggerDefined', 'TriggerEnabled', 'TriggerDisabled']);
+const DEFINITION_TYPES: ReadonlySet<string> = new Set(TRIGGER_DEFINITION_TYPES);
 const DEFINITIONS_PAGE = 1000;
 
 interface Loaded {
@@ -59,6 +60,9 @@ interface Workspace {
  * windows of their conditions, the messages within their frequency caps), so its memory is bounded by the triggers,
  * not by the customer's age; when a trigger is defined or enabled that reads further back than the views kept, the
  * workspace's views are rebuilt from their streams.
+ *
+ * A trigger with a shadow version (TriggerShadowStarted) decides it too, on every input, in its own run slots (see
+ * `decideOnView`): its runs, timers and MessageShadowed are appended like the live ones, and nothing of it is sent.
  */
 export class TriggerReactor implements Reactor {
   readonly name = 'triggers';
@@ -68,9 +72,10 @@ export class TriggerReactor implements Reactor {
   private loadedUpTo?: bigint;
 
   /**
-   * `onMatched`: called for each TriggerMatched this reactor decides (for metrics; a replay after a crash may repeat
-   * one). `keepHistory`: views keep every record (to compare decisions with and without pruning). `renderReply`: renders
-   * `reply` bodies (default: the messaging lib's bounded Liquid, `replyRenderer()`, the one the backtest uses too).
+   * `onMatched`: called for each live TriggerMatched this reactor decides (for metrics; a replay after a crash may repeat
+   * one; a shadow run's are not counted). `keepHistory`: views keep every record (to compare decisions with and without
+   * pruning). `renderReply`: renders `reply` bodies (default: the messaging lib's bounded Liquid, `replyRenderer()`, the
+   * one the backtest uses too).
    */
   constructor(
     options: {
@@ -95,7 +100,9 @@ export class TriggerReactor implements Reactor {
             return { state: view, effects: [] };
           }
           const effects = decideOnView(this.workspace(e.metadata.workspaceId).programs, view, e, now, undefined, folded, renderReply);
-          for (const m of effects) if (m.type === 'TriggerMatched') options.onMatched?.(String(m.data.triggerId), Number(m.data.version));
+          for (const m of effects)
+            if (m.type === 'TriggerMatched' && m.data.shadow !== true)
+              options.onMatched?.(String(m.data.triggerId), Number(m.data.version));
           return { state: view, effects };
         },
         settle: (view, e, now) => {
