@@ -111,7 +111,7 @@ describe('upcoming: a customer`s forward timeline', () => {
     expect(u.decisions).toEqual([]);
   });
 
-  it('given SLA, snooze, segment and broadcast timers, then they are listed in words; fired and cancelled ones are not', () => {
+  it('given SLA, snooze, segment and broadcast timers, then they are listed in words; fired, cancelled and shadow ones are not', () => {
     let n = 0;
     const e = (type: string, data: Record<string, unknown>): JourneyEvent =>
       envelope({
@@ -137,6 +137,12 @@ describe('upcoming: a customer`s forward timeline', () => {
       e('TimerScheduled', { timerId: 'bc-1', dueAt: '2026-03-04T00:00:00Z', purpose: 'broadcast:spring-launch' }),
       e('TimerScheduled', { timerId: 'gone-1', dueAt: '2026-03-03T00:00:00Z', purpose: 'sla' }),
       e('TimerScheduled', { timerId: 'gone-2', dueAt: '2026-03-03T00:00:00Z', purpose: 'snooze' }),
+      e('TimerScheduled', {
+        timerId: 'shadow-1',
+        dueAt: '2026-03-03T00:00:00Z',
+        purpose: 'trigger:nudge',
+        payload: { kind: 'step', runId: 'r1', step: '0', shadow: true },
+      }),
       e('TimerFired', { timerId: 'gone-1', purpose: 'sla' }),
       e('TimerCancelled', { timerId: 'gone-2', reason: 'resolved' }),
     ];

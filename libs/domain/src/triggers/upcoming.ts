@@ -77,13 +77,14 @@ export interface UpcomingOptions {
   renderReply?: ReplyRenderer;
 }
 
-/** The timers scheduled on the stream and not fired or cancelled since, in due order. */
+/** The timers scheduled on the stream and not fired or cancelled since, in due order (a shadow run's never: they change nothing). */
 export function pendingTimers(events: readonly JourneyEvent[]): Array<TypedEvent<'TimerScheduled'>> {
   const pending = new Map<string, TypedEvent<'TimerScheduled'>>();
   for (const event of events) {
     const e = typed(event);
-    if (e.type === 'TimerScheduled') pending.set(e.data.timerId, e);
-    else if (e.type === 'TimerFired' || e.type === 'TimerCancelled') pending.delete(e.data.timerId);
+    if (e.type === 'TimerScheduled') {
+      if (e.data.payload?.shadow !== true) pending.set(e.data.timerId, e);
+    } else if (e.type === 'TimerFired' || e.type === 'TimerCancelled') pending.delete(e.data.timerId);
   }
   return [...pending.values()].sort((a, b) => Date.parse(a.data.dueAt) - Date.parse(b.data.dueAt));
 }
