@@ -29,6 +29,8 @@ export interface CustomerState {
   accountTraits: Record<string, Traits>;
   /** Previous ids merged into this customer (IdentitiesMerged). */
   aliases: string[];
+  /** Segments the customer is in now: SegmentEntered not followed by SegmentLeft, in order of entry (search: `segment=`). */
+  segments: string[];
   /** Earliest / latest event time (occurredAt, normalised to ISO UTC) of the customer's own activity (ACTIVITY_TYPES). */
   firstSeen: string | null;
   lastSeen: string | null;
@@ -60,6 +62,7 @@ export function initialCustomerState(workspaceId: string, customerId: string): C
     accounts: [],
     accountTraits: {},
     aliases: [],
+    segments: [],
     firstSeen: null,
     lastSeen: null,
     interactions: { total: 0, byEvent: {} },
@@ -115,6 +118,9 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       if (s.forgotten || s.aliases.includes(d.previousId) || d.previousId === s.customerId) return s;
       return { ...s, aliases: [...s.aliases, d.previousId] };
     }
+    case 'SegmentEntered':
+    case 'SegmentLeft':
+      return withSegment(s, e.data.segmentId, e.type === 'SegmentEntered');
     case 'InteractionRecorded': {
       const d = e.data;
       return {
@@ -161,6 +167,13 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       return status ? { ...s, messages: { ...s.messages, [status]: s.messages[status] + 1 } } : s;
     }
   }
+}
+
+/** Segment membership (the shared contract: SegmentEntered/SegmentLeft on the customer stream is its only source). */
+function withSegment(s: CustomerState, segmentId: string, member: boolean): CustomerState {
+  const segments = s.segments ?? [];
+  if (segments.includes(segmentId) === member) return s;
+  return { ...s, segments: member ? [...segments, segmentId] : segments.filter((id) => id !== segmentId) };
 }
 
 /** Personal data is not kept once the customer is forgotten (GDPR): later trait updates are ignored too. */
