@@ -83,7 +83,7 @@ describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
       search_terms: { workspaceId: 1, _t: 1, customerId: 1 },
     });
     // what the store answers leaves the index fields out
-    expect(Object.keys((await store.get(CUSTOMERS, customerDocId('w', 'a')))!.doc)).not.toContain('_t');
+    expect(Object.keys((await store.get<Record<string, unknown>>(CUSTOMERS, customerDocId('w', 'a')))!.doc)).not.toContain('_t');
   });
 
   it.each<WriteGuard>(['client', 'server'])(
