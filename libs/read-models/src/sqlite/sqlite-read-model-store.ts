@@ -18,6 +18,12 @@
  *   rm_<collection>__terms    one row per term of a document: (p, t, v, k, id), PRIMARY KEY (p, t, v, k) WITHOUT ROWID;
  *       t = "traits:<name>" (a scalar trait) or "segments" (v = a segment id); v = the typed value (searchScalar)
  *     Both are written in the transaction of the document (only the terms that changed), and compared by a rebuild.
+ *     A search (GET /v1/customers) is one SELECT over them (searchPlan below), every value a bound parameter: a trait
+ *     or segment filter drives from rm_<collection>__terms by its primary key (equality: (p, t, v) then k in order, so a
+ *     filtered page is one index range scan), further terms are primary-key probes, fields are conditions on the search
+ *     row; without terms the search row's index of the order drives (p, k) or (p, f_<field>, k); `sort=trait.<name>`
+ *     drives from that trait's terms in (v, k) order. Pages are keysets: (order value, k) > the cursor's, as a row value.
+ *     A model written before its collection had these tables gets them filled from its documents by `prepare`.
  *   rm_<collection>__rebuild  the same, filled by a rebuild, then renamed over rm_<collection> (and
  *       rm_<collection>__rebuild__search / __terms over rm_<collection>__search / __terms).
  *   checkpoints (name, position)  shared with the other subscribers: "<projection>" for the live model,
@@ -93,7 +99,9 @@ export class SqliteReadModelStore implements ReadModelStore {
       this.db
         .transaction(() => {
           for (const c of projection.collections) {
+            const indexed = !c.search || this.tableExists(searchTable(table(c.name)));
             this.createTable(c, 'live');
+            if (!indexed) this.backfillSearch(c as SearchableCollection);
             this.createIndexes(c);
           }
         })
@@ -126,14 +134,17 @@ export class SqliteReadModelStore implements ReadModelStore {
     const fresh = replay || (events[0] && events[0].position > checkpoint) ? events : events.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return checkpoint;
     const loaded = new Map<string, StoredDoc>();
+    const read = new Set<string>();
     for (const ref of projection.reads(fresh)) {
       const doc = this.getSync(ref.collection, ref.id, target);
+      read.add(docKey(ref));
       if (doc) loaded.set(docKey(ref), doc);
     }
     const specs = new Map(projection.collections.map((c) => [c.name, c.search]));
     for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref)))) {
       const statements = this.tableStatements(put.collection, target, specs.get(put.collection));
-      const before = statements.search && (loaded.get(docKey(put)) ?? this.getSync(put.collection, put.id, target));
+      // the index entries it had: from the document as read (none when it was read and not found)
+      const before = statements.search && (read.has(docKey(put)) ? loaded.get(docKey(put)) : this.getSync(put.collection, put.id, target));
       const written = statements.put.run(put.id, put.pos, JSON.stringify(put.doc)) as { changes: number };
       if (statements.search && written.changes > 0) {
         const spec = specs.get(put.collection)!;
@@ -277,6 +288,25 @@ export class SqliteReadModelStore implements ReadModelStore {
       else Object.assign(page, { total: Math.min(total, q.count), totalCapped: total > q.count });
     }
     return page;
+  }
+
+  private tableExists(name: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+  }
+
+  /** A model written before its collection had a search index: index every document it has (once, in prepare). */
+  private backfillSearch(c: SearchableCollection): void {
+    const statements = this.tableStatements(c.name, 'live', c.search);
+    const next = this.db.prepare<[string], Row>(`SELECT id, pos, doc FROM ${table(c.name)} WHERE id > ? ORDER BY id LIMIT 1000`);
+    for (let rows = next.all(''); rows.length > 0; rows = next.all(rows[rows.length - 1].id))
+      for (const row of rows)
+        writeSearch(
+          statements.search!,
+          c.search,
+          row.id,
+          undefined,
+          searchRecord(c.search, JSON.parse(row.doc) as Record<string, unknown>),
+        );
   }
 
   /** Ids of the rows that are in only one of two tables of the same shape (a side table of a rebuild and its live one). */
