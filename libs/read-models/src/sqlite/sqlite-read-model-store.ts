@@ -280,7 +280,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       const bound = q.count === true ? '' : ` LIMIT ${Math.max(0, Math.floor(q.count)) + 1}`;
       const { n } = this.db
         .prepare<unknown[], { n: number }>(
-          `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${plan.from} WHERE ${plan.where.join(' AND ')}${bound})`,
+          `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${plan.countFrom} WHERE ${plan.where.join(' AND ')}${bound})`,
         )
         .get(...plan.params)!;
       const total = Number(n);
@@ -406,6 +406,7 @@ function writeSearch(
 
 interface SearchPlan {
   from: string;
+  countFrom: string;
   where: string[];
   params: unknown[];
   keyset: string[];
@@ -445,19 +446,22 @@ function searchPlan(spec: SearchSpec, q: SearchQuery, t: string): SearchPlan {
     params.push(q.partition, driver.t);
     if (driver.range) rangeSql('d.v', driver.range, where, params);
   }
-  where.push('s.p = ?');
-  params.push(q.partition);
-  const keyColumn = driver ? 'd.k' : 's.k';
+  // driving from the terms, the document's partition is the driver's (d.p): the search row only joins for its fields
+  if (!driver) {
+    where.push('s.p = ?');
+    params.push(q.partition);
+  }
+  const [partitionColumn, keyColumn] = driver ? ['d.p', 'd.k'] : ['s.p', 's.k'];
   if (q.keyPrefix) {
     const end = prefixEnd(q.keyPrefix);
     rangeSql(keyColumn, { gte: q.keyPrefix, ...(end !== undefined && { lt: end }) }, where, params);
   }
   for (const [f, range] of Object.entries(q.fields ?? {})) rangeSql(`s.${fieldColumn(f)}`, range, where, params);
   for (const term of terms) {
-    const sub: string[] = ['x.p = s.p', 'x.t = ?'];
+    const sub: string[] = [`x.p = ${partitionColumn}`, 'x.t = ?'];
     params.push(termOf(term.field, term.name));
     rangeSql('x.v', term.range, sub, params);
-    where.push(`EXISTS (SELECT 1 FROM ${termsTable(t)} AS x WHERE ${sub.join(' AND ')} AND x.k = s.k)`);
+    where.push(`EXISTS (SELECT 1 FROM ${termsTable(t)} AS x WHERE ${sub.join(' AND ')} AND x.k = ${keyColumn})`);
   }
   const sortColumn = order.by === 'key' ? keyColumn : order.by === 'field' ? `s.${fieldColumn(order.field)}` : 'd.v';
   const dir = order.direction === 'desc' ? 'DESC' : 'ASC';
@@ -473,7 +477,9 @@ function searchPlan(spec: SearchSpec, q: SearchQuery, t: string): SearchPlan {
       keysetParams.push(q.after.value, q.after.key);
     }
   }
-  return { from, where, params, keyset, keysetParams, sortColumn, keyColumn, dir };
+  // a count needs the search rows only for their fields
+  const countFrom = driver && Object.keys(q.fields ?? {}).length === 0 ? `${termsTable(t)} AS d` : from;
+  return { from, countFrom, where, params, keyset, keysetParams, sortColumn, keyColumn, dir };
 }
 
 /**
