@@ -382,7 +382,7 @@ function toStored<T>(row: Row): StoredDoc<T> {
   return { id: row.id, pos: BigInt(row.pos), doc: JSON.parse(row.doc) as T };
 }
 
-/** Writes a document's search row, and of its terms only those that changed. */
+/** Writes a document's search row when its fields changed, and of its terms only those that changed. */
 function writeSearch(
   statements: SearchStatements,
   spec: SearchSpec,
@@ -390,7 +390,10 @@ function writeSearch(
   before: SearchRecord | undefined,
   after: SearchRecord,
 ): void {
-  statements.put.run(id, after.partition, after.key, ...Object.keys(spec.fields).map((f) => after.fields[f]));
+  const fields = Object.keys(spec.fields);
+  const same =
+    before && before.partition === after.partition && before.key === after.key && fields.every((f) => before.fields[f] === after.fields[f]);
+  if (!same) statements.put.run(id, after.partition, after.key, ...fields.map((f) => after.fields[f]));
   const termKey = (r: SearchRecord, term: { t: string; v: SearchValue }) =>
     `${r.partition}\u0000${r.key}\u0000${term.t}\u0000${typeof term.v}\u0000${term.v}`;
   const kept = new Set(after.terms.map((term) => termKey(after, term)));
