@@ -51,6 +51,11 @@ const BENCHES: Bench[] = [
     what: 'why-not and preview for a customer with 10,000 events vs reading the stream (target p99 < 100 ms)',
   },
   {
+    name: 'search',
+    file: 'search.bench.js',
+    what: 'GET /v1/customers?trait.<x>=<v>&limit=50 paged, 100k customers x 10 traits, vs the raw store query; MongoDB vs raw find when MONGODB_URL is set (target p99 < 50 ms on SQLite)',
+  },
+  {
     name: 'reply-push',
     file: 'reply-push.bench.js',
     what: "customer reply -> in the assignee's GET /v1/work and pushed on their SSE stream, at 1k ev/s ingest (target p99 < 100 ms)",

@@ -165,6 +165,7 @@ const RULES: Record<string, Rule> = {
     own: (_, n) => ({ body: { batch: [{ ...call('track', { event: 'Clicked', messageId: `m-batch-${n}` }) }] } }),
   },
 
+  'GET /v1/customers': { allow: readers, own: () => ({}) }, // search: the caller's workspace only (its marker trait)
   'GET /v1/customers/:id': { allow: readers, ...customer },
   'GET /v1/customers/:id/timeline': { allow: readers, ...customer },
   'GET /v1/customers/:id/upcoming': { allow: readers, ...customer },

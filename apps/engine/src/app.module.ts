@@ -8,6 +8,7 @@ import { MessagingModule } from './messaging/messaging.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { CustomersModule } from './customers/customers.module';
+import { CustomerSearchModule } from './customer-search/customer-search.module';
 import { IntegrationModule } from './integration/integration.module';
 import { TriggersModule } from './triggers/triggers.module';
 import { BacktestModule } from './backtest/backtest.module';
@@ -55,6 +56,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   IdentityModule,
   PreviewsModule,
   SegmentsModule,
+  CustomerSearchModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -27,6 +27,21 @@ describe('customer state (evolveCustomer)', () => {
     expect(s.traits).toEqual({ email: 'a@x.io', plan: 'pro', seats: 3 });
   });
 
+  it('keeps the segments the customer is in: entered and not left since, once each, in order of entry', () => {
+    expect(initialCustomerState('w', 'c1').segments).toEqual([]);
+    const s = given(
+      event('SegmentEntered', { segmentId: 'beta', version: 1 }),
+      event('SegmentEntered', { segmentId: 'trial', version: 1 }),
+      event('SegmentEntered', { segmentId: 'beta', version: 2 }), // already in: no change
+      event('SegmentLeft', { segmentId: 'trial', version: 1, reason: 'conditions' }),
+      event('SegmentLeft', { segmentId: 'never', version: 1, reason: 'conditions' }),
+      event('SegmentEntered', { segmentId: 'at-risk', version: 1 }),
+    );
+    expect(s.segments).toEqual(['beta', 'at-risk']);
+    const before = given(event('SegmentEntered', { segmentId: 'beta', version: 1 }));
+    expect(evolveCustomer(before, event('SegmentEntered', { segmentId: 'beta', version: 1 }))).toBe(before);
+  });
+
   it('follows StageChanged, and a later identify does not reset the stage', () => {
     const s = given(
       event('CustomerIdentified', { userId: 'c1', traits: {} }),

@@ -32,6 +32,8 @@ export interface CustomerState {
   aliases: string[];
   /** The customer this id was merged into (CustomerMergedInto, #12): its history and later calls are there. */
   mergedInto?: string;
+  /** Segments the customer is in now: SegmentEntered not followed by SegmentLeft, in order of entry (search: `segment=`). */
+  segments: string[];
   /** Earliest / latest event time (occurredAt, normalised to ISO UTC) of the customer's own activity (ACTIVITY_TYPES). */
   firstSeen: string | null;
   lastSeen: string | null;
@@ -63,6 +65,7 @@ export function initialCustomerState(workspaceId: string, customerId: string): C
     accounts: [],
     accountTraits: {},
     aliases: [],
+    segments: [],
     firstSeen: null,
     lastSeen: null,
     interactions: { total: 0, byEvent: {} },
@@ -120,6 +123,9 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
     }
     case 'CustomerMergedInto':
       return { ...s, mergedInto: e.data.userId };
+    case 'SegmentEntered':
+    case 'SegmentLeft':
+      return withSegment(s, e.data.segmentId, e.type === 'SegmentEntered');
     case 'InteractionRecorded': {
       const d = e.data;
       return {
@@ -168,6 +174,13 @@ function applyEvent(s: CustomerState, event: JourneyEvent): CustomerState {
       return { ...s, messages: { ...s.messages, [status]: s.messages[status] + 1 } };
     }
   }
+}
+
+/** Segment membership (the shared contract: SegmentEntered/SegmentLeft on the customer stream is its only source). */
+function withSegment(s: CustomerState, segmentId: string, member: boolean): CustomerState {
+  const segments = s.segments ?? [];
+  if (segments.includes(segmentId) === member) return s;
+  return { ...s, segments: member ? [...segments, segmentId] : segments.filter((id) => id !== segmentId) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@journey/domain';
+import type { SearchSpec } from './search';
 
 /**
  * A projection is pure: from a batch of events (in global order) and the documents it reads, it returns document
@@ -22,7 +23,12 @@ export interface CollectionSpec {
   name: string;
   /** Secondary indexes, each a list of top-level document fields. */
   indexes: string[][];
+  /** A search index kept beside the documents (`ReadModelStore.search`; see `search.ts`). */
+  search?: SearchSpec;
 }
+
+/** A collection with a search index. */
+export type SearchableCollection = CollectionSpec & { search: SearchSpec };
 
 export interface DocRef {
   collection: string;

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@journey/domain';
-import type { Projection, StoredDoc } from './projection';
+import type { Projection, SearchableCollection, StoredDoc } from './projection';
+import type { SearchPage, SearchQuery } from './search';
 
 export const READ_MODEL_STORE = Symbol('READ_MODEL_STORE');
 
@@ -76,6 +77,11 @@ export interface ReadModelStore {
     where: Record<string, FieldValue>,
     options?: FindOptions,
   ): Promise<Array<StoredDoc<T>>>;
+  /**
+   * A page of the collection's documents matching `query`, in its order, from its search index (filters and orders
+   * served by indexes, see `search.ts`; `limit` + 1 read to tell whether more follow). Always inside one partition.
+   */
+  search<T = Record<string, unknown>>(collection: SearchableCollection, query: SearchQuery): Promise<SearchPage<T>>;
   /** How many documents matching `where` have each value of `field`. */
   countBy(collection: string, field: string, where: Record<string, FieldValue>): Promise<Array<{ value: unknown; count: number }>>;
 }

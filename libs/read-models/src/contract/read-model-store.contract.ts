@@ -11,6 +11,7 @@ import {
 } from '../projections';
 import { ProjectionRunner, rebuildProjection } from '../runner';
 import type { ReadModelStore } from '../store.port';
+import { searchContract } from './search.contract';
 
 /** What the contract needs from an adapter: a fresh, empty store next to an event log. */
 export interface ReadModelStoreFixture {
@@ -330,4 +331,6 @@ export function readModelStoreContract(open: () => Promise<ReadModelStoreFixture
     for (const d of docs) expect(d.doc).toEqual(expected.get(d.doc.customerId));
     await runner.stop();
   });
+
+  searchContract(fresh);
 }

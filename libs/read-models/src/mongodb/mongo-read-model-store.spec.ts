@@ -67,7 +67,23 @@ describeWithServer('MongoReadModelStore', 'MONGODB_URL', (url) => {
     const raw = await db.collection('customers__1').findOne({ _id: customerDocId('w', 'a') } as never, { promoteLongs: false });
     expect(raw).toMatchObject({ _id: 'w/a', workspaceId: 'w', customerId: 'a', stage: 'onboarding', traits: { 'plan%2Etier': 'pro' } });
     expect(raw?._pos?._bsontype).toBe('Long');
-    expect((await db.collection('customers__1').indexes()).map((i) => i.key)).toEqual([{ _id: 1 }, { workspaceId: 1, stage: 1 }]);
+    // the search index (deploy/mongodb.md): fields, terms as ordered strings, the traits' values for ordering
+    expect(raw).toMatchObject({
+      _s: { stage: 'onboarding', lastSeen: '2025-04-01T10:00:00.000Z', health: 60 },
+      _t: ['traits:plan.tier\u0001spro'],
+      _o: { 'traits:plan%2Etier': 'pro' },
+    });
+    expect(Object.fromEntries((await db.collection('customers__1').indexes()).map((i) => [i.name, i.key]))).toEqual({
+      _id_: { _id: 1 },
+      workspaceId_stage: { workspaceId: 1, stage: 1 },
+      search_key: { workspaceId: 1, customerId: 1 },
+      search_stage: { workspaceId: 1, '_s.stage': 1, customerId: 1 },
+      search_lastSeen: { workspaceId: 1, '_s.lastSeen': 1, customerId: 1 },
+      search_health: { workspaceId: 1, '_s.health': 1, customerId: 1 },
+      search_terms: { workspaceId: 1, _t: 1, customerId: 1 },
+    });
+    // what the store answers leaves the index fields out
+    expect(Object.keys((await store.get<Record<string, unknown>>(CUSTOMERS, customerDocId('w', 'a')))!.doc)).not.toContain('_t');
   });
 
   it.each<WriteGuard>(['client', 'server'])(

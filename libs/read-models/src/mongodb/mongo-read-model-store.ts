@@ -6,6 +6,9 @@
  *       { _id: <projection>, position: Long, generation: int, collections: { <collection>: "<collection>__<generation>" },
  *         rebuild?: { generation, position, collections } }          (`rebuild` only while a rebuild runs)
  *   <collection>__<generation>   the documents: { _id: <document id>, _pos: Long, ...document fields }
+ *       _s, _t = the search index of a collection that has one (customers; see ../search.ts): _s the search fields
+ *       ({stage, lastSeen, health}: '' / 0 when the document has none), _t the terms ([{t, v}]: t "traits:<name>" or
+ *       "segments", v the typed value), indexed with the partition and the key (deploy/mongodb.md)
  *       _pos = global position of the last event applied to the document; nested keys that MongoDB cannot store
  *       ('.', a leading '$', '%', NUL) are percent-encoded (%2E, %24, %25, %00).
  *
@@ -37,7 +40,18 @@ import {
 } from 'mongodb';
 import pLimit from 'p-limit';
 import { canonicalJson, type RecordedEvent } from '@journey/domain';
-import { docKey, type Projection, type PutDoc, type StoredDoc } from '../projection';
+import { docKey, type CollectionSpec, type Projection, type PutDoc, type SearchableCollection, type StoredDoc } from '../projection';
+import {
+  checkSearchQuery,
+  prefixEnd,
+  searchRecord,
+  termOf,
+  type SearchPage,
+  type SearchQuery,
+  type SearchSpec,
+  type SearchValue,
+  type ValueRange,
+} from '../search';
 import type { ApplyOptions, FieldValue, FindOptions, ReadModelStore, ReadModelTarget, SwapReport } from '../store.port';
 
 export const CATALOG = 'read_models';
@@ -92,14 +106,71 @@ function mapKeys(value: unknown, key: (k: string) => string): unknown {
   return out;
 }
 
-/** The stored form of a read-model document: `{_id, _pos, ...fields}` (what analytics consumers query). */
-export function toMongoDoc(put: Pick<PutDoc, 'id' | 'pos' | 'doc'>): Document {
-  if ('_id' in put.doc || '_pos' in put.doc) throw new Error(`read-model document ${put.id} must not have top-level _id or _pos fields`);
-  return { _id: put.id, _pos: put.pos, ...(mapKeys(put.doc, encodeKey) as Document) };
+const HIDDEN = ['_id', '_pos', '_s', '_t', '_o'];
+
+/**
+ * A term as one string, `<term>\u0001<value>`, ordered as the typed values are (numbers before strings): `n` + the
+ * number's order-preserving 16 hex digits, or `s` + the string. (FerretDB 1.24 runs `$elemMatch` on scalars only, so
+ * terms are strings; a range is `$elemMatch` of two bounds on one element.) Term names with \u0001 are not indexed.
+ */
+export function termString(term: string, value: SearchValue): string {
+  if (typeof value === 'string') return `${term}\u0001s${value}`;
+  const bytes = Buffer.alloc(8);
+  bytes.writeDoubleBE(value === 0 ? 0 : value);
+  if (bytes[0] & 0x80) for (let i = 0; i < 8; i++) bytes[i] = ~bytes[i] & 0xff;
+  else bytes[0] |= 0x80;
+  return `${term}\u0001n${bytes.toString('hex')}`;
+}
+
+/** The `_t` condition of a term: equality, one of several, a range, or (none of them) having the term, on one element. */
+function termFilter(term: string, r: ValueRange): Document {
+  const cond: Document = {};
+  if (r.eq !== undefined) cond.$eq = termString(term, r.eq);
+  if (r.in !== undefined) cond.$in = r.in.map((v) => termString(term, v));
+  const bounds = (
+    [
+      [r.gt, '$gt'],
+      [r.gte, '$gte'],
+      [r.lt, '$lt'],
+      [r.lte, '$lte'],
+    ] as Array<[SearchValue | undefined, string]>
+  ).filter(([v]) => v !== undefined) as Array<[SearchValue, string]>;
+  if (bounds.length === 0 && (r.eq !== undefined || r.in !== undefined)) return cond;
+  const types = new Set(bounds.map(([v]) => typeof v));
+  if (types.size > 1) return { $in: [] }; // a number bound and a string bound: no value is both
+  // a range keeps to its bounds' type: numbers are `<term>\u0001n…`, strings `<term>\u0001s…`
+  const [low, high] = types.has('number')
+    ? [`${term}\u0001n`, `${term}\u0001o`]
+    : types.has('string')
+      ? [`${term}\u0001s`, `${term}\u0001t`]
+      : [`${term}\u0001`, `${term}\u0002`];
+  const range: Document = { $gte: low, $lt: high };
+  for (const [v, op] of bounds) range[op] = termString(term, v);
+  return { $elemMatch: { ...cond, ...range } };
+}
+
+/**
+ * The stored form of a read-model document: `{_id, _pos, ...fields}` (what analytics consumers query), and with a
+ * search spec its index fields `_s` and `_t`.
+ */
+export function toMongoDoc(put: Pick<PutDoc, 'id' | 'pos' | 'doc'>, search?: SearchSpec): Document {
+  if (HIDDEN.some((k) => k in put.doc))
+    throw new Error(`read-model document ${put.id} must not have top-level ${HIDDEN.join(', ')} fields`);
+  const doc: Document = { _id: put.id, _pos: put.pos, ...(mapKeys(put.doc, encodeKey) as Document) };
+  if (search) {
+    const record = searchRecord(search, put.doc);
+    doc._s = record.fields;
+    const terms = record.terms.filter((t) => !t.t.includes('\u0001'));
+    doc._t = terms.map((t) => termString(t.t, t.v));
+    doc._o = Object.fromEntries(terms.filter((t) => t.t.includes(':')).map((t) => [encodeKey(t.t), t.v]));
+  }
+  return doc;
 }
 
 function fromMongoDoc<T>(stored: Document): StoredDoc<T> {
-  const { _id, _pos, ...doc } = stored;
+  const doc: Document = {};
+  for (const [k, v] of Object.entries(stored)) if (!HIDDEN.includes(k)) doc[k] = v;
+  const { _id, _pos } = stored;
   return { id: String(_id), pos: BigInt(_pos as bigint | number), doc: mapKeys(doc, decodeKey) as T };
 }
 
@@ -197,8 +268,9 @@ export class MongoReadModelStore implements ReadModelStore {
     const puts = new Map<string, PutDoc[]>();
     for (const put of projection.apply(fresh, (ref) => loaded.get(docKey(ref))))
       puts.set(put.collection, [...(puts.get(put.collection) ?? []), put]);
+    const specs = new Map(projection.collections.map((c) => [c.name, c.search]));
     for (const [collection, docs] of puts) {
-      const writes = docs.flatMap((put) => guardedWrite(put, loaded.get(docKey(put)), guard));
+      const writes = docs.flatMap((put) => guardedWrite(put, loaded.get(docKey(put)), guard, specs.get(collection)));
       const target = this.collection(side, collection);
       for (let i = 0; i < writes.length; i += WRITES_PER_COMMAND)
         commands.push(() => writeOrdered(target, writes.slice(i, i + WRITES_PER_COMMAND)));
@@ -396,8 +468,104 @@ export class MongoReadModelStore implements ReadModelStore {
           .collection(name)
           .createIndex(Object.fromEntries(fields.map((f) => [checkName(f, 'field'), 1])), { name: fields.join('_') });
       }
+      for (const [index, keys] of searchIndexes(c)) await this.db.collection(name).createIndex(keys, { name: index });
     }
   }
+
+  async search<T>(collection: SearchableCollection, q: SearchQuery): Promise<SearchPage<T>> {
+    const spec = collection.search;
+    checkSearchQuery(spec, q);
+    const live = await this.live(collection.name);
+    if (!live) return { hits: [], more: false, ...(q.count !== undefined && { total: 0 }) };
+    const { partition, key } = { partition: checkName(spec.partition, 'field'), key: checkName(spec.key, 'field') };
+    const and: Document[] = [{ [partition]: q.partition }];
+    if (q.keyPrefix) {
+      const end = prefixEnd(q.keyPrefix);
+      and.push({ [key]: { $gte: q.keyPrefix, ...(end !== undefined && { $lt: end }) } });
+    }
+    for (const [f, range] of Object.entries(q.fields ?? {})) and.push({ [`_s.${checkName(f, 'field')}`]: rangeFilter(range) });
+    for (const term of q.terms ?? []) {
+      const t = termOf(term.field, term.name);
+      and.push({ _t: termFilter(t, term.range) });
+      // FerretDB 1.24 lets the bounds of an $elemMatch hold on different elements: the trait's own scalar decides
+      const r = term.range;
+      if (term.name !== undefined && [r.gt, r.gte, r.lt, r.lte].some((v) => v !== undefined))
+        and.push({ [`_o.${encodeKey(t)}`]: rangeFilter({ gt: r.gt, gte: r.gte, lt: r.lt, lte: r.lte }) });
+    }
+    const order = q.order;
+    const dir = order.direction === 'desc' ? -1 : 1;
+    const sortPath =
+      order.by === 'key'
+        ? key
+        : order.by === 'field'
+          ? `_s.${checkName(order.field, 'field')}`
+          : `_o.${encodeKey(termOf(order.field, order.name))}`;
+    if (order.by === 'term') and.push({ [sortPath]: { $exists: true } });
+    const filter: Document = and.length === 1 ? and[0] : { $and: and };
+    const keyset = q.after ? afterFilter(sortPath, key, order.by === 'key', q.after, dir) : undefined;
+    const docs = await live
+      .find(keyset ? { $and: [...and, keyset] } : filter, { ...READ, sort: { [sortPath]: dir, [key]: dir }, limit: q.limit + 1 })
+      .toArray();
+    const page: SearchPage<T> = {
+      hits: docs.slice(0, q.limit).map((d) => {
+        const sortValue = (
+          order.by === 'key'
+            ? d[key]
+            : order.by === 'field'
+              ? (d._s as Document)[order.field]
+              : (d._o as Document)[encodeKey(termOf(order.field, order.name))]
+        ) as SearchValue | bigint;
+        return { ...fromMongoDoc<T>(d), sortValue: typeof sortValue === 'bigint' ? Number(sortValue) : sortValue, key: String(d[key]) };
+      }),
+      more: docs.length > q.limit,
+    };
+    if (q.count !== undefined) {
+      const total = await live.countDocuments(filter, q.count === true ? {} : { limit: Math.floor(q.count) + 1 });
+      if (q.count === true) page.total = total;
+      else Object.assign(page, { total: Math.min(total, q.count), totalCapped: total > q.count });
+    }
+    return page;
+  }
+}
+
+/** The search indexes of a collection (deploy/mongodb.md): by key, by each field, and the terms (multikey). */
+function searchIndexes(c: CollectionSpec): Array<[string, Document]> {
+  if (!c.search) return [];
+  const p = checkName(c.search.partition, 'field');
+  const k = checkName(c.search.key, 'field');
+  return [
+    ['search_key', { [p]: 1, [k]: 1 }],
+    ...Object.keys(c.search.fields).map((f): [string, Document] => [`search_${f}`, { [p]: 1, [`_s.${checkName(f, 'field')}`]: 1, [k]: 1 }]),
+    ['search_terms', { [p]: 1, _t: 1, [k]: 1 }],
+  ];
+}
+
+/** A value condition: MongoDB compares within a type (numbers, strings), as the SQLite adapter's bounds do. */
+function rangeFilter(r: ValueRange): Document {
+  const out: Document = {};
+  const types = new Set([r.gt, r.gte, r.lt, r.lte].filter((v) => v !== undefined).map((v) => typeof v));
+  if (types.size > 1) return { $in: [] }; // a number bound and a string bound: no value is both
+  if (r.eq !== undefined) out.$eq = r.eq;
+  if (r.in !== undefined) out.$in = r.in;
+  if (r.gt !== undefined) out.$gt = r.gt;
+  if (r.gte !== undefined) out.$gte = r.gte;
+  if (r.lt !== undefined) out.$lt = r.lt;
+  if (r.lte !== undefined) out.$lte = r.lte;
+  return out;
+}
+
+/**
+ * Keyset paging after (value, key) in the order (numbers before strings): later values of the same type, values of
+ * the type that sorts after it (strings after a number ascending, numbers after a string descending), or the same
+ * value with a later key.
+ */
+function afterFilter(path: string, key: string, byKey: boolean, after: { value: SearchValue; key: string }, dir: 1 | -1): Document {
+  const op = dir === 1 ? '$gt' : '$lt';
+  if (byKey) return { [key]: { [op]: after.key } };
+  const later: Document[] = [{ [path]: { [op]: after.value } }, { [path]: after.value, [key]: { [op]: after.key } }];
+  if (dir === 1 && typeof after.value === 'number') later.push({ [path]: { $type: 'string' } });
+  if (dir === -1 && typeof after.value === 'string') later.push({ [path]: { $type: 'number' } });
+  return { $or: later };
 }
 
 function filter(where: Record<string, FieldValue>): Document {
@@ -431,8 +599,8 @@ async function readDocs(collection: Collection, ids: string[], guard: WriteGuard
  * The write of one changed document: an insert when the batch found none, else a replace guarded by `_pos` (none when
  * the stored document is already at or past the put, which the projection never produces).
  */
-function guardedWrite(put: PutDoc, stored: StoredDoc | undefined, guard: WriteGuard): AnyBulkWriteOperation[] {
-  const doc = toMongoDoc(put);
+function guardedWrite(put: PutDoc, stored: StoredDoc | undefined, guard: WriteGuard, search?: SearchSpec): AnyBulkWriteOperation[] {
+  const doc = toMongoDoc(put, search);
   if (!stored) return [{ insertOne: { document: doc } }];
   if (stored.pos >= put.pos) return [];
   return [guard === 'server' ? guardedReplace(doc) : { replaceOne: { filter: { _id: doc._id }, replacement: doc } }];

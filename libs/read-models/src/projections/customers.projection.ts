@@ -1,5 +1,5 @@
 import { evolveCustomer, initialCustomerState, type CustomerState, type RecordedEvent } from '@journey/domain';
-import { DocBatch, type DocLookup, type DocRef, type Projection, type PutDoc } from '../projection';
+import { DocBatch, type DocLookup, type DocRef, type Projection, type PutDoc, type SearchableCollection } from '../projection';
 
 export const CUSTOMERS = 'customers';
 
@@ -15,10 +15,26 @@ function customerOf(e: RecordedEvent): string | undefined {
     : undefined;
 }
 
+/**
+ * The customers collection, with its search index (`GET /v1/customers?…`): by workspace, the customer id (order and
+ * prefix), stage (`''` before identification), lastSeen (`''` before any activity), health; terms: every scalar trait
+ * (`traits:<name>`) and every segment the customer is in (`segments`).
+ */
+export const CUSTOMERS_COLLECTION: SearchableCollection = {
+  name: CUSTOMERS,
+  indexes: [['workspaceId', 'stage']],
+  search: {
+    partition: 'workspaceId',
+    key: 'customerId',
+    fields: { stage: '', lastSeen: '', health: 0 },
+    terms: { traits: 'map', segments: 'set' },
+  },
+};
+
 /** `customers`: one `CustomerState` per customer (any event of its stream creates it), queryable by workspace and stage. */
 export const customersProjection: Projection = {
   name: CUSTOMERS,
-  collections: [{ name: CUSTOMERS, indexes: [['workspaceId', 'stage']] }],
+  collections: [CUSTOMERS_COLLECTION],
   reads(events: readonly RecordedEvent[]): DocRef[] {
     const ids = new Set<string>();
     for (const e of events) {

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import type { CustomerState } from '@journey/domain';
 import { SqliteEventStore, openSqliteDatabase, type SqliteDatabase } from '@journey/event-store';
 import { appendAll, event, readModelStoreContract } from '../contract/read-model-store.contract';
-import { CUSTOMERS, customerDocId, customersProjection, stageAnalyticsProjection, STAGE_TRANSITIONS } from '../projections';
+import {
+  CUSTOMERS,
+  CUSTOMERS_COLLECTION,
+  customerDocId,
+  customersProjection,
+  stageAnalyticsProjection,
+  STAGE_TRANSITIONS,
+} from '../projections';
 import { ProjectionRunner, rebuildProjection } from '../runner';
 import { SqliteReadModelStore } from './sqlite-read-model-store';
 
@@ -30,6 +37,31 @@ describe('SqliteReadModelStore: ReadModelStore contract', () => {
         db.close();
       },
     };
+  });
+});
+
+describe('SqliteReadModelStore search index', () => {
+  it('fills the index of a model written before it existed from the stored documents, once, in prepare', async () => {
+    const { db, events, store } = open();
+    await appendAll(events, [
+      event('a', 'CustomerIdentified', { userId: 'a', traits: { plan: 'pro' } }),
+      event('b', 'CustomerIdentified', { userId: 'b', traits: { plan: 'free' } }),
+    ]);
+    await store.prepare(customersProjection);
+    await store.applyBatch(customersProjection, await events.readAll());
+    db.exec('DROP TABLE rm_customers__search; DROP TABLE rm_customers__terms;'); // as a model of the version before
+    const upgraded = new SqliteReadModelStore(db);
+    await upgraded.prepare(customersProjection);
+    const page = await upgraded.search(CUSTOMERS_COLLECTION, {
+      partition: 'w',
+      terms: [{ field: 'traits', name: 'plan', range: { eq: 'pro' } }],
+      order: { by: 'key', direction: 'asc' },
+      limit: 10,
+      count: true,
+    });
+    expect(page.hits.map((h) => h.key)).toEqual(['a']);
+    expect(page.total).toBe(1);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM rm_customers__terms').get() as { n: number }).n).toBe(2);
   });
 });
 
