@@ -1,26 +1,44 @@
 /**
  * Jest reporter: ends the run with one plain line, `tests: N passed, N failed, N skipped`, the closing line CI reads
- * (Jest's own summary is not one it knows). With JOURNEY_TEST_SUMMARY set, the line and the same counts as node's test
- * runner's closing TAP block are written to that file, so .ci/run can repeat them after stopping the servers, as the
- * last lines of its log.
+ * (Jest's own summary is not one it knows), counting the console's vitest tests too. With JOURNEY_TEST_SUMMARY set,
+ * the line and the same counts as node's test runner's closing TAP block are written to that file, so .ci/run can
+ * repeat them after stopping the servers, as the last lines of its log.
  */
-const { writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+
+/** The console's vitest counts (its JSON report, JOURNEY_CONSOLE_TESTS, written by `npm test` just before jest runs). */
+function consoleCounts() {
+  const file = process.env.JOURNEY_CONSOLE_TESTS;
+  if (!file || !existsSync(file)) return { passed: 0, failed: 0, pending: 0, todo: 0, suites: 0 };
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  return {
+    passed: r.numPassedTests,
+    failed: r.numFailedTests,
+    pending: r.numPendingTests,
+    todo: r.numTodoTests,
+    suites: r.numTotalTestSuites,
+  };
+}
 
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    const skipped = results.numPendingTests + results.numTodoTests;
-    const total = results.numPassedTests + failed + skipped;
-    const line = `tests: ${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped`;
+    const c = consoleCounts();
+    const passed = results.numPassedTests + c.passed;
+    const pending = results.numPendingTests + c.pending;
+    const todo = results.numTodoTests + c.todo;
+    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites + c.failed;
+    const skipped = pending + todo;
+    const total = passed + failed + skipped;
+    const line = `tests: ${passed} passed, ${failed} failed, ${skipped} skipped`;
     // the same counts in the closing block of node's test runner (TAP), which CI also reads
     const tap = [
       `# tests ${total}`,
-      `# suites ${results.numTotalTestSuites}`,
-      `# pass ${results.numPassedTests}`,
+      `# suites ${results.numTotalTestSuites + c.suites}`,
+      `# pass ${passed}`,
       `# fail ${failed}`,
       '# cancelled 0',
-      `# skipped ${results.numPendingTests}`,
-      `# todo ${results.numTodoTests}`,
+      `# skipped ${pending}`,
+      `# todo ${todo}`,
       `# duration_ms ${Date.now() - results.startTime}`,
     ].join('\n');
     process.stdout.write(`${line}\n`);

@@ -1,3 +1,4 @@
+import { ConsoleModule } from './console/console.module';
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PersistenceModule } from './persistence.module';
@@ -57,6 +58,7 @@ export const engineModules = ({ keys }: { keys: boolean }) => [
   PreviewsModule,
   SegmentsModule,
   CustomerSearchModule,
+  ConsoleModule,
 ];
 
 /** The engine: HTTP API and workers. Which workers run is chosen by JOURNEY_ROLES (default: all of them). */

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { enableCors } from './auth/cors';
 import { ENGINE_CONFIG, type EngineConfig } from './config';
+import { serveConsole } from './console/serve-console';
 import { SettingsService } from './conversations/organisation.service';
 import { HttpErrorsFilter } from './http-errors.filter';
 import { YAML_TYPES } from './triggers/triggers.controller';
@@ -71,5 +72,6 @@ export async function createEngineApp(options: { logLevel?: string } = {}): Prom
     )
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
+  serveConsole(app);
   return app;
 }
