@@ -1,0 +1,228 @@
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useRef } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
+import type { Query } from '../../lib/api';
+import { formatTime } from '../../lib/format';
+import { useApi, useSession } from '../../lib/session';
+import { LiveStatus, useLive } from '../../lib/use-live';
+import { useMembers, useNow, useTeams } from './data';
+import { itemPath, mergePages, PRIORITIES, slaState, type WorkItem, type WorkPage } from './logic';
+
+export const PAGE_SIZE = 50;
+
+/** Whose work a view shows: `me`, `all`, `queue:<team>` (its unassigned items), `member:<id>`. */
+function scopeQuery(whose: string): Query {
+  if (whose === 'me') return { assignee: 'me' };
+  if (whose.startsWith('queue:')) return { assignee: 'none', team: whose.slice(6) };
+  if (whose.startsWith('member:')) return { assignee: whose.slice(7) };
+  return {};
+}
+
+/** The choices of "Whose work": a csm their own and their teams' queues; admin and analyst keys anyone's. */
+function useWhoseOptions(): { value: string; label: string }[] {
+  const { principal } = useSession();
+  const members = useMembers();
+  const teams = useTeams();
+  const isCsm = principal?.role === 'csm';
+  const me = members.data?.members.find((m) => m.memberId === principal?.memberId);
+  const options: { value: string; label: string }[] = [];
+  if (isCsm || principal?.memberId) options.push({ value: 'me', label: 'Mine' });
+  if (isCsm) {
+    for (const t of me?.teams ?? []) options.push({ value: `queue:${t}`, label: `Unassigned in ${t}` });
+    return options;
+  }
+  options.push({ value: 'all', label: 'Everyone' });
+  for (const t of teams.data?.teams ?? []) options.push({ value: `queue:${t.teamId}`, label: `Unassigned in ${t.name ?? t.teamId}` });
+  for (const m of members.data?.members ?? [])
+    if (m.memberId !== principal?.memberId) options.push({ value: `member:${m.memberId}`, label: `${m.name ?? m.memberId}'s` });
+  return options;
+}
+
+/** The CSM's queue: their open conversations and tasks, what is due first, with live SLA countdowns; live. */
+export function QueuePage() {
+  const api = useApi();
+  const { principal } = useSession();
+  const client = useQueryClient();
+  const [params, setParams] = useSearchParams();
+  const defaultWhose = principal?.role === 'csm' || principal?.memberId ? 'me' : 'all';
+  const whose = params.get('whose') ?? defaultWhose;
+  const status = params.get('status') ?? '';
+  const priority = params.get('priority') ?? '';
+  const kind = params.get('kind') ?? '';
+  const options = useWhoseOptions();
+  const scope = useMemo(() => scopeQuery(whose), [whose]);
+  const filters = useMemo(() => ({ status, priority, kind }), [status, priority, kind]);
+
+  const work = useInfiniteQuery({
+    queryKey: ['work', scope, filters],
+    queryFn: ({ pageParam, signal }) =>
+      api.get<WorkPage>('/v1/work', { ...scope, ...filters, limit: PAGE_SIZE, cursor: pageParam }, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+  // every change in the queue: read it again now, and once more shortly (the queue's read model follows the log)
+  const later = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(later.current), []);
+  const live = useLive('/v1/work/stream', scope, (event) => {
+    if (event.event !== 'work') return;
+    void client.invalidateQueries({ queryKey: ['work'] });
+    clearTimeout(later.current);
+    later.current = setTimeout(() => void client.invalidateQueries({ queryKey: ['work'] }), 1500);
+  });
+
+  const set = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next, { replace: true });
+  };
+
+  const items = useMemo(() => mergePages(work.data?.pages ?? []), [work.data]);
+  const now = useNow(1000);
+  const breached = items.filter((i) => slaState(i, now).breached).length;
+
+  return (
+    <>
+      <PageHeading actions={<LiveStatus status={live} />}>Work</PageHeading>
+      <section aria-labelledby="filters-h" className="panel work-filters">
+        <h2 id="filters-h">Filters</h2>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="f-whose">Whose work</label>
+            <select id="f-whose" value={whose} onChange={(e) => set('whose', e.target.value === defaultWhose ? '' : e.target.value)}>
+              {(options.some((o) => o.value === whose) ? options : [...options, { value: whose, label: whose }]).map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-status">Status</label>
+            <select id="f-status" value={status} onChange={(e) => set('status', e.target.value)}>
+              <option value="">Open and snoozed</option>
+              <option value="open">Open</option>
+              <option value="snoozed">Snoozed</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-priority">Priority</label>
+            <select id="f-priority" value={priority} onChange={(e) => set('priority', e.target.value)}>
+              <option value="">Any</option>
+              {PRIORITIES.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-kind">Kind</label>
+            <select id="f-kind" value={kind} onChange={(e) => set('kind', e.target.value)}>
+              <option value="">Conversations and tasks</option>
+              <option value="conversation">Conversations</option>
+              <option value="task">Tasks</option>
+            </select>
+          </div>
+        </div>
+      </section>
+
+      <section aria-labelledby="queue-h">
+        <h2 id="queue-h">Queue</h2>
+        <ErrorMessage error={work.error} title="Could not read the queue" />
+        {work.isPending ? (
+          <Loading label="Reading the queue…" />
+        ) : work.data ? (
+          <>
+            <p className="muted">
+              {items.length} item{items.length === 1 ? '' : 's'}
+              {work.hasNextPage ? ' shown (more below)' : ''}, what is due first.
+              {breached ? (
+                <>
+                  {' '}
+                  <span className="badge danger">{breached} breached</span>
+                </>
+              ) : null}
+            </p>
+            <QueueTable items={items} now={now} />
+            {work.hasNextPage ? (
+              <button type="button" onClick={() => void work.fetchNextPage()} disabled={work.isFetchingNextPage}>
+                {work.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            ) : null}
+          </>
+        ) : null}
+      </section>
+    </>
+  );
+}
+
+function QueueTable({ items, now }: { items: WorkItem[]; now: number }) {
+  return (
+    <div className="table-wrap">
+      <table className="work-queue">
+        <caption>Open conversations and tasks, what is due first</caption>
+        <thead>
+          <tr>
+            <th scope="col">SLA</th>
+            <th scope="col">Item</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Priority</th>
+            <th scope="col">Status</th>
+            <th scope="col">Held by</th>
+            <th scope="col">Last message</th>
+            <th scope="col">Changed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.length === 0 ? (
+            <tr>
+              <td colSpan={8} className="muted">
+                Nothing to do here.
+              </td>
+            </tr>
+          ) : (
+            items.map((item) => {
+              const sla = slaState(item, now);
+              return (
+                <tr key={`${item.kind}:${item.itemId}`} className={sla.breached ? 'breached' : undefined} data-item={item.itemId}>
+                  <td>
+                    <span className={`sla badge ${sla.tone === 'none' ? '' : sla.tone}`}>
+                      {item.dueAt ? <time dateTime={item.dueAt}>{sla.text}</time> : sla.text}
+                    </span>
+                  </td>
+                  <th scope="row">
+                    <Link to={itemPath(item)}>{item.title || (item.kind === 'task' ? 'Task' : 'Conversation')}</Link>
+                    <div className="muted">{item.customerId}</div>
+                  </th>
+                  <td>{item.kind}</td>
+                  <td>{item.priority}</td>
+                  <td>{item.status}</td>
+                  <td>
+                    {item.assignee ?? <span className="muted">nobody</span>}
+                    {item.team ? <div className="muted">{item.team}</div> : null}
+                  </td>
+                  <td className="preview">
+                    {item.preview ? (
+                      <>
+                        <span className="muted">
+                          {item.lastFrom === 'agent' ? 'Agent: ' : item.lastFrom === 'customer' ? 'Customer: ' : ''}
+                        </span>
+                        {item.preview}
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>{formatTime(item.updatedAt)}</td>
+                </tr>
+              );
+            })
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
