@@ -191,4 +191,42 @@ describeBrowser('console: a CSM working a handoff from queue to resolution', () 
     const now = await api('GET', path, undefined, csmKey);
     expect((now.body.thread as Array<{ body: string }>).map((t) => t.body)).not.toContain('Hello Cara');
   }, 30_000);
+
+  it('opens a task from the queue and closes it with an outcome', async () => {
+    const trigger = {
+      id: 'call-back',
+      name: 'Call back',
+      entry: { event: 'Call Requested' },
+      steps: [{ task: { title: 'Call Bob back about the export', owner: 'ann', priority: 'high', due: '1d' } }],
+    };
+    expect((await api('POST', '/v1/triggers', trigger)).status).toBe(201);
+    expect((await api('POST', '/v1/triggers/call-back/enable')).status).toBe(200);
+    expect((await api('POST', '/v1/track', { userId: 'bob', event: 'Call Requested' }, engine.auth.write)).status).toBe(200);
+    const task = await eventually(async () => {
+      const items = (await api('GET', '/v1/work?kind=task', undefined, csmKey)).body.items as WorkItem[];
+      expect(items).toHaveLength(1);
+      return items[0];
+    }, 10_000);
+
+    const page = tab.page;
+    await tab.goto('/work');
+    const row = page.locator(`tr[data-item="${task.itemId}"]`);
+    await row.waitFor();
+    await expect(row.locator('.sla').textContent()).resolves.toMatch(/^due in (2\d h \d\d min \d\d s|1 d 0 h)$/);
+    await row.getByRole('link', { name: 'Call Bob back about the export' }).click();
+    await page.getByRole('heading', { name: 'Task: Call Bob back about the export', level: 1 }).waitFor();
+    await page.getByTestId('task-owner').filter({ hasText: /^ann$/ }).waitFor();
+    await page.getByRole('complementary').getByText('pro', { exact: true }).waitFor();
+    await tab.check('task');
+
+    await page.getByLabel('Outcome (what came of it)').fill('Called Bob: the export works again');
+    await page.getByRole('button', { name: 'Close task' }).click();
+    await page.getByRole('status').filter({ hasText: 'Task closed with the outcome' }).waitFor();
+    await tab.check('task-closed');
+
+    const context = await api('GET', '/v1/customers/bob/context', undefined, csmKey);
+    expect((context.body.openTasks as Array<{ taskId: string }>).map((t) => t.taskId)).not.toContain(task.itemId);
+    const timeline = await api('GET', '/v1/customers/bob/timeline', undefined, csmKey);
+    expect(JSON.stringify(timeline.body)).toContain('Called Bob: the export works again');
+  }, 30_000);
 });

@@ -163,7 +163,13 @@ function Thread({ conversation }: { conversation: Conversation }) {
             {day.runs.map((run) => (
               <li key={run.entries[0].messageId} className={`run from-${run.from}`}>
                 <div className="author">
-                  {run.from === 'note' ? <span className="badge warn">Internal note</span> : null} {run.author}
+                  {run.from === 'note' ? (
+                    <>
+                      <span className="badge warn">Internal note</span> {run.entries[0].by ? `by ${run.entries[0].by}` : ''}
+                    </>
+                  ) : (
+                    run.author
+                  )}
                 </div>
                 {run.entries.map((e) => (
                   <div key={e.messageId} className="entry" data-from={e.from}>

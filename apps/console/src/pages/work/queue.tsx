@@ -159,6 +159,9 @@ export function QueuePage() {
   );
 }
 
+/** The item's link: its title, else what it is and whose (distinct per customer). */
+const itemLabel = (item: WorkItem) => item.title || `${item.kind === 'task' ? 'Task' : 'Conversation'} with ${item.customerId}`;
+
 function QueueTable({ items, now }: { items: WorkItem[]; now: number }) {
   return (
     <div className="table-wrap">
@@ -194,8 +197,11 @@ function QueueTable({ items, now }: { items: WorkItem[]; now: number }) {
                     </span>
                   </td>
                   <th scope="row">
-                    <Link to={itemPath(item)}>{item.title || (item.kind === 'task' ? 'Task' : 'Conversation')}</Link>
-                    <div className="muted">{item.customerId}</div>
+                    <Link to={itemPath(item)}>{itemLabel(item)}</Link>
+                    <div className="muted">
+                      {item.customerId}
+                      {item.channel ? ` · ${item.channel}` : ''}
+                    </div>
                   </th>
                   <td>{item.kind}</td>
                   <td>{item.priority}</td>
