@@ -7,6 +7,7 @@ import {
   itemPath,
   mergePages,
   parseSnoozeUntil,
+  scopeQuery,
   slaState,
   snoozePresets,
   sortWork,
@@ -185,5 +186,14 @@ describe('snooze and actions', () => {
     expect(ifMatch(7)).toEqual({ 'if-match': '"7"' });
     expect(itemPath({ kind: 'conversation', customerId: 'a b', itemId: 'c/1' })).toBe('/work/customers/a%20b/conversations/c%2F1');
     expect(itemPath({ kind: 'task', customerId: 'bob', itemId: 't1' })).toBe('/work/customers/bob/tasks/t1');
+  });
+});
+
+describe('scopeQuery', () => {
+  it('turns a choice of whose work into the queue parameters', () => {
+    expect(scopeQuery('me')).toEqual({ assignee: 'me' });
+    expect(scopeQuery('queue:support')).toEqual({ assignee: 'none', team: 'support' });
+    expect(scopeQuery('member:sam')).toEqual({ assignee: 'sam' });
+    expect(scopeQuery('all')).toEqual({});
   });
 });

@@ -242,3 +242,14 @@ export function itemPath(item: Pick<WorkItem, 'kind' | 'customerId' | 'itemId'>)
   const i = encodeURIComponent(item.itemId);
   return item.kind === 'conversation' ? `/work/customers/${c}/conversations/${i}` : `/work/customers/${c}/tasks/${i}`;
 }
+
+/**
+ * The GET /v1/work (and stream) parameters of a "whose work" choice: `me`, `all` (the whole workspace: admin and
+ * analyst keys), `queue:<team>` (the team's unassigned items), `member:<id>`.
+ */
+export function scopeQuery(whose: string): { assignee?: string; team?: string } {
+  if (whose === 'me') return { assignee: 'me' };
+  if (whose.startsWith('queue:')) return { assignee: 'none', team: whose.slice('queue:'.length) };
+  if (whose.startsWith('member:')) return { assignee: whose.slice('member:'.length) };
+  return {};
+}

@@ -2,22 +2,13 @@ import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
-import type { Query } from '../../lib/api';
 import { formatTime } from '../../lib/format';
 import { useApi, useSession } from '../../lib/session';
 import { LiveStatus, useLive } from '../../lib/use-live';
 import { useMembers, useNow, useTeams } from './data';
-import { itemPath, mergePages, PRIORITIES, slaState, type WorkItem, type WorkPage } from './logic';
+import { itemPath, mergePages, PRIORITIES, scopeQuery, slaState, type WorkItem, type WorkPage } from './logic';
 
 export const PAGE_SIZE = 50;
-
-/** Whose work a view shows: `me`, `all`, `queue:<team>` (its unassigned items), `member:<id>`. */
-function scopeQuery(whose: string): Query {
-  if (whose === 'me') return { assignee: 'me' };
-  if (whose.startsWith('queue:')) return { assignee: 'none', team: whose.slice(6) };
-  if (whose.startsWith('member:')) return { assignee: whose.slice(7) };
-  return {};
-}
 
 /** The choices of "Whose work": a csm their own and their teams' queues; admin and analyst keys anyone's. */
 function useWhoseOptions(): { value: string; label: string }[] {
@@ -162,7 +153,7 @@ export function QueuePage() {
 /** The item's link: its title, else what it is and whose (distinct per customer). */
 const itemLabel = (item: WorkItem) => item.title || `${item.kind === 'task' ? 'Task' : 'Conversation'} with ${item.customerId}`;
 
-function QueueTable({ items, now }: { items: WorkItem[]; now: number }) {
+export function QueueTable({ items, now }: { items: WorkItem[]; now: number }) {
   return (
     <div className="table-wrap">
       <table className="work-queue">
