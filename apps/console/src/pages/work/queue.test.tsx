@@ -64,4 +64,17 @@ describe('QueueTable', () => {
     );
     expect(screen.getByText('Nothing to do here.')).toBeTruthy();
   });
+
+  it('renders only the rows in view of a long queue, in a scrolling region reachable from the keyboard', () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ ...base, itemId: `c${i}`, customerId: `customer-${i}` }));
+    render(
+      <MemoryRouter>
+        <QueueTable now={now} items={items} />
+      </MemoryRouter>,
+    );
+    const region = screen.getByRole('region', { name: 'Queue of 300 items (scrolls)' });
+    expect(region.tabIndex).toBe(0);
+    const rendered = region.querySelectorAll('tr[data-item]').length;
+    expect(rendered).toBeLessThan(50);
+  });
 });

@@ -1,4 +1,5 @@
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
@@ -9,6 +10,8 @@ import { useMembers, useNow, useTeams } from './data';
 import { itemPath, mergePages, PRIORITIES, scopeQuery, slaState, type WorkItem, type WorkPage } from './logic';
 
 export const PAGE_SIZE = 50;
+/** After a live change, the queue is read again after these delays too (ms). */
+const LIVE_REREADS_MS = [1000, 3000, 8000];
 
 /** The choices of "Whose work": a csm their own and their teams' queues; admin and analyst keys anyone's. */
 function useWhoseOptions(): { value: string; label: string }[] {
@@ -53,14 +56,16 @@ export function QueuePage() {
     getNextPageParam: (last) => last.nextCursor,
   });
 
-  // every change in the queue: read it again now, and once more shortly (the queue's read model follows the log)
-  const later = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => () => clearTimeout(later.current), []);
+  // every change in the queue: read it again now, and a few times shortly after (the queue's read model follows the
+  // log a little behind the live feed)
+  const later = useRef<ReturnType<typeof setTimeout>[]>([]);
+  useEffect(() => () => later.current.forEach(clearTimeout), []);
   const live = useLive('/v1/work/stream', scope, (event) => {
     if (event.event !== 'work') return;
-    void client.invalidateQueries({ queryKey: ['work'] });
-    clearTimeout(later.current);
-    later.current = setTimeout(() => void client.invalidateQueries({ queryKey: ['work'] }), 1500);
+    const refetch = () => void client.invalidateQueries({ queryKey: ['work'] });
+    refetch();
+    later.current.forEach(clearTimeout);
+    later.current = LIVE_REREADS_MS.map((ms) => setTimeout(refetch, ms));
   });
 
   const set = (name: string, value: string) => {
@@ -153,73 +158,110 @@ export function QueuePage() {
 /** The item's link: its title, else what it is and whose (distinct per customer). */
 const itemLabel = (item: WorkItem) => item.title || `${item.kind === 'task' ? 'Task' : 'Conversation'} with ${item.customerId}`;
 
+/** More items than this: only the rows in view are rendered (a scrolling table). */
+export const VIRTUAL_FROM = 100;
+const ROW_HEIGHT = 64;
+
 export function QueueTable({ items, now }: { items: WorkItem[]; now: number }) {
-  return (
-    <div className="table-wrap">
-      <table className="work-queue">
-        <caption>Open conversations and tasks, what is due first</caption>
-        <thead>
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = items.length > VIRTUAL_FROM;
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualiser is read during render only
+  const virtualizer = useVirtualizer({
+    count: virtual ? items.length : 0,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const shown = virtual ? virtualizer.getVirtualItems() : [];
+  const padTop = shown[0]?.start ?? 0;
+  const padBottom = virtual ? virtualizer.getTotalSize() - (shown.at(-1)?.end ?? 0) : 0;
+  const rows = virtual ? shown.map((v) => ({ item: items[v.index], index: v.index })) : items.map((item, index) => ({ item, index }));
+  const table = (
+    <table className="work-queue">
+      <caption>Open conversations and tasks, what is due first</caption>
+      <thead>
+        <tr>
+          <th scope="col">SLA</th>
+          <th scope="col">Item</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Priority</th>
+          <th scope="col">Status</th>
+          <th scope="col">Held by</th>
+          <th scope="col">Last message</th>
+          <th scope="col">Changed</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.length === 0 ? (
           <tr>
-            <th scope="col">SLA</th>
-            <th scope="col">Item</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Priority</th>
-            <th scope="col">Status</th>
-            <th scope="col">Held by</th>
-            <th scope="col">Last message</th>
-            <th scope="col">Changed</th>
+            <td colSpan={8} className="muted">
+              Nothing to do here.
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {items.length === 0 ? (
-            <tr>
-              <td colSpan={8} className="muted">
-                Nothing to do here.
+        ) : null}
+        {padTop > 0 ? (
+          <tr aria-hidden="true">
+            <td colSpan={8} style={{ height: padTop, padding: 0, border: 0 }} />
+          </tr>
+        ) : null}
+        {rows.map(({ item, index }) => {
+          const sla = slaState(item, now);
+          return (
+            <tr
+              key={`${item.kind}:${item.itemId}`}
+              className={sla.breached ? 'breached' : undefined}
+              data-item={item.itemId}
+              data-index={index}
+              ref={virtual ? virtualizer.measureElement : undefined}
+            >
+              <td>
+                <span className={`sla badge ${sla.tone === 'none' ? '' : sla.tone}`}>
+                  {item.dueAt ? <time dateTime={item.dueAt}>{sla.text}</time> : sla.text}
+                </span>
               </td>
-            </tr>
-          ) : (
-            items.map((item) => {
-              const sla = slaState(item, now);
-              return (
-                <tr key={`${item.kind}:${item.itemId}`} className={sla.breached ? 'breached' : undefined} data-item={item.itemId}>
-                  <td>
-                    <span className={`sla badge ${sla.tone === 'none' ? '' : sla.tone}`}>
-                      {item.dueAt ? <time dateTime={item.dueAt}>{sla.text}</time> : sla.text}
+              <th scope="row">
+                <Link to={itemPath(item)}>{itemLabel(item)}</Link>
+                <div className="muted">
+                  {item.customerId}
+                  {item.channel ? ` · ${item.channel}` : ''}
+                </div>
+              </th>
+              <td>{item.kind}</td>
+              <td>{item.priority}</td>
+              <td>{item.status}</td>
+              <td>
+                {item.assignee ?? <span className="muted">nobody</span>}
+                {item.team ? <div className="muted">{item.team}</div> : null}
+              </td>
+              <td className="preview">
+                {item.preview ? (
+                  <>
+                    <span className="muted">
+                      {item.lastFrom === 'agent' ? 'Agent: ' : item.lastFrom === 'customer' ? 'Customer: ' : ''}
                     </span>
-                  </td>
-                  <th scope="row">
-                    <Link to={itemPath(item)}>{itemLabel(item)}</Link>
-                    <div className="muted">
-                      {item.customerId}
-                      {item.channel ? ` · ${item.channel}` : ''}
-                    </div>
-                  </th>
-                  <td>{item.kind}</td>
-                  <td>{item.priority}</td>
-                  <td>{item.status}</td>
-                  <td>
-                    {item.assignee ?? <span className="muted">nobody</span>}
-                    {item.team ? <div className="muted">{item.team}</div> : null}
-                  </td>
-                  <td className="preview">
-                    {item.preview ? (
-                      <>
-                        <span className="muted">
-                          {item.lastFrom === 'agent' ? 'Agent: ' : item.lastFrom === 'customer' ? 'Customer: ' : ''}
-                        </span>
-                        {item.preview}
-                      </>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                  <td>{formatTime(item.updatedAt)}</td>
-                </tr>
-              );
-            })
-          )}
-        </tbody>
-      </table>
+                    {item.preview}
+                  </>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+              <td>{formatTime(item.updatedAt)}</td>
+            </tr>
+          );
+        })}
+        {padBottom > 0 ? (
+          <tr aria-hidden="true">
+            <td colSpan={8} style={{ height: padBottom, padding: 0, border: 0 }} />
+          </tr>
+        ) : null}
+      </tbody>
+    </table>
+  );
+  return virtual ? (
+    <div ref={scroller} className="virtual work-scroll" tabIndex={0} role="region" aria-label={`Queue of ${items.length} items (scrolls)`}>
+      {table}
     </div>
+  ) : (
+    <div className="table-wrap">{table}</div>
   );
 }
