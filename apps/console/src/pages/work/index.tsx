@@ -1,11 +1,18 @@
 import { Route, Routes } from 'react-router';
-import { PageHeading } from '../../components/ui';
+import { ConversationPage } from './conversation';
+import { QueuePage } from './queue';
+import { TaskPage } from './task';
+import './work.css';
 
-/** The work area (placeholder until built). */
+/** The work area: the queue (/work), a conversation and a task of a customer. */
 export default function WorkArea() {
   return (
-    <Routes>
-      <Route index element={<PageHeading>Work</PageHeading>} />
-    </Routes>
+    <div className="work-area">
+      <Routes>
+        <Route index element={<QueuePage />} />
+        <Route path="customers/:customerId/conversations/:conversationId" element={<ConversationPage />} />
+        <Route path="customers/:customerId/tasks/:taskId" element={<TaskPage />} />
+      </Routes>
+    </div>
   );
 }
