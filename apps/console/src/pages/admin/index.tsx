@@ -32,7 +32,7 @@ function AdminTabs({ current }: { current: (typeof TABS)[number]['path'] }) {
   const index = TABS.findIndex((t) => t.path === current);
   const go = (i: number, focus: boolean) => {
     const t = TABS[(i + TABS.length) % TABS.length];
-    if (t.path !== current) navigate(`/admin/${t.path}`, { state: location.state });
+    if (t.path !== current) void navigate(`/admin/${t.path}`, { state: location.state });
     if (focus) refs.current[t.path]?.focus();
   };
   const onKeyDown = (e: KeyboardEvent) => {

@@ -220,7 +220,7 @@ export function TeamsPanel() {
                 </button>
                 <button
                   type="button"
-                  aria-label={m.away ? `Mark ${m.name} available` : `Mark ${m.name} away`}
+                  aria-label={m.away ? `Mark available (${m.name})` : `Mark away (${m.name})`}
                   disabled={availability.isPending}
                   onClick={() => {
                     setDone(undefined);
