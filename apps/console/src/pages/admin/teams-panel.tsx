@@ -307,10 +307,18 @@ function TeamEditor({
       <form onSubmit={submit} noValidate aria-labelledby="team-editor-title">
         <div className="form-grid">
           <Field id="team-id" label="Team id" error={errors.teamId} hint={original ? 'The id cannot change' : 'e.g. support'}>
-            {(p) => <input {...p} value={form.teamId} readOnly={!!original} onChange={(e) => set('teamId', e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={form.teamId}
+                readOnly={!!original}
+                autoFocus={!original}
+                onChange={(e) => set('teamId', e.target.value)}
+              />
+            )}
           </Field>
           <Field id="team-name" label="Team name" error={errors.name}>
-            {(p) => <input {...p} value={form.name} onChange={(e) => set('name', e.target.value)} />}
+            {(p) => <input {...p} value={form.name} autoFocus={!!original} onChange={(e) => set('name', e.target.value)} />}
           </Field>
           <Field id="team-zone" label="Time zone" error={errors.timeZone} hint="IANA, e.g. Europe/Paris">
             {(p) => <input {...p} value={form.timeZone} onChange={(e) => set('timeZone', e.target.value)} />}
@@ -496,10 +504,18 @@ function MemberEditor({
       <form onSubmit={submit} noValidate aria-labelledby="member-editor-title">
         <div className="form-grid">
           <Field id="member-id" label="Member id" error={errors.memberId} hint={original ? 'The id cannot change' : 'e.g. sam'}>
-            {(p) => <input {...p} value={form.memberId} readOnly={!!original} onChange={(e) => set('memberId', e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                value={form.memberId}
+                readOnly={!!original}
+                autoFocus={!original}
+                onChange={(e) => set('memberId', e.target.value)}
+              />
+            )}
           </Field>
           <Field id="member-name" label="Full name" error={errors.name}>
-            {(p) => <input {...p} value={form.name} onChange={(e) => set('name', e.target.value)} />}
+            {(p) => <input {...p} value={form.name} autoFocus={!!original} onChange={(e) => set('name', e.target.value)} />}
           </Field>
           <Field id="member-email" label="Email" error={errors.email}>
             {(p) => <input {...p} type="email" value={form.email} onChange={(e) => set('email', e.target.value)} />}
