@@ -294,4 +294,36 @@ describeBrowser('console: admin manages keys, teams and members, and workspace s
     expect((await adminApi('GET', '/v1/admin/workspace/settings')).body.secrets).toEqual([]);
     await tab.check('admin-secret-removed');
   });
+  it('removes a team; a member who leads one is kept, in words; a member is marked away until a time', async () => {
+    const page = tab.page;
+    await page.getByRole('tab', { name: 'Teams and members' }).click();
+    await page.getByRole('button', { name: 'Edit team Onboarding EMEA' }).click();
+    await page.getByLabel('Lead', { exact: true }).selectOption({ label: 'Sam Lee (sam)' });
+    await page.getByRole('button', { name: 'Save team' }).click();
+    await page.getByRole('status').filter({ hasText: 'Team “Onboarding EMEA” saved.' }).waitFor();
+    expect((await adminApi('GET', '/v1/teams/onboarding')).body.lead).toBe('sam');
+
+    await page.getByRole('button', { name: 'Delete member Sam Lee' }).click();
+    await page.getByRole('dialog', { name: 'Delete member “Sam Lee”?' }).getByRole('button', { name: 'Delete member' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The engine refused the change: member "sam" leads onboarding' }).waitFor();
+    expect((await adminApi('GET', '/v1/members/sam')).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Delete team Sales' }).click();
+    await page.getByRole('dialog', { name: 'Delete team “Sales”?' }).getByRole('button', { name: 'Delete team' }).click();
+    await page.getByRole('status').filter({ hasText: 'Team “Sales” removed.' }).waitFor();
+    await page.getByRole('button', { name: 'Delete team Sales' }).waitFor({ state: 'detached' });
+    expect((await adminApi('GET', '/v1/teams/sales')).status).toBe(404);
+
+    await page.getByRole('button', { name: 'Edit member Sam Lee' }).click();
+    await page.getByRole('radio', { name: 'Away' }).check();
+    await page.getByLabel('Back at (optional)').fill('2020-01-12T08:00');
+    await page.getByRole('button', { name: 'Set availability' }).click();
+    await page.getByText('must be in the future').waitFor();
+    await page.getByLabel('Back at (optional)').fill('2030-01-12T08:00');
+    await page.getByRole('button', { name: 'Set availability' }).click();
+    await page.getByRole('status').filter({ hasText: 'Sam Lee is away until' }).waitFor();
+    const until = await page.evaluate(() => new Date('2030-01-12T08:00').toISOString());
+    expect((await adminApi('GET', '/v1/members/sam')).body).toMatchObject({ away: true, awayUntil: until });
+    await tab.check('admin-member-away');
+  });
 });

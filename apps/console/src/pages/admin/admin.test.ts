@@ -12,6 +12,7 @@ import {
   type WorkspaceSettings,
 } from './settings-form';
 import {
+  availabilityBody,
   conflictWords,
   describeHours,
   describeSla,
@@ -168,6 +169,15 @@ describe('team and member forms', () => {
     const { member: none, errors } = memberFromForm({ ...memberFormFrom(member), email: 'sam', teams: ['ghosts'] }, ['support']);
     expect(none).toBeUndefined();
     expect(errors).toEqual({ email: '"sam" is not an email address', teams: 'team "ghosts" does not exist' });
+  });
+
+  it('builds the availability body: away until a future time, or back', () => {
+    const now = new Date('2026-03-01T10:00:00Z');
+    expect(availabilityBody(false, '2026-03-02T09:00', now)).toEqual({ body: { away: false } });
+    expect(availabilityBody(true, '', now)).toEqual({ body: { away: true } });
+    expect(availabilityBody(true, '2026-03-02T09:00', now).body).toEqual({ away: true, until: new Date('2026-03-02T09:00').toISOString() });
+    expect(availabilityBody(true, '2020-01-01T09:00', now).error).toBe('must be in the future');
+    expect(availabilityBody(true, 'soon', now).error).toContain('a date and time');
   });
 
   it('puts a 412 and a 409 in words', () => {

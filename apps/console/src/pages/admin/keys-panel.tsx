@@ -46,6 +46,8 @@ export function KeysPanel() {
   });
 
   const list = sortKeys(keys.data?.keys ?? []);
+  // the engine does not record when a key was last used today: the column appears once it does
+  const lastUsed = list.some((k) => k.lastUsedAt !== undefined);
   const confirm = () => {
     if (!pending) return;
     setPending(undefined);
@@ -80,8 +82,17 @@ export function KeysPanel() {
           <DataTable
             caption={`${list.length} key${list.length === 1 ? '' : 's'} of the workspace`}
             filename="keys.csv"
-            columns={['Name', 'Role', 'Member', 'Key', 'Created', 'Last used', 'Source', 'Actions']}
-            csvRows={list.map((k) => [k.name, k.role, k.memberId ?? '', maskedKey(k), k.createdAt ?? '', k.lastUsedAt ?? '', k.source, ''])}
+            columns={['Name', 'Role', 'Member', 'Key', 'Created', ...(lastUsed ? ['Last used'] : []), 'Source', 'Actions']}
+            csvRows={list.map((k) => [
+              k.name,
+              k.role,
+              k.memberId ?? '',
+              maskedKey(k),
+              k.createdAt ?? '',
+              ...(lastUsed ? [k.lastUsedAt ?? ''] : []),
+              k.source,
+              '',
+            ])}
             rows={list.map((k) => [
               <>
                 {k.name} {own(k) ? <span className="badge">this key</span> : null}
@@ -90,7 +101,7 @@ export function KeysPanel() {
               k.memberId ?? '—',
               <code key="masked">{maskedKey(k)}</code>,
               k.createdAt ? formatTime(k.createdAt) : 'at start-up',
-              k.lastUsedAt ? formatTime(k.lastUsedAt) : 'not recorded',
+              ...(lastUsed ? [k.lastUsedAt ? formatTime(k.lastUsedAt) : 'never'] : []),
               SOURCE_LABELS[k.source] ?? k.source,
               <div className="row-actions" key="actions">
                 <button type="button" aria-label={`Rotate key ${k.name}`} onClick={() => setPending({ kind: 'rotate', key: k })}>

@@ -237,3 +237,19 @@ export function conflictWords(status: number, engineMessage: string): string | u
   if (status === 409) return `The engine refused the change: ${engineMessage}`;
   return undefined;
 }
+
+/**
+ * The body of PUT /v1/members/:id/availability: away (until a local date and time of the browser's, `YYYY-MM-DDTHH:MM`
+ * from a datetime-local input, sent as ISO 8601) or back. `now`: a return time must be in the future.
+ */
+export function availabilityBody(
+  away: boolean,
+  untilLocal: string,
+  now = new Date(),
+): { body?: { away: boolean; until?: string }; error?: string } {
+  if (!away || !untilLocal.trim()) return { body: { away } };
+  const until = new Date(untilLocal);
+  if (Number.isNaN(until.getTime())) return { error: 'a date and time, like 2026-01-12 08:00' };
+  if (until.getTime() <= now.getTime()) return { error: 'must be in the future' };
+  return { body: { away: true, until: until.toISOString() } };
+}

@@ -7,6 +7,7 @@ import { useApi } from '../../lib/session';
 import { Field } from './admin-ui';
 import type { FieldErrors } from './settings-form';
 import {
+  availabilityBody,
   conflictWords,
   describeHours,
   describeSla,
@@ -555,6 +556,65 @@ function MemberEditor({
           </button>
         </div>
       </form>
+      {original ? <Availability member={original} ifMatch={ifMatch} onDone={onDone} onConflict={onConflict} /> : null}
     </section>
+  );
+}
+
+/** Away (until a time) or available: assignment passes over a member who is away. */
+function Availability({
+  member,
+  ifMatch,
+  onDone,
+  onConflict,
+}: {
+  member: Member;
+  ifMatch: Record<string, string>;
+  onDone(message?: string): void;
+  onConflict(error: unknown): void;
+}) {
+  const api = useApi();
+  const [away, setAway] = useState(member.away);
+  const [until, setUntil] = useState('');
+  const [error, setError] = useState<string>();
+  const save = useMutation({
+    mutationFn: (body: { away: boolean; until?: string }) =>
+      api.put<Member>(`/v1/members/${encodeURIComponent(member.memberId)}/availability`, body, { headers: ifMatch }),
+    onSuccess: (m) => onDone(`${m.name} is ${m.away ? `away${m.awayUntil ? ` until ${formatTime(m.awayUntil)}` : ''}` : 'available'}.`),
+    onError: onConflict,
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const { body, error } = availabilityBody(away, until);
+    setError(error);
+    if (body) save.mutate(body);
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby="availability-title">
+      <h3 id="availability-title">Availability</h3>
+      <p className="muted">
+        Now: {member.away ? `away${member.awayUntil ? ` until ${formatTime(member.awayUntil)}` : ''}` : 'available'}. Assignment passes over
+        a member who is away.
+      </p>
+      <div className="row">
+        <div className="checks" role="radiogroup" aria-label="Availability">
+          <label>
+            <input type="radio" name="away" checked={!away} onChange={() => setAway(false)} /> Available
+          </label>
+          <label>
+            <input type="radio" name="away" checked={away} onChange={() => setAway(true)} /> Away
+          </label>
+        </div>
+        {away ? (
+          <Field id="member-away-until" label="Back at (optional)" error={error}>
+            {(p) => <input {...p} type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />}
+          </Field>
+        ) : null}
+        <button type="submit" disabled={save.isPending}>
+          Set availability
+        </button>
+      </div>
+      <Problem error={save.error} title="Could not change the availability" />
+    </form>
   );
 }
