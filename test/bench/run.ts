@@ -18,6 +18,11 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   {
+    name: 'console',
+    file: 'console.bench.js',
+    what: 'the console in Chromium: bundle size, cold first load (target < 1 s), time to first row over 100k customers and a 10k-event timeline',
+  },
+  {
     name: 'ingest',
     file: 'ingest.bench.js',
     what: 'HTTP /v1/batch ingestion vs raw SQLite appends (target >= 20k ev/s and >= 25% of raw)',
