@@ -5,7 +5,8 @@ import { ErrorMessage } from '../../components/ui';
 import { ApiError } from '../../lib/api';
 import { useApi, useCan } from '../../lib/session';
 import { documentId } from './document';
-import { TriggerEditor } from './editor';
+import type { EditorView } from '@codemirror/view';
+import { jumpTo, TriggerEditor } from './editor';
 import { describeError, saveErrors, sortErrors, type ValidationReport } from './errors';
 import type { TriggerChange } from './model';
 
@@ -16,6 +17,7 @@ import type { TriggerChange } from './model';
 export function DefinitionTab({
   triggerId,
   baseVersion,
+  enabled,
   draft,
   onDraft,
   onSaved,
@@ -25,9 +27,11 @@ export function DefinitionTab({
   triggerId?: string;
   /** The version the draft is based on (If-Match). */
   baseVersion?: number;
+  /** Whether the trigger is enabled: a new version then takes effect at once. */
+  enabled?: boolean;
   draft: string;
   onDraft(text: string): void;
-  onSaved(change: TriggerChange): void;
+  onSaved(change: TriggerChange, text: string): void;
   onReloadLatest(): void;
 }) {
   const api = useApi();
@@ -37,6 +41,7 @@ export function DefinitionTab({
   const [report, setReport] = useState<ValidationReport>();
   const [validationError, setValidationError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  const [view, setView] = useState<EditorView>();
 
   const save = useMutation({
     mutationFn: async (text: string) => {
@@ -53,7 +58,7 @@ export function DefinitionTab({
       );
       await queryClient.invalidateQueries({ queryKey: ['triggers'] });
       await queryClient.invalidateQueries({ queryKey: ['trigger', change.id] });
-      onSaved(change);
+      onSaved(change, text);
       if (triggerId === undefined) void navigate(`/triggers/${encodeURIComponent(change.id)}`, { replace: true, state: { draft: text } });
     },
     onMutate: () => setNotice(undefined),
@@ -75,6 +80,7 @@ export function DefinitionTab({
         readOnly={!canEdit}
         api={canEdit ? api : undefined}
         triggerId={triggerId}
+        onView={setView}
         onReport={(r, error) => {
           setReport(r);
           setValidationError(error);
@@ -91,7 +97,19 @@ export function DefinitionTab({
               </h3>
               <ul aria-labelledby="problems-heading" className="problems">
                 {errors.map((e, i) => (
-                  <li key={`${i}-${e.path}`}>{describeError(e)}</li>
+                  <li key={`${i}-${e.path}`}>
+                    {describeError(e)}{' '}
+                    {view && e.line != null ? (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => jumpTo(view, e)}
+                        aria-label={`Go to line ${e.line}: ${e.path || e.message}`}
+                      >
+                        Go to line {e.line}
+                      </button>
+                    ) : null}
+                  </li>
                 ))}
               </ul>
             </>
@@ -105,6 +123,7 @@ export function DefinitionTab({
           </button>
           {triggerId === undefined && newId ? <span className="muted">creates “{newId}”, disabled</span> : null}
           {baseVersion !== undefined ? <span className="muted">based on version {baseVersion}</span> : null}
+          {enabled ? <span className="badge warn">enabled: a new version takes effect at once</span> : null}
         </div>
       ) : null}
       {notice ? (

@@ -4,7 +4,7 @@ import { EditorView } from '@codemirror/view';
 import CodeMirror from '@uiw/react-codemirror';
 import { useEffect, useMemo, useState } from 'react';
 import type { Api } from '../../lib/api';
-import { errorRange, type ValidationReport } from './errors';
+import { errorRange, type LocatedError, type ValidationReport } from './errors';
 
 /** How long the editor waits after the last keystroke before asking the engine (ms). */
 export const VALIDATE_DELAY = 400;
@@ -21,6 +21,7 @@ export function TriggerEditor({
   api,
   triggerId,
   onReport,
+  onView,
 }: {
   value: string;
   onChange(text: string): void;
@@ -29,6 +30,8 @@ export function TriggerEditor({
   /** The trigger being edited (its id may not change); undefined for a new one. */
   triggerId?: string;
   onReport(report: ValidationReport | undefined, error?: unknown): void;
+  /** The editor's view once created (to move the cursor to an error). */
+  onView?(view: EditorView): void;
 }) {
   const [validator] = useState(() => new EngineValidator());
   useEffect(() => {
@@ -48,6 +51,7 @@ export function TriggerEditor({
         readOnly={readOnly}
         editable={!readOnly}
         basicSetup={{ foldGutter: true, highlightActiveLine: !readOnly, autocompletion: false }}
+        onCreateEditor={onView}
         minHeight="320px"
         maxHeight="70vh"
       />
@@ -86,4 +90,11 @@ class EngineValidator {
       return [];
     }
   }
+}
+
+/** Moves the cursor to an error and the focus into the editor. */
+export function jumpTo(view: EditorView, error: LocatedError): void {
+  const { from } = errorRange(view.state.doc, error);
+  view.dispatch({ selection: { anchor: from }, scrollIntoView: true });
+  view.focus();
 }

@@ -117,6 +117,8 @@ function TriggerView({
   // the draft: what the person typed (kept across tabs), based on a version
   const [draft, setDraft] = useState(initialDraft);
   const [base, setBase] = useState(t.version);
+  /** The text last loaded or saved: unsaved changes are what differs from it. */
+  const [savedText, setSavedText] = useState(initialDraft);
   const saved = toYaml(t.definition);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['trigger', id] });
   const reloadLatest = async () => {
@@ -127,23 +129,26 @@ function TriggerView({
     });
     setBase(latest.version);
     setDraft(toYaml(latest.definition));
+    setSavedText(toYaml(latest.definition));
   };
   return (
     <>
       <PageHeading actions={<EnableControl triggerId={t.id} enabled={t.enabled} onChanged={refresh} />}>{t.name || t.id}</PageHeading>
       <p className="muted">
         <Link to="/triggers">All triggers</Link> · <code>{t.id}</code> · version {t.version} · {t.enabled ? 'enabled' : 'disabled'}
-        {draft !== saved && base === t.version ? ' · unsaved changes' : ''}
+        {draft !== savedText ? ' · unsaved changes' : ''}
       </p>
       <Tabs label={`Trigger ${t.name || t.id}`} tabs={TABS} selected={tab} onSelect={setTab}>
         {tab === 'definition' ? (
           <DefinitionTab
             triggerId={t.id}
             baseVersion={base}
+            enabled={t.enabled}
             draft={draft}
             onDraft={setDraft}
-            onSaved={(change) => {
+            onSaved={(change, text) => {
               setBase(change.version);
+              setSavedText(text);
               refresh();
             }}
             onReloadLatest={() => void reloadLatest()}
