@@ -51,7 +51,7 @@ async function replaceDocument(page: Page, text: string): Promise<void> {
   await page.keyboard.press('Control+A');
   await page.keyboard.insertText(text);
   await eventually(
-    () => content.evaluate((el) => (el as HTMLElement).innerText.replace(/\u00a0/g, ' ').trim()),
+    () => content.innerText().then((t) => t.replace(/\u00a0/g, ' ').trim()),
     (v) => expect(v).toBe(text.trim()),
   );
 }
@@ -99,9 +99,10 @@ describeBrowser('console: the trigger editor', () => {
     await tab.check('new-trigger-error');
     await problem.getByRole('button', { name: /Go to line 6/ }).click();
     await eventually(
-      () => page.evaluate(() => document.activeElement?.classList.contains('cm-content')),
-      (v) => expect(v).toBe(true),
+      () => page.locator('.cm-content:focus').count(),
+      (v) => expect(v).toBe(1),
     );
+    await expect(page.locator('.cm-activeLine').textContent()).resolves.toBe('  - wait: { duration: soon }');
 
     // fixed: the error clears
     await replaceDocument(page, FIXED);
@@ -163,8 +164,8 @@ describeBrowser('console: the trigger editor', () => {
       (v) => expect(v).toBe('true'),
     );
     await eventually(
-      () => page.evaluate(() => document.activeElement?.textContent),
-      (v) => expect(v).toBe('Diagram'),
+      () => page.locator('[role=tab]:focus').allTextContents(),
+      (v) => expect(v).toEqual(['Diagram']),
     );
     await page.getByRole('img', { name: /Diagram of the trigger: 4 nodes/ }).waitFor();
     await eventually(

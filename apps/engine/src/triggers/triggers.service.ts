@@ -29,6 +29,11 @@ export interface TriggerSummary {
   enabled: boolean;
 }
 
+/** A trigger in the list: never enabled (`everEnabled: false`) is a draft. */
+export interface TriggerListItem extends TriggerSummary {
+  everEnabled: boolean;
+}
+
 export interface TriggerVersionInfo {
   version: number;
   definedAt: string;
@@ -102,7 +107,7 @@ export class TriggersService {
   }
 
   /** Every trigger, with whether it was ever enabled (never: a draft). */
-  async list(workspaceId: string): Promise<(TriggerSummary & { everEnabled: boolean })[]> {
+  async list(workspaceId: string): Promise<TriggerListItem[]> {
     const everEnabled = new Set<string>();
     const states = await this.states(workspaceId, (e) => {
       if (e.type === 'TriggerEnabled') everEnabled.add(String(e.data.triggerId));

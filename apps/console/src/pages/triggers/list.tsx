@@ -3,11 +3,7 @@ import { Link } from 'react-router';
 import { DataTable, ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { percent } from '../../lib/format';
 import { useApi, useCan } from '../../lib/session';
-import { triggerFigures, type TriggerListItem, type TriggerStats } from './model';
-
-export function statusOf(t: TriggerListItem): 'enabled' | 'disabled' | 'draft' {
-  return t.enabled ? 'enabled' : t.everEnabled === false ? 'draft' : 'disabled';
-}
+import { statusOf, triggerFigures, type TriggerListItem, type TriggerStats } from './model';
 
 const BADGE = { enabled: 'badge ok', disabled: 'badge', draft: 'badge warn' } as const;
 

@@ -55,3 +55,15 @@ export function triggerFigures(stats: readonly TriggerStats[]): Map<string, Trig
   }
   return out;
 }
+
+/** enabled; disabled (was live once); draft (never enabled). */
+export function statusOf(t: TriggerListItem): 'enabled' | 'disabled' | 'draft' {
+  return t.enabled ? 'enabled' : t.everEnabled === false ? 'draft' : 'disabled';
+}
+
+/** Who a change is recorded as: `http:csm:ann` → "ann (csm)", `http:admin` → "an admin key". */
+export function describeAuthor(definedBy: string): string {
+  const [channel, role, member] = definedBy.split(':');
+  if (channel !== 'http' || !role) return definedBy;
+  return member ? `${member} (${role})` : `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role} key`;
+}

@@ -5,14 +5,7 @@ import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/session';
 import { diffSummary, hunks, lineDiff } from './diff';
 import { toYaml } from './document';
-import type { TriggerDetail, TriggerVersionInfo } from './model';
-
-/** Who a change is recorded as: `http:csm:ann` → "ann (csm)". */
-export function describeAuthor(definedBy: string): string {
-  const [channel, role, member] = definedBy.split(':');
-  if (channel !== 'http' || !role) return definedBy;
-  return member ? `${member} (${role})` : `a ${role} key`;
-}
+import { describeAuthor, type TriggerDetail, type TriggerVersionInfo } from './model';
 
 /** The Versions tab: who saved each version when, and the line diff between any two. */
 export function VersionsTab({ triggerId, versions }: { triggerId: string; versions: TriggerVersionInfo[] }) {
