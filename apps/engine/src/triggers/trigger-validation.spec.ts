@@ -63,6 +63,15 @@ describe('locating trigger language paths in YAML', () => {
     });
   });
 
+  it('refuses aliases that expand past the limit, as an error rather than a crash', () => {
+    const laughs = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+    ].join('\n');
+    const report = validateTriggerDocument(laughs, TRIGGER_VALIDATION);
+    expect(report).toMatchObject({ valid: false, errors: [{ path: '', line: 1, message: expect.stringMatching(/^not valid YAML: /) }] });
+  });
+
   it('reports a YAML syntax error (a duplicate key too) at its position', () => {
     const report = validateTriggerDocument('id: a\nid: b\n', TRIGGER_VALIDATION);
     expect(report).toMatchObject({ valid: false, errors: [{ path: '', line: 2, message: expect.stringMatching(/^not valid YAML: /) }] });

@@ -44,7 +44,14 @@ export function validateTriggerDocument(document: unknown, ports: TriggerValidat
         ...range(e.pos[0], e.pos[1]),
       })),
     };
-  return report(languageErrors(doc.toJS(), ports, expectedId), (path) => {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // e.g. aliases expanding past the limit (a "billion laughs" document)
+    return { valid: false, errors: [{ message: `not valid YAML: ${(error as Error).message.split('\n')[0]}`, path: '', ...range(0, 0) }] };
+  }
+  return report(languageErrors(value, ports, expectedId), (path) => {
     const [start, end] = locate(doc.contents, path) ?? [0, 0];
     return range(start, end);
   });

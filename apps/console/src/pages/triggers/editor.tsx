@@ -55,6 +55,11 @@ export function TriggerEditor({
         minHeight="320px"
         maxHeight="70vh"
       />
+      {!readOnly ? (
+        <p className="muted editor-help" id="editor-help">
+          Tab indents; press Esc, then Tab, to move on from the editor. The engine checks the document as you type.
+        </p>
+      ) : null}
     </div>
   );
 }
