@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
 import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
@@ -167,7 +169,7 @@ describeBrowser('console: the trigger editor', () => {
       () => page.locator('[role=tab]:focus').allTextContents(),
       (v) => expect(v).toEqual(['Diagram']),
     );
-    await page.getByRole('img', { name: /Diagram of the trigger: 4 nodes/ }).waitFor();
+    await page.getByRole('img', { name: /Diagram of the trigger: the entry and 2 steps/ }).waitFor();
     await eventually(
       () => page.locator('.react-flow__node').count(),
       (v) => expect(v).toBe(4),
@@ -206,6 +208,33 @@ describeBrowser('console: the trigger editor', () => {
     );
     await expect(page.getByText('unsaved changes').count()).resolves.toBe(0);
   }, 90_000);
+
+  it('draws a library trigger with branches: arms side by side, labelled then / else', async () => {
+    const page = tab.page;
+    const res = await fetch(`${engine.url}/v1/triggers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${csmKey}`, 'content-type': 'application/yaml' },
+      body: readFileSync(join(__dirname, '../../triggers/library/support-reply-triage.yaml'), 'utf8'),
+    });
+    expect(res.status).toBe(201);
+    await tab.goto('/triggers/support-reply-triage?tab=diagram');
+    await page.getByRole('img', { name: /Diagram of the trigger: the entry and 6 steps/ }).waitFor();
+    await eventually(
+      () => page.locator('.react-flow__node').count(),
+      (v) => expect(v).toBe(9),
+    );
+    await eventually(
+      () => page.locator('.react-flow__edge-text').allTextContents(),
+      (v) => expect([...v].sort()).toEqual(['else', 'else', 'then', 'then']),
+    );
+    // the then arm left of the else arm, both below the branch
+    const box = async (text: string) => (await page.locator('.react-flow__node', { hasText: text }).first().boundingBox())!;
+    const [branch, tag, handoff] = [await box('if customer replied'), await box('tag unhappy'), await box('handoff to support (high)')];
+    expect(tag.y).toBeGreaterThan(branch.y);
+    expect(handoff.y).toBeGreaterThan(tag.y);
+    expect(tag.x).toBeLessThan((await box('reply: Glad we could help')).x);
+    await tab.check('diagram-branches');
+  });
 
   it('shows an analyst the trigger read-only: no New trigger, no Save, an editor that does not take input', async () => {
     const page = tab.page;

@@ -1,6 +1,6 @@
 import { Background, MarkerType, Position, ReactFlow, type Edge, type Node } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { buildDiagram, pixelPosition, type Diagram, type DiagramNode } from './diagram';
+import { bendPosition, buildDiagram, NODE_HEIGHT, pixelPosition, type Diagram, type DiagramNode } from './diagram';
 import { tryParse } from './document';
 
 const NODE_WIDTH = 220;
@@ -20,13 +20,15 @@ export function DiagramTab({ draft, saved }: { draft: string; saved?: string }) 
       <TriggerDiagram diagram={diagram} />
       <h3 id="outline-heading">Steps in order</h3>
       <ol aria-labelledby="outline-heading" className="diagram-outline">
-        {diagram.nodes.map((n) => (
-          <li key={n.id}>
-            <span className={`kind kind-${n.kind}`}>{n.kind}</span> {n.label}{' '}
-            {n.id !== 'entry' && n.id !== 'end' ? <code className="muted">{n.id}</code> : null}
-            {outgoing(diagram, n)}
-          </li>
-        ))}
+        {diagram.nodes
+          .filter((n) => n.kind !== 'skip')
+          .map((n) => (
+            <li key={n.id}>
+              <span className={`kind kind-${n.kind}`}>{n.kind}</span> {n.label}{' '}
+              {n.id !== 'entry' && n.id !== 'end' && n.kind !== 'skip' ? <code className="muted">{n.id}</code> : null}
+              {outgoing(diagram, n)}
+            </li>
+          ))}
       </ol>
     </section>
   );
@@ -35,12 +37,13 @@ export function DiagramTab({ draft, saved }: { draft: string; saved?: string }) 
 function outgoing(diagram: Diagram, node: DiagramNode) {
   const out = diagram.edges.filter((e) => e.source === node.id && e.label);
   if (!out.length) return null;
-  return (
-    <span className="muted">
-      {' '}
-      — {out.map((e) => `${e.label} → ${diagram.nodes.find((n) => n.id === e.target)?.label ?? e.target}`).join('; ')}
-    </span>
-  );
+  const labelOf = (id: string): string => {
+    const target = diagram.nodes.find((n) => n.id === id);
+    if (target?.kind !== 'skip') return target?.label ?? id;
+    const next = diagram.edges.find((e) => e.source === id);
+    return `no steps, then ${next ? labelOf(next.target) : 'end'}`;
+  };
+  return <span className="muted"> — {out.map((e) => `${e.label} → ${labelOf(e.target)}`).join('; ')}</span>;
 }
 
 export function TriggerDiagram({ diagram }: { diagram: Diagram }) {
@@ -52,13 +55,15 @@ export function TriggerDiagram({ diagram }: { diagram: Diagram }) {
     className: `flow-node kind-${n.kind}`,
     sourcePosition: Position.Bottom,
     targetPosition: Position.Top,
-    style: { width: NODE_WIDTH },
+    style: { width: NODE_WIDTH, height: NODE_HEIGHT },
     draggable: false,
     connectable: false,
     selectable: false,
   }));
+  const rows = new Map(diagram.nodes.map((n) => [n.id, n.row]));
   const edges: Edge[] = diagram.edges.map((e) => ({
     id: e.id,
+    pathOptions: { stepPosition: bendPosition(rows.get(e.source) ?? 0, rows.get(e.target) ?? 1) },
     source: e.source,
     target: e.target,
     label: e.label,
@@ -66,7 +71,8 @@ export function TriggerDiagram({ diagram }: { diagram: Diagram }) {
     markerEnd: { type: MarkerType.ArrowClosed },
     focusable: false,
   }));
-  const summary = `Diagram of the trigger: ${diagram.nodes.length} nodes from the entry to the end; the same steps are listed below.`;
+  const steps = diagram.nodes.filter((n) => n.kind !== 'entry' && n.kind !== 'end' && n.kind !== 'skip').length;
+  const summary = `Diagram of the trigger: the entry and ${steps} ${steps === 1 ? 'step' : 'steps'}, top to bottom; the same steps are listed below.`;
   return (
     <div className="diagram" role="img" aria-label={summary} style={{ height: Math.min(720, 120 + diagram.height * 100) }}>
       <ReactFlow

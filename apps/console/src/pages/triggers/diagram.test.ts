@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildDiagram, describeSignal, pixelPosition } from './diagram';
+import { bendPosition, buildDiagram, describeSignal, pixelPosition } from './diagram';
 
 const TRIAGE = parse(`
 id: support-reply-triage
@@ -44,6 +44,10 @@ describe('the trigger diagram', () => {
     ]);
     expect(d.nodes.find((n) => n.id === 'steps[0].branch.then[1]')?.label).toBe('handoff to support (high)');
     expect(d.nodes[0].label).toBe('entry: customer replied');
+    expect(d.nodes[1].label).toBe('if customer replied sentiment < -0.3');
+    expect(describeSignal({ reply: { channel: ['email', 'inbox'], contains: ['refund', 'cancel'] } })).toBe(
+      'customer replied on email or inbox, with “refund, cancel”',
+    );
   });
 
   it('lays out top to bottom: arms side by side, a branch centred over them, what follows below the longest arm', () => {
@@ -64,6 +68,12 @@ describe('the trigger diagram', () => {
     const places = d.nodes.map((n) => `${n.col},${n.row}`);
     expect(new Set(places).size).toBe(places.length);
     expect(pixelPosition(at('steps[1]'))).toEqual({ x: 130, y: 400 });
+    // edges bend in the gap above their target: halfway between adjacent rows, near the target when they skip rows
+    expect(bendPosition(1, 2)).toBe(0.5);
+    const long = bendPosition(1, 4);
+    const bendAt = 1 * 100 + 56 + long * (3 * 100 - 56);
+    expect(bendAt).toBeGreaterThan(3 * 100 + 56);
+    expect(bendAt).toBeLessThan(4 * 100);
   });
 
   it('draws a split per variant, waits with their arms, an empty arm straight to what follows, and exit as an end', () => {
@@ -89,19 +99,27 @@ describe('the trigger diagram', () => {
     expect(edges).toEqual([
       'entry -> steps[0]',
       'steps[0] -> steps[0].split.variants[0].steps[0] [a (50)]',
+      'steps[0] -> steps[0].split.variants[1].steps [b (50)]',
       'steps[0].split.variants[0].steps[0] -> steps[1]',
-      'steps[0] -> steps[1] [b (50)]',
+      'steps[0].split.variants[1].steps -> steps[1]',
+      'steps[1] -> steps[1].wait.onEvent [on event]',
       'steps[1] -> steps[1].wait.onTimeout[0] [on timeout]',
-      'steps[1] -> steps[2] [on event]',
+      'steps[1].wait.onEvent -> steps[2]',
       'steps[2] -> end',
     ]);
     expect(d.nodes.find((n) => n.id === 'steps[1].wait.onTimeout[0]')).toMatchObject({ kind: 'exit', label: 'exit (silent)' });
+    // the empty arms: placeholders in their own lanes, beside the other arm
+    const at = (id: string) => d.nodes.find((n) => n.id === id)!;
+    expect(at('steps[0].split.variants[1].steps')).toMatchObject({ kind: 'skip', col: 1, row: 2 });
+    expect(at('steps[0].split.variants[0].steps[0]')).toMatchObject({ col: 0, row: 2 });
+    expect(at('steps[1].wait.onEvent')).toMatchObject({ kind: 'skip', col: 0 });
+    expect(at('steps[1].wait.onTimeout[0]')).toMatchObject({ col: 1 });
   });
 
   it('tolerates a half-typed document', () => {
     expect(buildDiagram(undefined).nodes.map((n) => n.id)).toEqual(['entry', 'end']);
     const d = buildDiagram({ entry: 'x', steps: [null, { frob: 1 }, { branch: { if: null, then: 'no' } }] });
-    expect(d.nodes.map((n) => n.kind)).toEqual(['entry', 'unknown', 'unknown', 'branch', 'end']);
+    expect(d.nodes.map((n) => n.kind)).toEqual(['entry', 'unknown', 'unknown', 'branch', 'skip', 'skip', 'end']);
     expect(describeSignal({ all: [{ event: 'a' }, { event: 'b' }] })).toBe('all of (2)');
   });
 });

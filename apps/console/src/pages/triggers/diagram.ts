@@ -13,6 +13,8 @@ export type NodeKind =
   | 'task'
   | 'exit'
   | 'end'
+  /** An empty arm (a branch's `else` with no steps): the run goes straight on. */
+  | 'skip'
   | 'set'
   | 'emit'
   | 'tag'
@@ -80,8 +82,20 @@ export function describeSignal(signal: unknown): string {
       return `trait ${text(b.name)} changed`;
     case 'traits':
       return `traits ${Object.keys(b).join(', ')}`;
-    case 'reply':
-      return 'customer replied';
+    case 'reply': {
+      const words = Array.isArray(b.contains) ? b.contains.map(text).join(', ') : b.contains !== undefined ? text(b.contains) : '';
+      const sentiment = isObj(b.sentiment)
+        ? Object.entries(b.sentiment)
+            .map(([op, v]) => `${{ lt: '<', lte: '≤', gt: '>', gte: '≥' }[op] ?? op} ${text(v)}`)
+            .join(' and ')
+        : '';
+      const parts = [
+        b.channel !== undefined ? `on ${Array.isArray(b.channel) ? b.channel.map(text).join(' or ') : text(b.channel)}` : '',
+        words ? `with “${short(words, 32)}”` : '',
+        sentiment ? `sentiment ${sentiment}` : '',
+      ].filter(Boolean);
+      return `customer replied${parts.length ? ` ${parts.join(', ')}` : ''}`;
+    }
     case 'segment':
       return b.entered !== undefined ? `entered segment ${text(b.entered)}` : `left segment ${text(b.left)}`;
     case 'inSegment':
@@ -244,8 +258,13 @@ export function buildDiagram(document: unknown): Diagram {
     const open: Pending[] = [];
     for (const arm of arms) {
       const aw = seqWidth(arm.steps, arm.path);
-      if (arm.steps.length === 0) open.push({ id: path, label: arm.label });
-      else {
+      if (arm.steps.length === 0) {
+        // a placeholder in the arm's own lane, so that no edge crosses another arm's steps
+        nodes.push({ id: arm.path, kind: 'skip', label: 'no steps', col: centre(armLeft, aw), row: row + 1 });
+        connect([{ id: path, label: arm.label }], arm.path);
+        open.push({ id: arm.path });
+        next = Math.max(next, row + 2);
+      } else {
         const placed = placeSeq(arm.steps, arm.path, armLeft, aw, row + 1, [{ id: path, label: arm.label }]);
         open.push(...placed.open);
         next = Math.max(next, placed.row);
@@ -265,7 +284,22 @@ export function buildDiagram(document: unknown): Diagram {
   return { nodes, edges, width, height };
 }
 
+export const SPACING = { x: 260, y: 100 };
+export const NODE_HEIGHT = 56;
+
 /** Pixel positions of the grid (React Flow's top-left corners), top to bottom. */
-export function pixelPosition(node: DiagramNode, spacing = { x: 260, y: 100 }): { x: number; y: number } {
+export function pixelPosition(node: DiagramNode, spacing = SPACING): { x: number; y: number } {
   return { x: Math.round(node.col * spacing.x), y: node.row * spacing.y };
+}
+
+/**
+ * Where an edge bends (React Flow's smooth step `stepPosition`, 0 at the source to 1 at the target): in the gap just
+ * above the target row, so that an edge joining from a shorter arm runs down its own lane and turns below every step
+ * it passes, never through one.
+ */
+export function bendPosition(sourceRow: number, targetRow: number, spacing = SPACING, nodeHeight = NODE_HEIGHT): number {
+  const span = (targetRow - sourceRow) * spacing.y - nodeHeight;
+  const gap = spacing.y - nodeHeight;
+  if (span <= gap) return 0.5;
+  return (span - gap / 2) / span;
 }
