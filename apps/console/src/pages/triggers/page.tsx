@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { useApi, useCan } from '../../lib/session';
@@ -120,6 +120,7 @@ function TriggerView({
   /** The text last loaded or saved: unsaved changes are what differs from it. */
   const [savedText, setSavedText] = useState(initialDraft);
   const saved = toYaml(t.definition);
+  useWarnOnLeave(draft !== savedText);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['trigger', id] });
   const reloadLatest = async () => {
     const latest = await queryClient.fetchQuery({
@@ -169,4 +170,14 @@ function TriggerView({
       </Tabs>
     </>
   );
+}
+
+/** While there are unsaved changes, closing or reloading the tab asks first (the browser's own prompt). */
+function useWarnOnLeave(dirty: boolean): void {
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
 }
