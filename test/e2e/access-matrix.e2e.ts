@@ -189,14 +189,17 @@ const RULES: Record<string, Rule> = {
     other: (ws) => ({ params: { id: failedMessageId(OTHER[ws]) } }),
   },
   'GET /v1/messages/:id/explain': {
-    allow: workers,
+    allow: readers,
     own: (ws) => ({ params: { id: messageId(ws) } }),
     other: (ws) => ({ params: { id: messageId(OTHER[ws]) } }),
   },
 
   'POST /v1/triggers': { allow: workers, own: (ws, n) => ({ body: trigger(`matrix-${n}`, ws) }) },
-  'GET /v1/triggers': { allow: workers, own: () => ({}) },
-  'GET /v1/triggers/:id': { allow: workers, ...storedTrigger() },
+  // the console's sign-in: every key learns its own role (added with the console; its rule was missing)
+  'GET /v1/session': { allow: ROLES, own: () => ({}) },
+  'POST /v1/triggers/validate': { allow: workers, own: (ws) => ({ body: trigger('draft', ws) }) },
+  'GET /v1/triggers': { allow: readers, own: () => ({}) },
+  'GET /v1/triggers/:id': { allow: readers, ...storedTrigger() },
   'PUT /v1/triggers/:id': { allow: workers, ...storedTrigger((ws, id) => trigger(id, ws)) },
   'POST /v1/triggers/:id/enable': { allow: workers, ...storedTrigger() },
   'POST /v1/triggers/:id/disable': { allow: workers, ...storedTrigger() },

@@ -1,8 +1,8 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { TriggersService, type TriggerSummary } from './triggers.service';
+import { TriggersService, type TriggerListItem } from './triggers.service';
 
-/** GET /v1/triggers: every trigger of the workspace. */
-export class ListTriggersQuery extends Query<{ triggers: TriggerSummary[] }> {
+/** GET /v1/triggers: every trigger of the workspace (with whether it was ever enabled: never is a draft). */
+export class ListTriggersQuery extends Query<{ triggers: TriggerListItem[] }> {
   constructor(readonly workspaceId: string) {
     super();
   }
@@ -12,7 +12,7 @@ export class ListTriggersQuery extends Query<{ triggers: TriggerSummary[] }> {
 export class ListTriggersHandler implements IQueryHandler<ListTriggersQuery> {
   constructor(private readonly triggers: TriggersService) {}
 
-  async execute({ workspaceId }: ListTriggersQuery): Promise<{ triggers: TriggerSummary[] }> {
+  async execute({ workspaceId }: ListTriggersQuery): Promise<{ triggers: TriggerListItem[] }> {
     return { triggers: await this.triggers.list(workspaceId) };
   }
 }

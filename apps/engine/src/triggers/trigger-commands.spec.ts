@@ -72,7 +72,7 @@ describe('trigger commands and queries on the buses', () => {
       'TriggerDisabled',
     ]);
     expect(await queries.execute(new ListTriggersQuery('ws'))).toEqual({
-      triggers: [{ id: 'thanks', name: 'Thanks', version: 2, enabled: false }],
+      triggers: [{ id: 'thanks', name: 'Thanks', version: 2, enabled: false, everEnabled: true }],
     });
     const detail = await queries.execute(new GetTriggerQuery('ws', 'thanks', 1));
     expect(detail).toMatchObject({ shownVersion: 1, version: 2, definition: thanks() });

@@ -28,6 +28,7 @@ import {
   TriggerImpactDto,
   TriggerListDto,
   TriggerValidationErrorDto,
+  TriggerValidationReportDto,
 } from './triggers.dto';
 import type { TriggerChange } from './triggers.service';
 import { DefineTriggerCommand } from './define-trigger.command';
@@ -39,6 +40,8 @@ import { GetTriggerQuery } from './get-trigger.query';
 import { ExplainMessageQuery } from './explain-message.query';
 import { TriggerAnalyticsQuery } from './trigger-analytics.query';
 import { parseChangeOptions, type TriggerImpact } from './trigger-impact';
+import { TRIGGER_VALIDATION } from '@journey/messaging';
+import { validateTriggerDocument, type TriggerValidationReport } from './trigger-validation';
 
 /** Content types of trigger documents written as YAML (the bootstrap parses them as text). */
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
@@ -122,8 +125,8 @@ const etag = (res: Response, change: { version: number }) => res.setHeader('ETag
 
 /**
  * Triggers as documents (DESIGN.md "Triggers"): every write goes through the definition decider and is appended to
- * the trigger's stream, so every version stays readable. admin and csm keys only: analysts read the read models
- * (customers, timelines, analytics), and trigger analytics is theirs too. Responses carry
+ * the trigger's stream, so every version stays readable. admin and csm keys write; analysts read (the list, a
+ * definition and its versions) as they read the read models and trigger analytics. Responses carry
  * `ETag: "<version>"`; writes with `If-Match: "<version>"` fail with 409 if the trigger moved on.
  */
 @ApiTags('triggers')
@@ -135,6 +138,29 @@ export class TriggersController {
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
   ) {}
+
+  @Post('validate')
+  @HttpCode(200)
+  @Allow('admin', 'csm')
+  @ApiOperation({
+    summary:
+      'Validate a trigger document without saving it: every error as deploying would report it, at its line and column in the YAML text',
+  })
+  @ApiConsumes('application/json', ...YAML_TYPES)
+  @DOCUMENT_BODY
+  @ApiQuery({
+    name: 'id',
+    required: false,
+    description: 'The trigger being edited: an error when the document names another id (PUT would refuse it)',
+  })
+  @ApiOkResponse({
+    type: TriggerValidationReportDto,
+    description: 'Always 200: valid, or every error with its line (YAML bodies; null for JSON bodies, which have no text)',
+  })
+  validate(@Body() body: unknown, @Query('id') id: unknown): TriggerValidationReport {
+    if (id !== undefined && typeof id !== 'string') throw new BadRequestException('id must be a single trigger id');
+    return validateTriggerDocument(body, TRIGGER_VALIDATION, id === '' ? undefined : id);
+  }
 
   @Post()
   @Allow('admin', 'csm')
@@ -155,7 +181,7 @@ export class TriggersController {
   }
 
   @Get()
-  @Allow('admin', 'csm')
+  @Allow('admin', 'csm', 'analyst')
   @ApiOperation({ summary: 'Every trigger of the workspace: id, name, latest version, enabled' })
   @ApiOkResponse({ type: TriggerListDto })
   async list(@CurrentPrincipal() principal: Principal) {
@@ -163,7 +189,7 @@ export class TriggersController {
   }
 
   @Get(':id')
-  @Allow('admin', 'csm')
+  @Allow('admin', 'csm', 'analyst')
   @ApiOperation({ summary: "A trigger's current definition (or the one of ?version=n) and its versions" })
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiOkResponse({ type: TriggerDetailDto })
@@ -257,7 +283,6 @@ export class TriggerInsightsController {
   constructor(private readonly queryBus: QueryBus) {}
 
   @Get('messages/:id/explain')
-  @Allow('admin', 'csm')
   @ApiOperation({
     summary: 'Why a message was sent or suppressed: causal chain, trigger and template versions, every guard, delivery outcomes',
   })

@@ -12,8 +12,12 @@ export class TriggerChangeDto extends TriggerSummaryDto {
   @ApiProperty({ description: 'false when the command changed nothing (same document again, already enabled, ...)' }) changed!: boolean;
 }
 
+export class TriggerListItemDto extends TriggerSummaryDto {
+  @ApiProperty({ description: 'Whether any version was ever enabled (false: a draft, never live)' }) everEnabled!: boolean;
+}
+
 export class TriggerListDto {
-  @ApiProperty({ type: [TriggerSummaryDto] }) triggers!: TriggerSummaryDto[];
+  @ApiProperty({ type: [TriggerListItemDto] }) triggers!: TriggerListItemDto[];
 }
 
 export class TriggerVersionDto {
@@ -39,6 +43,25 @@ export class TriggerValidationErrorDto {
     description: 'Every error, as `path: expected ...`',
   })
   errors!: string[];
+}
+
+export class LocatedTriggerErrorDto {
+  @ApiProperty({ example: 'expected a duration like "3d", got "soon"' }) message!: string;
+  @ApiProperty({
+    example: 'steps[0].wait.duration',
+    description: "The trigger language's path; '' for the document or a YAML syntax error",
+  })
+  path!: string;
+  @ApiProperty({ type: Number, nullable: true, example: 7, description: '1-based line in the YAML text (null for a JSON body)' })
+  line!: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 21, description: '1-based column' }) column!: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 7 }) endLine!: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 25 }) endColumn!: number | null;
+}
+
+export class TriggerValidationReportDto {
+  @ApiProperty({ description: 'Whether POST/PUT /v1/triggers would take the document' }) valid!: boolean;
+  @ApiProperty({ type: [LocatedTriggerErrorDto] }) errors!: LocatedTriggerErrorDto[];
 }
 
 export class GuardVerdictDto {

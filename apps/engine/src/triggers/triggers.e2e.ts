@@ -69,7 +69,7 @@ describe('triggers over HTTP', () => {
     });
 
     const list = await http.get('/v1/triggers').set('Authorization', CSM).expect(200);
-    expect(list.body.triggers).toEqual([{ id: 'upgrade-thanks', name: 'Upgrade thanks', version: 2, enabled: true }]);
+    expect(list.body.triggers).toEqual([{ id: 'upgrade-thanks', name: 'Upgrade thanks', version: 2, enabled: true, everEnabled: true }]);
 
     const current = await http.get('/v1/triggers/upgrade-thanks').set('Authorization', CSM).expect(200);
     expect(current.body.definition.steps[0].send.body).toBe('Cheers!');
@@ -185,12 +185,95 @@ describe('triggers over HTTP', () => {
     ]);
   });
 
+  it('validates a document without saving it: every error at its line and column (POST /v1/triggers/validate)', async () => {
+    const yaml = [
+      'id: draft-check',
+      'name: Draft check',
+      'entry: { event: Signed Up }',
+      'steps:',
+      '  - wait: { duration: soon }',
+      '  - send:',
+      '      channel: inbox',
+      '  - frobnicate: {}',
+    ].join('\n');
+    const res = await http
+      .post('/v1/triggers/validate')
+      .set('Authorization', CSM)
+      .set('Content-Type', 'application/yaml')
+      .send(yaml)
+      .expect(200);
+    expect(res.body.valid).toBe(false);
+    expect(res.body.errors).toEqual([
+      {
+        path: 'steps[0].wait.duration',
+        message: 'expected a duration like "3d", got "soon"',
+        line: 5,
+        column: 23,
+        endLine: 5,
+        endColumn: 27,
+      },
+      expect.objectContaining({ path: 'steps[1].send.body', message: 'is required', line: 6, column: 5 }),
+      expect.objectContaining({ path: 'steps[2]', message: expect.stringMatching(/^expected a step with exactly one of wait/), line: 8 }),
+    ]);
+    // nothing was stored
+    await http.get('/v1/triggers/draft-check').set('Authorization', CSM).expect(404);
+
+    // a YAML syntax error at its place
+    const broken = await http
+      .post('/v1/triggers/validate')
+      .set('Authorization', CSM)
+      .set('Content-Type', 'text/yaml')
+      .send('id: x\nname: [unclosed\n')
+      .expect(200);
+    expect(broken.body).toMatchObject({
+      valid: false,
+      errors: [{ path: '', line: expect.any(Number), message: expect.stringMatching(/^not valid YAML: /) }],
+    });
+    expect(broken.body.errors[0].line).toBeGreaterThanOrEqual(2);
+
+    // valid, as YAML or as JSON (no text, so no lines); ?id= refuses a document naming another trigger
+    const fixed = yaml.replace('soon', '2d').replace('channel: inbox', 'channel: inbox\n      body: Hi').replace('  - frobnicate: {}', '');
+    expect(
+      (await http.post('/v1/triggers/validate').set('Authorization', CSM).set('Content-Type', 'application/yaml').send(fixed).expect(200))
+        .body,
+    ).toEqual({ valid: true, errors: [] });
+    expect((await http.post('/v1/triggers/validate').set('Authorization', CSM).send(thanks()).expect(200)).body).toEqual({
+      valid: true,
+      errors: [],
+    });
+    const json = await http
+      .post('/v1/triggers/validate')
+      .set('Authorization', CSM)
+      .send({ ...thanks(), steps: [{ wait: { duration: 'soon' } }] })
+      .expect(200);
+    expect(json.body.errors).toEqual([
+      { path: 'steps[0].wait.duration', message: expect.any(String), line: null, column: null, endLine: null, endColumn: null },
+    ]);
+    const renamed = await http
+      .post('/v1/triggers/validate?id=upgrade-thanks')
+      .set('Authorization', CSM)
+      .set('Content-Type', 'application/yaml')
+      .send(fixed)
+      .expect(200);
+    expect(renamed.body.errors).toEqual([expect.objectContaining({ path: 'id', line: 1, column: 5 })]);
+
+    // saved, it is a draft: never enabled
+    await http.post('/v1/triggers').set('Authorization', CSM).set('Content-Type', 'application/yaml').send(fixed).expect(201);
+    const list = await http.get('/v1/triggers').set('Authorization', CSM).expect(200);
+    expect(list.body.triggers).toContainEqual(expect.objectContaining({ id: 'draft-check', enabled: false, everEnabled: false }));
+  });
+
   it('enforces roles and workspaces', async () => {
     await http.post('/v1/triggers').set('Authorization', ANALYST).send(thanks()).expect(403);
     await http.post('/v1/triggers/upgrade-thanks/enable').set('Authorization', ANALYST).expect(403);
-    // analysts read the read models and trigger analytics, not the trigger definitions (deploy/configuration.md)
-    await http.get('/v1/triggers').set('Authorization', ANALYST).expect(403);
-    await http.get('/v1/triggers/upgrade-thanks').set('Authorization', ANALYST).expect(403);
+    await http.put('/v1/triggers/upgrade-thanks').set('Authorization', ANALYST).send(thanks()).expect(403);
+    await http.post('/v1/triggers/validate').set('Authorization', ANALYST).send(thanks()).expect(403);
+    // analysts read the definitions and their versions (the console's read-only editor), never write them
+    expect((await http.get('/v1/triggers').set('Authorization', ANALYST).expect(200)).body.triggers).toContainEqual(
+      expect.objectContaining({ id: 'upgrade-thanks' }),
+    );
+    const read = await http.get('/v1/triggers/upgrade-thanks?version=1').set('Authorization', ANALYST).expect(200);
+    expect(read.body).toMatchObject({ id: 'upgrade-thanks', shownVersion: 1, versions: [{ version: 1 }, { version: 2 }] });
     await http.get('/v1/analytics/triggers').set('Authorization', ANALYST).expect(200);
     await http.get('/v1/triggers').set('Authorization', engine.auth.write).expect(403);
     await http.get('/v1/triggers').expect(401);

@@ -29,6 +29,11 @@ export interface TriggerSummary {
   enabled: boolean;
 }
 
+/** A trigger in the list: never enabled (`everEnabled: false`) is a draft. */
+export interface TriggerListItem extends TriggerSummary {
+  everEnabled: boolean;
+}
+
 export interface TriggerVersionInfo {
   version: number;
   definedAt: string;
@@ -101,11 +106,18 @@ export class TriggersService {
     );
   }
 
-  async list(workspaceId: string): Promise<TriggerSummary[]> {
-    return [...(await this.states(workspaceId)).values()].map(summary).sort((a, b) => a.id.localeCompare(b.id));
+  /** Every trigger, with whether it was ever enabled (never: a draft). */
+  async list(workspaceId: string): Promise<TriggerListItem[]> {
+    const everEnabled = new Set<string>();
+    const states = await this.states(workspaceId, (e) => {
+      if (e.type === 'TriggerEnabled') everEnabled.add(String(e.data.triggerId));
+    });
+    return [...states.values()]
+      .map((state) => ({ ...summary(state), everEnabled: everEnabled.has(state.triggerId) }))
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  private async states(workspaceId: string): Promise<Map<string, TriggerState>> {
+  private async states(workspaceId: string, seen?: (e: RecordedEvent) => void): Promise<Map<string, TriggerState>> {
     const events = await this.store.readAll({
       filter: { streamPrefixes: [triggerStreamId(workspaceId, '')], eventTypes: DEFINITION_TYPES },
     });
@@ -114,6 +126,7 @@ export class TriggersService {
       if (e.metadata.workspaceId !== workspaceId) continue; // `trigger-a-` is also the prefix of workspace `a-b`'s streams
       const id = String(e.data.triggerId);
       states.set(id, evolveTrigger(states.get(id) ?? initialTriggerState(id), e));
+      seen?.(e);
     }
     return states;
   }
