@@ -179,7 +179,6 @@ const RULES: Record<string, Rule> = {
   'GET /v1/work': { allow: readers, own: () => ({}) },
   'GET /v1/work/stream': { allow: readers, own: () => ({}) }, // an event stream: its first event is read
   'GET /v1/events/stream': { allow: readers, own: () => ({}) },
-  'GET /v1/session': { allow: ['write', ...readers], own: () => ({}) },
   'GET /v1/analytics/stages': { allow: readers, own: () => ({}) },
   'GET /v1/analytics/triggers': { allow: readers, own: () => ({}) },
   'GET /v1/analytics/conversations': { allow: readers, own: () => ({}) },
