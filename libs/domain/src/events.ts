@@ -282,7 +282,8 @@ export interface EventDataByType {
     localTime?: string;
     guards?: {
       frequencyCaps?: Array<{ max: number; per: string; scope: 'customer' | 'channel' }>;
-      quietHours?: { start: string; end: string };
+      /** Unset: the workspace's default quiet hours when the message is decided; `none`: no quiet hours. */
+      quietHours?: { start: string; end: string } | 'none';
     };
     startAt: string;
     by?: string;

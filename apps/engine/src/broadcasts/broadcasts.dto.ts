@@ -16,7 +16,9 @@ export class BroadcastRequestDto {
   @ApiPropertyOptional({ example: '2026-12-10T09:00', description: "A local wall-clock time, applied in each customer's time zone" })
   localTime?: string;
   @ApiPropertyOptional({
-    description: 'As a trigger’s guards: frequencyCaps [{ max, per, scope: customer | channel }], quietHours { start, end }',
+    description:
+      'As a trigger’s guards: frequencyCaps [{ max, per, scope: customer | channel }], quietHours { start, end } or "none" ' +
+      "(unset: the workspace's default quiet hours, when the message is decided)",
     example: { frequencyCaps: [{ max: 1, per: '1d', scope: 'customer' }], quietHours: { start: '21:00', end: '08:00' } },
   })
   guards?: Record<string, unknown>;

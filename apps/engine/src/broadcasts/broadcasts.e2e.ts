@@ -345,4 +345,39 @@ describe('broadcasts over HTTP (every role in-process, the engine clock driven b
     ]);
     expect(await decisions('lea', 'later')).toEqual([]);
   });
+
+  it("the workspace's default quiet hours defer a broadcast without its own; one with quietHours: none goes out at once", async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const now = clock.now().getTime();
+    const window = { start: hhmm(now - 3_600_000), end: hhmm(now + 7_200_000) };
+    const settings = '/v1/admin/workspace/settings';
+    await http.put(settings).set('Authorization', engine.auth.admin).send({ quietHours: window }).expect(200);
+    try {
+      await segment('night', { nia: { timezone: 'UTC' } });
+      const broadcast = (id: string, guards?: object) =>
+        http
+          .post('/v1/broadcasts')
+          .set('Authorization', CSM)
+          .send({ id, segmentId: 'night', send: { channel: 'inbox', body: 'Hi' }, ...(guards ? { guards } : {}) })
+          .expect(201);
+      await broadcast('quiet');
+      await broadcast('loud', { quietHours: 'none' });
+      const [quiet, loud] = await at(undefined, async () => {
+        const q = await decisions('nia', 'quiet');
+        const l = await decisions('nia', 'loud');
+        expect([q.length, l.length]).toEqual([1, 1]);
+        return [q[0], l[0]];
+      });
+      expect(quiet.type).toBe('MessageScheduled');
+      expect(Date.parse(quiet.data.notBefore as string)).toBeGreaterThan(now);
+      expect(hhmm(Date.parse(quiet.data.notBefore as string))).toBe(window.end);
+      expect(quiet.data.guards).toContainEqual(
+        expect.objectContaining({ guard: 'quiet-hours', verdict: 'deferred', detail: expect.stringContaining('(workspace default)') }),
+      );
+      expect(loud.type).toBe('MessageScheduled');
+      expect(loud.data.notBefore).toBeUndefined();
+    } finally {
+      await http.put(settings).set('Authorization', engine.auth.admin).send({}).expect(200);
+    }
+  });
 });

@@ -6,7 +6,9 @@ import {
   customerStreamId,
   deterministicId,
   envelope,
+  evolveSettings,
   evolveTrigger,
+  initialSettings,
   initialTriggerState,
   planPreview,
   recordOf,
@@ -15,11 +17,13 @@ import {
   TEST_MESSAGE_PREFIX,
   triggerStreamId,
   whyNot,
+  workspaceStreamId,
   type CompiledTrigger,
   type CustomerAsOf,
   type GuardVerdict,
   type JourneyEvent,
   type PreviewPlan,
+  type QuietHours,
   type RecordedEvent,
   type TriggerState,
   type WhyNotAnswer,
@@ -144,7 +148,7 @@ export class PreviewsService {
     const events = await this.customerEvents(workspaceId, request.customerId);
     const asOf = (request.asOf ?? new Date()).getTime();
     const customer = this.customerAt(events, asOf);
-    const plan = planPreview(trigger, resolved, request.customerId, customer, asOf);
+    const plan = planPreview(trigger, resolved, request.customerId, customer, asOf, await this.workspaceQuietHours(workspaceId, asOf));
     return this.render(trigger, request.customerId, asOf, plan);
   }
 
@@ -306,6 +310,7 @@ export class PreviewsService {
       if (e.type === 'MessageScheduled' && typeof e.data.triggerId === 'string' && e.data.triggerId !== triggerId)
         others.add(e.data.triggerId);
     const priorities = new Map<string, number>();
+    const quiet = await this.workspaceQuietHours(workspaceId, asOf);
     await Promise.all(
       [...others].map(async (id) => {
         const state = (await this.store.readStream(triggerStreamId(workspaceId, id))).reduce(evolveTrigger, initialTriggerState(id));
@@ -322,7 +327,21 @@ export class PreviewsService {
       events,
       asOf,
       priorities,
+      ...(quiet ? { workspaceQuietHours: quiet } : {}),
     });
+  }
+
+  /**
+   * The workspace's default quiet hours as its settings stood at `asOf` (ms): the settings events recorded by then, as
+   * the trigger reactor applies them in log order.
+   */
+  async workspaceQuietHours(workspaceId: string, asOf: number): Promise<QuietHours | undefined> {
+    let state = initialSettings();
+    for (const e of await this.store.readStream(workspaceStreamId(workspaceId))) {
+      if (Date.parse(e.metadata.recordedAt) > asOf) break;
+      state = evolveSettings(state, e);
+    }
+    return state.settings.quietHours;
   }
 }
 

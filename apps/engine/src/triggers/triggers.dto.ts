@@ -316,12 +316,20 @@ export const TRIGGER_DOCUMENT_SCHEMA = {
           },
         },
         quietHours: {
-          type: 'object',
-          required: ['start', 'end'],
-          properties: {
-            start: { type: 'string', description: 'HH:MM, e.g. 21:00' },
-            end: { type: 'string', description: 'HH:MM, e.g. 08:00' },
-          },
+          description:
+            "Local times in the customer's time zone; sends inside wait for `end`. Unset: the workspace's default " +
+            '(settings `quietHours`); "none": no quiet hours, not even the default',
+          oneOf: [
+            {
+              type: 'object',
+              required: ['start', 'end'],
+              properties: {
+                start: { type: 'string', description: 'HH:MM, e.g. 21:00' },
+                end: { type: 'string', description: 'HH:MM, e.g. 08:00' },
+              },
+            },
+            { type: 'string', enum: ['none'] },
+          ],
         },
       },
     },

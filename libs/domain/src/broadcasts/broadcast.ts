@@ -18,7 +18,7 @@ import { envelope } from '../envelope';
 import { typed, type EventDataByType, type JourneyEvent } from '../events';
 import { deterministicId } from '../ids';
 import { applyToView, customerTimeZone, emptyCustomerView, type CustomerView } from '../triggers/customer';
-import { checkGuards } from '../triggers/guards';
+import { checkGuards, type QuietHours } from '../triggers/guards';
 import { parseDuration, zonedTime } from '../triggers/time';
 import { formatValidationError, validateTrigger, type TriggerValidationPorts } from '../triggers/validate';
 
@@ -341,6 +341,8 @@ export interface MemberContext {
   now: Date;
   /** The event the decision answers: the broadcast's fired start timer, or the member's fired local-time timer. */
   cause: JourneyEvent;
+  /** The workspace's default quiet hours (its settings, when the message is decided), for a broadcast without its own. */
+  workspaceQuietHours?: QuietHours;
 }
 
 /** What deciding for one member gave: the events to append to their stream, and how to count it. */
@@ -411,7 +413,13 @@ function decideMessage(broadcast: EventDataByType['BroadcastScheduled'], view: C
   const outcome = checkGuards(
     { triggerId: broadcastPurpose(broadcast.broadcastId), priority: 0, caps, quietHours: broadcast.guards?.quietHours },
     send,
-    { now: ctx.now.getTime(), traits: view.traits, timeZone: customerTimeZone(view), messages: view.messages },
+    {
+      now: ctx.now.getTime(),
+      traits: view.traits,
+      timeZone: customerTimeZone(view),
+      messages: view.messages,
+      ...(ctx.workspaceQuietHours ? { workspaceQuietHours: ctx.workspaceQuietHours } : {}),
+    },
   );
   if (outcome.suppressed) return suppressed(broadcast, ctx, outcome.suppressed.reason, outcome.suppressed.detail, outcome.guards);
   const scheduled = memberEvent(ctx, 'MessageScheduled', {

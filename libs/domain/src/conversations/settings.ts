@@ -1,10 +1,11 @@
 /**
  * A workspace's settings and named secrets, as events on `workspace-<workspace>`: the in-app identity secret and
- * allowed origins, the email reply domain, the Slack webhook and signing secret, and the secrets webhook steps name
+ * allowed origins, the email reply domain, the Slack webhook and signing secret, the change policy, the default quiet
+ * hours of sends (`quietHours`, see `checkGuards`), and the secrets webhook steps name
  * (`{{ secrets.crm_token }}`). Settings refer to secrets by name; an answer never holds a secret's value. Pure.
  */
 import { escapeWorkspaceId, typed, type EventDataByType, type JourneyEvent, type TypedEvent } from '../events';
-import { parseDuration } from '../triggers/time';
+import { parseClock, parseDuration } from '../triggers/time';
 import { workspaceEvents, type WorkspaceSettings } from './types';
 
 export const workspaceStreamId = (workspaceId: string): string => `workspace-${escapeWorkspaceId(workspaceId)}`;
@@ -112,10 +113,24 @@ function policySection(value: unknown): WorkspaceSettings['policy'] | undefined 
   return out;
 }
 
+function quietHoursSection(value: unknown): WorkspaceSettings['quietHours'] | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw new SettingsError('quietHours: must be an object { start, end } of local times like "21:00"');
+  for (const field of Object.keys(value))
+    if (field !== 'start' && field !== 'end') throw new SettingsError(`quietHours.${field}: unknown setting (known: start, end)`);
+  for (const field of ['start', 'end'] as const) {
+    const v = value[field];
+    if (v === undefined) throw new SettingsError(`quietHours.${field}: is required (a local time like "${field === 'start' ? '21:00' : '08:00'}")`);
+    if (typeof v !== 'string' || !parseClock(v))
+      throw new SettingsError(`quietHours.${field}: expected a local time like "21:00", got ${JSON.stringify(v)}`);
+  }
+  return { start: value.start as string, end: value.end as string };
+}
+
 /** Checks a settings document; every error names its field. */
 export function validSettings(doc: unknown): WorkspaceSettings {
   if (!isRecord(doc)) throw new SettingsError('settings: must be an object');
-  const known = ['inApp', 'email', 'slack', 'policy'];
+  const known = ['inApp', 'email', 'slack', 'policy', 'quietHours'];
   const unknownKey = Object.keys(doc).find((k) => !known.includes(k));
   if (unknownKey) throw new SettingsError(`${unknownKey}: unknown section (known: ${known.join(', ')})`);
   const settings: WorkspaceSettings = {};
@@ -127,6 +142,8 @@ export function validSettings(doc: unknown): WorkspaceSettings {
   if (slack) settings.slack = slack;
   const policy = policySection(doc.policy);
   if (policy) settings.policy = policy;
+  const quietHours = quietHoursSection(doc.quietHours);
+  if (quietHours) settings.quietHours = quietHours;
   return settings;
 }
 

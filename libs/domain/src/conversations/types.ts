@@ -4,6 +4,7 @@
 import { envelope } from '../envelope';
 import type { EventDataByType, EventType, JourneyEvent } from '../events';
 import { deterministicId } from '../ids';
+import type { QuietHours } from '../triggers/guards';
 import type { Duration, TaskPriority } from '../triggers/schema';
 
 /** Where the customer's side of a conversation happens. */
@@ -108,6 +109,13 @@ export interface WorkspaceSettings {
    * default `7d`) is refused with 422; an admin key may force it (`?force=true`, recorded on the trigger event).
    */
   policy?: { maxDailyMessagesOnEnable?: number; period?: string };
+  /**
+   * The workspace's default quiet hours: local times `HH:MM` in the customer's time zone, the same window as a
+   * trigger's `guards.quietHours`. Every send of a trigger or broadcast that sets no quiet hours of its own is deferred
+   * out of it (its own window wins; `quietHours: none` opts out). Decided when the send is: a change applies to later
+   * sends, not to messages already scheduled.
+   */
+  quietHours?: QuietHours;
 }
 
 /** Who decides on a workspace's own stream (teams, settings): the workspace, the time and the person (`by`). */

@@ -8,6 +8,7 @@
  * trigger runtime's own bookkeeping in the log is left out, except messages other triggers scheduled (they count
  * against frequency caps).
  */
+import type { QuietHours } from './guards';
 import { typed, type JourneyEvent } from '../events';
 import { CustomerSimulation } from './customer';
 import { END, triggerProgram, type CompiledStep, type TriggerProgram } from './program';
@@ -28,6 +29,8 @@ export interface BacktestOptions {
   samples?: number;
   /** Renders `reply` bodies (Liquid): `replyRenderer()` from @journey/messaging, as the live reactor does. */
   renderReply?: ReplyRenderer;
+  /** The workspace's default quiet hours (its settings), for a trigger without its own, as live. */
+  workspaceQuietHours?: QuietHours;
   /** Sees every input replayed (with fired timers and fed-back effects) and the events decided on it. */
   observe?: (customerId: string, input: JourneyEvent, decided: JourneyEvent[]) => void;
 }
@@ -155,6 +158,7 @@ export class Backtest {
         customerId,
         (sim = new CustomerSimulation([this.program], (input, decided) => this.observe(customerId, input, decided), backtestId, {
           renderReply: this.options.renderReply,
+          workspaceQuietHours: this.options.workspaceQuietHours,
         })),
       );
     // a merged id's copied history (#12) is context, as live: decided on under that id, never again

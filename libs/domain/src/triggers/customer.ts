@@ -4,6 +4,7 @@
  * runs every trigger on one input (by priority), and `simulateCustomer` replays a history through them, firing
  * durable timers at their due time: the backtest, and the library tests, use exactly the reactor's decisions.
  */
+import type { QuietHours } from './guards';
 import type { ConversationChannel } from '../conversations/types';
 import { ACTIVITY_TYPES, typed, type JourneyEvent, type Stage, type Traits, type TypedEvent } from '../events';
 import { occurredTime } from '../event-time';
@@ -486,6 +487,7 @@ export function decideOnView(
   ids?: IdFactory,
   inputFolded = false,
   renderReply?: ReplyRenderer,
+  workspaceQuietHours?: QuietHours,
 ): JourneyEvent[] {
   if (TRIGGER_BOOKKEEPING_TYPES.has(input.type)) {
     if (!inputFolded) applyToView(view, input);
@@ -519,6 +521,7 @@ export function decideOnView(
     ids,
     renderReply,
     tooDeep: depthOf(view, input) >= MAX_CAUSAL_DEPTH,
+    ...(workspaceQuietHours ? { workspaceQuietHours } : {}),
   };
   const out: JourneyEvent[] = [];
   for (let i = 0; i < ordered.length; i++) {
@@ -580,6 +583,8 @@ export interface SimulationOptions {
   keepHistory?: boolean;
   /** Renders `reply` bodies (Liquid): `replyRenderer()` from @journey/messaging, as the reactor and the backtest do. */
   renderReply?: ReplyRenderer;
+  /** The workspace's default quiet hours (its settings), as the reactor applies them to triggers without their own. */
+  workspaceQuietHours?: QuietHours;
 }
 
 export interface SimulationResult {
@@ -639,9 +644,11 @@ export class CustomerSimulation {
   ) {
     if (!options.keepHistory) this.needs = historyNeeds(programs);
     this.renderReply = options.renderReply;
+    this.workspaceQuietHours = options.workspaceQuietHours;
   }
 
   private readonly renderReply?: ReplyRenderer;
+  private readonly workspaceQuietHours?: QuietHours;
 
   /** Folds an event into the customer's view without deciding on it (history before the replayed range). */
   prior(event: JourneyEvent): void {
@@ -684,7 +691,16 @@ export class CustomerSimulation {
 
   /** `folded`: an effect, folded into the view with the decision that made it, decided on in its turn (as live). */
   private process(input: JourneyEvent, now: number, folded = false): void {
-    const effects = decideOnView(this.programs, this.view, input, new Date(now), this.ids, folded, this.renderReply);
+    const effects = decideOnView(
+      this.programs,
+      this.view,
+      input,
+      new Date(now),
+      this.ids,
+      folded,
+      this.renderReply,
+      this.workspaceQuietHours,
+    );
     if (this.needs) pruneView(this.view, this.needs, now);
     this.observe(input, effects);
     for (const effect of effects) {

@@ -2,6 +2,10 @@
  * The guards of a message to a customer, pure: consent, frequency caps, priority between triggers, then quiet hours
  * (which defer, never drop). One function for every path that sends: a trigger's `send` step (the run decider), a
  * broadcast, a preview's verdicts and why-not. Every guard checked is recorded with its verdict (what explain reports).
+ *
+ * Quiet hours: a trigger's (or broadcast's) own `guards.quietHours` wins; without one, the workspace's default
+ * (`quietHours` of the workspace settings, `GuardContext.workspaceQuietHours`) applies; `quietHours: none` opts out of
+ * both. Either way the window is local time in the customer's zone.
  */
 import type { GuardVerdict, Traits } from '../events';
 import type { ScheduledMessage } from './run';
@@ -12,13 +16,39 @@ export interface GuardedSend {
   topic?: string;
 }
 
+/** Quiet hours: local times `HH:MM` in the customer's time zone (`end` before `start` spans midnight). */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** A trigger's or broadcast's own quiet hours: a window, or `none` (no quiet hours, not even the workspace default). */
+export type QuietHoursSetting = QuietHours | 'none';
+
+/** The value of `guards.quietHours` that opts out of the workspace default. */
+export const NO_QUIET_HOURS = 'none';
+
+/**
+ * The quiet hours that apply to a message: its own (trigger or broadcast) when set, else the workspace default;
+ * `none` means none. `from` says which (for the verdict's words).
+ */
+export function effectiveQuietHours(
+  own: QuietHoursSetting | undefined,
+  workspace: QuietHours | undefined,
+): { quietHours?: QuietHours; from: 'own' | 'workspace' | 'none' } {
+  if (own === NO_QUIET_HOURS) return { from: 'none' };
+  if (own) return { quietHours: own, from: 'own' };
+  return workspace ? { quietHours: workspace, from: 'workspace' } : { from: 'none' };
+}
+
 export interface GuardPolicy {
   /** The trigger (or `broadcast:<id>`) the message belongs to: a `trigger`-scoped cap counts its messages. */
   triggerId: string;
   /** Priority against `claim` (a trigger that already answered the same input). */
   priority: number;
   caps: ReadonlyArray<{ max: number; perMs: number; per: string; scope: 'customer' | 'channel' | 'trigger' }>;
-  quietHours?: { start: string; end: string };
+  /** Its own quiet hours (`none`: opted out of the workspace default). */
+  quietHours?: QuietHoursSetting;
 }
 
 export interface GuardContext {
@@ -28,6 +58,8 @@ export interface GuardContext {
   /** Messages already scheduled for the customer (for caps), including those decided earlier in the same decision. */
   messages: readonly ScheduledMessage[];
   claim?: { triggerId: string; priority: number };
+  /** The workspace's default quiet hours (its settings' `quietHours`), for a policy that sets none of its own. */
+  workspaceQuietHours?: QuietHours;
 }
 
 export interface GuardOutcome {
@@ -79,10 +111,21 @@ export function checkGuards(policy: GuardPolicy, send: GuardedSend, ctx: GuardCo
       ? `trigger ${claim.triggerId} (priority ${claim.priority}) does not outrank priority ${policy.priority}`
       : 'no higher-priority trigger sent on this event',
   });
-  const quiet = policy.quietHours;
-  if (!quiet) return { guards };
+  const { quietHours: quiet, from } = effectiveQuietHours(policy.quietHours, ctx.workspaceQuietHours);
+  if (!quiet) {
+    // opted out while the workspace has a default: say so (explain shows why a night send went out)
+    if (policy.quietHours === NO_QUIET_HOURS && ctx.workspaceQuietHours) {
+      const w = ctx.workspaceQuietHours;
+      guards.push({
+        guard: 'quiet-hours',
+        verdict: 'passed',
+        detail: `quiet hours off (quietHours: none), the workspace default ${w.start}-${w.end} does not apply`,
+      });
+    }
+    return { guards };
+  }
   const notBefore = quietHoursEnd(ctx.now, ctx.timeZone, quiet.start, quiet.end);
-  const window = `${quiet.start}-${quiet.end} ${ctx.timeZone}`;
+  const window = `${quiet.start}-${quiet.end} ${ctx.timeZone}${from === 'workspace' ? ' (workspace default)' : ''}`;
   guards.push(
     notBefore
       ? {

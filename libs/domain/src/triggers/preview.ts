@@ -8,7 +8,7 @@ import { typed, type JourneyEvent, type Properties, type Traits } from '../event
 import { occurredTime } from '../event-time';
 import type { ActivityRecord } from './conditions';
 import { activityRecord, applyToView, customerTimeZone, emptyCustomerView, type CustomerView } from './customer';
-import { checkGuards, type GuardOutcome } from './guards';
+import { checkGuards, type GuardOutcome, type QuietHours } from './guards';
 import type { CompiledStep, CompiledTrigger } from './program';
 import { forEachStep, type Signal, type Step } from './schema';
 import { templateEventProperties } from './run';
@@ -196,6 +196,8 @@ export function planPreview(
   customerId: string,
   customer: CustomerAsOf,
   asOf: number,
+  /** The workspace's default quiet hours (its settings), for a trigger without its own. */
+  workspaceQuietHours?: QuietHours,
 ): PreviewPlan {
   const { view } = customer;
   const cause = previewCause(trigger, customer);
@@ -223,7 +225,7 @@ export function planPreview(
       plan.guards = checkGuards(
         { triggerId: trigger.id, priority: trigger.priority, caps: trigger.caps, quietHours: trigger.quietHours },
         step,
-        { now: asOf, traits: view.traits, timeZone, messages: view.messages },
+        { now: asOf, traits: view.traits, timeZone, messages: view.messages, ...(workspaceQuietHours ? { workspaceQuietHours } : {}) },
       );
       break;
     case 'reply':

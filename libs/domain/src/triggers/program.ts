@@ -63,7 +63,8 @@ export interface CompiledTrigger {
   steps: ReadonlyMap<string, CompiledStep>;
   exits: Array<{ when: Predicate; reason: string }>;
   caps: Array<{ max: number; perMs: number; per: string; scope: 'customer' | 'channel' | 'trigger' }>;
-  quietHours?: { start: string; end: string };
+  /** Its own quiet hours (`none`: opted out); unset, the workspace default applies (see `checkGuards`). */
+  quietHours?: { start: string; end: string } | 'none';
 }
 
 /**

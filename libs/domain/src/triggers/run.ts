@@ -17,7 +17,7 @@ import { deterministicId } from '../ids';
 import type { ActivityRecord, EvalContext } from './conditions';
 import type { ConversationView } from './customer';
 import { END, type CompiledKey, type CompiledStep, type CompiledTrigger, type TriggerProgram } from './program';
-import { checkGuards } from './guards';
+import { checkGuards, type QuietHours } from './guards';
 import { isoTime } from './time';
 
 /** `metadata.source` of every event the trigger runtime writes. */
@@ -228,6 +228,8 @@ export interface RunContext extends EvalContext {
    * one, a body without markup is written as is and one with markup is suppressed (`template-error`).
    */
   renderReply?: ReplyRenderer;
+  /** The workspace's default quiet hours (its settings), for sends of a trigger that sets none of its own. */
+  workspaceQuietHours?: QuietHours;
 }
 
 export type IdFactory = (...parts: Array<string | number>) => string;
@@ -702,6 +704,7 @@ class RunDecision {
         timeZone: this.ctx.timeZone,
         messages: [...this.ctx.messages, ...this.sent],
         claim: this.ctx.claim,
+        workspaceQuietHours: this.ctx.workspaceQuietHours,
       },
     );
     const origin = { triggerId: t.id, triggerVersion: t.version, runId, step: addr };

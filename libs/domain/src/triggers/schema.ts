@@ -160,8 +160,11 @@ export interface FrequencyCap {
 
 export interface Guards {
   frequencyCaps?: FrequencyCap[];
-  /** Local times `HH:MM` in the customer's time zone; sends inside are deferred to `end`, not dropped. */
-  quietHours?: { start: string; end: string };
+  /**
+   * Local times `HH:MM` in the customer's time zone; sends inside are deferred to `end`, not dropped. Unset: the
+   * workspace's default quiet hours (its settings' `quietHours`), if any; `none`: no quiet hours, not even the default.
+   */
+  quietHours?: { start: string; end: string } | 'none';
 }
 
 export type Reentry = 'once' | 'every' | { oncePer: Duration };

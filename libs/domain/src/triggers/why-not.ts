@@ -23,7 +23,7 @@ import {
   type EvalContext,
 } from './conditions';
 import { customerTimeZone } from './customer';
-import { checkGuards, type GuardOutcome } from './guards';
+import { checkGuards, type GuardOutcome, type QuietHours } from './guards';
 import { emptyCustomerAsOf, eventRef, foldAsOf, isTestMessageId, recordOf, type CustomerAsOf, type EventRef } from './preview';
 import { END, type CompiledTrigger } from './program';
 import { initialRunState, type RunState } from './run';
@@ -329,6 +329,8 @@ export interface WhyNotInput {
   asOf: number;
   /** Other triggers' priorities (for which trigger outranked this one on the same event). */
   priorities?: ReadonlyMap<string, number>;
+  /** The workspace's default quiet hours (its settings), as the reactor applies them to a trigger without its own. */
+  workspaceQuietHours?: QuietHours;
 }
 
 /** The customer's stable split bucket for a trigger, 0..100 (the run decider's `pickVariant` uses the same). */
@@ -878,6 +880,7 @@ function walkSteps(
           timeZone: ctx.timeZone,
           messages: customer.view.messages,
           ...(top ? { claim: top } : {}),
+          ...(input.workspaceQuietHours ? { workspaceQuietHours: input.workspaceQuietHours } : {}),
         });
         for (const g of outcome.guards)
           checks.push({ check: g.guard, passed: g.verdict !== 'suppressed', text: `${g.verdict}: ${g.detail}` });

@@ -1,4 +1,11 @@
-import { Backtest, customerStreamId, type BacktestOptions, type BacktestReport } from '@journey/domain';
+import {
+  Backtest,
+  customerStreamId,
+  settingsFromStream,
+  workspaceStreamId,
+  type BacktestOptions,
+  type BacktestReport,
+} from '@journey/domain';
 import type { EventStore } from '@journey/event-store';
 import { replyRenderer } from '@journey/messaging';
 
@@ -19,7 +26,15 @@ export interface RunBacktestOptions extends Omit<BacktestOptions, 'to'> {
 export async function runBacktest(store: EventStore, options: RunBacktestOptions): Promise<BacktestReport> {
   const { pageSize = 10_000, onProgress, ...rest } = options;
   // reply bodies render as live (the trigger reactor's renderer: the same Liquid, scope and bounds)
-  const backtest = new Backtest({ renderReply: replyRenderer(), ...rest, to: options.to ?? new Date() });
+  // the workspace's default quiet hours as they are now (a trigger without its own would be deferred by them)
+  const workspaceQuietHours =
+    rest.workspaceQuietHours ?? settingsFromStream(await store.readStream(workspaceStreamId(options.workspaceId))).settings.quietHours;
+  const backtest = new Backtest({
+    renderReply: replyRenderer(),
+    ...rest,
+    ...(workspaceQuietHours ? { workspaceQuietHours } : {}),
+    to: options.to ?? new Date(),
+  });
   const head = await store.headPosition();
   const filter = { streamPrefixes: [customerStreamId(options.workspaceId, '')] };
   let after = 0n;

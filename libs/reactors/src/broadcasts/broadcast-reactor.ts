@@ -9,8 +9,11 @@ import {
   decideWhenDue,
   foldBroadcast,
   progressed,
+  settingsFromStream,
+  workspaceStreamId,
   type BroadcastCounts,
   type BroadcastState,
+  type QuietHours,
   type RecordedEvent,
 } from '@journey/domain';
 import { WrongExpectedRevisionError, type AppendRequest } from '@journey/event-store';
@@ -37,6 +40,9 @@ export const BROADCAST_PAGE = 500;
  *   it twice and the counts stay exact.
  * - a member's local-time timer (a TimerFired with purpose `broadcast:<id>` on a customer stream): `decideWhenDue`.
  *
+ * Both decide with the workspace's settings as they are then (its default quiet hours, for a broadcast that sets none
+ * of its own), read from its `workspace-<ws>` stream once per page and per batch.
+ *
  * The fan-out runs in the process that owns the broadcast stream (its events carry the empty customer id), and appends
  * to every member's stream whichever partition owns it; the members' timers fire and are decided by their owners.
  */
@@ -52,6 +58,7 @@ export class BroadcastReactor implements Reactor {
   async react(events: RecordedEvent[], ctx: ReactorContext): Promise<AppendRequest[]> {
     const out: AppendRequest[] = [];
     const broadcasts = new Map<string, BroadcastState>();
+    const quiet = new Map<string, QuietHours | undefined>();
     for (const fired of events) {
       if (fired.type !== 'TimerFired') continue;
       const broadcastId = broadcastOfPurpose(String(fired.data.purpose));
@@ -70,11 +77,14 @@ export class BroadcastReactor implements Reactor {
       }
       if (!broadcast.definition) continue;
       const stream = await ctx.store.readStream(fired.streamId);
+      if (!quiet.has(workspaceId)) quiet.set(workspaceId, await workspaceQuietHours(workspaceId, ctx));
+      const workspaceQuiet = quiet.get(workspaceId);
       const decided = decideWhenDue(broadcast.definition, broadcast.status === 'cancelled', stream, {
         workspaceId,
         customerId,
         now: ctx.now(),
         cause: fired,
+        ...(workspaceQuiet ? { workspaceQuietHours: workspaceQuiet } : {}),
       });
       if (decided.length > 0) out.push({ streamId: fired.streamId, events: decided, expectedRevision: 'any' });
     }
@@ -91,6 +101,7 @@ export class BroadcastReactor implements Reactor {
       const page = await this.members.page(workspaceId, definition.segmentId, state.cursor, this.pageSize);
       let counts: BroadcastCounts = state.counts;
       const appends: AppendRequest[] = [];
+      const workspaceQuiet = await workspaceQuietHours(workspaceId, ctx);
       for (const customerId of page) {
         const memberStream = customerStreamId(workspaceId, customerId);
         const decision = decideForMember(definition, await ctx.store.readStream(memberStream), {
@@ -98,6 +109,7 @@ export class BroadcastReactor implements Reactor {
           customerId,
           now: ctx.now(),
           cause: fired,
+          ...(workspaceQuiet ? { workspaceQuietHours: workspaceQuiet } : {}),
         });
         counts = countOutcome(counts, decision.outcome);
         if (decision.events.length > 0) appends.push({ streamId: memberStream, events: decision.events, expectedRevision: 'any' });
@@ -119,4 +131,9 @@ export class BroadcastReactor implements Reactor {
       state = foldBroadcast(broadcastId, await ctx.store.readStream(streamId));
     }
   }
+}
+
+/** The workspace's default quiet hours now (its settings stream: a few events). */
+async function workspaceQuietHours(workspaceId: string, ctx: ReactorContext): Promise<QuietHours | undefined> {
+  return settingsFromStream(await ctx.store.readStream(workspaceStreamId(workspaceId))).settings.quietHours;
 }

@@ -16,6 +16,7 @@ import {
   type CustomerView,
   type HistoryNeeds,
   type JourneyEvent,
+  type QuietHours,
   type RecordedEvent,
   type ReplyRenderer,
   type TriggerProgram,
@@ -27,6 +28,9 @@ import type { Reactor, ReactorContext } from '../runtime/reactor';
 import { CustomerDecisions } from '../runtime/decider-reactor';
 
 const TRIGGER_STREAM = 'trigger-';
+/** The workspace settings streams (`workspace-<ws>`): their default quiet hours apply to triggers without their own. */
+const SETTINGS_STREAM = 'workspace-';
+const SETTINGS_CHANGED = 'WorkspaceSettingsChanged';
 const DEFINITION_TYPES: ReadonlySet<string> = new Set(TRIGGER_DEFINITION_TYPES);
 const DEFINITIONS_PAGE = 1000;
 
@@ -61,13 +65,19 @@ interface Workspace {
  * not by the customer's age; when a trigger is defined or enabled that reads further back than the views kept, the
  * workspace's views are rebuilt from their streams.
  *
+ * The workspace's default quiet hours (its settings' `quietHours`) come from its `workspace-<ws>` stream the same way,
+ * in log order (WorkspaceSettingsChanged), so a replay decides with the settings of its time; a trigger's own
+ * `guards.quietHours` wins over them, `none` opts out (`checkGuards`).
+ *
  * A trigger with a shadow version (TriggerShadowStarted) decides it too, on every input, in its own run slots (see
  * `decideOnView`): its runs, timers and MessageShadowed are appended like the live ones, and nothing of it is sent.
  */
 export class TriggerReactor implements Reactor {
   readonly name = 'triggers';
-  readonly filter = { streamPrefixes: ['customer-', TRIGGER_STREAM] };
+  readonly filter = { streamPrefixes: ['customer-', TRIGGER_STREAM, SETTINGS_STREAM] };
   private readonly triggers = new Map<string, Map<string, Loaded>>();
+  /** Each workspace's default quiet hours, as its settings stood at the event being decided. */
+  private readonly quietHours = new Map<string, QuietHours>();
   private readonly views: CustomerDecisions<CustomerView>;
   private loadedUpTo?: bigint;
 
@@ -99,7 +109,9 @@ export class TriggerReactor implements Reactor {
             if (!folded) applyToView(view, e);
             return { state: view, effects: [] };
           }
-          const effects = decideOnView(this.workspace(e.metadata.workspaceId).programs, view, e, now, undefined, folded, renderReply);
+          const workspaceId = e.metadata.workspaceId;
+          const programs = this.workspace(workspaceId).programs;
+          const effects = decideOnView(programs, view, e, now, undefined, folded, renderReply, this.quietHours.get(workspaceId));
           for (const m of effects)
             if (m.type === 'TriggerMatched' && m.data.shadow !== true)
               options.onMatched?.(String(m.data.triggerId), Number(m.data.version));
@@ -133,7 +145,9 @@ export class TriggerReactor implements Reactor {
     for (const event of events) {
       const workspaceId = event.metadata.workspaceId;
       // a trigger defined or enabled that reads further back than the views kept: rebuild the workspace's views
-      if (event.streamId.startsWith(TRIGGER_STREAM)) {
+      if (event.streamId.startsWith(SETTINGS_STREAM)) {
+        this.applySettings(event);
+      } else if (event.streamId.startsWith(TRIGGER_STREAM)) {
         if (this.applyDefinition(event, true)) await this.views.refresh((e) => e.workspaceId === workspaceId, ctx.store);
       } else if (ctx.owns(workspaceId, event.metadata.customerId) && this.workspace(workspaceId).programs.length > 0) {
         await this.views.decide(event, ctx);
@@ -166,7 +180,21 @@ export class TriggerReactor implements Reactor {
       for (const e of page) if (e.position < before) this.applyDefinition(e, false);
       after = page.length === DEFINITIONS_PAGE ? page[page.length - 1].position : before;
     }
+    const settings = { streamPrefixes: [SETTINGS_STREAM], eventTypes: [SETTINGS_CHANGED] };
+    for (let after = 0n; after < before;) {
+      const page = await ctx.store.readAll({ after, filter: settings, maxCount: DEFINITIONS_PAGE });
+      for (const e of page) if (e.position < before) this.applySettings(e);
+      after = page.length === DEFINITIONS_PAGE ? page[page.length - 1].position : before;
+    }
     this.loadedUpTo = before;
+  }
+
+  /** A settings change: the workspace's default quiet hours from now on in the log. */
+  private applySettings(event: JourneyEvent): void {
+    if (event.type !== SETTINGS_CHANGED) return;
+    const quiet = (event.data as { settings?: { quietHours?: QuietHours } }).settings?.quietHours;
+    if (quiet) this.quietHours.set(event.metadata.workspaceId, quiet);
+    else this.quietHours.delete(event.metadata.workspaceId);
   }
 
   /** Applies a definition event; `live` (views may be kept): whether the workspace's triggers now read more than its views kept. */
