@@ -145,8 +145,7 @@ export function NewBroadcastPage() {
     <>
       <PageHeading>New broadcast</PageHeading>
       <p>
-        A one-off message to every member of a segment, through the same guards as a trigger (consent, topics, frequency caps, quiet
-        hours).
+        A one-off message to every member of a segment, through the same guards as a trigger (consent, topics, frequency caps, quiet hours).
       </p>
       <form onSubmit={submit} className="seg-form panel" noValidate>
         <div className="row">

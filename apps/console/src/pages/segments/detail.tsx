@@ -188,7 +188,15 @@ function CountsSection({ id }: { id: string }) {
                 <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
                 <Tooltip />
                 <Legend />
-                <Line type="monotone" dataKey="members" name="Members" stroke={SERIES[0]} strokeWidth={2} dot={false} isAnimationActive={false} />
+                <Line
+                  type="monotone"
+                  dataKey="members"
+                  name="Members"
+                  stroke={SERIES[0]}
+                  strokeWidth={2}
+                  dot={false}
+                  isAnimationActive={false}
+                />
                 <Line type="monotone" dataKey="entered" name="Entered" stroke={SERIES[2]} dot={false} isAnimationActive={false} />
                 <Line type="monotone" dataKey="left" name="Left" stroke={SERIES[1]} dot={false} isAnimationActive={false} />
               </LineChart>
@@ -212,8 +220,7 @@ function MembersSection({ id }: { id: string }) {
   const api = useApi();
   const members = useInfiniteQuery({
     queryKey: ['segment-members', id],
-    queryFn: ({ pageParam }) =>
-      api.get<MembersPage>(`/v1/segments/${encodeURIComponent(id)}/members`, { limit: 200, cursor: pageParam }),
+    queryFn: ({ pageParam }) => api.get<MembersPage>(`/v1/segments/${encodeURIComponent(id)}/members`, { limit: 200, cursor: pageParam }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next,
     refetchInterval: 5000,
@@ -221,6 +228,7 @@ function MembersSection({ id }: { id: string }) {
   const rows = members.data?.pages.flatMap((p) => p.members) ?? [];
   const total = members.data?.pages[0]?.total ?? 0;
   const parent = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualiser is read during render only
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 10 });
   const items = virtual.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : -1;

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { ApiError } from '../../lib/api';
@@ -67,7 +67,6 @@ function EditorForm({ title, existingId, version, initial }: { title: string; ex
   const [text, setText] = useState(initial);
   const [sent, setSent] = useState<{ text: string; problems: DocProblem[] }>();
   const [idProblem, setIdProblem] = useState<string>();
-  useEffect(() => setIdProblem(undefined), [id]);
 
   const save = useMutation({
     mutationFn: async (doc: string) =>
@@ -81,7 +80,8 @@ function EditorForm({ title, existingId, version, initial }: { title: string; ex
       void navigate(`/segments/${encodeURIComponent(change.id)}`, { state: { saved: change } });
     },
     onError: (error, doc) => {
-      if (error instanceof ApiError && error.status === 400) setSent({ text: doc, problems: locateErrors(doc, errorsOf(error.body, error.message)) });
+      if (error instanceof ApiError && error.status === 400)
+        setSent({ text: doc, problems: locateErrors(doc, errorsOf(error.body, error.message)) });
       else setSent(undefined);
     },
   });
@@ -113,7 +113,10 @@ function EditorForm({ title, existingId, version, initial }: { title: string; ex
             <input
               id="segment-id"
               value={id}
-              onChange={(e) => setId(e.target.value)}
+              onChange={(e) => {
+                setId(e.target.value);
+                setIdProblem(undefined);
+              }}
               required
               aria-invalid={idProblem ? true : undefined}
               aria-describedby="segment-id-help"

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { checkSegmentId, definitionToYaml, errorsOf, locateErrors, parsePath, parseSegmentYaml } from './segment-doc';
-import { broadcastFormProblems, broadcastRequest, broadcastWhen, countsSummary, dayBefore, formatOffset, reasons, type BroadcastForm } from './shape';
+import {
+  broadcastFormProblems,
+  broadcastRequest,
+  broadcastWhen,
+  countsSummary,
+  dayBefore,
+  formatOffset,
+  reasons,
+  type BroadcastForm,
+} from './shape';
 
 const DOC = 'name: Active pro\nconditions:\n  all:\n    - traits: { plan: pro }\n    - count: { event: X, within: soon, gte: 1 }\n';
 
