@@ -7,6 +7,7 @@ import { ConfirmDialog, DataTable, ErrorMessage, Loading, PageHeading } from '..
 import { formatTime } from '../../lib/format';
 import { useApi, useCan } from '../../lib/session';
 import { BroadcastsSection } from './broadcasts';
+import { getSegment } from './queries';
 import { Chart, SERIES } from './chart';
 import { definitionToYaml, type SegmentDefinition } from './segment-doc';
 import { countsSummary, dayBefore, type SegmentDay } from './shape';
@@ -40,7 +41,7 @@ export function SegmentDetailPage() {
   const [confirming, setConfirming] = useState(false);
   const segment = useQuery({
     queryKey: ['segment', id],
-    queryFn: () => api.get<SegmentDetail>(`/v1/segments/${encodeURIComponent(id)}`),
+    queryFn: () => getSegment<SegmentDetail>(api, id),
     // the backfill and the members move while the engine evaluates the customers
     refetchInterval: (q) => (q.state.data && q.state.data.backfill && !q.state.data.backfill.done ? 1000 : 5000),
   });

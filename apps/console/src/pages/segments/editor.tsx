@@ -5,6 +5,7 @@ import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { ApiError } from '../../lib/api';
 import { useApi, useCan } from '../../lib/session';
 import type { SegmentDetail } from './detail';
+import { getSegment } from './queries';
 import {
   NEW_SEGMENT_YAML,
   checkSegmentId,
@@ -23,7 +24,7 @@ export function SegmentEditorPage() {
   const api = useApi();
   const existing = useQuery({
     queryKey: ['segment', existingId],
-    queryFn: () => api.get<SegmentDetail>(`/v1/segments/${encodeURIComponent(existingId!)}`),
+    queryFn: () => getSegment<SegmentDetail>(api, existingId!),
     enabled: existingId !== undefined,
   });
   const title = existingId ? `Edit segment ${existingId}` : 'Define a segment';
