@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { Bar, BarChart, CartesianGrid, ErrorBar, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { percent } from '../../lib/format';
 import { useApi } from '../../lib/session';
@@ -100,20 +100,24 @@ export function TriggersSection() {
             </section>
             <section aria-labelledby="ts-h">
               <h3 id="ts-h">Suppressed by reason</h3>
-              <Chart label={suppressionSummary(rows, reasons)}>
-                <ResponsiveContainer width="100%" height="100%">
-                  <BarChart data={suppressedData} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-                    <CartesianGrid strokeDasharray="3 3" />
-                    <XAxis dataKey="key" tick={{ fontSize: 12 }} />
-                    <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
-                    <Tooltip />
-                    <Legend />
-                    {reasons.map((r, i) => (
-                      <Bar key={r} dataKey={r} stackId="s" fill={SERIES[(i + 1) % SERIES.length]} isAnimationActive={false} />
-                    ))}
-                  </BarChart>
-                </ResponsiveContainer>
-              </Chart>
+              {reasons.length === 0 ? (
+                <p className="muted">No message of these triggers was suppressed.</p>
+              ) : (
+                <Chart label={suppressionSummary(rows, reasons)}>
+                  <ResponsiveContainer width="100%" height="100%">
+                    <BarChart data={suppressedData} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+                      <CartesianGrid strokeDasharray="3 3" />
+                      <XAxis dataKey="key" tick={{ fontSize: 12 }} />
+                      <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
+                      <Tooltip />
+                      <Legend />
+                      {reasons.map((r, i) => (
+                        <Bar key={r} dataKey={r} stackId="s" fill={SERIES[(i + 1) % SERIES.length]} isAnimationActive={false} />
+                      ))}
+                    </BarChart>
+                  </ResponsiveContainer>
+                </Chart>
+              )}
             </section>
           </div>
           <DataTable
@@ -180,7 +184,7 @@ export function TriggersSection() {
             <h3 id="tl-h">Conversion: treated vs holdout{asOf ? `, as of ${asOf}` : ''}</h3>
             <p className="muted an-note">
               A goal event within the window after the run matched, for treated and held-out runs alike; lift = treated ÷ holdout − 1 with
-              Katz&apos;s 95% interval, each rate with its Wilson interval (the error bars).
+              Katz&apos;s 95% interval, each rate with its Wilson interval (in the table below).
             </p>
             <Chart label={liftSummary(lift)} height={280}>
               <ResponsiveContainer width="100%" height="100%">
@@ -190,12 +194,8 @@ export function TriggersSection() {
                   <YAxis unit="%" tick={{ fontSize: 12 }} />
                   <Tooltip />
                   <Legend />
-                  <Bar dataKey="treated" name="Treated conversion %" fill={SERIES[0]} isAnimationActive={false}>
-                    <ErrorBar dataKey="treatedError" stroke="#1b1f24" width={6} />
-                  </Bar>
-                  <Bar dataKey="holdout" name="Holdout conversion %" fill={SERIES[7]} isAnimationActive={false}>
-                    <ErrorBar dataKey="holdoutError" stroke="#1b1f24" width={6} />
-                  </Bar>
+                  <Bar dataKey="treated" name="Treated conversion %" fill={SERIES[0]} isAnimationActive={false} />
+                  <Bar dataKey="holdout" name="Holdout conversion %" fill={SERIES[7]} isAnimationActive={false} />
                 </BarChart>
               </ResponsiveContainer>
             </Chart>
