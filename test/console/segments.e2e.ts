@@ -63,6 +63,8 @@ describeBrowser('console: segments and broadcasts', () => {
     const refused = page.getByRole('alert').filter({ hasText: 'The engine refused the segment' });
     await refused.waitFor();
     expect(await refused.textContent()).toContain('line 5: conditions.all[1].count.within: expected a duration like "3d", got "soon"');
+    // and underlined at that line in the editor
+    await page.locator('.cm-lintRange-error').filter({ hasText: 'within' }).waitFor();
     await tab.check('segment-refused');
 
     await setEditor('name: Pro customers\ndescription: Customers on the pro plan\nconditions:\n  traits: { plan: pro }\n');
@@ -129,6 +131,33 @@ describeBrowser('console: segments and broadcasts', () => {
     expect(await row.innerText()).toMatch(/pro-news\s+pro\s+inbox\s+now .*\s+completed\s+2\s+2\s+none/);
     expect(await page.getByRole('table', { name: /^1 segment / }).innerText()).toMatch(/pro\s+Pro customers\s+1\s+2/);
     await tab.check('segments-list');
+
+    // one at 09:00 in each customer's own time zone, months ahead: scheduled, then cancelled after a confirmation
+    await page.getByRole('link', { name: 'New broadcast' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New broadcast' }).waitFor();
+    await page.getByLabel('Segment').selectOption('pro');
+    await page.getByLabel('Id (optional)').fill('pro-summer');
+    await page.getByLabel('Message').fill('Summer plans');
+    const next = new Date().getUTCFullYear() + 1;
+    await page.getByLabel("At a time in each customer's own time zone").check();
+    await page.getByLabel('Local date and time').fill(`${next}-06-01T09:00`);
+    await page.getByRole('button', { name: 'Schedule broadcast' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Broadcast pro-summer' }).waitFor();
+    await page.getByText(`${next}-06-01 09:00 in each customer's time zone`).waitFor();
+    await page.locator('h2 .badge', { hasText: 'scheduled' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel broadcast' }).click();
+    const cancelDialog = page.getByRole('dialog', { name: 'Cancel broadcast pro-summer?' });
+    await cancelDialog.waitFor();
+    await tab.check('broadcast-cancel-confirm');
+    await cancelDialog.getByRole('button', { name: 'Cancel broadcast' }).click();
+    await page.locator('h2 .badge', { hasText: 'cancelled' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel broadcast' }).count()).toBe(0);
+    expect(await api('GET', '/v1/broadcasts/pro-summer')).toMatchObject({ status: 'cancelled', localTime: `${next}-06-01T09:00` });
+    await page.getByRole('link', { name: 'All segments and broadcasts' }).click();
+    await page
+      .getByRole('table', { name: /2 broadcasts, newest first/ })
+      .getByRole('row', { name: /^pro-summer pro inbox .* cancelled/ })
+      .waitFor();
 
     // delete, after a confirmation that says what it does
     await page.getByRole('link', { name: 'pro', exact: true }).first().click();

@@ -17,6 +17,8 @@ import {
 } from './segment-doc';
 import { YamlEditor } from './yaml-editor';
 
+const NONE: DocProblem[] = [];
+
 /** Define a segment (`/segments/new`) or a new version of one (`/segments/:id/edit`): a YAML document, PUT as YAML. */
 export function SegmentEditorPage() {
   const { id: existingId } = useParams();
@@ -144,7 +146,7 @@ function EditorForm({ title, existingId, version, initial }: { title: string; ex
           onChange={setText}
           label="Segment document (YAML)"
           describedBy="doc-help"
-          serverProblems={sent?.problems ?? []}
+          serverProblems={sent?.problems ?? NONE}
           sentText={sent?.text}
         />
         {localProblems.length ? (

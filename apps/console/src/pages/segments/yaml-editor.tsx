@@ -1,14 +1,37 @@
 import { yaml } from '@codemirror/lang-yaml';
-import { linter, lintGutter, type Diagnostic } from '@codemirror/lint';
+import { forceLinting, linter, lintGutter, type Diagnostic } from '@codemirror/lint';
+import { StateEffect, StateField } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import CodeMirror from '@uiw/react-codemirror';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { parseSegmentYaml, type DocProblem } from './segment-doc';
 
-/**
- * The segment document editor: CodeMirror 6 with YAML highlighting, YAML syntax errors underlined as you type, and the
- * engine's errors of the last save (`serverProblems`) at the lines they name while the text is the one that was sent.
- */
+interface ServerProblems {
+  problems: readonly DocProblem[];
+  /** The text they are about: shown only while the document is still that text. */
+  text?: string;
+}
+
+const setServerProblems = StateEffect.define<ServerProblems>();
+const serverProblemsField = StateField.define<ServerProblems>({
+  create: () => ({ problems: [] }),
+  update: (value, tr) => tr.effects.reduce((v, e) => (e.is(setServerProblems) ? e.value : v), value),
+});
+
+/** YAML syntax errors as you type, and the engine's errors of the last save at their lines while the text is unchanged. */
+const segmentLinter = linter(
+  (view): Diagnostic[] => {
+    const text = view.state.doc.toString();
+    const clamp = (n: number) => Math.max(0, Math.min(n, text.length));
+    const parsed = parseSegmentYaml(text);
+    const server = view.state.field(serverProblemsField);
+    const problems = [...(parsed.ok ? [] : parsed.problems), ...(server.text === text ? server.problems : [])];
+    return problems.map((p) => ({ from: clamp(p.from), to: Math.max(clamp(p.to), clamp(p.from)), severity: 'error', message: p.message }));
+  },
+  { delay: 300 },
+);
+
+/** The segment document editor: CodeMirror 6 with YAML highlighting and the problems above underlined at their lines. */
 export function YamlEditor({
   value,
   onChange,
@@ -24,38 +47,36 @@ export function YamlEditor({
   sentText?: string;
   describedBy?: string;
 }) {
+  const view = useRef<EditorView | undefined>(undefined);
+  useEffect(() => {
+    const v = view.current;
+    if (!v) return;
+    v.dispatch({ effects: setServerProblems.of({ problems: serverProblems, text: sentText }) });
+    forceLinting(v);
+  }, [serverProblems, sentText]);
   const extensions = useMemo(
     () => [
       yaml(),
       lintGutter(),
-      linter(
-        (view): Diagnostic[] => {
-          const text = view.state.doc.toString();
-          const length = text.length;
-          const clamp = (n: number) => Math.max(0, Math.min(n, length));
-          const parsed = parseSegmentYaml(text);
-          const local = parsed.ok ? [] : parsed.problems;
-          const remote = text === sentText ? serverProblems : [];
-          return [...local, ...remote].map((p) => ({
-            from: clamp(p.from),
-            to: Math.max(clamp(p.to), clamp(p.from)),
-            severity: 'error',
-            message: p.message,
-          }));
-        },
-        { delay: 300 },
-      ),
-      EditorView.contentAttributes.of({
-        'aria-label': label,
-        ...(describedBy ? { 'aria-describedby': describedBy } : {}),
-      }),
+      serverProblemsField,
+      segmentLinter,
+      EditorView.contentAttributes.of({ 'aria-label': label, ...(describedBy ? { 'aria-describedby': describedBy } : {}) }),
       EditorView.lineWrapping,
     ],
-    [label, describedBy, serverProblems, sentText],
+    [label, describedBy],
   );
   return (
     <div className="seg-editor">
-      <CodeMirror value={value} onChange={onChange} extensions={extensions} minHeight="220px" basicSetup={{ foldGutter: false }} />
+      <CodeMirror
+        value={value}
+        onChange={onChange}
+        onCreateEditor={(v) => {
+          view.current = v;
+        }}
+        extensions={extensions}
+        minHeight="220px"
+        basicSetup={{ foldGutter: false }}
+      />
     </div>
   );
 }
