@@ -140,7 +140,7 @@ describeBrowser('console: analytics', () => {
       .waitFor();
     const transitions = page.getByRole('table', { name: /^Stage transitions per day/ });
     for (const t of stages.transitions)
-      await transitions.getByRole('row', { name: `${t.day} ${t.from ?? '(first seen)'} ${t.to} ${t.count}`, exact: true }).waitFor();
+      await transitions.getByRole('row', { name: `${t.day} ${t.from ?? 'first seen'} ${t.to} ${t.count}`, exact: true }).waitFor();
     expect(stages.transitions.find((t) => t.from === 'onboarding' && t.to === 'active')?.count).toBe(4);
     await page.getByRole('img', { name: /Stage transitions per day from .*onboarding → active 4/ }).waitFor();
     await tab.check('stages');
@@ -160,7 +160,7 @@ describeBrowser('console: analytics', () => {
     await page.getByRole('tab', { name: 'Stages' }).focus();
     await page.keyboard.press('ArrowRight');
     const selected = page.getByRole('tab', { name: 'Trigger performance' });
-    await expect(selected.getAttribute('aria-selected')).resolves.toBe('true');
+    await page.getByRole('tab', { name: 'Trigger performance', selected: true }).waitFor();
     await expect(selected.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
 
     const [t] = triggers.triggers;

@@ -159,9 +159,20 @@ describeBrowser('console: segments and broadcasts', () => {
       .getByRole('row', { name: /^pro-summer pro inbox .* cancelled/ })
       .waitFor();
 
-    // delete, after a confirmation that says what it does
+    // a new version: the editor opens on the current document, saved with If-Match
     await page.getByRole('link', { name: 'pro', exact: true }).first().click();
     await page.getByRole('heading', { level: 1, name: 'Segment pro' }).waitFor();
+    await page.getByRole('link', { name: 'Edit segment' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit segment pro' }).waitFor();
+    expect(await page.getByRole('textbox', { name: 'Segment document (YAML)' }).innerText()).toContain('plan: pro');
+    await tab.check('segment-edit');
+    await setEditor('name: Pro customers\ndescription: Everyone on the pro plan\nconditions:\n  traits: { plan: pro }\n');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved as version 2.' }).waitFor();
+    await page.getByText('Everyone on the pro plan', { exact: true }).waitFor();
+    expect(await api('GET', '/v1/segments/pro')).toMatchObject({ version: 2, description: 'Everyone on the pro plan' });
+
+    // delete, after a confirmation that says what it does
     await page.getByRole('button', { name: 'Delete segment' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete segment pro?' });
     await dialog.waitFor();

@@ -45,14 +45,14 @@ describe('stages', () => {
       { day: '2026-12-03', from: 'onboarding', to: 'active', count: 1 },
       { day: '2026-12-03', from: null, to: 'onboarding', count: 2 },
     ]);
-    expect(s.keys).toEqual(['new → onboarding', 'onboarding → active']);
+    expect(s.keys).toEqual(['first seen → onboarding', 'onboarding → active']);
     expect(s.rows).toEqual([
-      { day: '2026-12-01', 'new → onboarding': 3, 'onboarding → active': 1 },
-      { day: '2026-12-02', 'new → onboarding': 0, 'onboarding → active': 0 },
-      { day: '2026-12-03', 'new → onboarding': 2, 'onboarding → active': 1 },
+      { day: '2026-12-01', 'first seen → onboarding': 3, 'onboarding → active': 1 },
+      { day: '2026-12-02', 'first seen → onboarding': 0, 'onboarding → active': 0 },
+      { day: '2026-12-03', 'first seen → onboarding': 2, 'onboarding → active': 1 },
     ]);
     expect(transitionsSummary(s)).toBe(
-      'Stage transitions per day from 2026-12-01 to 2026-12-03: new → onboarding 5, onboarding → active 2.',
+      'Stage transitions per day from 2026-12-01 to 2026-12-03: first seen → onboarding 5, onboarding → active 2.',
     );
     expect(transitionsSummary(transitionSeries([]))).toContain('none yet');
   });

@@ -29,7 +29,7 @@ export function stageFunnel(customersPerStage: Record<string, number>): FunnelRo
   return [...known, ...others, ...none];
 }
 
-export const transitionKey = (from: string | null, to: string) => `${from ?? 'new'} → ${to}`;
+export const transitionKey = (from: string | null, to: string) => `${from ?? 'first seen'} → ${to}`;
 
 /**
  * Transitions per day as chart rows: one row per day from the first to the last (days without any at 0), one key per

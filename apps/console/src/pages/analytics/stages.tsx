@@ -70,7 +70,7 @@ export function StagesSection() {
               caption="Stage transitions per day"
               filename="stage-transitions.csv"
               columns={['Day', 'From', 'To', 'Customers']}
-              rows={stages.data.transitions.map((t) => [t.day, t.from ?? '(first seen)', t.to, t.count])}
+              rows={stages.data.transitions.map((t) => [t.day, t.from ?? 'first seen', t.to, t.count])}
             />
           </section>
         </div>
