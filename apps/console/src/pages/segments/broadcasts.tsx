@@ -77,7 +77,7 @@ export function BroadcastsSection({ segmentId }: { segmentId?: string }) {
               {b.segmentId}
             </Link>,
             b.channel,
-            broadcastWhen(b),
+            broadcastWhen(b, formatTime),
             <StatusBadge key="st" status={b.status} />,
             b.counts?.targeted ?? 0,
             b.counts?.scheduled ?? 0,
@@ -298,7 +298,7 @@ export function BroadcastDetailPage() {
             </h2>
             <dl className="seg-dl">
               <dt>When</dt>
-              <dd>{broadcastWhen({ at: b.at ?? '', localTime: b.localTime ?? '', startAt: b.startAt })}</dd>
+              <dd>{broadcastWhen({ at: b.at ?? '', localTime: b.localTime ?? '', startAt: b.startAt }, formatTime)}</dd>
               <dt>Fan-out starts</dt>
               <dd>{formatTime(b.startAt)}</dd>
               {b.by ? (

@@ -1,11 +1,14 @@
+import { lazy } from 'react';
 import { Link, Route, Routes } from 'react-router';
 import { DataTable, ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { useCan } from '../../lib/session';
 import { BroadcastDetailPage, BroadcastsSection, NewBroadcastPage } from './broadcasts';
 import { SegmentDetailPage } from './detail';
-import { SegmentEditorPage } from './editor';
 import { useSegments } from './queries';
 import './segments.css';
+
+// the editor (CodeMirror) is its own chunk: the list and the members pages do not wait for it
+const SegmentEditorPage = lazy(() => import('./editor').then((m) => ({ default: m.SegmentEditorPage })));
 
 /** The segments area: the list, define and edit, a segment's members and counts, broadcasts. */
 export default function SegmentsArea() {

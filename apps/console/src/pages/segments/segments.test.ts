@@ -95,6 +95,7 @@ describe('broadcast requests', () => {
   it('says when and what was suppressed', () => {
     expect(broadcastWhen({ at: '', localTime: '2026-12-10T09:00', startAt: 'x' })).toBe("2026-12-10 09:00 in each customer's time zone");
     expect(broadcastWhen({ at: '2026-12-10T08:00:00.000Z', localTime: '', startAt: 'x' })).toBe('at 2026-12-10T08:00:00.000Z');
+    expect(broadcastWhen({ at: '', localTime: '', startAt: '2026-12-10T08:00:00.000Z' }, (iso) => iso.slice(11, 16))).toBe('now (08:00)');
     expect(reasons({ consent: 1, 'frequency-cap': 2, x: 0 })).toBe('consent 1, frequency-cap 2');
     expect(reasons({})).toBe('none');
   });

@@ -92,10 +92,13 @@ export function broadcastFormProblems(form: BroadcastForm): string[] {
 }
 
 /** When a broadcast goes out, in words. */
-export function broadcastWhen(b: Pick<BroadcastSummary, 'at' | 'localTime' | 'startAt'>): string {
+export function broadcastWhen(
+  b: Pick<BroadcastSummary, 'at' | 'localTime' | 'startAt'>,
+  time: (iso: string) => string = (iso) => iso,
+): string {
   if (b.localTime) return `${b.localTime.replace('T', ' ')} in each customer's time zone`;
-  if (b.at) return `at ${b.at}`;
-  return `now (${b.startAt})`;
+  if (b.at) return `at ${time(b.at)}`;
+  return `now (${time(b.startAt)})`;
 }
 
 /** Suppressions by reason as `consent 1, frequency-cap 2`, or `none`. */
