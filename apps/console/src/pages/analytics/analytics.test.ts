@@ -5,6 +5,7 @@ import {
   durationUnit,
   funnelSummary,
   intervalText,
+  liftAxisMax,
   liftChartData,
   liftRows,
   liftSummary,
@@ -156,13 +157,17 @@ describe('trigger performance', () => {
     const rows = liftRows([TRIGGER, { ...TRIGGER, triggerId: 'plain', lift: null }]);
     expect(rows.map((r) => r.key)).toEqual(['nudge v2 · all variants', 'nudge v2 · inbox']);
     expect(rows[1]).toMatchObject({ mode: 'live', variant: 'inbox', rate: 0.75, holdoutRate: 0.5, lift: 0.5, liftCi: ci(-0.4, 2.7) });
-    expect(liftChartData(rows)[0]).toEqual({
+    const data = liftChartData(rows);
+    expect(data[0]).toEqual({
       key: 'nudge v2 · all variants',
       treated: 75,
-      treatedError: [34, 18],
+      treatedCi: [41, 93],
       holdout: 50,
-      holdoutError: [40, 40],
+      holdoutCi: [10, 90],
     });
+    expect(liftAxisMax(data)).toBe(100);
+    expect(liftAxisMax([{ key: 'x', treated: 3, treatedCi: [1, 12.5], holdout: null, holdoutCi: null }])).toBe(20);
+    expect(liftAxisMax([])).toBe(10);
     expect(liftSummary(rows)).toContain('nudge v2 · inbox 75.0% vs 50.0%, lift +50.0% (95% -40.0% to +270.0%)');
     expect(liftSummary([])).toContain('no version has a holdout');
     expect(signedPercent(null)).toBe('—');

@@ -243,18 +243,24 @@ export function liftRows(triggers: readonly TriggerVersionStats[]): LiftRow[] {
   return rows;
 }
 
-/** Lift rows as chart data: rates in percent with their error bars ([below, above] the rate). */
+/** Lift rows as chart data: rates in percent with their 95% intervals ([lower, upper], in percent) for the whiskers. */
 export function liftChartData(rows: readonly LiftRow[]) {
   const pct = (x: number | null) => (x === null ? null : round(x * 100, 2));
-  const err = (rate: number | null, ci: Interval | null): [number, number] | null =>
-    rate === null || ci === null ? null : [round((rate - ci.lower) * 100, 2), round((ci.upper - rate) * 100, 2)];
+  const interval = (ci: Interval | null): [number, number] | null =>
+    ci === null ? null : [round(ci.lower * 100, 2), round(ci.upper * 100, 2)];
   return rows.map((r) => ({
     key: r.key,
     treated: pct(r.rate),
-    treatedError: err(r.rate, r.ci),
+    treatedCi: interval(r.ci),
     holdout: pct(r.holdoutRate),
-    holdoutError: err(r.holdoutRate, r.holdoutCi),
+    holdoutCi: interval(r.holdoutCi),
   }));
+}
+
+/** The top of the conversion axis: the highest rate or interval bound, rounded up to 10 points (at least 10, at most 100). */
+export function liftAxisMax(data: ReturnType<typeof liftChartData>): number {
+  const highest = Math.max(0, ...data.flatMap((d) => [d.treated ?? 0, d.holdout ?? 0, d.treatedCi?.[1] ?? 0, d.holdoutCi?.[1] ?? 0]));
+  return Math.min(100, Math.max(10, Math.ceil(highest / 10) * 10));
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

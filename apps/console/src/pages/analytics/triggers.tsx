@@ -6,8 +6,10 @@ import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { percent } from '../../lib/format';
 import { useApi } from '../../lib/session';
 import { Chart, SERIES } from './chart';
+import { whiskerBar } from './whisker-bar';
 import {
   intervalText,
+  liftAxisMax,
   liftChartData,
   liftRows,
   liftSummary,
@@ -44,6 +46,7 @@ export function TriggersSection() {
   const reasons = suppressionReasons(rows);
   const lift = liftRows(triggers);
   const liftData = liftChartData(lift);
+  const liftMax = liftAxisMax(liftData);
   const suppressedData = rows.map((r) => ({ key: r.key, ...r.suppressedByReason }));
   const steps = triggers
     .slice()
@@ -184,18 +187,30 @@ export function TriggersSection() {
             <h3 id="tl-h">Conversion: treated vs holdout{asOf ? `, as of ${asOf}` : ''}</h3>
             <p className="muted an-note">
               A goal event within the window after the run matched, for treated and held-out runs alike; lift = treated ÷ holdout − 1 with
-              Katz&apos;s 95% interval, each rate with its Wilson interval (in the table below).
+              Katz&apos;s 95% interval, each rate with its Wilson interval (the whiskers).
             </p>
             <Chart label={liftSummary(lift)} height={280}>
               <ResponsiveContainer width="100%" height="100%">
                 <BarChart data={liftData} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" />
                   <XAxis dataKey="key" tick={{ fontSize: 12 }} />
-                  <YAxis unit="%" tick={{ fontSize: 12 }} />
+                  <YAxis unit="%" domain={[0, liftMax]} allowDataOverflow tick={{ fontSize: 12 }} />
                   <Tooltip />
                   <Legend />
-                  <Bar dataKey="treated" name="Treated conversion %" fill={SERIES[0]} isAnimationActive={false} />
-                  <Bar dataKey="holdout" name="Holdout conversion %" fill={SERIES[7]} isAnimationActive={false} />
+                  <Bar
+                    dataKey="treated"
+                    name="Treated conversion %"
+                    fill={SERIES[0]}
+                    isAnimationActive={false}
+                    shape={whiskerBar('treatedCi', liftMax)}
+                  />
+                  <Bar
+                    dataKey="holdout"
+                    name="Holdout conversion %"
+                    fill={SERIES[7]}
+                    isAnimationActive={false}
+                    shape={whiskerBar('holdoutCi', liftMax)}
+                  />
                 </BarChart>
               </ResponsiveContainer>
             </Chart>
