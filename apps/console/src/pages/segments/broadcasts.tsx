@@ -12,8 +12,10 @@ import {
   broadcastFormProblems,
   broadcastRequest,
   broadcastWhen,
+  guardsText,
   reasons,
   type BroadcastForm,
+  type BroadcastGuards,
   type BroadcastSummary,
 } from './shape';
 
@@ -25,6 +27,7 @@ interface BroadcastDetail {
   at?: string;
   localTime?: string;
   startAt: string;
+  guards?: BroadcastGuards;
   scheduledAt?: string;
   by?: string;
   completedAt?: string;
@@ -219,6 +222,45 @@ export function NewBroadcastPage() {
             </div>
           ) : null}
         </fieldset>
+        <fieldset className="seg-when">
+          <legend>Guards (optional)</legend>
+          <p className="muted">Consent and unsubscribed topics always apply; these are added to them.</p>
+          <div className="row">
+            <div className="field">
+              <label htmlFor="b-cap-max">At most (messages)</label>
+              <input
+                id="b-cap-max"
+                inputMode="numeric"
+                value={form.capMax ?? ''}
+                onChange={(e) => set('capMax', e.target.value)}
+                size={6}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor="b-cap-per">Per (duration)</label>
+              <input id="b-cap-per" value={form.capPer ?? ''} onChange={(e) => set('capPer', e.target.value)} placeholder="1d" size={6} />
+            </div>
+            <div className="field">
+              <label htmlFor="b-cap-scope">Counted per</label>
+              <select
+                id="b-cap-scope"
+                value={form.capScope ?? 'customer'}
+                onChange={(e) => set('capScope', e.target.value as 'customer' | 'channel')}
+              >
+                <option value="customer">customer (every channel)</option>
+                <option value="channel">customer and channel</option>
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="b-quiet-start">Quiet hours from</label>
+              <input id="b-quiet-start" type="time" value={form.quietStart ?? ''} onChange={(e) => set('quietStart', e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="b-quiet-end">Quiet hours until</label>
+              <input id="b-quiet-end" type="time" value={form.quietEnd ?? ''} onChange={(e) => set('quietEnd', e.target.value)} />
+            </div>
+          </div>
+        </fieldset>
         {problems.length ? (
           <div role="alert" className="error">
             Before sending: {problems.join('; ')}.
@@ -329,6 +371,12 @@ export function BroadcastDetailPage() {
               <dd>
                 <pre className="seg-def">{b.send.body}</pre>
               </dd>
+              {b.guards ? (
+                <>
+                  <dt>Guards</dt>
+                  <dd>{guardsText(b.guards)}</dd>
+                </>
+              ) : null}
               {b.send.topic ? (
                 <>
                   <dt>Topic</dt>

@@ -7,6 +7,7 @@ import {
   countsSummary,
   dayBefore,
   formatOffset,
+  guardsText,
   reasons,
   type BroadcastForm,
 } from './shape';
@@ -83,6 +84,22 @@ describe('broadcast requests', () => {
     expect(local).not.toHaveProperty('at');
     expect(formatOffset(0)).toBe('+00:00');
   });
+  it('adds a frequency cap and quiet hours as guards when given, and says them in words', () => {
+    expect(broadcastRequest({ ...FORM, capMax: '1', capPer: '', quietStart: '21:00', quietEnd: '08:00' }).guards).toEqual({
+      frequencyCaps: [{ max: 1, per: '1d', scope: 'customer' }],
+      quietHours: { start: '21:00', end: '08:00' },
+    });
+    expect(broadcastRequest({ ...FORM, capMax: ' ' })).not.toHaveProperty('guards');
+    expect(broadcastFormProblems({ ...FORM, capMax: 'two', quietStart: '21:00' })).toEqual([
+      'the frequency cap: a whole number of messages',
+      'quiet hours: give both the start and the end',
+    ]);
+    expect(guardsText({ frequencyCaps: [{ max: 2, per: '7d', scope: 'channel' }], quietHours: { start: '21:00', end: '08:00' } })).toBe(
+      "at most 2 per 7d per channel; quiet from 21:00 to 08:00 (customer's time)",
+    );
+    expect(guardsText({})).toBe('none');
+  });
+
   it('names what the form lacks', () => {
     expect(broadcastFormProblems(FORM)).toEqual([]);
     expect(broadcastFormProblems({ ...FORM, segmentId: '', body: ' ', when: 'local', id: 'a b' })).toEqual([

@@ -54,6 +54,22 @@ export interface BroadcastForm {
   time: string;
   /** For `at`: the offset of the browser's zone at that time, in minutes east of UTC (`-new Date().getTimezoneOffset()`). */
   offsetMinutes?: number;
+  /** A frequency cap: at most `capMax` messages per `capPer` (a duration like "1d") per customer or channel; empty: none. */
+  capMax?: string;
+  capPer?: string;
+  capScope?: 'customer' | 'channel';
+  /** Quiet hours in the customer's zone ("21:00" to "08:00"); both empty: none. */
+  quietStart?: string;
+  quietEnd?: string;
+}
+
+/** The guards of the form as the API takes them, or nothing when none is set. */
+export function broadcastGuards(form: BroadcastForm): Record<string, unknown> | undefined {
+  const guards: Record<string, unknown> = {};
+  if (form.capMax?.trim())
+    guards.frequencyCaps = [{ max: Number(form.capMax), per: form.capPer?.trim() || '1d', scope: form.capScope ?? 'customer' }];
+  if (form.quietStart || form.quietEnd) guards.quietHours = { start: form.quietStart ?? '', end: form.quietEnd ?? '' };
+  return Object.keys(guards).length ? guards : undefined;
 }
 
 /** `+01:00` for 60, `-05:30` for -330. */
@@ -78,6 +94,7 @@ export function broadcastRequest(form: BroadcastForm): Record<string, unknown> {
     send,
     ...(form.when === 'at' ? { at: `${time}:00${formatOffset(form.offsetMinutes ?? 0)}` } : {}),
     ...(form.when === 'local' ? { localTime: time } : {}),
+    ...(broadcastGuards(form) ? { guards: broadcastGuards(form) } : {}),
   };
 }
 
@@ -88,6 +105,8 @@ export function broadcastFormProblems(form: BroadcastForm): string[] {
   if (!form.body.trim()) problems.push('write the message body');
   if (form.id.trim() && !/^[A-Za-z0-9_-]{1,64}$/.test(form.id.trim())) problems.push('the id: letters, digits, - and _ (at most 64)');
   if (form.when !== 'now' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(form.time)) problems.push('choose the date and time');
+  if (form.capMax?.trim() && !/^[1-9]\d*$/.test(form.capMax.trim())) problems.push('the frequency cap: a whole number of messages');
+  if (Boolean(form.quietStart) !== Boolean(form.quietEnd)) problems.push('quiet hours: give both the start and the end');
   return problems;
 }
 
@@ -108,3 +127,17 @@ export function reasons(suppressed: Record<string, number> | undefined): string 
 }
 
 export const CANCELLABLE = new Set(['scheduled', 'sending']);
+
+export interface BroadcastGuards {
+  frequencyCaps?: { max: number; per: string; scope?: string }[];
+  quietHours?: { start: string; end: string };
+}
+
+/** A broadcast's guards in words. */
+export function guardsText(guards: BroadcastGuards): string {
+  const parts = (guards.frequencyCaps ?? []).map(
+    (c) => `at most ${c.max} per ${c.per}${c.scope === 'channel' ? ' per channel' : ' per customer'}`,
+  );
+  if (guards.quietHours) parts.push(`quiet from ${guards.quietHours.start} to ${guards.quietHours.end} (customer's time)`);
+  return parts.join('; ') || 'none';
+}
