@@ -9,7 +9,7 @@ import {
   searchQuery,
   shapeExplain,
   shouldLoadMore,
-  sliderStep,
+  sliderPositions,
   sliderValue,
   sortOptions,
   stageHistory,
@@ -114,31 +114,36 @@ describe('search filters ↔ URL ↔ API query', () => {
 });
 
 describe('the as-of slider', () => {
-  const entries = [entry('1', '2026-03-01T10:00:00.000Z'), entry('2', '2026-03-01T10:05:00.000Z', { recordedAt: '2026-03-01T10:06:00.000Z' })];
+  const entries = [
+    entry('1', '2026-03-01T10:00:00.000Z', { recordedAt: '2026-03-01T10:00:00.500Z' }),
+    entry('2', '2026-03-01T09:00:00.000Z', { recordedAt: '2026-03-01T10:10:00.500Z' }),
+  ];
   const b = timeBounds(entries)!;
 
-  it('spans the first to the last event time, recorded times included', () => {
-    expect(b).toEqual({ first: Date.parse('2026-03-01T10:00:00Z'), last: Date.parse('2026-03-01T10:06:00Z') });
+  it('spans the first to the last recorded time (asOf is recorded time)', () => {
+    expect(b).toEqual({ first: Date.parse('2026-03-01T10:00:00.500Z'), last: Date.parse('2026-03-01T10:10:00.500Z') });
     expect(timeBounds([])).toBeUndefined();
   });
 
-  it('is live (no asOf) at its end and an ISO time elsewhere, clamped', () => {
-    expect(asOfAt(b, b.last)).toBeUndefined();
-    expect(asOfAt(b, b.first)).toBe('2026-03-01T10:00:00.000Z');
-    expect(asOfAt(b, b.first - 5000)).toBe('2026-03-01T10:00:00.000Z');
-    expect(asOfAt(b, b.first + 60_000)).toBe('2026-03-01T10:01:00.000Z');
+  it('has a step a second, at most 1,000, at least one', () => {
+    expect(sliderPositions(b)).toBe(600);
+    expect(sliderPositions({ first: 0, last: 86_400_000 })).toBe(1000);
+    expect(sliderPositions({ first: 5, last: 5 })).toBe(1);
   });
 
-  it('places an asOf on the slider and back', () => {
-    expect(sliderValue(b, undefined)).toBe(b.last);
-    expect(sliderValue(b, '2026-03-01T10:03:00.000Z')).toBe(Date.parse('2026-03-01T10:03:00Z'));
-    expect(sliderValue(b, '2020-01-01T00:00:00Z')).toBe(b.first);
-    expect(asOfAt(b, sliderValue(b, '2026-03-01T10:03:00.000Z'))).toBe('2026-03-01T10:03:00.000Z');
+  it('is live (no asOf) at its end, the first event at its start, a time in between', () => {
+    expect(asOfAt(b, 600)).toBeUndefined();
+    expect(asOfAt(b, 0)).toBe('2026-03-01T10:00:00.500Z');
+    expect(asOfAt(b, -3)).toBe('2026-03-01T10:00:00.500Z');
+    expect(asOfAt(b, 60)).toBe('2026-03-01T10:01:00.500Z');
   });
 
-  it('steps by a thousandth of the span, at least a second', () => {
-    expect(sliderStep(b)).toBe(1000);
-    expect(sliderStep({ first: 0, last: 86_400_000 * 10 })).toBe(864_000);
+  it('places an asOf at its nearest position', () => {
+    expect(sliderValue(b, undefined)).toBe(600);
+    expect(sliderValue(b, '2026-03-01T10:03:00.500Z')).toBe(180);
+    expect(sliderValue(b, '2020-01-01T00:00:00Z')).toBe(0);
+    expect(sliderValue(b, '2030-01-01T00:00:00Z')).toBe(600);
+    expect(asOfAt(b, sliderValue(b, '2026-03-01T10:03:00.500Z'))).toBe('2026-03-01T10:03:00.500Z');
   });
 
   it('reads typed times as UTC unless they say otherwise, and refuses others in words', () => {

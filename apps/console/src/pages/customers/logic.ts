@@ -148,40 +148,44 @@ interface Timed {
   recordedAt?: string;
 }
 
-/** The first and last moments of a customer's events (occurred or recorded), or undefined without any. */
+/**
+ * The first and last moments the engine recorded the customer's events at (recordedAt, else occurredAt): `asOf` means
+ * "what the engine had recorded by then", so the slider runs over recorded time.
+ */
 export function timeBounds(entries: readonly Timed[]): TimeBounds | undefined {
   let first = Infinity;
   let last = -Infinity;
-  for (const e of entries)
-    for (const t of [e.occurredAt, e.recordedAt]) {
-      const ms = t ? Date.parse(t) : NaN;
-      if (Number.isNaN(ms)) continue;
-      first = Math.min(first, ms);
-      last = Math.max(last, ms);
-    }
+  for (const e of entries) {
+    const ms = Date.parse(e.recordedAt || e.occurredAt);
+    if (Number.isNaN(ms)) continue;
+    first = Math.min(first, ms);
+    last = Math.max(last, ms);
+  }
   return first === Infinity ? undefined : { first, last };
 }
 
-/** The slider's step (ms): a thousandth of the span, at least a second. */
-export function sliderStep(b: TimeBounds): number {
-  return Math.max(1000, Math.ceil((b.last - b.first) / 1000 / 1000) * 1000);
+/** How many steps the slider has from first to last: one a second, at most 1,000, at least 1. */
+export function sliderPositions(b: TimeBounds): number {
+  return Math.max(1, Math.min(1000, Math.ceil((b.last - b.first) / 1000)));
 }
 
 /**
- * A slider position (ms) as the asOf to ask for: undefined at the end (now: the live timeline), else the ISO time,
- * clamped to the bounds. The last step snaps to the end so the slider can always get back to "now".
+ * A slider position (0 … positions) as the asOf to ask for: undefined at the end (now: the live timeline), else the
+ * ISO time of that step (position 0: the first event's time).
  */
-export function asOfAt(b: TimeBounds, value: number): string | undefined {
-  if (value >= b.last) return undefined;
-  return new Date(Math.max(b.first, value)).toISOString();
+export function asOfAt(b: TimeBounds, position: number): string | undefined {
+  const n = sliderPositions(b);
+  if (position >= n) return undefined;
+  const k = Math.max(0, Math.round(position));
+  return new Date(Math.round(b.first + ((b.last - b.first) * k) / n)).toISOString();
 }
 
-/** The slider position of an asOf (the end for none). */
+/** The slider position nearest an asOf (the end for none). */
 export function sliderValue(b: TimeBounds, asOf: string | undefined): number {
-  if (asOf === undefined) return b.last;
-  const ms = Date.parse(asOf);
-  if (Number.isNaN(ms)) return b.last;
-  return Math.min(b.last, Math.max(b.first, ms));
+  const n = sliderPositions(b);
+  const ms = asOf === undefined ? NaN : Date.parse(asOf);
+  if (Number.isNaN(ms) || ms >= b.last || b.last === b.first) return asOf !== undefined && ms < b.last ? 0 : n;
+  return Math.min(n - 1, Math.max(0, Math.round(((ms - b.first) / (b.last - b.first)) * n)));
 }
 
 /** A typed date-time (ISO 8601; a date alone is midnight UTC; no offset is UTC) as an ISO time, or an error in words. */

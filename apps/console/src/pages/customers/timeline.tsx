@@ -8,7 +8,7 @@ import {
   kindTone,
   messageIdOf,
   parseTypedTime,
-  sliderStep,
+  sliderPositions,
   sliderValue,
   timelineRows,
   type TimeBounds,
@@ -28,22 +28,23 @@ export function AsOfControl({
   asOf: string | undefined;
   onChange(asOf: string | undefined): void;
 }) {
+  const positions = sliderPositions(bounds);
   const [value, setValue] = useState(() => sliderValue(bounds, asOf));
   const [text, setText] = useState(asOf ?? '');
   const [error, setError] = useState<string>();
-  // follow changes from outside (a typed time, the "now" button, new events moving the end)
+  const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
+  // follow changes from outside (a typed time, "Back to now", new events moving the end)
   useEffect(() => {
     setValue(sliderValue(bounds, asOf));
     setText(asOf ?? '');
   }, [bounds, asOf]);
-  // the slider asks once it rests (a drag does not ask for every step)
-  useEffect(() => {
-    const next = asOfAt(bounds, value);
-    if (next === asOf) return;
-    const t = setTimeout(() => onChange(next), 200);
-    return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [value]);
+  useEffect(() => () => clearTimeout(pending.current), []);
+  // the slider asks once it rests (a drag does not ask at every step)
+  const slide = (position: number) => {
+    setValue(position);
+    clearTimeout(pending.current);
+    pending.current = setTimeout(() => onChange(asOfAt(bounds, position)), 200);
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!text.trim()) {
@@ -66,12 +67,12 @@ export function AsOfControl({
         As of (slide back through the customer&apos;s history)
         <input
           type="range"
-          min={bounds.first}
-          max={bounds.last}
-          step={sliderStep(bounds)}
+          min={0}
+          max={positions}
+          step={1}
           value={value}
           aria-valuetext={shown ? formatTime(shown) : 'Now (live)'}
-          onChange={(e) => setValue(Number(e.target.value))}
+          onChange={(e) => slide(Number(e.target.value))}
         />
       </label>
       <div className="row">

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/session';
@@ -12,6 +12,7 @@ export function WhyNot({ customerId }: { customerId: string }) {
     queryKey: ['triggers'],
     queryFn: () => api.get<{ triggers: { id: string; name: string; version: number; enabled: boolean }[] }>('/v1/triggers'),
   });
+  const ids = useId();
   const [trigger, setTrigger] = useState('');
   const [asOfText, setAsOfText] = useState('');
   const [error, setError] = useState<string>();
@@ -48,9 +49,9 @@ export function WhyNot({ customerId }: { customerId: string }) {
     <>
       <ErrorMessage error={triggers.error} title="The triggers could not be listed" />
       <form className="row why-not-form" onSubmit={submit}>
-        <label className="field">
-          Trigger
-          <select value={chosen} onChange={(e) => setTrigger(e.target.value)}>
+        <div className="field">
+          <label htmlFor={`${ids}-trigger`}>Trigger</label>
+          <select id={`${ids}-trigger`} value={chosen} onChange={(e) => setTrigger(e.target.value)}>
             {(triggers.data?.triggers ?? []).map((t) => (
               <option key={t.id} value={t.id}>
                 {t.name ? `${t.name} (${t.id})` : t.id} v{t.version}
@@ -58,11 +59,11 @@ export function WhyNot({ customerId }: { customerId: string }) {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          As of (optional, ISO 8601 UTC)
-          <input value={asOfText} placeholder="now" onChange={(e) => setAsOfText(e.target.value)} />
-        </label>
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-asof`}>As of (optional, ISO 8601 UTC)</label>
+          <input id={`${ids}-asof`} value={asOfText} placeholder="now" onChange={(e) => setAsOfText(e.target.value)} />
+        </div>
         <button type="submit" className="primary">
           Ask why not
         </button>
