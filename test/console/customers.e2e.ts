@@ -12,9 +12,13 @@ import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from '
 
 /** Polls `read` until `check` holds on what it reads (the page settles asynchronously). */
 const until = <T>(read: () => T | Promise<T>, check: (value: T) => void) =>
-  eventually(async () => {
-    check(await read());
-  }, 15_000, 50);
+  eventually(
+    async () => {
+      check(await read());
+    },
+    15_000,
+    50,
+  );
 
 describeBrowser('console: customers, the as-of timeline, explain and why-not', () => {
   let engine: TestEngine;
@@ -81,13 +85,19 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
     await tab.signIn(engine.adminKey);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
     await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
-    await until(() => customerLinks().allTextContents(), (v) => expect(v).toEqual(['ada', 'bob', 'cara']));
+    await until(
+      () => customerLinks().allTextContents(),
+      (v) => expect(v).toEqual(['ada', 'bob', 'cara']),
+    );
     await page.getByRole('status').filter({ hasText: '3 customers' }).waitFor();
     await tab.check('customers');
 
     await page.getByLabel('Id starts with').fill('b');
     await page.getByRole('button', { name: 'Search' }).click();
-    await until(() => customerLinks().allTextContents(), (v) => expect(v).toEqual(['bob']));
+    await until(
+      () => customerLinks().allTextContents(),
+      (v) => expect(v).toEqual(['bob']),
+    );
     expect(new URL(page.url()).searchParams.get('idPrefix')).toBe('b');
     await tab.check('customers-id-prefix');
 
@@ -96,11 +106,17 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
     await page.getByLabel('Trait 1 name').fill('plan');
     await page.getByLabel('Trait 1 value').fill('pro');
     await page.getByRole('button', { name: 'Search' }).click();
-    await until(() => customerLinks().allTextContents(), (v) => expect(v).toEqual(['ada', 'cara']));
+    await until(
+      () => customerLinks().allTextContents(),
+      (v) => expect(v).toEqual(['ada', 'cara']),
+    );
     expect(new URL(page.url()).searchParams.get('trait.plan')).toBe('pro');
     // the URL holds the search: a reload shows the same
     await page.reload();
-    await until(() => customerLinks().allTextContents(), (v) => expect(v).toEqual(['ada', 'cara']));
+    await until(
+      () => customerLinks().allTextContents(),
+      (v) => expect(v).toEqual(['ada', 'cara']),
+    );
     await expect(page.getByLabel('Trait 1 value').inputValue()).resolves.toBe('pro');
     await tab.check('customers-trait');
   });
@@ -117,17 +133,29 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
     const events = async () => Number(/^(\d+)/.exec((await count.textContent()) ?? '')?.[1]);
     const all = await events();
     expect(all).toBeGreaterThan(3);
-    await page.getByRole('region', { name: 'Upcoming' }).getByText(/Pending timers until/).waitFor();
+    await page
+      .getByRole('region', { name: 'Upcoming' })
+      .getByText(/Pending timers until/)
+      .waitFor();
     await page.getByRole('heading', { level: 2, name: 'Inbox' }).waitFor();
-    await page.getByRole('table', { name: /In-app messages/ }).getByRole('cell', { name: 'Need a hand, Bob?', exact: true }).waitFor();
+    await page
+      .getByRole('table', { name: /In-app messages/ })
+      .getByRole('cell', { name: 'Need a hand, Bob?', exact: true })
+      .waitFor();
     await tab.check('customer-bob');
 
     // the slider at its start: the timeline as the engine knew it at Bob's first event
     const slider = page.getByRole('slider', { name: /As of/ });
     await slider.focus();
     await page.keyboard.press('Home');
-    await until(() => new URL(page.url()).searchParams.get('asOf'), (v) => expect(v).not.toBeNull());
-    await page.getByRole('status').filter({ hasText: /events? as of/ }).waitFor();
+    await until(
+      () => new URL(page.url()).searchParams.get('asOf'),
+      (v) => expect(v).not.toBeNull(),
+    );
+    await page
+      .getByRole('status')
+      .filter({ hasText: /events? as of/ })
+      .waitFor();
     const then = await events();
     expect(then).toBeGreaterThan(0);
     expect(then).toBeLessThan(all);
@@ -165,12 +193,18 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
     const verdicts = await guards.locator('tbody tr td:nth-child(2)').allTextContents();
     expect(verdicts.length).toBeGreaterThan(0);
     expect(verdicts.every((v) => v === 'passed')).toBe(true);
-    await page.getByRole('table', { name: /From the root cause/ }).getByText('CustomerIdentified').waitFor();
-    await page.getByRole('table', { name: /Delivery steps/ }).getByText('MessageDelivered').waitFor();
+    await page
+      .getByRole('table', { name: /From the root cause/ })
+      .getByText('CustomerIdentified')
+      .waitFor();
+    await page
+      .getByRole('table', { name: /Delivery steps/ })
+      .getByText('MessageDelivered')
+      .waitFor();
     await tab.check('explain');
   });
 
-  it("answers why Ada did not get the nudge, with the events it looked at", async () => {
+  it('answers why Ada did not get the nudge, with the events it looked at', async () => {
     const page = tab.page;
     await tab.goto('/customers/ada');
     await page.getByRole('heading', { level: 1, name: 'Customer ada' }).waitFor();
@@ -181,7 +215,12 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
     const reason = await api('GET', '/v1/customers/ada/why-not?trigger=walkthrough-nudge');
     expect(reason.body.got).toBe(false);
     await answer.getByText(reason.body.reason, { exact: false }).first().waitFor();
-    await expect(answer.getByRole('table', { name: /The events it looked at/ }).getByText('Activated').count()).resolves.toBeGreaterThan(0);
+    await expect(
+      answer
+        .getByRole('table', { name: /The events it looked at/ })
+        .getByText('Activated')
+        .count(),
+    ).resolves.toBeGreaterThan(0);
     await tab.check('why-not-ada');
   });
 });

@@ -148,7 +148,15 @@ export function CustomerPage() {
                 <span className={`badge ${healthTone(c.health)}`}>{c.health} / 100</span>
               </dd>
               <dt>Segments</dt>
-              <dd>{c.segments.length ? c.segments.map((s) => <span key={s} className="badge">{s}</span>) : 'none'}</dd>
+              <dd>
+                {c.segments.length
+                  ? c.segments.map((s) => (
+                      <span key={s} className="badge">
+                        {s}
+                      </span>
+                    ))
+                  : 'none'}
+              </dd>
               <dt>First seen</dt>
               <dd>{formatTime(c.firstSeen)}</dd>
               <dt>Last seen</dt>
@@ -207,7 +215,9 @@ export function CustomerPage() {
 
       <Section id="timeline" title="Timeline">
         <ErrorMessage error={now.error} title="The timeline" />
-        {bounds ? <AsOfControl bounds={bounds} asOf={asOf} onChange={setAsOf} /> : null}
+        {bounds ? (
+          <AsOfControl key={`${asOf ?? 'now'}|${bounds.first}|${bounds.last}`} bounds={bounds} asOf={asOf} onChange={setAsOf} />
+        ) : null}
         <ErrorMessage error={then.error} title={`The timeline as of ${asOf ?? ''}`} />
         {timeline.isPending && (asOf === undefined || !then.data) ? <Loading label="Loading the timeline…" /> : null}
         {timeline.data ? (
@@ -361,7 +371,10 @@ function ConversationsSection({ path, customerId }: { path: string; customerId: 
           caption="Conversations, newest first"
           columns={['Conversation', 'Status', 'Channel', 'Held by', 'Started']}
           rows={list.map((c) => [
-            <Link key={c.conversationId} to={`/work/customers/${encodeURIComponent(customerId)}/conversations/${encodeURIComponent(c.conversationId)}`}>
+            <Link
+              key={c.conversationId}
+              to={`/work/customers/${encodeURIComponent(customerId)}/conversations/${encodeURIComponent(c.conversationId)}`}
+            >
               {c.subject ?? c.conversationId}
             </Link>,
             c.status,

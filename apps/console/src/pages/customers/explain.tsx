@@ -61,7 +61,12 @@ export function ExplainPage() {
                 <dt>Run</dt>
                 <dd>{x.trigger.runId ?? '—'}</dd>
               </dl>
-              <DataTable caption="The run's events" columns={EVENT_COLUMNS} rows={eventRows(x.trigger.run)} csvRows={eventCsv(x.trigger.run)} />
+              <DataTable
+                caption="The run's events"
+                columns={EVENT_COLUMNS}
+                rows={eventRows(x.trigger.run)}
+                csvRows={eventCsv(x.trigger.run)}
+              />
             </section>
           ) : null}
           {x.broadcast ? (
@@ -75,7 +80,12 @@ export function ExplainPage() {
           ) : null}
           <section className="panel" aria-labelledby="causes-title">
             <h2 id="causes-title">Causing events</h2>
-            <DataTable caption="From the root cause to the decision" columns={EVENT_COLUMNS} rows={eventRows(shaped.chain)} csvRows={eventCsv(shaped.chain)} />
+            <DataTable
+              caption="From the root cause to the decision"
+              columns={EVENT_COLUMNS}
+              rows={eventRows(shaped.chain)}
+              csvRows={eventCsv(shaped.chain)}
+            />
           </section>
           <section className="panel" aria-labelledby="guards-title">
             <h2 id="guards-title">Guards</h2>
@@ -83,7 +93,13 @@ export function ExplainPage() {
             <DataTable
               caption="Every guard's verdict"
               columns={['Guard', 'Verdict', 'Detail']}
-              rows={x.guards.map((g) => [g.guard, <span key={g.guard} className={`badge ${verdictTone(g.verdict)}`}>{g.verdict}</span>, g.detail])}
+              rows={x.guards.map((g) => [
+                g.guard,
+                <span key={g.guard} className={`badge ${verdictTone(g.verdict)}`}>
+                  {g.verdict}
+                </span>,
+                g.detail,
+              ])}
               csvRows={x.guards.map((g) => [g.guard, g.verdict, g.detail])}
             />
           </section>
@@ -92,7 +108,13 @@ export function ExplainPage() {
             <DataTable
               caption="Delivery steps, in order"
               columns={['When', 'Event', 'Detail', 'Attempt', 'Id']}
-              rows={shaped.delivery.map((e) => [formatTime(e.occurredAt), e.type, e.detail ?? '—', e.attempt ?? '—', <code key={e.id}>{e.id}</code>])}
+              rows={shaped.delivery.map((e) => [
+                formatTime(e.occurredAt),
+                e.type,
+                e.detail ?? '—',
+                e.attempt ?? '—',
+                <code key={e.id}>{e.id}</code>,
+              ])}
               csvRows={shaped.delivery.map((e) => [e.occurredAt ?? '', e.type, e.detail ?? '', e.attempt ?? '', e.id])}
             />
           </section>

@@ -112,6 +112,7 @@ function ResultsTable({
   loadMore(): void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualiser is read during render only
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scroller.current,

@@ -171,9 +171,17 @@ describe('the timeline', () => {
 
   it('picks the stage changes out', () => {
     const history = stageHistory([
-      entry('1', '2026-03-01T10:00:00Z', { type: 'StageChanged', kind: 'stage', details: { from: null, to: 'onboarding', reason: 'identified' } }),
+      entry('1', '2026-03-01T10:00:00Z', {
+        type: 'StageChanged',
+        kind: 'stage',
+        details: { from: null, to: 'onboarding', reason: 'identified' },
+      }),
       entry('2', '2026-03-02T10:00:00Z'),
-      entry('3', '2026-03-03T10:00:00Z', { type: 'StageChanged', kind: 'stage', details: { from: 'onboarding', to: 'active', reason: 'activated' } }),
+      entry('3', '2026-03-03T10:00:00Z', {
+        type: 'StageChanged',
+        kind: 'stage',
+        details: { from: 'onboarding', to: 'active', reason: 'activated' },
+      }),
     ]);
     expect(history).toEqual([
       { at: '2026-03-01T10:00:00Z', from: '—', to: 'onboarding', reason: 'identified' },
@@ -211,7 +219,10 @@ describe('explain and why-not', () => {
   });
 
   it('says a suppression and its reason', () => {
-    const s = shapeExplain({ ...explanation, decision: { ...explanation.decision, outcome: 'suppressed', reason: 'frequency-cap', detail: '1 per day' } });
+    const s = shapeExplain({
+      ...explanation,
+      decision: { ...explanation.decision, outcome: 'suppressed', reason: 'frequency-cap', detail: '1 per day' },
+    });
     expect(s.headline).toMatch(/^Suppressed: frequency-cap \(1 per day\)/);
   });
 

@@ -16,8 +16,9 @@ import {
 } from './logic';
 
 /**
- * The as-of control: a range over the customer's first → last event time and a date-time box. At the far right the
- * timeline is live (now); anywhere else it is the timeline as the engine had recorded it then.
+ * The as-of control: a range over the customer's first → last recorded event time and a date-time box. At the far
+ * right the timeline is live (now); anywhere else it is the timeline as the engine had recorded it then. Give it a
+ * `key` of the asOf and the bounds: it starts again from them when they change.
  */
 export function AsOfControl({
   bounds,
@@ -33,11 +34,6 @@ export function AsOfControl({
   const [text, setText] = useState(asOf ?? '');
   const [error, setError] = useState<string>();
   const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
-  // follow changes from outside (a typed time, "Back to now", new events moving the end)
-  useEffect(() => {
-    setValue(sliderValue(bounds, asOf));
-    setText(asOf ?? '');
-  }, [bounds, asOf]);
   useEffect(() => () => clearTimeout(pending.current), []);
   // the slider asks once it rests (a drag does not ask at every step)
   const slide = (position: number) => {
@@ -91,8 +87,8 @@ export function AsOfControl({
         </p>
       ) : null}
       <p className="muted" role="status">
-        {asOf ? `As the engine knew it on ${formatTime(asOf)} (${asOf})` : 'Now, live'} · history from {formatTime(new Date(bounds.first).toISOString())}{' '}
-        to {formatTime(new Date(bounds.last).toISOString())}
+        {asOf ? `As the engine knew it on ${formatTime(asOf)} (${asOf})` : 'Now, live'} · history from{' '}
+        {formatTime(new Date(bounds.first).toISOString())} to {formatTime(new Date(bounds.last).toISOString())}
       </p>
     </form>
   );
@@ -102,6 +98,7 @@ export function AsOfControl({
 export function TimelineList({ customerId, entries, explainable }: { customerId: string; entries: TimelineEntry[]; explainable: boolean }) {
   const rows = useMemo(() => timelineRows(entries), [entries]);
   const scroller = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualiser is read during render only
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,

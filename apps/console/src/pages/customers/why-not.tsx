@@ -20,7 +20,11 @@ export function WhyNot({ customerId }: { customerId: string }) {
   const answer = useQuery({
     queryKey: ['customer', customerId, 'why-not', asked],
     queryFn: ({ signal }) =>
-      api.get<WhyNotAnswer>(`/v1/customers/${encodeURIComponent(customerId)}/why-not`, { trigger: asked!.trigger, asOf: asked!.asOf }, signal),
+      api.get<WhyNotAnswer>(
+        `/v1/customers/${encodeURIComponent(customerId)}/why-not`,
+        { trigger: asked!.trigger, asOf: asked!.asOf },
+        signal,
+      ),
     enabled: asked !== undefined,
     staleTime: Infinity,
   });
