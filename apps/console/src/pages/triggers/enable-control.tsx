@@ -19,18 +19,22 @@ interface Change {
  * stating its impact; a refusal by the workspace policy (422) is shown in words, with an admin's "Enable anyway"
  * (force, recorded on the event as a policy override).
  */
-export function EnableControl({ triggerId, enabled, onChanged }: { triggerId: string; enabled: boolean; onChanged(): void }) {
+export function EnableControl({ triggerId, enabled: given, onChanged }: { triggerId: string; enabled: boolean; onChanged(): void }) {
   const api = useApi();
   const canEdit = useCan('editTriggers');
   const isAdmin = useCan('admin');
   const queryClient = useQueryClient();
   const [confirm, setConfirm] = useState<'enable' | 'disable'>();
   const [done, setDone] = useState<string>();
+  // what the last change answered, until the page's own `enabled` moves (a refetch may still answer the old state)
+  const [changedTo, setChangedTo] = useState<{ given: boolean; enabled: boolean }>();
+  const enabled = changedTo && changedTo.given === given ? changedTo.enabled : given;
   const path = `/v1/triggers/${encodeURIComponent(triggerId)}`;
 
   const impact = useMutation({ mutationFn: () => dryRunImpact(api, triggerId) });
-  const changed = (message: string) => {
+  const changed = (message: string, now: boolean) => {
     setDone(message);
+    setChangedTo({ given, enabled: now });
     setConfirm(undefined);
     void queryClient.invalidateQueries({ queryKey: ['trigger', triggerId] });
     onChanged();
@@ -38,12 +42,15 @@ export function EnableControl({ triggerId, enabled, onChanged }: { triggerId: st
   const enable = useMutation({
     mutationFn: (force: boolean) => api.post<Change>(`${path}/enable`, undefined, { query: { force: force ? 'true' : undefined } }),
     onSuccess: (change, force) =>
-      changed(`Enabled version ${change.version}${force ? ' anyway: the policy override is recorded on the trigger’s history' : ''}.`),
+      changed(
+        `Enabled version ${change.version}${force ? ' anyway: the policy override is recorded on the trigger’s history' : ''}.`,
+        change.enabled,
+      ),
     onError: () => setConfirm(undefined),
   });
   const disable = useMutation({
     mutationFn: () => api.post<Change>(`${path}/disable`),
-    onSuccess: () => changed('Disabled: no new runs; active runs end.'),
+    onSuccess: () => changed('Disabled: no new runs; active runs end.', false),
     onError: () => setConfirm(undefined),
   });
 
