@@ -108,7 +108,7 @@ describeBrowser('console: segments and broadcasts', () => {
     await expect(page.getByLabel('Segment').inputValue()).resolves.toBe('pro');
     await page.getByLabel('Id (optional)').fill('pro-news');
     await page.getByLabel('Subject (optional)').fill('News for pro');
-    await page.getByLabel('Message').fill('Hi {{ customer.traits.name }}, here is what is new.');
+    await page.getByLabel('Message', { exact: true }).fill('Hi {{ customer.traits.name }}, here is what is new.');
     await tab.check('broadcast-new');
     await page.getByRole('button', { name: 'Send broadcast' }).click();
     await page.getByRole('heading', { level: 1, name: 'Broadcast pro-news' }).waitFor();
@@ -137,7 +137,7 @@ describeBrowser('console: segments and broadcasts', () => {
     await page.getByRole('heading', { level: 1, name: 'New broadcast' }).waitFor();
     await page.getByLabel('Segment').selectOption('pro');
     await page.getByLabel('Id (optional)').fill('pro-summer');
-    await page.getByLabel('Message').fill('Summer plans');
+    await page.getByLabel('Message', { exact: true }).fill('Summer plans');
     const next = new Date().getUTCFullYear() + 1;
     await page.getByLabel("At a time in each customer's own time zone").check();
     await page.getByLabel('Local date and time').fill(`${next}-06-01T09:00`);
