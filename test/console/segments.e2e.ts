@@ -105,6 +105,8 @@ describeBrowser('console: segments and broadcasts', () => {
     // a broadcast to the segment, now
     await page.getByRole('link', { name: 'Broadcast to this segment' }).click();
     await page.getByRole('heading', { level: 1, name: 'New broadcast' }).waitFor();
+    // the segment options arrive with the list of segments; the link's segment is chosen once they are there
+    await page.locator('#b-segment option[value="pro"]').waitFor({ state: 'attached' });
     await expect(page.getByLabel('Segment').inputValue()).resolves.toBe('pro');
     await page.getByLabel('Id (optional)').fill('pro-news');
     await page.getByLabel('Subject (optional)').fill('News for pro');
