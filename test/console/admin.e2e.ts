@@ -7,17 +7,11 @@
  */
 import type { Browser } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { ConsoleTab, describeBrowser, launchBrowser, request, startConsoleEngine } from './browser';
 
-async function call(engine: TestEngine, key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${engine.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as any };
-}
+/** A call with `key` (a bare key, sent as a Bearer token). */
+const callWith = (engine: TestEngine, key: string, method: string, path: string, body?: unknown) =>
+  request(engine, method, path, { auth: `Bearer ${key}`, body });
 
 describeBrowser('console: admin manages keys, teams and members, and workspace settings', () => {
   let engine: TestEngine;
@@ -40,7 +34,7 @@ describeBrowser('console: admin manages keys, teams and members, and workspace s
     await engine?.close();
   });
 
-  const adminApi = (method: string, path: string, body?: unknown) => call(engine, engine.adminKey, method, path, body);
+  const adminApi = (method: string, path: string, body?: unknown) => callWith(engine, engine.adminKey, method, path, body);
 
   it('defines a team and a member, creates a csm key bound to them, shown once and copied, which signs in as that CSM', async () => {
     const page = tab.page;
@@ -180,8 +174,8 @@ describeBrowser('console: admin manages keys, teams and members, and workspace s
     expect(rotated).toMatch(/^ak_/);
     expect(rotated).not.toBe(opsKey);
     await tab.check('admin-rotated');
-    expect((await call(engine, opsKey, 'GET', '/v1/session')).status).toBe(401);
-    expect((await call(engine, rotated, 'GET', '/v1/session')).status).toBe(200);
+    expect((await callWith(engine, opsKey, 'GET', '/v1/session')).status).toBe(401);
+    expect((await callWith(engine, rotated, 'GET', '/v1/session')).status).toBe(200);
     await page.getByRole('button', { name: 'Done, I have copied it' }).click();
 
     // the tab with the old key: its next call is refused and it shows the sign-in page with why
@@ -194,7 +188,7 @@ describeBrowser('console: admin manages keys, teams and members, and workspace s
     await other.page.getByRole('alert').filter({ hasText: 'not known to the engine (mistyped, revoked or rotated)' }).waitFor();
 
     // revoke the csm key of the first test
-    expect((await call(engine, csmKey, 'GET', '/v1/session')).status).toBe(200);
+    expect((await callWith(engine, csmKey, 'GET', '/v1/session')).status).toBe(200);
     await page.getByRole('button', { name: 'Revoke key Sam (CSM)' }).click();
     const revokeDialog = page.getByRole('dialog', { name: 'Revoke key “Sam (CSM)”?' });
     await revokeDialog.getByText('This cannot be undone').waitFor();
@@ -202,7 +196,7 @@ describeBrowser('console: admin manages keys, teams and members, and workspace s
     await page.getByRole('status').filter({ hasText: 'Key “Sam (CSM)” revoked: it no longer works.' }).waitFor();
     await page.getByRole('row', { name: /Sam \(CSM\)/ }).waitFor({ state: 'detached' });
     await tab.check('admin-revoked');
-    expect((await call(engine, csmKey, 'GET', '/v1/session')).status).toBe(401);
+    expect((await callWith(engine, csmKey, 'GET', '/v1/session')).status).toBe(401);
     await other.page.getByLabel('Key').fill(csmKey);
     await other.page.getByRole('button', { name: 'Sign in' }).click();
     await other.page.getByRole('alert').filter({ hasText: 'not known to the engine' }).waitFor();
@@ -218,7 +212,7 @@ describeBrowser('console: admin manages keys, teams and members, and workspace s
     await page.getByRole('dialog').getByText('This is the last admin key').waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke key', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Could not revoke the key' }).filter({ hasText: '(409)' }).waitFor();
-    expect((await call(engine, engine.adminKey, 'GET', '/v1/session')).status).toBe(200);
+    expect((await callWith(engine, engine.adminKey, 'GET', '/v1/session')).status).toBe(200);
   });
 
   it('edits the workspace settings and a secret by name; the API holds them and never shows the value', async () => {

@@ -8,17 +8,10 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { ConsoleTab, describeBrowser, launchBrowser, request, startConsoleEngine } from './browser';
 
-async function call(engine: TestEngine, authorization: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${engine.url}${path}`, {
-    method,
-    headers: { authorization, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as any };
-}
+const callWith = (engine: TestEngine, auth: string, method: string, path: string, body?: unknown) =>
+  request(engine, method, path, { auth, body });
 
 /** Controls that change something, by the start of their accessible name ("Enable" but not "Enabled only"). */
 const EDITING = ['Save', 'Enable', 'Disable', 'New trigger', 'New segment', 'Delete', 'Reply', 'Send broadcast'];
@@ -50,9 +43,9 @@ describeBrowser('console: an analyst who cannot edit', () => {
 
   beforeAll(async () => {
     engine = await startConsoleEngine();
-    const admin = (method: string, path: string, body?: unknown) => call(engine, engine.auth.admin, method, path, body);
+    const admin = (method: string, path: string, body?: unknown) => callWith(engine, engine.auth.admin, method, path, body);
     expect(
-      (await call(engine, engine.auth.write, 'POST', '/v1/identify', { userId: 'ada', traits: { name: 'Ada', plan: 'pro' } })).status,
+      (await callWith(engine, engine.auth.write, 'POST', '/v1/identify', { userId: 'ada', traits: { name: 'Ada', plan: 'pro' } })).status,
     ).toBe(200);
     const trigger = {
       id: 'analyst-nudge',
@@ -136,13 +129,13 @@ describeBrowser('console: an analyst who cannot edit', () => {
       ['PUT', '/v1/admin/workspace/secrets/crm_token', { value: 'x' }],
     ];
     for (const [method, path, body] of writes) {
-      const res = await call(engine, analyst, method, path, body);
+      const res = await callWith(engine, analyst, method, path, body);
       expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
     }
-    expect((await call(engine, analyst, 'GET', '/v1/segments/pro-customers')).status).toBe(200);
-    expect((await call(engine, analyst, 'GET', '/v1/analytics/triggers')).status).toBe(200);
-    const trigger = await call(engine, engine.auth.admin, 'GET', '/v1/triggers/analyst-nudge');
+    expect((await callWith(engine, analyst, 'GET', '/v1/segments/pro-customers')).status).toBe(200);
+    expect((await callWith(engine, analyst, 'GET', '/v1/analytics/triggers')).status).toBe(200);
+    const trigger = await callWith(engine, engine.auth.admin, 'GET', '/v1/triggers/analyst-nudge');
     expect(trigger.body).toMatchObject({ enabled: true });
-    expect((await call(engine, engine.auth.admin, 'GET', '/v1/segments/pro-customers')).body).toMatchObject({ name: 'Pro customers' });
+    expect((await callWith(engine, engine.auth.admin, 'GET', '/v1/segments/pro-customers')).body).toMatchObject({ name: 'Pro customers' });
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Locator } from 'playwright-core';
 import { eventually } from '../../libs/reactors/src/testing/eventually';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { call, ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
 
 interface StageAnswer {
   customersPerStage: Record<string, number>;
@@ -64,16 +64,9 @@ describeBrowser('console: analytics', () => {
   let browser: Browser;
   let tab: ConsoleTab;
 
-  const api = async <T = unknown>(method: string, path: string, body?: unknown, auth = engine.auth.admin): Promise<T> => {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
+  const api = <T = any>(method: string, path: string, body?: unknown, auth = engine.auth.admin) =>
+    call<T>(engine, method, path, { body, auth });
+
   const track = (userId: string, event: string) => api('POST', '/v1/track', { userId, event }, engine.auth.write);
 
   /** Clicks a table's "Download CSV" and answers the file's text. */

@@ -40,6 +40,91 @@ export async function startConsoleEngine(options: StartEngineOptions = {}): Prom
   return startEngine({ ...options, env: { JOURNEY_CONSOLE_DIR: CONSOLE_DIR, ...options.env } });
 }
 
+/** An HTTP call to the engine, as a client makes it: its status and body (parsed when it is JSON). Admin key by default. */
+export async function request(
+  engine: TestEngine,
+  method: string,
+  path: string,
+  { auth = engine.auth.admin, body }: { auth?: string; body?: unknown } = {},
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${engine.url}${path}`, {
+    method,
+    headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
+/** As `request`, answering the body; a status outside 2xx fails with what the engine said. */
+export async function call<T = any>(
+  engine: TestEngine,
+  method: string,
+  path: string,
+  options?: { auth?: string; body?: unknown },
+): Promise<T> {
+  const res = await request(engine, method, path, options);
+  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as T;
+}
+
+/** A new key of `role` (created with the admin key). */
+export async function createKey(engine: TestEngine, role: string, name = `${role} key`): Promise<string> {
+  return (await call<{ key: string }>(engine, 'POST', '/v1/admin/keys', { body: { role, name } })).key;
+}
+
+/** Retries `read` until `check` holds on what it answers (15 s at most): the page updates asynchronously. */
+export async function until<T>(read: () => T | Promise<T>, check: (value: T) => void, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    try {
+      check(value);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** Replaces the whole document of the page's CodeMirror editor, as a person pasting it would (no auto-indent or brackets). */
+export async function replaceDocument(page: Page, text: string, editor = page.locator('.cm-content')): Promise<void> {
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText(text);
+  await until(
+    () => editor.innerText().then((t) => t.replace(/\u00a0/g, ' ').trim()),
+    (v) => expect(v).toBe(text.trim()),
+  );
+}
+
+/**
+ * The explain page of the walk-through nudge's message `messageId`, as it should read: trigger version 1, every guard
+ * passed, the causing chain from CustomerIdentified and the delivery chain to MessageDelivered.
+ */
+export async function expectNudgeExplained(page: Page, messageId: string): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: `Why message ${messageId}` }).waitFor();
+  const trigger = page.getByRole('region', { name: 'Trigger' });
+  await trigger.getByRole('link', { name: 'Activation nudge (walk-through)' }).waitFor();
+  await trigger.getByText('v1', { exact: true }).waitFor();
+  const verdicts = await page
+    .getByRole('table', { name: /Every guard's verdict/ })
+    .locator('tbody tr td:nth-child(2)')
+    .allTextContents();
+  expect(verdicts.length).toBeGreaterThan(0);
+  expect(verdicts.every((v) => v === 'passed')).toBe(true);
+  await page
+    .getByRole('table', { name: /From the root cause/ })
+    .getByText('CustomerIdentified')
+    .first()
+    .waitFor();
+  await page
+    .getByRole('table', { name: /Delivery steps/ })
+    .getByText('MessageDelivered')
+    .waitFor();
+}
+
 interface AxeViolation {
   id: string;
   impact: string | null;

@@ -8,17 +8,7 @@
 import type { Browser } from 'playwright-core';
 import { eventually } from '../../libs/reactors/src/testing/eventually';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
-
-/** Polls `read` until `check` holds on what it reads (the page settles asynchronously). */
-const until = <T>(read: () => T | Promise<T>, check: (value: T) => void) =>
-  eventually(
-    async () => {
-      check(await read());
-    },
-    15_000,
-    50,
-  );
+import { ConsoleTab, describeBrowser, expectNudgeExplained, launchBrowser, request, startConsoleEngine, until } from './browser';
 
 describeBrowser('console: customers, the as-of timeline, explain and why-not', () => {
   let engine: TestEngine;
@@ -26,15 +16,7 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
   let tab: ConsoleTab;
   let bobsMessage: string;
 
-  async function api(method: string, path: string, body?: unknown, auth = engine.auth.admin) {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as any };
-  }
+  const api = (method: string, path: string, body?: unknown, auth = engine.auth.admin) => request(engine, method, path, { body, auth });
   const send = async (path: string, body: unknown) => expect((await api('POST', path, body, engine.auth.write)).status).toBe(200);
 
   beforeAll(async () => {
@@ -185,22 +167,7 @@ describeBrowser('console: customers, the as-of timeline, explain and why-not', (
       .getByRole('table', { name: /In-app messages/ })
       .getByRole('link', { name: /Explain/ })
       .click();
-    await page.getByRole('heading', { level: 1, name: `Why message ${bobsMessage}` }).waitFor();
-    const trigger = page.getByRole('region', { name: 'Trigger' });
-    await trigger.getByText('v1', { exact: true }).waitFor();
-    await trigger.getByRole('link', { name: 'Activation nudge (walk-through)' }).waitFor();
-    const guards = page.getByRole('table', { name: /Every guard's verdict/ });
-    const verdicts = await guards.locator('tbody tr td:nth-child(2)').allTextContents();
-    expect(verdicts.length).toBeGreaterThan(0);
-    expect(verdicts.every((v) => v === 'passed')).toBe(true);
-    await page
-      .getByRole('table', { name: /From the root cause/ })
-      .getByText('CustomerIdentified')
-      .waitFor();
-    await page
-      .getByRole('table', { name: /Delivery steps/ })
-      .getByText('MessageDelivered')
-      .waitFor();
+    await expectNudgeExplained(page, bobsMessage);
     await tab.check('explain');
   });
 

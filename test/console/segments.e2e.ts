@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { call, ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
 
 /**
  * Segments in the console: an admin defines one (a refused document first, its error in words at its line), customers
@@ -13,16 +13,8 @@ describeBrowser('console: segments and broadcasts', () => {
   let browser: Browser;
   let tab: ConsoleTab;
 
-  const api = async <T = unknown>(method: string, path: string, body?: unknown, auth = engine.auth.admin): Promise<T> => {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
+  const api = <T = any>(method: string, path: string, body?: unknown, auth = engine.auth.admin) =>
+    call<T>(engine, method, path, { body, auth });
 
   beforeAll(async () => {
     engine = await startConsoleEngine();

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { ConsoleTab, createKey, describeBrowser, launchBrowser, replaceDocument, startConsoleEngine, until } from './browser';
 
 /**
  * The trigger editor in a real browser: a csm writes a new trigger with a mistake, sees the engine's error at its line
@@ -20,43 +20,6 @@ steps:
 `;
 const FIXED = WITH_ERROR.replace('soon', '2d');
 const VERSION_2 = FIXED.replace('"Welcome!"', '"Welcome aboard!"');
-
-/** Retries `read` until `matches` holds for what it answers (15 s at most): the page updates asynchronously. */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-async function createKey(engine: TestEngine, role: string): Promise<string> {
-  const res = await fetch(`${engine.url}/v1/admin/keys`, {
-    method: 'POST',
-    headers: { authorization: engine.auth.admin, 'content-type': 'application/json' },
-    body: JSON.stringify({ role, name: `editor ${role}` }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { key: string }).key;
-}
-
-/** Replaces the editor's whole document, as a person pasting it would. */
-async function replaceDocument(page: Page, text: string): Promise<void> {
-  const content = page.locator('.cm-content');
-  await content.click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(text);
-  await eventually(
-    () => content.innerText().then((t) => t.replace(/\u00a0/g, ' ').trim()),
-    (v) => expect(v).toBe(text.trim()),
-  );
-}
 
 describeBrowser('console: the trigger editor', () => {
   let engine: TestEngine;
@@ -100,7 +63,7 @@ describeBrowser('console: the trigger editor', () => {
     await expect(page.locator('.cm-lint-marker-error').count()).resolves.toBe(1);
     await tab.check('new-trigger-error');
     await problem.getByRole('button', { name: /Go to line 6/ }).click();
-    await eventually(
+    await until(
       () => page.locator('.cm-content:focus').count(),
       (v) => expect(v).toBe(1),
     );
@@ -109,7 +72,7 @@ describeBrowser('console: the trigger editor', () => {
     // fixed: the error clears
     await replaceDocument(page, FIXED);
     await page.getByText('The engine accepts this document.').waitFor();
-    await eventually(
+    await until(
       () => page.locator('.cm-lintRange-error').count(),
       (v) => expect(v).toBe(0),
     );
@@ -161,16 +124,16 @@ describeBrowser('console: the trigger editor', () => {
     // the diagram, reached from the keyboard (arrow keys move along the tabs)
     await page.getByRole('tab', { name: 'Definition' }).click();
     await page.getByRole('tab', { name: 'Definition' }).press('ArrowRight');
-    await eventually(
+    await until(
       () => page.getByRole('tab', { name: 'Diagram' }).getAttribute('aria-selected'),
       (v) => expect(v).toBe('true'),
     );
-    await eventually(
+    await until(
       () => page.locator('[role=tab]:focus').allTextContents(),
       (v) => expect(v).toEqual(['Diagram']),
     );
     await page.getByRole('img', { name: /Diagram of the trigger: the entry and 2 steps/ }).waitFor();
-    await eventually(
+    await until(
       () => page.locator('.react-flow__node').count(),
       (v) => expect(v).toBe(4),
     );
@@ -180,7 +143,7 @@ describeBrowser('console: the trigger editor', () => {
       'send inbox: Welcome aboard!',
       'end',
     ]);
-    await eventually(
+    await until(
       () => page.locator('.react-flow__edge').count(),
       (v) => expect(v).toBe(3),
     );
@@ -202,7 +165,7 @@ describeBrowser('console: the trigger editor', () => {
     await tab.check('conflict');
     await page.getByRole('button', { name: 'Load the latest version (discards this draft)' }).click();
     await page.getByText('based on version 3').waitFor();
-    await eventually(
+    await until(
       () => page.locator('.cm-content').textContent(),
       (v) => expect(v).toContain('duration: 5d'),
     );
@@ -219,11 +182,11 @@ describeBrowser('console: the trigger editor', () => {
     expect(res.status).toBe(201);
     await tab.goto('/triggers/support-reply-triage?tab=diagram');
     await page.getByRole('img', { name: /Diagram of the trigger: the entry and 6 steps/ }).waitFor();
-    await eventually(
+    await until(
       () => page.locator('.react-flow__node').count(),
       (v) => expect(v).toBe(9),
     );
-    await eventually(
+    await until(
       () => page.locator('.react-flow__edge-text').allTextContents(),
       (v) => expect([...v].sort()).toEqual(['else', 'else', 'then', 'then']),
     );

@@ -7,10 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { eventually } from '../../libs/reactors/src/testing/eventually';
+import type { Browser } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { ConsoleTab, describeBrowser, expectNudgeExplained, launchBrowser, replaceDocument, request, startConsoleEngine } from './browser';
 
 /** The trigger the README deploys with curl, as written there. */
 function readmeTrigger(): string {
@@ -21,29 +20,13 @@ function readmeTrigger(): string {
   return yaml.replace('for: 20s', 'for: 3s');
 }
 
-/** Replaces the editor's whole document, as a person pasting it would. */
-async function paste(page: Page, text: string): Promise<void> {
-  const content = page.locator('.cm-content');
-  await content.click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(text);
-  await eventually(async () => expect((await content.innerText()).replace(/\u00a0/g, ' ').trim()).toBe(text.trim()), 10_000, 50);
-}
-
 describeBrowser('console: the README walk-through', () => {
   let engine: TestEngine;
   let browser: Browser;
   let tab: ConsoleTab;
 
-  const request = async (method: string, path: string, auth: string, body?: unknown) => {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const ingest = async (path: string, body: unknown) => expect((await request('POST', path, engine.auth.write, body)).status).toBe(200);
+  const ingest = async (path: string, body: unknown) =>
+    expect((await request(engine, 'POST', path, { auth: engine.auth.write, body })).status).toBe(200);
 
   beforeAll(async () => {
     engine = await startConsoleEngine();
@@ -62,7 +45,7 @@ describeBrowser('console: the README walk-through', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Triggers' }).click();
     await page.getByRole('link', { name: 'New trigger' }).click();
     await page.getByRole('heading', { level: 1, name: 'New trigger' }).waitFor();
-    await paste(page, readmeTrigger());
+    await replaceDocument(page, readmeTrigger());
     await page.getByText('The engine accepts this document.').waitFor();
     await tab.check('nudge-written');
     await page.getByRole('button', { name: 'Save new trigger' }).click();
@@ -76,7 +59,7 @@ describeBrowser('console: the README walk-through', () => {
     await dialog.getByRole('button', { name: 'Enable', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Enabled version 1.' }).waitFor();
     await page.getByRole('button', { name: 'Disable', exact: true }).waitFor();
-    const stored = await request('GET', '/v1/triggers/walkthrough-nudge', engine.auth.admin);
+    const stored = await request(engine, 'GET', '/v1/triggers/walkthrough-nudge');
     expect(stored.body).toMatchObject({ enabled: true, version: 1 });
     expect(stored.body.definition.entry.absent).toMatchObject({ event: 'Activated', for: '3s' });
     await tab.check('nudge-enabled');
@@ -102,32 +85,14 @@ describeBrowser('console: the README walk-through', () => {
     const explain = timeline.getByRole('link', { name: /^Explain message / }).first();
     await explain.waitFor({ timeout: 20_000 });
     await expect(page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
-    const inbox = await request('GET', '/v1/customers/bob/inbox', engine.auth.admin);
+    const inbox = await request(engine, 'GET', '/v1/customers/bob/inbox');
     expect(inbox.body.messages).toHaveLength(1);
     const messageId: string = inbox.body.messages[0].messageId;
     await expect(explain.textContent()).resolves.toContain(messageId);
     await tab.check('bob-nudged');
 
     await explain.click();
-    await page.getByRole('heading', { level: 1, name: `Why message ${messageId}` }).waitFor();
-    const trigger = page.getByRole('region', { name: 'Trigger' });
-    await trigger.getByRole('link', { name: 'Activation nudge (walk-through)' }).waitFor();
-    await trigger.getByText('v1', { exact: true }).waitFor();
-    const verdicts = await page
-      .getByRole('table', { name: /Every guard's verdict/ })
-      .locator('tbody tr td:nth-child(2)')
-      .allTextContents();
-    expect(verdicts.length).toBeGreaterThan(0);
-    expect(verdicts.every((v) => v === 'passed')).toBe(true);
-    await page
-      .getByRole('table', { name: /From the root cause/ })
-      .getByText('CustomerIdentified')
-      .first()
-      .waitFor();
-    await page
-      .getByRole('table', { name: /Delivery steps/ })
-      .getByText('MessageDelivered')
-      .waitFor();
+    await expectNudgeExplained(page, messageId);
     await tab.check('explain');
   });
 
@@ -139,7 +104,7 @@ describeBrowser('console: the README walk-through', () => {
     const inbox = page.getByRole('table', { name: /In-app messages/ });
     await inbox.waitFor();
     await expect(inbox.locator('tbody tr').allTextContents()).resolves.toEqual(['Nothing yet.']);
-    expect((await request('GET', '/v1/customers/ada/inbox', engine.auth.admin)).body.messages).toEqual([]);
+    expect((await request(engine, 'GET', '/v1/customers/ada/inbox')).body.messages).toEqual([]);
     await tab.check('ada');
   });
 });

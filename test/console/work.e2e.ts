@@ -10,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { parse } from 'yaml';
 import { eventually } from '../../libs/reactors/src/testing/eventually';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { ConsoleTab, describeBrowser, launchBrowser, request, startConsoleEngine } from './browser';
 
 const SECRET = 'work-console-identity-secret';
 const token = (customerId: string) => createHmac('sha256', SECRET).update(customerId).digest('hex');
@@ -30,15 +30,7 @@ describeBrowser('console: a CSM working a handoff from queue to resolution', () 
   /** Cara's conversation (handed to support while the queue was open). */
   let caras: string;
 
-  async function api(method: string, path: string, body?: unknown, auth = engine.auth.admin) {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : {} };
-  }
+  const api = (method: string, path: string, body?: unknown, auth = engine.auth.admin) => request(engine, method, path, { body, auth });
   /** The customer writes from their in-app client. */
   async function customerWrites(customerId: string, body: string): Promise<string> {
     const res = await fetch(`${engine.url}/v1/client/default/conversations`, {
