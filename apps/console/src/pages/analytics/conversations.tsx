@@ -4,7 +4,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { formatDuration, percent } from '../../lib/format';
 import { useApi } from '../../lib/session';
-import { Chart, SERIES } from './chart';
+import { Chart, SERIES } from '../../components/chart';
 import {
   RATE_KEYS,
   TIME_KEYS,

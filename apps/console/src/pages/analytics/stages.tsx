@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { useApi } from '../../lib/session';
-import { Chart, SERIES } from './chart';
+import { Chart, SERIES } from '../../components/chart';
 import { funnelSummary, stageFunnel, transitionSeries, transitionsSummary, type StageAnalytics } from './shape';
 
 /** Customers per stage now (bars, in the journey's order) and stage transitions per day (a line per kind). */

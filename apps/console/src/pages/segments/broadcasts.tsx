@@ -5,7 +5,7 @@ import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxi
 import { ConfirmDialog, DataTable, ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { formatTime } from '../../lib/format';
 import { useApi, useCan } from '../../lib/session';
-import { Chart, SERIES } from './chart';
+import { Chart, SERIES } from '../../components/chart';
 import { useSegments } from './queries';
 import {
   CANCELLABLE,

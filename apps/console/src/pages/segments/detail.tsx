@@ -8,7 +8,7 @@ import { formatTime } from '../../lib/format';
 import { useApi, useCan } from '../../lib/session';
 import { BroadcastsSection } from './broadcasts';
 import { getSegment } from './queries';
-import { Chart, SERIES } from './chart';
+import { Chart, SERIES } from '../../components/chart';
 import { definitionToYaml, type SegmentDefinition } from './segment-doc';
 import { countsSummary, dayBefore, type SegmentDay } from './shape';
 
