@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import type { Query } from './api';
 import { openLive, type LiveEvent } from './live';
@@ -5,10 +6,12 @@ import { useApi } from './session';
 
 /**
  * Keeps a live stream open while the component is mounted (`path` undefined: none) and calls `onEvent` for each
- * event; pages typically invalidate their queries there. Returns whether the stream is connected, and why not.
+ * event; pages typically invalidate their queries there. The stream does not replay what it missed: after a
+ * reconnect the page's queries are refetched instead. Returns whether the stream is connected, and why not.
  */
 export function useLive(path: string | undefined, query: Query | undefined, onEvent: (event: LiveEvent) => void) {
   const api = useApi();
+  const queryClient = useQueryClient();
   const handler = useRef(onEvent);
   useEffect(() => {
     handler.current = onEvent;
@@ -17,13 +20,18 @@ export function useLive(path: string | undefined, query: Query | undefined, onEv
   const url = path === undefined ? undefined : api.url(path, query);
   useEffect(() => {
     if (url === undefined) return;
+    let connectedBefore = false;
     return openLive({
       url,
       headers: api.authHeaders(),
       onEvent: (e) => handler.current(e),
-      onStatus: (connected, reason) => setStatus({ connected, reason }),
+      onStatus: (connected, reason) => {
+        if (connected && connectedBefore) void queryClient.invalidateQueries({ type: 'active' });
+        connectedBefore ||= connected;
+        setStatus({ connected, reason });
+      },
     });
-  }, [url, api]);
+  }, [url, api, queryClient]);
   return status;
 }
 
