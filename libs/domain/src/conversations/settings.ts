@@ -120,7 +120,8 @@ function quietHoursSection(value: unknown): WorkspaceSettings['quietHours'] | un
     if (field !== 'start' && field !== 'end') throw new SettingsError(`quietHours.${field}: unknown setting (known: start, end)`);
   for (const field of ['start', 'end'] as const) {
     const v = value[field];
-    if (v === undefined) throw new SettingsError(`quietHours.${field}: is required (a local time like "${field === 'start' ? '21:00' : '08:00'}")`);
+    if (v === undefined)
+      throw new SettingsError(`quietHours.${field}: is required (a local time like "${field === 'start' ? '21:00' : '08:00'}")`);
     if (typeof v !== 'string' || !parseClock(v))
       throw new SettingsError(`quietHours.${field}: expected a local time like "21:00", got ${JSON.stringify(v)}`);
   }

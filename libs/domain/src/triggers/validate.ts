@@ -241,8 +241,15 @@ class Validator {
       );
       // "none": no quiet hours, not even the workspace default
       if (g.quietHours !== undefined && g.quietHours !== 'none' && !isObj(g.quietHours))
-        this.fail('guards.quietHours', `expected { start, end } or "none" (no quiet hours, not even the workspace default), got ${show(g.quietHours)}`);
-      else if (g.quietHours !== undefined && g.quietHours !== 'none' && this.object('guards.quietHours', g.quietHours, ['start', 'end'], [])) {
+        this.fail(
+          'guards.quietHours',
+          `expected { start, end } or "none" (no quiet hours, not even the workspace default), got ${show(g.quietHours)}`,
+        );
+      else if (
+        g.quietHours !== undefined &&
+        g.quietHours !== 'none' &&
+        this.object('guards.quietHours', g.quietHours, ['start', 'end'], [])
+      ) {
         for (const k of ['start', 'end'] as const) {
           const t = g.quietHours[k];
           if (t !== undefined && !parseClock(t)) this.fail(`guards.quietHours.${k}`, `expected a local time like "21:00", got ${show(t)}`);

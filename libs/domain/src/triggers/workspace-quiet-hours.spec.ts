@@ -47,19 +47,23 @@ describe('workspace default quiet hours', () => {
   it("given a workspace default and a trigger with its own quiet hours, then the trigger's own window wins", () => {
     // own 23:00-07:00: 22:30 is outside it, though inside the default
     const [outside] = scheduled(
-      simulateCustomer([tip({ quietHours: { start: '23:00', end: '07:00' } })], atNight(), undefined, { workspaceQuietHours: NIGHT }).decided,
+      simulateCustomer([tip({ quietHours: { start: '23:00', end: '07:00' } })], atNight(), undefined, { workspaceQuietHours: NIGHT })
+        .decided,
     );
     expect(outside.data.notBefore).toBeUndefined();
     expect(quietVerdict(outside)).toMatchObject({ verdict: 'passed', detail: 'outside quiet hours 23:00-07:00 Europe/Paris' });
     // own 22:00-09:00: deferred to its own end, not the default's
     const [inside] = scheduled(
-      simulateCustomer([tip({ quietHours: { start: '22:00', end: '09:00' } })], atNight(), undefined, { workspaceQuietHours: NIGHT }).decided,
+      simulateCustomer([tip({ quietHours: { start: '22:00', end: '09:00' } })], atNight(), undefined, { workspaceQuietHours: NIGHT })
+        .decided,
     );
     expect(inside.data.notBefore).toBe('2025-03-04T08:00:00.000Z');
   });
 
   it('given a workspace default and a trigger with quietHours: none, then it sends at night, saying the default does not apply', () => {
-    const [message] = scheduled(simulateCustomer([tip({ quietHours: 'none' })], atNight(), undefined, { workspaceQuietHours: NIGHT }).decided);
+    const [message] = scheduled(
+      simulateCustomer([tip({ quietHours: 'none' })], atNight(), undefined, { workspaceQuietHours: NIGHT }).decided,
+    );
     expect(message.data.notBefore).toBeUndefined();
     expect(quietVerdict(message)).toEqual({
       guard: 'quiet-hours',
@@ -70,7 +74,10 @@ describe('workspace default quiet hours', () => {
 
   it('effectiveQuietHours: own wins, none opts out, else the workspace default', () => {
     expect(effectiveQuietHours(undefined, NIGHT)).toEqual({ quietHours: NIGHT, from: 'workspace' });
-    expect(effectiveQuietHours({ start: '22:00', end: '06:00' }, NIGHT)).toEqual({ quietHours: { start: '22:00', end: '06:00' }, from: 'own' });
+    expect(effectiveQuietHours({ start: '22:00', end: '06:00' }, NIGHT)).toEqual({
+      quietHours: { start: '22:00', end: '06:00' },
+      from: 'own',
+    });
     expect(effectiveQuietHours('none', NIGHT)).toEqual({ from: 'none' });
     expect(effectiveQuietHours(undefined, undefined)).toEqual({ from: 'none' });
   });
