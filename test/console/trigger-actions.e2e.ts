@@ -110,6 +110,8 @@ describeBrowser('console: a trigger previewed, test-sent, backtested, its impact
   it('backtests over a period and opens a sample customer', async () => {
     await triggerPage();
     const panel = await openTab('Backtest');
+    // the editor's draft is the stored definition: the backtest is of the saved version
+    await panel.getByRole('heading', { name: 'Backtest version 1', level: 2 }).waitFor();
     // the default period is the last 30 days up to today
     const today = new Date().toISOString().slice(0, 10);
     await expect(panel.getByLabel('To', { exact: true }).inputValue()).resolves.toBe(today);
@@ -145,6 +147,8 @@ describeBrowser('console: a trigger previewed, test-sent, backtested, its impact
   it('shows the dry-run impact, then enables with a confirmation stating it: refused by the policy, an admin overrides', async () => {
     await triggerPage();
     const panel = await openTab('Impact');
+    // the draft is the saved version of a disabled trigger: the impact is that of enabling it
+    await panel.getByRole('heading', { name: 'Impact of enabling version 1', level: 2 }).waitFor();
     await panel.getByRole('button', { name: 'Run dry-run' }).click();
     const sentence = panel.getByTestId('impact-sentence');
     await sentence.waitFor();

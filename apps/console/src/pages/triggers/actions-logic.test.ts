@@ -3,6 +3,7 @@ import {
   aboutPerDay,
   countsText,
   defaultPeriod,
+  draftChanges,
   draftDefinition,
   impactSentence,
   impactStepRows,
@@ -170,6 +171,23 @@ describe('steps of a trigger document', () => {
     expect(draftDefinition(undefined)).toEqual({});
     expect(draftDefinition('   ')).toEqual({});
     expect(draftDefinition('id: [unclosed').error?.message).toMatch(/^the draft is not valid YAML: /);
+  });
+
+  it('tells a draft that changes the stored definition from one that only re-lays it out', () => {
+    const stored = { id: 'a', entry: { event: 'Signed Up' }, steps: [{ send: { channel: 'email', body: 'Hi' } }] };
+    const same = 'id: a\nentry: { event: Signed Up }\nsteps:\n  - send: { channel: email, body: Hi }\n';
+    expect(draftChanges(same, stored)).toBe(false);
+    // keys in another order, comments and flow style: the same definition
+    expect(draftChanges('# tips\nsteps: [{ send: { body: Hi, channel: email } }]\nentry:\n  event: Signed Up\nid: a\n', stored)).toBe(
+      false,
+    );
+    expect(draftChanges(same.replace('Hi', 'Hello'), stored)).toBe(true);
+    expect(draftChanges(same.replace('Signed Up', 'Logged In'), stored)).toBe(true);
+    // a step added or reordered changes it
+    expect(draftChanges(`${same}  - wait: { duration: 1d }\n`, stored)).toBe(true);
+    expect(draftChanges('id: [unclosed', stored)).toBe(true);
+    expect(draftChanges(undefined, stored)).toBe(false);
+    expect(draftChanges('  ', stored)).toBe(false);
   });
 });
 

@@ -17,6 +17,28 @@ export function draftDefinition(draft: string | undefined): { definition?: unkno
   }
 }
 
+/** JSON with object keys sorted at every level: two definitions are the same when their canonical texts are. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Whether the editor's draft changes the stored definition: not when it parses to the same definition (whatever its
+ * layout or key order); a draft that is not YAML changes it (the panels then state its error).
+ */
+export function draftChanges(draft: string | undefined, stored: unknown): boolean {
+  if (draft === undefined || draft.trim() === '') return false;
+  const { definition, error } = draftDefinition(draft);
+  return error !== undefined || canonical(definition) !== canonical(stored);
+}
+
 // ---- shapes of the engine's answers (apps/engine/src/previews, backtest, triggers) ----
 
 export interface GuardVerdict {

@@ -17,8 +17,11 @@ import {
 import { CustomerLinks, Figures, PeriodForm } from './actions-ui';
 import './actions-panels.css';
 
-/** Replays history over a period through the trigger (the draft when given, else its saved latest version). */
-export function BacktestPanel({ triggerId, draft }: { triggerId: string; draft?: string; version?: number }) {
+/**
+ * Replays history over a period through the trigger: the draft when given (one that changes the stored definition,
+ * reported as the next version), else its saved latest version.
+ */
+export function BacktestPanel({ triggerId, draft, version }: { triggerId: string; draft?: string; version?: number }) {
   const api = useApi();
   const id = useId();
   const [period, setPeriod] = useState(() => defaultPeriod(Date.now()));
@@ -38,7 +41,7 @@ export function BacktestPanel({ triggerId, draft }: { triggerId: string; draft?:
   const report = run.data;
   return (
     <section aria-labelledby={`${id}-h`} className="actions-panel">
-      <h2 id={`${id}-h`}>Backtest {draft ? 'the draft' : 'the saved version'}</h2>
+      <h2 id={`${id}-h`}>Backtest {draft ? 'the draft' : version === undefined ? 'the saved version' : `version ${version}`}</h2>
       <p className="muted">Replays the period&rsquo;s events through the trigger: nothing is sent, nothing is stored.</p>
       <PeriodForm
         from={period.from}
@@ -50,23 +53,25 @@ export function BacktestPanel({ triggerId, draft }: { triggerId: string; draft?:
         submitLabel="Run backtest"
       />
       <ErrorMessage error={run.error} title="Backtest failed" />
-      {report ? <BacktestReportView report={report} /> : null}
+      {report ? <BacktestReportView report={report} draft={draft !== undefined && draft.trim() !== ''} /> : null}
     </section>
   );
 }
 
-function BacktestReportView({ report }: { report: BacktestReport }) {
+function BacktestReportView({ report, draft }: { report: BacktestReport; draft: boolean }) {
+  const what = draft
+    ? `the draft of ${report.triggerId} (version ${report.version} once saved)`
+    : `${report.triggerId} version ${report.version}`;
   const rows = reachRows(report);
   const suppressions = suppressionRows(report);
   const samples = sampleCustomers(report);
-  const chartLabel = `Reach per step of ${report.triggerId} version ${report.version}: ${rows
-    .map((r) => `${r.label} ${r.customers} customers`)
-    .join(', ')}`;
+  const chartLabel = `Reach per step of ${what}: ${rows.map((r) => `${r.label} ${r.customers} customers`).join(', ')}`;
   return (
     <div role="region" aria-label="Backtest result">
       <p>
-        Version {report.version}, {report.from ? formatTime(report.from) : 'the beginning'} to {formatTime(report.to)}:{' '}
-        {report.eventsReplayed} events replayed ({report.contextEvents} earlier ones read as context) over {report.customers} customers.
+        {draft ? `The draft (version ${report.version} once saved)` : `Version ${report.version}`},{' '}
+        {report.from ? formatTime(report.from) : 'the beginning'} to {formatTime(report.to)}: {report.eventsReplayed} events replayed (
+        {report.contextEvents} earlier ones read as context) over {report.customers} customers.
       </p>
       <Figures
         label="Backtest totals"

@@ -21,24 +21,49 @@ import './actions-panels.css';
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 const diff = (d: Difference) => `${d.current} → ${d.candidate} (${signed(d.difference)})`;
 
-/** The dry-run of the draft (or the saved latest version) against the live version over a period. */
-export function ImpactPanel({ triggerId, draft }: { triggerId: string; draft?: string; version?: number }) {
+/**
+ * The dry-run of a change against what is live, over a period. With a draft that changes the stored definition: saving
+ * it (PUT ?dryRun) beside the live version. Without one (or when the engine finds the draft is the stored version) on a
+ * disabled trigger: enabling its latest version, what the enable confirmation states.
+ */
+export function ImpactPanel({
+  triggerId,
+  draft,
+  version,
+  enabled = false,
+}: {
+  triggerId: string;
+  draft?: string;
+  version?: number;
+  enabled?: boolean;
+}) {
   const api = useApi();
   const id = useId();
   const [period, setPeriod] = useState(() => defaultPeriod(Date.now(), 7));
+  const hasDraft = draft !== undefined && draft.trim() !== '';
   const run = useMutation({
     mutationFn: async () => {
       const range = periodRange(period.from, period.to, Date.now());
       if (!range.ok) throw new Error(range.error);
-      return dryRunImpact(api, triggerId, { draft, from: range.from, to: range.to });
+      const options = { from: range.from, to: range.to };
+      const answer = await dryRunImpact(api, triggerId, { ...options, draft });
+      // the draft is the stored version (as the engine reads it): saving changes nothing, enabling would
+      if (answer.change === 'update' && answer.takesEffect === 'nothing changes' && !enabled) return dryRunImpact(api, triggerId, options);
+      return answer;
     },
   });
+  const saved = version === undefined ? 'the saved version' : `version ${version}`;
+  const what = hasDraft ? 'saving the draft' : enabled ? `${saved} (live)` : `enabling ${saved}`;
   return (
     <section aria-labelledby={`${id}-h`} className="actions-panel">
-      <h2 id={`${id}-h`}>Impact of {draft ? 'the draft' : 'enabling the saved version'}</h2>
+      <h2 id={`${id}-h`}>Impact of {what}</h2>
       <p className="muted">
-        A dry-run: {draft ? 'the draft' : 'the latest version'} and the live version replayed over the same period. Nothing is sent or
-        changed.
+        {hasDraft
+          ? `A dry-run of the draft, as the next version, beside ${enabled ? 'the live version' : `${saved}, the one enabling would make live`}`
+          : enabled
+            ? `The draft does not change ${saved}, which is live: edit the definition to dry-run a change. A dry-run of ${saved}`
+            : `A dry-run of enabling ${saved}, which is not live`}
+        , replayed over the period. Nothing is sent or changed.
       </p>
       <PeriodForm
         from={period.from}
@@ -50,7 +75,7 @@ export function ImpactPanel({ triggerId, draft }: { triggerId: string; draft?: s
         submitLabel="Run dry-run"
       />
       <ErrorMessage error={run.error} title="Dry-run failed" />
-      {run.data ? <ImpactView answer={run.data} draft={draft !== undefined && draft.trim() !== ''} /> : null}
+      {run.data ? <ImpactView answer={run.data} /> : null}
     </section>
   );
 }
@@ -64,7 +89,7 @@ export function PolicyBadge({ policy }: { policy?: PolicyVerdict }) {
   );
 }
 
-function ImpactView({ answer, draft }: { answer: TriggerImpact; draft: boolean }) {
+function ImpactView({ answer }: { answer: TriggerImpact }) {
   const { impact } = answer;
   const steps = impactStepRows(impact);
   const days = perDayRows(impact);
@@ -75,7 +100,7 @@ function ImpactView({ answer, draft }: { answer: TriggerImpact; draft: boolean }
   return (
     <div role="region" aria-label="Dry-run impact">
       <p className="notice" data-testid="impact-sentence">
-        {impactSentence(answer, draft ? 'save' : 'enable')}
+        {impactSentence(answer, answer.change === 'update' ? 'save' : 'enable')}
       </p>
       <p>
         Version {impact.candidate.version} against {current}, {formatTime(impact.from)} to {formatTime(impact.to)}. Takes effect:{' '}

@@ -4,6 +4,7 @@ import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { ErrorMessage, Loading, PageHeading } from '../../components/ui';
 import { useApi, useCan } from '../../lib/session';
 import { BacktestPanel } from './backtest-panel';
+import { draftChanges } from './actions-logic';
 import { DefinitionTab } from './definition-tab';
 import { DiagramTab } from './diagram-tab';
 import { NEW_TRIGGER, toYaml } from './document';
@@ -120,6 +121,8 @@ function TriggerView({
   /** The text last loaded or saved: unsaved changes are what differs from it. */
   const [savedText, setSavedText] = useState(initialDraft);
   const saved = toYaml(t.definition);
+  // the backtest and the impact take the draft only when it changes the stored definition, else the saved version
+  const changes = draftChanges(draft, t.definition) ? draft : undefined;
   useWarnOnLeave(draft !== savedText);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['trigger', id] });
   const reloadLatest = async () => {
@@ -159,9 +162,9 @@ function TriggerView({
         ) : tab === 'preview' ? (
           <PreviewPanel triggerId={t.id} version={t.version} />
         ) : tab === 'backtest' ? (
-          <BacktestPanel triggerId={t.id} draft={draft} />
+          <BacktestPanel triggerId={t.id} draft={changes} version={t.version} />
         ) : tab === 'impact' ? (
-          <ImpactPanel triggerId={t.id} draft={draft} />
+          <ImpactPanel triggerId={t.id} draft={changes} version={t.version} enabled={t.enabled} />
         ) : tab === 'statistics' ? (
           <StatsPanel triggerId={t.id} />
         ) : (
