@@ -10,7 +10,7 @@
 import type { Browser, Locator } from 'playwright-core';
 import { eventually } from '../../libs/reactors/src/testing/eventually';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { ConsoleTab, describeBrowser, launchBrowser, request, startConsoleEngine } from './browser';
 
 const TRIGGER = 'welcome-tips';
 const SIGNED_UP = ['ada', 'bob', 'cy'];
@@ -20,15 +20,7 @@ describeBrowser('console: a trigger previewed, test-sent, backtested, its impact
   let browser: Browser;
   let tab: ConsoleTab;
 
-  async function api(method: string, path: string, body?: unknown, auth = engine.auth.admin) {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as any) : {} };
-  }
+  const api = (method: string, path: string, body?: unknown, auth = engine.auth.admin) => request(engine, method, path, { body, auth });
   const ingest = async (type: 'identify' | 'track', body: Record<string, unknown>) =>
     expect((await api('POST', `/v1/${type}`, body, engine.auth.write)).status).toBe(200);
   /** The visible tab panel of the trigger page, after choosing its tab. */

@@ -1,6 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Chart } from '../../components/chart';
 import { DataTable, ErrorMessage } from '../../components/ui';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/session';
@@ -85,7 +86,7 @@ function BacktestReportView({ report, draft }: { report: BacktestReport; draft: 
         ]}
       />
       <h3>Reach per step</h3>
-      <div role="img" aria-label={chartLabel} className="actions-chart">
+      <Chart label={chartLabel}>
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={rows} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#d0d7de" />
@@ -97,7 +98,7 @@ function BacktestReportView({ report, draft }: { report: BacktestReport; draft: 
             <Bar dataKey="runs" name="Runs" fill="#1a6b35" isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
-      </div>
+      </Chart>
       <DataTable
         caption="Reach per step"
         filename={`backtest-${report.triggerId}-v${report.version}.csv`}

@@ -1,6 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Chart } from '../../components/chart';
 import { DataTable, ErrorMessage } from '../../components/ui';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/session';
@@ -159,7 +160,7 @@ function ImpactView({ answer }: { answer: TriggerImpact }) {
         rows={Object.entries(impact.suppressed).map(([c, d]) => [c, d.current, d.candidate, signed(d.difference)])}
       />
       <h3>Messages per day</h3>
-      <div role="img" aria-label={chartLabel} className="actions-chart">
+      <Chart label={chartLabel}>
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={days} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#d0d7de" />
@@ -171,7 +172,7 @@ function ImpactView({ answer }: { answer: TriggerImpact }) {
             <Bar dataKey="candidate" name="This version" fill="#0b5cad" isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
-      </div>
+      </Chart>
       <DataTable
         caption="Messages per day"
         filename={`impact-${impact.triggerId}-per-day.csv`}

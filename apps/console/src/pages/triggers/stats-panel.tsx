@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Chart } from '../../components/chart';
 import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/session';
@@ -86,7 +87,7 @@ export function StatsPanel({ triggerId }: { triggerId: string; draft?: string; v
           />
           <h3>Per step</h3>
           {steps.length ? (
-            <div role="img" aria-label={chartLabel} className="actions-chart">
+            <Chart label={chartLabel}>
               <ResponsiveContainer width="100%" height="100%">
                 <BarChart data={steps} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#d0d7de" />
@@ -100,7 +101,7 @@ export function StatsPanel({ triggerId }: { triggerId: string; draft?: string; v
                   <Bar dataKey="clicked" name="Clicked" fill="#545d68" isAnimationActive={false} />
                 </BarChart>
               </ResponsiveContainer>
-            </div>
+            </Chart>
           ) : null}
           <DataTable
             caption="Per version and step"
