@@ -10,10 +10,17 @@
 import type { Browser, Locator } from 'playwright-core';
 import { eventually } from '../../libs/reactors/src/testing/eventually';
 import type { TestEngine } from '../e2e/support';
-import { ConsoleTab, describeBrowser, launchBrowser, request, startConsoleEngine } from './browser';
+import { ConsoleTab, describeBrowser, launchBrowser, replaceDocument, request, startConsoleEngine } from './browser';
 
 const TRIGGER = 'welcome-tips';
 const SIGNED_UP = ['ada', 'bob', 'cy'];
+const DRAFT = `id: welcome-tips
+name: Welcome tips
+entry:
+  event: Account Deleted
+steps:
+  - send: { channel: inbox, subject: "Welcome, {{ customer.traits.name }}", body: "Hi {{ customer.traits.name }}, here are tips." }
+`;
 
 describeBrowser('console: a trigger previewed, test-sent, backtested, its impact read, enabled and watched live', () => {
   let engine: TestEngine;
@@ -190,5 +197,37 @@ describeBrowser('console: a trigger previewed, test-sent, backtested, its impact
     await steps.getByRole('row').filter({ hasText: 'send' }).first().waitFor();
     await expect(tab.page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
     await tab.check('statistics-live');
+  }, 60_000);
+
+  it('dry-runs and backtests a draft in the editor against the live version, saving nothing', async () => {
+    await triggerPage();
+    await tab.page.getByRole('tab', { name: 'Definition', exact: true }).click();
+    // the draft starts the trigger on an event no one sends: everyone the live version messages stops getting it
+    await replaceDocument(tab.page, DRAFT);
+    await tab.page.getByText('The engine accepts this document.').waitFor();
+
+    const impact = await openTab('Impact');
+    await impact.getByRole('heading', { name: 'Impact of saving the draft', level: 2 }).waitFor();
+    await impact.getByRole('button', { name: 'Run dry-run' }).click();
+    const sentence = impact.getByTestId('impact-sentence');
+    await sentence.waitFor();
+    await expect(sentence.textContent()).resolves.toMatch(
+      /^Saving this version of welcome-tips will send about 0 messages a day to 0 customers, judging by the last \d+ days; compared with the live version 1, 0 start and 4 stop getting messages\./,
+    );
+    const stops = impact.getByRole('list', { name: 'Customers who stop getting messages' });
+    await expect(stops.getByRole('link').allTextContents()).resolves.toEqual(expect.arrayContaining(['ada', 'bob', 'cy', 'dee']));
+    await tab.check('impact-draft');
+
+    const backtest = await openTab('Backtest');
+    await backtest.getByRole('heading', { name: 'Backtest the draft', level: 2 }).waitFor();
+    await backtest.getByRole('button', { name: 'Run backtest' }).click();
+    const entry = backtest
+      .getByRole('table', { name: /Reach per step/ })
+      .getByRole('row')
+      .filter({ hasText: 'entry' });
+    await expect(entry.getByRole('cell').nth(3).textContent()).resolves.toBe('0');
+
+    // nothing was saved: version 1 is still the live one
+    expect((await api('GET', `/v1/triggers/${TRIGGER}`)).body).toMatchObject({ enabled: true, version: 1 });
   }, 60_000);
 });
