@@ -224,7 +224,7 @@ describeBrowser('console: a trigger previewed, test-sent, backtested, its impact
     const entry = backtest
       .getByRole('table', { name: /Reach per step/ })
       .getByRole('row')
-      .filter({ hasText: 'entry' });
+      .filter({ hasText: 'Entered' });
     await expect(entry.getByRole('cell').nth(3).textContent()).resolves.toBe('0');
 
     // nothing was saved: version 1 is still the live one
