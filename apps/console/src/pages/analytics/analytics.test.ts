@@ -18,8 +18,8 @@ import {
   triggerRows,
   type ConversationAnalytics,
   type ConversationFigures,
-  type TriggerVersionStats,
 } from './shape';
+import type { TriggerVersionStats } from '../../lib/trigger-stats';
 
 describe('stages', () => {
   it('orders the funnel as the journey goes, unknown stages after, customers without a stage last', () => {

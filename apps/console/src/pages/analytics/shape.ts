@@ -2,6 +2,7 @@
  * Pure shaping of the analytics answers (GET /v1/analytics/stages, /triggers, /conversations) into chart data, table
  * rows and the sentences the charts are named by. Unit-tested in analytics.test.ts.
  */
+import type { Interval, TriggerVersionStats } from '../../lib/trigger-stats';
 
 // ── stages
 
@@ -74,61 +75,6 @@ export function transitionsSummary(series: ReturnType<typeof transitionSeries>):
 }
 
 // ── triggers
-
-export interface Interval {
-  lower: number;
-  upper: number;
-}
-export interface GroupConversion {
-  runs: number;
-  converted: number;
-  conversionRate: number | null;
-  ci95: Interval | null;
-}
-export interface LiftFigures {
-  lift: number | null;
-  liftCi95: Interval | null;
-  difference: number | null;
-  differenceCi95: Interval | null;
-  method: string;
-}
-export interface ModeLift {
-  holdout: GroupConversion;
-  treated: GroupConversion & LiftFigures;
-  variants: Array<GroupConversion & LiftFigures & { variant: string }>;
-}
-export interface StepStats {
-  step: string;
-  kind: string;
-  entered: number;
-  scheduled: number;
-  sent: number;
-  delivered: number;
-  failed: number;
-  opened: number;
-  clicked: number;
-  suppressed: Record<string, number>;
-  converted: number;
-}
-export interface TriggerVersionStats {
-  triggerId: string;
-  version: number;
-  runs: number;
-  treated: number;
-  converted: number;
-  conversionRate: number | null;
-  holdout: { runs: number; converted: number; conversionRate: number | null };
-  steps: StepStats[];
-  live: {
-    runs: number;
-    converted: number;
-    conversionRate: number | null;
-    messages: Record<string, number>;
-    suppressed: Record<string, number>;
-  };
-  shadow: TriggerVersionStats['live'] | null;
-  lift: { goals: string[]; windowDays: number; asOf: string | null; live: ModeLift | null; shadow: ModeLift | null } | null;
-}
 
 export interface TriggerRow {
   key: string;

@@ -18,8 +18,8 @@ import {
   suppressionSummary,
   triggerRows,
   triggerSummary,
-  type TriggerVersionStats,
 } from './shape';
+import type { TriggerVersionStats } from '../../lib/trigger-stats';
 
 const reasonsText = (r: Record<string, number>) =>
   Object.entries(r)

@@ -21,8 +21,8 @@ import {
   type BacktestReport,
   type DryRunReport,
   type TriggerImpact,
-  type TriggerVersionStats,
 } from './actions-logic';
+import type { TriggerVersionStats } from '../../lib/trigger-stats';
 
 const NOW = Date.parse('2026-03-10T15:30:00Z');
 
@@ -343,8 +343,15 @@ describe('statistics shaping', () => {
       asOf: null,
       live: {
         holdout: group(1, 4),
-        treated: { ...group(6, 12), lift: 1, liftCi95: { lower: -0.2, upper: 4.1234 }, difference: 0.25, differenceCi95: null },
-        variants: [{ variant: 'a', ...group(6, 12), lift: 1, liftCi95: null, difference: 0.25, differenceCi95: null }],
+        treated: {
+          ...group(6, 12),
+          lift: 1,
+          liftCi95: { lower: -0.2, upper: 4.1234 },
+          difference: 0.25,
+          differenceCi95: null,
+          method: 'm',
+        },
+        variants: [{ variant: 'a', ...group(6, 12), lift: 1, liftCi95: null, difference: 0.25, differenceCi95: null, method: 'm' }],
       },
       shadow: null,
     },

@@ -6,7 +6,8 @@ import { DataTable, ErrorMessage, Loading } from '../../components/ui';
 import { formatTime } from '../../lib/format';
 import { useApi } from '../../lib/session';
 import { LiveStatus, useLive } from '../../lib/use-live';
-import { countsText, liftRows, totals, versionRows, type TriggerVersionStats } from './actions-logic';
+import type { TriggerVersionStats } from '../../lib/trigger-stats';
+import { countsText, liftRows, totals, versionRows } from './actions-logic';
 import { Figures } from './actions-ui';
 import './actions-panels.css';
 
