@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import type { TestEngine } from '../e2e/support';
-import { call, ConsoleTab, describeBrowser, launchBrowser, startConsoleEngine } from './browser';
+import { call, ConsoleTab, describeBrowser, launchBrowser, replaceDocument, startConsoleEngine } from './browser';
 
 /**
  * Segments in the console: an admin defines one (a refused document first, its error in words at its line), customers
@@ -27,14 +27,8 @@ describeBrowser('console: segments and broadcasts', () => {
     await engine?.close();
   });
 
-  /** Replaces the CodeMirror document with `text` (typed as one insertion: no auto-indent or closing brackets). */
-  const setEditor = async (text: string) => {
-    const content = tab.page.getByRole('textbox', { name: 'Segment document (YAML)' });
-    await content.click();
-    await tab.page.keyboard.press('ControlOrMeta+a');
-    await tab.page.keyboard.press('Delete');
-    await tab.page.keyboard.insertText(text);
-  };
+  /** Replaces the segment document in its CodeMirror editor with `text`, as one paste. */
+  const setEditor = (text: string) => replaceDocument(tab.page, text, tab.page.getByRole('textbox', { name: 'Segment document (YAML)' }));
 
   it('defines a segment, shows its members and counts, broadcasts to it, and deletes it', async () => {
     const page = tab.page;
