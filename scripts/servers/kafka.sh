@@ -83,10 +83,11 @@ start() {
   if ! pid_alive "$PIDFILE" && [[ ! -f "$DATA_DIR/meta.properties" ]]; then
     rm -rf "$DATA_DIR"
     configure
-    # A random cluster id: 16 random bytes, base64url without padding, as kafka-storage random-uuid prints.
+    # A random cluster id: 16 random bytes, base64url without padding, as kafka-storage random-uuid prints. It is
+    # passed as --cluster-id=…: one id in 64 starts with '-', which `-t <id>` would read as an option.
     local cluster_id
     cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-    "${JVM[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >"$LOGFILE" 2>&1 ||
+    "${JVM[@]}" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$CONFIG" >"$LOGFILE" 2>&1 ||
       { cat "$LOGFILE" >&2; die "kafka: storage format failed"; }
     log "kafka: formatted $DATA_DIR (cluster $cluster_id)"
   fi
